@@ -1,0 +1,232 @@
+//! HMAC, body hashes, tag encodings and constant-time tag comparison.
+//!
+//! Every scheme signs with HMAC-SHA256 or HMAC-SHA512 and transports the tag
+//! as lower-case hex or standard base64. Those primitives live here, once, so
+//! no scheme carries its own copy of the HMAC or encoding code.
+//!
+//! A [`MacKey`] keeps the HMAC state *after* the key has been absorbed, for
+//! both hash functions. Computing a tag clones that state instead of hashing
+//! the key pads again, which saves two compression-function calls per
+//! verification on the hot path.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256, Sha512};
+
+/// The hash function underneath the HMAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Algorithm {
+    /// HMAC-SHA256, 32-byte tags. The default of every scheme.
+    #[default]
+    Sha256,
+    /// HMAC-SHA512, 64-byte tags (`authorization`, `ia-json`).
+    Sha512,
+}
+
+impl Algorithm {
+    /// Length in bytes of a tag made with this algorithm.
+    pub const fn tag_len(self) -> usize {
+        match self {
+            Algorithm::Sha256 => 32,
+            Algorithm::Sha512 => 64,
+        }
+    }
+
+    /// The name `authorization` puts in its `algorithm` parameter.
+    pub const fn http_signature_name(self) -> &'static str {
+        match self {
+            Algorithm::Sha256 => "HMAC-SHA256",
+            Algorithm::Sha512 => "HMAC-SHA512",
+        }
+    }
+
+    /// Parses the `algorithm` parameter of `authorization` (exact match).
+    pub fn from_http_signature_name(name: &str) -> Option<Self> {
+        match name {
+            "HMAC-SHA256" => Some(Algorithm::Sha256),
+            "HMAC-SHA512" => Some(Algorithm::Sha512),
+            _ => None,
+        }
+    }
+}
+
+/// A tag as computed: the raw MAC bytes (32 or 64 of them).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Tag {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Tag {
+    /// The raw MAC bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl std::fmt::Debug for Tag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tag({})", TagEncoding::LowerHex.encode(self.as_bytes()))
+    }
+}
+
+/// An HMAC key with its keyed state precomputed for both hash functions.
+///
+/// Deliberately not `Debug`-printable with its contents: secrets never reach
+/// logs or reports.
+#[derive(Clone)]
+pub struct MacKey {
+    sha256: Hmac<Sha256>,
+    sha512: Hmac<Sha512>,
+}
+
+impl std::fmt::Debug for MacKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MacKey([redacted])")
+    }
+}
+
+impl MacKey {
+    /// Absorbs `secret` into fresh HMAC states. HMAC accepts keys of any
+    /// length, so this cannot fail.
+    pub fn new(secret: &[u8]) -> Self {
+        MacKey {
+            sha256: <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
+                .expect("HMAC accepts keys of any length"),
+            sha512: <Hmac<Sha512> as KeyInit>::new_from_slice(secret)
+                .expect("HMAC accepts keys of any length"),
+        }
+    }
+
+    /// Computes the tag of `message`.
+    pub fn sign(&self, algorithm: Algorithm, message: &[u8]) -> Tag {
+        let mut tag = Tag {
+            bytes: [0; 64],
+            len: algorithm.tag_len(),
+        };
+        match algorithm {
+            Algorithm::Sha256 => {
+                let mut mac = self.sha256.clone();
+                mac.update(message);
+                tag.bytes[..32].copy_from_slice(&mac.finalize().into_bytes());
+            }
+            Algorithm::Sha512 => {
+                let mut mac = self.sha512.clone();
+                mac.update(message);
+                tag.bytes.copy_from_slice(&mac.finalize().into_bytes());
+            }
+        }
+        tag
+    }
+
+    /// Checks `tag` against the tag of `message` in constant time.
+    ///
+    /// A tag of the wrong length is rejected before any comparison (the
+    /// length is public); a truncated tag is never accepted.
+    pub fn verify(&self, algorithm: Algorithm, message: &[u8], tag: &[u8]) -> bool {
+        match algorithm {
+            Algorithm::Sha256 => {
+                let mut mac = self.sha256.clone();
+                mac.update(message);
+                mac.verify_slice(tag).is_ok()
+            }
+            Algorithm::Sha512 => {
+                let mut mac = self.sha512.clone();
+                mac.update(message);
+                mac.verify_slice(tag).is_ok()
+            }
+        }
+    }
+}
+
+/// SHA-256 of `data` (the body hash of `authorization` and `a2a`).
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// How a scheme writes tags and hashes into headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TagEncoding {
+    /// Lower-case hexadecimal, two characters per byte.
+    LowerHex,
+    /// Standard base64 (RFC 4648 §4) with `=` padding.
+    Base64,
+}
+
+/// Why an encoded tag or hash was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// Not strictly in the expected encoding (upper-case hex, base64url,
+    /// missing padding, stray characters, …).
+    #[error("not in the expected encoding")]
+    Encoding,
+}
+
+impl TagEncoding {
+    /// Encodes `bytes`.
+    pub fn encode(self, bytes: &[u8]) -> String {
+        match self {
+            TagEncoding::LowerHex => base16ct::lower::encode_string(bytes),
+            TagEncoding::Base64 => STANDARD.encode(bytes),
+        }
+    }
+
+    /// Decodes strictly: lower-case hex only; standard base64 with canonical
+    /// padding and no stray trailing bits only.
+    pub fn decode(self, text: &str) -> Result<Vec<u8>, DecodeError> {
+        match self {
+            TagEncoding::LowerHex => {
+                base16ct::lower::decode_vec(text.as_bytes()).map_err(|_| DecodeError::Encoding)
+            }
+            TagEncoding::Base64 => STANDARD.decode(text).map_err(|_| DecodeError::Encoding),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
+    #[test]
+    fn rfc4231_case_2() {
+        let key = MacKey::new(b"Jefe");
+        let msg = b"what do ya want for nothing?";
+        assert_eq!(
+            TagEncoding::LowerHex.encode(key.sign(Algorithm::Sha256, msg).as_bytes()),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        assert_eq!(
+            TagEncoding::LowerHex.encode(key.sign(Algorithm::Sha512, msg).as_bytes()),
+            "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"
+        );
+    }
+
+    #[test]
+    fn verify_rejects_truncated_extended_and_flipped_tags() {
+        let key = MacKey::new(b"k");
+        let tag = key.sign(Algorithm::Sha256, b"m");
+        let good = tag.as_bytes().to_vec();
+        assert!(key.verify(Algorithm::Sha256, b"m", &good));
+        assert!(!key.verify(Algorithm::Sha256, b"m", &good[..31]));
+        assert!(!key.verify(Algorithm::Sha256, b"m", &[good.clone(), vec![0]].concat()));
+        assert!(!key.verify(Algorithm::Sha256, b"m", &[]));
+        let mut flipped = good;
+        flipped[31] ^= 1;
+        assert!(!key.verify(Algorithm::Sha256, b"m", &flipped));
+    }
+
+    #[test]
+    fn decoding_is_strict() {
+        assert_eq!(TagEncoding::LowerHex.decode("0aff").unwrap(), vec![0x0a, 0xff]);
+        assert!(TagEncoding::LowerHex.decode("0AFF").is_err());
+        assert!(TagEncoding::LowerHex.decode("0af").is_err());
+        assert_eq!(TagEncoding::Base64.decode("+/8=").unwrap(), vec![0xfb, 0xff]);
+        assert!(TagEncoding::Base64.decode("+/8").is_err(), "missing padding");
+        assert!(TagEncoding::Base64.decode("-_8=").is_err(), "base64url alphabet");
+        assert!(TagEncoding::Base64.decode("+/9=").is_err(), "non-zero trailing bits");
+    }
+}

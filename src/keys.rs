@@ -1,0 +1,201 @@
+//! Secrets, keys and asynchronous key lookup.
+//!
+//! Verifiers find the secret for a request by its key id through
+//! [`KeyLookup`], which is asynchronous because real deployments ask a
+//! database (seed 000's `getSecretKey(integrationId)`). [`StaticKeys`] is the
+//! in-memory implementation used by tests, vectors and the reference server.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::crypto::MacKey;
+
+/// The key id under which schemes without key ids (`webhook`, `quable`)
+/// look up their one shared secret.
+pub const DEFAULT_KEY_ID: &str = "default";
+
+/// A shared secret. Its `Debug` and `Display` never show the value, so it
+/// cannot leak into logs, reports or panic messages by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret string; its UTF-8 bytes are the HMAC key.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Secret(secret.into())
+    }
+
+    /// The secret itself. Call sites that need it are easy to audit.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// A key as the verifier uses it: its id and its precomputed HMAC state.
+#[derive(Debug, Clone)]
+pub struct Key {
+    id: String,
+    mac: MacKey,
+}
+
+impl Key {
+    /// A key with id `id` and secret `secret`.
+    pub fn new(id: impl Into<String>, secret: &Secret) -> Self {
+        Key {
+            id: id.into(),
+            mac: MacKey::new(secret.expose().as_bytes()),
+        }
+    }
+
+    /// The key id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The keyed HMAC state.
+    pub fn mac(&self) -> &MacKey {
+        &self.mac
+    }
+}
+
+/// Why a key could not be found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    /// No key has this id.
+    #[error("unknown key id")]
+    Unknown,
+    /// The key exists but is revoked or inactive.
+    #[error("key is not active")]
+    Inactive,
+    /// The store could not answer (timeout, connection refused, …).
+    #[error("key store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Finds the key for a key id.
+#[async_trait]
+pub trait KeyLookup: Send + Sync {
+    /// The key with id `key_id`.
+    async fn lookup(&self, key_id: &str) -> Result<Arc<Key>, LookupError>;
+}
+
+/// Keys held in memory, fixed at construction.
+#[derive(Debug, Default, Clone)]
+pub struct StaticKeys {
+    keys: HashMap<String, Arc<Key>>,
+}
+
+impl StaticKeys {
+    /// An empty key set.
+    pub fn new() -> Self {
+        StaticKeys::default()
+    }
+
+    /// Adds (or replaces) the key `id`.
+    pub fn insert(&mut self, id: impl Into<String>, secret: &Secret) {
+        let id = id.into();
+        self.keys.insert(id.clone(), Arc::new(Key::new(id, secret)));
+    }
+
+    /// Builds a key set from `(id, secret)` pairs.
+    pub fn from_pairs<I, K, S>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, S)>,
+        K: Into<String>,
+        S: Into<String>,
+    {
+        let mut keys = StaticKeys::new();
+        for (id, secret) in pairs {
+            keys.insert(id, &Secret::new(secret));
+        }
+        keys
+    }
+
+    /// The key `id`, without going through the async interface (signers).
+    pub fn get(&self, id: &str) -> Option<&Arc<Key>> {
+        self.keys.get(id)
+    }
+}
+
+#[async_trait]
+impl KeyLookup for StaticKeys {
+    async fn lookup(&self, key_id: &str) -> Result<Arc<Key>, LookupError> {
+        self.keys.get(key_id).cloned().ok_or(LookupError::Unknown)
+    }
+}
+
+/// Which keys may be used for which requests, beyond "the key exists".
+///
+/// Seed 001 restricts endpoints to an allow-list of key ids (403 otherwise)
+/// and admin routes to key ids with the `admin_` prefix.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyPolicy {
+    /// If set, only these key ids are accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_key_ids: Option<Vec<String>>,
+    /// Path prefixes of admin routes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub admin_path_prefixes: Vec<String>,
+    /// The key id prefix required on admin routes (seed 001: `admin_`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_key_prefix: Option<String>,
+}
+
+impl KeyPolicy {
+    /// Whether `key_id` may sign a request for `path`.
+    pub fn allows(&self, key_id: &str, path: &str) -> bool {
+        if let Some(allowed) = &self.allowed_key_ids {
+            if !allowed.iter().any(|k| k == key_id) {
+                return false;
+            }
+        }
+        let admin_route = self
+            .admin_path_prefixes
+            .iter()
+            .any(|prefix| path.starts_with(prefix.as_str()));
+        !admin_route || key_id.starts_with(self.admin_key_prefix.as_deref().unwrap_or("admin_"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("hunter2");
+        assert!(!format!("{s:?}").contains("hunter2"));
+        let k = Key::new("id", &s);
+        assert!(!format!("{k:?}").contains("hunter2"));
+    }
+
+    #[tokio::test]
+    async fn static_lookup() {
+        let keys = StaticKeys::from_pairs([("a", "s")]);
+        assert_eq!(keys.lookup("a").await.unwrap().id(), "a");
+        assert_eq!(keys.lookup("b").await.unwrap_err(), LookupError::Unknown);
+    }
+
+    #[test]
+    fn policy() {
+        let p = KeyPolicy {
+            allowed_key_ids: Some(vec!["key1".into(), "admin_1".into()]),
+            admin_path_prefixes: vec!["/admin/".into()],
+            admin_key_prefix: None,
+        };
+        assert!(p.allows("key1", "/orders"));
+        assert!(!p.allows("key2", "/orders"));
+        assert!(!p.allows("key1", "/admin/x"));
+        assert!(p.allows("admin_1", "/admin/x"));
+    }
+}

@@ -1,0 +1,216 @@
+//! Single-use nonces.
+//!
+//! A [`NonceStore`] answers one question atomically: "has this nonce been
+//! seen for this key within its lifetime? If not, remember it now." Doing the
+//! check and the record as one step is what stops two identical requests
+//! that arrive at the same moment from both being accepted.
+//!
+//! The verifier calls the store only after the signature has verified, so a
+//! forged request cannot burn a legitimate client's nonce.
+
+use std::collections::HashMap;
+use std::collections::hash_map::{DefaultHasher, Entry};
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+/// Why a nonce could not be accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NonceError {
+    /// The nonce was already recorded for this key and has not expired.
+    #[error("nonce already used")]
+    Replayed,
+    /// The store cannot record the nonce (full, or its backend is down).
+    /// The request must be refused: forgetting a nonce would allow a replay.
+    #[error("nonce store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Records nonces so each is accepted at most once per key within its lifetime.
+#[async_trait]
+pub trait NonceStore: Send + Sync {
+    /// Atomically checks that `nonce` is unused for `key_id` at `now_ms` and
+    /// records it until `now_ms + ttl_ms`.
+    async fn check_and_record(
+        &self,
+        key_id: &str,
+        nonce: &str,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> Result<(), NonceError>;
+}
+
+/// Number of independently locked shards; a power of two so the shard index
+/// is a mask of the hash.
+const SHARDS: usize = 16;
+
+/// An in-memory nonce store, bounded in size, safe to share between threads.
+///
+/// Entries expire after their TTL. When the store holds `capacity` live
+/// nonces it refuses new ones ([`NonceError::Unavailable`]) rather than
+/// evicting live entries, because evicting would let a replay through.
+#[derive(Debug)]
+pub struct MemoryNonceStore {
+    shards: Box<[Mutex<Shard>]>,
+    capacity_per_shard: usize,
+}
+
+#[derive(Debug, Default)]
+struct Shard {
+    /// Key: length-prefixed key id followed by the nonce. Value: expiry (ms).
+    entries: HashMap<Box<str>, u64>,
+    /// The earliest expiry in `entries`, so a full shard is swept only when
+    /// a sweep can actually free something.
+    earliest_expiry: u64,
+}
+
+impl MemoryNonceStore {
+    /// A store holding at most `capacity` live nonces (rounded up to a
+    /// multiple of the shard count).
+    pub fn new(capacity: usize) -> Self {
+        MemoryNonceStore {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            capacity_per_shard: capacity.div_ceil(SHARDS).max(1),
+        }
+    }
+
+    /// The synchronous operation behind [`NonceStore::check_and_record`].
+    pub fn check_and_record_sync(
+        &self,
+        key_id: &str,
+        nonce: &str,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> Result<(), NonceError> {
+        // The length prefix makes ("ab", "c") and ("a", "bc") distinct keys.
+        let mut key = String::with_capacity(key_id.len() + nonce.len() + 8);
+        key.push_str(&key_id.len().to_string());
+        key.push(':');
+        key.push_str(key_id);
+        key.push_str(nonce);
+
+        let mut hasher = DefaultHasher::new();
+        key.hash(&mut hasher);
+        let shard_index = (hasher.finish() as usize) & (SHARDS - 1);
+        // A poisoned lock means another thread panicked mid-update; the map
+        // itself is still consistent (every update is a single insert).
+        let mut shard = self.shards[shard_index]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+
+        let expires = now_ms.saturating_add(ttl_ms);
+        if let Some(&existing) = shard.entries.get(key.as_str()) {
+            if existing > now_ms {
+                return Err(NonceError::Replayed);
+            }
+        } else if shard.entries.len() >= self.capacity_per_shard {
+            shard.sweep(now_ms);
+            if shard.entries.len() >= self.capacity_per_shard {
+                return Err(NonceError::Unavailable("nonce store is full".into()));
+            }
+        }
+        match shard.entries.entry(key.into_boxed_str()) {
+            Entry::Occupied(mut e) => {
+                e.insert(expires);
+            }
+            Entry::Vacant(e) => {
+                e.insert(expires);
+            }
+        }
+        if shard.entries.len() == 1 || expires < shard.earliest_expiry {
+            shard.earliest_expiry = expires;
+        }
+        Ok(())
+    }
+
+    /// Live and expired-but-not-yet-swept entries, for tests and metrics.
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).entries.len())
+            .sum()
+    }
+
+    /// Whether the store holds no entries at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Default for MemoryNonceStore {
+    /// One million nonces: about 100 MB at worst, far above any single
+    /// server's request rate times a five-minute window in the seeds.
+    fn default() -> Self {
+        MemoryNonceStore::new(1 << 20)
+    }
+}
+
+impl Shard {
+    /// Drops expired entries, if any can have expired.
+    fn sweep(&mut self, now_ms: u64) {
+        if now_ms < self.earliest_expiry {
+            return;
+        }
+        self.entries.retain(|_, &mut expires| expires > now_ms);
+        self.earliest_expiry = self.entries.values().copied().min().unwrap_or(0);
+    }
+}
+
+#[async_trait]
+impl NonceStore for MemoryNonceStore {
+    async fn check_and_record(
+        &self,
+        key_id: &str,
+        nonce: &str,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> Result<(), NonceError> {
+        self.check_and_record_sync(key_id, nonce, now_ms, ttl_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_use_is_a_replay_until_expiry() {
+        let s = MemoryNonceStore::new(64);
+        assert_eq!(s.check_and_record_sync("k", "n", 1000, 500), Ok(()));
+        assert_eq!(s.check_and_record_sync("k", "n", 1499, 500), Err(NonceError::Replayed));
+        // Another key may use the same nonce.
+        assert_eq!(s.check_and_record_sync("k2", "n", 1499, 500), Ok(()));
+        // Key/nonce boundaries cannot be shifted to collide.
+        assert_eq!(s.check_and_record_sync("k", "2n", 1000, 500), Ok(()));
+        assert_eq!(s.check_and_record_sync("k2", "n", 1000, 500), Err(NonceError::Replayed));
+        // Expired: usable again.
+        assert_eq!(s.check_and_record_sync("k", "n", 1500, 500), Ok(()));
+    }
+
+    #[test]
+    fn full_store_refuses_instead_of_forgetting() {
+        let s = MemoryNonceStore::new(SHARDS); // one entry per shard
+        let mut refused = 0;
+        for i in 0..(SHARDS * 4) {
+            match s.check_and_record_sync("k", &i.to_string(), 0, 1000) {
+                Ok(()) => {}
+                Err(NonceError::Unavailable(_)) => refused += 1,
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert!(refused > 0, "a full store must refuse");
+        assert!(s.len() <= SHARDS);
+        // Every recorded nonce is still a replay: nothing was evicted early.
+        let mut replays = 0;
+        for i in 0..(SHARDS * 4) {
+            if s.check_and_record_sync("k", &i.to_string(), 10, 1000) == Err(NonceError::Replayed) {
+                replays += 1;
+            }
+        }
+        assert_eq!(replays, s.len());
+        // Once the entries expire, a full shard is swept and has room again.
+        assert_eq!(s.check_and_record_sync("k", "0", 5000, 1000), Ok(()));
+        assert_eq!(s.check_and_record_sync("k", "0", 5001, 1000), Err(NonceError::Replayed));
+    }
+}

@@ -1,0 +1,265 @@
+//! `authorization`: `Authorization: Signature keyId="…",algorithm="…",
+//! headers="…",timestamp="…",nonce="…",signature="…"` (seed 001).
+//!
+//! The signing string joins with `\n`: the upper-case method; the path; one
+//! `name:value` line per covered header, sorted by name (an absent header
+//! signs as `name:`); the query parameters decoded as form data and sorted,
+//! `k=v` joined by `&`, when there is a query; `body-hash:{hex SHA-256}`
+//! when there is a body; `timestamp:{ts}`; `nonce:{nonce}`.
+
+use http::{HeaderName, header::AUTHORIZATION};
+
+use super::{
+    ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
+    basic_signing_params, configured_window, decode_tag,
+};
+use crate::crypto::{Algorithm, TagEncoding, sha256};
+use crate::request::{Request, required_header};
+use crate::time::{TimeUnit, Window, parse_timestamp};
+use crate::Rejection;
+
+/// What signers cover by default: the original implementation's default.
+pub const DEFAULT_SIGNED_HEADERS: [&str; 3] = ["host", "content-type", "content-length"];
+
+/// The `authorization` scheme.
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    window: Window,
+    /// `None`: `host`, plus `content-type` when there is a body.
+    required_headers: Option<Vec<String>>,
+}
+
+impl Authorization {
+    /// Default window: 300 s in the past, 30 s in the future.
+    pub const DEFAULT_WINDOW: Window = Window {
+        unit: TimeUnit::Seconds,
+        past: 300,
+        future: 30,
+    };
+
+    /// Builds the scheme from `config`.
+    pub fn new(config: &SchemeConfig) -> Result<Self, ConfigError> {
+        Ok(Authorization {
+            window: configured_window(Self::DEFAULT_WINDOW, config),
+            required_headers: config
+                .required_headers
+                .as_ref()
+                .map(|names| names.iter().map(|n| n.to_ascii_lowercase()).collect()),
+        })
+    }
+
+    fn check_required_headers(&self, req: &Request, signed: &[String]) -> Result<(), Rejection> {
+        let covered = |name: &str| signed.iter().any(|s| s == name);
+        match &self.required_headers {
+            Some(required) => {
+                if let Some(missing) = required.iter().find(|r| !covered(r)) {
+                    return Err(Rejection::HeaderNotSigned(missing.clone()));
+                }
+            }
+            None => {
+                if !covered("host") {
+                    return Err(Rejection::HeaderNotSigned("host".into()));
+                }
+                if !req.body().is_empty() && !covered("content-type") {
+                    return Err(Rejection::HeaderNotSigned("content-type".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The parameters of an `Authorization: Signature …` header, each at most once.
+#[derive(Default)]
+struct Params<'a> {
+    key_id: Option<&'a str>,
+    algorithm: Option<&'a str>,
+    headers: Option<&'a str>,
+    timestamp: Option<&'a str>,
+    nonce: Option<&'a str>,
+    signature: Option<&'a str>,
+}
+
+fn malformed(detail: &'static str) -> Rejection {
+    Rejection::MalformedHeader {
+        header: "authorization".into(),
+        detail,
+    }
+}
+
+/// Parses `Signature name="value",name="value",…`.
+///
+/// Parameter names are tokens, values are double-quoted without escapes,
+/// parameters are separated by `,` with optional spaces. Unknown parameters
+/// are ignored; a repeated one is a rejection, because two parsers could
+/// each take a different copy.
+fn parse_params(header: &str) -> Result<Params<'_>, Rejection> {
+    let rest = header
+        .strip_prefix("Signature ")
+        .ok_or_else(|| malformed("expected the Signature scheme"))?;
+    let mut params = Params::default();
+    let mut rest = rest.trim_start_matches(' ');
+    loop {
+        let (name, after_name) = rest
+            .split_once('=')
+            .ok_or_else(|| malformed("expected name=\"value\""))?;
+        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(malformed("invalid parameter name"));
+        }
+        let quoted = after_name
+            .strip_prefix('"')
+            .ok_or_else(|| malformed("parameter value is not quoted"))?;
+        let (value, after_value) = quoted
+            .split_once('"')
+            .ok_or_else(|| malformed("unterminated quoted value"))?;
+        let slot = match name {
+            "keyId" => &mut params.key_id,
+            "algorithm" => &mut params.algorithm,
+            "headers" => &mut params.headers,
+            "timestamp" => &mut params.timestamp,
+            "nonce" => &mut params.nonce,
+            "signature" => &mut params.signature,
+            _ => &mut None,
+        };
+        if slot.replace(value).is_some() {
+            return Err(Rejection::DuplicateHeader(format!("authorization parameter {name}")));
+        }
+        let after_value = after_value.trim_start_matches(' ');
+        if after_value.is_empty() {
+            return Ok(params);
+        }
+        rest = after_value
+            .strip_prefix(',')
+            .ok_or_else(|| malformed("expected , between parameters"))?
+            .trim_start_matches(' ');
+    }
+}
+
+impl Scheme for Authorization {
+    fn id(&self) -> SchemeId {
+        SchemeId::Authorization
+    }
+
+    fn window(&self) -> Window {
+        self.window
+    }
+
+    fn tag_encoding(&self) -> TagEncoding {
+        TagEncoding::LowerHex
+    }
+
+    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
+        let header = required_header(req, &AUTHORIZATION)?;
+        let p = parse_params(header)?;
+        let missing = |name: &str| Rejection::MissingHeader(format!("authorization parameter {name}"));
+        let key_id = p.key_id.ok_or_else(|| missing("keyId"))?;
+        let timestamp = p.timestamp.ok_or_else(|| missing("timestamp"))?;
+        let nonce = p.nonce.ok_or_else(|| missing("nonce"))?;
+        let signature = p.signature.ok_or_else(|| missing("signature"))?;
+        if key_id.is_empty() {
+            return Err(malformed("empty keyId"));
+        }
+        if nonce.is_empty() {
+            return Err(malformed("empty nonce"));
+        }
+        let algorithm = match p.algorithm {
+            None => Algorithm::Sha256,
+            Some(name) => Algorithm::from_http_signature_name(name).ok_or(Rejection::UnsupportedAlgorithm)?,
+        };
+        let timestamp_value = parse_timestamp(timestamp)?;
+        let tag = decode_tag(TagEncoding::LowerHex, algorithm, signature)?;
+        let signed_headers: Vec<String> = p
+            .headers
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|h| !h.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        self.check_required_headers(req, &signed_headers)?;
+        Ok(SignatureParams {
+            key_id: Some(key_id.to_owned()),
+            algorithm,
+            timestamp: timestamp.to_owned(),
+            timestamp_value,
+            nonce: Some(nonce.to_owned()),
+            signed_headers,
+            body_hash: None,
+            tag,
+        })
+    }
+
+    fn canonicalize(
+        &self,
+        req: &Request,
+        params: &SignatureParams,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Rejection> {
+        out.extend(req.method().as_str().bytes().map(|b| b.to_ascii_uppercase()));
+        out.push(b'\n');
+        out.extend_from_slice(req.uri().path().as_bytes());
+
+        let mut names: Vec<&str> = params.signed_headers.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        for name in names {
+            let mut values = req.headers().get_all(name).iter();
+            let value = values.next();
+            if values.next().is_some() {
+                return Err(Rejection::DuplicateHeader(name.to_owned()));
+            }
+            out.push(b'\n');
+            out.extend_from_slice(name.as_bytes());
+            out.push(b':');
+            if let Some(value) = value {
+                out.extend_from_slice(value.as_bytes());
+            }
+        }
+
+        if let Some(query) = req.uri().query().filter(|q| !q.is_empty()) {
+            let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            pairs.sort_unstable();
+            out.push(b'\n');
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push(b'&');
+                }
+                out.extend_from_slice(k.as_bytes());
+                out.push(b'=');
+                out.extend_from_slice(v.as_bytes());
+            }
+        }
+
+        if !req.body().is_empty() {
+            out.extend_from_slice(b"\nbody-hash:");
+            out.extend_from_slice(TagEncoding::LowerHex.encode(&sha256(req.body())).as_bytes());
+        }
+        out.extend_from_slice(b"\ntimestamp:");
+        out.extend_from_slice(params.timestamp.as_bytes());
+        out.extend_from_slice(b"\nnonce:");
+        out.extend_from_slice(params.nonce.as_deref().unwrap_or_default().as_bytes());
+        Ok(())
+    }
+
+    fn signing_params(&self, _req: &Request, input: &SignInput) -> Result<SignatureParams, SignError> {
+        let mut params = basic_signing_params(input, input.algorithm.unwrap_or_default(), true, true)?;
+        params.signed_headers = match &input.signed_headers {
+            Some(list) => list.iter().map(|h| h.to_ascii_lowercase()).collect(),
+            None => DEFAULT_SIGNED_HEADERS.iter().map(|h| (*h).to_owned()).collect(),
+        };
+        Ok(params)
+    }
+
+    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)> {
+        let value = format!(
+            "Signature keyId=\"{}\",algorithm=\"{}\",headers=\"{}\",timestamp=\"{}\",nonce=\"{}\",signature=\"{}\"",
+            params.key_id.as_deref().unwrap_or_default(),
+            params.algorithm.http_signature_name(),
+            params.signed_headers.join(" "),
+            params.timestamp,
+            params.nonce.as_deref().unwrap_or_default(),
+            encoded_tag,
+        );
+        vec![(AUTHORIZATION, value)]
+    }
+}

@@ -1,0 +1,103 @@
+//! `ia-json`: ia.json `signed_key` headers over `{timestamp}.{body}` (seed 003).
+//!
+//! `{prefix}Key`, `{prefix}Signature` (hex) and `{prefix}Timestamp`
+//! (seconds), prefix `X-IA-` by default. The hash function is not in the
+//! request: it is the `auth.signed_key.algorithm` of the site's ia.json,
+//! which both sides know, so it is configuration here. No nonce; 60 s window.
+
+use http::HeaderName;
+
+use super::{
+    ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
+    basic_signing_params, configured_window, decode_tag, timestamp_dot_body,
+};
+use crate::crypto::{Algorithm, TagEncoding};
+use crate::request::{Request, header_name, required_header};
+use crate::time::{TimeUnit, Window, parse_timestamp};
+use crate::Rejection;
+
+/// The `ia-json` scheme.
+#[derive(Debug, Clone)]
+pub struct IaJson {
+    window: Window,
+    algorithm: Algorithm,
+    key_header: HeaderName,
+    signature_header: HeaderName,
+    timestamp_header: HeaderName,
+}
+
+impl IaJson {
+    /// Default window: 60 s both ways.
+    pub const DEFAULT_WINDOW: Window = Window::symmetric(TimeUnit::Seconds, 60);
+
+    /// Builds the scheme from `config`.
+    pub fn new(config: &SchemeConfig) -> Result<Self, ConfigError> {
+        let prefix = config.header_prefix.as_deref().unwrap_or("X-IA-");
+        Ok(IaJson {
+            window: configured_window(Self::DEFAULT_WINDOW, config),
+            algorithm: config.algorithm.unwrap_or_default(),
+            key_header: header_name(&format!("{prefix}Key"))?,
+            signature_header: header_name(&format!("{prefix}Signature"))?,
+            timestamp_header: header_name(&format!("{prefix}Timestamp"))?,
+        })
+    }
+}
+
+impl Scheme for IaJson {
+    fn id(&self) -> SchemeId {
+        SchemeId::IaJson
+    }
+
+    fn window(&self) -> Window {
+        self.window
+    }
+
+    fn tag_encoding(&self) -> TagEncoding {
+        TagEncoding::LowerHex
+    }
+
+    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
+        let key_id = required_header(req, &self.key_header)?;
+        let signature = required_header(req, &self.signature_header)?;
+        let timestamp = required_header(req, &self.timestamp_header)?;
+        if key_id.is_empty() {
+            return Err(Rejection::MalformedHeader {
+                header: self.key_header.as_str().to_owned(),
+                detail: "empty key id",
+            });
+        }
+        let timestamp_value = parse_timestamp(timestamp)?;
+        Ok(SignatureParams {
+            key_id: Some(key_id.to_owned()),
+            algorithm: self.algorithm,
+            timestamp: timestamp.to_owned(),
+            timestamp_value,
+            nonce: None,
+            signed_headers: Vec::new(),
+            body_hash: None,
+            tag: decode_tag(TagEncoding::LowerHex, self.algorithm, signature)?,
+        })
+    }
+
+    fn canonicalize(
+        &self,
+        req: &Request,
+        params: &SignatureParams,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Rejection> {
+        timestamp_dot_body(&params.timestamp, req.body(), out);
+        Ok(())
+    }
+
+    fn signing_params(&self, _req: &Request, input: &SignInput) -> Result<SignatureParams, SignError> {
+        basic_signing_params(input, self.algorithm, true, false)
+    }
+
+    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)> {
+        vec![
+            (self.key_header.clone(), params.key_id.clone().unwrap_or_default()),
+            (self.signature_header.clone(), encoded_tag.to_owned()),
+            (self.timestamp_header.clone(), params.timestamp.clone()),
+        ]
+    }
+}

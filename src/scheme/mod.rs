@@ -1,0 +1,331 @@
+//! The [`Scheme`] trait and the six schemes that implement it.
+//!
+//! A scheme knows its wire format: where the signature material sits in a
+//! request ([`Scheme::parse`]), which bytes are signed
+//! ([`Scheme::canonicalize`]) and how a signer writes its headers
+//! ([`Scheme::signature_headers`]). Everything schemes share — HMAC,
+//! encodings, windows, nonces, key lookup — lives outside this module, and
+//! [`crate::Verifier`] puts the pieces together in one order for all.
+//!
+//! One file per scheme, each following `../shared/SCHEMES.md`:
+//! [`partner`], [`authorization`], [`webhook`], [`a2a`], [`ia_json`], [`quable`].
+
+pub mod a2a;
+pub mod authorization;
+pub mod ia_json;
+pub mod partner;
+pub mod quable;
+pub mod webhook;
+
+use std::fmt;
+use std::str::FromStr;
+
+use http::HeaderName;
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{Algorithm, TagEncoding};
+use crate::keys::Key;
+use crate::request::Request;
+use crate::time::Window;
+use crate::Rejection;
+
+/// The six schemes, by the ids SCHEMES.md gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SchemeId {
+    /// `X-Signature: id.timestampMs.hex` over canonical JSON (seed 000).
+    #[serde(rename = "partner")]
+    Partner,
+    /// `Authorization: Signature keyId=…` with nonce and timestamp (seed 001).
+    #[serde(rename = "authorization")]
+    Authorization,
+    /// `X-Webhook-Signature` over `{timestamp}.{body}` (seed 001).
+    #[serde(rename = "webhook")]
+    Webhook,
+    /// `X-API-Key-ID`/`X-Signature`/`X-Body-Hash` with nonce (seed 002).
+    #[serde(rename = "a2a")]
+    A2a,
+    /// ia.json `signed_key`: `X-IA-*` over `{timestamp}.{body}` (seed 003).
+    #[serde(rename = "ia-json")]
+    IaJson,
+    /// Quable App `METHOD|ENDPOINT|TIMESTAMP|PAYLOAD` (seed 004).
+    #[serde(rename = "quable")]
+    Quable,
+}
+
+impl SchemeId {
+    /// All schemes, in SCHEMES.md order.
+    pub const ALL: [SchemeId; 6] = [
+        SchemeId::Partner,
+        SchemeId::Authorization,
+        SchemeId::Webhook,
+        SchemeId::A2a,
+        SchemeId::IaJson,
+        SchemeId::Quable,
+    ];
+
+    /// The id as written in SCHEMES.md, vector files and on the command line.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SchemeId::Partner => "partner",
+            SchemeId::Authorization => "authorization",
+            SchemeId::Webhook => "webhook",
+            SchemeId::A2a => "a2a",
+            SchemeId::IaJson => "ia-json",
+            SchemeId::Quable => "quable",
+        }
+    }
+
+    /// Builds the scheme with `config` applied over its defaults.
+    pub fn build(self, config: &SchemeConfig) -> Result<Box<dyn Scheme>, ConfigError> {
+        Ok(match self {
+            SchemeId::Partner => Box::new(partner::Partner::new(config)?),
+            SchemeId::Authorization => Box::new(authorization::Authorization::new(config)?),
+            SchemeId::Webhook => Box::new(webhook::Webhook::new(config)?),
+            SchemeId::A2a => Box::new(a2a::A2a::new(config)?),
+            SchemeId::IaJson => Box::new(ia_json::IaJson::new(config)?),
+            SchemeId::Quable => Box::new(quable::Quable::new(config)?),
+        })
+    }
+}
+
+impl fmt::Display for SchemeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SchemeId {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SchemeId::ALL
+            .into_iter()
+            .find(|id| id.as_str() == s)
+            .ok_or_else(|| ConfigError::UnknownScheme(s.to_owned()))
+    }
+}
+
+/// Settings that differ between deployments of a scheme. Every field is
+/// optional; an absent field keeps the scheme's SCHEMES.md default, and a
+/// field a scheme has no use for is ignored by it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemeConfig {
+    /// How old a timestamp may be, in the scheme's unit (ms for `partner`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance_past: Option<u64>,
+    /// How far in the future a timestamp may be, in the scheme's unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance_future: Option<u64>,
+    /// `ia-json`: the `auth.signed_key.algorithm` of the ia.json file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<Algorithm>,
+    /// `ia-json`: the header prefix (default `X-IA-`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_prefix: Option<String>,
+    /// `webhook`: the signature header (default `X-Webhook-Signature`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_header: Option<String>,
+    /// `webhook`: the timestamp header (default `X-Webhook-Timestamp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp_header: Option<String>,
+    /// `quable`: the declared app endpoint string (default `https:app.example/hook`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// `authorization`: headers every signature must cover. Default: `host`,
+    /// plus `content-type` when the request has a body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_headers: Option<Vec<String>>,
+}
+
+/// A configuration a scheme cannot be built from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// Not one of the six scheme ids.
+    #[error("unknown scheme `{0}` (expected one of partner, authorization, webhook, a2a, ia-json, quable)")]
+    UnknownScheme(String),
+    /// `quable` needs the declared app endpoint string.
+    #[error("the quable scheme needs the app endpoint string (`endpoint`)")]
+    MissingEndpoint,
+    /// A configured header name is not a valid HTTP header name.
+    #[error("`{0}` is not a valid header name")]
+    HeaderName(String),
+}
+
+/// The signature material of one request: what [`Scheme::parse`] reads out
+/// of a received request, or what a signer is about to write into one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureParams {
+    /// The key id, for schemes that carry one.
+    pub key_id: Option<String>,
+    /// The HMAC's hash function.
+    pub algorithm: Algorithm,
+    /// The timestamp exactly as written in the request.
+    pub timestamp: String,
+    /// The timestamp's value, in the scheme's unit.
+    pub timestamp_value: u64,
+    /// The nonce, for schemes that carry one.
+    pub nonce: Option<String>,
+    /// `authorization`: the lower-case header names the signature covers.
+    pub signed_headers: Vec<String>,
+    /// `a2a`: the `X-Body-Hash` value as written, when present.
+    pub body_hash: Option<String>,
+    /// The decoded tag (empty while signing).
+    pub tag: Vec<u8>,
+}
+
+/// What a signer chooses: everything in the signature except the tag.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInput {
+    /// The key id to name in the request (ignored by schemes without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The timestamp string to write, in the scheme's unit.
+    pub timestamp: String,
+    /// The nonce (required by `authorization` and `a2a`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// `authorization`: the algorithm to name (default HMAC-SHA256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<Algorithm>,
+    /// `authorization`: the headers to cover (default `host content-type
+    /// content-length`, the original implementation's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_headers: Option<Vec<String>>,
+}
+
+/// Why a request could not be signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    /// The signing input lacks something the scheme needs, or the request
+    /// cannot be signed by this scheme (e.g. a non-JSON body for `partner`).
+    #[error("cannot sign: {0}")]
+    Invalid(String),
+}
+
+impl From<Rejection> for SignError {
+    fn from(r: Rejection) -> Self {
+        SignError::Invalid(r.to_string())
+    }
+}
+
+/// A signing scheme: its wire format and its canonical string.
+pub trait Scheme: Send + Sync + fmt::Debug {
+    /// Which scheme this is.
+    fn id(&self) -> SchemeId;
+
+    /// The acceptance window for timestamps.
+    fn window(&self) -> Window;
+
+    /// How tags are written in this scheme's headers.
+    fn tag_encoding(&self) -> TagEncoding;
+
+    /// Reads and checks the signature material of a received request:
+    /// presence, syntax, duplicates, and the checks that need only the
+    /// request (a body hash against the body, required signed headers).
+    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection>;
+
+    /// Appends the bytes that are signed for `req` under `params` to `out`.
+    fn canonicalize(
+        &self,
+        req: &Request,
+        params: &SignatureParams,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Rejection>;
+
+    /// Turns a signer's choices into the parameters that will be written.
+    fn signing_params(&self, req: &Request, input: &SignInput) -> Result<SignatureParams, SignError>;
+
+    /// The headers a signer adds to the request, given the encoded tag.
+    ///
+    /// The tag is passed encoded so that test tools can write deliberately
+    /// wrong encodings through the same formatting code.
+    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)>;
+
+    /// Signs `req`: the headers to add to it.
+    fn sign(
+        &self,
+        req: &Request,
+        input: &SignInput,
+        key: &Key,
+    ) -> Result<Vec<(HeaderName, String)>, SignError> {
+        let params = self.signing_params(req, input)?;
+        let mut canonical = Vec::with_capacity(256);
+        self.canonicalize(req, &params, &mut canonical)?;
+        let tag = key.mac().sign(params.algorithm, &canonical);
+        Ok(self.signature_headers(&params, &self.tag_encoding().encode(tag.as_bytes())))
+    }
+
+    /// Checks the tag in `params` against `req` with `key`, in constant time.
+    fn verify(&self, req: &Request, params: &SignatureParams, key: &Key) -> Result<(), Rejection> {
+        let mut canonical = Vec::with_capacity(256);
+        self.canonicalize(req, params, &mut canonical)?;
+        if key.mac().verify(params.algorithm, &canonical, &params.tag) {
+            Ok(())
+        } else {
+            Err(Rejection::BadSignature)
+        }
+    }
+}
+
+/// Decodes a tag strictly in `encoding` and checks its length.
+pub(crate) fn decode_tag(
+    encoding: TagEncoding,
+    algorithm: Algorithm,
+    text: &str,
+) -> Result<Vec<u8>, Rejection> {
+    let tag = encoding
+        .decode(text)
+        .map_err(|_| Rejection::MalformedSignature)?;
+    if tag.len() == algorithm.tag_len() {
+        Ok(tag)
+    } else {
+        Err(Rejection::MalformedSignature)
+    }
+}
+
+/// Appends `{timestamp}.{body}`, the signed string of `webhook` and `ia-json`.
+pub(crate) fn timestamp_dot_body(timestamp: &str, body: &[u8], out: &mut Vec<u8>) {
+    out.reserve(timestamp.len() + 1 + body.len());
+    out.extend_from_slice(timestamp.as_bytes());
+    out.push(b'.');
+    out.extend_from_slice(body);
+}
+
+/// The parameters of a signer's input with nothing scheme-specific in them.
+pub(crate) fn basic_signing_params(
+    input: &SignInput,
+    algorithm: Algorithm,
+    needs_key_id: bool,
+    needs_nonce: bool,
+) -> Result<SignatureParams, SignError> {
+    if needs_key_id && input.key_id.is_none() {
+        return Err(SignError::Invalid("a key id is required".into()));
+    }
+    if needs_nonce && input.nonce.is_none() {
+        return Err(SignError::Invalid("a nonce is required".into()));
+    }
+    // A signer may deliberately write a malformed timestamp (test vectors
+    // do); its value only matters to verifiers.
+    let timestamp_value = crate::time::parse_timestamp(&input.timestamp).unwrap_or(0);
+    Ok(SignatureParams {
+        key_id: needs_key_id.then(|| input.key_id.clone()).flatten(),
+        algorithm,
+        timestamp: input.timestamp.clone(),
+        timestamp_value,
+        nonce: needs_nonce.then(|| input.nonce.clone()).flatten(),
+        signed_headers: Vec::new(),
+        body_hash: None,
+        tag: Vec::new(),
+    })
+}
+
+/// The scheme's window with `config`'s overrides applied.
+pub(crate) fn configured_window(default: Window, config: &SchemeConfig) -> Window {
+    Window {
+        unit: default.unit,
+        past: config.tolerance_past.unwrap_or(default.past),
+        future: config.tolerance_future.unwrap_or(default.future),
+    }
+}

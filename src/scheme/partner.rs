@@ -1,0 +1,101 @@
+//! `partner`: `X-Signature: {integrationId}.{timestampMs}.{hex}` (seed 000).
+//!
+//! The tag is HMAC-SHA256 over the body's canonical JSON followed by the
+//! millisecond timestamp string; the secret is looked up asynchronously by
+//! integration id. There is no nonce: a replay inside the window is accepted
+//! by design.
+
+use http::HeaderName;
+
+use super::{
+    ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
+    basic_signing_params, configured_window, decode_tag,
+};
+use crate::canonical_json::canonicalize_body;
+use crate::crypto::{Algorithm, TagEncoding};
+use crate::request::{Request, required_header};
+use crate::time::{TimeUnit, Window, parse_timestamp};
+use crate::Rejection;
+
+const X_SIGNATURE: HeaderName = HeaderName::from_static("x-signature");
+
+/// The `partner` scheme.
+#[derive(Debug, Clone)]
+pub struct Partner {
+    window: Window,
+}
+
+impl Partner {
+    /// Default window: 300 000 ms both ways.
+    pub const DEFAULT_WINDOW: Window = Window::symmetric(TimeUnit::Milliseconds, 300_000);
+
+    /// Builds the scheme from `config`.
+    pub fn new(config: &SchemeConfig) -> Result<Self, ConfigError> {
+        Ok(Partner {
+            window: configured_window(Self::DEFAULT_WINDOW, config),
+        })
+    }
+}
+
+impl Scheme for Partner {
+    fn id(&self) -> SchemeId {
+        SchemeId::Partner
+    }
+
+    fn window(&self) -> Window {
+        self.window
+    }
+
+    fn tag_encoding(&self) -> TagEncoding {
+        TagEncoding::LowerHex
+    }
+
+    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
+        let header = required_header(req, &X_SIGNATURE)?;
+        let malformed = |detail| Rejection::MalformedHeader {
+            header: X_SIGNATURE.as_str().to_owned(),
+            detail,
+        };
+        let mut parts = header.split('.');
+        let (Some(id), Some(timestamp), Some(tag), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed("expected integrationId.timestampMs.signature"));
+        };
+        if id.is_empty() {
+            return Err(malformed("empty integration id"));
+        }
+        let timestamp_value = parse_timestamp(timestamp)?;
+        let tag = decode_tag(TagEncoding::LowerHex, Algorithm::Sha256, tag)?;
+        Ok(SignatureParams {
+            key_id: Some(id.to_owned()),
+            algorithm: Algorithm::Sha256,
+            timestamp: timestamp.to_owned(),
+            timestamp_value,
+            nonce: None,
+            signed_headers: Vec::new(),
+            body_hash: None,
+            tag,
+        })
+    }
+
+    fn canonicalize(
+        &self,
+        req: &Request,
+        params: &SignatureParams,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Rejection> {
+        canonicalize_body(req.body(), out)?;
+        out.extend_from_slice(params.timestamp.as_bytes());
+        Ok(())
+    }
+
+    fn signing_params(&self, _req: &Request, input: &SignInput) -> Result<SignatureParams, SignError> {
+        basic_signing_params(input, Algorithm::Sha256, true, false)
+    }
+
+    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)> {
+        let id = params.key_id.as_deref().unwrap_or_default();
+        vec![(X_SIGNATURE, format!("{id}.{}.{encoded_tag}", params.timestamp))]
+    }
+}

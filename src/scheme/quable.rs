@@ -1,0 +1,100 @@
+//! `quable`: Quable App HMAC, `{METHOD}|{ENDPOINT}|{TIMESTAMP}|{PAYLOAD}`
+//! (seed 004).
+//!
+//! `X-Timestamp` (seconds) and `X-Signature` (standard base64 of the raw
+//! HMAC-SHA256). ENDPOINT is the app endpoint string declared on both sides;
+//! it is configuration, never read from the request line. One shared secret,
+//! no key id, no nonce, 300 s window.
+
+use http::HeaderName;
+
+use super::{
+    ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
+    basic_signing_params, configured_window, decode_tag,
+};
+use crate::crypto::{Algorithm, TagEncoding};
+use crate::request::{Request, required_header};
+use crate::time::{TimeUnit, Window, parse_timestamp};
+use crate::Rejection;
+
+const X_SIGNATURE: HeaderName = HeaderName::from_static("x-signature");
+const X_TIMESTAMP: HeaderName = HeaderName::from_static("x-timestamp");
+
+/// The `quable` scheme.
+#[derive(Debug, Clone)]
+pub struct Quable {
+    window: Window,
+    endpoint: String,
+}
+
+impl Quable {
+    /// Default window: 300 s both ways.
+    pub const DEFAULT_WINDOW: Window = Window::symmetric(TimeUnit::Seconds, 300);
+
+    /// Builds the scheme from `config`; the endpoint string is required.
+    pub fn new(config: &SchemeConfig) -> Result<Self, ConfigError> {
+        Ok(Quable {
+            window: configured_window(Self::DEFAULT_WINDOW, config),
+            endpoint: config.endpoint.clone().ok_or(ConfigError::MissingEndpoint)?,
+        })
+    }
+}
+
+impl Scheme for Quable {
+    fn id(&self) -> SchemeId {
+        SchemeId::Quable
+    }
+
+    fn window(&self) -> Window {
+        self.window
+    }
+
+    fn tag_encoding(&self) -> TagEncoding {
+        TagEncoding::Base64
+    }
+
+    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
+        let signature = required_header(req, &X_SIGNATURE)?;
+        let timestamp = required_header(req, &X_TIMESTAMP)?;
+        let timestamp_value = parse_timestamp(timestamp)?;
+        Ok(SignatureParams {
+            key_id: None,
+            algorithm: Algorithm::Sha256,
+            timestamp: timestamp.to_owned(),
+            timestamp_value,
+            nonce: None,
+            signed_headers: Vec::new(),
+            body_hash: None,
+            tag: decode_tag(TagEncoding::Base64, Algorithm::Sha256, signature)?,
+        })
+    }
+
+    fn canonicalize(
+        &self,
+        req: &Request,
+        params: &SignatureParams,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Rejection> {
+        let method = req.method().as_str();
+        out.reserve(method.len() + self.endpoint.len() + params.timestamp.len() + 3 + req.body().len());
+        out.extend(method.bytes().map(|b| b.to_ascii_uppercase()));
+        out.push(b'|');
+        out.extend_from_slice(self.endpoint.as_bytes());
+        out.push(b'|');
+        out.extend_from_slice(params.timestamp.as_bytes());
+        out.push(b'|');
+        out.extend_from_slice(req.body());
+        Ok(())
+    }
+
+    fn signing_params(&self, _req: &Request, input: &SignInput) -> Result<SignatureParams, SignError> {
+        basic_signing_params(input, Algorithm::Sha256, false, false)
+    }
+
+    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)> {
+        vec![
+            (X_TIMESTAMP, params.timestamp.clone()),
+            (X_SIGNATURE, encoded_tag.to_owned()),
+        ]
+    }
+}

@@ -1,0 +1,97 @@
+//! `webhook`: a signature and a timestamp header over `{timestamp}.{body}`
+//! (seed 001's `verify_webhook_signature`).
+//!
+//! One shared secret, no key id and no nonce. The header names are
+//! configurable because every provider picks its own (`X-Payment-Signature`).
+
+use http::HeaderName;
+
+use super::{
+    ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
+    basic_signing_params, configured_window, decode_tag, timestamp_dot_body,
+};
+use crate::crypto::{Algorithm, TagEncoding};
+use crate::request::{Request, header_name, required_header};
+use crate::time::{TimeUnit, Window, parse_timestamp};
+use crate::Rejection;
+
+/// The `webhook` scheme.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    window: Window,
+    signature_header: HeaderName,
+    timestamp_header: HeaderName,
+}
+
+impl Webhook {
+    /// Default window: 300 s in the past, 30 s in the future.
+    pub const DEFAULT_WINDOW: Window = Window {
+        unit: TimeUnit::Seconds,
+        past: 300,
+        future: 30,
+    };
+
+    /// Builds the scheme from `config`.
+    pub fn new(config: &SchemeConfig) -> Result<Self, ConfigError> {
+        Ok(Webhook {
+            window: configured_window(Self::DEFAULT_WINDOW, config),
+            signature_header: header_name(
+                config.signature_header.as_deref().unwrap_or("X-Webhook-Signature"),
+            )?,
+            timestamp_header: header_name(
+                config.timestamp_header.as_deref().unwrap_or("X-Webhook-Timestamp"),
+            )?,
+        })
+    }
+}
+
+impl Scheme for Webhook {
+    fn id(&self) -> SchemeId {
+        SchemeId::Webhook
+    }
+
+    fn window(&self) -> Window {
+        self.window
+    }
+
+    fn tag_encoding(&self) -> TagEncoding {
+        TagEncoding::LowerHex
+    }
+
+    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
+        let signature = required_header(req, &self.signature_header)?;
+        let timestamp = required_header(req, &self.timestamp_header)?;
+        let timestamp_value = parse_timestamp(timestamp)?;
+        Ok(SignatureParams {
+            key_id: None,
+            algorithm: Algorithm::Sha256,
+            timestamp: timestamp.to_owned(),
+            timestamp_value,
+            nonce: None,
+            signed_headers: Vec::new(),
+            body_hash: None,
+            tag: decode_tag(TagEncoding::LowerHex, Algorithm::Sha256, signature)?,
+        })
+    }
+
+    fn canonicalize(
+        &self,
+        req: &Request,
+        params: &SignatureParams,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Rejection> {
+        timestamp_dot_body(&params.timestamp, req.body(), out);
+        Ok(())
+    }
+
+    fn signing_params(&self, _req: &Request, input: &SignInput) -> Result<SignatureParams, SignError> {
+        basic_signing_params(input, Algorithm::Sha256, false, false)
+    }
+
+    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)> {
+        vec![
+            (self.signature_header.clone(), encoded_tag.to_owned()),
+            (self.timestamp_header.clone(), params.timestamp.clone()),
+        ]
+    }
+}
