@@ -57,6 +57,7 @@ pub mod keys;
 pub mod nonce;
 pub mod request;
 pub mod scheme;
+pub mod tamper;
 pub mod time;
 pub mod vectors;
 mod verifier;

@@ -1,0 +1,275 @@
+//! Deliberately wrong signatures: how a signed request is altered to test a
+//! verifier.
+//!
+//! A [`Recipe`] signs a request the way a legitimate client would, except
+//! for the changes it names: what was signed can differ from what is sent
+//! ([`SignedAs`]), the tag can be re-encoded or cut ([`TagTransform`]), and
+//! headers can be edited after signing ([`HeaderEdit`]). The vectors store
+//! recipes next to the concrete requests they produce, so a reader sees
+//! exactly what was tampered with; the runner builds its probes the same way.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE};
+use http::{HeaderName, HeaderValue};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{Algorithm, TagEncoding};
+use crate::keys::Key;
+use crate::request::Request;
+use crate::scheme::{Scheme, SignError, SignInput};
+
+/// A change to the encoded tag after it was computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TagTransform {
+    /// Upper-case the encoded tag (non-canonical hex; wrong bytes in base64).
+    Uppercase,
+    /// Drop the tag's last byte.
+    Truncate,
+    /// Keep only the first half of the tag's bytes.
+    TruncateHalf,
+    /// Append a zero byte to the tag.
+    Extend,
+    /// An empty tag.
+    Empty,
+    /// Flip the lowest bit of the first byte.
+    FlipFirstBit,
+    /// Flip the lowest bit of the last byte.
+    FlipLastBit,
+    /// The tag in base64url (`-` and `_`), with padding.
+    Base64Url,
+    /// Standard base64 without `=` padding.
+    StripPadding,
+    /// The tag in the other encoding (base64 where hex is expected and vice versa).
+    OtherEncoding,
+    /// The tag of the same message with the other hash function.
+    OtherAlgorithm,
+}
+
+impl TagTransform {
+    /// Applies the change to `tag` (raw bytes), writing it as `encoding` would.
+    fn apply(self, tag: &[u8], encoding: TagEncoding) -> String {
+        let mut bytes = tag.to_vec();
+        match self {
+            TagTransform::Uppercase => return encoding.encode(&bytes).to_ascii_uppercase(),
+            TagTransform::Truncate => {
+                bytes.pop();
+            }
+            TagTransform::TruncateHalf => bytes.truncate(bytes.len() / 2),
+            TagTransform::Extend => bytes.push(0),
+            TagTransform::Empty => bytes.clear(),
+            TagTransform::FlipFirstBit => {
+                if let Some(b) = bytes.first_mut() {
+                    *b ^= 1;
+                }
+            }
+            TagTransform::FlipLastBit => {
+                if let Some(b) = bytes.last_mut() {
+                    *b ^= 1;
+                }
+            }
+            TagTransform::Base64Url => return URL_SAFE.encode(&bytes),
+            TagTransform::StripPadding => return STANDARD_NO_PAD.encode(&bytes),
+            TagTransform::OtherEncoding => {
+                let other = match encoding {
+                    TagEncoding::LowerHex => TagEncoding::Base64,
+                    TagEncoding::Base64 => TagEncoding::LowerHex,
+                };
+                return other.encode(&bytes);
+            }
+            // Handled where the tag is computed.
+            TagTransform::OtherAlgorithm => {}
+        }
+        encoding.encode(&bytes)
+    }
+}
+
+/// What was actually signed, where it differs from the request sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedAs {
+    /// The method that was signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The path that was signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The query that was signed (empty string: no query).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// The body that was signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The headers that were signed, replacing same-named headers of the request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<Header>,
+    /// The timestamp that was signed; the header carries the signer's input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    /// The nonce that was signed; the header carries the signer's input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+
+/// One header, written `[name, value]` (in YAML flow style).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Header(pub String, pub String);
+
+impl Serialize for Header {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_saphyr::FlowSeq([&self.0, &self.1]).serialize(s)
+    }
+}
+
+/// An edit to the headers after signing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum HeaderEdit {
+    /// Remove every header with this name.
+    Remove(String),
+    /// Replace every header with this name by one with this value.
+    Set(Header),
+    /// Add another header (a duplicate when the name is already present).
+    Add(Header),
+}
+
+/// How a request is signed: the signer's input plus deliberate deviations.
+///
+/// (No `deny_unknown_fields`: serde does not support it with `flatten`; the
+/// vectors' JSON Schema rejects unknown fields instead.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipe {
+    /// The signer's choices (key id, timestamp, nonce, …).
+    #[serde(flatten)]
+    pub input: SignInput,
+    /// The key whose secret computes the tag, if not the named key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_of: Option<String>,
+    /// Differences between what was signed and what is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_as: Option<SignedAs>,
+    /// A change to the encoded tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_transform: Option<TagTransform>,
+    /// Header edits applied after signing, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<HeaderEdit>,
+}
+
+/// Why a recipe could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecipeError {
+    /// The scheme refused to sign.
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    /// A method, path, header name or value in the recipe is not valid HTTP.
+    #[error("invalid request in recipe: {0}")]
+    Http(String),
+}
+
+fn http_error(e: impl std::fmt::Display) -> RecipeError {
+    RecipeError::Http(e.to_string())
+}
+
+/// Builds a request URI from a path and an optional query.
+pub fn build_uri(path: &str, query: Option<&str>) -> Result<http::Uri, RecipeError> {
+    match query {
+        Some(q) if !q.is_empty() => format!("{path}?{q}").parse(),
+        _ => path.parse(),
+    }
+    .map_err(http_error)
+}
+
+fn header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), RecipeError> {
+    Ok((
+        HeaderName::from_bytes(name.as_bytes()).map_err(http_error)?,
+        HeaderValue::from_str(value).map_err(http_error)?,
+    ))
+}
+
+impl Recipe {
+    /// Signs `req` following the recipe and returns the request to send.
+    ///
+    /// Headers the recipe owns — those the scheme writes and those an edit
+    /// names — are first removed from `req`, so applying a recipe to its own
+    /// output gives the same request again. (To sign one value of a header
+    /// and send another, use [`SignedAs::headers`], not an edit.)
+    pub fn apply(&self, scheme: &dyn Scheme, req: &Request, key: &Key) -> Result<Request, RecipeError> {
+        let signed_as = self.signed_as.clone().unwrap_or_default();
+        let mut base = req.clone();
+        for edit in &self.edits {
+            let (HeaderEdit::Remove(name) | HeaderEdit::Set(Header(name, _)) | HeaderEdit::Add(Header(name, _))) = edit;
+            base.headers_mut().remove(name.as_str());
+        }
+        let req = &base;
+
+        // The request as the signer saw it.
+        let mut signed = req.clone();
+        if let Some(method) = &signed_as.method {
+            *signed.method_mut() = method.parse().map_err(http_error)?;
+        }
+        if signed_as.path.is_some() || signed_as.query.is_some() {
+            let path = signed_as.path.as_deref().unwrap_or(req.uri().path());
+            let query = signed_as.query.as_deref().or(req.uri().query());
+            *signed.uri_mut() = build_uri(path, query)?;
+        }
+        if let Some(body) = &signed_as.body {
+            *signed.body_mut() = body.clone().into();
+        }
+        for Header(name, value) in &signed_as.headers {
+            let (name, value) = header(name, value)?;
+            signed.headers_mut().insert(name, value);
+        }
+
+        let header_params = scheme.signing_params(&signed, &self.input)?;
+        let mut signed_params = header_params.clone();
+        if let Some(ts) = &signed_as.timestamp {
+            signed_params.timestamp.clone_from(ts);
+        }
+        if let Some(nonce) = &signed_as.nonce {
+            signed_params.nonce = Some(nonce.clone());
+        }
+        if self.tag_transform == Some(TagTransform::OtherAlgorithm) {
+            signed_params.algorithm = match signed_params.algorithm {
+                Algorithm::Sha256 => Algorithm::Sha512,
+                Algorithm::Sha512 => Algorithm::Sha256,
+            };
+        }
+        let mut canonical = Vec::new();
+        scheme
+            .canonicalize(&signed, &signed_params, &mut canonical)
+            .map_err(SignError::from)?;
+        let tag = key.mac().sign(signed_params.algorithm, &canonical);
+        let encoding = scheme.tag_encoding();
+        let encoded = match self.tag_transform {
+            Some(t) => t.apply(tag.as_bytes(), encoding),
+            None => encoding.encode(tag.as_bytes()),
+        };
+
+        let mut out = req.clone();
+        let produced = scheme.signature_headers(&header_params, &encoded);
+        for (name, _) in &produced {
+            out.headers_mut().remove(name);
+        }
+        for (name, value) in produced {
+            out.headers_mut()
+                .append(name, HeaderValue::from_str(&value).map_err(http_error)?);
+        }
+        for edit in &self.edits {
+            match edit {
+                HeaderEdit::Remove(name) => {
+                    out.headers_mut().remove(name.as_str());
+                }
+                HeaderEdit::Set(Header(name, value)) => {
+                    let (name, value) = header(name, value)?;
+                    out.headers_mut().insert(name, value);
+                }
+                HeaderEdit::Add(Header(name, value)) => {
+                    let (name, value) = header(name, value)?;
+                    out.headers_mut().append(name, value);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
