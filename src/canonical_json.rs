@@ -4,7 +4,11 @@
 //! The rules (SCHEMES.md §1) differ from most languages' JSON printers in
 //! ways that change signatures:
 //! - keys sort by UTF-16 code units (JavaScript's default sort), which
-//!   differs from UTF-8 byte order for characters above U+FFFF;
+//!   differs from UTF-8 byte order for characters above U+FFFF — except
+//!   that keys which are array indices (`"0"`, `"9"`, `"10"`, up to
+//!   2^32 - 2) come first, in numeric order, because JavaScript objects
+//!   always enumerate such keys that way, so `JSON.stringify` of a sorted
+//!   object emits them so whatever order they were sorted into;
 //! - numbers are IEEE-754 doubles printed like `Number.prototype.toString`:
 //!   `1.0` is `1`, `1e21` is `1e+21`, `-0` is `0`, integers above 2^53 are
 //!   rounded exactly as JavaScript rounds them;
@@ -61,7 +65,14 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            entries.sort_unstable_by(|(a, _), (b, _)| {
+                match (array_index(a), array_index(b)) {
+                    (Some(x), Some(y)) => x.cmp(&y),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => a.encode_utf16().cmp(b.encode_utf16()),
+                }
+            });
             out.push(b'{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
@@ -74,6 +85,21 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
             out.push(b'}');
         }
     }
+}
+
+/// The value of `key` if JavaScript treats it as an array index: the
+/// canonical decimal form of an integer from 0 to 2^32 - 2.
+fn array_index(key: &str) -> Option<u32> {
+    let bytes = key.as_bytes();
+    let canonical = match bytes {
+        [b'0'] => true,
+        [b'1'..=b'9', rest @ ..] => rest.len() < 10 && rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    if !canonical {
+        return None;
+    }
+    key.parse::<u32>().ok().filter(|&n| n != u32::MAX)
 }
 
 fn write_number(n: &serde_json::Number, out: &mut Vec<u8>) {
@@ -142,6 +168,14 @@ mod tests {
         // U+1F600 is a surrogate pair (0xD83D...) and sorts before U+FF61 in
         // UTF-16, after it in UTF-8.
         assert_eq!(cj("{\"\u{ff61}\":1,\"\u{1f600}\":2}".as_bytes()).unwrap(), "{\"\u{1f600}\":2,\"\u{ff61}\":1}");
+    }
+
+    #[test]
+    fn array_index_keys_come_first_in_numeric_order() {
+        assert_eq!(
+            cj(br#"{"b":1,"10":2,"9":3,"a":4,"01":5,"4294967295":6,"4294967294":7,"-1":8}"#).unwrap(),
+            r#"{"9":3,"10":2,"4294967294":7,"-1":8,"01":5,"4294967295":6,"a":4,"b":1}"#
+        );
     }
 
     #[test]

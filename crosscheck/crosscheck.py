@@ -1,0 +1,212 @@
+"""Independent confirmation of the vectors with Python's standard library only.
+
+For every step that has a canonical string, recompute it from the request
+and the scheme's rules, recompute the tag with hmac/hashlib, and compare.
+For valid steps the tag in the request's headers must match too.
+
+`partner`'s canonical JSON is re-implemented here from the JavaScript rules
+(JSON.parse semantics, Number.prototype.toString, array-index keys first),
+separately from the Rust code and from Node's engine.
+
+Usage: python3 crosscheck/crosscheck.py DIR   (DIR = `cargo xtask vectors export` output)
+"""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import sys
+import urllib.parse
+
+
+def header(req, name):
+    for n, v in req["headers"]:
+        if n.lower() == name.lower():
+            return v
+    return None
+
+
+def body_of(req):
+    if "body_base64" in req:
+        return base64.b64decode(req["body_base64"])
+    return req.get("body", "").encode()
+
+
+def js_number(x):
+    """Number.prototype.toString for a finite double (ECMA-262 Number::toString)."""
+    if x == 0:
+        return "0"
+    sign = "-" if x < 0 else ""
+    r = repr(abs(x))  # shortest round-trip digits, as JavaScript uses
+    mantissa, _, exp = r.partition("e")
+    int_part, _, frac_part = mantissa.partition(".")
+    digits = (int_part + frac_part).lstrip("0")
+    n = len(int_part) + int(exp or 0) - (len(int_part + frac_part) - len((int_part + frac_part).lstrip("0")))
+    digits = digits.rstrip("0")
+    k = len(digits)
+    if k <= n <= 21:
+        s = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        s = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        s = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        s = digits[0] + ("." + digits[1:] if k > 1 else "") + "e" + ("+" if e >= 0 else "-") + str(abs(e))
+    return sign + s
+
+
+def js_string(s):
+    out = ['"']
+    short = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    for ch in s:
+        if ch in short:
+            out.append(short[ch])
+        elif ord(ch) < 0x20:
+            out.append("\\u%04x" % ord(ch))
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+ARRAY_INDEX = re.compile(r"^(0|[1-9][0-9]*)$")
+
+
+def key_order(k):
+    # JavaScript objects enumerate array-index keys first, numerically;
+    # other keys keep insertion order, here the UTF-16 code-unit sort.
+    if ARRAY_INDEX.match(k) and int(k) <= 2**32 - 2:
+        return (0, int(k), b"")
+    return (1, 0, k.encode("utf-16-be"))
+
+
+def js_stringify(v):
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, float):
+        return js_number(v)
+    if isinstance(v, str):
+        return js_string(v)
+    if isinstance(v, list):
+        return "[" + ",".join(js_stringify(x) for x in v) + "]"
+    return "{" + ",".join(js_string(k) + ":" + js_stringify(v[k]) for k in sorted(v, key=key_order)) + "}"
+
+
+def canonical_json(body):
+    if not body:
+        return "{}"
+    # JSON.parse: every number is a double; a repeated key keeps its last value.
+    value = json.loads(body.decode(), parse_int=float, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    return "{}" if value is None else js_stringify(value)
+
+
+def auth_params(value):
+    return dict(re.findall(r'([A-Za-z0-9_-]+)="([^"]*)"', value[len("Signature "):]))
+
+
+def partner(req, config):
+    key_id, ts, tag = header(req, "X-Signature").split(".")
+    return (canonical_json(body_of(req)) + ts).encode(), key_id, "sha256", "hex", tag
+
+
+def authorization(req, config):
+    p = auth_params(header(req, "Authorization"))
+    lines = [req["method"].upper(), req["path"]]
+    for name in sorted(n.lower() for n in p.get("headers", "").split(" ") if n):
+        lines.append("%s:%s" % (name, header(req, name) or ""))
+    if req.get("query"):
+        pairs = sorted(urllib.parse.parse_qsl(req["query"], keep_blank_values=True))
+        lines.append("&".join("%s=%s" % kv for kv in pairs))
+    body = body_of(req)
+    if body:
+        lines.append("body-hash:" + hashlib.sha256(body).hexdigest())
+    lines += ["timestamp:" + p["timestamp"], "nonce:" + p["nonce"]]
+    alg = "sha512" if p.get("algorithm") == "HMAC-SHA512" else "sha256"
+    return "\n".join(lines).encode(), p["keyId"], alg, "hex", p["signature"]
+
+
+def webhook(req, config):
+    ts = header(req, config.get("timestamp_header", "X-Webhook-Timestamp"))
+    sig = header(req, config.get("signature_header", "X-Webhook-Signature"))
+    return ts.encode() + b"." + body_of(req), "default", "sha256", "hex", sig
+
+
+def a2a(req, config):
+    parts = [req["method"].upper(), req["path"], header(req, "X-Timestamp"), header(req, "X-Nonce")]
+    if header(req, "X-Body-Hash") is not None:
+        parts.append(header(req, "X-Body-Hash"))
+    return "\n".join(parts).encode(), header(req, "X-API-Key-ID"), "sha256", "base64", header(req, "X-Signature")
+
+
+def ia_json(req, config):
+    prefix = config.get("header_prefix", "X-IA-")
+    ts = header(req, prefix + "Timestamp")
+    return (ts.encode() + b"." + body_of(req), header(req, prefix + "Key"), config.get("algorithm", "sha256"),
+            "hex", header(req, prefix + "Signature"))
+
+
+def quable(req, config):
+    head = "%s|%s|%s|" % (req["method"].upper(), config["endpoint"], header(req, "X-Timestamp"))
+    return head.encode() + body_of(req), "default", "sha256", "base64", header(req, "X-Signature")
+
+
+SCHEMES = {"partner": partner, "authorization": authorization, "webhook": webhook,
+           "a2a": a2a, "ia-json": ia_json, "quable": quable}
+
+
+def main(directory):
+    checked = valid_checked = 0
+    failures = []
+    for name in sorted(f for f in os.listdir(directory) if f.endswith(".json")):
+        with open(os.path.join(directory, name), encoding="utf-8") as f:
+            vector_file = json.load(f)
+        scheme = SCHEMES[vector_file["scheme"]]
+        for case in vector_file["cases"]:
+            config = case.get("config", vector_file.get("config", {}))
+            for i, step in enumerate(case["steps"], 1):
+                at = "%s step %d" % (case["id"], i)
+                if "canonical" in step:
+                    expected = step["canonical"].encode()
+                elif "canonical_base64" in step:
+                    expected = base64.b64decode(step["canonical_base64"])
+                else:
+                    if step["result"] == "valid":
+                        failures.append(at + ": valid step without canonical")
+                    continue
+                try:
+                    canonical, key_id, alg, encoding, header_tag = scheme(step["request"], config)
+                except Exception as e:  # a vector this script cannot read is a failure, not a crash
+                    failures.append("%s: cannot recompute: %r" % (at, e))
+                    continue
+                if canonical != expected:
+                    failures.append("%s: canonical differs\n  vector: %r\n  python: %r" % (at, expected, canonical))
+                    continue
+                checked += 1
+                if "tag" not in step:
+                    continue
+                mac = hmac.new(vector_file["keys"][key_id].encode(), canonical, alg).digest()
+                tag = mac.hex() if encoding == "hex" else base64.b64encode(mac).decode()
+                if tag != step["tag"]:
+                    failures.append("%s: tag differs: vector %s, python %s" % (at, step["tag"], tag))
+                if step["result"] == "valid":
+                    valid_checked += 1
+                    if header_tag != tag:
+                        failures.append("%s: header tag %s is not the correct tag %s" % (at, header_tag, tag))
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    print("python cross-check: %d canonical strings, %d valid tags confirmed" % (checked, valid_checked))
+    print("%d passed, %d failed" % (checked, len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print("usage: crosscheck.py DIR", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))
