@@ -65,13 +65,11 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|(a, _), (b, _)| {
-                match (array_index(a), array_index(b)) {
-                    (Some(x), Some(y)) => x.cmp(&y),
-                    (Some(_), None) => std::cmp::Ordering::Less,
-                    (None, Some(_)) => std::cmp::Ordering::Greater,
-                    (None, None) => a.encode_utf16().cmp(b.encode_utf16()),
-                }
+            entries.sort_unstable_by(|(a, _), (b, _)| match (array_index(a), array_index(b)) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => a.encode_utf16().cmp(b.encode_utf16()),
             });
             out.push(b'{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
@@ -130,7 +128,14 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
             b'\n' => b"\\n",
             b'\r' => b"\\r",
             b'\t' => b"\\t",
-            0x00..=0x1f => &[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]],
+            0x00..=0x1f => &[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 0xf) as usize],
+            ],
             _ => continue,
         };
         out.extend_from_slice(&bytes[start..i]);
@@ -152,10 +157,16 @@ mod tests {
         assert_eq!(cj(b"false").unwrap(), "false");
         assert_eq!(cj(b"0").unwrap(), "0");
         assert_eq!(cj(b"\"\"").unwrap(), "\"\"");
-        assert_eq!(cj(br#"{ "b": 1, "a": [1.0, -0, 1e21, 1.5e-7, 123456789012345678901234567890] }"#).unwrap(),
-            r#"{"a":[1,0,1e+21,1.5e-7,1.2345678901234568e+29],"b":1}"#);
+        assert_eq!(
+            cj(br#"{ "b": 1, "a": [1.0, -0, 1e21, 1.5e-7, 123456789012345678901234567890] }"#)
+                .unwrap(),
+            r#"{"a":[1,0,1e+21,1.5e-7,1.2345678901234568e+29],"b":1}"#
+        );
         assert_eq!(cj(br#"{"a":1,"a":2}"#).unwrap(), r#"{"a":2}"#);
-        assert_eq!(cj(br#"["\u00e9/\u0001\b\"\\"]"#).unwrap(), "[\"\u{e9}/\\u0001\\b\\\"\\\\\"]");
+        assert_eq!(
+            cj(br#"["\u00e9/\u0001\b\"\\"]"#).unwrap(),
+            "[\"\u{e9}/\\u0001\\b\\\"\\\\\"]"
+        );
         assert_eq!(cj(b"9007199254740993").unwrap(), "9007199254740992");
         assert_eq!(cj(b"0.1").unwrap(), "0.1");
         assert_eq!(cj(b"100").unwrap(), "100");
@@ -167,13 +178,17 @@ mod tests {
     fn keys_sort_by_utf16_code_units() {
         // U+1F600 is a surrogate pair (0xD83D...) and sorts before U+FF61 in
         // UTF-16, after it in UTF-8.
-        assert_eq!(cj("{\"\u{ff61}\":1,\"\u{1f600}\":2}".as_bytes()).unwrap(), "{\"\u{1f600}\":2,\"\u{ff61}\":1}");
+        assert_eq!(
+            cj("{\"\u{ff61}\":1,\"\u{1f600}\":2}".as_bytes()).unwrap(),
+            "{\"\u{1f600}\":2,\"\u{ff61}\":1}"
+        );
     }
 
     #[test]
     fn array_index_keys_come_first_in_numeric_order() {
         assert_eq!(
-            cj(br#"{"b":1,"10":2,"9":3,"a":4,"01":5,"4294967295":6,"4294967294":7,"-1":8}"#).unwrap(),
+            cj(br#"{"b":1,"10":2,"9":3,"a":4,"01":5,"4294967295":6,"4294967294":7,"-1":8}"#)
+                .unwrap(),
             r#"{"9":3,"10":2,"4294967294":7,"-1":8,"01":5,"4294967295":6,"a":4,"b":1}"#
         );
     }

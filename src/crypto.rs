@@ -221,12 +221,27 @@ mod tests {
 
     #[test]
     fn decoding_is_strict() {
-        assert_eq!(TagEncoding::LowerHex.decode("0aff").unwrap(), vec![0x0a, 0xff]);
+        assert_eq!(
+            TagEncoding::LowerHex.decode("0aff").unwrap(),
+            vec![0x0a, 0xff]
+        );
         assert!(TagEncoding::LowerHex.decode("0AFF").is_err());
         assert!(TagEncoding::LowerHex.decode("0af").is_err());
-        assert_eq!(TagEncoding::Base64.decode("+/8=").unwrap(), vec![0xfb, 0xff]);
-        assert!(TagEncoding::Base64.decode("+/8").is_err(), "missing padding");
-        assert!(TagEncoding::Base64.decode("-_8=").is_err(), "base64url alphabet");
-        assert!(TagEncoding::Base64.decode("+/9=").is_err(), "non-zero trailing bits");
+        assert_eq!(
+            TagEncoding::Base64.decode("+/8=").unwrap(),
+            vec![0xfb, 0xff]
+        );
+        assert!(
+            TagEncoding::Base64.decode("+/8").is_err(),
+            "missing padding"
+        );
+        assert!(
+            TagEncoding::Base64.decode("-_8=").is_err(),
+            "base64url alphabet"
+        );
+        assert!(
+            TagEncoding::Base64.decode("+/9=").is_err(),
+            "non-zero trailing bits"
+        );
     }
 }

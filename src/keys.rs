@@ -154,10 +154,10 @@ pub struct KeyPolicy {
 impl KeyPolicy {
     /// Whether `key_id` may sign a request for `path`.
     pub fn allows(&self, key_id: &str, path: &str) -> bool {
-        if let Some(allowed) = &self.allowed_key_ids {
-            if !allowed.iter().any(|k| k == key_id) {
-                return false;
-            }
+        if let Some(allowed) = &self.allowed_key_ids
+            && !allowed.iter().any(|k| k == key_id)
+        {
+            return false;
         }
         let admin_route = self
             .admin_path_prefixes

@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use sigconform::{FixedClock, MemoryNonceStore, StaticKeys, Verifier, Request};
+//! use sigconform::{FixedClock, MemoryNonceStore, StaticKeys, Verifier};
 //! use sigconform::scheme::{SchemeId, SchemeConfig, SignInput};
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -23,7 +23,7 @@
 //! let scheme = SchemeId::A2a.build(&SchemeConfig::default()).unwrap();
 //!
 //! // Sign: the scheme returns the headers to add.
-//! let mut req = Request::post("/v1/orders").body(r#"{"qty":1}"#.into()).unwrap();
+//! let mut req = http::Request::post("/v1/orders").body(r#"{"qty":1}"#.into()).unwrap();
 //! let input = SignInput {
 //!     key_id: Some("svc-1".into()),
 //!     timestamp: "1700000000".into(),

@@ -178,12 +178,18 @@ mod tests {
     fn second_use_is_a_replay_until_expiry() {
         let s = MemoryNonceStore::new(64);
         assert_eq!(s.check_and_record_sync("k", "n", 1000, 500), Ok(()));
-        assert_eq!(s.check_and_record_sync("k", "n", 1499, 500), Err(NonceError::Replayed));
+        assert_eq!(
+            s.check_and_record_sync("k", "n", 1499, 500),
+            Err(NonceError::Replayed)
+        );
         // Another key may use the same nonce.
         assert_eq!(s.check_and_record_sync("k2", "n", 1499, 500), Ok(()));
         // Key/nonce boundaries cannot be shifted to collide.
         assert_eq!(s.check_and_record_sync("k", "2n", 1000, 500), Ok(()));
-        assert_eq!(s.check_and_record_sync("k2", "n", 1000, 500), Err(NonceError::Replayed));
+        assert_eq!(
+            s.check_and_record_sync("k2", "n", 1000, 500),
+            Err(NonceError::Replayed)
+        );
         // Expired: usable again.
         assert_eq!(s.check_and_record_sync("k", "n", 1500, 500), Ok(()));
     }
@@ -211,6 +217,9 @@ mod tests {
         assert_eq!(replays, s.len());
         // Once the entries expire, a full shard is swept and has room again.
         assert_eq!(s.check_and_record_sync("k", "0", 5000, 1000), Ok(()));
-        assert_eq!(s.check_and_record_sync("k", "0", 5001, 1000), Err(NonceError::Replayed));
+        assert_eq!(
+            s.check_and_record_sync("k", "0", 5001, 1000),
+            Err(NonceError::Replayed)
+        );
     }
 }

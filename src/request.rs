@@ -18,7 +18,10 @@ pub type Request = http::Request<Bytes>;
 ///
 /// `Ok(None)` when absent; [`Rejection::DuplicateHeader`] when repeated,
 /// because a verifier and a proxy could each pick a different copy.
-pub fn single_header<'r>(req: &'r Request, name: &HeaderName) -> Result<Option<&'r str>, Rejection> {
+pub fn single_header<'r>(
+    req: &'r Request,
+    name: &HeaderName,
+) -> Result<Option<&'r str>, Rejection> {
     let mut values = req.headers().get_all(name).iter();
     let Some(value) = values.next() else {
         return Ok(None);

@@ -194,11 +194,18 @@ impl Recipe {
     /// names — are first removed from `req`, so applying a recipe to its own
     /// output gives the same request again. (To sign one value of a header
     /// and send another, use [`SignedAs::headers`], not an edit.)
-    pub fn apply(&self, scheme: &dyn Scheme, req: &Request, key: &Key) -> Result<Request, RecipeError> {
+    pub fn apply(
+        &self,
+        scheme: &dyn Scheme,
+        req: &Request,
+        key: &Key,
+    ) -> Result<Request, RecipeError> {
         let signed_as = self.signed_as.clone().unwrap_or_default();
         let mut base = req.clone();
         for edit in &self.edits {
-            let (HeaderEdit::Remove(name) | HeaderEdit::Set(Header(name, _)) | HeaderEdit::Add(Header(name, _))) = edit;
+            let (HeaderEdit::Remove(name)
+            | HeaderEdit::Set(Header(name, _))
+            | HeaderEdit::Add(Header(name, _))) = edit;
             base.headers_mut().remove(name.as_str());
         }
         let req = &base;

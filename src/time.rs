@@ -160,9 +160,23 @@ mod tests {
             Ok(9_999_999_999_999_999_999)
         );
         for bad in [
-            "", " 1", "1 ", "+1", "-1", "1.0", "1e3", "1_000", "0x10", "١٢", "99999999999999999999",
+            "",
+            " 1",
+            "1 ",
+            "+1",
+            "-1",
+            "1.0",
+            "1e3",
+            "1_000",
+            "0x10",
+            "١٢",
+            "99999999999999999999",
         ] {
-            assert_eq!(parse_timestamp(bad), Err(Rejection::MalformedTimestamp), "{bad:?}");
+            assert_eq!(
+                parse_timestamp(bad),
+                Err(Rejection::MalformedTimestamp),
+                "{bad:?}"
+            );
         }
     }
 
@@ -177,7 +191,10 @@ mod tests {
         assert_eq!(w.check(1_000_000 - 300, now_ms), Ok(()));
         assert_eq!(w.check(1_000_000 - 301, now_ms), Err(Rejection::Expired));
         assert_eq!(w.check(1_000_000 + 30, now_ms), Ok(()));
-        assert_eq!(w.check(1_000_000 + 31, now_ms), Err(Rejection::FromTheFuture));
+        assert_eq!(
+            w.check(1_000_000 + 31, now_ms),
+            Err(Rejection::FromTheFuture)
+        );
         assert_eq!(w.check(0, now_ms), Err(Rejection::Expired));
         assert_eq!(w.check(u64::MAX, now_ms), Err(Rejection::FromTheFuture));
     }
@@ -191,7 +208,10 @@ mod tests {
             Err(Rejection::FromTheFuture)
         );
         // Seconds where milliseconds are expected look 50 years old.
-        assert_eq!(w.check(1_700_000_000, 1_700_000_000_000), Err(Rejection::Expired));
+        assert_eq!(
+            w.check(1_700_000_000, 1_700_000_000_000),
+            Err(Rejection::Expired)
+        );
     }
 
     #[test]

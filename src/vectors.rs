@@ -240,7 +240,9 @@ impl HttpRequest {
         match (&self.body, &self.body_base64) {
             (Some(_), Some(_)) => Err("both body and body_base64 are set".into()),
             (Some(text), None) => Ok(text.clone().into_bytes()),
-            (None, Some(b64)) => STANDARD.decode(b64).map_err(|e| format!("body_base64: {e}")),
+            (None, Some(b64)) => STANDARD
+                .decode(b64)
+                .map_err(|e| format!("body_base64: {e}")),
             (None, None) => Ok(Vec::new()),
         }
     }
@@ -313,9 +315,12 @@ pub fn derive(
                 .as_deref()
                 .or(recipe.input.key_id.as_deref())
                 .unwrap_or(DEFAULT_KEY_ID);
-            let key = keys
-                .get(key_id)
-                .ok_or_else(|| case_error(case, format!("recipe key `{key_id}` is not in the file's keys")))?;
+            let key = keys.get(key_id).ok_or_else(|| {
+                case_error(
+                    case,
+                    format!("recipe key `{key_id}` is not in the file's keys"),
+                )
+            })?;
             let req = step.request.to_request().map_err(|e| case_error(case, e))?;
             let signed = recipe
                 .apply(scheme, &req, key)
@@ -407,13 +412,13 @@ pub async fn check_case(file: &VectorFile, case: &Case) -> Result<Vec<String>, V
     let mut problems = Vec::new();
     for (i, (step, outcome)) in case.steps.iter().zip(&outcomes).enumerate() {
         let at = format!("{} step {}", case.id, i + 1);
-        if let Some(req) = &outcome.derived.signed_request {
-            if *req != step.request {
-                problems.push(format!(
-                    "{at}: the recipe produces other headers than `request` holds (run `cargo xtask vectors fill`)\n  recipe:  {:?}\n  request: {:?}",
-                    req.headers, step.request.headers
-                ));
-            }
+        if let Some(req) = &outcome.derived.signed_request
+            && *req != step.request
+        {
+            problems.push(format!(
+                "{at}: the recipe produces other headers than `request` holds (run `cargo xtask vectors fill`)\n  recipe:  {:?}\n  request: {:?}",
+                req.headers, step.request.headers
+            ));
         }
         let (canonical, canonical_base64) = outcome.derived.canonical_fields();
         if canonical != step.canonical || canonical_base64 != step.canonical_base64 {
@@ -456,7 +461,11 @@ pub async fn check_case(file: &VectorFile, case: &Case) -> Result<Vec<String>, V
 pub fn first_divergence(expected: &str, actual: &str) -> String {
     for (n, (e, a)) in expected.split('\n').zip(actual.split('\n')).enumerate() {
         if e != a {
-            return format!("  line {}: expected {e:?}\n  line {}: actual   {a:?}", n + 1, n + 1);
+            return format!(
+                "  line {}: expected {e:?}\n  line {}: actual   {a:?}",
+                n + 1,
+                n + 1
+            );
         }
     }
     let (e, a) = (expected.split('\n').count(), actual.split('\n').count());

@@ -9,12 +9,12 @@
 
 use std::sync::Arc;
 
+use crate::Rejection;
 use crate::keys::{DEFAULT_KEY_ID, KeyLookup, KeyPolicy, LookupError};
 use crate::nonce::{NonceError, NonceStore};
 use crate::request::Request;
 use crate::scheme::Scheme;
 use crate::time::Clock;
-use crate::Rejection;
 
 /// What an accepted request proved.
 #[derive(Debug, Clone, PartialEq, Eq)]

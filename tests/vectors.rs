@@ -32,7 +32,8 @@ fn all_files() -> Vec<(PathBuf, VectorFile)> {
 #[test]
 fn every_file_matches_the_json_schema() {
     let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(vector_dir().join("schema.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(vector_dir().join("schema.json")).unwrap())
+            .unwrap();
     let validator = jsonschema::validator_for(&schema).expect("schema.json is a valid JSON Schema");
     for path in vectors::list_files(&vector_dir()).unwrap() {
         // Validate the document as written (not as re-serialised by our types).
@@ -43,14 +44,20 @@ fn every_file_matches_the_json_schema() {
             .take(10)
             .map(|e| format!("{} at {}", e, e.instance_path()))
             .collect();
-        assert!(errors.is_empty(), "{}:\n{}", path.display(), errors.join("\n"));
+        assert!(
+            errors.is_empty(),
+            "{}:\n{}",
+            path.display(),
+            errors.join("\n")
+        );
     }
 }
 
 #[test]
 fn schema_rejects_what_it_should() {
     let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(vector_dir().join("schema.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(vector_dir().join("schema.json")).unwrap())
+            .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let good = serde_json::json!({
         "scheme": "a2a", "description": "d", "flags": {"f": "x"}, "keys": {"k": "s"},
@@ -74,8 +81,17 @@ fn files_are_well_formed_catalogues() {
     let mut seen_ids = BTreeSet::new();
     for (path, file) in all_files() {
         let name = path.file_stem().unwrap().to_str().unwrap();
-        assert_eq!(name, file.scheme.as_str(), "{} holds another scheme", path.display());
-        assert!(file.cases.len() >= 25, "{name}: only {} cases", file.cases.len());
+        assert_eq!(
+            name,
+            file.scheme.as_str(),
+            "{} holds another scheme",
+            path.display()
+        );
+        assert!(
+            file.cases.len() >= 25,
+            "{name}: only {} cases",
+            file.cases.len()
+        );
         let mut used = BTreeSet::new();
         for case in &file.cases {
             assert!(
@@ -85,12 +101,19 @@ fn files_are_well_formed_catalogues() {
             );
             assert!(seen_ids.insert(case.id.clone()), "duplicate id {}", case.id);
             for flag in &case.flags {
-                assert!(file.flags.contains_key(flag), "{}: flag {flag} is not documented", case.id);
+                assert!(
+                    file.flags.contains_key(flag),
+                    "{}: flag {flag} is not documented",
+                    case.id
+                );
                 used.insert(flag.clone());
             }
         }
         let unused: Vec<_> = file.flags.keys().filter(|f| !used.contains(*f)).collect();
-        assert!(unused.is_empty(), "{name}: documented flags no case uses: {unused:?}");
+        assert!(
+            unused.is_empty(),
+            "{name}: documented flags no case uses: {unused:?}"
+        );
         let valid = file
             .cases
             .iter()
@@ -103,7 +126,10 @@ fn files_are_well_formed_catalogues() {
             .flat_map(|c| &c.steps)
             .filter(|s| s.result == Expected::Invalid)
             .count();
-        assert!(valid >= 5 && invalid >= 10, "{name}: {valid} valid, {invalid} invalid steps");
+        assert!(
+            valid >= 5 && invalid >= 10,
+            "{name}: {valid} valid, {invalid} invalid steps"
+        );
     }
 }
 
@@ -112,7 +138,11 @@ fn derived_fields_are_in_step_with_the_recipes() {
     for (path, file) in all_files() {
         let filled = vectors::fill(&file).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for (case, expected) in file.cases.iter().zip(&filled.cases) {
-            assert_eq!(case, expected, "{}: run `cargo xtask vectors fill`", case.id);
+            assert_eq!(
+                case, expected,
+                "{}: run `cargo xtask vectors fill`",
+                case.id
+            );
         }
     }
 }
@@ -127,7 +157,12 @@ async fn reference_implementation_agrees_with_every_vector() {
             problems.extend(vectors::check_case(&file, case).await.unwrap());
         }
     }
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     assert!(steps > 0);
 }
 
@@ -154,7 +189,8 @@ async fn snapshots_of_derived_outputs() {
                 }
                 match &outcome.verdict {
                     Ok(key) => writeln!(text, "verdict: accept ({key})").unwrap(),
-                    Err(r) => writeln!(text, "verdict: reject {:?} ({}) {r}", r.code(), r.status()).unwrap(),
+                    Err(r) => writeln!(text, "verdict: reject {:?} ({}) {r}", r.code(), r.status())
+                        .unwrap(),
                 }
             }
         }

@@ -13,10 +13,10 @@ use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
     basic_signing_params, configured_window, decode_tag,
 };
+use crate::Rejection;
 use crate::crypto::{Algorithm, TagEncoding, sha256};
 use crate::request::{Request, required_header, single_header};
 use crate::time::{TimeUnit, Window, parse_timestamp};
-use crate::Rejection;
 
 const X_API_KEY_ID: HeaderName = HeaderName::from_static("x-api-key-id");
 const X_TIMESTAMP: HeaderName = HeaderName::from_static("x-timestamp");
@@ -87,9 +87,11 @@ impl Scheme for A2a {
                 });
             }
             (false, Some(claimed)) => {
-                let claimed = TagEncoding::Base64.decode(claimed).map_err(|_| Rejection::MalformedHeader {
-                    header: X_BODY_HASH.as_str().to_owned(),
-                    detail: "not standard base64",
+                let claimed = TagEncoding::Base64.decode(claimed).map_err(|_| {
+                    Rejection::MalformedHeader {
+                        header: X_BODY_HASH.as_str().to_owned(),
+                        detail: "not standard base64",
+                    }
                 })?;
                 if claimed != sha256(req.body()) {
                     return Err(Rejection::BodyHashMismatch);
@@ -130,7 +132,11 @@ impl Scheme for A2a {
         Ok(())
     }
 
-    fn signing_params(&self, req: &Request, input: &SignInput) -> Result<SignatureParams, SignError> {
+    fn signing_params(
+        &self,
+        req: &Request,
+        input: &SignInput,
+    ) -> Result<SignatureParams, SignError> {
         let mut params = basic_signing_params(input, Algorithm::Sha256, true, true)?;
         if !req.body().is_empty() {
             params.body_hash = Some(TagEncoding::Base64.encode(&sha256(req.body())));
@@ -138,7 +144,11 @@ impl Scheme for A2a {
         Ok(params)
     }
 
-    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)> {
+    fn signature_headers(
+        &self,
+        params: &SignatureParams,
+        encoded_tag: &str,
+    ) -> Vec<(HeaderName, String)> {
         let mut headers = vec![
             (X_API_KEY_ID, params.key_id.clone().unwrap_or_default()),
             (X_TIMESTAMP, params.timestamp.clone()),

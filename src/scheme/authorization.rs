@@ -13,10 +13,10 @@ use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
     basic_signing_params, configured_window, decode_tag,
 };
+use crate::Rejection;
 use crate::crypto::{Algorithm, TagEncoding, sha256};
 use crate::request::{Request, required_header};
 use crate::time::{TimeUnit, Window, parse_timestamp};
-use crate::Rejection;
 
 /// What signers cover by default: the original implementation's default.
 pub const DEFAULT_SIGNED_HEADERS: [&str; 3] = ["host", "content-type", "content-length"];
@@ -103,7 +103,11 @@ fn parse_params(header: &str) -> Result<Params<'_>, Rejection> {
         let (name, after_name) = rest
             .split_once('=')
             .ok_or_else(|| malformed("expected name=\"value\""))?;
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err(malformed("invalid parameter name"));
         }
         let quoted = after_name
@@ -122,7 +126,9 @@ fn parse_params(header: &str) -> Result<Params<'_>, Rejection> {
             _ => &mut None,
         };
         if slot.replace(value).is_some() {
-            return Err(Rejection::DuplicateHeader(format!("authorization parameter {name}")));
+            return Err(Rejection::DuplicateHeader(format!(
+                "authorization parameter {name}"
+            )));
         }
         let after_value = after_value.trim_start_matches(' ');
         if after_value.is_empty() {
@@ -151,7 +157,8 @@ impl Scheme for Authorization {
     fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
         let header = required_header(req, &AUTHORIZATION)?;
         let p = parse_params(header)?;
-        let missing = |name: &str| Rejection::MissingHeader(format!("authorization parameter {name}"));
+        let missing =
+            |name: &str| Rejection::MissingHeader(format!("authorization parameter {name}"));
         let key_id = p.key_id.ok_or_else(|| missing("keyId"))?;
         let timestamp = p.timestamp.ok_or_else(|| missing("timestamp"))?;
         let nonce = p.nonce.ok_or_else(|| missing("nonce"))?;
@@ -164,7 +171,9 @@ impl Scheme for Authorization {
         }
         let algorithm = match p.algorithm {
             None => Algorithm::Sha256,
-            Some(name) => Algorithm::from_http_signature_name(name).ok_or(Rejection::UnsupportedAlgorithm)?,
+            Some(name) => {
+                Algorithm::from_http_signature_name(name).ok_or(Rejection::UnsupportedAlgorithm)?
+            }
         };
         let timestamp_value = parse_timestamp(timestamp)?;
         let tag = decode_tag(TagEncoding::LowerHex, algorithm, signature)?;
@@ -194,7 +203,12 @@ impl Scheme for Authorization {
         params: &SignatureParams,
         out: &mut Vec<u8>,
     ) -> Result<(), Rejection> {
-        out.extend(req.method().as_str().bytes().map(|b| b.to_ascii_uppercase()));
+        out.extend(
+            req.method()
+                .as_str()
+                .bytes()
+                .map(|b| b.to_ascii_uppercase()),
+        );
         out.push(b'\n');
         out.extend_from_slice(req.uri().path().as_bytes());
 
@@ -241,16 +255,28 @@ impl Scheme for Authorization {
         Ok(())
     }
 
-    fn signing_params(&self, _req: &Request, input: &SignInput) -> Result<SignatureParams, SignError> {
-        let mut params = basic_signing_params(input, input.algorithm.unwrap_or_default(), true, true)?;
+    fn signing_params(
+        &self,
+        _req: &Request,
+        input: &SignInput,
+    ) -> Result<SignatureParams, SignError> {
+        let mut params =
+            basic_signing_params(input, input.algorithm.unwrap_or_default(), true, true)?;
         params.signed_headers = match &input.signed_headers {
             Some(list) => list.iter().map(|h| h.to_ascii_lowercase()).collect(),
-            None => DEFAULT_SIGNED_HEADERS.iter().map(|h| (*h).to_owned()).collect(),
+            None => DEFAULT_SIGNED_HEADERS
+                .iter()
+                .map(|h| (*h).to_owned())
+                .collect(),
         };
         Ok(params)
     }
 
-    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)> {
+    fn signature_headers(
+        &self,
+        params: &SignatureParams,
+        encoded_tag: &str,
+    ) -> Vec<(HeaderName, String)> {
         let value = format!(
             "Signature keyId=\"{}\",algorithm=\"{}\",headers=\"{}\",timestamp=\"{}\",nonce=\"{}\",signature=\"{}\"",
             params.key_id.as_deref().unwrap_or_default(),

@@ -11,10 +11,10 @@ use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
     basic_signing_params, configured_window, decode_tag, timestamp_dot_body,
 };
+use crate::Rejection;
 use crate::crypto::{Algorithm, TagEncoding};
 use crate::request::{Request, header_name, required_header};
 use crate::time::{TimeUnit, Window, parse_timestamp};
-use crate::Rejection;
 
 /// The `ia-json` scheme.
 #[derive(Debug, Clone)]
@@ -89,13 +89,24 @@ impl Scheme for IaJson {
         Ok(())
     }
 
-    fn signing_params(&self, _req: &Request, input: &SignInput) -> Result<SignatureParams, SignError> {
+    fn signing_params(
+        &self,
+        _req: &Request,
+        input: &SignInput,
+    ) -> Result<SignatureParams, SignError> {
         basic_signing_params(input, self.algorithm, true, false)
     }
 
-    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)> {
+    fn signature_headers(
+        &self,
+        params: &SignatureParams,
+        encoded_tag: &str,
+    ) -> Vec<(HeaderName, String)> {
         vec![
-            (self.key_header.clone(), params.key_id.clone().unwrap_or_default()),
+            (
+                self.key_header.clone(),
+                params.key_id.clone().unwrap_or_default(),
+            ),
             (self.signature_header.clone(), encoded_tag.to_owned()),
             (self.timestamp_header.clone(), params.timestamp.clone()),
         ]

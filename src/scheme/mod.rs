@@ -23,11 +23,11 @@ use std::str::FromStr;
 use http::HeaderName;
 use serde::{Deserialize, Serialize};
 
+use crate::Rejection;
 use crate::crypto::{Algorithm, TagEncoding};
 use crate::keys::Key;
 use crate::request::Request;
 use crate::time::Window;
-use crate::Rejection;
 
 /// The six schemes, by the ids SCHEMES.md gives them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -142,7 +142,9 @@ pub struct SchemeConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// Not one of the six scheme ids.
-    #[error("unknown scheme `{0}` (expected one of partner, authorization, webhook, a2a, ia-json, quable)")]
+    #[error(
+        "unknown scheme `{0}` (expected one of partner, authorization, webhook, a2a, ia-json, quable)"
+    )]
     UnknownScheme(String),
     /// `quable` needs the declared app endpoint string.
     #[error("the quable scheme needs the app endpoint string (`endpoint`)")]
@@ -235,13 +237,21 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     ) -> Result<(), Rejection>;
 
     /// Turns a signer's choices into the parameters that will be written.
-    fn signing_params(&self, req: &Request, input: &SignInput) -> Result<SignatureParams, SignError>;
+    fn signing_params(
+        &self,
+        req: &Request,
+        input: &SignInput,
+    ) -> Result<SignatureParams, SignError>;
 
     /// The headers a signer adds to the request, given the encoded tag.
     ///
     /// The tag is passed encoded so that test tools can write deliberately
     /// wrong encodings through the same formatting code.
-    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)>;
+    fn signature_headers(
+        &self,
+        params: &SignatureParams,
+        encoded_tag: &str,
+    ) -> Vec<(HeaderName, String)>;
 
     /// Signs `req`: the headers to add to it.
     fn sign(

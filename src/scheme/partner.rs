@@ -11,11 +11,11 @@ use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
     basic_signing_params, configured_window, decode_tag,
 };
+use crate::Rejection;
 use crate::canonical_json::canonicalize_body;
 use crate::crypto::{Algorithm, TagEncoding};
 use crate::request::{Request, required_header};
 use crate::time::{TimeUnit, Window, parse_timestamp};
-use crate::Rejection;
 
 const X_SIGNATURE: HeaderName = HeaderName::from_static("x-signature");
 
@@ -90,12 +90,23 @@ impl Scheme for Partner {
         Ok(())
     }
 
-    fn signing_params(&self, _req: &Request, input: &SignInput) -> Result<SignatureParams, SignError> {
+    fn signing_params(
+        &self,
+        _req: &Request,
+        input: &SignInput,
+    ) -> Result<SignatureParams, SignError> {
         basic_signing_params(input, Algorithm::Sha256, true, false)
     }
 
-    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)> {
+    fn signature_headers(
+        &self,
+        params: &SignatureParams,
+        encoded_tag: &str,
+    ) -> Vec<(HeaderName, String)> {
         let id = params.key_id.as_deref().unwrap_or_default();
-        vec![(X_SIGNATURE, format!("{id}.{}.{encoded_tag}", params.timestamp))]
+        vec![(
+            X_SIGNATURE,
+            format!("{id}.{}.{encoded_tag}", params.timestamp),
+        )]
     }
 }

@@ -12,10 +12,10 @@ use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
     basic_signing_params, configured_window, decode_tag,
 };
+use crate::Rejection;
 use crate::crypto::{Algorithm, TagEncoding};
 use crate::request::{Request, required_header};
 use crate::time::{TimeUnit, Window, parse_timestamp};
-use crate::Rejection;
 
 const X_SIGNATURE: HeaderName = HeaderName::from_static("x-signature");
 const X_TIMESTAMP: HeaderName = HeaderName::from_static("x-timestamp");
@@ -35,7 +35,10 @@ impl Quable {
     pub fn new(config: &SchemeConfig) -> Result<Self, ConfigError> {
         Ok(Quable {
             window: configured_window(Self::DEFAULT_WINDOW, config),
-            endpoint: config.endpoint.clone().ok_or(ConfigError::MissingEndpoint)?,
+            endpoint: config
+                .endpoint
+                .clone()
+                .ok_or(ConfigError::MissingEndpoint)?,
         })
     }
 }
@@ -76,7 +79,9 @@ impl Scheme for Quable {
         out: &mut Vec<u8>,
     ) -> Result<(), Rejection> {
         let method = req.method().as_str();
-        out.reserve(method.len() + self.endpoint.len() + params.timestamp.len() + 3 + req.body().len());
+        out.reserve(
+            method.len() + self.endpoint.len() + params.timestamp.len() + 3 + req.body().len(),
+        );
         out.extend(method.bytes().map(|b| b.to_ascii_uppercase()));
         out.push(b'|');
         out.extend_from_slice(self.endpoint.as_bytes());
@@ -87,11 +92,19 @@ impl Scheme for Quable {
         Ok(())
     }
 
-    fn signing_params(&self, _req: &Request, input: &SignInput) -> Result<SignatureParams, SignError> {
+    fn signing_params(
+        &self,
+        _req: &Request,
+        input: &SignInput,
+    ) -> Result<SignatureParams, SignError> {
         basic_signing_params(input, Algorithm::Sha256, false, false)
     }
 
-    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)> {
+    fn signature_headers(
+        &self,
+        params: &SignatureParams,
+        encoded_tag: &str,
+    ) -> Vec<(HeaderName, String)> {
         vec![
             (X_TIMESTAMP, params.timestamp.clone()),
             (X_SIGNATURE, encoded_tag.to_owned()),

@@ -10,10 +10,10 @@ use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
     basic_signing_params, configured_window, decode_tag, timestamp_dot_body,
 };
+use crate::Rejection;
 use crate::crypto::{Algorithm, TagEncoding};
 use crate::request::{Request, header_name, required_header};
 use crate::time::{TimeUnit, Window, parse_timestamp};
-use crate::Rejection;
 
 /// The `webhook` scheme.
 #[derive(Debug, Clone)]
@@ -36,10 +36,16 @@ impl Webhook {
         Ok(Webhook {
             window: configured_window(Self::DEFAULT_WINDOW, config),
             signature_header: header_name(
-                config.signature_header.as_deref().unwrap_or("X-Webhook-Signature"),
+                config
+                    .signature_header
+                    .as_deref()
+                    .unwrap_or("X-Webhook-Signature"),
             )?,
             timestamp_header: header_name(
-                config.timestamp_header.as_deref().unwrap_or("X-Webhook-Timestamp"),
+                config
+                    .timestamp_header
+                    .as_deref()
+                    .unwrap_or("X-Webhook-Timestamp"),
             )?,
         })
     }
@@ -84,11 +90,19 @@ impl Scheme for Webhook {
         Ok(())
     }
 
-    fn signing_params(&self, _req: &Request, input: &SignInput) -> Result<SignatureParams, SignError> {
+    fn signing_params(
+        &self,
+        _req: &Request,
+        input: &SignInput,
+    ) -> Result<SignatureParams, SignError> {
         basic_signing_params(input, Algorithm::Sha256, false, false)
     }
 
-    fn signature_headers(&self, params: &SignatureParams, encoded_tag: &str) -> Vec<(HeaderName, String)> {
+    fn signature_headers(
+        &self,
+        params: &SignatureParams,
+        encoded_tag: &str,
+    ) -> Vec<(HeaderName, String)> {
         vec![
             (self.signature_header.clone(), encoded_tag.to_owned()),
             (self.timestamp_header.clone(), params.timestamp.clone()),

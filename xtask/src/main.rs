@@ -50,7 +50,11 @@ fn load_all(root: &Path) -> Result<Vec<(PathBuf, VectorFile)>, String> {
     let files = vectors::list_files(&root.join("vectors")).map_err(|e| e.to_string())?;
     files
         .into_iter()
-        .map(|p| vectors::load_file(&p).map(|f| (p, f)).map_err(|e| e.to_string()))
+        .map(|p| {
+            vectors::load_file(&p)
+                .map(|f| (p, f))
+                .map_err(|e| e.to_string())
+        })
         .collect()
 }
 
@@ -116,7 +120,11 @@ fn check(root: &Path) -> Result<(), String> {
 }
 
 fn export(root: &Path, out: &Path) -> Result<(), String> {
-    let out = if out.is_absolute() { out.to_owned() } else { root.join(out) };
+    let out = if out.is_absolute() {
+        out.to_owned()
+    } else {
+        root.join(out)
+    };
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     for (path, file) in load_all(root)? {
         let name = path.with_extension("json");

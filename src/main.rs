@@ -1,0 +1,94 @@
+//! `sigconform`: sign a request from the command line, to check a client or
+//! a server by hand. All logic is in the library; this only parses
+//! arguments and prints.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sigconform::scheme::{SchemeConfig, SchemeId, SignInput};
+use sigconform::{Key, Secret};
+
+/// Prints the signature headers for a request, one `Name: value` per line.
+#[derive(Parser)]
+#[command(name = "sigconform", version)]
+struct Args {
+    /// partner, authorization, webhook, a2a, ia-json or quable.
+    #[arg(long)]
+    scheme: SchemeId,
+    /// The key id (ignored by webhook and quable).
+    #[arg(long)]
+    key_id: Option<String>,
+    /// The environment variable holding the secret (never on the command line).
+    #[arg(long)]
+    secret_env: String,
+    /// Timestamp in the scheme's unit (ms for partner, s otherwise).
+    #[arg(long)]
+    timestamp: String,
+    /// The nonce (authorization, a2a).
+    #[arg(long)]
+    nonce: Option<String>,
+    #[arg(long, default_value = "GET")]
+    method: String,
+    /// Path with optional query, e.g. `/v1/orders?limit=10`.
+    #[arg(long, default_value = "/")]
+    path: String,
+    /// Extra request headers that are signed (authorization), `name: value`.
+    #[arg(long = "header")]
+    headers: Vec<String>,
+    /// File holding the exact body bytes.
+    #[arg(long)]
+    body_file: Option<std::path::PathBuf>,
+    /// quable: the declared app endpoint string.
+    #[arg(long)]
+    endpoint: Option<String>,
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let secret = std::env::var(&args.secret_env)
+        .map_err(|_| format!("environment variable {} is not set", args.secret_env))?;
+    let body = match &args.body_file {
+        Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
+        None => Vec::new(),
+    };
+    let mut builder = http::Request::builder()
+        .method(args.method.as_str())
+        .uri(args.path.as_str());
+    for h in &args.headers {
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| format!("header `{h}` is not `name: value`"))?;
+        builder = builder.header(name.trim(), value.trim());
+    }
+    let req = builder
+        .body(body.into())
+        .map_err(|e| format!("invalid request: {e}"))?;
+    let config = SchemeConfig {
+        endpoint: args.endpoint,
+        ..SchemeConfig::default()
+    };
+    let scheme = args.scheme.build(&config).map_err(|e| e.to_string())?;
+    let key = Key::new(
+        args.key_id.clone().unwrap_or_default(),
+        &Secret::new(secret),
+    );
+    let input = SignInput {
+        key_id: args.key_id,
+        timestamp: args.timestamp,
+        nonce: args.nonce,
+        ..SignInput::default()
+    };
+    for (name, value) in scheme.sign(&req, &input, &key).map_err(|e| e.to_string())? {
+        println!("{name}: {value}");
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

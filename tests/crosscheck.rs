@@ -1,0 +1,59 @@
+//! Our implementation must not be its own oracle: the Python and Node
+//! standard-library scripts in `crosscheck/` recompute the canonical string
+//! and tag of every vector from its inputs, and must agree with all of them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sigconform::vectors;
+
+fn export_json(name: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::create_dir_all(&out).unwrap();
+    for path in vectors::list_files(&root.join("vectors")).unwrap() {
+        let file = vectors::load_file(&path).unwrap();
+        let target = out.join(path.with_extension("json").file_name().unwrap());
+        std::fs::write(target, serde_json::to_string(&file).unwrap()).unwrap();
+    }
+    out
+}
+
+fn run(program: &str, script: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = export_json(program);
+    let output = Command::new(program)
+        .arg(root.join(script))
+        .arg(&dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program} (it is required for the cross-check): {e}")
+        });
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{script} disagrees with the vectors:\n{stderr}{stdout}"
+    );
+    // Guard against a script that silently checks nothing.
+    let confirmed: usize = stdout
+        .split_whitespace()
+        .skip_while(|w| *w != "strings,")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        confirmed >= 90,
+        "{script} confirmed only {confirmed} valid tags:\n{stdout}"
+    );
+}
+
+#[test]
+fn python_stdlib_agrees_with_every_vector() {
+    run("python3", "crosscheck/crosscheck.py");
+}
+
+#[test]
+fn node_stdlib_agrees_with_every_vector() {
+    run("node", "crosscheck/crosscheck.mjs");
+}
