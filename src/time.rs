@@ -215,6 +215,14 @@ mod tests {
     }
 
     #[test]
+    fn system_clock_is_the_wall_clock() {
+        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        let now = SystemClock.now_ms();
+        // After 2020-01-01 and not behind the reading taken just before.
+        assert!(now >= before && now > 1_577_836_800_000, "{now}");
+    }
+
+    #[test]
     fn fixed_clock_moves() {
         let c = FixedClock::new(5);
         c.set(7);
