@@ -11,12 +11,12 @@ use http::HeaderName;
 
 use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window, decode_tag,
+    basic_signing_params, configured_window,
 };
 use crate::Rejection;
 use crate::crypto::{Algorithm, TagEncoding, sha256};
 use crate::request::{Request, required_header, single_header};
-use crate::time::{TimeUnit, Window, parse_timestamp};
+use crate::time::{TimeUnit, Window};
 
 const X_API_KEY_ID: HeaderName = HeaderName::from_static("x-api-key-id");
 const X_TIMESTAMP: HeaderName = HeaderName::from_static("x-timestamp");
@@ -72,8 +72,13 @@ impl Scheme for A2a {
         let nonce = non_empty(&X_NONCE, required_header(req, &X_NONCE)?)?;
         let signature = required_header(req, &X_SIGNATURE)?;
         let body_hash = single_header(req, &X_BODY_HASH)?;
-        let timestamp_value = parse_timestamp(timestamp)?;
-        let tag = decode_tag(TagEncoding::Base64, Algorithm::Sha256, signature)?;
+        let mut params = SignatureParams::received(
+            Some(key_id),
+            Algorithm::Sha256,
+            timestamp,
+            TagEncoding::Base64,
+            signature,
+        )?;
 
         // X-Body-Hash is present if and only if there is a body, and must be
         // the hash of the bytes actually received.
@@ -99,16 +104,9 @@ impl Scheme for A2a {
             }
         }
 
-        Ok(SignatureParams {
-            key_id: Some(key_id.to_owned()),
-            algorithm: Algorithm::Sha256,
-            timestamp: timestamp.to_owned(),
-            timestamp_value,
-            nonce: Some(nonce.to_owned()),
-            signed_headers: Vec::new(),
-            body_hash: body_hash.map(str::to_owned),
-            tag,
-        })
+        params.nonce = Some(nonce.to_owned());
+        params.body_hash = body_hash.map(str::to_owned);
+        Ok(params)
     }
 
     fn canonicalize(

@@ -11,12 +11,12 @@ use http::{HeaderName, header::AUTHORIZATION};
 
 use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window, decode_tag,
+    basic_signing_params, configured_window,
 };
 use crate::Rejection;
 use crate::crypto::{Algorithm, TagEncoding, sha256};
 use crate::request::{Request, required_header};
-use crate::time::{TimeUnit, Window, parse_timestamp};
+use crate::time::{TimeUnit, Window};
 
 /// What signers cover by default: the original implementation's default.
 pub const DEFAULT_SIGNED_HEADERS: [&str; 3] = ["host", "content-type", "content-length"];
@@ -175,8 +175,13 @@ impl Scheme for Authorization {
                 Algorithm::from_http_signature_name(name).ok_or(Rejection::UnsupportedAlgorithm)?
             }
         };
-        let timestamp_value = parse_timestamp(timestamp)?;
-        let tag = decode_tag(TagEncoding::LowerHex, algorithm, signature)?;
+        let mut params = SignatureParams::received(
+            Some(key_id),
+            algorithm,
+            timestamp,
+            TagEncoding::LowerHex,
+            signature,
+        )?;
         let signed_headers: Vec<String> = p
             .headers
             .unwrap_or_default()
@@ -185,16 +190,9 @@ impl Scheme for Authorization {
             .map(str::to_ascii_lowercase)
             .collect();
         self.check_required_headers(req, &signed_headers)?;
-        Ok(SignatureParams {
-            key_id: Some(key_id.to_owned()),
-            algorithm,
-            timestamp: timestamp.to_owned(),
-            timestamp_value,
-            nonce: Some(nonce.to_owned()),
-            signed_headers,
-            body_hash: None,
-            tag,
-        })
+        params.nonce = Some(nonce.to_owned());
+        params.signed_headers = signed_headers;
+        Ok(params)
     }
 
     fn canonicalize(

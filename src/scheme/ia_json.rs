@@ -9,12 +9,12 @@ use http::HeaderName;
 
 use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window, decode_tag, timestamp_dot_body,
+    basic_signing_params, configured_window, timestamp_dot_body,
 };
 use crate::Rejection;
 use crate::crypto::{Algorithm, TagEncoding};
 use crate::request::{Request, header_name, required_header};
-use crate::time::{TimeUnit, Window, parse_timestamp};
+use crate::time::{TimeUnit, Window};
 
 /// The `ia-json` scheme.
 #[derive(Debug, Clone)]
@@ -66,17 +66,13 @@ impl Scheme for IaJson {
                 detail: "empty key id",
             });
         }
-        let timestamp_value = parse_timestamp(timestamp)?;
-        Ok(SignatureParams {
-            key_id: Some(key_id.to_owned()),
-            algorithm: self.algorithm,
-            timestamp: timestamp.to_owned(),
-            timestamp_value,
-            nonce: None,
-            signed_headers: Vec::new(),
-            body_hash: None,
-            tag: decode_tag(TagEncoding::LowerHex, self.algorithm, signature)?,
-        })
+        SignatureParams::received(
+            Some(key_id),
+            self.algorithm,
+            timestamp,
+            TagEncoding::LowerHex,
+            signature,
+        )
     }
 
     fn canonicalize(

@@ -176,6 +176,33 @@ pub struct SignatureParams {
     pub tag: Vec<u8>,
 }
 
+impl SignatureParams {
+    /// The parameters read from a received request: the timestamp must be
+    /// a plain integer and the tag strictly in `encoding` at the algorithm's
+    /// length (checked in that order). Nonce, signed headers and body hash
+    /// are left for the scheme to fill in.
+    pub(crate) fn received(
+        key_id: Option<&str>,
+        algorithm: Algorithm,
+        timestamp: &str,
+        encoding: TagEncoding,
+        tag: &str,
+    ) -> Result<Self, Rejection> {
+        let timestamp_value = crate::time::parse_timestamp(timestamp)?;
+        let tag = decode_tag(encoding, algorithm, tag)?;
+        Ok(SignatureParams {
+            key_id: key_id.map(str::to_owned),
+            algorithm,
+            timestamp: timestamp.to_owned(),
+            timestamp_value,
+            nonce: None,
+            signed_headers: Vec::new(),
+            body_hash: None,
+            tag,
+        })
+    }
+}
+
 /// What a signer chooses: everything in the signature except the tag.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -280,7 +307,7 @@ pub trait Scheme: Send + Sync + fmt::Debug {
 }
 
 /// Decodes a tag strictly in `encoding` and checks its length.
-pub(crate) fn decode_tag(
+fn decode_tag(
     encoding: TagEncoding,
     algorithm: Algorithm,
     text: &str,

@@ -9,13 +9,13 @@ use http::HeaderName;
 
 use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window, decode_tag,
+    basic_signing_params, configured_window,
 };
 use crate::Rejection;
 use crate::canonical_json::canonicalize_body;
 use crate::crypto::{Algorithm, TagEncoding};
 use crate::request::{Request, required_header};
-use crate::time::{TimeUnit, Window, parse_timestamp};
+use crate::time::{TimeUnit, Window};
 
 const X_SIGNATURE: HeaderName = HeaderName::from_static("x-signature");
 
@@ -65,18 +65,13 @@ impl Scheme for Partner {
         if id.is_empty() {
             return Err(malformed("empty integration id"));
         }
-        let timestamp_value = parse_timestamp(timestamp)?;
-        let tag = decode_tag(TagEncoding::LowerHex, Algorithm::Sha256, tag)?;
-        Ok(SignatureParams {
-            key_id: Some(id.to_owned()),
-            algorithm: Algorithm::Sha256,
-            timestamp: timestamp.to_owned(),
-            timestamp_value,
-            nonce: None,
-            signed_headers: Vec::new(),
-            body_hash: None,
+        SignatureParams::received(
+            Some(id),
+            Algorithm::Sha256,
+            timestamp,
+            TagEncoding::LowerHex,
             tag,
-        })
+        )
     }
 
     fn canonicalize(

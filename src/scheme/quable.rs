@@ -10,12 +10,12 @@ use http::HeaderName;
 
 use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window, decode_tag,
+    basic_signing_params, configured_window,
 };
 use crate::Rejection;
 use crate::crypto::{Algorithm, TagEncoding};
 use crate::request::{Request, required_header};
-use crate::time::{TimeUnit, Window, parse_timestamp};
+use crate::time::{TimeUnit, Window};
 
 const X_SIGNATURE: HeaderName = HeaderName::from_static("x-signature");
 const X_TIMESTAMP: HeaderName = HeaderName::from_static("x-timestamp");
@@ -59,17 +59,13 @@ impl Scheme for Quable {
     fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
         let signature = required_header(req, &X_SIGNATURE)?;
         let timestamp = required_header(req, &X_TIMESTAMP)?;
-        let timestamp_value = parse_timestamp(timestamp)?;
-        Ok(SignatureParams {
-            key_id: None,
-            algorithm: Algorithm::Sha256,
-            timestamp: timestamp.to_owned(),
-            timestamp_value,
-            nonce: None,
-            signed_headers: Vec::new(),
-            body_hash: None,
-            tag: decode_tag(TagEncoding::Base64, Algorithm::Sha256, signature)?,
-        })
+        SignatureParams::received(
+            None,
+            Algorithm::Sha256,
+            timestamp,
+            TagEncoding::Base64,
+            signature,
+        )
     }
 
     fn canonicalize(

@@ -8,12 +8,12 @@ use http::HeaderName;
 
 use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window, decode_tag, timestamp_dot_body,
+    basic_signing_params, configured_window, timestamp_dot_body,
 };
 use crate::Rejection;
 use crate::crypto::{Algorithm, TagEncoding};
 use crate::request::{Request, header_name, required_header};
-use crate::time::{TimeUnit, Window, parse_timestamp};
+use crate::time::{TimeUnit, Window};
 
 /// The `webhook` scheme.
 #[derive(Debug, Clone)]
@@ -67,17 +67,13 @@ impl Scheme for Webhook {
     fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
         let signature = required_header(req, &self.signature_header)?;
         let timestamp = required_header(req, &self.timestamp_header)?;
-        let timestamp_value = parse_timestamp(timestamp)?;
-        Ok(SignatureParams {
-            key_id: None,
-            algorithm: Algorithm::Sha256,
-            timestamp: timestamp.to_owned(),
-            timestamp_value,
-            nonce: None,
-            signed_headers: Vec::new(),
-            body_hash: None,
-            tag: decode_tag(TagEncoding::LowerHex, Algorithm::Sha256, signature)?,
-        })
+        SignatureParams::received(
+            None,
+            Algorithm::Sha256,
+            timestamp,
+            TagEncoding::LowerHex,
+            signature,
+        )
     }
 
     fn canonicalize(
