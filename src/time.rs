@@ -216,7 +216,10 @@ mod tests {
 
     #[test]
     fn system_clock_is_the_wall_clock() {
-        let before = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        let before = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
         let now = SystemClock.now_ms();
         // After 2020-01-01 and not behind the reading taken just before.
         assert!(now >= before && now > 1_577_836_800_000, "{now}");

@@ -7,7 +7,12 @@ use std::path::Path;
 use sigconform::canonical_json::canonical_json;
 
 fn input(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fuzz_regressions")
+            .join(name),
+    )
+    .unwrap()
 }
 
 /// `canonical_json` fuzz target: serde_json's default float parser is not
@@ -19,5 +24,9 @@ fn input(name: &str) -> Vec<u8> {
 fn canonical_json_float_rounding() {
     let canonical = canonical_json(&input("canonical_json-float-rounding.json")).unwrap();
     assert_eq!(canonical, r#"{"id":9.007199254901235e+24}"#); // what Node prints
-    assert_eq!(canonical_json(canonical.as_bytes()).unwrap(), canonical, "not a fixed point");
+    assert_eq!(
+        canonical_json(canonical.as_bytes()).unwrap(),
+        canonical,
+        "not a fixed point"
+    );
 }

@@ -76,7 +76,9 @@ fn main() -> ExitCode {
             VectorsAction::Check => check(&root),
             VectorsAction::Export { out } => export(&root, &out),
         },
-        Task::Fuzz { target: Some(t), .. } if t == "corpus" => fuzz_corpus(&root),
+        Task::Fuzz {
+            target: Some(t), ..
+        } if t == "corpus" => fuzz_corpus(&root),
         Task::Fuzz { target, time } => fuzz(&root, target.as_deref(), time),
     };
     match result {
@@ -176,7 +178,9 @@ fn fuzz_corpus(root: &Path) -> Result<(), String> {
                 let mut seeds: Vec<(&str, Vec<u8>)> = Vec::new();
                 for header in &step.request.headers {
                     match header.0.as_str() {
-                        "authorization" => seeds.push(("header_authorization", header.1.clone().into_bytes())),
+                        "authorization" => {
+                            seeds.push(("header_authorization", header.1.clone().into_bytes()))
+                        }
                         "x-signature" if file.scheme == sigconform::scheme::SchemeId::Partner => {
                             seeds.push(("header_partner", header.1.clone().into_bytes()))
                         }
@@ -190,7 +194,11 @@ fn fuzz_corpus(root: &Path) -> Result<(), String> {
                     seeds.push(("timestamp", recipe.input.timestamp.clone().into_bytes()));
                 }
                 // Large bodies add nothing a fuzzer cannot grow itself.
-                if let Ok(body) = step.request.body_bytes().map(|b| b[..b.len().min(4096)].to_vec()) {
+                if let Ok(body) = step
+                    .request
+                    .body_bytes()
+                    .map(|b| b[..b.len().min(4096)].to_vec())
+                {
                     if file.scheme == sigconform::scheme::SchemeId::Partner {
                         seeds.push(("canonical_json", body.clone()));
                     }
@@ -220,7 +228,12 @@ fn fuzz(root: &Path, target: Option<&str>, seconds: u64) -> Result<(), String> {
     let targets: Vec<&str> = match target {
         None => FUZZ_TARGETS.to_vec(),
         Some(t) if FUZZ_TARGETS.contains(&t) => vec![t],
-        Some(t) => return Err(format!("unknown fuzz target `{t}` (one of {})", FUZZ_TARGETS.join(", "))),
+        Some(t) => {
+            return Err(format!(
+                "unknown fuzz target `{t}` (one of {})",
+                FUZZ_TARGETS.join(", ")
+            ));
+        }
     };
     let has_cargo_fuzz = Command::new("cargo")
         .args(["fuzz", "--version"])
@@ -256,7 +269,11 @@ fn fuzz(root: &Path, target: Option<&str>, seconds: u64) -> Result<(), String> {
             .arg("--")
             .arg(format!("-max_total_time={seconds}"))
             .arg(format!("-dict={}", fuzz_dir.join("headers.dict").display()))
-            .args(["-rss_limit_mb=2048", "-max_len=65536", "-print_final_stats=1"]);
+            .args([
+                "-rss_limit_mb=2048",
+                "-max_len=65536",
+                "-print_final_stats=1",
+            ]);
         println!("fuzzing {target} for {seconds} s");
         run(&mut cmd).map_err(|e| format!("{target}: {e}"))?;
     }
@@ -264,7 +281,9 @@ fn fuzz(root: &Path, target: Option<&str>, seconds: u64) -> Result<(), String> {
 }
 
 fn run(cmd: &mut Command) -> Result<(), String> {
-    let status = cmd.status().map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
