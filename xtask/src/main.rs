@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
+use sigconform::runner::{self, Counts, RunConfig};
+use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::server::{self, ServerConfig};
 use sigconform::vectors::{self, VectorFile};
+use sigconform::{Secret, StaticKeys};
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "sigconform project tasks")]
@@ -23,6 +27,24 @@ enum Task {
         #[command(subcommand)]
         action: VectorsAction,
     },
+    /// Probe signing verifiers; with no --target, the built-in reference servers.
+    Conform(ConformArgs),
+    /// Run a verifying reference server on loopback.
+    Serve {
+        #[arg(long)]
+        scheme: SchemeId,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// KEY_ID=SECRET; may repeat.
+        #[arg(long = "key", value_name = "ID=SECRET")]
+        keys: Vec<String>,
+        /// quable: the declared endpoint string.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Log each rejection with the canonical string expected.
+        #[arg(long)]
+        diagnose: bool,
+    },
     /// Fuzz the parsers and the verifier (cargo-fuzz, libFuzzer).
     Fuzz {
         /// `corpus` to regenerate the seed corpora from the vectors, a target
@@ -32,6 +54,47 @@ enum Task {
         #[arg(long, default_value_t = 15)]
         time: u64,
     },
+}
+
+#[derive(clap::Args)]
+struct ConformArgs {
+    /// Server to probe (http://host:port). Without one, reference servers
+    /// for every scheme are started on loopback and probed.
+    #[arg(long)]
+    target: Vec<String>,
+    /// The scheme the target verifies (required with --target).
+    #[arg(long)]
+    scheme: Option<SchemeId>,
+    /// Key id to sign with (ignored by webhook and quable).
+    #[arg(long, default_value = "sigconform")]
+    key_id: String,
+    /// The secret (prefer --secret-env: arguments are visible to other users).
+    #[arg(long, conflicts_with = "secret_env")]
+    secret: Option<String>,
+    /// Environment variable holding the secret.
+    #[arg(long)]
+    secret_env: Option<String>,
+    /// quable's ENDPOINT string (default: the target URL).
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Past limit in the scheme's unit (default: SCHEMES.md's).
+    #[arg(long)]
+    tolerance: Option<u64>,
+    /// Future limit in the scheme's unit.
+    #[arg(long)]
+    future_tolerance: Option<u64>,
+    /// Only cases whose id contains this text.
+    #[arg(long)]
+    only: Option<String>,
+    /// Print every case id with its description and exit.
+    #[arg(long)]
+    list: bool,
+    /// Per-request timeout in seconds.
+    #[arg(long, default_value_t = 5)]
+    timeout: u64,
+    /// json=PATH: write the machine-readable report.
+    #[arg(long)]
+    report: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -71,6 +134,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = workspace_root();
     let result = match cli.task {
+        Task::Conform(args) => return conform(args),
+        Task::Serve {
+            scheme,
+            port,
+            keys,
+            endpoint,
+            diagnose,
+        } => serve(scheme, port, &keys, endpoint, diagnose),
         Task::Vectors { action } => match action {
             VectorsAction::Fill => fill(&root),
             VectorsAction::Check => check(&root),
@@ -289,4 +360,210 @@ fn run(cmd: &mut Command) -> Result<(), String> {
     } else {
         Err(format!("{cmd:?} failed ({status})"))
     }
+}
+
+/// Exit status 2: usage errors and targets that cannot be reached at all.
+fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+fn conform(args: ConformArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return usage_error(format!("cannot start runtime: {e}")),
+    };
+    runtime.block_on(conform_async(args))
+}
+
+/// A secret for the built-in servers, from the OS-seeded hasher (no secret
+/// is ever printed, so it only has to be unguessable by other local users).
+fn random_secret() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    (0..4)
+        .map(|_| {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(0);
+            format!("{:016x}", h.finish())
+        })
+        .collect()
+}
+
+async fn conform_async(args: ConformArgs) -> ExitCode {
+    let secret = match (&args.secret, &args.secret_env) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(var)) => match std::env::var(var) {
+            Ok(s) => Some(s),
+            Err(_) => return usage_error(format!("environment variable {var} is not set")),
+        },
+        (None, None) => None,
+    };
+    let scheme_config = |endpoint: Option<String>| SchemeConfig {
+        tolerance_past: args.tolerance,
+        tolerance_future: args.future_tolerance,
+        endpoint,
+        ..SchemeConfig::default()
+    };
+    // (scheme, target URL, config, secret, server kept alive for the run)
+    let mut runs = Vec::new();
+    if args.target.is_empty() {
+        let schemes = args.scheme.map_or(SchemeId::ALL.to_vec(), |s| vec![s]);
+        for scheme in schemes {
+            let secret = random_secret();
+            let config = scheme_config(Some(
+                args.endpoint
+                    .clone()
+                    .unwrap_or_else(|| "https:sigconform.test/app".into()),
+            ));
+            let keys = StaticKeys::from_pairs([
+                (args.key_id.clone(), secret.clone()),
+                ("default".into(), secret.clone()),
+            ]);
+            let server = match server::start(
+                ServerConfig {
+                    scheme,
+                    scheme_config: config.clone(),
+                    keys,
+                    policy: Default::default(),
+                    diagnose: false,
+                    defect: None,
+                },
+                "127.0.0.1:0".parse().expect("valid address"),
+            )
+            .await
+            {
+                Ok(s) => s,
+                Err(e) => return usage_error(format!("cannot start the reference server: {e}")),
+            };
+            runs.push((scheme, server.url(), config, secret, Some(server)));
+        }
+    } else {
+        let Some(scheme) = args.scheme else {
+            return usage_error("--target needs --scheme");
+        };
+        let Some(secret) = secret else {
+            return usage_error("--target needs --secret or --secret-env");
+        };
+        for target in &args.target {
+            let endpoint = args.endpoint.clone().unwrap_or_else(|| target.clone());
+            runs.push((
+                scheme,
+                target.clone(),
+                scheme_config(Some(endpoint)),
+                secret.clone(),
+                None,
+            ));
+        }
+    }
+
+    let mut reports = Vec::new();
+    let mut table = Vec::new();
+    for (scheme, target, scheme_config, secret, _server) in &runs {
+        let config = RunConfig {
+            scheme: *scheme,
+            scheme_config: scheme_config.clone(),
+            key_id: args.key_id.clone(),
+            secret: Secret::new(secret.clone()),
+            timeout: std::time::Duration::from_secs(args.timeout),
+            only: args.only.clone(),
+        };
+        if args.list {
+            match runner::list(&config) {
+                Ok(cases) => cases.iter().for_each(|(id, d)| println!("{id:<45} {d}")),
+                Err(e) => return usage_error(e),
+            }
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let results = match runner::run(&config, target).await {
+            Ok(r) => r,
+            Err(e) => return usage_error(e),
+        };
+        print!("{}", runner::render_text(target, &results));
+        table.push((scheme.to_string(), Counts::of(&results), started.elapsed()));
+        reports.push((target.clone(), results));
+    }
+    if args.list {
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "\n{:<14} {:>5} {:>5} {:>5} {:>5} {:>5}  time",
+        "scheme", "pass", "fail", "warn", "info", "error"
+    );
+    for (scheme, c, elapsed) in &table {
+        println!(
+            "{scheme:<14} {:>5} {:>5} {:>5} {:>5} {:>5}  {:.2}s",
+            c.pass,
+            c.fail,
+            c.warn,
+            c.info,
+            c.error,
+            elapsed.as_secs_f64()
+        );
+    }
+    if let Some(report) = &args.report {
+        let Some(path) = report.strip_prefix("json=") else {
+            return usage_error("--report takes json=PATH");
+        };
+        let json = serde_json::to_string_pretty(&runner::render_json(&reports))
+            .expect("report serialises");
+        if let Err(e) = std::fs::write(path, json) {
+            return usage_error(format!("{path}: {e}"));
+        }
+    }
+    let failed = table.iter().any(|(_, c, _)| c.fail > 0);
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn serve(
+    scheme: SchemeId,
+    port: u16,
+    keys: &[String],
+    endpoint: Option<String>,
+    diagnose: bool,
+) -> Result<(), String> {
+    let mut store = StaticKeys::new();
+    for k in keys {
+        let (id, secret) = k.split_once('=').ok_or_else(|| {
+            format!(
+                "--key takes ID=SECRET, got `{}`",
+                k.split('=').next().unwrap_or("")
+            )
+        })?;
+        store.insert(id, &Secret::new(secret));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let server = server::start(
+            ServerConfig {
+                scheme,
+                scheme_config: SchemeConfig {
+                    endpoint,
+                    ..SchemeConfig::default()
+                },
+                keys: store,
+                policy: Default::default(),
+                diagnose,
+                defect: None,
+            },
+            std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        )
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+        println!(
+            "{scheme} reference server on {} (Ctrl-C to stop)",
+            server.url()
+        );
+        tokio::signal::ctrl_c().await.map_err(|e| e.to_string())
+    })
 }

@@ -1,0 +1,847 @@
+//! The black-box runner: probes a server for correct acceptance, tamper
+//! rejection, expiry, clock skew, replay, malformed input and key handling.
+//!
+//! The runner knows schemes only through [`Scheme`]. What a scheme covers is
+//! discovered, not listed: a component is covered when changing it changes
+//! the canonical string ([`covers`]), so an accepted change to a covered
+//! component is a `fail`, while one to an uncovered component is the
+//! scheme's documented weakness (`warn`). Probes are built with the same
+//! [`Recipe`]s the vectors use.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde::Serialize;
+
+use crate::keys::{Key, Secret};
+use crate::request::Request;
+use crate::scheme::{Scheme, SchemeConfig, SchemeId, SignInput};
+use crate::tamper::{Header, HeaderEdit, Recipe, SignedAs, TagTransform};
+use crate::time::{Clock, SystemClock, TimeUnit};
+
+/// What a probe checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Valid requests are accepted.
+    Acceptance,
+    /// Changed signed components are rejected.
+    Tamper,
+    /// Old timestamps are rejected at the limit.
+    Expiry,
+    /// Future timestamps are rejected at the limit.
+    Skew,
+    /// Nonces are single-use.
+    Replay,
+    /// Bad input gets a 4xx, never a 5xx.
+    Malformed,
+    /// Unknown keys are rejected.
+    Keys,
+}
+
+/// The verdict on one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// As SCHEMES.md requires.
+    Pass,
+    /// A conformance failure.
+    Fail,
+    /// A weakness the scheme does not strictly forbid.
+    Warn,
+    /// Worth knowing, not a failure.
+    Info,
+    /// Could not be judged (timeout, reset, unexpected status class).
+    Error,
+    /// Not applicable to this scheme.
+    Skip,
+}
+
+/// What a server is expected to do with a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Accept,
+    Reject,
+    /// Rejecting is right; accepting is a documented weakness.
+    RejectOrWarn,
+    /// Either is conformant; accepting is reported as info.
+    Either,
+}
+
+/// One request of a probe, and what the runner signed for it.
+#[derive(Debug, Clone)]
+struct Step {
+    request: Request,
+    canonical: String,
+    expect: Expect,
+}
+
+impl Expect {
+    fn describe(self) -> &'static str {
+        match self {
+            Expect::Accept => "2xx (accepted)",
+            Expect::Reject => "4xx (rejected)",
+            Expect::RejectOrWarn => "4xx (the scheme does not cover this, so 2xx is its weakness)",
+            Expect::Either => "2xx or 4xx",
+        }
+    }
+}
+
+/// A catalog entry.
+#[derive(Debug, Clone)]
+struct Probe {
+    id: String,
+    category: Category,
+    description: String,
+    steps: Vec<Step>,
+}
+
+/// How a run is set up.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The scheme the target verifies.
+    pub scheme: SchemeId,
+    /// Scheme settings (windows, header names, endpoint).
+    pub scheme_config: SchemeConfig,
+    /// The key id to sign with.
+    pub key_id: String,
+    /// The secret of that key.
+    pub secret: Secret,
+    /// Time limit for each request.
+    pub timeout: Duration,
+    /// Only cases whose id contains this text.
+    pub only: Option<String>,
+}
+
+/// The result of one case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    /// `SCHEME/CATEGORY/NAME`.
+    pub id: String,
+    /// Its category.
+    pub category: Category,
+    /// What it checks.
+    pub description: String,
+    /// The verdict.
+    pub outcome: Outcome,
+    /// What the runner expected.
+    pub expected: String,
+    /// What the target did.
+    pub observed: String,
+    /// For failures: the canonical string signed.
+    pub detail: String,
+    /// A curl command that sends the deciding request again.
+    pub reproduce: String,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The scheme configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] crate::scheme::ConfigError),
+    /// The target URL is not an absolute http URL.
+    #[error("target `{0}` is not an http://host:port URL")]
+    Target(String),
+    /// The target does not answer at all.
+    #[error("target {0} cannot be reached: {1}")]
+    Unreachable(String, String),
+}
+
+/// Whether changing the request with `change` changes the canonical string
+/// `scheme` signs: the runner's way of learning what a scheme covers.
+pub fn covers(
+    scheme: &dyn Scheme,
+    req: &Request,
+    input: &SignInput,
+    change: impl Fn(&mut Request),
+) -> bool {
+    let canonical = |r: &Request| {
+        let mut out = Vec::new();
+        scheme
+            .signing_params(r, input)
+            .ok()
+            .and_then(|p| scheme.canonicalize(r, &p, &mut out).ok())
+            .map(|()| out)
+    };
+    let mut changed = req.clone();
+    change(&mut changed);
+    canonical(req) != canonical(&changed)
+}
+
+struct Builder<'a> {
+    config: &'a RunConfig,
+    /// The Host header the requests will carry (signed by `authorization`).
+    host: String,
+    scheme: Box<dyn Scheme>,
+    key: Key,
+    wrong_key: Key,
+    now: u64,
+    unit: TimeUnit,
+    counter: std::cell::Cell<u32>,
+}
+
+impl Builder<'_> {
+    fn nonce(&self) -> String {
+        self.counter.set(self.counter.get() + 1);
+        format!("sc-{}-{}", self.now, self.counter.get())
+    }
+
+    fn input(&self, timestamp: u64) -> SignInput {
+        SignInput {
+            key_id: Some(self.config.key_id.clone()),
+            timestamp: timestamp.to_string(),
+            nonce: Some(self.nonce()),
+            ..SignInput::default()
+        }
+    }
+
+    fn base(&self, method: &str, with_body: bool) -> Request {
+        let body = if with_body {
+            r#"{"probe":"sigconform","n":1}"#
+        } else {
+            ""
+        };
+        // Every header the client will send is set here, so that what the
+        // runner signs is what the server sees (hyper would add these).
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri("/sigconform/probe?page=1")
+            .header("host", self.host.as_str())
+            .header("content-type", "application/json");
+        if !body.is_empty() {
+            builder = builder.header("content-length", body.len());
+        }
+        builder
+            .body(Bytes::from(body))
+            .expect("static request is valid")
+    }
+
+    fn step(&self, req: &Request, recipe: &Recipe, expect: Expect) -> Option<Step> {
+        let key = if recipe.secret_of.is_some() {
+            &self.wrong_key
+        } else {
+            &self.key
+        };
+        let request = recipe.apply(self.scheme.as_ref(), req, key).ok()?;
+        let mut canonical = Vec::new();
+        let params = self.scheme.signing_params(req, &recipe.input).ok();
+        if let Some(p) = params {
+            let _ = self.scheme.canonicalize(req, &p, &mut canonical);
+        }
+        Some(Step {
+            request,
+            canonical: String::from_utf8_lossy(&canonical).into_owned(),
+            expect,
+        })
+    }
+
+    fn probe(
+        &self,
+        category: Category,
+        name: &str,
+        description: &str,
+        steps: Vec<Option<Step>>,
+    ) -> Option<Probe> {
+        let steps: Option<Vec<Step>> = steps.into_iter().collect();
+        Some(Probe {
+            id: format!(
+                "{}/{}/{name}",
+                self.config.scheme,
+                format!("{category:?}").to_lowercase()
+            ),
+            category,
+            description: description.to_owned(),
+            steps: steps?,
+        })
+    }
+
+    fn catalog(&self) -> Vec<Probe> {
+        let w = self.scheme.window();
+        let margin = self.unit.from_ms(2000).max(1);
+        let now = self.now;
+        let recipe = |ts: u64| Recipe {
+            input: self.input(ts),
+            ..Recipe::default()
+        };
+        let post = self.base("POST", true);
+        let mut out: Vec<Option<Probe>> = Vec::new();
+        use Category::*;
+        use Expect::*;
+
+        for method in ["GET", "POST", "PUT", "DELETE"] {
+            let req = self.base(method, method != "GET");
+            out.push(self.probe(
+                Acceptance,
+                &method.to_lowercase(),
+                &format!("a valid {method} is accepted"),
+                vec![self.step(&req, &recipe(now), Accept)],
+            ));
+        }
+
+        let input = self.input(now);
+        let tamper =
+            |name: &str, what: &str, signed_as: SignedAs, change: &dyn Fn(&mut Request)| {
+                let expect = if covers(self.scheme.as_ref(), &post, &input, change) {
+                    Reject
+                } else {
+                    RejectOrWarn
+                };
+                let mut sent = post.clone();
+                change(&mut sent);
+                let r = Recipe {
+                    signed_as: Some(signed_as),
+                    ..recipe(now)
+                };
+                self.probe(
+                    Tamper,
+                    name,
+                    &format!("{what} changed after signing"),
+                    vec![self.step(&sent, &r, expect)],
+                )
+            };
+        out.push(tamper(
+            "method",
+            "the method",
+            SignedAs {
+                method: Some("POST".into()),
+                ..SignedAs::default()
+            },
+            &|r| *r.method_mut() = http::Method::PUT,
+        ));
+        out.push(tamper(
+            "path",
+            "the path",
+            SignedAs {
+                path: Some("/sigconform/probe".into()),
+                ..SignedAs::default()
+            },
+            &|r| *r.uri_mut() = "/sigconform/other?page=1".parse().unwrap(),
+        ));
+        out.push(tamper(
+            "query",
+            "the query",
+            SignedAs {
+                query: Some("page=1".into()),
+                ..SignedAs::default()
+            },
+            &|r| *r.uri_mut() = "/sigconform/probe?page=2".parse().unwrap(),
+        ));
+        out.push(tamper(
+            "body",
+            "the body",
+            SignedAs {
+                body: Some(r#"{"probe":"sigconform","n":1}"#.into()),
+                ..SignedAs::default()
+            },
+            &|r| *r.body_mut() = Bytes::from(r#"{"probe":"sigconform","n":2}"#),
+        ));
+        out.push(self.probe(
+            Tamper,
+            "timestamp",
+            "the timestamp changed after signing",
+            vec![self.step(
+                &post,
+                &Recipe {
+                    signed_as: Some(SignedAs {
+                        timestamp: Some((now - 1).to_string()),
+                        ..SignedAs::default()
+                    }),
+                    ..recipe(now)
+                },
+                Reject,
+            )],
+        ));
+        out.push(self.probe(
+            Tamper,
+            "secret",
+            "signed with a wrong secret",
+            vec![self.step(
+                &post,
+                &Recipe {
+                    secret_of: Some("wrong".into()),
+                    ..recipe(now)
+                },
+                Reject,
+            )],
+        ));
+        for (name, t, expect) in [
+            ("tag-bit-flipped", TagTransform::FlipLastBit, Reject),
+            ("tag-truncated", TagTransform::Truncate, Reject),
+            ("tag-prefix", TagTransform::TruncateHalf, Reject),
+            ("tag-extended", TagTransform::Extend, Reject),
+            ("tag-empty", TagTransform::Empty, Reject),
+            ("tag-other-encoding", TagTransform::OtherEncoding, Reject),
+            ("tag-uppercase", TagTransform::Uppercase, Either),
+            ("tag-base64url", TagTransform::Base64Url, Either),
+            ("tag-unpadded", TagTransform::StripPadding, Either),
+        ] {
+            out.push(self.probe(
+                Tamper,
+                name,
+                &format!("the tag: {name}"),
+                vec![self.step(
+                    &post,
+                    &Recipe {
+                        tag_transform: Some(t),
+                        ..recipe(now)
+                    },
+                    expect,
+                )],
+            ));
+        }
+
+        out.push(self.probe(
+            Expiry,
+            "inside-limit",
+            "just inside the past limit is accepted",
+            vec![self.step(&post, &recipe(now - w.past + margin), Accept)],
+        ));
+        out.push(self.probe(
+            Expiry,
+            "outside-limit",
+            "just outside the past limit is rejected",
+            vec![self.step(&post, &recipe(now - w.past - margin), Reject)],
+        ));
+        out.push(self.probe(
+            Expiry,
+            "zero",
+            "timestamp 0 is rejected",
+            vec![self.step(&post, &recipe(0), Reject)],
+        ));
+        out.push(self.probe(
+            Skew,
+            "inside-limit",
+            "just inside the future limit is accepted",
+            vec![self.step(&post, &recipe(now + w.future - margin), Accept)],
+        ));
+        out.push(self.probe(
+            Skew,
+            "outside-limit",
+            "just outside the future limit is rejected",
+            vec![self.step(&post, &recipe(now + w.future + margin), Reject)],
+        ));
+        let confused = match self.unit {
+            TimeUnit::Seconds => now * 1000,
+            TimeUnit::Milliseconds => now / 1000,
+        };
+        out.push(self.probe(
+            Skew,
+            "unit-confusion",
+            "a timestamp in the wrong unit is rejected",
+            vec![self.step(&post, &recipe(confused), Reject)],
+        ));
+
+        let has_nonce = self
+            .scheme
+            .signing_params(&post, &self.input(now))
+            .is_ok_and(|p| p.nonce.is_some());
+        let replayed = recipe(now);
+        let again = if has_nonce { Reject } else { Either };
+        out.push(self.probe(
+            Replay,
+            "identical",
+            "the same request twice: the second is a replay",
+            vec![
+                self.step(&post, &replayed, Accept),
+                self.step(&post, &replayed, again),
+            ],
+        ));
+        if has_nonce {
+            let first = recipe(now);
+            let fresh = Recipe {
+                input: SignInput {
+                    timestamp: (now - 1).to_string(),
+                    ..first.input.clone()
+                },
+                ..Recipe::default()
+            };
+            out.push(self.probe(
+                Replay,
+                "fresh-signature",
+                "the nonce again with a new timestamp and signature",
+                vec![
+                    self.step(&post, &first, Accept),
+                    self.step(&post, &fresh, Reject),
+                ],
+            ));
+        }
+
+        for (name, ts) in [
+            ("non-numeric", "abc"),
+            ("negative", "-1"),
+            ("fractional", "1.5"),
+            ("overlong", "99999999999999999999999"),
+        ] {
+            let r = Recipe {
+                input: SignInput {
+                    timestamp: ts.into(),
+                    ..self.input(now)
+                },
+                ..Recipe::default()
+            };
+            out.push(self.probe(
+                Malformed,
+                &format!("timestamp-{name}"),
+                &format!("a {name} timestamp gets a 4xx"),
+                vec![self.step(&post, &r, Reject)],
+            ));
+        }
+        let produced = self
+            .scheme
+            .signing_params(&post, &self.input(now))
+            .map(|p| self.scheme.signature_headers(&p, "x"))
+            .unwrap_or_default();
+        for (name, value) in &produced {
+            let n = name.as_str();
+            out.push(self.probe(
+                Malformed,
+                &format!("missing-{n}"),
+                &format!("without {n}: 4xx"),
+                vec![self.step(
+                    &post,
+                    &Recipe {
+                        edits: vec![HeaderEdit::Remove(n.into())],
+                        ..recipe(now)
+                    },
+                    Reject,
+                )],
+            ));
+            out.push(self.probe(
+                Malformed,
+                &format!("duplicate-{n}"),
+                &format!("{n} twice: 4xx"),
+                vec![self.step(
+                    &post,
+                    &Recipe {
+                        edits: vec![HeaderEdit::Add(Header(n.into(), value.clone()))],
+                        ..recipe(now)
+                    },
+                    Reject,
+                )],
+            ));
+        }
+        if self
+            .scheme
+            .signing_params(&post, &self.input(now))
+            .is_ok_and(|p| p.key_id.is_some())
+        {
+            let r = Recipe {
+                input: SignInput {
+                    key_id: Some("sigconform-unknown-key".into()),
+                    ..self.input(now)
+                },
+                ..Recipe::default()
+            };
+            out.push(self.probe(
+                Keys,
+                "unknown-key",
+                "an unknown key id is rejected",
+                vec![self.step(&post, &r, Reject)],
+            ));
+        }
+        out.into_iter().flatten().collect()
+    }
+}
+
+/// Builds the catalog for `config` at `now_ms` (case ids and descriptions
+/// are stable; requests depend on the time).
+fn catalog(config: &RunConfig, host: &str, now_ms: u64) -> Result<Vec<Probe>, RunError> {
+    let scheme = config.scheme.build(&config.scheme_config)?;
+    let unit = scheme.window().unit;
+    let b = Builder {
+        host: host.to_owned(),
+        key: Key::new(config.key_id.clone(), &config.secret),
+        wrong_key: Key::new(
+            "wrong",
+            &Secret::new(format!("{}-wrong", config.secret.expose())),
+        ),
+        now: unit.from_ms(now_ms),
+        unit,
+        scheme,
+        config,
+        counter: std::cell::Cell::new(0),
+    };
+    let mut probes = b.catalog();
+    if let Some(only) = &config.only {
+        probes.retain(|p| p.id.contains(only.as_str()));
+    }
+    Ok(probes)
+}
+
+/// Every case id with its description.
+pub fn list(config: &RunConfig) -> Result<Vec<(String, String)>, RunError> {
+    Ok(catalog(config, "sigconform.test", SystemClock.now_ms())?
+        .into_iter()
+        .map(|p| (p.id, p.description))
+        .collect())
+}
+
+/// What one request got back.
+#[derive(Debug)]
+enum Answer {
+    Status(u16, String),
+    NoAnswer(String),
+}
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+async fn send(client: &HttpClient, target: &str, req: &Request, timeout: Duration) -> Answer {
+    let uri = match format!(
+        "{target}{}",
+        req.uri().path_and_query().map_or("/", |p| p.as_str())
+    )
+    .parse::<http::Uri>()
+    {
+        Ok(u) => u,
+        Err(e) => return Answer::NoAnswer(e.to_string()),
+    };
+    let mut outgoing = http::Request::builder().method(req.method()).uri(uri);
+    for (name, value) in req.headers() {
+        outgoing = outgoing.header(name, value);
+    }
+    let Ok(outgoing) = outgoing.body(Full::new(req.body().clone())) else {
+        return Answer::NoAnswer("request cannot be built".into());
+    };
+    match tokio::time::timeout(timeout, async {
+        let resp = client.request(outgoing).await.map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        // Bodies are read up to a cap: only the start is reported.
+        let body = Limited::new(resp.into_body(), 64 * 1024)
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        Ok::<_, String>((
+            status,
+            String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+        ))
+    })
+    .await
+    {
+        Ok(Ok((status, body))) => Answer::Status(status, body),
+        Ok(Err(e)) => Answer::NoAnswer(e),
+        Err(_) => Answer::NoAnswer(format!("no answer within {timeout:?}")),
+    }
+}
+
+fn judge(expect: Expect, answer: &Answer) -> Outcome {
+    match answer {
+        Answer::NoAnswer(_) => Outcome::Error,
+        Answer::Status(s, _) if *s >= 500 => Outcome::Fail,
+        Answer::Status(s, _) if !(200..300).contains(s) && !(400..500).contains(s) => {
+            Outcome::Error
+        }
+        Answer::Status(s, _) => {
+            let accepted = (200..300).contains(s);
+            match (expect, accepted) {
+                (Expect::Accept, true)
+                | (Expect::Reject | Expect::RejectOrWarn | Expect::Either, false) => Outcome::Pass,
+                (Expect::Accept, false) | (Expect::Reject, true) => Outcome::Fail,
+                (Expect::RejectOrWarn, true) => Outcome::Warn,
+                (Expect::Either, true) => Outcome::Info,
+            }
+        }
+    }
+}
+
+/// A curl command that sends `req` to `target` again (no secret in it: the
+/// request carries only the tag).
+pub fn curl(target: &str, req: &Request) -> String {
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut cmd = format!(
+        "curl -sS -X {} {}",
+        req.method(),
+        quote(&format!(
+            "{target}{}",
+            req.uri().path_and_query().map_or("/", |p| p.as_str())
+        ))
+    );
+    for (name, value) in req.headers() {
+        cmd.push_str(&format!(
+            " -H {}",
+            quote(&format!(
+                "{name}: {}",
+                String::from_utf8_lossy(value.as_bytes())
+            ))
+        ));
+    }
+    if !req.body().is_empty() {
+        cmd.push_str(&format!(
+            " --data-binary {}",
+            quote(&String::from_utf8_lossy(req.body()))
+        ));
+    }
+    cmd
+}
+
+/// Runs the catalog against `target`.
+pub async fn run(config: &RunConfig, target: &str) -> Result<Vec<CaseResult>, RunError> {
+    let target = target.trim_end_matches('/');
+    let uri: http::Uri = target
+        .parse()
+        .map_err(|_| RunError::Target(target.into()))?;
+    if uri.scheme_str() != Some("http") || uri.authority().is_none() {
+        return Err(RunError::Target(target.into()));
+    }
+    let client: Arc<HttpClient> = Arc::new(Client::builder(TokioExecutor::new()).build_http());
+    // One reachability check up front: an unreachable target is one error, not a hundred.
+    let probe_req = http::Request::get("/")
+        .body(Bytes::new())
+        .expect("static request");
+    if let Answer::NoAnswer(e) = send(&client, target, &probe_req, config.timeout).await {
+        return Err(RunError::Unreachable(target.into(), e));
+    }
+    let host = uri.authority().map_or("", |a| a.as_str());
+    let probes = catalog(config, host, SystemClock.now_ms())?;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, probe) in probes.into_iter().enumerate() {
+        let (client, target, timeout) = (client.clone(), target.to_owned(), config.timeout);
+        tasks.spawn(async move {
+            // Steps of one probe run in order; probes run concurrently.
+            let mut outcome = Outcome::Pass;
+            let mut deciding = None;
+            for step in &probe.steps {
+                let answer = send(&client, &target, &step.request, timeout).await;
+                let o = judge(step.expect, &answer);
+                if o != Outcome::Pass && deciding.is_none() {
+                    outcome = o;
+                    deciding = Some((step.clone(), answer));
+                }
+            }
+            let (expected, observed, detail, reproduce) = match deciding {
+                None => (
+                    "as specified".into(),
+                    "as specified".into(),
+                    String::new(),
+                    String::new(),
+                ),
+                Some((step, answer)) => (
+                    step.expect.describe().to_owned(),
+                    match answer {
+                        Answer::Status(s, body) => format!("{s} {body}"),
+                        Answer::NoAnswer(e) => e,
+                    },
+                    format!(
+                        "canonical string of the request as sent: {:?}",
+                        step.canonical
+                    ),
+                    curl(&target, &step.request),
+                ),
+            };
+            (
+                index,
+                CaseResult {
+                    id: probe.id,
+                    category: probe.category,
+                    description: probe.description,
+                    outcome,
+                    expected,
+                    observed,
+                    detail,
+                    reproduce,
+                },
+            )
+        });
+    }
+    let mut results: Vec<(usize, CaseResult)> = tasks.join_all().await;
+    results.sort_by_key(|(i, _)| *i);
+    Ok(results.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Counts of each outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Cases that passed.
+    pub pass: usize,
+    /// Conformance failures.
+    pub fail: usize,
+    /// Weaknesses.
+    pub warn: usize,
+    /// Informational.
+    pub info: usize,
+    /// Not judged.
+    pub error: usize,
+    /// Not applicable.
+    pub skip: usize,
+}
+
+impl Counts {
+    /// Tallies `results`.
+    pub fn of(results: &[CaseResult]) -> Counts {
+        let mut c = Counts::default();
+        for r in results {
+            *match r.outcome {
+                Outcome::Pass => &mut c.pass,
+                Outcome::Fail => &mut c.fail,
+                Outcome::Warn => &mut c.warn,
+                Outcome::Info => &mut c.info,
+                Outcome::Error => &mut c.error,
+                Outcome::Skip => &mut c.skip,
+            } += 1;
+        }
+        c
+    }
+}
+
+/// The human report for one target: results grouped by category, every
+/// case that did not pass shown with what was expected, what was observed,
+/// the canonical string and a curl command.
+pub fn render_text(target: &str, results: &[CaseResult]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "target {target}");
+    let mut categories: Vec<Category> = results.iter().map(|r| r.category).collect();
+    categories.dedup();
+    for category in categories {
+        let in_category: Vec<&CaseResult> =
+            results.iter().filter(|r| r.category == category).collect();
+        let counts = Counts::of(&in_category.iter().map(|r| (*r).clone()).collect::<Vec<_>>());
+        let _ = writeln!(
+            out,
+            "  {:<11} {} pass, {} fail, {} warn, {} info, {} error",
+            format!("{category:?}").to_lowercase(),
+            counts.pass,
+            counts.fail,
+            counts.warn,
+            counts.info,
+            counts.error
+        );
+        for r in in_category.iter().filter(|r| r.outcome != Outcome::Pass) {
+            let _ = writeln!(
+                out,
+                "    {:<5} {}  {}",
+                format!("{:?}", r.outcome).to_uppercase(),
+                r.id,
+                r.description
+            );
+            let _ = writeln!(
+                out,
+                "          expected {}, observed {}",
+                r.expected, r.observed
+            );
+            if r.outcome == Outcome::Fail || r.outcome == Outcome::Error {
+                let _ = writeln!(out, "          {}", r.detail);
+                let _ = writeln!(out, "          reproduce: {}", r.reproduce);
+            }
+        }
+    }
+    out
+}
+
+/// The machine-readable report: every case, and counts per outcome.
+pub fn render_json(runs: &[(String, Vec<CaseResult>)]) -> serde_json::Value {
+    let all: Vec<CaseResult> = runs.iter().flat_map(|(_, r)| r.clone()).collect();
+    serde_json::json!({
+        "targets": runs.iter().map(|(target, results)| serde_json::json!({
+            "target": target,
+            "summary": Counts::of(results),
+            "cases": results,
+        })).collect::<Vec<_>>(),
+        "summary": Counts::of(&all),
+    })
+}

@@ -1,0 +1,206 @@
+//! The reference server: a verifying HTTP server on loopback, built on the
+//! library, that the runner probes and client authors test signers against.
+//!
+//! Any path accepts signed requests: 200 with a small JSON body when the
+//! request verifies; otherwise the [`Rejection`]'s status with
+//! `{"error": REASON, "message": ...}`. In diagnose mode every rejection is
+//! logged with the canonical string the server expected — never the secret.
+//!
+//! For the runner's own tests a server can be started with one deliberate
+//! [`Defect`]; each defect is made by swapping a part (window, nonce store),
+//! not by special cases in the verifier.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::keys::{KeyPolicy, StaticKeys};
+use crate::nonce::{MemoryNonceStore, NonceError, NonceStore};
+use crate::scheme::{SchemeConfig, SchemeId};
+use crate::{Rejection, SystemClock, Verifier};
+
+/// Largest body the server reads; a larger one is answered 413.
+pub const MAX_BODY: usize = 1 << 20;
+
+/// A deliberate bug, for proving that the runner finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Defect {
+    /// Accepts any timestamp, however old or new.
+    IgnoresExpiry,
+    /// Never records nonces: every replay is accepted.
+    NeverRecordsNonces,
+}
+
+/// How to run a reference server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The scheme it verifies.
+    pub scheme: SchemeId,
+    /// Scheme settings.
+    pub scheme_config: SchemeConfig,
+    /// The keys it knows.
+    pub keys: StaticKeys,
+    /// Which keys may do what.
+    pub policy: KeyPolicy,
+    /// Log each rejection with the canonical string expected.
+    pub diagnose: bool,
+    /// A deliberate bug (runner tests only).
+    pub defect: Option<Defect>,
+}
+
+/// A running server; dropping it stops the server.
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl RunningServer {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`, for the runner.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// A nonce store that records nothing ([`Defect::NeverRecordsNonces`]).
+struct ForgetfulNonces;
+
+#[async_trait::async_trait]
+impl NonceStore for ForgetfulNonces {
+    async fn check_and_record(&self, _: &str, _: &str, _: u64, _: u64) -> Result<(), NonceError> {
+        Ok(())
+    }
+}
+
+/// Starts a server on `addr` (port 0 picks a free port) in the current
+/// tokio runtime.
+pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<RunningServer> {
+    let mut scheme_config = config.scheme_config.clone();
+    if config.defect == Some(Defect::IgnoresExpiry) {
+        scheme_config.tolerance_past = Some(u64::MAX);
+        scheme_config.tolerance_future = Some(u64::MAX);
+    }
+    let scheme = config
+        .scheme
+        .build(&scheme_config)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let nonces: Arc<dyn NonceStore> = match config.defect {
+        Some(Defect::NeverRecordsNonces) => Arc::new(ForgetfulNonces),
+        _ => Arc::new(MemoryNonceStore::default()),
+    };
+    let verifier = Arc::new(Verifier::new(
+        scheme,
+        Arc::new(SystemClock),
+        nonces,
+        Arc::new(config.keys.clone()),
+        config.policy.clone(),
+    ));
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (shutdown, mut stopped) = oneshot::channel::<()>();
+    let diagnose = config.diagnose;
+    tokio::spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = &mut stopped => break,
+            };
+            // A failed accept (e.g. too many open files) must not stop the server.
+            let Ok((stream, _)) = accepted else { continue };
+            let verifier = verifier.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req| handle(verifier.clone(), diagnose, req));
+                // Connection errors (client resets, garbage) end that connection only.
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Ok(RunningServer {
+        addr,
+        _shutdown: shutdown,
+    })
+}
+
+fn json_response(status: u16, body: serde_json::Value) -> http::Response<Full<Bytes>> {
+    http::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("static response parts are valid")
+}
+
+async fn handle(
+    verifier: Arc<Verifier>,
+    diagnose: bool,
+    req: http::Request<Incoming>,
+) -> Result<http::Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return Ok(json_response(
+                413,
+                serde_json::json!({"error": "body_too_large", "message": format!("bodies are limited to {MAX_BODY} bytes")}),
+            ));
+        }
+    };
+    let req = http::Request::from_parts(parts, body);
+    Ok(match verifier.verify(&req).await {
+        Ok(verified) => json_response(
+            200,
+            serde_json::json!({"ok": true, "key_id": verified.key_id}),
+        ),
+        Err(rejection) => {
+            if diagnose {
+                log_rejection(&verifier, &req, &rejection);
+            }
+            json_response(
+                rejection.status(),
+                serde_json::json!({"error": rejection.code(), "message": rejection.to_string()}),
+            )
+        }
+    })
+}
+
+/// Logs why a request was rejected and what the server would have signed.
+fn log_rejection(verifier: &Verifier, req: &crate::Request, rejection: &Rejection) {
+    let scheme = verifier.scheme();
+    let canonical = scheme.parse(req).ok().and_then(|params| {
+        let mut out = Vec::new();
+        scheme
+            .canonicalize(req, &params, &mut out)
+            .ok()
+            .map(|()| out)
+    });
+    match canonical {
+        Some(c) => eprintln!(
+            "rejected {} {}: {rejection} ({:?}); expected canonical string: {:?}",
+            req.method(),
+            req.uri(),
+            rejection.code(),
+            String::from_utf8_lossy(&c)
+        ),
+        None => eprintln!(
+            "rejected {} {}: {rejection} ({:?})",
+            req.method(),
+            req.uri(),
+            rejection.code()
+        ),
+    }
+}

@@ -1,0 +1,146 @@
+//! The runner against reference servers: no failures against a correct
+//! server, and at least one failure in the right category against a server
+//! with one deliberate defect.
+
+use std::time::Duration;
+
+use sigconform::runner::{self, CaseResult, Category, Outcome, RunConfig, RunError};
+use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::server::{self, Defect, ServerConfig};
+use sigconform::{Secret, StaticKeys};
+
+const SECRET: &str = "runner-test-secret";
+
+fn scheme_config() -> SchemeConfig {
+    SchemeConfig {
+        endpoint: Some("https:app.example/hook".into()),
+        ..SchemeConfig::default()
+    }
+}
+
+async fn run_against(scheme: SchemeId, defect: Option<Defect>) -> Vec<CaseResult> {
+    let keys = StaticKeys::from_pairs([("k", SECRET), ("default", SECRET)]);
+    let server = server::start(
+        ServerConfig {
+            scheme,
+            scheme_config: scheme_config(),
+            keys,
+            policy: Default::default(),
+            diagnose: false,
+            defect,
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let config = RunConfig {
+        scheme,
+        scheme_config: scheme_config(),
+        key_id: "k".into(),
+        secret: Secret::new(SECRET),
+        timeout: Duration::from_secs(5),
+        only: None,
+    };
+    runner::run(&config, &server.url()).await.unwrap()
+}
+
+fn failures(results: &[CaseResult], category: Category) -> Vec<&str> {
+    results
+        .iter()
+        .filter(|r| r.category == category && r.outcome == Outcome::Fail)
+        .map(|r| r.id.as_str())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correct_server_has_no_failures_or_errors() {
+    for scheme in SchemeId::ALL {
+        let results = run_against(scheme, None).await;
+        assert!(
+            results.len() >= 25,
+            "{scheme}: only {} cases",
+            results.len()
+        );
+        let bad: Vec<_> = results
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Error))
+            .map(|r| format!("{} {:?}: {} / {}", r.id, r.outcome, r.observed, r.detail))
+            .collect();
+        assert!(bad.is_empty(), "{scheme}:\n{}", bad.join("\n"));
+        // Every category the catalog has is exercised.
+        for category in [
+            Category::Acceptance,
+            Category::Tamper,
+            Category::Expiry,
+            Category::Skew,
+            Category::Replay,
+            Category::Malformed,
+        ] {
+            assert!(
+                results.iter().any(|r| r.category == category),
+                "{scheme}: no {category:?} cases"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_a_server_that_ignores_expiry() {
+    for scheme in SchemeId::ALL {
+        let results = run_against(scheme, Some(Defect::IgnoresExpiry)).await;
+        assert!(
+            !failures(&results, Category::Expiry).is_empty(),
+            "{scheme}: expiry defect not found"
+        );
+        assert!(
+            !failures(&results, Category::Skew).is_empty(),
+            "{scheme}: future-timestamp defect not found"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_a_server_that_never_records_nonces() {
+    for scheme in [SchemeId::A2a, SchemeId::Authorization] {
+        let results = run_against(scheme, Some(Defect::NeverRecordsNonces)).await;
+        let found = failures(&results, Category::Replay);
+        assert!(
+            found.len() >= 2,
+            "{scheme}: replay defect found only by {found:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_target_is_one_clear_error() {
+    // Bind then drop a listener: the port is (almost certainly) closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = RunConfig {
+        scheme: SchemeId::A2a,
+        scheme_config: SchemeConfig::default(),
+        key_id: "k".into(),
+        secret: Secret::new(SECRET),
+        timeout: Duration::from_secs(2),
+        only: None,
+    };
+    let err = runner::run(&config, &format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RunError::Unreachable(..)), "{err}");
+    assert!(!err.to_string().contains(SECRET));
+    let err = runner::run(&config, "ftp://example").await.unwrap_err();
+    assert!(matches!(err, RunError::Target(..)), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_never_contain_the_secret() {
+    let results = run_against(SchemeId::Authorization, Some(Defect::IgnoresExpiry)).await;
+    let json = runner::render_json(&[("t".into(), results.clone())]).to_string();
+    let text = runner::render_text("t", &results);
+    assert!(json.contains("reproduce") && text.contains("FAIL"));
+    assert!(!json.contains(SECRET) && !text.contains(SECRET));
+}
