@@ -75,6 +75,8 @@ enum Expect {
 /// One request of a probe, and what the runner signed for it.
 #[derive(Debug, Clone)]
 struct Step {
+    /// Sent this many times at the same moment (concurrent replay).
+    copies: usize,
     request: Request,
     canonical: String,
     expect: Expect,
@@ -115,6 +117,10 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// Only cases whose id contains this text.
     pub only: Option<String>,
+    /// How many cases run at once.
+    pub concurrency: usize,
+    /// Limit for the whole run; cases not finished by then are `error`.
+    pub deadline: Duration,
 }
 
 /// The result of one case.
@@ -150,6 +156,19 @@ pub enum RunError {
     /// The target does not answer at all.
     #[error("target {0} cannot be reached: {1}")]
     Unreachable(String, String),
+    /// The target's clock is further off than its window: every boundary
+    /// case would be meaningless.
+    #[error(
+        "target {target} clock is off by {offset_ms} ms (±{uncertainty_ms} ms), more than its window allows; fix its clock or pass --tolerance"
+    )]
+    ClockOff {
+        /// The target.
+        target: String,
+        /// Target clock minus ours.
+        offset_ms: i64,
+        /// How sure the estimate is.
+        uncertainty_ms: u64,
+    },
 }
 
 /// Whether changing the request with `change` changes the canonical string
@@ -182,6 +201,8 @@ struct Builder<'a> {
     wrong_key: Key,
     now: u64,
     unit: TimeUnit,
+    /// Distance of boundary probes from the limits, in `unit`.
+    margin: u64,
     counter: std::cell::Cell<u32>,
 }
 
@@ -234,6 +255,7 @@ impl Builder<'_> {
             let _ = self.scheme.canonicalize(req, &p, &mut canonical);
         }
         Some(Step {
+            copies: 1,
             request,
             canonical: String::from_utf8_lossy(&canonical).into_owned(),
             expect,
@@ -262,7 +284,7 @@ impl Builder<'_> {
 
     fn catalog(&self) -> Vec<Probe> {
         let w = self.scheme.window();
-        let margin = self.unit.from_ms(2000).max(1);
+        let margin = self.margin;
         let now = self.now;
         let recipe = |ts: u64| Recipe {
             input: self.input(ts),
@@ -471,6 +493,19 @@ impl Builder<'_> {
             ));
         }
 
+        if has_nonce {
+            let mut step = self.step(&post, &recipe(now), Either);
+            if let Some(s) = step.as_mut() {
+                s.copies = CONCURRENT_COPIES;
+            }
+            out.push(self.probe(
+                Replay,
+                "concurrent",
+                "identical requests sent at the same moment: at most one accepted",
+                vec![step],
+            ));
+        }
+
         for (name, ts) in [
             ("non-numeric", "abc"),
             ("negative", "-1"),
@@ -550,7 +585,12 @@ impl Builder<'_> {
 
 /// Builds the catalog for `config` at `now_ms` (case ids and descriptions
 /// are stable; requests depend on the time).
-fn catalog(config: &RunConfig, host: &str, now_ms: u64) -> Result<Vec<Probe>, RunError> {
+fn catalog(
+    config: &RunConfig,
+    host: &str,
+    now_ms: u64,
+    margin_ms: u64,
+) -> Result<Vec<Probe>, RunError> {
     let scheme = config.scheme.build(&config.scheme_config)?;
     let unit = scheme.window().unit;
     let b = Builder {
@@ -562,6 +602,7 @@ fn catalog(config: &RunConfig, host: &str, now_ms: u64) -> Result<Vec<Probe>, Ru
         ),
         now: unit.from_ms(now_ms),
         unit,
+        margin: unit.from_ms(margin_ms).max(1),
         scheme,
         config,
         counter: std::cell::Cell::new(0),
@@ -575,10 +616,79 @@ fn catalog(config: &RunConfig, host: &str, now_ms: u64) -> Result<Vec<Probe>, Ru
 
 /// Every case id with its description.
 pub fn list(config: &RunConfig) -> Result<Vec<(String, String)>, RunError> {
-    Ok(catalog(config, "sigconform.test", SystemClock.now_ms())?
-        .into_iter()
-        .map(|p| (p.id, p.description))
-        .collect())
+    Ok(catalog(
+        config,
+        "sigconform.test",
+        SystemClock.now_ms(),
+        MIN_MARGIN_MS,
+    )?
+    .into_iter()
+    .map(|p| (p.id, p.description))
+    .collect())
+}
+
+/// Boundary probes stay at least this far from a limit (SCHEMES.md asks 2 s).
+const MIN_MARGIN_MS: u64 = 2000;
+
+/// How many identical requests the concurrent replay case sends at once.
+const CONCURRENT_COPIES: usize = 8;
+
+/// The target's clock relative to ours, from its `Date` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ClockEstimate {
+    /// Target clock minus ours, in milliseconds (0 when no `Date` header).
+    pub offset_ms: i64,
+    /// Half-width of the estimate: `Date`'s one-second resolution plus half
+    /// the round trip. `None` when the target sends no `Date` header.
+    pub uncertainty_ms: Option<u64>,
+}
+
+impl ClockEstimate {
+    /// The margin boundary probes keep from each limit.
+    pub fn margin_ms(&self) -> u64 {
+        // Without a Date header we cannot do better than the minimum.
+        MIN_MARGIN_MS.max(self.uncertainty_ms.unwrap_or(0) + 1000)
+    }
+}
+
+/// Estimates the target's clock from three round trips, keeping the one
+/// with the shortest round trip (the least uncertain).
+async fn estimate_clock(client: &HttpClient, target: &str, timeout: Duration) -> ClockEstimate {
+    let mut best: Option<ClockEstimate> = None;
+    for _ in 0..3 {
+        let Ok(uri) = format!("{target}/").parse::<http::Uri>() else {
+            break;
+        };
+        let Ok(req) = http::Request::get(uri).body(Full::new(Bytes::new())) else {
+            break;
+        };
+        let sent = SystemClock.now_ms();
+        let Ok(Ok(resp)) = tokio::time::timeout(timeout, client.request(req)).await else {
+            continue;
+        };
+        let received = SystemClock.now_ms();
+        let date = resp
+            .headers()
+            .get(http::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| httpdate::parse_http_date(d).ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        let Some(date) = date else { continue };
+        // Date truncates to the second: its middle is the best point estimate.
+        let server_ms = date.as_millis() as i64 + 500;
+        let midpoint = ((sent + received) / 2) as i64;
+        let estimate = ClockEstimate {
+            offset_ms: server_ms - midpoint,
+            uncertainty_ms: Some(500 + (received - sent) / 2),
+        };
+        if best.is_none_or(|b| estimate.uncertainty_ms < b.uncertainty_ms) {
+            best = Some(estimate);
+        }
+    }
+    best.unwrap_or(ClockEstimate {
+        offset_ms: 0,
+        uncertainty_ms: None,
+    })
 }
 
 /// What one request got back.
@@ -680,7 +790,7 @@ pub fn curl(target: &str, req: &Request) -> String {
 }
 
 /// Runs the catalog against `target`.
-pub async fn run(config: &RunConfig, target: &str) -> Result<Vec<CaseResult>, RunError> {
+pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     let target = target.trim_end_matches('/');
     let uri: http::Uri = target
         .parse()
@@ -697,17 +807,48 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Vec<CaseResult>, Ru
         return Err(RunError::Unreachable(target.into(), e));
     }
     let host = uri.authority().map_or("", |a| a.as_str());
-    let probes = catalog(config, host, SystemClock.now_ms())?;
+    let clock = estimate_clock(&client, target, config.timeout).await;
+    let window = config.scheme.build(&config.scheme_config)?.window();
+    let off_by = clock
+        .offset_ms
+        .unsigned_abs()
+        .saturating_sub(clock.uncertainty_ms.unwrap_or(0));
+    if off_by > window.unit.to_ms(window.past.min(window.future)) {
+        return Err(RunError::ClockOff {
+            target: target.into(),
+            offset_ms: clock.offset_ms,
+            uncertainty_ms: clock.uncertainty_ms.unwrap_or(0),
+        });
+    }
+    let target_now = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
+    let probes = catalog(config, host, target_now, clock.margin_ms())?;
+    let deadline = tokio::time::Instant::now() + config.deadline;
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, probe) in probes.into_iter().enumerate() {
-        let (client, target, timeout) = (client.clone(), target.to_owned(), config.timeout);
+        let (client, target, timeout, slots) = (
+            client.clone(),
+            target.to_owned(),
+            config.timeout,
+            slots.clone(),
+        );
         tasks.spawn(async move {
-            // Steps of one probe run in order; probes run concurrently.
+            // At most `concurrency` probes in flight; a probe's steps run in order.
+            let _slot = slots
+                .acquire_owned()
+                .await
+                .expect("semaphore is never closed");
             let mut outcome = Outcome::Pass;
             let mut deciding = None;
             for step in &probe.steps {
-                let answer = send(&client, &target, &step.request, timeout).await;
-                let o = judge(step.expect, &answer);
+                let timeout =
+                    timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+                let (o, answer) = if step.copies > 1 {
+                    send_concurrently(&client, &target, step, timeout).await
+                } else {
+                    let answer = send(&client, &target, &step.request, timeout).await;
+                    (judge(step.expect, &answer), answer)
+                };
                 if o != Outcome::Pass && deciding.is_none() {
                     outcome = o;
                     deciding = Some((step.clone(), answer));
@@ -750,7 +891,64 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Vec<CaseResult>, Ru
     }
     let mut results: Vec<(usize, CaseResult)> = tasks.join_all().await;
     results.sort_by_key(|(i, _)| *i);
-    Ok(results.into_iter().map(|(_, r)| r).collect())
+    Ok(Run {
+        clock,
+        results: results.into_iter().map(|(_, r)| r).collect(),
+    })
+}
+
+/// Sends `step.copies` identical requests at once: more than one accepted
+/// is a failure (a nonce store that checks and records in two steps).
+async fn send_concurrently(
+    client: &HttpClient,
+    target: &str,
+    step: &Step,
+    timeout: Duration,
+) -> (Outcome, Answer) {
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..step.copies {
+        let (client, target, request) = (client.clone(), target.to_owned(), step.request.clone());
+        set.spawn(async move { send(&client, &target, &request, timeout).await });
+    }
+    let answers = set.join_all().await;
+    if let Some(worst) = answers
+        .iter()
+        .find(|a| matches!(judge(Expect::Either, a), Outcome::Fail | Outcome::Error))
+    {
+        let worst = match worst {
+            Answer::Status(s, b) => Answer::Status(*s, b.clone()),
+            Answer::NoAnswer(e) => Answer::NoAnswer(e.clone()),
+        };
+        return (judge(Expect::Either, &worst), worst);
+    }
+    let accepted = answers
+        .iter()
+        .filter(|a| matches!(a, Answer::Status(s, _) if (200..300).contains(s)))
+        .count();
+    let summary = Answer::Status(
+        if accepted > 0 { 200 } else { 401 },
+        format!(
+            "{accepted} of {} identical concurrent requests accepted",
+            step.copies
+        ),
+    );
+    (
+        if accepted > 1 {
+            Outcome::Fail
+        } else {
+            Outcome::Pass
+        },
+        summary,
+    )
+}
+
+/// A finished run against one target.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The clock estimate the boundary probes used.
+    pub clock: ClockEstimate,
+    /// Every case, in catalog order.
+    pub results: Vec<CaseResult>,
 }
 
 /// Counts of each outcome.
@@ -791,10 +989,21 @@ impl Counts {
 /// The human report for one target: results grouped by category, every
 /// case that did not pass shown with what was expected, what was observed,
 /// the canonical string and a curl command.
-pub fn render_text(target: &str, results: &[CaseResult]) -> String {
+pub fn render_text(target: &str, run: &Run) -> String {
     use std::fmt::Write as _;
+    let results = &run.results;
     let mut out = String::new();
-    let _ = writeln!(out, "target {target}");
+    let _ = match run.clock.uncertainty_ms {
+        Some(u) => writeln!(
+            out,
+            "target {target} (clock offset {:+} ms ± {u} ms)",
+            run.clock.offset_ms
+        ),
+        None => writeln!(
+            out,
+            "target {target} (no Date header: clock offset unknown, boundary margin 2 s)"
+        ),
+    };
     let mut categories: Vec<Category> = results.iter().map(|r| r.category).collect();
     categories.dedup();
     for category in categories {
@@ -834,13 +1043,14 @@ pub fn render_text(target: &str, results: &[CaseResult]) -> String {
 }
 
 /// The machine-readable report: every case, and counts per outcome.
-pub fn render_json(runs: &[(String, Vec<CaseResult>)]) -> serde_json::Value {
-    let all: Vec<CaseResult> = runs.iter().flat_map(|(_, r)| r.clone()).collect();
+pub fn render_json(runs: &[(String, Run)]) -> serde_json::Value {
+    let all: Vec<CaseResult> = runs.iter().flat_map(|(_, r)| r.results.clone()).collect();
     serde_json::json!({
-        "targets": runs.iter().map(|(target, results)| serde_json::json!({
+        "targets": runs.iter().map(|(target, run)| serde_json::json!({
             "target": target,
-            "summary": Counts::of(results),
-            "cases": results,
+            "clock": run.clock,
+            "summary": Counts::of(&run.results),
+            "cases": run.results,
         })).collect::<Vec<_>>(),
         "summary": Counts::of(&all),
     })

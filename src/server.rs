@@ -38,6 +38,9 @@ pub enum Defect {
     IgnoresExpiry,
     /// Never records nonces: every replay is accepted.
     NeverRecordsNonces,
+    /// Checks, then records, in two steps with a pause between: identical
+    /// concurrent requests can all pass the check.
+    NonAtomicNonces,
 }
 
 /// How to run a reference server.
@@ -86,6 +89,35 @@ impl NonceStore for ForgetfulNonces {
     }
 }
 
+/// Check-then-record in two steps ([`Defect::NonAtomicNonces`]).
+#[derive(Default)]
+struct RacyNonces(std::sync::Mutex<std::collections::HashSet<String>>);
+
+#[async_trait::async_trait]
+impl NonceStore for RacyNonces {
+    async fn check_and_record(
+        &self,
+        key_id: &str,
+        nonce: &str,
+        _: u64,
+        _: u64,
+    ) -> Result<(), NonceError> {
+        let key = format!("{key_id}\n{nonce}");
+        if self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
+            return Err(NonceError::Replayed);
+        }
+        // The bug: the lock is released between the check and the record.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
+        Ok(())
+    }
+}
+
 /// Starts a server on `addr` (port 0 picks a free port) in the current
 /// tokio runtime.
 pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<RunningServer> {
@@ -100,6 +132,7 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
     let nonces: Arc<dyn NonceStore> = match config.defect {
         Some(Defect::NeverRecordsNonces) => Arc::new(ForgetfulNonces),
+        Some(Defect::NonAtomicNonces) => Arc::new(RacyNonces::default()),
         _ => Arc::new(MemoryNonceStore::default()),
     };
     let verifier = Arc::new(Verifier::new(

@@ -40,8 +40,10 @@ async fn run_against(scheme: SchemeId, defect: Option<Defect>) -> Vec<CaseResult
         secret: Secret::new(SECRET),
         timeout: Duration::from_secs(5),
         only: None,
+        concurrency: 8,
+        deadline: Duration::from_secs(30),
     };
-    runner::run(&config, &server.url()).await.unwrap()
+    runner::run(&config, &server.url()).await.unwrap().results
 }
 
 fn failures(results: &[CaseResult], category: Category) -> Vec<&str> {
@@ -111,6 +113,29 @@ async fn finds_a_server_that_never_records_nonces() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_a_nonce_store_that_checks_then_records() {
+    for scheme in [SchemeId::A2a, SchemeId::Authorization] {
+        let results = run_against(scheme, Some(Defect::NonAtomicNonces)).await;
+        let concurrent = results
+            .iter()
+            .find(|r| r.id.ends_with("/replay/concurrent"))
+            .expect("concurrent replay case");
+        assert_eq!(
+            concurrent.outcome,
+            Outcome::Fail,
+            "{scheme}: {}",
+            concurrent.observed
+        );
+        // Sequential replays still look fine: only the concurrent case can tell.
+        assert!(
+            results
+                .iter()
+                .any(|r| r.id.ends_with("/replay/identical") && r.outcome == Outcome::Pass)
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_unreachable_target_is_one_clear_error() {
     // Bind then drop a listener: the port is (almost certainly) closed.
@@ -126,6 +151,8 @@ async fn an_unreachable_target_is_one_clear_error() {
         secret: Secret::new(SECRET),
         timeout: Duration::from_secs(2),
         only: None,
+        concurrency: 8,
+        deadline: Duration::from_secs(30),
     };
     let err = runner::run(&config, &format!("http://127.0.0.1:{port}"))
         .await
@@ -139,8 +166,15 @@ async fn an_unreachable_target_is_one_clear_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_never_contain_the_secret() {
     let results = run_against(SchemeId::Authorization, Some(Defect::IgnoresExpiry)).await;
-    let json = runner::render_json(&[("t".into(), results.clone())]).to_string();
-    let text = runner::render_text("t", &results);
+    let run = runner::Run {
+        clock: runner::ClockEstimate {
+            offset_ms: 0,
+            uncertainty_ms: Some(500),
+        },
+        results,
+    };
+    let json = runner::render_json(&[("t".into(), run.clone())]).to_string();
+    let text = runner::render_text("t", &run);
     assert!(json.contains("reproduce") && text.contains("FAIL"));
     assert!(!json.contains(SECRET) && !text.contains(SECRET));
 }

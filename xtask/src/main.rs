@@ -92,6 +92,9 @@ struct ConformArgs {
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 5)]
     timeout: u64,
+    /// Cases in flight at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
     /// json=PATH: write the machine-readable report.
     #[arg(long)]
     report: Option<String>,
@@ -469,6 +472,9 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
             secret: Secret::new(secret.clone()),
             timeout: std::time::Duration::from_secs(args.timeout),
             only: args.only.clone(),
+            concurrency: args.concurrency,
+            // The whole run may take the per-request timeout a few times over.
+            deadline: std::time::Duration::from_secs(args.timeout.saturating_mul(10).max(30)),
         };
         if args.list {
             match runner::list(&config) {
@@ -478,13 +484,14 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
             continue;
         }
         let started = std::time::Instant::now();
-        let results = match runner::run(&config, target).await {
+        let run = match runner::run(&config, target).await {
             Ok(r) => r,
             Err(e) => return usage_error(e),
         };
-        print!("{}", runner::render_text(target, &results));
+        print!("{}", runner::render_text(target, &run));
+        let results = run.results.clone();
         table.push((scheme.to_string(), Counts::of(&results), started.elapsed()));
-        reports.push((target.clone(), results));
+        reports.push((target.clone(), run));
     }
     if args.list {
         return ExitCode::SUCCESS;
