@@ -695,8 +695,15 @@ async fn estimate_clock(client: &HttpClient, target: &str, timeout: Duration) ->
 #[derive(Debug)]
 enum Answer {
     Status(u16, String),
+    /// Connected (or not) but got no usable answer: timeout, reset, garbage,
+    /// an oversized body.
     NoAnswer(String),
+    /// The connection itself was refused: the target is not there.
+    Refused(String),
 }
+
+/// The most of a response body the runner reads.
+const MAX_RESPONSE_BODY: usize = 64 * 1024;
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
@@ -718,30 +725,39 @@ async fn send(client: &HttpClient, target: &str, req: &Request, timeout: Duratio
         return Answer::NoAnswer("request cannot be built".into());
     };
     match tokio::time::timeout(timeout, async {
-        let resp = client.request(outgoing).await.map_err(|e| e.to_string())?;
+        let resp = client.request(outgoing).await.map_err(|e| {
+            if e.is_connect() {
+                Answer::Refused(e.to_string())
+            } else {
+                Answer::NoAnswer(e.to_string())
+            }
+        })?;
         let status = resp.status().as_u16();
-        // Bodies are read up to a cap: only the start is reported.
-        let body = Limited::new(resp.into_body(), 64 * 1024)
+        // Bodies are read up to a cap; a larger answer is not judged.
+        let body = Limited::new(resp.into_body(), MAX_RESPONSE_BODY)
             .collect()
             .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        Ok::<_, String>((
+            .map_err(|e| {
+                Answer::NoAnswer(format!(
+                    "status {status}, unreadable or oversized body: {e}"
+                ))
+            })?
+            .to_bytes();
+        Ok::<_, Answer>(Answer::Status(
             status,
             String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
         ))
     })
     .await
     {
-        Ok(Ok((status, body))) => Answer::Status(status, body),
-        Ok(Err(e)) => Answer::NoAnswer(e),
+        Ok(Ok(answer) | Err(answer)) => answer,
         Err(_) => Answer::NoAnswer(format!("no answer within {timeout:?}")),
     }
 }
 
 fn judge(expect: Expect, answer: &Answer) -> Outcome {
     match answer {
-        Answer::NoAnswer(_) => Outcome::Error,
+        Answer::NoAnswer(_) | Answer::Refused(_) => Outcome::Error,
         Answer::Status(s, _) if *s >= 500 => Outcome::Fail,
         Answer::Status(s, _) if !(200..300).contains(s) && !(400..500).contains(s) => {
             Outcome::Error
@@ -803,7 +819,9 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     let probe_req = http::Request::get("/")
         .body(Bytes::new())
         .expect("static request");
-    if let Answer::NoAnswer(e) = send(&client, target, &probe_req, config.timeout).await {
+    // A target that accepts connections but answers badly is judged case by
+    // case (each ends as `error`); only a refused connection stops the run.
+    if let Answer::Refused(e) = send(&client, target, &probe_req, config.timeout).await {
         return Err(RunError::Unreachable(target.into(), e));
     }
     let host = uri.authority().map_or("", |a| a.as_str());
@@ -865,7 +883,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
                     step.expect.describe().to_owned(),
                     match answer {
                         Answer::Status(s, body) => format!("{s} {body}"),
-                        Answer::NoAnswer(e) => e,
+                        Answer::NoAnswer(e) | Answer::Refused(e) => e,
                     },
                     format!(
                         "canonical string of the request as sent: {:?}",
@@ -918,6 +936,7 @@ async fn send_concurrently(
         let worst = match worst {
             Answer::Status(s, b) => Answer::Status(*s, b.clone()),
             Answer::NoAnswer(e) => Answer::NoAnswer(e.clone()),
+            Answer::Refused(e) => Answer::Refused(e.clone()),
         };
         return (judge(Expect::Either, &worst), worst);
     }

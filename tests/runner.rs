@@ -178,3 +178,96 @@ async fn reports_never_contain_the_secret() {
     assert!(json.contains("reproduce") && text.contains("FAIL"));
     assert!(!json.contains(SECRET) && !text.contains(SECRET));
 }
+
+/// How a hostile target misbehaves.
+#[derive(Clone, Copy, Debug)]
+enum Hostile {
+    NeverAnswers,
+    Resets,
+    Garbage,
+    HugeBody,
+    Redirects,
+}
+
+/// A loopback server that misbehaves in one way on every connection.
+async fn hostile(kind: Hostile) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                match kind {
+                    Hostile::NeverAnswers => tokio::time::sleep(Duration::from_secs(60)).await,
+                    Hostile::Resets => drop(stream),
+                    Hostile::Garbage => {
+                        let _ = stream.write_all(b"\x00\xffNOT HTTP AT ALL\r\n\r\n").await;
+                    }
+                    Hostile::HugeBody => {
+                        let _ = stream
+                            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 104857600\r\n\r\n")
+                            .await;
+                        let chunk = vec![b'x'; 64 * 1024];
+                        for _ in 0..1600 {
+                            if stream.write_all(&chunk).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                    Hostile::Redirects => {
+                        let _ = stream
+                            .write_all(b"HTTP/1.1 302 Found\r\nlocation: http://127.0.0.2:9/\r\ncontent-length: 0\r\n\r\n")
+                            .await;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_targets_end_as_errors_within_the_deadline() {
+    for kind in [
+        Hostile::NeverAnswers,
+        Hostile::Resets,
+        Hostile::Garbage,
+        Hostile::HugeBody,
+        Hostile::Redirects,
+    ] {
+        let url = hostile(kind).await;
+        let config = RunConfig {
+            scheme: SchemeId::A2a,
+            scheme_config: SchemeConfig::default(),
+            key_id: "k".into(),
+            secret: Secret::new(SECRET),
+            timeout: Duration::from_millis(300),
+            only: None,
+            concurrency: 8,
+            deadline: Duration::from_secs(2),
+        };
+        let started = std::time::Instant::now();
+        let run = runner::run(&config, &url)
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        // Reachability and clock probes (4 x timeout) plus the deadline, with slack.
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{kind:?} took {:?}",
+            started.elapsed()
+        );
+        assert!(!run.results.is_empty());
+        let judged: Vec<_> = run
+            .results
+            .iter()
+            .filter(|r| r.outcome != Outcome::Error)
+            .map(|r| &r.id)
+            .collect();
+        assert!(
+            judged.is_empty(),
+            "{kind:?}: cases judged against a broken target: {judged:?}"
+        );
+    }
+}
