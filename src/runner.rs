@@ -697,7 +697,7 @@ enum Answer {
     Status(u16, String),
     /// Connected (or not) but got no usable answer: timeout, reset, garbage,
     /// an oversized body.
-    NoAnswer(String),
+    Broken(String),
     /// The connection itself was refused: the target is not there.
     Refused(String),
 }
@@ -715,21 +715,21 @@ async fn send(client: &HttpClient, target: &str, req: &Request, timeout: Duratio
     .parse::<http::Uri>()
     {
         Ok(u) => u,
-        Err(e) => return Answer::NoAnswer(e.to_string()),
+        Err(e) => return Answer::Broken(e.to_string()),
     };
     let mut outgoing = http::Request::builder().method(req.method()).uri(uri);
     for (name, value) in req.headers() {
         outgoing = outgoing.header(name, value);
     }
     let Ok(outgoing) = outgoing.body(Full::new(req.body().clone())) else {
-        return Answer::NoAnswer("request cannot be built".into());
+        return Answer::Broken("request cannot be built".into());
     };
     match tokio::time::timeout(timeout, async {
         let resp = client.request(outgoing).await.map_err(|e| {
             if e.is_connect() {
                 Answer::Refused(e.to_string())
             } else {
-                Answer::NoAnswer(e.to_string())
+                Answer::Broken(e.to_string())
             }
         })?;
         let status = resp.status().as_u16();
@@ -738,7 +738,7 @@ async fn send(client: &HttpClient, target: &str, req: &Request, timeout: Duratio
             .collect()
             .await
             .map_err(|e| {
-                Answer::NoAnswer(format!(
+                Answer::Broken(format!(
                     "status {status}, unreadable or oversized body: {e}"
                 ))
             })?
@@ -751,13 +751,13 @@ async fn send(client: &HttpClient, target: &str, req: &Request, timeout: Duratio
     .await
     {
         Ok(Ok(answer) | Err(answer)) => answer,
-        Err(_) => Answer::NoAnswer(format!("no answer within {timeout:?}")),
+        Err(_) => Answer::Broken(format!("no answer within {timeout:?}")),
     }
 }
 
 fn judge(expect: Expect, answer: &Answer) -> Outcome {
     match answer {
-        Answer::NoAnswer(_) | Answer::Refused(_) => Outcome::Error,
+        Answer::Broken(_) | Answer::Refused(_) => Outcome::Error,
         Answer::Status(s, _) if *s >= 500 => Outcome::Fail,
         Answer::Status(s, _) if !(200..300).contains(s) && !(400..500).contains(s) => {
             Outcome::Error
@@ -883,7 +883,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
                     step.expect.describe().to_owned(),
                     match answer {
                         Answer::Status(s, body) => format!("{s} {body}"),
-                        Answer::NoAnswer(e) | Answer::Refused(e) => e,
+                        Answer::Broken(e) | Answer::Refused(e) => e,
                     },
                     format!(
                         "canonical string of the request as sent: {:?}",
@@ -935,7 +935,7 @@ async fn send_concurrently(
     {
         let worst = match worst {
             Answer::Status(s, b) => Answer::Status(*s, b.clone()),
-            Answer::NoAnswer(e) => Answer::NoAnswer(e.clone()),
+            Answer::Broken(e) => Answer::Broken(e.clone()),
             Answer::Refused(e) => Answer::Refused(e.clone()),
         };
         return (judge(Expect::Either, &worst), worst);
