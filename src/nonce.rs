@@ -41,6 +41,12 @@ pub trait NonceStore: Send + Sync {
     ) -> Result<(), NonceError>;
 }
 
+impl std::fmt::Debug for dyn NonceStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("dyn NonceStore")
+    }
+}
+
 /// Number of independently locked shards; a power of two so the shard index
 /// is a mask of the hash.
 const SHARDS: usize = 16;

@@ -203,13 +203,15 @@ struct Builder<'a> {
     unit: TimeUnit,
     /// Distance of boundary probes from the limits, in `unit`.
     margin: u64,
+    /// Random per run, so nonces never collide with an earlier run's.
+    run_id: u64,
     counter: std::cell::Cell<u32>,
 }
 
 impl Builder<'_> {
     fn nonce(&self) -> String {
         self.counter.set(self.counter.get() + 1);
-        format!("sc-{}-{}", self.now, self.counter.get())
+        format!("sc-{}-{}", self.run_id, self.counter.get())
     }
 
     fn input(&self, timestamp: u64) -> SignInput {
@@ -583,6 +585,15 @@ impl Builder<'_> {
     }
 }
 
+/// A random number from the OS-seeded hasher keys (no extra dependency;
+/// it only has to differ between runs, not be secret).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(SystemClock.now_ms());
+    h.finish()
+}
+
 /// Builds the catalog for `config` at `now_ms` (case ids and descriptions
 /// are stable; requests depend on the time).
 fn catalog(
@@ -603,6 +614,7 @@ fn catalog(
         now: unit.from_ms(now_ms),
         unit,
         margin: unit.from_ms(margin_ms).max(1),
+        run_id: random_u64(),
         scheme,
         config,
         counter: std::cell::Cell::new(0),
@@ -1073,4 +1085,92 @@ pub fn render_json(runs: &[(String, Run)]) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "summary": Counts::of(&all),
     })
+}
+
+/// The cross-instance replay case: `targets` are instances of one
+/// deployment, so a request accepted by the first must be rejected by every
+/// other (a per-instance nonce store lets it through).
+pub async fn run_cross_instance(
+    config: &RunConfig,
+    targets: &[String],
+) -> Result<Option<CaseResult>, RunError> {
+    let [first, others @ ..] = targets else {
+        return Ok(None);
+    };
+    if others.is_empty() {
+        return Ok(None);
+    }
+    let first = first.trim_end_matches('/');
+    let uri: http::Uri = first.parse().map_err(|_| RunError::Target(first.into()))?;
+    let host = uri.authority().map_or("", |a| a.as_str()).to_owned();
+    let scheme = config.scheme.build(&config.scheme_config)?;
+    let unit = scheme.window().unit;
+    let b = Builder {
+        host,
+        key: Key::new(config.key_id.clone(), &config.secret),
+        wrong_key: Key::new(
+            "wrong",
+            &Secret::new(format!("{}-wrong", config.secret.expose())),
+        ),
+        now: unit.from_ms(SystemClock.now_ms()),
+        unit,
+        margin: unit.from_ms(MIN_MARGIN_MS).max(1),
+        run_id: random_u64(),
+        scheme,
+        config,
+        counter: std::cell::Cell::new(0),
+    };
+    let post = b.base("POST", true);
+    let input = b.input(b.now);
+    if !b
+        .scheme
+        .signing_params(&post, &input)
+        .is_ok_and(|p| p.nonce.is_some())
+    {
+        return Ok(None); // without nonces, replays inside the window are accepted by design
+    }
+    let Some(step) = b.step(
+        &post,
+        &Recipe {
+            input,
+            ..Recipe::default()
+        },
+        Expect::Accept,
+    ) else {
+        return Ok(None);
+    };
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let mut result = CaseResult {
+        id: format!("{}/replay/cross-instance", config.scheme),
+        category: Category::Replay,
+        description: "a request accepted by one instance is rejected by the others".into(),
+        outcome: Outcome::Pass,
+        expected: "first instance 2xx, every other 4xx".into(),
+        observed: String::new(),
+        detail: String::new(),
+        reproduce: String::new(),
+    };
+    let mut observed = Vec::new();
+    for (i, target) in targets.iter().enumerate() {
+        let target = target.trim_end_matches('/');
+        // Every instance is sent the same bytes, Host included.
+        let answer = send(&client, target, &step.request, config.timeout).await;
+        let expect = if i == 0 {
+            Expect::Accept
+        } else {
+            Expect::Reject
+        };
+        let outcome = judge(expect, &answer);
+        observed.push(match &answer {
+            Answer::Status(s, _) => format!("{target}: {s}"),
+            Answer::Broken(e) | Answer::Refused(e) => format!("{target}: {e}"),
+        });
+        if outcome != Outcome::Pass && result.outcome == Outcome::Pass {
+            result.outcome = outcome;
+            result.detail = format!("canonical string signed: {:?}", step.canonical);
+            result.reproduce = curl(target, &step.request);
+        }
+    }
+    result.observed = observed.join("; ");
+    Ok(Some(result))
 }

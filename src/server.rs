@@ -58,6 +58,9 @@ pub struct ServerConfig {
     pub diagnose: bool,
     /// A deliberate bug (runner tests only).
     pub defect: Option<Defect>,
+    /// A nonce store shared with other instances of one deployment; `None`
+    /// gives this server its own in-memory store.
+    pub shared_nonces: Option<Arc<dyn NonceStore>>,
 }
 
 /// A running server; dropping it stops the server.
@@ -133,7 +136,10 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
     let nonces: Arc<dyn NonceStore> = match config.defect {
         Some(Defect::NeverRecordsNonces) => Arc::new(ForgetfulNonces),
         Some(Defect::NonAtomicNonces) => Arc::new(RacyNonces::default()),
-        _ => Arc::new(MemoryNonceStore::default()),
+        Some(Defect::IgnoresExpiry) | None => config
+            .shared_nonces
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryNonceStore::default())),
     };
     let verifier = Arc::new(Verifier::new(
         scheme,

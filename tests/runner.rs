@@ -2,7 +2,11 @@
 //! server, and at least one failure in the right category against a server
 //! with one deliberate defect.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use sigconform::MemoryNonceStore;
+use sigconform::nonce::NonceStore;
 
 use sigconform::runner::{self, CaseResult, Category, Outcome, RunConfig, RunError};
 use sigconform::scheme::{SchemeConfig, SchemeId};
@@ -28,6 +32,7 @@ async fn run_against(scheme: SchemeId, defect: Option<Defect>) -> Vec<CaseResult
             policy: Default::default(),
             diagnose: false,
             defect,
+            shared_nonces: None,
         },
         "127.0.0.1:0".parse().unwrap(),
     )
@@ -270,4 +275,65 @@ async fn hostile_targets_end_as_errors_within_the_deadline() {
             "{kind:?}: cases judged against a broken target: {judged:?}"
         );
     }
+}
+
+/// Two instances of one deployment, with one shared nonce store or one each.
+async fn two_instances(shared: bool, scheme: SchemeId) -> Option<CaseResult> {
+    let store: Arc<dyn NonceStore> = Arc::new(MemoryNonceStore::default());
+    let mut urls = Vec::new();
+    let mut servers = Vec::new();
+    for _ in 0..2 {
+        let server = server::start(
+            ServerConfig {
+                scheme,
+                scheme_config: scheme_config(),
+                keys: StaticKeys::from_pairs([("k", SECRET), ("default", SECRET)]),
+                policy: Default::default(),
+                diagnose: false,
+                defect: None,
+                shared_nonces: shared.then(|| store.clone()),
+            },
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        urls.push(server.url());
+        servers.push(server);
+    }
+    let config = RunConfig {
+        scheme,
+        scheme_config: scheme_config(),
+        key_id: "k".into(),
+        secret: Secret::new(SECRET),
+        timeout: Duration::from_secs(5),
+        only: None,
+        concurrency: 8,
+        deadline: Duration::from_secs(30),
+    };
+    runner::run_cross_instance(&config, &urls).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_instance_replay_needs_a_shared_nonce_store() {
+    for scheme in [SchemeId::A2a, SchemeId::Authorization] {
+        let shared = two_instances(true, scheme)
+            .await
+            .expect("nonce scheme has the case");
+        assert_eq!(
+            shared.outcome,
+            Outcome::Pass,
+            "{scheme} shared: {}",
+            shared.observed
+        );
+        let separate = two_instances(false, scheme).await.unwrap();
+        assert_eq!(
+            separate.outcome,
+            Outcome::Fail,
+            "{scheme} separate: {}",
+            separate.observed
+        );
+        assert!(!separate.reproduce.is_empty());
+    }
+    // Without nonces there is nothing to share: no case.
+    assert!(two_instances(false, SchemeId::Webhook).await.is_none());
 }

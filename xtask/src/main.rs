@@ -433,6 +433,7 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
                     policy: Default::default(),
                     diagnose: false,
                     defect: None,
+                    shared_nonces: None,
                 },
                 "127.0.0.1:0".parse().expect("valid address"),
             )
@@ -492,6 +493,39 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
         let results = run.results.clone();
         table.push((scheme.to_string(), Counts::of(&results), started.elapsed()));
         reports.push((target.clone(), run));
+    }
+    // Several targets are instances of one deployment: a request accepted by
+    // one must be rejected by the others.
+    if args.target.len() > 1 && !args.list {
+        let (scheme, _, scheme_config, secret, _) = &runs[0];
+        let config = RunConfig {
+            scheme: *scheme,
+            scheme_config: scheme_config.clone(),
+            key_id: args.key_id.clone(),
+            secret: Secret::new(secret.clone()),
+            timeout: std::time::Duration::from_secs(args.timeout),
+            only: None,
+            concurrency: args.concurrency,
+            deadline: std::time::Duration::from_secs(30),
+        };
+        match runner::run_cross_instance(&config, &args.target).await {
+            Ok(Some(case)) => {
+                println!(
+                    "cross-instance replay: {:?}: {}",
+                    case.outcome, case.observed
+                );
+                if case.outcome == runner::Outcome::Fail {
+                    println!("  reproduce: {}", case.reproduce);
+                }
+                table.push((
+                    "(instances)".into(),
+                    Counts::of(std::slice::from_ref(&case)),
+                    std::time::Duration::ZERO,
+                ));
+            }
+            Ok(None) => {}
+            Err(e) => return usage_error(e),
+        }
     }
     if args.list {
         return ExitCode::SUCCESS;
@@ -562,6 +596,7 @@ fn serve(
                 policy: Default::default(),
                 diagnose,
                 defect: None,
+                shared_nonces: None,
             },
             std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         )
