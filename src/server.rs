@@ -41,6 +41,90 @@ pub enum Defect {
     /// Checks, then records, in two steps with a pause between: identical
     /// concurrent requests can all pass the check.
     NonAtomicNonces,
+    /// Accepts any future timestamp (no future limit).
+    AcceptsAnyFuture,
+    /// Reads a window in seconds as milliseconds: the window shrinks to
+    /// almost nothing.
+    WindowInMilliseconds,
+    /// `a2a`: trusts `X-Body-Hash` without recomputing it over the body.
+    TrustsBodyHash,
+    /// Answers 500 to a malformed timestamp.
+    ServerErrorOnMalformedTimestamp,
+    /// Falls back to the default key for unknown key ids.
+    AcceptsUnknownKeys,
+}
+
+/// `a2a` that signs `X-Body-Hash` but never checks it against the body
+/// ([`Defect::TrustsBodyHash`]).
+#[derive(Debug)]
+struct TrustsBodyHash(Box<dyn crate::scheme::Scheme>);
+
+impl crate::scheme::Scheme for TrustsBodyHash {
+    fn id(&self) -> SchemeId {
+        self.0.id()
+    }
+    fn window(&self) -> crate::time::Window {
+        self.0.window()
+    }
+    fn tag_encoding(&self) -> crate::crypto::TagEncoding {
+        self.0.tag_encoding()
+    }
+    fn parse(&self, req: &crate::Request) -> Result<crate::scheme::SignatureParams, Rejection> {
+        const X_BODY_HASH: &str = "x-body-hash";
+        let claimed = req.headers().get(X_BODY_HASH).cloned();
+        // Parse as if the header were right, then sign the header as sent.
+        let mut honest = req.clone();
+        if claimed.is_some() && !req.body().is_empty() {
+            let actual =
+                crate::crypto::TagEncoding::Base64.encode(&crate::crypto::sha256(req.body()));
+            honest.headers_mut().insert(
+                X_BODY_HASH,
+                actual.parse().expect("base64 is a valid header value"),
+            );
+        }
+        let mut params = self.0.parse(&honest)?;
+        if let Some(claimed) = claimed.as_ref().and_then(|c| c.to_str().ok()) {
+            params.body_hash = Some(claimed.to_owned());
+        }
+        Ok(params)
+    }
+    fn canonicalize(
+        &self,
+        req: &crate::Request,
+        params: &crate::scheme::SignatureParams,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Rejection> {
+        self.0.canonicalize(req, params, out)
+    }
+    fn signing_params(
+        &self,
+        req: &crate::Request,
+        input: &crate::scheme::SignInput,
+    ) -> Result<crate::scheme::SignatureParams, crate::scheme::SignError> {
+        self.0.signing_params(req, input)
+    }
+    fn signature_headers(
+        &self,
+        params: &crate::scheme::SignatureParams,
+        encoded_tag: &str,
+    ) -> Vec<(http::HeaderName, String)> {
+        self.0.signature_headers(params, encoded_tag)
+    }
+}
+
+/// Unknown key ids fall back to the default key ([`Defect::AcceptsUnknownKeys`]).
+struct FallbackKeys(StaticKeys);
+
+#[async_trait::async_trait]
+impl crate::keys::KeyLookup for FallbackKeys {
+    async fn lookup(&self, key_id: &str) -> Result<Arc<crate::Key>, crate::keys::LookupError> {
+        match self.0.lookup(key_id).await {
+            Err(crate::keys::LookupError::Unknown) => {
+                self.0.lookup(crate::keys::DEFAULT_KEY_ID).await
+            }
+            other => other,
+        }
+    }
 }
 
 /// How to run a reference server.
@@ -125,18 +209,37 @@ impl NonceStore for RacyNonces {
 /// tokio runtime.
 pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<RunningServer> {
     let mut scheme_config = config.scheme_config.clone();
-    if config.defect == Some(Defect::IgnoresExpiry) {
-        scheme_config.tolerance_past = Some(u64::MAX);
-        scheme_config.tolerance_future = Some(u64::MAX);
+    let build = |c: &SchemeConfig| {
+        config
+            .scheme
+            .build(c)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+    };
+    let default_window = build(&scheme_config)?.window();
+    match config.defect {
+        Some(Defect::IgnoresExpiry) => {
+            scheme_config.tolerance_past = Some(u64::MAX);
+            scheme_config.tolerance_future = Some(u64::MAX);
+        }
+        Some(Defect::AcceptsAnyFuture) => scheme_config.tolerance_future = Some(u64::MAX),
+        Some(Defect::WindowInMilliseconds) => {
+            scheme_config.tolerance_past = Some(default_window.past / 1000);
+            scheme_config.tolerance_future = Some(default_window.future / 1000);
+        }
+        _ => {}
     }
-    let scheme = config
-        .scheme
-        .build(&scheme_config)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut scheme = build(&scheme_config)?;
+    if config.defect == Some(Defect::TrustsBodyHash) {
+        scheme = Box::new(TrustsBodyHash(scheme));
+    }
+    let keys: Arc<dyn crate::keys::KeyLookup> = match config.defect {
+        Some(Defect::AcceptsUnknownKeys) => Arc::new(FallbackKeys(config.keys.clone())),
+        _ => Arc::new(config.keys.clone()),
+    };
     let nonces: Arc<dyn NonceStore> = match config.defect {
         Some(Defect::NeverRecordsNonces) => Arc::new(ForgetfulNonces),
         Some(Defect::NonAtomicNonces) => Arc::new(RacyNonces::default()),
-        Some(Defect::IgnoresExpiry) | None => config
+        _ => config
             .shared_nonces
             .clone()
             .unwrap_or_else(|| Arc::new(MemoryNonceStore::default())),
@@ -145,13 +248,14 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
         scheme,
         Arc::new(SystemClock),
         nonces,
-        Arc::new(config.keys.clone()),
+        keys,
         config.policy.clone(),
     ));
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (shutdown, mut stopped) = oneshot::channel::<()>();
     let diagnose = config.diagnose;
+    let crash_on_malformed = config.defect == Some(Defect::ServerErrorOnMalformedTimestamp);
     tokio::spawn(async move {
         loop {
             let accepted = tokio::select! {
@@ -162,7 +266,9 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
             let Ok((stream, _)) = accepted else { continue };
             let verifier = verifier.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |req| handle(verifier.clone(), diagnose, req));
+                let service = service_fn(move |req| {
+                    handle(verifier.clone(), diagnose, crash_on_malformed, req)
+                });
                 // Connection errors (client resets, garbage) end that connection only.
                 let _ = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -187,6 +293,7 @@ fn json_response(status: u16, body: serde_json::Value) -> http::Response<Full<By
 async fn handle(
     verifier: Arc<Verifier>,
     diagnose: bool,
+    crash_on_malformed: bool,
     req: http::Request<Incoming>,
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
@@ -208,6 +315,9 @@ async fn handle(
         Err(rejection) => {
             if diagnose {
                 log_rejection(&verifier, &req, &rejection);
+            }
+            if crash_on_malformed && rejection == Rejection::MalformedTimestamp {
+                return Ok(json_response(500, serde_json::json!({"error": "internal"})));
             }
             json_response(
                 rejection.status(),

@@ -337,3 +337,45 @@ async fn cross_instance_replay_needs_a_shared_nonce_store() {
     // Without nonces there is nothing to share: no case.
     assert!(two_instances(false, SchemeId::Webhook).await.is_none());
 }
+
+/// Each defect, the schemes it applies to, and the category that must fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_each_deliberate_defect_in_its_category() {
+    use SchemeId::*;
+    let cases: [(Defect, &[SchemeId], Category); 5] = [
+        (Defect::AcceptsAnyFuture, &SchemeId::ALL, Category::Skew),
+        (
+            Defect::WindowInMilliseconds,
+            &[Authorization, Webhook, A2a, IaJson, Quable],
+            Category::Expiry,
+        ),
+        (Defect::TrustsBodyHash, &[A2a], Category::Tamper),
+        (
+            Defect::ServerErrorOnMalformedTimestamp,
+            &SchemeId::ALL,
+            Category::Malformed,
+        ),
+        (
+            Defect::AcceptsUnknownKeys,
+            &[Partner, Authorization, A2a, IaJson],
+            Category::Keys,
+        ),
+    ];
+    for (defect, schemes, category) in cases {
+        for &scheme in schemes {
+            let results = run_against(scheme, Some(defect)).await;
+            assert!(
+                !failures(&results, category).is_empty(),
+                "{scheme}: {defect:?} not found in {category:?}: {:?}",
+                results
+                    .iter()
+                    .filter(|r| r.category == category)
+                    .map(|r| (&r.id, r.outcome, &r.observed))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+    // The future defect is not mistaken for an expiry one.
+    let results = run_against(A2a, Some(Defect::AcceptsAnyFuture)).await;
+    assert!(failures(&results, Category::Expiry).is_empty());
+}
