@@ -208,7 +208,32 @@ struct Builder<'a> {
     counter: std::cell::Cell<u32>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    fn new(
+        config: &'a RunConfig,
+        host: &str,
+        now_ms: u64,
+        margin_ms: u64,
+    ) -> Result<Self, RunError> {
+        let scheme = config.scheme.build(&config.scheme_config)?;
+        let unit = scheme.window().unit;
+        Ok(Builder {
+            config,
+            host: host.to_owned(),
+            scheme,
+            key: Key::new(config.key_id.clone(), &config.secret),
+            wrong_key: Key::new(
+                "wrong",
+                &Secret::new(format!("{}-wrong", config.secret.expose())),
+            ),
+            now: unit.from_ms(now_ms),
+            unit,
+            margin: unit.from_ms(margin_ms).max(1),
+            run_id: random_u64(),
+            counter: std::cell::Cell::new(0),
+        })
+    }
+
     fn nonce(&self) -> String {
         self.counter.set(self.counter.get() + 1);
         format!("sc-{}-{}", self.run_id, self.counter.get())
@@ -602,23 +627,7 @@ fn catalog(
     now_ms: u64,
     margin_ms: u64,
 ) -> Result<Vec<Probe>, RunError> {
-    let scheme = config.scheme.build(&config.scheme_config)?;
-    let unit = scheme.window().unit;
-    let b = Builder {
-        host: host.to_owned(),
-        key: Key::new(config.key_id.clone(), &config.secret),
-        wrong_key: Key::new(
-            "wrong",
-            &Secret::new(format!("{}-wrong", config.secret.expose())),
-        ),
-        now: unit.from_ms(now_ms),
-        unit,
-        margin: unit.from_ms(margin_ms).max(1),
-        run_id: random_u64(),
-        scheme,
-        config,
-        counter: std::cell::Cell::new(0),
-    };
+    let b = Builder::new(config, host, now_ms, margin_ms)?;
     let mut probes = b.catalog();
     if let Some(only) = &config.only {
         probes.retain(|p| p.id.contains(only.as_str()));
@@ -1103,23 +1112,7 @@ pub async fn run_cross_instance(
     let first = first.trim_end_matches('/');
     let uri: http::Uri = first.parse().map_err(|_| RunError::Target(first.into()))?;
     let host = uri.authority().map_or("", |a| a.as_str()).to_owned();
-    let scheme = config.scheme.build(&config.scheme_config)?;
-    let unit = scheme.window().unit;
-    let b = Builder {
-        host,
-        key: Key::new(config.key_id.clone(), &config.secret),
-        wrong_key: Key::new(
-            "wrong",
-            &Secret::new(format!("{}-wrong", config.secret.expose())),
-        ),
-        now: unit.from_ms(SystemClock.now_ms()),
-        unit,
-        margin: unit.from_ms(MIN_MARGIN_MS).max(1),
-        run_id: random_u64(),
-        scheme,
-        config,
-        counter: std::cell::Cell::new(0),
-    };
+    let b = Builder::new(config, &host, SystemClock.now_ms(), MIN_MARGIN_MS)?;
     let post = b.base("POST", true);
     let input = b.input(b.now);
     if !b

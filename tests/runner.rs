@@ -22,6 +22,25 @@ fn scheme_config() -> SchemeConfig {
     }
 }
 
+/// How the tests run the catalog: key "k" with the test secret.
+fn run_config(
+    scheme: SchemeId,
+    scheme_config: SchemeConfig,
+    timeout: Duration,
+    deadline: Duration,
+) -> RunConfig {
+    RunConfig {
+        scheme,
+        scheme_config,
+        key_id: "k".into(),
+        secret: Secret::new(SECRET),
+        timeout,
+        only: None,
+        concurrency: 8,
+        deadline,
+    }
+}
+
 async fn run_against(scheme: SchemeId, defect: Option<Defect>) -> Vec<CaseResult> {
     let keys = StaticKeys::from_pairs([("k", SECRET), ("default", SECRET)]);
     let server = server::start(
@@ -38,16 +57,12 @@ async fn run_against(scheme: SchemeId, defect: Option<Defect>) -> Vec<CaseResult
     )
     .await
     .unwrap();
-    let config = RunConfig {
+    let config = run_config(
         scheme,
-        scheme_config: scheme_config(),
-        key_id: "k".into(),
-        secret: Secret::new(SECRET),
-        timeout: Duration::from_secs(5),
-        only: None,
-        concurrency: 8,
-        deadline: Duration::from_secs(30),
-    };
+        scheme_config(),
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+    );
     runner::run(&config, &server.url()).await.unwrap().results
 }
 
@@ -149,16 +164,12 @@ async fn an_unreachable_target_is_one_clear_error() {
         .local_addr()
         .unwrap()
         .port();
-    let config = RunConfig {
-        scheme: SchemeId::A2a,
-        scheme_config: SchemeConfig::default(),
-        key_id: "k".into(),
-        secret: Secret::new(SECRET),
-        timeout: Duration::from_secs(2),
-        only: None,
-        concurrency: 8,
-        deadline: Duration::from_secs(30),
-    };
+    let config = run_config(
+        SchemeId::A2a,
+        SchemeConfig::default(),
+        Duration::from_secs(2),
+        Duration::from_secs(30),
+    );
     let err = runner::run(&config, &format!("http://127.0.0.1:{port}"))
         .await
         .unwrap_err();
@@ -243,16 +254,12 @@ async fn hostile_targets_end_as_errors_within_the_deadline() {
         Hostile::Redirects,
     ] {
         let url = hostile(kind).await;
-        let config = RunConfig {
-            scheme: SchemeId::A2a,
-            scheme_config: SchemeConfig::default(),
-            key_id: "k".into(),
-            secret: Secret::new(SECRET),
-            timeout: Duration::from_millis(300),
-            only: None,
-            concurrency: 8,
-            deadline: Duration::from_secs(2),
-        };
+        let config = run_config(
+            SchemeId::A2a,
+            SchemeConfig::default(),
+            Duration::from_millis(300),
+            Duration::from_secs(2),
+        );
         let started = std::time::Instant::now();
         let run = runner::run(&config, &url)
             .await
@@ -300,16 +307,12 @@ async fn two_instances(shared: bool, scheme: SchemeId) -> Option<CaseResult> {
         urls.push(server.url());
         servers.push(server);
     }
-    let config = RunConfig {
+    let config = run_config(
         scheme,
-        scheme_config: scheme_config(),
-        key_id: "k".into(),
-        secret: Secret::new(SECRET),
-        timeout: Duration::from_secs(5),
-        only: None,
-        concurrency: 8,
-        deadline: Duration::from_secs(30),
-    };
+        scheme_config(),
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+    );
     runner::run_cross_instance(&config, &urls).await.unwrap()
 }
 

@@ -395,6 +395,26 @@ fn random_secret() -> String {
         .collect()
 }
 
+/// The runner's configuration for one scheme from the command line.
+fn run_config(
+    args: &ConformArgs,
+    scheme: SchemeId,
+    scheme_config: &SchemeConfig,
+    secret: &str,
+) -> RunConfig {
+    RunConfig {
+        scheme,
+        scheme_config: scheme_config.clone(),
+        key_id: args.key_id.clone(),
+        secret: Secret::new(secret),
+        timeout: std::time::Duration::from_secs(args.timeout),
+        only: args.only.clone(),
+        concurrency: args.concurrency,
+        // The whole run may take the per-request timeout a few times over.
+        deadline: std::time::Duration::from_secs(args.timeout.saturating_mul(10).max(30)),
+    }
+}
+
 async fn conform_async(args: ConformArgs) -> ExitCode {
     let secret = match (&args.secret, &args.secret_env) {
         (Some(s), _) => Some(s.clone()),
@@ -466,17 +486,7 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
     let mut reports = Vec::new();
     let mut table = Vec::new();
     for (scheme, target, scheme_config, secret, _server) in &runs {
-        let config = RunConfig {
-            scheme: *scheme,
-            scheme_config: scheme_config.clone(),
-            key_id: args.key_id.clone(),
-            secret: Secret::new(secret.clone()),
-            timeout: std::time::Duration::from_secs(args.timeout),
-            only: args.only.clone(),
-            concurrency: args.concurrency,
-            // The whole run may take the per-request timeout a few times over.
-            deadline: std::time::Duration::from_secs(args.timeout.saturating_mul(10).max(30)),
-        };
+        let config = run_config(&args, *scheme, scheme_config, secret);
         if args.list {
             match runner::list(&config) {
                 Ok(cases) => cases.iter().for_each(|(id, d)| println!("{id:<45} {d}")),
@@ -498,16 +508,7 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
     // one must be rejected by the others.
     if args.target.len() > 1 && !args.list {
         let (scheme, _, scheme_config, secret, _) = &runs[0];
-        let config = RunConfig {
-            scheme: *scheme,
-            scheme_config: scheme_config.clone(),
-            key_id: args.key_id.clone(),
-            secret: Secret::new(secret.clone()),
-            timeout: std::time::Duration::from_secs(args.timeout),
-            only: None,
-            concurrency: args.concurrency,
-            deadline: std::time::Duration::from_secs(30),
-        };
+        let config = run_config(&args, *scheme, scheme_config, secret);
         match runner::run_cross_instance(&config, &args.target).await {
             Ok(Some(case)) => {
                 println!(
