@@ -115,8 +115,12 @@ pub struct RunConfig {
     pub secret: Secret,
     /// Time limit for each request.
     pub timeout: Duration,
-    /// Only cases whose id contains this text.
-    pub only: Option<String>,
+    /// Only cases whose id matches one of these globs (all when empty).
+    pub only: Vec<glob::Pattern>,
+    /// Leave out cases whose id matches one of these globs.
+    pub skip: Vec<glob::Pattern>,
+    /// The methods the acceptance cases use (all four when empty).
+    pub methods: Vec<http::Method>,
     /// How many cases run at once.
     pub concurrency: usize,
     /// Limit for the whole run; cases not finished by then are `error`.
@@ -323,6 +327,9 @@ impl<'a> Builder<'a> {
         use Expect::*;
 
         for method in ["GET", "POST", "PUT", "DELETE"] {
+            if !self.config.methods.is_empty() && !self.config.methods.iter().any(|m| m == method) {
+                continue;
+            }
             let req = self.base(method, method != "GET");
             out.push(self.probe(
                 Acceptance,
@@ -429,19 +436,24 @@ impl<'a> Builder<'a> {
             ("tag-base64url", TagTransform::Base64Url, Either),
             ("tag-unpadded", TagTransform::StripPadding, Either),
         ] {
-            out.push(self.probe(
-                Tamper,
-                name,
-                &format!("the tag: {name}"),
-                vec![self.step(
+            // Some changes leave some tags as they were (no `+` or `/` to
+            // turn into base64url, no letters to upper-case): sign again
+            // with a fresh nonce until the change shows, so the case tests
+            // what it names.
+            let changed = (0..16).find_map(|_| {
+                let base = recipe(now);
+                let plain = self.step(&post, &base, expect)?;
+                let step = self.step(
                     &post,
                     &Recipe {
                         tag_transform: Some(t),
-                        ..recipe(now)
+                        ..base
                     },
                     expect,
-                )],
-            ));
+                )?;
+                (step.request.headers() != plain.request.headers()).then_some(step)
+            });
+            out.push(self.probe(Tamper, name, &format!("the tag: {name}"), vec![changed]));
         }
 
         out.push(self.probe(
@@ -629,9 +641,10 @@ fn catalog(
 ) -> Result<Vec<Probe>, RunError> {
     let b = Builder::new(config, host, now_ms, margin_ms)?;
     let mut probes = b.catalog();
-    if let Some(only) = &config.only {
-        probes.retain(|p| p.id.contains(only.as_str()));
-    }
+    probes.retain(|p| {
+        (config.only.is_empty() || config.only.iter().any(|g| g.matches(&p.id)))
+            && !config.skip.iter().any(|g| g.matches(&p.id))
+    });
     Ok(probes)
 }
 
@@ -1166,4 +1179,40 @@ pub async fn run_cross_instance(
     }
     result.observed = observed.join("; ");
     Ok(Some(result))
+}
+
+/// The JUnit XML report, for CI systems: one test suite per target; `fail`
+/// is a failure, `error` an error, `skip` skipped, and `warn`/`info` pass
+/// with their observation in the case's output.
+pub fn render_junit(runs: &[(String, Run)]) -> Result<String, String> {
+    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    let mut report = Report::new("sigconform");
+    for (target, run) in runs {
+        let mut suite = TestSuite::new(target.as_str());
+        for r in &run.results {
+            let status = match r.outcome {
+                Outcome::Pass | Outcome::Warn | Outcome::Info => TestCaseStatus::success(),
+                Outcome::Skip => TestCaseStatus::skipped(),
+                Outcome::Fail | Outcome::Error => {
+                    let kind = if r.outcome == Outcome::Fail {
+                        NonSuccessKind::Failure
+                    } else {
+                        NonSuccessKind::Error
+                    };
+                    let mut status = TestCaseStatus::non_success(kind);
+                    status.set_message(format!("expected {}, observed {}", r.expected, r.observed));
+                    status.set_description(format!("{}\nreproduce: {}", r.detail, r.reproduce));
+                    status
+                }
+            };
+            let mut case = TestCase::new(r.id.as_str(), status);
+            case.set_classname(format!("{:?}", r.category).to_lowercase());
+            if matches!(r.outcome, Outcome::Warn | Outcome::Info) {
+                case.set_system_out(format!("{:?}: {}", r.outcome, r.observed));
+            }
+            suite.add_test_case(case);
+        }
+        report.add_test_suite(suite);
+    }
+    report.to_string().map_err(|e| e.to_string())
 }

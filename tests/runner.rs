@@ -35,7 +35,9 @@ fn run_config(
         key_id: "k".into(),
         secret: Secret::new(SECRET),
         timeout,
-        only: None,
+        only: Vec::new(),
+        skip: Vec::new(),
+        methods: Vec::new(),
         concurrency: 8,
         deadline,
     }
@@ -191,6 +193,15 @@ async fn reports_never_contain_the_secret() {
     };
     let json = runner::render_json(&[("t".into(), run.clone())]).to_string();
     let text = runner::render_text("t", &run);
+    let junit = runner::render_junit(&[("t".into(), run.clone())]).unwrap();
+    let fails = run
+        .results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Fail)
+        .count();
+    assert!(fails > 0);
+    assert!(junit.contains(&format!("failures=\"{fails}\"")), "{junit}");
+    assert!(!junit.contains(SECRET));
     assert!(json.contains("reproduce") && text.contains("FAIL"));
     assert!(!json.contains(SECRET) && !text.contains(SECRET));
 }
@@ -381,4 +392,30 @@ async fn finds_each_deliberate_defect_in_its_category() {
     // The future defect is not mistaken for an expiry one.
     let results = run_against(A2a, Some(Defect::AcceptsAnyFuture)).await;
     assert!(failures(&results, Category::Expiry).is_empty());
+}
+
+#[test]
+fn only_skip_and_methods_select_cases() {
+    let mut config = run_config(
+        SchemeId::A2a,
+        SchemeConfig::default(),
+        Duration::from_secs(1),
+        Duration::from_secs(1),
+    );
+    let all = runner::list(&config).unwrap();
+    config.only = vec![glob::Pattern::new("a2a/replay/*").unwrap()];
+    let replay = runner::list(&config).unwrap();
+    assert!(!replay.is_empty() && replay.len() < all.len());
+    assert!(replay.iter().all(|(id, _)| id.starts_with("a2a/replay/")));
+    config.skip = vec![glob::Pattern::new("*/concurrent").unwrap()];
+    assert_eq!(runner::list(&config).unwrap().len(), replay.len() - 1);
+    config.only.clear();
+    config.skip.clear();
+    config.methods = vec![http::Method::GET];
+    let acceptance: Vec<_> = runner::list(&config)
+        .unwrap()
+        .into_iter()
+        .filter(|(id, _)| id.contains("/acceptance/"))
+        .collect();
+    assert_eq!(acceptance.len(), 1, "{acceptance:?}");
 }

@@ -83,9 +83,15 @@ struct ConformArgs {
     /// Future limit in the scheme's unit.
     #[arg(long)]
     future_tolerance: Option<u64>,
-    /// Only cases whose id contains this text.
-    #[arg(long)]
-    only: Option<String>,
+    /// Only cases whose id matches this glob (e.g. `a2a/replay/*`); may repeat.
+    #[arg(long, value_parser = glob_pattern)]
+    only: Vec<glob::Pattern>,
+    /// Leave out cases whose id matches this glob; may repeat.
+    #[arg(long, value_parser = glob_pattern)]
+    skip: Vec<glob::Pattern>,
+    /// Methods for the acceptance cases, e.g. GET,POST (default: GET,POST,PUT,DELETE).
+    #[arg(long, value_delimiter = ',')]
+    methods: Vec<http::Method>,
     /// Print every case id with its description and exit.
     #[arg(long)]
     list: bool,
@@ -95,9 +101,9 @@ struct ConformArgs {
     /// Cases in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    /// json=PATH: write the machine-readable report.
+    /// json=PATH or junit=PATH: write a report; may repeat.
     #[arg(long)]
-    report: Option<String>,
+    report: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -395,6 +401,10 @@ fn random_secret() -> String {
         .collect()
 }
 
+fn glob_pattern(text: &str) -> Result<glob::Pattern, String> {
+    glob::Pattern::new(text).map_err(|e| format!("`{text}` is not a glob: {e}"))
+}
+
 /// The runner's configuration for one scheme from the command line.
 fn run_config(
     args: &ConformArgs,
@@ -409,6 +419,8 @@ fn run_config(
         secret: Secret::new(secret),
         timeout: std::time::Duration::from_secs(args.timeout),
         only: args.only.clone(),
+        skip: args.skip.clone(),
+        methods: args.methods.clone(),
         concurrency: args.concurrency,
         // The whole run may take the per-request timeout a few times over.
         deadline: std::time::Duration::from_secs(args.timeout.saturating_mul(10).max(30)),
@@ -416,6 +428,15 @@ fn run_config(
 }
 
 async fn conform_async(args: ConformArgs) -> ExitCode {
+    if let Some(bad) = args
+        .report
+        .iter()
+        .find(|r| !matches!(r.split_once('='), Some(("json" | "junit", path)) if !path.is_empty()))
+    {
+        return usage_error(format!(
+            "--report takes json=PATH or junit=PATH, not `{bad}`"
+        ));
+    }
     let secret = match (&args.secret, &args.secret_env) {
         (Some(s), _) => Some(s.clone()),
         (None, Some(var)) => match std::env::var(var) {
@@ -546,14 +567,22 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
             elapsed.as_secs_f64()
         );
     }
-    if let Some(report) = &args.report {
-        let Some(path) = report.strip_prefix("json=") else {
-            return usage_error("--report takes json=PATH");
+    for report in &args.report {
+        let written = match report.split_once('=') {
+            Some(("json", path)) => std::fs::write(
+                path,
+                serde_json::to_string_pretty(&runner::render_json(&reports))
+                    .expect("report serialises"),
+            )
+            .map_err(|e| format!("{path}: {e}")),
+            Some(("junit", path)) => runner::render_junit(&reports)
+                .and_then(|xml| std::fs::write(path, xml).map_err(|e| format!("{path}: {e}"))),
+            _ => Err(format!(
+                "--report takes json=PATH or junit=PATH, not `{report}`"
+            )),
         };
-        let json = serde_json::to_string_pretty(&runner::render_json(&reports))
-            .expect("report serialises");
-        if let Err(e) = std::fs::write(path, json) {
-            return usage_error(format!("{path}: {e}"));
+        if let Err(e) = written {
+            return usage_error(e);
         }
     }
     let failed = table.iter().any(|(_, c, _)| c.fail > 0);
