@@ -28,7 +28,7 @@ enum Task {
         action: VectorsAction,
     },
     /// Probe signing verifiers; with no --target, the built-in reference servers.
-    Conform(ConformArgs),
+    Conform(Box<ConformArgs>),
     /// Run a verifying reference server on loopback.
     Serve {
         #[arg(long)]
@@ -143,7 +143,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = workspace_root();
     let result = match cli.task {
-        Task::Conform(args) => return conform(args),
+        Task::Conform(args) => return conform(*args),
         Task::Serve {
             scheme,
             port,
