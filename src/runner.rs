@@ -77,6 +77,9 @@ enum Expect {
 struct Step {
     /// Sent this many times at the same moment (concurrent replay).
     copies: usize,
+    /// Sent as these bytes over a raw TCP connection instead (what an HTTP
+    /// client refuses to send: odd header-name case, non-UTF-8 bytes).
+    raw: Option<Vec<u8>>,
     request: Request,
     canonical: String,
     expect: Expect,
@@ -287,6 +290,7 @@ impl<'a> Builder<'a> {
         }
         Some(Step {
             copies: 1,
+            raw: None,
             request,
             canonical: String::from_utf8_lossy(&canonical).into_owned(),
             expect,
@@ -599,6 +603,95 @@ impl<'a> Builder<'a> {
                 )],
             ));
         }
+        let produced_names: Vec<String> = produced
+            .iter()
+            .map(|(n, _)| n.as_str().to_owned())
+            .collect();
+        // Over raw TCP: header names in other cases must not matter;
+        // non-UTF-8 and oversized values must get a 4xx.
+        let raw = |name: &str,
+                   description: &str,
+                   expect: Expect,
+                   header_case: fn(&str) -> String,
+                   mangle: Option<&[u8]>| {
+            let mut step = self.step(&post, &recipe(now), expect)?;
+            step.raw = Some(raw_request(
+                &step.request,
+                header_case,
+                &produced_names,
+                mangle,
+            ));
+            let category = if expect == Accept {
+                Acceptance
+            } else {
+                Malformed
+            };
+            self.probe(category, name, description, vec![Some(step)])
+        };
+        out.push(raw(
+            "header-names-uppercase",
+            "header names in upper case are accepted",
+            Accept,
+            |n| n.to_ascii_uppercase(),
+            None,
+        ));
+        out.push(raw(
+            "header-names-titlecase",
+            "header names in Title-Case are accepted",
+            Accept,
+            title_case,
+            None,
+        ));
+        out.push(raw(
+            "non-utf8-header",
+            "non-UTF-8 bytes in a signature header get a 4xx",
+            Reject,
+            str::to_owned,
+            Some(b"\xff\xfe\xc3\x28"),
+        ));
+        let oversized = vec![b'a'; 16 * 1024];
+        out.push(raw(
+            "oversized-header",
+            "a 16 KiB signature header gets a 4xx",
+            Reject,
+            str::to_owned,
+            Some(&oversized),
+        ));
+
+        // Where the scheme signs JSON, a body that is not JSON cannot be
+        // signed at all; sent with the signature of `{}` it must get a 4xx.
+        let not_json = {
+            let mut r = post.clone();
+            let body = Bytes::from_static(b"userId=1&action=create");
+            r.headers_mut()
+                .insert(http::header::CONTENT_LENGTH, body.len().into());
+            *r.body_mut() = body;
+            r
+        };
+        if self
+            .scheme
+            .sign(&not_json, &self.input(now), &self.key)
+            .is_err()
+        {
+            let signed_as = SignedAs {
+                body: Some("{}".into()),
+                ..SignedAs::default()
+            };
+            out.push(self.probe(
+                Malformed,
+                "body-not-json",
+                "a body that is not JSON where JSON is signed gets a 4xx",
+                vec![self.step(
+                    &not_json,
+                    &Recipe {
+                        signed_as: Some(signed_as),
+                        ..recipe(now)
+                    },
+                    Reject,
+                )],
+            ));
+        }
+
         if self
             .scheme
             .signing_params(&post, &self.input(now))
@@ -629,6 +722,105 @@ fn random_u64() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(SystemClock.now_ms());
     h.finish()
+}
+
+/// `x-api-key-id` -> `X-Api-Key-Id`.
+fn title_case(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |c| {
+                c.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Serialises `req` as HTTP/1.1 with header names written by `header_case`;
+/// with `mangle`, the first signature header's value is replaced by those bytes.
+fn raw_request(
+    req: &Request,
+    header_case: fn(&str) -> String,
+    signature_headers: &[String],
+    mangle: Option<&[u8]>,
+) -> Vec<u8> {
+    let mut out = format!(
+        "{} {} HTTP/1.1\r\n",
+        req.method(),
+        req.uri().path_and_query().map_or("/", |p| p.as_str())
+    )
+    .into_bytes();
+    let mut mangled = false;
+    for (name, value) in req.headers() {
+        out.extend_from_slice(header_case(name.as_str()).as_bytes());
+        out.extend_from_slice(b": ");
+        match mangle {
+            Some(bytes) if !mangled && signature_headers.iter().any(|s| s == name.as_str()) => {
+                out.extend_from_slice(bytes);
+                mangled = true;
+            }
+            _ => out.extend_from_slice(value.as_bytes()),
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"connection: close\r\n\r\n");
+    out.extend_from_slice(req.body());
+    out
+}
+
+/// Sends raw bytes to `authority` and reads the status of the answer.
+async fn send_raw(authority: &str, bytes: &[u8], timeout: Duration) -> Answer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(authority)
+            .await
+            .map_err(|e| Answer::Refused(e.to_string()))?;
+        stream
+            .write_all(bytes)
+            .await
+            .map_err(|e| Answer::Broken(e.to_string()))?;
+        let mut buf = Vec::with_capacity(4096);
+        loop {
+            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut response = httparse::Response::new(&mut headers);
+            if let Ok(httparse::Status::Complete(_)) = response.parse(&buf) {
+                let status = response.code.unwrap_or(0);
+                // The same cap as for the HTTP client: a larger answer is not judged.
+                let declared = response
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                    .and_then(|h| {
+                        std::str::from_utf8(h.value)
+                            .ok()?
+                            .trim()
+                            .parse::<usize>()
+                            .ok()
+                    });
+                if declared.is_some_and(|n| n > MAX_RESPONSE_BODY) {
+                    return Err(Answer::Broken(format!("status {status}, oversized body")));
+                }
+                return Ok(Answer::Status(
+                    status,
+                    response.reason.unwrap_or("").to_owned(),
+                ));
+            }
+            if buf.len() > MAX_RESPONSE_BODY {
+                return Err(Answer::Broken("response head too large".into()));
+            }
+            let mut chunk = [0u8; 4096];
+            match stream.read(&mut chunk).await {
+                Ok(0) => return Err(Answer::Broken("connection closed before a response".into())),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) => return Err(Answer::Broken(e.to_string())),
+            }
+        }
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Ok(Ok(answer) | Err(answer)) => answer,
+        Err(_) => Answer::Broken(format!("no answer within {timeout:?}")),
+    }
 }
 
 /// Builds the catalog for `config` at `now_ms` (case ids and descriptions
@@ -898,7 +1090,12 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
                 let (o, answer) = if step.copies > 1 {
                     send_concurrently(&client, &target, step, timeout).await
                 } else {
-                    let answer = send(&client, &target, &step.request, timeout).await;
+                    let answer = match &step.raw {
+                        Some(bytes) => {
+                            send_raw(target.trim_start_matches("http://"), bytes, timeout).await
+                        }
+                        None => send(&client, &target, &step.request, timeout).await,
+                    };
                     (judge(step.expect, &answer), answer)
                 };
                 if o != Outcome::Pass && deciding.is_none() {

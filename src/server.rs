@@ -31,6 +31,10 @@ use crate::{Rejection, SystemClock, Verifier};
 /// Largest body the server reads; a larger one is answered 413.
 pub const MAX_BODY: usize = 1 << 20;
 
+/// How long a client may take to send its headers, and then its body: a
+/// client that stalls must not hold a connection forever.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A deliberate bug, for proving that the runner finds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Defect {
@@ -271,6 +275,8 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
                 });
                 // Connection errors (client resets, garbage) end that connection only.
                 let _ = http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(READ_TIMEOUT)
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
             });
@@ -297,9 +303,17 @@ async fn handle(
     req: http::Request<Incoming>,
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => collected.to_bytes(),
+    let body = match tokio::time::timeout(READ_TIMEOUT, Limited::new(body, MAX_BODY).collect())
+        .await
+    {
+        Ok(Ok(collected)) => collected.to_bytes(),
         Err(_) => {
+            return Ok(json_response(
+                408,
+                serde_json::json!({"error": "request_timeout", "message": "the body did not arrive in time"}),
+            ));
+        }
+        Ok(Err(_)) => {
             return Ok(json_response(
                 413,
                 serde_json::json!({"error": "body_too_large", "message": format!("bodies are limited to {MAX_BODY} bytes")}),
