@@ -56,6 +56,71 @@ pub enum Defect {
     ServerErrorOnMalformedTimestamp,
     /// Falls back to the default key for unknown key ids.
     AcceptsUnknownKeys,
+    /// Compares tags byte by byte, stopping at the first difference, with
+    /// a measurable cost per matching byte.
+    ByteByByteCompare,
+}
+
+/// Byte-by-byte tag comparison ([`Defect::ByteByByteCompare`]).
+#[derive(Debug)]
+struct EarlyExitCompare(Box<dyn crate::scheme::Scheme>);
+
+impl crate::scheme::Scheme for EarlyExitCompare {
+    fn id(&self) -> SchemeId {
+        self.0.id()
+    }
+    fn window(&self) -> crate::time::Window {
+        self.0.window()
+    }
+    fn tag_encoding(&self) -> crate::crypto::TagEncoding {
+        self.0.tag_encoding()
+    }
+    fn parse(&self, req: &crate::Request) -> Result<crate::scheme::SignatureParams, Rejection> {
+        self.0.parse(req)
+    }
+    fn canonicalize(
+        &self,
+        req: &crate::Request,
+        params: &crate::scheme::SignatureParams,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Rejection> {
+        self.0.canonicalize(req, params, out)
+    }
+    fn signing_params(
+        &self,
+        req: &crate::Request,
+        input: &crate::scheme::SignInput,
+    ) -> Result<crate::scheme::SignatureParams, crate::scheme::SignError> {
+        self.0.signing_params(req, input)
+    }
+    fn signature_headers(
+        &self,
+        params: &crate::scheme::SignatureParams,
+        encoded_tag: &str,
+    ) -> Vec<(http::HeaderName, String)> {
+        self.0.signature_headers(params, encoded_tag)
+    }
+    fn verify(
+        &self,
+        req: &crate::Request,
+        params: &crate::scheme::SignatureParams,
+        key: &crate::Key,
+    ) -> Result<(), Rejection> {
+        let mut canonical = Vec::new();
+        self.0.canonicalize(req, params, &mut canonical)?;
+        let expected = key.mac().sign(params.algorithm, &canonical);
+        for (a, b) in expected.as_bytes().iter().zip(&params.tag) {
+            if a != b {
+                return Err(Rejection::BadSignature);
+            }
+            // The bug made visible: work per matching byte.
+            let until = std::time::Instant::now() + std::time::Duration::from_micros(20);
+            while std::time::Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `a2a` that signs `X-Body-Hash` but never checks it against the body
@@ -233,8 +298,10 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
         _ => {}
     }
     let mut scheme = build(&scheme_config)?;
-    if config.defect == Some(Defect::TrustsBodyHash) {
-        scheme = Box::new(TrustsBodyHash(scheme));
+    match config.defect {
+        Some(Defect::TrustsBodyHash) => scheme = Box::new(TrustsBodyHash(scheme)),
+        Some(Defect::ByteByByteCompare) => scheme = Box::new(EarlyExitCompare(scheme)),
+        _ => {}
     }
     let keys: Arc<dyn crate::keys::KeyLookup> = match config.defect {
         Some(Defect::AcceptsUnknownKeys) => Arc::new(FallbackKeys(config.keys.clone())),

@@ -40,6 +40,7 @@ fn run_config(
         methods: Vec::new(),
         concurrency: 8,
         deadline,
+        timing: false,
     }
 }
 
@@ -422,4 +423,56 @@ fn only_skip_and_methods_select_cases() {
         })
         .collect();
     assert_eq!(acceptance.len(), 1, "{acceptance:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timing_case_finds_a_byte_by_byte_compare() {
+    let timing = |defect| async move {
+        let keys = StaticKeys::from_pairs([("k", SECRET)]);
+        let server = server::start(
+            ServerConfig {
+                scheme: SchemeId::A2a,
+                scheme_config: scheme_config(),
+                keys,
+                policy: Default::default(),
+                diagnose: false,
+                defect,
+                shared_nonces: None,
+            },
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        let mut config = run_config(
+            SchemeId::A2a,
+            scheme_config(),
+            Duration::from_secs(5),
+            Duration::from_secs(30),
+        );
+        config.timing = true;
+        config.only = vec![glob::Pattern::new("*/timing/*").unwrap()];
+        let run = runner::run(&config, &server.url()).await.unwrap();
+        run.results
+            .into_iter()
+            .find(|r| r.category == Category::Timing)
+            .expect("timing case")
+    };
+    let leaky = timing(Some(Defect::ByteByByteCompare)).await;
+    assert_eq!(leaky.outcome, Outcome::Warn, "{}", leaky.observed);
+    let constant_time = timing(None).await;
+    assert_eq!(
+        constant_time.outcome,
+        Outcome::Pass,
+        "{}",
+        constant_time.observed
+    );
+}
+
+#[test]
+fn welch_t_statistic() {
+    let a = [1.0, 2.0, 3.0, 4.0, 5.0];
+    assert_eq!(runner::welch_t(&a, &a), 0.0);
+    let b = [11.0, 12.0, 13.0, 14.0, 15.0];
+    // Means differ by 10, each variance 2.5: t = -10 / sqrt(0.5 + 0.5).
+    assert!((runner::welch_t(&a, &b) + 10.0).abs() < 1e-9);
 }

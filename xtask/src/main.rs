@@ -98,6 +98,9 @@ struct ConformArgs {
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 5)]
     timeout: u64,
+    /// Also run the advisory timing case (a dudect-style t-test).
+    #[arg(long)]
+    timing: bool,
     /// Cases in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
@@ -422,6 +425,7 @@ fn run_config(
         skip: args.skip.clone(),
         methods: args.methods.clone(),
         concurrency: args.concurrency,
+        timing: args.timing,
         // The whole run may take the per-request timeout a few times over.
         deadline: std::time::Duration::from_secs(args.timeout.saturating_mul(10).max(30)),
     }
