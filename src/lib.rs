@@ -54,6 +54,7 @@ pub mod canonical_json;
 pub mod crypto;
 mod error;
 pub mod keys;
+pub mod load;
 pub mod nonce;
 pub mod request;
 pub mod runner;

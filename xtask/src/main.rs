@@ -45,6 +45,16 @@ enum Task {
         #[arg(long)]
         diagnose: bool,
     },
+    /// Measure: the full catalog's wall time against the local server, and
+    /// the reference server's verified requests per second under loopback load.
+    Bench {
+        /// Requests in the load run.
+        #[arg(long, default_value_t = 200_000)]
+        requests: usize,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+    },
     /// Fuzz the parsers and the verifier (cargo-fuzz, libFuzzer).
     Fuzz {
         /// `corpus` to regenerate the seed corpora from the vectors, a target
@@ -159,6 +169,10 @@ fn main() -> ExitCode {
             VectorsAction::Check => check(&root),
             VectorsAction::Export { out } => export(&root, &out),
         },
+        Task::Bench {
+            requests,
+            connections,
+        } => bench(requests, connections),
         Task::Fuzz {
             target: Some(t), ..
         } if t == "corpus" => fuzz_corpus(&root),
@@ -641,5 +655,106 @@ fn serve(
             server.url()
         );
         tokio::signal::ctrl_c().await.map_err(|e| e.to_string())
+    })
+}
+
+fn bench(requests: usize, connections: usize) -> Result<(), String> {
+    // Figures from an unoptimised build would mean nothing: re-run in release.
+    if cfg!(debug_assertions) {
+        return run(Command::new(env!("CARGO")).args([
+            "run",
+            "--release",
+            "--quiet",
+            "--package",
+            "xtask",
+            "--",
+            "bench",
+            "--requests",
+            &requests.to_string(),
+            "--connections",
+            &connections.to_string(),
+        ]));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let secret = random_secret();
+        let start_server = |scheme: SchemeId, scheme_config: SchemeConfig| {
+            let keys = StaticKeys::from_pairs([
+                ("sigconform".to_string(), secret.clone()),
+                ("default".to_string(), secret.clone()),
+            ]);
+            server::start(
+                ServerConfig {
+                    scheme,
+                    scheme_config,
+                    keys,
+                    policy: Default::default(),
+                    diagnose: false,
+                    defect: None,
+                    shared_nonces: None,
+                },
+                "127.0.0.1:0".parse().expect("valid address"),
+            )
+        };
+        let args = ConformArgs {
+            target: Vec::new(),
+            scheme: None,
+            key_id: "sigconform".into(),
+            secret: None,
+            secret_env: None,
+            endpoint: None,
+            tolerance: None,
+            future_tolerance: None,
+            only: Vec::new(),
+            skip: Vec::new(),
+            methods: Vec::new(),
+            list: false,
+            timeout: 5,
+            timing: false,
+            concurrency: 8,
+            report: Vec::new(),
+        };
+        for scheme in SchemeId::ALL {
+            let config = SchemeConfig {
+                endpoint: Some("https:sigconform.test/app".into()),
+                ..SchemeConfig::default()
+            };
+            let server = start_server(scheme, config.clone()).await.map_err(|e| e.to_string())?;
+            let started = std::time::Instant::now();
+            let run = runner::run(&run_config(&args, scheme, &config, &secret), &server.url())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "catalog {scheme:<14} {:>3} cases in {:>6.1} ms",
+                run.results.len(),
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        let server = start_server(SchemeId::A2a, SchemeConfig::default())
+            .await
+            .map_err(|e| e.to_string())?;
+        let result = sigconform::load::run(
+            &server.url(),
+            SchemeId::A2a,
+            "sigconform",
+            &Secret::new(secret.clone()),
+            requests,
+            connections,
+        )
+        .await?;
+        println!(
+            "server a2a: {} verified requests in {:.2} s over {connections} connections: {:.0} per second ({} not accepted)",
+            result.accepted,
+            result.elapsed.as_secs_f64(),
+            result.per_second(),
+            result.other
+        );
+        if result.other > 0 {
+            return Err(format!("{} requests were not accepted: the measurement is void", result.other));
+        }
+        Ok(())
     })
 }
