@@ -44,22 +44,30 @@ fn run_config(
     }
 }
 
-async fn run_against(scheme: SchemeId, defect: Option<Defect>) -> Vec<CaseResult> {
-    let keys = StaticKeys::from_pairs([("k", SECRET), ("default", SECRET)]);
-    let server = server::start(
+/// A reference server for `scheme` with key "k" (and "default") = the test secret.
+async fn start(
+    scheme: SchemeId,
+    defect: Option<Defect>,
+    shared_nonces: Option<Arc<dyn NonceStore>>,
+) -> server::RunningServer {
+    server::start(
         ServerConfig {
             scheme,
             scheme_config: scheme_config(),
-            keys,
+            keys: StaticKeys::from_pairs([("k", SECRET), ("default", SECRET)]),
             policy: Default::default(),
             diagnose: false,
             defect,
-            shared_nonces: None,
+            shared_nonces,
         },
         "127.0.0.1:0".parse().unwrap(),
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+async fn run_against(scheme: SchemeId, defect: Option<Defect>) -> Vec<CaseResult> {
+    let server = start(scheme, defect, None).await;
     let config = run_config(
         scheme,
         scheme_config(),
@@ -302,20 +310,7 @@ async fn two_instances(shared: bool, scheme: SchemeId) -> Option<CaseResult> {
     let mut urls = Vec::new();
     let mut servers = Vec::new();
     for _ in 0..2 {
-        let server = server::start(
-            ServerConfig {
-                scheme,
-                scheme_config: scheme_config(),
-                keys: StaticKeys::from_pairs([("k", SECRET), ("default", SECRET)]),
-                policy: Default::default(),
-                diagnose: false,
-                defect: None,
-                shared_nonces: shared.then(|| store.clone()),
-            },
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .unwrap();
+        let server = start(scheme, None, shared.then(|| store.clone())).await;
         urls.push(server.url());
         servers.push(server);
     }
@@ -428,21 +423,7 @@ fn only_skip_and_methods_select_cases() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_timing_case_finds_a_byte_by_byte_compare() {
     let timing = |defect| async move {
-        let keys = StaticKeys::from_pairs([("k", SECRET)]);
-        let server = server::start(
-            ServerConfig {
-                scheme: SchemeId::A2a,
-                scheme_config: scheme_config(),
-                keys,
-                policy: Default::default(),
-                diagnose: false,
-                defect,
-                shared_nonces: None,
-            },
-            "127.0.0.1:0".parse().unwrap(),
-        )
-        .await
-        .unwrap();
+        let server = start(SchemeId::A2a, defect, None).await;
         let mut config = run_config(
             SchemeId::A2a,
             scheme_config(),

@@ -484,22 +484,9 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
                 (args.key_id.clone(), secret.clone()),
                 ("default".into(), secret.clone()),
             ]);
-            let server = match server::start(
-                ServerConfig {
-                    scheme,
-                    scheme_config: config.clone(),
-                    keys,
-                    policy: Default::default(),
-                    diagnose: false,
-                    defect: None,
-                    shared_nonces: None,
-                },
-                "127.0.0.1:0".parse().expect("valid address"),
-            )
-            .await
-            {
+            let server = match start_reference(scheme, config.clone(), keys, false, 0).await {
                 Ok(s) => s,
-                Err(e) => return usage_error(format!("cannot start the reference server: {e}")),
+                Err(e) => return usage_error(e),
             };
             runs.push((scheme, server.url(), config, secret, Some(server)));
         }
@@ -633,23 +620,11 @@ fn serve(
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let server = server::start(
-            ServerConfig {
-                scheme,
-                scheme_config: SchemeConfig {
-                    endpoint,
-                    ..SchemeConfig::default()
-                },
-                keys: store,
-                policy: Default::default(),
-                diagnose,
-                defect: None,
-                shared_nonces: None,
-            },
-            std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-        )
-        .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+        let scheme_config = SchemeConfig {
+            endpoint,
+            ..SchemeConfig::default()
+        };
+        let server = start_reference(scheme, scheme_config, store, diagnose, port).await?;
         println!(
             "{scheme} reference server on {} (Ctrl-C to stop)",
             server.url()
@@ -686,18 +661,7 @@ fn bench(requests: usize, connections: usize) -> Result<(), String> {
                 ("sigconform".to_string(), secret.clone()),
                 ("default".to_string(), secret.clone()),
             ]);
-            server::start(
-                ServerConfig {
-                    scheme,
-                    scheme_config,
-                    keys,
-                    policy: Default::default(),
-                    diagnose: false,
-                    defect: None,
-                    shared_nonces: None,
-                },
-                "127.0.0.1:0".parse().expect("valid address"),
-            )
+            start_reference(scheme, scheme_config, keys, false, 0)
         };
         let args = ConformArgs {
             target: Vec::new(),
@@ -722,7 +686,7 @@ fn bench(requests: usize, connections: usize) -> Result<(), String> {
                 endpoint: Some("https:sigconform.test/app".into()),
                 ..SchemeConfig::default()
             };
-            let server = start_server(scheme, config.clone()).await.map_err(|e| e.to_string())?;
+            let server = start_server(scheme, config.clone()).await?;
             let started = std::time::Instant::now();
             let run = runner::run(&run_config(&args, scheme, &config, &secret), &server.url())
                 .await
@@ -733,9 +697,7 @@ fn bench(requests: usize, connections: usize) -> Result<(), String> {
                 started.elapsed().as_secs_f64() * 1e3
             );
         }
-        let server = start_server(SchemeId::A2a, SchemeConfig::default())
-            .await
-            .map_err(|e| e.to_string())?;
+        let server = start_server(SchemeId::A2a, SchemeConfig::default()).await?;
         let result = sigconform::load::run(
             &server.url(),
             SchemeId::A2a,
@@ -757,4 +719,26 @@ fn bench(requests: usize, connections: usize) -> Result<(), String> {
         }
         Ok(())
     })
+}
+
+/// A reference server on loopback (`port` 0: any free port).
+async fn start_reference(
+    scheme: SchemeId,
+    scheme_config: SchemeConfig,
+    keys: StaticKeys,
+    diagnose: bool,
+    port: u16,
+) -> Result<server::RunningServer, String> {
+    let config = ServerConfig {
+        scheme,
+        scheme_config,
+        keys,
+        policy: Default::default(),
+        diagnose,
+        defect: None,
+        shared_nonces: None,
+    };
+    server::start(config, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .map_err(|e| format!("cannot start the reference server on 127.0.0.1:{port}: {e}"))
 }
