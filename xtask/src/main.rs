@@ -692,7 +692,8 @@ fn bench(requests: usize, connections: usize) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!(
-                "catalog {scheme:<14} {:>3} cases in {:>6.1} ms",
+                "catalog {:<14} {:>3} cases in {:>6.1} ms",
+                scheme.as_str(),
                 run.results.len(),
                 started.elapsed().as_secs_f64() * 1e3
             );
