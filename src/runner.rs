@@ -541,6 +541,40 @@ impl<'a> Builder<'a> {
             ));
         }
 
+        // A request without its nonce header, signed as if the nonce were
+        // empty: a verifier that treats a missing nonce as "" accepts it, and
+        // then every such request is a replayable one. (Only where the nonce
+        // has a header of its own, found as the written header holding it.)
+        if has_nonce {
+            let input = self.input(now);
+            let nonce = input.nonce.clone().unwrap_or_default();
+            let nonce_header = self
+                .scheme
+                .signing_params(&post, &input)
+                .map(|p| self.scheme.signature_headers(&p, "x"))
+                .unwrap_or_default()
+                .into_iter()
+                .find(|(_, value)| *value == nonce)
+                .map(|(name, _)| name.as_str().to_owned());
+            if let Some(name) = nonce_header {
+                let r = Recipe {
+                    input,
+                    signed_as: Some(SignedAs {
+                        nonce: Some(String::new()),
+                        ..SignedAs::default()
+                    }),
+                    edits: vec![HeaderEdit::Remove(name)],
+                    ..Recipe::default()
+                };
+                out.push(self.probe(
+                    Replay,
+                    "missing-nonce",
+                    "a request without a nonce is rejected",
+                    vec![self.step(&post, &r, Reject)],
+                ));
+            }
+        }
+
         if has_nonce {
             let mut step = self.step(&post, &recipe(now), Either);
             if let Some(s) = step.as_mut() {

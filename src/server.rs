@@ -59,10 +59,13 @@ pub enum Defect {
     /// Compares tags byte by byte, stopping at the first difference, with
     /// a measurable cost per matching byte.
     ByteByByteCompare,
+    /// `a2a`: a missing `X-Nonce` is read as an empty nonce.
+    AcceptsMissingNonce,
 }
 
 /// A scheme with a defect in how it parses or compares
-/// ([`Defect::TrustsBodyHash`], [`Defect::ByteByByteCompare`]); everything
+/// ([`Defect::TrustsBodyHash`], [`Defect::ByteByByteCompare`],
+/// [`Defect::AcceptsMissingNonce`]); everything
 /// else is delegated to the correct scheme.
 #[derive(Debug)]
 struct Defective {
@@ -81,6 +84,19 @@ impl crate::scheme::Scheme for Defective {
         self.inner.tag_encoding()
     }
     fn parse(&self, req: &crate::Request) -> Result<crate::scheme::SignatureParams, Rejection> {
+        if self.defect == Defect::AcceptsMissingNonce {
+            const X_NONCE: &str = "x-nonce";
+            if req.headers().contains_key(X_NONCE) {
+                return self.inner.parse(req);
+            }
+            let mut with_nonce = req.clone();
+            with_nonce
+                .headers_mut()
+                .insert(X_NONCE, http::HeaderValue::from_static("-"));
+            let mut params = self.inner.parse(&with_nonce)?;
+            params.nonce = Some(String::new());
+            return Ok(params);
+        }
         if self.defect != Defect::TrustsBodyHash {
             return self.inner.parse(req);
         }
@@ -267,7 +283,10 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
         _ => {}
     }
     let mut scheme = build(&scheme_config)?;
-    if let Some(defect @ (Defect::TrustsBodyHash | Defect::ByteByByteCompare)) = config.defect {
+    if let Some(
+        defect @ (Defect::TrustsBodyHash | Defect::ByteByByteCompare | Defect::AcceptsMissingNonce),
+    ) = config.defect
+    {
         scheme = Box::new(Defective {
             inner: scheme,
             defect,

@@ -352,7 +352,7 @@ async fn cross_instance_replay_needs_a_shared_nonce_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finds_each_deliberate_defect_in_its_category() {
     use SchemeId::*;
-    let cases: [(Defect, &[SchemeId], Category); 5] = [
+    let cases: [(Defect, &[SchemeId], Category); 6] = [
         (Defect::AcceptsAnyFuture, &SchemeId::ALL, Category::Skew),
         (
             Defect::WindowInMilliseconds,
@@ -360,6 +360,7 @@ async fn finds_each_deliberate_defect_in_its_category() {
             Category::Expiry,
         ),
         (Defect::TrustsBodyHash, &[A2a], Category::Tamper),
+        (Defect::AcceptsMissingNonce, &[A2a], Category::Replay),
         (
             Defect::ServerErrorOnMalformedTimestamp,
             &SchemeId::ALL,
