@@ -755,8 +755,9 @@ impl<'a> Builder<'a> {
 }
 
 /// A random number from the OS-seeded hasher keys (no extra dependency;
-/// it only has to differ between runs, not be secret).
-fn random_u64() -> u64 {
+/// it has to differ between runs and be unguessable to other local users,
+/// not to be a cryptographic key).
+pub fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(SystemClock.now_ms());
@@ -957,7 +958,7 @@ async fn estimate_clock(client: &HttpClient, target: &str, timeout: Duration) ->
 }
 
 /// What one request got back.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Answer {
     Status(u16, String),
     /// Connected (or not) but got no usable answer: timeout, reset, garbage,
@@ -1211,12 +1212,7 @@ async fn send_concurrently(
         .iter()
         .find(|a| matches!(judge(Expect::Either, a), Outcome::Fail | Outcome::Error))
     {
-        let worst = match worst {
-            Answer::Status(s, b) => Answer::Status(*s, b.clone()),
-            Answer::Broken(e) => Answer::Broken(e.clone()),
-            Answer::Refused(e) => Answer::Refused(e.clone()),
-        };
-        return (judge(Expect::Either, &worst), worst);
+        return (judge(Expect::Either, worst), worst.clone());
     }
     let accepted = answers
         .iter()

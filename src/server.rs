@@ -269,7 +269,6 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
             .build(c)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
     };
-    let default_window = build(&scheme_config)?.window();
     match config.defect {
         Some(Defect::IgnoresExpiry) => {
             scheme_config.tolerance_past = Some(u64::MAX);
@@ -277,6 +276,7 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
         }
         Some(Defect::AcceptsAnyFuture) => scheme_config.tolerance_future = Some(u64::MAX),
         Some(Defect::WindowInMilliseconds) => {
+            let default_window = build(&scheme_config)?.window();
             scheme_config.tolerance_past = Some(default_window.past / 1000);
             scheme_config.tolerance_future = Some(default_window.future / 1000);
         }

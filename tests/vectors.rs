@@ -114,18 +114,14 @@ fn files_are_well_formed_catalogues() {
             unused.is_empty(),
             "{name}: documented flags no case uses: {unused:?}"
         );
-        let valid = file
-            .cases
-            .iter()
-            .flat_map(|c| &c.steps)
-            .filter(|s| s.result == Expected::Valid)
-            .count();
-        let invalid = file
-            .cases
-            .iter()
-            .flat_map(|c| &c.steps)
-            .filter(|s| s.result == Expected::Invalid)
-            .count();
+        let steps_with = |result: Expected| {
+            file.cases
+                .iter()
+                .flat_map(|c| &c.steps)
+                .filter(|s| s.result == result)
+                .count()
+        };
+        let (valid, invalid) = (steps_with(Expected::Valid), steps_with(Expected::Invalid));
         assert!(
             valid >= 5 && invalid >= 10,
             "{name}: {valid} valid, {invalid} invalid steps"

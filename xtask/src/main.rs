@@ -408,13 +408,8 @@ fn conform(args: ConformArgs) -> ExitCode {
 /// A secret for the built-in servers, from the OS-seeded hasher (no secret
 /// is ever printed, so it only has to be unguessable by other local users).
 fn random_secret() -> String {
-    use std::hash::{BuildHasher, Hasher};
     (0..4)
-        .map(|_| {
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u64(0);
-            format!("{:016x}", h.finish())
-        })
+        .map(|_| format!("{:016x}", runner::random_u64()))
         .collect()
 }
 
