@@ -133,6 +133,18 @@ pub struct RunConfig {
     pub deadline: Duration,
     /// Also run the timing case (advisory; sends `2 * TIMING_SAMPLES` requests).
     pub timing: bool,
+    /// Told how many cases have finished, out of how many, as they finish.
+    pub progress: Option<Progress>,
+}
+
+/// A progress callback: `(finished, total)` cases.
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// The result of one case.
@@ -261,11 +273,7 @@ impl<'a> Builder<'a> {
     }
 
     fn base(&self, method: &str, with_body: bool) -> Request {
-        let body = if with_body {
-            r#"{"probe":"sigconform","n":1}"#
-        } else {
-            ""
-        };
+        let body = if with_body { PROBE_BODY } else { "" };
         // Every header the client will send is set here, so that what the
         // runner signs is what the server sees (hyper would add these).
         let mut builder = http::Request::builder()
@@ -396,15 +404,56 @@ impl<'a> Builder<'a> {
             },
             &|r| *r.uri_mut() = "/sigconform/probe?page=2".parse().unwrap(),
         ));
-        out.push(tamper(
-            "body",
-            "the body",
-            SignedAs {
-                body: Some(r#"{"probe":"sigconform","n":1}"#.into()),
+        // Body changes: another value; a duplicated key whose first copy
+        // differs (one JSON parser reads 2, another 1); and the same value at
+        // the same length written differently, which a verifier that
+        // re-serialises parsed JSON accepts (only where the bytes are
+        // covered: under canonical JSON that change is no change at all).
+        let reencoded = r#"{"n":1E0,"probe":"sigconform"}"#;
+        let mut body_changes = vec![
+            ("body", "the body", r#"{"n":2.0,"probe":"sigconform"}"#),
+            (
+                "body-duplicate-key",
+                "the body (a key duplicated)",
+                r#"{"n":2,"n":1.0,"probe":"sigconform"}"#,
+            ),
+        ];
+        if covers(self.scheme.as_ref(), &post, &input, |r| {
+            set_body(r, reencoded)
+        }) {
+            body_changes.push((
+                "body-reencoded",
+                "the body (re-encoded: same JSON value, same length)",
+                reencoded,
+            ));
+        }
+        for (name, what, body) in body_changes {
+            let signed_as = SignedAs {
+                body: Some(PROBE_BODY.into()),
+                headers: vec![Header(
+                    "content-length".into(),
+                    PROBE_BODY.len().to_string(),
+                )],
                 ..SignedAs::default()
-            },
-            &|r| *r.body_mut() = Bytes::from(r#"{"probe":"sigconform","n":2}"#),
-        ));
+            };
+            out.push(tamper(name, what, signed_as, &|r| set_body(r, body)));
+        }
+        // A path that names the signed one only after dot segments are
+        // resolved (what `new URL(...)` or `normpath` do). Only where the
+        // path is covered at all; elsewhere tamper/path already says so.
+        if covers(self.scheme.as_ref(), &post, &input, |r| {
+            *r.uri_mut() = "/sigconform/other?page=1".parse().unwrap()
+        }) {
+            out.push(tamper(
+                "path-dot-segments",
+                "the path (dot segments resolving to the signed one)",
+                SignedAs {
+                    path: Some("/sigconform/probe".into()),
+                    ..SignedAs::default()
+                },
+                &|r| *r.uri_mut() = "/sigconform/other/../probe?page=1".parse().unwrap(),
+            ));
+        }
         out.push(self.probe(
             Tamper,
             "timestamp",
@@ -699,14 +748,8 @@ impl<'a> Builder<'a> {
 
         // Where the scheme signs JSON, a body that is not JSON cannot be
         // signed at all; sent with the signature of `{}` it must get a 4xx.
-        let not_json = {
-            let mut r = post.clone();
-            let body = Bytes::from_static(b"userId=1&action=create");
-            r.headers_mut()
-                .insert(http::header::CONTENT_LENGTH, body.len().into());
-            *r.body_mut() = body;
-            r
-        };
+        let mut not_json = post.clone();
+        set_body(&mut not_json, "userId=1&action=create");
         if self
             .scheme
             .sign(&not_json, &self.input(now), &self.key)
@@ -752,6 +795,19 @@ impl<'a> Builder<'a> {
         }
         out.into_iter().flatten().collect()
     }
+}
+
+/// The body of the runner's requests: compact JSON with sorted keys, so
+/// that a verifier which re-serialises parsed JSON still accepts it and only
+/// the tamper cases tell it apart. `1.0` leaves room to write the same
+/// number differently at the same length (`1E0`).
+const PROBE_BODY: &str = r#"{"n":1.0,"probe":"sigconform"}"#;
+
+/// Replaces the body, keeping `content-length` true.
+fn set_body(req: &mut Request, body: &'static str) {
+    req.headers_mut()
+        .insert(http::header::CONTENT_LENGTH, body.len().into());
+    *req.body_mut() = Bytes::from_static(body.as_bytes());
 }
 
 /// A random number from the OS-seeded hasher keys (no extra dependency;
@@ -1108,14 +1164,25 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     let probes = catalog(config, host, target_now, clock.margin_ms())?;
     let deadline = tokio::time::Instant::now() + config.deadline;
     let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
+    let total = probes.len() + usize::from(config.timing);
+    let finished = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let hook = config.progress.clone();
+    let report_progress = move |finished: &std::sync::atomic::AtomicUsize| {
+        let done = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if let Some(Progress(hook)) = &hook {
+            hook(done, total);
+        }
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for (index, probe) in probes.into_iter().enumerate() {
-        let (client, target, timeout, slots) = (
+        let (client, target, timeout, slots, finished) = (
             client.clone(),
             target.to_owned(),
             config.timeout,
             slots.clone(),
+            finished.clone(),
         );
+        let report_progress = report_progress.clone();
         tasks.spawn(async move {
             // At most `concurrency` probes in flight; a probe's steps run in order.
             let _slot = slots
@@ -1163,6 +1230,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
                     curl(&target, &step.request),
                 ),
             };
+            report_progress(&finished);
             (
                 index,
                 CaseResult {
@@ -1187,6 +1255,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
             usize::MAX,
             timing_case(&b, &client, target, config.timeout).await,
         ));
+        report_progress(&finished);
     }
     Ok(Run {
         clock,
@@ -1279,9 +1348,28 @@ impl Counts {
     }
 }
 
+impl Outcome {
+    /// How the terminal report marks this outcome (the caller's stream
+    /// drops the colour where it is not a terminal).
+    pub fn style(self) -> anstyle::Style {
+        use anstyle::AnsiColor::*;
+        let color = match self {
+            Outcome::Pass => Green,
+            Outcome::Fail => Red,
+            Outcome::Warn => Yellow,
+            Outcome::Info => Cyan,
+            Outcome::Error => Magenta,
+            Outcome::Skip => BrightBlack,
+        };
+        anstyle::Style::new().fg_color(Some(color.into())).bold()
+    }
+}
+
 /// The human report for one target: results grouped by category, every
 /// case that did not pass shown with what was expected, what was observed,
-/// the canonical string and a curl command.
+/// the canonical string and a curl command. Outcomes carry ANSI colours;
+/// print through a stream that strips them where they do not belong
+/// (`anstream`).
 pub fn render_text(target: &str, run: &Run) -> String {
     use std::fmt::Write as _;
     let results = &run.results;
@@ -1298,6 +1386,7 @@ pub fn render_text(target: &str, run: &Run) -> String {
         ),
     };
     let mut categories: Vec<Category> = results.iter().map(|r| r.category).collect();
+    categories.sort_unstable();
     categories.dedup();
     for category in categories {
         let in_category: Vec<&CaseResult> =
@@ -1314,9 +1403,10 @@ pub fn render_text(target: &str, run: &Run) -> String {
             counts.error
         );
         for r in in_category.iter().filter(|r| r.outcome != Outcome::Pass) {
+            let style = r.outcome.style();
             let _ = writeln!(
                 out,
-                "    {:<5} {}  {}",
+                "    {style}{:<5}{style:#} {}  {}",
                 format!("{:?}", r.outcome).to_uppercase(),
                 r.id,
                 r.description

@@ -61,16 +61,118 @@ pub enum Defect {
     ByteByByteCompare,
     /// `a2a`: a missing `X-Nonce` is read as an empty nonce.
     AcceptsMissingNonce,
+    /// Does not cover the method: accepts a tag made for any standard
+    /// method ("tolerating" clients behind method-rewriting proxies).
+    MethodNotCovered,
+    /// Does not cover the path as received: verifies against the path with
+    /// dot segments and empty segments removed, as `new URL(...).pathname`
+    /// or `os.path.normpath` would give it.
+    PathNotCovered,
+    /// Does not cover the body bytes: verifies against the body parsed and
+    /// re-serialised (`JSON.stringify(req.body)` after a JSON middleware has
+    /// consumed the raw body), so whitespace and duplicate keys are free.
+    BodyNotCovered,
+    /// Compares only as many bytes as the received tag has: a prefix of
+    /// the right tag, the empty tag included, is accepted.
+    AcceptsTagPrefix,
 }
 
-/// A scheme with a defect in how it parses or compares
-/// ([`Defect::TrustsBodyHash`], [`Defect::ByteByByteCompare`],
-/// [`Defect::AcceptsMissingNonce`]); everything
-/// else is delegated to the correct scheme.
+impl Defect {
+    /// Whether the defect lives in how the scheme parses, canonicalises or
+    /// compares (a [`Defective`] wrapper) rather than in a swapped part.
+    const fn in_scheme(self) -> bool {
+        matches!(
+            self,
+            Defect::TrustsBodyHash
+                | Defect::ByteByByteCompare
+                | Defect::AcceptsMissingNonce
+                | Defect::MethodNotCovered
+                | Defect::PathNotCovered
+                | Defect::BodyNotCovered
+                | Defect::AcceptsTagPrefix
+        )
+    }
+}
+
+/// A scheme with a defect in how it parses, canonicalises or compares;
+/// everything else is delegated to the correct scheme.
 #[derive(Debug)]
 struct Defective {
     inner: Box<dyn crate::scheme::Scheme>,
     defect: Defect,
+}
+
+/// The methods [`Defect::MethodNotCovered`] tries.
+const ANY_METHOD: [http::Method; 7] = [
+    http::Method::GET,
+    http::Method::HEAD,
+    http::Method::POST,
+    http::Method::PUT,
+    http::Method::PATCH,
+    http::Method::DELETE,
+    http::Method::OPTIONS,
+];
+
+impl Defective {
+    /// The request as the defective verifier sees it.
+    fn seen(&self, req: &crate::Request) -> crate::Request {
+        let mut seen = req.clone();
+        match self.defect {
+            Defect::PathNotCovered => {
+                let path = normalize_path(req.uri().path());
+                let uri = match req.uri().query() {
+                    Some(q) => format!("{path}?{q}"),
+                    None => path,
+                };
+                if let Ok(uri) = uri.parse() {
+                    *seen.uri_mut() = uri;
+                }
+            }
+            Defect::BodyNotCovered => {
+                if let Ok(value) = serde_json::from_slice::<serde_json::Value>(req.body()) {
+                    *seen.body_mut() = serde_json::to_vec(&value)
+                        .expect("a parsed value serialises")
+                        .into();
+                }
+            }
+            // Parse as if the header were right; the claimed hash is put
+            // back into the signed parameters afterwards.
+            Defect::TrustsBodyHash
+                if !req.body().is_empty() && req.headers().contains_key(X_BODY_HASH) =>
+            {
+                let actual =
+                    crate::crypto::TagEncoding::Base64.encode(&crate::crypto::sha256(req.body()));
+                seen.headers_mut().insert(
+                    X_BODY_HASH,
+                    actual.parse().expect("base64 is a valid header value"),
+                );
+            }
+            Defect::AcceptsMissingNonce if !req.headers().contains_key(X_NONCE) => {
+                seen.headers_mut()
+                    .insert(X_NONCE, http::HeaderValue::from_static("-"));
+            }
+            _ => {}
+        }
+        seen
+    }
+}
+
+const X_BODY_HASH: &str = "x-body-hash";
+const X_NONCE: &str = "x-nonce";
+
+/// Removes `.` and `..` segments and empty segments from a path.
+fn normalize_path(path: &str) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    format!("/{}", segments.join("/"))
 }
 
 impl crate::scheme::Scheme for Defective {
@@ -84,37 +186,17 @@ impl crate::scheme::Scheme for Defective {
         self.inner.tag_encoding()
     }
     fn parse(&self, req: &crate::Request) -> Result<crate::scheme::SignatureParams, Rejection> {
-        if self.defect == Defect::AcceptsMissingNonce {
-            const X_NONCE: &str = "x-nonce";
-            if req.headers().contains_key(X_NONCE) {
-                return self.inner.parse(req);
+        let mut params = self.inner.parse(&self.seen(req))?;
+        match self.defect {
+            Defect::TrustsBodyHash => {
+                if let Some(claimed) = req.headers().get(X_BODY_HASH) {
+                    params.body_hash = claimed.to_str().ok().map(str::to_owned);
+                }
             }
-            let mut with_nonce = req.clone();
-            with_nonce
-                .headers_mut()
-                .insert(X_NONCE, http::HeaderValue::from_static("-"));
-            let mut params = self.inner.parse(&with_nonce)?;
-            params.nonce = Some(String::new());
-            return Ok(params);
-        }
-        if self.defect != Defect::TrustsBodyHash {
-            return self.inner.parse(req);
-        }
-        const X_BODY_HASH: &str = "x-body-hash";
-        let claimed = req.headers().get(X_BODY_HASH).cloned();
-        // Parse as if the header were right, then sign the header as sent.
-        let mut honest = req.clone();
-        if claimed.is_some() && !req.body().is_empty() {
-            let actual =
-                crate::crypto::TagEncoding::Base64.encode(&crate::crypto::sha256(req.body()));
-            honest.headers_mut().insert(
-                X_BODY_HASH,
-                actual.parse().expect("base64 is a valid header value"),
-            );
-        }
-        let mut params = self.inner.parse(&honest)?;
-        if let Some(claimed) = claimed.as_ref().and_then(|c| c.to_str().ok()) {
-            params.body_hash = Some(claimed.to_owned());
+            Defect::AcceptsMissingNonce if !req.headers().contains_key(X_NONCE) => {
+                params.nonce = Some(String::new());
+            }
+            _ => {}
         }
         Ok(params)
     }
@@ -124,7 +206,7 @@ impl crate::scheme::Scheme for Defective {
         params: &crate::scheme::SignatureParams,
         out: &mut Vec<u8>,
     ) -> Result<(), Rejection> {
-        self.inner.canonicalize(req, params, out)
+        self.inner.canonicalize(&self.seen(req), params, out)
     }
     fn signing_params(
         &self,
@@ -146,23 +228,48 @@ impl crate::scheme::Scheme for Defective {
         params: &crate::scheme::SignatureParams,
         key: &crate::Key,
     ) -> Result<(), Rejection> {
-        if self.defect != Defect::ByteByByteCompare {
-            return self.inner.verify(req, params, key);
-        }
-        let mut canonical = Vec::new();
-        self.inner.canonicalize(req, params, &mut canonical)?;
-        let expected = key.mac().sign(params.algorithm, &canonical);
-        for (a, b) in expected.as_bytes().iter().zip(&params.tag) {
-            if a != b {
-                return Err(Rejection::BadSignature);
+        let expected = |req: &crate::Request| {
+            let mut canonical = Vec::new();
+            self.canonicalize(req, params, &mut canonical)
+                .map(|()| key.mac().sign(params.algorithm, &canonical))
+        };
+        match self.defect {
+            Defect::MethodNotCovered => {
+                let mut other = req.clone();
+                for method in ANY_METHOD {
+                    *other.method_mut() = method;
+                    if self.inner.verify(&self.seen(&other), params, key).is_ok() {
+                        return Ok(());
+                    }
+                }
+                Err(Rejection::BadSignature)
             }
-            // The bug made visible: work per matching byte.
-            let until = std::time::Instant::now() + std::time::Duration::from_micros(20);
-            while std::time::Instant::now() < until {
-                std::hint::spin_loop();
+            Defect::AcceptsTagPrefix => {
+                // The bug: `expected.starts_with(received)`.
+                if expected(req)?.as_bytes().starts_with(&params.tag) {
+                    Ok(())
+                } else {
+                    Err(Rejection::BadSignature)
+                }
             }
+            Defect::ByteByByteCompare => {
+                if params.tag.len() != params.algorithm.tag_len() {
+                    return Err(Rejection::MalformedSignature);
+                }
+                for (a, b) in expected(req)?.as_bytes().iter().zip(&params.tag) {
+                    if a != b {
+                        return Err(Rejection::BadSignature);
+                    }
+                    // The bug made visible: work per matching byte.
+                    let until = std::time::Instant::now() + std::time::Duration::from_micros(20);
+                    while std::time::Instant::now() < until {
+                        std::hint::spin_loop();
+                    }
+                }
+                Ok(())
+            }
+            _ => self.inner.verify(&self.seen(req), params, key),
         }
-        Ok(())
     }
 }
 
@@ -283,10 +390,7 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
         _ => {}
     }
     let mut scheme = build(&scheme_config)?;
-    if let Some(
-        defect @ (Defect::TrustsBodyHash | Defect::ByteByByteCompare | Defect::AcceptsMissingNonce),
-    ) = config.defect
-    {
+    if let Some(defect) = config.defect.filter(|d| d.in_scheme()) {
         scheme = Box::new(Defective {
             inner: scheme,
             defect,

@@ -41,6 +41,7 @@ fn run_config(
         concurrency: 8,
         deadline,
         timing: false,
+        progress: None,
     }
 }
 
@@ -212,6 +213,9 @@ async fn reports_never_contain_the_secret() {
     assert!(junit.contains(&format!("failures=\"{fails}\"")), "{junit}");
     assert!(!junit.contains(SECRET));
     assert!(json.contains("reproduce") && text.contains("FAIL"));
+    // Failures are marked in red (a terminal stream keeps it, others strip it).
+    assert!(text.contains(&format!("{}FAIL", Outcome::Fail.style())));
+    assert!(!json.contains('\u{1b}') && !junit.contains('\u{1b}'));
     assert!(!json.contains(SECRET) && !text.contains(SECRET));
 }
 
@@ -352,7 +356,7 @@ async fn cross_instance_replay_needs_a_shared_nonce_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finds_each_deliberate_defect_in_its_category() {
     use SchemeId::*;
-    let cases: [(Defect, &[SchemeId], Category); 6] = [
+    let cases: [(Defect, &[SchemeId], Category); 10] = [
         (Defect::AcceptsAnyFuture, &SchemeId::ALL, Category::Skew),
         (
             Defect::WindowInMilliseconds,
@@ -371,6 +375,23 @@ async fn finds_each_deliberate_defect_in_its_category() {
             &[Partner, Authorization, A2a, IaJson],
             Category::Keys,
         ),
+        // Where the scheme covers the method, path or body bytes at all.
+        (
+            Defect::MethodNotCovered,
+            &[Authorization, A2a, Quable],
+            Category::Tamper,
+        ),
+        (
+            Defect::PathNotCovered,
+            &[Authorization, A2a],
+            Category::Tamper,
+        ),
+        (
+            Defect::BodyNotCovered,
+            &[Authorization, Webhook, A2a, IaJson, Quable],
+            Category::Tamper,
+        ),
+        (Defect::AcceptsTagPrefix, &SchemeId::ALL, Category::Tamper),
     ];
     for (defect, schemes, category) in cases {
         for &scheme in schemes {
@@ -385,6 +406,28 @@ async fn finds_each_deliberate_defect_in_its_category() {
                     .collect::<Vec<_>>()
             );
         }
+    }
+    // The coverage defects are found by the cases that name them.
+    for (defect, scheme, case) in [
+        (Defect::MethodNotCovered, Quable, "quable/tamper/method"),
+        (Defect::PathNotCovered, A2a, "a2a/tamper/path-dot-segments"),
+        (
+            Defect::BodyNotCovered,
+            Webhook,
+            "webhook/tamper/body-reencoded",
+        ),
+        (
+            Defect::AcceptsTagPrefix,
+            Partner,
+            "partner/tamper/tag-prefix",
+        ),
+        (Defect::AcceptsTagPrefix, A2a, "a2a/tamper/tag-empty"),
+    ] {
+        let results = run_against(scheme, Some(defect)).await;
+        assert!(
+            failures(&results, Category::Tamper).contains(&case),
+            "{defect:?}: {case} did not fail"
+        );
     }
     // The future defect is not mistaken for an expiry one.
     let results = run_against(A2a, Some(Defect::AcceptsAnyFuture)).await;
@@ -457,4 +500,25 @@ fn welch_t_statistic() {
     let b = [11.0, 12.0, 13.0, 14.0, 15.0];
     // Means differ by 10, each variance 2.5: t = -10 / sqrt(0.5 + 0.5).
     assert!((runner::welch_t(&a, &b) + 10.0).abs() < 1e-9);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_is_reported_for_every_case() {
+    let server = start(SchemeId::Webhook, None, None).await;
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut config = run_config(
+        SchemeId::Webhook,
+        scheme_config(),
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+    );
+    let record = seen.clone();
+    config.progress = Some(runner::Progress(Arc::new(move |done, total| {
+        record.lock().unwrap().push((done, total));
+    })));
+    let run = runner::run(&config, &server.url()).await.unwrap();
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort_unstable();
+    let n = run.results.len();
+    assert_eq!(seen, (1..=n).map(|done| (done, n)).collect::<Vec<_>>());
 }

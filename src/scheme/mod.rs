@@ -178,9 +178,9 @@ pub struct SignatureParams {
 
 impl SignatureParams {
     /// The parameters read from a received request: the timestamp must be
-    /// a plain integer and the tag strictly in `encoding` at the algorithm's
-    /// length (checked in that order). Nonce, signed headers and body hash
-    /// are left for the scheme to fill in.
+    /// a plain integer and the tag strictly in `encoding` (checked in that
+    /// order). Nonce, signed headers and body hash are left for the scheme to
+    /// fill in.
     pub(crate) fn received(
         key_id: Option<&str>,
         algorithm: Algorithm,
@@ -189,7 +189,10 @@ impl SignatureParams {
         tag: &str,
     ) -> Result<Self, Rejection> {
         let timestamp_value = crate::time::parse_timestamp(timestamp)?;
-        let tag = decode_tag(encoding, algorithm, tag)?;
+        // The length is checked where tags are compared (`Scheme::verify`).
+        let tag = encoding
+            .decode(tag)
+            .map_err(|_| Rejection::MalformedSignature)?;
         Ok(SignatureParams {
             key_id: key_id.map(str::to_owned),
             algorithm,
@@ -295,7 +298,13 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     }
 
     /// Checks the tag in `params` against `req` with `key`, in constant time.
+    ///
+    /// A tag of the wrong length is malformed, never compared: its length is
+    /// public, and comparing only the bytes present would accept a prefix.
     fn verify(&self, req: &Request, params: &SignatureParams, key: &Key) -> Result<(), Rejection> {
+        if params.tag.len() != params.algorithm.tag_len() {
+            return Err(Rejection::MalformedSignature);
+        }
         let mut canonical = Vec::with_capacity(256);
         self.canonicalize(req, params, &mut canonical)?;
         if key.mac().verify(params.algorithm, &canonical, &params.tag) {
@@ -303,22 +312,6 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         } else {
             Err(Rejection::BadSignature)
         }
-    }
-}
-
-/// Decodes a tag strictly in `encoding` and checks its length.
-fn decode_tag(
-    encoding: TagEncoding,
-    algorithm: Algorithm,
-    text: &str,
-) -> Result<Vec<u8>, Rejection> {
-    let tag = encoding
-        .decode(text)
-        .map_err(|_| Rejection::MalformedSignature)?;
-    if tag.len() == algorithm.tag_len() {
-        Ok(tag)
-    } else {
-        Err(Rejection::MalformedSignature)
     }
 }
 

@@ -3,6 +3,7 @@
 //! Thin by design: argument parsing and printing. The work is done by the
 //! `sigconform` library.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -437,7 +438,31 @@ fn run_config(
         timing: args.timing,
         // The whole run may take the per-request timeout a few times over.
         deadline: std::time::Duration::from_secs(args.timeout.saturating_mul(10).max(30)),
+        progress: None,
     }
+}
+
+/// A progress bar on standard error for a run against `target`: drawn only
+/// on a terminal, and only once the run has taken more than a second, so
+/// quick runs and logs stay clean.
+fn progress_bar(target: &str) -> (indicatif::ProgressBar, runner::Progress) {
+    let bar = indicatif::ProgressBar::hidden();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} cases {elapsed}")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    bar.set_message(target.to_owned());
+    let started = std::time::Instant::now();
+    let shown = bar.clone();
+    let hook = move |done: usize, total: usize| {
+        if shown.is_hidden() && started.elapsed() > std::time::Duration::from_secs(1) {
+            shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        shown.set_length(total as u64);
+        shown.set_position(done as u64);
+    };
+    (bar, runner::Progress(std::sync::Arc::new(hook)))
 }
 
 async fn conform_async(args: ConformArgs) -> ExitCode {
@@ -507,7 +532,7 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
     let mut reports = Vec::new();
     let mut table = Vec::new();
     for (scheme, target, scheme_config, secret, _server) in &runs {
-        let config = run_config(&args, *scheme, scheme_config, secret);
+        let mut config = run_config(&args, *scheme, scheme_config, secret);
         if args.list {
             match runner::list(&config) {
                 Ok(cases) => cases.iter().for_each(|(id, d)| println!("{id:<45} {d}")),
@@ -515,12 +540,17 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
             }
             continue;
         }
+        let (bar, progress) = progress_bar(target);
+        config.progress = Some(progress);
         let started = std::time::Instant::now();
-        let run = match runner::run(&config, target).await {
+        let run = runner::run(&config, target).await;
+        bar.finish_and_clear();
+        let run = match run {
             Ok(r) => r,
             Err(e) => return usage_error(e),
         };
-        print!("{}", runner::render_text(target, &run));
+        // Colour on a terminal only (anstream also honours NO_COLOR).
+        let _ = write!(anstream::stdout(), "{}", runner::render_text(target, &run));
         let results = run.results.clone();
         table.push((scheme.to_string(), Counts::of(&results), started.elapsed()));
         reports.push((target.clone(), run));
