@@ -1,90 +1,164 @@
-//! Whole verification per scheme (parse, canonical string, body hash where
-//! the scheme has one, HMAC, constant-time compare, nonce check) on a
-//! typical request with a 256-byte body, and HMAC-SHA256 alone over the
-//! same size as the limit. Run with `cargo bench --bench verify`.
+//! Verification throughput (`cargo bench --bench verify`).
+//!
+//! - `verify/<scheme>/<body bytes>`: the whole verification — parse, window,
+//!   key lookup, canonical string, body hash where the scheme has one, HMAC,
+//!   constant-time compare, nonce check-and-record — of a typical request,
+//!   every request with its own nonce, for bodies of 0 B to 1 MiB. A pool of
+//!   20 000 signed requests is verified in batches of 256, each batch read
+//!   into cache first (untimed), as a server verifies a request it has just
+//!   parsed; each pass over the pool starts a fresh nonce store, whose
+//!   growth to 20 000 nonces is part of the figure.
+//! - `limit/...`: the hashes a verification cannot avoid, alone: HMAC-SHA256
+//!   and HMAC-SHA512 over the same sizes, and SHA-256 of a body.
+//! - `nonce/check_and_record/<threads>`: the in-memory nonce store, with
+//!   one thread and with two contending.
+//! - `canonical_json/<bytes>`: `partner`'s canonical JSON.
+//!
+//! `cargo xtask bench --compare` sets the main figures side by side with
+//! `openssl speed` and the Python and Node peers, in one run.
 
-use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use sigconform::crypto::{Algorithm, MacKey};
-use sigconform::nonce::NonceStore;
-use sigconform::scheme::{SchemeConfig, SchemeId, SignInput};
-use sigconform::{Clock, FixedClock, KeyPolicy, StaticKeys, Verifier};
+use sigconform::crypto::{Algorithm, MacKey, sha256};
+use sigconform::measure;
+use sigconform::scheme::SchemeId;
+use sigconform::workload::{BODY_SIZES, Workload, json_document};
+use sigconform::{MemoryNonceStore, Secret};
 
-/// A nonce store that accepts everything: the benchmark re-sends one
-/// request, so a real store would reject all but the first. The store has
-/// its own benchmark (issue 5).
-struct AcceptAll;
+const NOW_MS: u64 = 1_700_000_000_000;
 
-#[async_trait::async_trait]
-impl NonceStore for AcceptAll {
-    async fn check_and_record(
-        &self,
-        _: &str,
-        _: &str,
-        _: u64,
-        _: u64,
-    ) -> Result<(), sigconform::nonce::NonceError> {
-        Ok(())
-    }
-}
+/// Requests per workload: each nonce is used once, so a measurement longer
+/// than the pool starts again with a fresh nonce store (outside the timing).
+const POOL: usize = 20_000;
 
 fn verification(c: &mut Criterion) {
-    let body: Vec<u8> = serde_json::to_vec(&serde_json::json!({
-        "order": "ord_0123456789", "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-22", "qty": 1}],
-        "note": "x".repeat(150)
-    }))
-    .unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let clock = Arc::new(FixedClock::new(1_700_000_000_000));
-    let keys = StaticKeys::from_pairs([("key-1", "bench-secret"), ("default", "bench-secret")]);
-    let mut group = c.benchmark_group("verify");
-    group.throughput(Throughput::Bytes(body.len() as u64));
-    for id in SchemeId::ALL {
-        let config = SchemeConfig {
-            endpoint: Some("https:app.example/hook".into()),
-            ..SchemeConfig::default()
-        };
-        let scheme = id.build(&config).unwrap();
-        let mut req = http::Request::post("/api/v1/orders?limit=10")
-            .header("host", "api.example.com")
-            .header("content-type", "application/json")
-            .body(body.clone().into())
-            .unwrap();
-        let ts = match id {
-            SchemeId::Partner => clock.now_ms().to_string(),
-            _ => (clock.now_ms() / 1000).to_string(),
-        };
-        let input = SignInput {
-            key_id: Some("key-1".into()),
-            timestamp: ts,
-            nonce: Some("n-1".into()),
-            ..SignInput::default()
-        };
-        let key = keys.get("key-1").unwrap().clone();
-        for (name, value) in scheme.sign(&req, &input, &key).unwrap() {
-            req.headers_mut().append(name, value.parse().unwrap());
+    for scheme in SchemeId::ALL {
+        let mut group = c.benchmark_group(format!("verify/{scheme}"));
+        group.throughput(Throughput::Elements(1));
+        for size in BODY_SIZES {
+            group.bench_function(BenchmarkId::from_parameter(size), |b| {
+                // Built here, so that a filtered run builds only what it measures.
+                let pool = if size >= 1 << 20 { 256 } else { POOL };
+                let w = Workload::new(
+                    scheme,
+                    size,
+                    pool,
+                    "api.example.com",
+                    &Secret::new("bench-secret"),
+                    NOW_MS,
+                )
+                .unwrap();
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    let mut left = iters as usize;
+                    while left > 0 {
+                        let n = left.min(w.requests.len());
+                        total += measure::verify_first(&w, n, &runtime);
+                        left -= n;
+                    }
+                    total
+                })
+            });
         }
-        let verifier = Verifier::new(
-            scheme,
-            clock.clone(),
-            Arc::new(AcceptAll),
-            Arc::new(keys.clone()),
-            KeyPolicy::default(),
-        );
-        assert!(runtime.block_on(verifier.verify(&req)).is_ok());
-        group.bench_function(BenchmarkId::new("scheme", id.as_str()), |b| {
-            b.iter(|| runtime.block_on(verifier.verify(&req)).unwrap())
+        group.finish();
+    }
+}
+
+fn limits(c: &mut Criterion) {
+    let key = MacKey::new(b"bench-secret");
+    for algorithm in [Algorithm::Sha256, Algorithm::Sha512] {
+        let mut group = c.benchmark_group(format!("limit/hmac-{algorithm:?}").to_lowercase());
+        for size in BODY_SIZES {
+            let message = vec![b'm'; size];
+            let tag = key.sign(algorithm, &message);
+            group.throughput(Throughput::Bytes(size as u64));
+            group.bench_function(BenchmarkId::from_parameter(size), |b| {
+                b.iter(|| assert!(key.verify(algorithm, &message, tag.as_bytes())))
+            });
+        }
+        group.finish();
+    }
+    let mut group = c.benchmark_group("limit/sha256");
+    for size in BODY_SIZES {
+        let body = vec![b'b'; size];
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_function(BenchmarkId::from_parameter(size), |b| {
+            b.iter(|| sha256(&body))
         });
     }
-    let key = MacKey::new(b"bench-secret");
-    group.bench_function("hmac-sha256-alone", |b| {
-        b.iter(|| key.sign(Algorithm::Sha256, &body))
-    });
     group.finish();
 }
 
-criterion_group!(benches, verification);
+/// Distinct nonces per thread, reused only after they have expired.
+const NONCES: usize = 1 << 20;
+/// The `a2a` window both ways plus a second, in ms.
+const NONCE_TTL_MS: u64 = 601_000;
+
+fn nonce_store(c: &mut Criterion) {
+    let mut group = c.benchmark_group("nonce/check_and_record");
+    group.throughput(Throughput::Elements(1));
+    for threads in [1, 2] {
+        group.bench_function(BenchmarkId::from_parameter(threads), |b| {
+            let nonces: Vec<Vec<String>> = (0..threads)
+                .map(|t| (0..NONCES).map(|i| format!("t{t}-{i:08}")).collect())
+                .collect();
+            b.iter_custom(|iters| {
+                let store = MemoryNonceStore::default();
+                let per_thread = iters as usize / threads;
+                let started = Instant::now();
+                std::thread::scope(|scope| {
+                    for nonces in &nonces[..threads] {
+                        let store = &store;
+                        scope.spawn(move || {
+                            for i in 0..per_thread {
+                                // Ten simulated milliseconds per operation:
+                                // entries expire and are swept, as in a
+                                // server's steady state.
+                                let now = NOW_MS + 10 * i as u64;
+                                store
+                                    .check_and_record_sync(
+                                        "bench-key",
+                                        &nonces[i % NONCES],
+                                        now,
+                                        NONCE_TTL_MS,
+                                    )
+                                    .expect("a fresh nonce is accepted");
+                            }
+                        });
+                    }
+                });
+                started.elapsed()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn canonical_json(c: &mut Criterion) {
+    let mut group = c.benchmark_group("canonical_json");
+    for size in [256, 1 << 20] {
+        let doc = json_document(size);
+        let mut out = Vec::with_capacity(size);
+        group.throughput(Throughput::Bytes(size as u64));
+        group.bench_function(BenchmarkId::from_parameter(size), |b| {
+            b.iter(|| {
+                out.clear();
+                sigconform::canonical_json::canonicalize_body(&doc, &mut out).unwrap();
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = verification, limits, nonce_store, canonical_json
+}
 criterion_main!(benches);

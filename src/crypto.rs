@@ -53,23 +53,60 @@ impl Algorithm {
     }
 }
 
-/// A tag as computed: the raw MAC bytes (32 or 64 of them).
-#[derive(Clone, PartialEq, Eq)]
+/// The most bytes a tag (or a hash) can have: HMAC-SHA512's 64.
+pub const MAX_TAG_LEN: usize = 64;
+
+/// A tag's raw bytes, held inline: as computed (32 or 64 bytes), or as
+/// received and decoded (any length up to [`MAX_TAG_LEN`]; its length is
+/// checked where it is compared).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Tag {
-    bytes: [u8; 64],
+    bytes: [u8; MAX_TAG_LEN],
     len: usize,
 }
 
 impl Tag {
-    /// The raw MAC bytes.
+    /// The raw bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes[..self.len]
+    }
+
+    /// A tag holding `bytes`, if they fit.
+    pub fn from_slice(bytes: &[u8]) -> Option<Tag> {
+        let mut tag = Tag::default();
+        tag.bytes.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        tag.len = bytes.len();
+        Some(tag)
+    }
+}
+
+impl Default for Tag {
+    /// The empty tag.
+    fn default() -> Self {
+        Tag {
+            bytes: [0; MAX_TAG_LEN],
+            len: 0,
+        }
     }
 }
 
 impl std::fmt::Debug for Tag {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Tag({})", TagEncoding::LowerHex.encode(self.as_bytes()))
+    }
+}
+
+/// Where the bytes of a canonical string go: into a buffer, to show or
+/// store them, or straight into a MAC ([`MacState`]), so that verifying
+/// never copies a body into a canonical string first.
+pub trait ByteSink {
+    /// Appends `bytes`.
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl ByteSink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
     }
 }
 
@@ -89,6 +126,60 @@ impl std::fmt::Debug for MacKey {
     }
 }
 
+/// An HMAC computation under way: a copy of a [`MacKey`]'s keyed state,
+/// fed a message piece by piece.
+#[derive(Clone)]
+pub enum MacState {
+    /// HMAC-SHA256.
+    Sha256(Hmac<Sha256>),
+    /// HMAC-SHA512.
+    Sha512(Hmac<Sha512>),
+}
+
+impl std::fmt::Debug for MacState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MacState([redacted])")
+    }
+}
+
+impl ByteSink for MacState {
+    fn put(&mut self, bytes: &[u8]) {
+        match self {
+            MacState::Sha256(mac) => mac.update(bytes),
+            MacState::Sha512(mac) => mac.update(bytes),
+        }
+    }
+}
+
+impl MacState {
+    /// The tag of everything put in.
+    pub fn finalize(self) -> Tag {
+        let mut tag = Tag::default();
+        match self {
+            MacState::Sha256(mac) => {
+                tag.bytes[..32].copy_from_slice(&mac.finalize().into_bytes());
+                tag.len = 32;
+            }
+            MacState::Sha512(mac) => {
+                tag.bytes.copy_from_slice(&mac.finalize().into_bytes());
+                tag.len = 64;
+            }
+        }
+        tag
+    }
+
+    /// Checks `tag` against the tag of everything put in, in constant time.
+    ///
+    /// A tag of the wrong length is rejected before any comparison (the
+    /// length is public); a truncated tag is never accepted.
+    pub fn verify(self, tag: &[u8]) -> bool {
+        match self {
+            MacState::Sha256(mac) => mac.verify_slice(tag).is_ok(),
+            MacState::Sha512(mac) => mac.verify_slice(tag).is_ok(),
+        }
+    }
+}
+
 impl MacKey {
     /// Absorbs `secret` into fresh HMAC states. HMAC accepts keys of any
     /// length, so this cannot fail.
@@ -101,44 +192,27 @@ impl MacKey {
         }
     }
 
-    /// Computes the tag of `message`.
-    pub fn sign(&self, algorithm: Algorithm, message: &[u8]) -> Tag {
-        let mut tag = Tag {
-            bytes: [0; 64],
-            len: algorithm.tag_len(),
-        };
+    /// Starts a computation from the keyed state (no key hashing).
+    pub fn start(&self, algorithm: Algorithm) -> MacState {
         match algorithm {
-            Algorithm::Sha256 => {
-                let mut mac = self.sha256.clone();
-                mac.update(message);
-                tag.bytes[..32].copy_from_slice(&mac.finalize().into_bytes());
-            }
-            Algorithm::Sha512 => {
-                let mut mac = self.sha512.clone();
-                mac.update(message);
-                tag.bytes.copy_from_slice(&mac.finalize().into_bytes());
-            }
+            Algorithm::Sha256 => MacState::Sha256(self.sha256.clone()),
+            Algorithm::Sha512 => MacState::Sha512(self.sha512.clone()),
         }
-        tag
     }
 
-    /// Checks `tag` against the tag of `message` in constant time.
-    ///
-    /// A tag of the wrong length is rejected before any comparison (the
-    /// length is public); a truncated tag is never accepted.
+    /// Computes the tag of `message`.
+    pub fn sign(&self, algorithm: Algorithm, message: &[u8]) -> Tag {
+        let mut mac = self.start(algorithm);
+        mac.put(message);
+        mac.finalize()
+    }
+
+    /// Checks `tag` against the tag of `message` in constant time (see
+    /// [`MacState::verify`]).
     pub fn verify(&self, algorithm: Algorithm, message: &[u8], tag: &[u8]) -> bool {
-        match algorithm {
-            Algorithm::Sha256 => {
-                let mut mac = self.sha256.clone();
-                mac.update(message);
-                mac.verify_slice(tag).is_ok()
-            }
-            Algorithm::Sha512 => {
-                let mut mac = self.sha512.clone();
-                mac.update(message);
-                mac.verify_slice(tag).is_ok()
-            }
-        }
+        let mut mac = self.start(algorithm);
+        mac.put(message);
+        mac.verify(tag)
     }
 }
 
@@ -184,6 +258,22 @@ impl TagEncoding {
             TagEncoding::Base64 => STANDARD.decode(text).map_err(|_| DecodeError::Encoding),
         }
     }
+
+    /// Decodes a tag or a hash as strictly as [`decode`](Self::decode), into
+    /// an inline [`Tag`] (no allocation). More than [`MAX_TAG_LEN`] bytes
+    /// cannot be a tag and is refused like a wrong encoding.
+    pub fn decode_tag(self, text: &str) -> Result<Tag, DecodeError> {
+        let mut tag = Tag::default();
+        tag.len = match self {
+            TagEncoding::LowerHex => base16ct::lower::decode(text.as_bytes(), &mut tag.bytes)
+                .map_err(|_| DecodeError::Encoding)?
+                .len(),
+            TagEncoding::Base64 => STANDARD
+                .decode_slice(text, &mut tag.bytes)
+                .map_err(|_| DecodeError::Encoding)?,
+        };
+        Ok(tag)
+    }
 }
 
 #[cfg(test)]
@@ -217,6 +307,42 @@ mod tests {
         let mut flipped = good;
         flipped[31] ^= 1;
         assert!(!key.verify(Algorithm::Sha256, b"m", &flipped));
+    }
+
+    #[test]
+    fn inline_decoding_matches_and_refuses_what_cannot_be_a_tag() {
+        for (encoding, text) in [
+            (TagEncoding::LowerHex, "0aff"),
+            (TagEncoding::LowerHex, ""),
+            (TagEncoding::Base64, "+/8="),
+            (TagEncoding::LowerHex, &"ab".repeat(64)),
+            (TagEncoding::Base64, &STANDARD.encode([7u8; 64])),
+        ] {
+            let tag = encoding.decode_tag(text).unwrap();
+            assert_eq!(tag.as_bytes(), encoding.decode(text).unwrap(), "{text}");
+        }
+        assert!(TagEncoding::LowerHex.decode_tag(&"ab".repeat(65)).is_err());
+        assert!(
+            TagEncoding::Base64
+                .decode_tag(&STANDARD.encode([7u8; 65]))
+                .is_err()
+        );
+        assert!(TagEncoding::LowerHex.decode_tag("0AFF").is_err());
+        assert!(TagEncoding::Base64.decode_tag("+/9=").is_err());
+    }
+
+    #[test]
+    fn streamed_and_whole_message_tags_agree() {
+        let key = MacKey::new(b"k");
+        for algorithm in [Algorithm::Sha256, Algorithm::Sha512] {
+            let mut mac = key.start(algorithm);
+            for piece in [&b"what do "[..], b"", b"ya want for nothing?"] {
+                mac.put(piece);
+            }
+            let whole = key.sign(algorithm, b"what do ya want for nothing?");
+            assert_eq!(mac.clone().finalize(), whole);
+            assert!(mac.verify(whole.as_bytes()));
+        }
     }
 
     #[test]

@@ -9,8 +9,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-
+use crate::answer::{self, Answer};
 use crate::crypto::MacKey;
 
 /// The key id under which schemes without key ids (`webhook`, `quable`)
@@ -82,16 +81,19 @@ pub enum LookupError {
 }
 
 /// Finds the key for a key id.
-#[async_trait]
 pub trait KeyLookup: Send + Sync {
-    /// The key with id `key_id`.
-    async fn lookup(&self, key_id: &str) -> Result<Arc<Key>, LookupError>;
+    /// The key with id `key_id`: at once ([`answer::now`]) when it is in
+    /// memory, or [`answer::later`] when a backend must be asked.
+    fn lookup<'a>(&'a self, key_id: &'a str) -> Answer<'a, Result<Arc<Key>, LookupError>>;
 }
 
 /// Keys held in memory, fixed at construction.
 #[derive(Debug, Default, Clone)]
 pub struct StaticKeys {
-    keys: HashMap<String, Arc<Key>>,
+    /// foldhash: an attacker chooses the ids looked up, but cannot insert,
+    /// so collisions cannot be piled up; SipHash would cost more than the
+    /// rest of the lookup.
+    keys: HashMap<String, Arc<Key>, foldhash::fast::RandomState>,
 }
 
 impl StaticKeys {
@@ -126,10 +128,9 @@ impl StaticKeys {
     }
 }
 
-#[async_trait]
 impl KeyLookup for StaticKeys {
-    async fn lookup(&self, key_id: &str) -> Result<Arc<Key>, LookupError> {
-        self.keys.get(key_id).cloned().ok_or(LookupError::Unknown)
+    fn lookup<'a>(&'a self, key_id: &'a str) -> Answer<'a, Result<Arc<Key>, LookupError>> {
+        answer::now(self.keys.get(key_id).cloned().ok_or(LookupError::Unknown))
     }
 }
 

@@ -42,7 +42,7 @@
 //!     Arc::new(keys),
 //!     Default::default(),
 //! );
-//! assert_eq!(verifier.verify(&req).await.unwrap().key_id, "svc-1");
+//! assert_eq!(verifier.verify(&req).await.unwrap().key_id(), "svc-1");
 //! // The same request again is a replay.
 //! assert!(verifier.verify(&req).await.is_err());
 //! # });
@@ -50,11 +50,13 @@
 
 #![deny(missing_docs)]
 
+pub mod answer;
 pub mod canonical_json;
 pub mod crypto;
 mod error;
 pub mod keys;
 pub mod load;
+pub mod measure;
 pub mod nonce;
 pub mod request;
 pub mod runner;
@@ -64,6 +66,7 @@ pub mod tamper;
 pub mod time;
 pub mod vectors;
 mod verifier;
+pub mod workload;
 
 pub use error::{ReasonCode, Rejection};
 pub use keys::{Key, KeyLookup, KeyPolicy, Secret, StaticKeys};

@@ -8,12 +8,13 @@
 //! The verifier calls the store only after the signature has verified, so a
 //! forged request cannot burn a legitimate client's nonce.
 
-use std::collections::HashMap;
-use std::collections::hash_map::{DefaultHasher, Entry};
-use std::hash::{Hash, Hasher};
+use foldhash::quality::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Mutex;
 
-use async_trait::async_trait;
+use hashbrown::HashTable;
+
+use crate::answer::{self, Answer};
 
 /// Why a nonce could not be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,17 +29,17 @@ pub enum NonceError {
 }
 
 /// Records nonces so each is accepted at most once per key within its lifetime.
-#[async_trait]
 pub trait NonceStore: Send + Sync {
     /// Atomically checks that `nonce` is unused for `key_id` at `now_ms` and
-    /// records it until `now_ms + ttl_ms`.
-    async fn check_and_record(
-        &self,
-        key_id: &str,
-        nonce: &str,
+    /// records it until `now_ms + ttl_ms`: at once ([`answer::now`]) for a
+    /// store in memory, or [`answer::later`] when a backend must be asked.
+    fn check_and_record<'a>(
+        &'a self,
+        key_id: &'a str,
+        nonce: &'a str,
         now_ms: u64,
         ttl_ms: u64,
-    ) -> Result<(), NonceError>;
+    ) -> Answer<'a, Result<(), NonceError>>;
 }
 
 impl std::fmt::Debug for dyn NonceStore {
@@ -53,22 +54,52 @@ const SHARDS: usize = 16;
 
 /// An in-memory nonce store, bounded in size, safe to share between threads.
 ///
-/// Entries expire after their TTL. When the store holds `capacity` live
-/// nonces it refuses new ones ([`NonceError::Unavailable`]) rather than
-/// evicting live entries, because evicting would let a replay through.
+/// Entries expire after their TTL and are swept out before a shard's table
+/// would grow. When the store holds `capacity` live nonces it refuses new
+/// ones ([`NonceError::Unavailable`]) rather than evicting live entries,
+/// because evicting would let a replay through.
+///
+/// Each operation hashes the key id and nonce once, and that one hash picks
+/// the shard and the slot in it; the only allocation is the stored copy of
+/// a new nonce. The hash is foldhash with a random seed per store rather
+/// than SipHash, which cost more than all the rest of an operation: nonces
+/// are chosen by clients, but only a client whose signature verified gets
+/// to record one, so flooding a shard with colliding nonces takes a valid
+/// key.
 #[derive(Debug)]
 pub struct MemoryNonceStore {
     shards: Box<[Mutex<Shard>]>,
     capacity_per_shard: usize,
+    hasher: RandomState,
 }
 
 #[derive(Debug, Default)]
 struct Shard {
-    /// Key: length-prefixed key id followed by the nonce. Value: expiry (ms).
-    entries: HashMap<Box<str>, u64>,
+    entries: HashTable<Entry>,
     /// The earliest expiry in `entries`, so a full shard is swept only when
     /// a sweep can actually free something.
     earliest_expiry: u64,
+    /// Whether the last sweep of a full table freed enough to try again
+    /// rather than grow (see [`Shard::sweep_before_growing`]).
+    sweep_pays_off: bool,
+}
+
+/// One recorded nonce: the key id and nonce, back to back. (Held inline
+/// instead, entries grow to ~100 bytes and growing the table costs more
+/// than the allocation saved: measured.)
+#[derive(Debug)]
+struct Entry {
+    hash: u64,
+    expires: u64,
+    key_id_len: usize,
+    key_id_and_nonce: Box<[u8]>,
+}
+
+impl Entry {
+    fn is(&self, key_id: &str, nonce: &str) -> bool {
+        let (k, n) = self.key_id_and_nonce.split_at(self.key_id_len);
+        k == key_id.as_bytes() && n == nonce.as_bytes()
+    }
 }
 
 impl MemoryNonceStore {
@@ -78,6 +109,7 @@ impl MemoryNonceStore {
         MemoryNonceStore {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             capacity_per_shard: capacity.div_ceil(SHARDS).max(1),
+            hasher: RandomState::default(),
         }
     }
 
@@ -89,40 +121,49 @@ impl MemoryNonceStore {
         now_ms: u64,
         ttl_ms: u64,
     ) -> Result<(), NonceError> {
-        // The length prefix makes ("ab", "c") and ("a", "bc") distinct keys.
-        let mut key = String::with_capacity(key_id.len() + nonce.len() + 8);
-        key.push_str(&key_id.len().to_string());
-        key.push(':');
-        key.push_str(key_id);
-        key.push_str(nonce);
-
-        let mut hasher = DefaultHasher::new();
-        key.hash(&mut hasher);
-        let shard_index = (hasher.finish() as usize) & (SHARDS - 1);
-        // A poisoned lock means another thread panicked mid-update; the map
+        let mut hasher = self.hasher.build_hasher();
+        // The length prefix makes ("ab", "c") and ("a", "bc") distinct.
+        hasher.write_usize(key_id.len());
+        hasher.write(key_id.as_bytes());
+        hasher.write(nonce.as_bytes());
+        let hash = hasher.finish();
+        // Bits the table does not use for its slot or tag choose the shard.
+        let shard_index = (hash >> 40) as usize & (SHARDS - 1);
+        // A poisoned lock means another thread panicked mid-update; the table
         // itself is still consistent (every update is a single insert).
         let mut shard = self.shards[shard_index]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
 
         let expires = now_ms.saturating_add(ttl_ms);
-        if let Some(&existing) = shard.entries.get(key.as_str()) {
-            if existing > now_ms {
+        if let Some(existing) = shard.entries.find_mut(hash, |e| e.is(key_id, nonce)) {
+            if existing.expires > now_ms {
                 return Err(NonceError::Replayed);
             }
-        } else if shard.entries.len() >= self.capacity_per_shard {
-            shard.sweep(now_ms);
+            existing.expires = expires;
+        } else {
             if shard.entries.len() >= self.capacity_per_shard {
-                return Err(NonceError::Unavailable("nonce store is full".into()));
+                shard.sweep(now_ms);
+                if shard.entries.len() >= self.capacity_per_shard {
+                    return Err(NonceError::Unavailable("nonce store is full".into()));
+                }
+            } else if shard.entries.len() == shard.entries.capacity() {
+                shard.sweep_before_growing(now_ms);
             }
-        }
-        match shard.entries.entry(key.into_boxed_str()) {
-            Entry::Occupied(mut e) => {
-                e.insert(expires);
-            }
-            Entry::Vacant(e) => {
-                e.insert(expires);
-            }
+            let mut key_id_and_nonce = Vec::with_capacity(key_id.len() + nonce.len());
+            key_id_and_nonce.extend_from_slice(key_id.as_bytes());
+            key_id_and_nonce.extend_from_slice(nonce.as_bytes());
+            let key_id_and_nonce = key_id_and_nonce.into_boxed_slice();
+            shard.entries.insert_unique(
+                hash,
+                Entry {
+                    hash,
+                    expires,
+                    key_id_len: key_id.len(),
+                    key_id_and_nonce,
+                },
+                |e| e.hash,
+            );
         }
         if shard.entries.len() == 1 || expires < shard.earliest_expiry {
             shard.earliest_expiry = expires;
@@ -158,21 +199,34 @@ impl Shard {
         if now_ms < self.earliest_expiry {
             return;
         }
-        self.entries.retain(|_, &mut expires| expires > now_ms);
-        self.earliest_expiry = self.entries.values().copied().min().unwrap_or(0);
+        self.entries.retain(|e| e.expires > now_ms);
+        self.earliest_expiry = self.entries.iter().map(|e| e.expires).min().unwrap_or(0);
+    }
+
+    /// Called when the table is full: sweeps instead of growing, so that
+    /// memory follows the live nonces rather than the most ever seen. A
+    /// sweep that frees less than an eighth of the table lets the next
+    /// fill grow it instead, so sweeps stay amortised O(1) per insert.
+    fn sweep_before_growing(&mut self, now_ms: u64) {
+        if !self.sweep_pays_off {
+            self.sweep_pays_off = true;
+            return;
+        }
+        let before = self.entries.len();
+        self.sweep(now_ms);
+        self.sweep_pays_off = before - self.entries.len() >= before / 8;
     }
 }
 
-#[async_trait]
 impl NonceStore for MemoryNonceStore {
-    async fn check_and_record(
-        &self,
-        key_id: &str,
-        nonce: &str,
+    fn check_and_record<'a>(
+        &'a self,
+        key_id: &'a str,
+        nonce: &'a str,
         now_ms: u64,
         ttl_ms: u64,
-    ) -> Result<(), NonceError> {
-        self.check_and_record_sync(key_id, nonce, now_ms, ttl_ms)
+    ) -> Answer<'a, Result<(), NonceError>> {
+        answer::now(self.check_and_record_sync(key_id, nonce, now_ms, ttl_ms))
     }
 }
 

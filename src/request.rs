@@ -22,20 +22,40 @@ pub fn single_header<'r>(
     req: &'r Request,
     name: &HeaderName,
 ) -> Result<Option<&'r str>, Rejection> {
-    let mut values = req.headers().get_all(name).iter();
-    let Some(value) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(Rejection::DuplicateHeader(name.as_str().to_owned()));
+    single_headers(req, [name]).map(|[value]| value)
+}
+
+/// [`single_header`] for several names, in one pass over the headers
+/// (cheaper than a hash lookup per name). A repeated header is reported
+/// as soon as it is seen; then values are checked in the order of `names`.
+pub fn single_headers<'r, const N: usize>(
+    req: &'r Request,
+    names: [&HeaderName; N],
+) -> Result<[Option<&'r str>; N], Rejection> {
+    let mut found: [Option<&'r http::HeaderValue>; N] = [None; N];
+    for (name, value) in req.headers() {
+        if let Some(i) = names.iter().position(|n| *n == name)
+            && found[i].replace(value).is_some()
+        {
+            return Err(Rejection::DuplicateHeader(name.as_str().to_owned()));
+        }
     }
-    value
-        .to_str()
-        .map(Some)
-        .map_err(|_| Rejection::MalformedHeader {
-            header: name.as_str().to_owned(),
-            detail: "not printable ASCII",
-        })
+    let mut values = [None; N];
+    for (i, value) in found.into_iter().enumerate() {
+        if let Some(value) = value {
+            values[i] = Some(printable(value).ok_or_else(|| Rejection::MalformedHeader {
+                header: names[i].as_str().to_owned(),
+                detail: "not printable ASCII",
+            })?);
+        }
+    }
+    Ok(values)
+}
+
+/// The value as text if it is printable ASCII (with a tab allowed), as
+/// [`http::HeaderValue::to_str`] decides.
+fn printable(value: &http::HeaderValue) -> Option<&str> {
+    value.to_str().ok()
 }
 
 /// Like [`single_header`], but absence is a [`Rejection::MissingHeader`].
@@ -47,4 +67,51 @@ pub fn required_header<'r>(req: &'r Request, name: &HeaderName) -> Result<&'r st
 pub fn header_name(name: &str) -> Result<HeaderName, crate::scheme::ConfigError> {
     HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| crate::scheme::ConfigError::HeaderName(name.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_agrees_with_to_str_for_every_valid_value_byte() {
+        for b in 0..=255u8 {
+            let bytes = [b'a', b, b'z'];
+            // Values http refuses to hold never reach `printable`.
+            let Ok(value) = http::HeaderValue::from_bytes(&bytes) else {
+                continue;
+            };
+            assert_eq!(printable(&value), value.to_str().ok(), "byte {b:#04x}");
+        }
+    }
+
+    #[test]
+    fn one_pass_lookup() {
+        let req = http::Request::get("/")
+            .header("x-a", "1")
+            .header("x-b", "2")
+            .header("x-c", "\u{e9}".as_bytes())
+            .body(Bytes::new())
+            .unwrap();
+        let (a, b, c, d) = (
+            HeaderName::from_static("x-a"),
+            HeaderName::from_static("x-b"),
+            HeaderName::from_static("x-c"),
+            HeaderName::from_static("x-d"),
+        );
+        assert_eq!(
+            single_headers(&req, [&b, &a, &d]),
+            Ok([Some("2"), Some("1"), None])
+        );
+        assert!(matches!(
+            single_header(&req, &c),
+            Err(Rejection::MalformedHeader { .. })
+        ));
+        let mut twice = req.clone();
+        twice.headers_mut().append("x-a", "3".parse().unwrap());
+        assert_eq!(
+            single_headers(&twice, [&b, &a]),
+            Err(Rejection::DuplicateHeader("x-a".into()))
+        );
+    }
 }

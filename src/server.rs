@@ -23,6 +23,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::answer::{self, Answer};
 use crate::keys::{KeyPolicy, StaticKeys};
 use crate::nonce::{MemoryNonceStore, NonceError, NonceStore};
 use crate::scheme::{SchemeConfig, SchemeId};
@@ -185,16 +186,19 @@ impl crate::scheme::Scheme for Defective {
     fn tag_encoding(&self) -> crate::crypto::TagEncoding {
         self.inner.tag_encoding()
     }
-    fn parse(&self, req: &crate::Request) -> Result<crate::scheme::SignatureParams, Rejection> {
-        let mut params = self.inner.parse(&self.seen(req))?;
+    fn parse<'r>(
+        &self,
+        req: &'r crate::Request,
+    ) -> Result<crate::scheme::SignatureParams<'r>, Rejection> {
+        let mut params = self.inner.parse(&self.seen(req))?.into_owned();
         match self.defect {
             Defect::TrustsBodyHash => {
                 if let Some(claimed) = req.headers().get(X_BODY_HASH) {
-                    params.body_hash = claimed.to_str().ok().map(str::to_owned);
+                    params.body_hash = claimed.to_str().ok().map(|c| c.to_owned().into());
                 }
             }
             Defect::AcceptsMissingNonce if !req.headers().contains_key(X_NONCE) => {
-                params.nonce = Some(String::new());
+                params.nonce = Some("".into());
             }
             _ => {}
         }
@@ -203,21 +207,21 @@ impl crate::scheme::Scheme for Defective {
     fn canonicalize(
         &self,
         req: &crate::Request,
-        params: &crate::scheme::SignatureParams,
-        out: &mut Vec<u8>,
+        params: &crate::scheme::SignatureParams<'_>,
+        out: &mut dyn crate::crypto::ByteSink,
     ) -> Result<(), Rejection> {
         self.inner.canonicalize(&self.seen(req), params, out)
     }
-    fn signing_params(
+    fn signing_params<'a>(
         &self,
         req: &crate::Request,
-        input: &crate::scheme::SignInput,
-    ) -> Result<crate::scheme::SignatureParams, crate::scheme::SignError> {
+        input: &'a crate::scheme::SignInput,
+    ) -> Result<crate::scheme::SignatureParams<'a>, crate::scheme::SignError> {
         self.inner.signing_params(req, input)
     }
     fn signature_headers(
         &self,
-        params: &crate::scheme::SignatureParams,
+        params: &crate::scheme::SignatureParams<'_>,
         encoded_tag: &str,
     ) -> Vec<(http::HeaderName, String)> {
         self.inner.signature_headers(params, encoded_tag)
@@ -225,13 +229,13 @@ impl crate::scheme::Scheme for Defective {
     fn verify(
         &self,
         req: &crate::Request,
-        params: &crate::scheme::SignatureParams,
+        params: &crate::scheme::SignatureParams<'_>,
         key: &crate::Key,
     ) -> Result<(), Rejection> {
         let expected = |req: &crate::Request| {
-            let mut canonical = Vec::new();
-            self.canonicalize(req, params, &mut canonical)
-                .map(|()| key.mac().sign(params.algorithm, &canonical))
+            let mut mac = key.mac().start(params.algorithm);
+            self.canonicalize(req, params, &mut mac)
+                .map(|()| mac.finalize())
         };
         match self.defect {
             Defect::MethodNotCovered => {
@@ -246,17 +250,17 @@ impl crate::scheme::Scheme for Defective {
             }
             Defect::AcceptsTagPrefix => {
                 // The bug: `expected.starts_with(received)`.
-                if expected(req)?.as_bytes().starts_with(&params.tag) {
+                if expected(req)?.as_bytes().starts_with(params.tag.as_bytes()) {
                     Ok(())
                 } else {
                     Err(Rejection::BadSignature)
                 }
             }
             Defect::ByteByByteCompare => {
-                if params.tag.len() != params.algorithm.tag_len() {
+                if params.tag.as_bytes().len() != params.algorithm.tag_len() {
                     return Err(Rejection::MalformedSignature);
                 }
-                for (a, b) in expected(req)?.as_bytes().iter().zip(&params.tag) {
+                for (a, b) in expected(req)?.as_bytes().iter().zip(params.tag.as_bytes()) {
                     if a != b {
                         return Err(Rejection::BadSignature);
                     }
@@ -276,15 +280,19 @@ impl crate::scheme::Scheme for Defective {
 /// Unknown key ids fall back to the default key ([`Defect::AcceptsUnknownKeys`]).
 struct FallbackKeys(StaticKeys);
 
-#[async_trait::async_trait]
 impl crate::keys::KeyLookup for FallbackKeys {
-    async fn lookup(&self, key_id: &str) -> Result<Arc<crate::Key>, crate::keys::LookupError> {
-        match self.0.lookup(key_id).await {
-            Err(crate::keys::LookupError::Unknown) => {
-                self.0.lookup(crate::keys::DEFAULT_KEY_ID).await
+    fn lookup<'a>(
+        &'a self,
+        key_id: &'a str,
+    ) -> Answer<'a, Result<Arc<crate::Key>, crate::keys::LookupError>> {
+        answer::later(async move {
+            match self.0.lookup(key_id).await {
+                Err(crate::keys::LookupError::Unknown) => {
+                    self.0.lookup(crate::keys::DEFAULT_KEY_ID).await
+                }
+                other => other,
             }
-            other => other,
-        }
+        })
     }
 }
 
@@ -330,10 +338,15 @@ impl RunningServer {
 /// A nonce store that records nothing ([`Defect::NeverRecordsNonces`]).
 struct ForgetfulNonces;
 
-#[async_trait::async_trait]
 impl NonceStore for ForgetfulNonces {
-    async fn check_and_record(&self, _: &str, _: &str, _: u64, _: u64) -> Result<(), NonceError> {
-        Ok(())
+    fn check_and_record<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: u64,
+        _: u64,
+    ) -> Answer<'a, Result<(), NonceError>> {
+        answer::now(Ok(()))
     }
 }
 
@@ -341,16 +354,20 @@ impl NonceStore for ForgetfulNonces {
 #[derive(Default)]
 struct RacyNonces(std::sync::Mutex<std::collections::HashSet<String>>);
 
-#[async_trait::async_trait]
 impl NonceStore for RacyNonces {
-    async fn check_and_record(
-        &self,
-        key_id: &str,
-        nonce: &str,
+    fn check_and_record<'a>(
+        &'a self,
+        key_id: &'a str,
+        nonce: &'a str,
         _: u64,
         _: u64,
-    ) -> Result<(), NonceError> {
-        let key = format!("{key_id}\n{nonce}");
+    ) -> Answer<'a, Result<(), NonceError>> {
+        answer::later(self.check_then_record(format!("{key_id}\n{nonce}")))
+    }
+}
+
+impl RacyNonces {
+    async fn check_then_record(&self, key: String) -> Result<(), NonceError> {
         if self
             .0
             .lock()
@@ -484,7 +501,7 @@ async fn handle(
     Ok(match verifier.verify(&req).await {
         Ok(verified) => json_response(
             200,
-            serde_json::json!({"ok": true, "key_id": verified.key_id}),
+            serde_json::json!({"ok": true, "key_id": verified.key_id()}),
         ),
         Err(rejection) => {
             if diagnose {

@@ -231,10 +231,10 @@ impl Recipe {
         let header_params = scheme.signing_params(&signed, &self.input)?;
         let mut signed_params = header_params.clone();
         if let Some(ts) = &signed_as.timestamp {
-            signed_params.timestamp.clone_from(ts);
+            signed_params.timestamp = ts.as_str().into();
         }
         if let Some(nonce) = &signed_as.nonce {
-            signed_params.nonce = Some(nonce.clone());
+            signed_params.nonce = Some(nonce.as_str().into());
         }
         if self.tag_transform == Some(TagTransform::OtherAlgorithm) {
             signed_params.algorithm = match signed_params.algorithm {

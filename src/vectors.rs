@@ -399,7 +399,7 @@ pub async fn run_case(file: &VectorFile, case: &Case) -> Result<Vec<StepOutcome>
         let derived = derive(verifier.scheme(), &keys, case, step)?;
         clock.set(step.now_ms);
         let req = step.request.to_request().map_err(|e| case_error(case, e))?;
-        let verdict = verifier.verify(&req).await.map(|v| v.key_id);
+        let verdict = verifier.verify(&req).await.map(|v| v.key_id().to_owned());
         outcomes.push(StepOutcome { derived, verdict });
     }
     Ok(outcomes)

@@ -10,17 +10,25 @@
 use std::sync::Arc;
 
 use crate::Rejection;
-use crate::keys::{DEFAULT_KEY_ID, KeyLookup, KeyPolicy, LookupError};
+use crate::keys::{DEFAULT_KEY_ID, Key, KeyLookup, KeyPolicy, LookupError};
 use crate::nonce::{NonceError, NonceStore};
 use crate::request::Request;
 use crate::scheme::Scheme;
 use crate::time::Clock;
 
-/// What an accepted request proved.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an accepted request proved: which key signed it.
+#[derive(Debug, Clone)]
 pub struct Verified {
-    /// The key that signed it ([`DEFAULT_KEY_ID`] for schemes without key ids).
-    pub key_id: String,
+    /// The key that signed it.
+    pub key: Arc<Key>,
+}
+
+impl Verified {
+    /// The id of the key that signed it ([`DEFAULT_KEY_ID`] for schemes
+    /// without key ids).
+    pub fn key_id(&self) -> &str {
+        self.key.id()
+    }
 }
 
 /// A scheme with its clock, nonce store, key lookup and key policy.
@@ -94,8 +102,6 @@ impl Verifier {
                     NonceError::Unavailable(_) => Rejection::NonceStoreUnavailable,
                 })?;
         }
-        Ok(Verified {
-            key_id: key_id.to_owned(),
-        })
+        Ok(Verified { key })
     }
 }

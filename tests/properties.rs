@@ -140,7 +140,7 @@ impl Input {
             .build()
             .unwrap()
             .block_on(verifier.verify(req))
-            .map(|v| v.key_id)
+            .map(|v| v.key_id().to_owned())
     }
 }
 

@@ -522,3 +522,25 @@ async fn progress_is_reported_for_every_case() {
     let n = run.results.len();
     assert_eq!(seen, (1..=n).map(|done| (done, n)).collect::<Vec<_>>());
 }
+
+#[test]
+fn case_ids_are_the_same_in_every_run() {
+    for scheme in SchemeId::ALL {
+        let config = run_config(
+            scheme,
+            scheme_config(),
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+        );
+        let first = runner::list(&config).unwrap();
+        // Signatures differ between runs (secrets, fresh nonces, the
+        // clock); the catalog must not.
+        for i in 0..40 {
+            let config = RunConfig {
+                secret: Secret::new(format!("{SECRET}-{i}")),
+                ..config.clone()
+            };
+            assert_eq!(runner::list(&config).unwrap(), first, "{scheme}");
+        }
+    }
+}

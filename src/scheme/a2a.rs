@@ -11,11 +11,11 @@ use http::HeaderName;
 
 use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window,
+    basic_signing_params, configured_window, put_uppercase,
 };
 use crate::Rejection;
-use crate::crypto::{Algorithm, TagEncoding, sha256};
-use crate::request::{Request, required_header, single_header};
+use crate::crypto::{Algorithm, ByteSink, TagEncoding, sha256};
+use crate::request::{Request, single_headers};
 use crate::time::{TimeUnit, Window};
 
 const X_API_KEY_ID: HeaderName = HeaderName::from_static("x-api-key-id");
@@ -66,12 +66,22 @@ impl Scheme for A2a {
         TagEncoding::Base64
     }
 
-    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
-        let key_id = non_empty(&X_API_KEY_ID, required_header(req, &X_API_KEY_ID)?)?;
-        let timestamp = required_header(req, &X_TIMESTAMP)?;
-        let nonce = non_empty(&X_NONCE, required_header(req, &X_NONCE)?)?;
-        let signature = required_header(req, &X_SIGNATURE)?;
-        let body_hash = single_header(req, &X_BODY_HASH)?;
+    fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
+        let [key_id, timestamp, nonce, signature, body_hash] = single_headers(
+            req,
+            [
+                &X_API_KEY_ID,
+                &X_TIMESTAMP,
+                &X_NONCE,
+                &X_SIGNATURE,
+                &X_BODY_HASH,
+            ],
+        )?;
+        let missing = |name: &HeaderName| Rejection::MissingHeader(name.as_str().to_owned());
+        let key_id = non_empty(&X_API_KEY_ID, key_id.ok_or_else(|| missing(&X_API_KEY_ID))?)?;
+        let timestamp = timestamp.ok_or_else(|| missing(&X_TIMESTAMP))?;
+        let nonce = non_empty(&X_NONCE, nonce.ok_or_else(|| missing(&X_NONCE))?)?;
+        let signature = signature.ok_or_else(|| missing(&X_SIGNATURE))?;
         let mut params = SignatureParams::received(
             Some(key_id),
             Algorithm::Sha256,
@@ -92,69 +102,70 @@ impl Scheme for A2a {
                 });
             }
             (false, Some(claimed)) => {
-                let claimed = TagEncoding::Base64.decode(claimed).map_err(|_| {
+                let claimed = TagEncoding::Base64.decode_tag(claimed).map_err(|_| {
                     Rejection::MalformedHeader {
                         header: X_BODY_HASH.as_str().to_owned(),
                         detail: "not standard base64",
                     }
                 })?;
-                if claimed != sha256(req.body()) {
+                if claimed.as_bytes() != sha256(req.body()) {
                     return Err(Rejection::BodyHashMismatch);
                 }
             }
         }
 
-        params.nonce = Some(nonce.to_owned());
-        params.body_hash = body_hash.map(str::to_owned);
+        params.nonce = Some(nonce.into());
+        params.body_hash = body_hash.map(Into::into);
         Ok(params)
     }
 
     fn canonicalize(
         &self,
         req: &Request,
-        params: &SignatureParams,
-        out: &mut Vec<u8>,
+        params: &SignatureParams<'_>,
+        out: &mut dyn ByteSink,
     ) -> Result<(), Rejection> {
-        let method = req.method().as_str();
-        out.extend(method.bytes().map(|b| b.to_ascii_uppercase()));
-        out.push(b'\n');
-        out.extend_from_slice(req.uri().path().as_bytes());
-        out.push(b'\n');
-        out.extend_from_slice(params.timestamp.as_bytes());
-        out.push(b'\n');
-        out.extend_from_slice(params.nonce.as_deref().unwrap_or_default().as_bytes());
+        put_uppercase(out, req.method().as_str());
+        out.put(b"\n");
+        out.put(req.uri().path().as_bytes());
+        out.put(b"\n");
+        out.put(params.timestamp.as_bytes());
+        out.put(b"\n");
+        out.put(params.nonce.as_deref().unwrap_or_default().as_bytes());
         if let Some(hash) = &params.body_hash {
-            out.push(b'\n');
-            out.extend_from_slice(hash.as_bytes());
+            out.put(b"\n");
+            out.put(hash.as_bytes());
         }
         Ok(())
     }
 
-    fn signing_params(
+    fn signing_params<'a>(
         &self,
         req: &Request,
-        input: &SignInput,
-    ) -> Result<SignatureParams, SignError> {
+        input: &'a SignInput,
+    ) -> Result<SignatureParams<'a>, SignError> {
         let mut params = basic_signing_params(input, Algorithm::Sha256, true, true)?;
         if !req.body().is_empty() {
-            params.body_hash = Some(TagEncoding::Base64.encode(&sha256(req.body())));
+            params.body_hash = Some(TagEncoding::Base64.encode(&sha256(req.body())).into());
         }
         Ok(params)
     }
 
     fn signature_headers(
         &self,
-        params: &SignatureParams,
+        params: &SignatureParams<'_>,
         encoded_tag: &str,
     ) -> Vec<(HeaderName, String)> {
+        let text =
+            |s: &Option<std::borrow::Cow<'_, str>>| s.as_deref().unwrap_or_default().to_owned();
         let mut headers = vec![
-            (X_API_KEY_ID, params.key_id.clone().unwrap_or_default()),
-            (X_TIMESTAMP, params.timestamp.clone()),
-            (X_NONCE, params.nonce.clone().unwrap_or_default()),
+            (X_API_KEY_ID, text(&params.key_id)),
+            (X_TIMESTAMP, params.timestamp.clone().into_owned()),
+            (X_NONCE, text(&params.nonce)),
             (X_SIGNATURE, encoded_tag.to_owned()),
         ];
         if let Some(hash) = &params.body_hash {
-            headers.push((X_BODY_HASH, hash.clone()));
+            headers.push((X_BODY_HASH, hash.clone().into_owned()));
         }
         headers
     }

@@ -11,10 +11,10 @@ use http::{HeaderName, header::AUTHORIZATION};
 
 use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window,
+    basic_signing_params, configured_window, put_uppercase,
 };
 use crate::Rejection;
-use crate::crypto::{Algorithm, TagEncoding, sha256};
+use crate::crypto::{Algorithm, ByteSink, TagEncoding, sha256};
 use crate::request::{Request, required_header};
 use crate::time::{TimeUnit, Window};
 
@@ -154,7 +154,7 @@ impl Scheme for Authorization {
         TagEncoding::LowerHex
     }
 
-    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
+    fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
         let header = required_header(req, &AUTHORIZATION)?;
         let p = parse_params(header)?;
         let missing =
@@ -190,7 +190,7 @@ impl Scheme for Authorization {
             .map(str::to_ascii_lowercase)
             .collect();
         self.check_required_headers(req, &signed_headers)?;
-        params.nonce = Some(nonce.to_owned());
+        params.nonce = Some(nonce.into());
         params.signed_headers = signed_headers;
         Ok(params)
     }
@@ -198,17 +198,12 @@ impl Scheme for Authorization {
     fn canonicalize(
         &self,
         req: &Request,
-        params: &SignatureParams,
-        out: &mut Vec<u8>,
+        params: &SignatureParams<'_>,
+        out: &mut dyn ByteSink,
     ) -> Result<(), Rejection> {
-        out.extend(
-            req.method()
-                .as_str()
-                .bytes()
-                .map(|b| b.to_ascii_uppercase()),
-        );
-        out.push(b'\n');
-        out.extend_from_slice(req.uri().path().as_bytes());
+        put_uppercase(out, req.method().as_str());
+        out.put(b"\n");
+        out.put(req.uri().path().as_bytes());
 
         let mut names: Vec<&str> = params.signed_headers.iter().map(String::as_str).collect();
         names.sort_unstable();
@@ -218,46 +213,48 @@ impl Scheme for Authorization {
             if values.next().is_some() {
                 return Err(Rejection::DuplicateHeader(name.to_owned()));
             }
-            out.push(b'\n');
-            out.extend_from_slice(name.as_bytes());
-            out.push(b':');
+            out.put(b"\n");
+            out.put(name.as_bytes());
+            out.put(b":");
             if let Some(value) = value {
-                out.extend_from_slice(value.as_bytes());
+                out.put(value.as_bytes());
             }
         }
 
         if let Some(query) = req.uri().query().filter(|q| !q.is_empty()) {
-            let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
+            let mut pairs: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> =
+                form_urlencoded::parse(query.as_bytes()).collect();
             pairs.sort_unstable();
-            out.push(b'\n');
+            out.put(b"\n");
             for (i, (k, v)) in pairs.iter().enumerate() {
                 if i > 0 {
-                    out.push(b'&');
+                    out.put(b"&");
                 }
-                out.extend_from_slice(k.as_bytes());
-                out.push(b'=');
-                out.extend_from_slice(v.as_bytes());
+                out.put(k.as_bytes());
+                out.put(b"=");
+                out.put(v.as_bytes());
             }
         }
 
         if !req.body().is_empty() {
-            out.extend_from_slice(b"\nbody-hash:");
-            out.extend_from_slice(TagEncoding::LowerHex.encode(&sha256(req.body())).as_bytes());
+            let mut hex = [0u8; 64];
+            let hex = base16ct::lower::encode(&sha256(req.body()), &mut hex)
+                .expect("64 bytes hold a hex SHA-256");
+            out.put(b"\nbody-hash:");
+            out.put(hex);
         }
-        out.extend_from_slice(b"\ntimestamp:");
-        out.extend_from_slice(params.timestamp.as_bytes());
-        out.extend_from_slice(b"\nnonce:");
-        out.extend_from_slice(params.nonce.as_deref().unwrap_or_default().as_bytes());
+        out.put(b"\ntimestamp:");
+        out.put(params.timestamp.as_bytes());
+        out.put(b"\nnonce:");
+        out.put(params.nonce.as_deref().unwrap_or_default().as_bytes());
         Ok(())
     }
 
-    fn signing_params(
+    fn signing_params<'a>(
         &self,
         _req: &Request,
-        input: &SignInput,
-    ) -> Result<SignatureParams, SignError> {
+        input: &'a SignInput,
+    ) -> Result<SignatureParams<'a>, SignError> {
         let mut params =
             basic_signing_params(input, input.algorithm.unwrap_or_default(), true, true)?;
         params.signed_headers = match &input.signed_headers {
@@ -272,7 +269,7 @@ impl Scheme for Authorization {
 
     fn signature_headers(
         &self,
-        params: &SignatureParams,
+        params: &SignatureParams<'_>,
         encoded_tag: &str,
     ) -> Vec<(HeaderName, String)> {
         let value = format!(

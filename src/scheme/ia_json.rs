@@ -12,7 +12,7 @@ use super::{
     basic_signing_params, configured_window, timestamp_dot_body,
 };
 use crate::Rejection;
-use crate::crypto::{Algorithm, TagEncoding};
+use crate::crypto::{Algorithm, ByteSink, TagEncoding};
 use crate::request::{Request, header_name, required_header};
 use crate::time::{TimeUnit, Window};
 
@@ -56,7 +56,7 @@ impl Scheme for IaJson {
         TagEncoding::LowerHex
     }
 
-    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
+    fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
         let key_id = required_header(req, &self.key_header)?;
         let signature = required_header(req, &self.signature_header)?;
         let timestamp = required_header(req, &self.timestamp_header)?;
@@ -78,33 +78,36 @@ impl Scheme for IaJson {
     fn canonicalize(
         &self,
         req: &Request,
-        params: &SignatureParams,
-        out: &mut Vec<u8>,
+        params: &SignatureParams<'_>,
+        out: &mut dyn ByteSink,
     ) -> Result<(), Rejection> {
         timestamp_dot_body(&params.timestamp, req.body(), out);
         Ok(())
     }
 
-    fn signing_params(
+    fn signing_params<'a>(
         &self,
         _req: &Request,
-        input: &SignInput,
-    ) -> Result<SignatureParams, SignError> {
+        input: &'a SignInput,
+    ) -> Result<SignatureParams<'a>, SignError> {
         basic_signing_params(input, self.algorithm, true, false)
     }
 
     fn signature_headers(
         &self,
-        params: &SignatureParams,
+        params: &SignatureParams<'_>,
         encoded_tag: &str,
     ) -> Vec<(HeaderName, String)> {
         vec![
             (
                 self.key_header.clone(),
-                params.key_id.clone().unwrap_or_default(),
+                params.key_id.as_deref().unwrap_or_default().to_owned(),
             ),
             (self.signature_header.clone(), encoded_tag.to_owned()),
-            (self.timestamp_header.clone(), params.timestamp.clone()),
+            (
+                self.timestamp_header.clone(),
+                params.timestamp.clone().into_owned(),
+            ),
         ]
     }
 }

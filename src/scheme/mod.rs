@@ -17,6 +17,7 @@ pub mod partner;
 pub mod quable;
 pub mod webhook;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -24,7 +25,7 @@ use http::HeaderName;
 use serde::{Deserialize, Serialize};
 
 use crate::Rejection;
-use crate::crypto::{Algorithm, TagEncoding};
+use crate::crypto::{Algorithm, ByteSink, Tag, TagEncoding};
 use crate::keys::Key;
 use crate::request::Request;
 use crate::time::Window;
@@ -155,54 +156,70 @@ pub enum ConfigError {
 }
 
 /// The signature material of one request: what [`Scheme::parse`] reads out
-/// of a received request, or what a signer is about to write into one.
+/// of a received request (borrowing from it: parsing allocates nothing), or
+/// what a signer is about to write into one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignatureParams {
+pub struct SignatureParams<'a> {
     /// The key id, for schemes that carry one.
-    pub key_id: Option<String>,
+    pub key_id: Option<Cow<'a, str>>,
     /// The HMAC's hash function.
     pub algorithm: Algorithm,
     /// The timestamp exactly as written in the request.
-    pub timestamp: String,
+    pub timestamp: Cow<'a, str>,
     /// The timestamp's value, in the scheme's unit.
     pub timestamp_value: u64,
     /// The nonce, for schemes that carry one.
-    pub nonce: Option<String>,
+    pub nonce: Option<Cow<'a, str>>,
     /// `authorization`: the lower-case header names the signature covers.
     pub signed_headers: Vec<String>,
     /// `a2a`: the `X-Body-Hash` value as written, when present.
-    pub body_hash: Option<String>,
+    pub body_hash: Option<Cow<'a, str>>,
     /// The decoded tag (empty while signing).
-    pub tag: Vec<u8>,
+    pub tag: Tag,
 }
 
-impl SignatureParams {
+impl<'a> SignatureParams<'a> {
     /// The parameters read from a received request: the timestamp must be
     /// a plain integer and the tag strictly in `encoding` (checked in that
     /// order). Nonce, signed headers and body hash are left for the scheme to
     /// fill in.
     pub(crate) fn received(
-        key_id: Option<&str>,
+        key_id: Option<&'a str>,
         algorithm: Algorithm,
-        timestamp: &str,
+        timestamp: &'a str,
         encoding: TagEncoding,
         tag: &str,
     ) -> Result<Self, Rejection> {
         let timestamp_value = crate::time::parse_timestamp(timestamp)?;
         // The length is checked where tags are compared (`Scheme::verify`).
         let tag = encoding
-            .decode(tag)
+            .decode_tag(tag)
             .map_err(|_| Rejection::MalformedSignature)?;
         Ok(SignatureParams {
-            key_id: key_id.map(str::to_owned),
+            key_id: key_id.map(Cow::Borrowed),
             algorithm,
-            timestamp: timestamp.to_owned(),
+            timestamp: Cow::Borrowed(timestamp),
             timestamp_value,
             nonce: None,
             signed_headers: Vec::new(),
             body_hash: None,
             tag,
         })
+    }
+
+    /// The same parameters, owning their strings.
+    pub fn into_owned(self) -> SignatureParams<'static> {
+        let own = |s: Cow<'a, str>| Cow::Owned(s.into_owned());
+        SignatureParams {
+            key_id: self.key_id.map(own),
+            algorithm: self.algorithm,
+            timestamp: own(self.timestamp),
+            timestamp_value: self.timestamp_value,
+            nonce: self.nonce.map(own),
+            signed_headers: self.signed_headers,
+            body_hash: self.body_hash.map(own),
+            tag: self.tag,
+        }
     }
 }
 
@@ -256,22 +273,23 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     /// Reads and checks the signature material of a received request:
     /// presence, syntax, duplicates, and the checks that need only the
     /// request (a body hash against the body, required signed headers).
-    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection>;
+    fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection>;
 
-    /// Appends the bytes that are signed for `req` under `params` to `out`.
+    /// Writes the bytes that are signed for `req` under `params` to `out`:
+    /// a buffer, or a MAC computation directly.
     fn canonicalize(
         &self,
         req: &Request,
-        params: &SignatureParams,
-        out: &mut Vec<u8>,
+        params: &SignatureParams<'_>,
+        out: &mut dyn ByteSink,
     ) -> Result<(), Rejection>;
 
     /// Turns a signer's choices into the parameters that will be written.
-    fn signing_params(
+    fn signing_params<'a>(
         &self,
         req: &Request,
-        input: &SignInput,
-    ) -> Result<SignatureParams, SignError>;
+        input: &'a SignInput,
+    ) -> Result<SignatureParams<'a>, SignError>;
 
     /// The headers a signer adds to the request, given the encoded tag.
     ///
@@ -279,7 +297,7 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     /// wrong encodings through the same formatting code.
     fn signature_headers(
         &self,
-        params: &SignatureParams,
+        params: &SignatureParams<'_>,
         encoded_tag: &str,
     ) -> Vec<(HeaderName, String)>;
 
@@ -291,9 +309,9 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         key: &Key,
     ) -> Result<Vec<(HeaderName, String)>, SignError> {
         let params = self.signing_params(req, input)?;
-        let mut canonical = Vec::with_capacity(256);
-        self.canonicalize(req, &params, &mut canonical)?;
-        let tag = key.mac().sign(params.algorithm, &canonical);
+        let mut mac = key.mac().start(params.algorithm);
+        self.canonicalize(req, &params, &mut mac)?;
+        let tag = mac.finalize();
         Ok(self.signature_headers(&params, &self.tag_encoding().encode(tag.as_bytes())))
     }
 
@@ -301,13 +319,19 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     ///
     /// A tag of the wrong length is malformed, never compared: its length is
     /// public, and comparing only the bytes present would accept a prefix.
-    fn verify(&self, req: &Request, params: &SignatureParams, key: &Key) -> Result<(), Rejection> {
-        if params.tag.len() != params.algorithm.tag_len() {
+    /// The canonical string is streamed into the MAC, never buffered.
+    fn verify(
+        &self,
+        req: &Request,
+        params: &SignatureParams<'_>,
+        key: &Key,
+    ) -> Result<(), Rejection> {
+        if params.tag.as_bytes().len() != params.algorithm.tag_len() {
             return Err(Rejection::MalformedSignature);
         }
-        let mut canonical = Vec::with_capacity(256);
-        self.canonicalize(req, params, &mut canonical)?;
-        if key.mac().verify(params.algorithm, &canonical, &params.tag) {
+        let mut mac = key.mac().start(params.algorithm);
+        self.canonicalize(req, params, &mut mac)?;
+        if mac.verify(params.tag.as_bytes()) {
             Ok(())
         } else {
             Err(Rejection::BadSignature)
@@ -315,12 +339,28 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     }
 }
 
-/// Appends `{timestamp}.{body}`, the signed string of `webhook` and `ia-json`.
-pub(crate) fn timestamp_dot_body(timestamp: &str, body: &[u8], out: &mut Vec<u8>) {
-    out.reserve(timestamp.len() + 1 + body.len());
-    out.extend_from_slice(timestamp.as_bytes());
-    out.push(b'.');
-    out.extend_from_slice(body);
+/// Writes `text` upper-cased (methods: the standard ones already are, so
+/// they go through as they are; an extension method is upper-cased in
+/// pieces, without allocating).
+pub(crate) fn put_uppercase(out: &mut dyn ByteSink, text: &str) {
+    if !text.bytes().any(|b| b.is_ascii_lowercase()) {
+        out.put(text.as_bytes());
+        return;
+    }
+    for chunk in text.as_bytes().chunks(32) {
+        let mut upper = [0u8; 32];
+        let upper = &mut upper[..chunk.len()];
+        upper.copy_from_slice(chunk);
+        upper.make_ascii_uppercase();
+        out.put(upper);
+    }
+}
+
+/// Writes `{timestamp}.{body}`, the signed string of `webhook` and `ia-json`.
+pub(crate) fn timestamp_dot_body(timestamp: &str, body: &[u8], out: &mut dyn ByteSink) {
+    out.put(timestamp.as_bytes());
+    out.put(b".");
+    out.put(body);
 }
 
 /// The parameters of a signer's input with nothing scheme-specific in them.
@@ -329,7 +369,7 @@ pub(crate) fn basic_signing_params(
     algorithm: Algorithm,
     needs_key_id: bool,
     needs_nonce: bool,
-) -> Result<SignatureParams, SignError> {
+) -> Result<SignatureParams<'_>, SignError> {
     if needs_key_id && input.key_id.is_none() {
         return Err(SignError::Invalid("a key id is required".into()));
     }
@@ -340,14 +380,22 @@ pub(crate) fn basic_signing_params(
     // do); its value only matters to verifiers.
     let timestamp_value = crate::time::parse_timestamp(&input.timestamp).unwrap_or(0);
     Ok(SignatureParams {
-        key_id: needs_key_id.then(|| input.key_id.clone()).flatten(),
+        key_id: input
+            .key_id
+            .as_deref()
+            .filter(|_| needs_key_id)
+            .map(Cow::Borrowed),
         algorithm,
-        timestamp: input.timestamp.clone(),
+        timestamp: Cow::Borrowed(&input.timestamp),
         timestamp_value,
-        nonce: needs_nonce.then(|| input.nonce.clone()).flatten(),
+        nonce: input
+            .nonce
+            .as_deref()
+            .filter(|_| needs_nonce)
+            .map(Cow::Borrowed),
         signed_headers: Vec::new(),
         body_hash: None,
-        tag: Vec::new(),
+        tag: Tag::default(),
     })
 }
 

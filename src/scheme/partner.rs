@@ -13,7 +13,7 @@ use super::{
 };
 use crate::Rejection;
 use crate::canonical_json::canonicalize_body;
-use crate::crypto::{Algorithm, TagEncoding};
+use crate::crypto::{Algorithm, ByteSink, TagEncoding};
 use crate::request::{Request, required_header};
 use crate::time::{TimeUnit, Window};
 
@@ -50,7 +50,7 @@ impl Scheme for Partner {
         TagEncoding::LowerHex
     }
 
-    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
+    fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
         let header = required_header(req, &X_SIGNATURE)?;
         let malformed = |detail| Rejection::MalformedHeader {
             header: X_SIGNATURE.as_str().to_owned(),
@@ -77,25 +77,25 @@ impl Scheme for Partner {
     fn canonicalize(
         &self,
         req: &Request,
-        params: &SignatureParams,
-        out: &mut Vec<u8>,
+        params: &SignatureParams<'_>,
+        out: &mut dyn ByteSink,
     ) -> Result<(), Rejection> {
         canonicalize_body(req.body(), out)?;
-        out.extend_from_slice(params.timestamp.as_bytes());
+        out.put(params.timestamp.as_bytes());
         Ok(())
     }
 
-    fn signing_params(
+    fn signing_params<'a>(
         &self,
         _req: &Request,
-        input: &SignInput,
-    ) -> Result<SignatureParams, SignError> {
+        input: &'a SignInput,
+    ) -> Result<SignatureParams<'a>, SignError> {
         basic_signing_params(input, Algorithm::Sha256, true, false)
     }
 
     fn signature_headers(
         &self,
-        params: &SignatureParams,
+        params: &SignatureParams<'_>,
         encoded_tag: &str,
     ) -> Vec<(HeaderName, String)> {
         let id = params.key_id.as_deref().unwrap_or_default();

@@ -10,10 +10,10 @@ use http::HeaderName;
 
 use super::{
     ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window,
+    basic_signing_params, configured_window, put_uppercase,
 };
 use crate::Rejection;
-use crate::crypto::{Algorithm, TagEncoding};
+use crate::crypto::{Algorithm, ByteSink, TagEncoding};
 use crate::request::{Request, required_header};
 use crate::time::{TimeUnit, Window};
 
@@ -56,7 +56,7 @@ impl Scheme for Quable {
         TagEncoding::Base64
     }
 
-    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
+    fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
         let signature = required_header(req, &X_SIGNATURE)?;
         let timestamp = required_header(req, &X_TIMESTAMP)?;
         SignatureParams::received(
@@ -71,38 +71,34 @@ impl Scheme for Quable {
     fn canonicalize(
         &self,
         req: &Request,
-        params: &SignatureParams,
-        out: &mut Vec<u8>,
+        params: &SignatureParams<'_>,
+        out: &mut dyn ByteSink,
     ) -> Result<(), Rejection> {
-        let method = req.method().as_str();
-        out.reserve(
-            method.len() + self.endpoint.len() + params.timestamp.len() + 3 + req.body().len(),
-        );
-        out.extend(method.bytes().map(|b| b.to_ascii_uppercase()));
-        out.push(b'|');
-        out.extend_from_slice(self.endpoint.as_bytes());
-        out.push(b'|');
-        out.extend_from_slice(params.timestamp.as_bytes());
-        out.push(b'|');
-        out.extend_from_slice(req.body());
+        put_uppercase(out, req.method().as_str());
+        out.put(b"|");
+        out.put(self.endpoint.as_bytes());
+        out.put(b"|");
+        out.put(params.timestamp.as_bytes());
+        out.put(b"|");
+        out.put(req.body());
         Ok(())
     }
 
-    fn signing_params(
+    fn signing_params<'a>(
         &self,
         _req: &Request,
-        input: &SignInput,
-    ) -> Result<SignatureParams, SignError> {
+        input: &'a SignInput,
+    ) -> Result<SignatureParams<'a>, SignError> {
         basic_signing_params(input, Algorithm::Sha256, false, false)
     }
 
     fn signature_headers(
         &self,
-        params: &SignatureParams,
+        params: &SignatureParams<'_>,
         encoded_tag: &str,
     ) -> Vec<(HeaderName, String)> {
         vec![
-            (X_TIMESTAMP, params.timestamp.clone()),
+            (X_TIMESTAMP, params.timestamp.clone().into_owned()),
             (X_SIGNATURE, encoded_tag.to_owned()),
         ]
     }

@@ -11,7 +11,7 @@ use super::{
     basic_signing_params, configured_window, timestamp_dot_body,
 };
 use crate::Rejection;
-use crate::crypto::{Algorithm, TagEncoding};
+use crate::crypto::{Algorithm, ByteSink, TagEncoding};
 use crate::request::{Request, header_name, required_header};
 use crate::time::{TimeUnit, Window};
 
@@ -64,7 +64,7 @@ impl Scheme for Webhook {
         TagEncoding::LowerHex
     }
 
-    fn parse(&self, req: &Request) -> Result<SignatureParams, Rejection> {
+    fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
         let signature = required_header(req, &self.signature_header)?;
         let timestamp = required_header(req, &self.timestamp_header)?;
         SignatureParams::received(
@@ -79,29 +79,32 @@ impl Scheme for Webhook {
     fn canonicalize(
         &self,
         req: &Request,
-        params: &SignatureParams,
-        out: &mut Vec<u8>,
+        params: &SignatureParams<'_>,
+        out: &mut dyn ByteSink,
     ) -> Result<(), Rejection> {
         timestamp_dot_body(&params.timestamp, req.body(), out);
         Ok(())
     }
 
-    fn signing_params(
+    fn signing_params<'a>(
         &self,
         _req: &Request,
-        input: &SignInput,
-    ) -> Result<SignatureParams, SignError> {
+        input: &'a SignInput,
+    ) -> Result<SignatureParams<'a>, SignError> {
         basic_signing_params(input, Algorithm::Sha256, false, false)
     }
 
     fn signature_headers(
         &self,
-        params: &SignatureParams,
+        params: &SignatureParams<'_>,
         encoded_tag: &str,
     ) -> Vec<(HeaderName, String)> {
         vec![
             (self.signature_header.clone(), encoded_tag.to_owned()),
-            (self.timestamp_header.clone(), params.timestamp.clone()),
+            (
+                self.timestamp_header.clone(),
+                params.timestamp.clone().into_owned(),
+            ),
         ]
     }
 }

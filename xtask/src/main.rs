@@ -14,6 +14,8 @@ use sigconform::server::{self, ServerConfig};
 use sigconform::vectors::{self, VectorFile};
 use sigconform::{Secret, StaticKeys};
 
+mod bench;
+
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "sigconform project tasks")]
 struct Cli {
@@ -55,6 +57,14 @@ enum Task {
         /// Concurrent keep-alive connections.
         #[arg(long, default_value_t = 32)]
         connections: usize,
+        /// Also verify the same requests with the Python and Node peers,
+        /// set the hash limits and `openssl speed` beside ours, and print
+        /// the ratios.
+        #[arg(long)]
+        compare: bool,
+        /// Seconds each side-by-side measurement runs for.
+        #[arg(long, default_value_t = 1.0)]
+        seconds: f64,
     },
     /// Fuzz the parsers and the verifier (cargo-fuzz, libFuzzer).
     Fuzz {
@@ -173,7 +183,9 @@ fn main() -> ExitCode {
         Task::Bench {
             requests,
             connections,
-        } => bench(requests, connections),
+            compare,
+            seconds,
+        } => bench::run(&root, requests, connections, compare, seconds),
         Task::Fuzz {
             target: Some(t), ..
         } if t == "corpus" => fuzz_corpus(&root),
@@ -378,7 +390,7 @@ fn fuzz(root: &Path, target: Option<&str>, seconds: u64) -> Result<(), String> {
     Ok(())
 }
 
-fn run(cmd: &mut Command) -> Result<(), String> {
+pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
     let status = cmd
         .status()
         .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
@@ -408,7 +420,7 @@ fn conform(args: ConformArgs) -> ExitCode {
 
 /// A secret for the built-in servers, from the OS-seeded hasher (no secret
 /// is ever printed, so it only has to be unguessable by other local users).
-fn random_secret() -> String {
+pub(crate) fn random_secret() -> String {
     (0..4)
         .map(|_| format!("{:016x}", runner::random_u64()))
         .collect()
@@ -658,97 +670,8 @@ fn serve(
     })
 }
 
-fn bench(requests: usize, connections: usize) -> Result<(), String> {
-    // Figures from an unoptimised build would mean nothing: re-run in release.
-    if cfg!(debug_assertions) {
-        return run(Command::new(env!("CARGO")).args([
-            "run",
-            "--release",
-            "--quiet",
-            "--package",
-            "xtask",
-            "--",
-            "bench",
-            "--requests",
-            &requests.to_string(),
-            "--connections",
-            &connections.to_string(),
-        ]));
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let secret = random_secret();
-        let start_server = |scheme: SchemeId, scheme_config: SchemeConfig| {
-            let keys = StaticKeys::from_pairs([
-                ("sigconform".to_string(), secret.clone()),
-                ("default".to_string(), secret.clone()),
-            ]);
-            start_reference(scheme, scheme_config, keys, false, 0)
-        };
-        let args = ConformArgs {
-            target: Vec::new(),
-            scheme: None,
-            key_id: "sigconform".into(),
-            secret: None,
-            secret_env: None,
-            endpoint: None,
-            tolerance: None,
-            future_tolerance: None,
-            only: Vec::new(),
-            skip: Vec::new(),
-            methods: Vec::new(),
-            list: false,
-            timeout: 5,
-            timing: false,
-            concurrency: 8,
-            report: Vec::new(),
-        };
-        for scheme in SchemeId::ALL {
-            let config = SchemeConfig {
-                endpoint: Some("https:sigconform.test/app".into()),
-                ..SchemeConfig::default()
-            };
-            let server = start_server(scheme, config.clone()).await?;
-            let started = std::time::Instant::now();
-            let run = runner::run(&run_config(&args, scheme, &config, &secret), &server.url())
-                .await
-                .map_err(|e| e.to_string())?;
-            println!(
-                "catalog {:<14} {:>3} cases in {:>6.1} ms",
-                scheme.as_str(),
-                run.results.len(),
-                started.elapsed().as_secs_f64() * 1e3
-            );
-        }
-        let server = start_server(SchemeId::A2a, SchemeConfig::default()).await?;
-        let result = sigconform::load::run(
-            &server.url(),
-            SchemeId::A2a,
-            "sigconform",
-            &Secret::new(secret.clone()),
-            requests,
-            connections,
-        )
-        .await?;
-        println!(
-            "server a2a: {} verified requests in {:.2} s over {connections} connections: {:.0} per second ({} not accepted)",
-            result.accepted,
-            result.elapsed.as_secs_f64(),
-            result.per_second(),
-            result.other
-        );
-        if result.other > 0 {
-            return Err(format!("{} requests were not accepted: the measurement is void", result.other));
-        }
-        Ok(())
-    })
-}
-
 /// A reference server on loopback (`port` 0: any free port).
-async fn start_reference(
+pub(crate) async fn start_reference(
     scheme: SchemeId,
     scheme_config: SchemeConfig,
     keys: StaticKeys,

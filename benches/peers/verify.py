@@ -1,0 +1,200 @@
+"""The Python peer for `cargo xtask bench --compare`.
+
+Verifies the same signed requests as the Rust reference, with the Python
+standard library only, written the straightforward way the seeds' examples
+are (hmac.new per request, hashlib, base64, json, a dict of used nonces):
+what a team would write by hand. Every scheme checks what the reference
+checks (timestamp syntax and window, key, body hash, tag in constant time,
+nonce), so the two do the same work.
+
+Usage: python3 benches/peers/verify.py WORKLOAD.json [SECONDS]
+Prints one JSON line: scheme, body_bytes, requests, accepted, per_second.
+"""
+import base64
+import hashlib
+import hmac
+import json
+import sys
+import time
+import urllib.parse
+
+
+def plain_int(text):
+    return text is not None and 0 < len(text) <= 19 and text.isascii() and text.isdigit()
+
+
+def within(ts, now, past, future):
+    return -future <= now - ts <= past
+
+
+def verify_partner(req, w, nonces):
+    parts = req["h"].get("x-signature", "").split(".")
+    if len(parts) != 3 or not parts[0] or not plain_int(parts[1]):
+        return False
+    integration_id, ts, tag = parts
+    if not within(int(ts), w["now_ms"], 300000, 300000):
+        return False
+    secret = w["keys"].get(integration_id)
+    if secret is None:
+        return False
+    # The seed's Python variant: json.dumps with sorted keys and no spaces.
+    body = json.loads(req["body"]) if req["body"] else {}
+    canonical = json.dumps({} if body is None else body, sort_keys=True,
+                           separators=(",", ":"), ensure_ascii=False)
+    expected = hmac.new(secret, (canonical + ts).encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, tag)
+
+
+def verify_authorization(req, w, nonces):
+    value = req["h"].get("authorization", "")
+    if not value.startswith("Signature "):
+        return False
+    params = {}
+    for part in value[len("Signature "):].split(","):
+        name, _, quoted = part.strip().partition("=")
+        if name in params or len(quoted) < 2 or quoted[0] != '"' or quoted[-1] != '"':
+            return False
+        params[name] = quoted[1:-1]
+    ts, nonce, key_id = params.get("timestamp"), params.get("nonce"), params.get("keyId")
+    if not plain_int(ts) or not nonce or not key_id:
+        return False
+    if not within(int(ts), w["now_ms"] // 1000, 300, 30):
+        return False
+    secret = w["keys"].get(key_id)
+    if secret is None:
+        return False
+    digest = {"HMAC-SHA256": hashlib.sha256, "HMAC-SHA512": hashlib.sha512}.get(
+        params.get("algorithm", "HMAC-SHA256"))
+    if digest is None:
+        return False
+    lines = [req["method"].upper(), req["path"]]
+    for name in sorted(h.lower() for h in params.get("headers", "").split() if h):
+        lines.append(name + ":" + req["h"].get(name, ""))
+    if req["query"]:
+        pairs = sorted(urllib.parse.parse_qsl(req["query"], keep_blank_values=True))
+        lines.append("&".join(k + "=" + v for k, v in pairs))
+    if req["body"]:
+        lines.append("body-hash:" + hashlib.sha256(req["body"]).hexdigest())
+    lines.append("timestamp:" + ts)
+    lines.append("nonce:" + nonce)
+    expected = hmac.new(secret, "\n".join(lines).encode(), digest).hexdigest()
+    if not hmac.compare_digest(expected, params.get("signature", "")):
+        return False
+    return record(nonces, key_id, nonce)
+
+
+def verify_timestamp_dot_body(req, w, nonces, signature_header, timestamp_header, key_header, tolerance):
+    h = req["h"]
+    ts, tag = h.get(timestamp_header), h.get(signature_header)
+    if not plain_int(ts) or tag is None:
+        return False
+    if not within(int(ts), w["now_ms"] // 1000, *tolerance):
+        return False
+    secret = w["keys"].get(h.get(key_header) if key_header else "default")
+    if secret is None:
+        return False
+    expected = hmac.new(secret, ts.encode() + b"." + req["body"], hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, tag)
+
+
+def verify_webhook(req, w, nonces):
+    return verify_timestamp_dot_body(req, w, nonces, "x-webhook-signature", "x-webhook-timestamp", None, (300, 30))
+
+
+def verify_ia_json(req, w, nonces):
+    return verify_timestamp_dot_body(req, w, nonces, "x-ia-signature", "x-ia-timestamp", "x-ia-key", (60, 60))
+
+
+def verify_a2a(req, w, nonces):
+    # Seed 002's verifier: headers, window, body hash, canonical string, tag.
+    h = req["h"]
+    key_id, ts, nonce, signature = h.get("x-api-key-id"), h.get("x-timestamp"), h.get("x-nonce"), h.get("x-signature")
+    if not key_id or not nonce or signature is None or not plain_int(ts):
+        return False
+    if not within(int(ts), w["now_ms"] // 1000, 300, 300):
+        return False
+    body_hash = h.get("x-body-hash")
+    if req["body"]:
+        if body_hash != base64.b64encode(hashlib.sha256(req["body"]).digest()).decode():
+            return False
+    elif body_hash is not None:
+        return False
+    secret = w["keys"].get(key_id)
+    if secret is None:
+        return False
+    parts = [req["method"].upper(), req["path"], ts, nonce]
+    if body_hash:
+        parts.append(body_hash)
+    expected = base64.b64encode(hmac.new(secret, "\n".join(parts).encode(), hashlib.sha256).digest()).decode()
+    if not hmac.compare_digest(expected, signature):
+        return False
+    return record(nonces, key_id, nonce)
+
+
+def verify_quable(req, w, nonces):
+    h = req["h"]
+    ts, signature = h.get("x-timestamp"), h.get("x-signature")
+    if not plain_int(ts) or signature is None:
+        return False
+    if not within(int(ts), w["now_ms"] // 1000, 300, 300):
+        return False
+    message = "|".join([req["method"].upper(), w["endpoint"], ts, ""]).encode() + req["body"]
+    expected = base64.b64encode(hmac.new(w["keys"]["default"], message, hashlib.sha256).digest()).decode()
+    return hmac.compare_digest(expected, signature)
+
+
+def record(nonces, key_id, nonce):
+    key = (key_id, nonce)
+    if key in nonces:
+        return False
+    nonces[key] = True
+    return True
+
+
+VERIFY = {
+    "partner": verify_partner,
+    "authorization": verify_authorization,
+    "webhook": verify_webhook,
+    "a2a": verify_a2a,
+    "ia-json": verify_ia_json,
+    "quable": verify_quable,
+}
+
+
+def load(path):
+    with open(path) as f:
+        w = json.load(f)
+    body = base64.b64decode(w["body_base64"])
+    secret = w["secret"].encode()
+    w["keys"] = {w["key_id"]: secret, "default": secret}
+    requests = []
+    # What a web framework hands a verifier: headers in a dict (lower-case
+    # names), path and query apart, the body as bytes. Built before timing.
+    for r in w["requests"]:
+        path, _, query = r["target"].partition("?")
+        requests.append({"method": r["method"], "path": path, "query": query,
+                         "h": {n: v for n, v in r["headers"]}, "body": body})
+    return w, requests
+
+
+def main():
+    w, requests = load(sys.argv[1])
+    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
+    verify = VERIFY[w["scheme"]]
+    best, spent, accepted = 0.0, 0.0, None
+    # Rounds over every request, each with a fresh nonce store, until the
+    # time is spent; the best round counts (as for the Rust side).
+    while spent < seconds or accepted is None:
+        nonces = {}
+        started = time.perf_counter()
+        ok = sum(1 for r in requests if verify(r, w, nonces))
+        elapsed = time.perf_counter() - started
+        spent += elapsed
+        accepted = ok if accepted is None else min(accepted, ok)
+        best = max(best, len(requests) / elapsed)
+    print(json.dumps({"peer": "python", "scheme": w["scheme"], "body_bytes": w["body_bytes"],
+                      "requests": len(requests), "accepted": accepted, "per_second": best}))
+
+
+if __name__ == "__main__":
+    main()

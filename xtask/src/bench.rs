@@ -1,0 +1,320 @@
+//! `cargo xtask bench`: the figures the README quotes, measured in one run.
+//!
+//! Always: the full catalog of each scheme against its local reference
+//! server (wall time), and the reference server under loopback load.
+//! With `--compare`: the same signed requests verified by the library and
+//! by the Python and Node peers (`benches/peers/`), the hash limits and
+//! `openssl speed` beside ours, and the nonce store and canonical JSON
+//! rates, each with its target.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use sigconform::crypto::Algorithm;
+use sigconform::measure::{self, Rate};
+use sigconform::runner::{self, RunConfig};
+use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::workload::{Workload, json_document};
+use sigconform::{Secret, StaticKeys};
+
+/// Requests in each side-by-side workload.
+const COMPARED_REQUESTS: usize = 20_000;
+
+pub(crate) fn run(
+    root: &Path,
+    requests: usize,
+    connections: usize,
+    compare: bool,
+    seconds: f64,
+) -> Result<(), String> {
+    // Figures from an unoptimised build would mean nothing: re-run in release.
+    if cfg!(debug_assertions) {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["run", "--release", "--quiet", "--package", "xtask", "--"])
+            .args(["bench", "--requests", &requests.to_string()])
+            .args(["--connections", &connections.to_string()])
+            .args(["--seconds", &seconds.to_string()]);
+        if compare {
+            cmd.arg("--compare");
+        }
+        return crate::run(&mut cmd);
+    }
+    let budget = Duration::from_secs_f64(seconds);
+    if compare {
+        side_by_side(root, budget)?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(servers(requests, connections))
+}
+
+/// The catalog's wall time per scheme, and the server under load.
+async fn servers(requests: usize, connections: usize) -> Result<(), String> {
+    let secret = crate::random_secret();
+    let config = SchemeConfig {
+        endpoint: Some("https:sigconform.test/app".into()),
+        ..SchemeConfig::default()
+    };
+    let start_server = |scheme: SchemeId| {
+        let keys = StaticKeys::from_pairs([
+            ("sigconform".to_string(), secret.clone()),
+            ("default".to_string(), secret.clone()),
+        ]);
+        crate::start_reference(scheme, config.clone(), keys, false, 0)
+    };
+    println!("\n== the runner's catalog against the local reference server");
+    for scheme in SchemeId::ALL {
+        let server = start_server(scheme).await?;
+        let run_config = RunConfig {
+            scheme,
+            scheme_config: config.clone(),
+            key_id: "sigconform".into(),
+            secret: Secret::new(secret.clone()),
+            timeout: Duration::from_secs(5),
+            only: Vec::new(),
+            skip: Vec::new(),
+            methods: Vec::new(),
+            concurrency: 8,
+            deadline: Duration::from_secs(60),
+            timing: false,
+            progress: None,
+        };
+        let started = std::time::Instant::now();
+        let run = runner::run(&run_config, &server.url())
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "catalog {:<14} {:>3} cases in {:>6.1} ms (target: under 2 s)",
+            scheme.as_str(),
+            run.results.len(),
+            started.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    println!("\n== the reference server under loopback load");
+    let server = start_server(SchemeId::A2a).await?;
+    let result = sigconform::load::run(
+        &server.url(),
+        SchemeId::A2a,
+        "sigconform",
+        &Secret::new(secret.clone()),
+        requests,
+        connections,
+    )
+    .await?;
+    println!(
+        "server a2a: {} verified requests in {:.2} s over {connections} connections: {:.0} per second (target: 30 000; {} not accepted)",
+        result.accepted,
+        result.elapsed.as_secs_f64(),
+        result.per_second(),
+        result.other
+    );
+    if result.other > 0 {
+        return Err(format!(
+            "{} requests were not accepted: the measurement is void",
+            result.other
+        ));
+    }
+    Ok(())
+}
+
+/// What a peer printed.
+#[derive(serde::Deserialize)]
+struct PeerResult {
+    requests: usize,
+    accepted: usize,
+    per_second: f64,
+}
+
+/// Runs a peer on a workload file; `None` (with the reason printed) when
+/// it cannot run or did not accept every request.
+fn peer(program: &str, script: &Path, workload: &Path, budget: Duration) -> Option<f64> {
+    let output = Command::new(program)
+        .arg(script)
+        .arg(workload)
+        .arg(budget.as_secs_f64().to_string())
+        .output();
+    let output = match output {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => {
+            eprintln!(
+                "{program} peer failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            return None;
+        }
+        Err(e) => {
+            eprintln!("{program} peer cannot start: {e}");
+            return None;
+        }
+    };
+    let result: PeerResult = match serde_json::from_slice(&output.stdout) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{program} peer printed something else: {e}");
+            return None;
+        }
+    };
+    if result.accepted != result.requests {
+        eprintln!(
+            "{program} peer accepted {} of {} requests: not comparable",
+            result.accepted, result.requests
+        );
+        return None;
+    }
+    Some(result.per_second)
+}
+
+fn per_second(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "-".into(), |r| format!("{r:.0}"))
+}
+
+fn ratio(ours: f64, theirs: Option<f64>) -> String {
+    theirs.map_or_else(|| "-".into(), |t| format!("{:.1}x", ours / t))
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "NOT MET" }
+}
+
+/// `openssl speed -hmac sha256` on `len`-byte messages: HMACs per second.
+fn openssl_hmac(len: usize, budget: Duration) -> Option<f64> {
+    let seconds = budget.as_secs().max(1).to_string();
+    let output = Command::new("openssl")
+        .args([
+            "speed",
+            "-mr",
+            "-seconds",
+            &seconds,
+            "-bytes",
+            &len.to_string(),
+        ])
+        .args(["-hmac", "sha256"])
+        .output()
+        .ok()?;
+    // Machine-readable result line: `+R:COUNT:hmac(sha256):SECONDS`.
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .chain(String::from_utf8_lossy(&output.stderr).lines())
+        .find_map(|line| {
+            let mut fields = line.strip_prefix("+R:")?.split(':');
+            let count: f64 = fields.next()?.parse().ok()?;
+            let seconds: f64 = fields.nth(1)?.parse().ok()?;
+            Some(count / seconds)
+        })
+}
+
+fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
+    let dir = root.join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let secret = Secret::new(crate::random_secret());
+    let now_ms = sigconform::Clock::now_ms(&sigconform::SystemClock);
+    let python = root.join("benches/peers/verify.py");
+    let node = root.join("benches/peers/verify.mjs");
+
+    println!(
+        "== whole verifications per second, {COMPARED_REQUESTS} requests each with its own nonce, one core"
+    );
+    println!(
+        "{:<14} {:>5} {:>10} {:>10} {:>10} {:>9} {:>9}",
+        "scheme", "body", "sigconform", "python", "node", "x python", "x node"
+    );
+    let mut a2a_1k = None;
+    for scheme in SchemeId::ALL {
+        for size in [0, 1024] {
+            let w = Workload::new(
+                scheme,
+                size,
+                COMPARED_REQUESTS,
+                "api.example.com",
+                &secret,
+                now_ms,
+            )?;
+            let path = dir.join(format!("workload-{scheme}-{size}.json"));
+            std::fs::write(&path, w.to_json().to_string())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let ours = measure::verifications(&w, budget).per_second;
+            let py = peer("python3", &python, &path, budget);
+            let js = peer("node", &node, &path, budget);
+            println!(
+                "{:<14} {:>5} {:>10.0} {:>10} {:>10} {:>9} {:>9}",
+                scheme.as_str(),
+                size,
+                ours,
+                per_second(py),
+                per_second(js),
+                ratio(ours, py),
+                ratio(ours, js)
+            );
+            if scheme == SchemeId::A2a && size == 0 {
+                let slowest_peer = py.into_iter().chain(js).fold(0.0, f64::max);
+                println!(
+                    "  a2a, empty body: {ours:.0}/s (target 2 000 000: {}); {:.1}x the faster peer (target 8x: {})",
+                    met(ours >= 2_000_000.0),
+                    ours / slowest_peer.max(1.0),
+                    met(py.is_some() && js.is_some() && ours >= 8.0 * slowest_peer)
+                );
+            }
+            if scheme == SchemeId::A2a && size == 1024 {
+                a2a_1k = Some((w, ours));
+            }
+            std::fs::remove_file(&path).ok();
+        }
+    }
+
+    println!("\n== against the limit: the hashes a verification must compute");
+    if let Some((w, ours)) = a2a_1k {
+        let limit = measure::hash_limit(&w, budget, true);
+        let ours = Rate { per_second: ours };
+        println!(
+            "a2a, 1 KiB body: {:.0} ns per verification; SHA-256 of the body + HMAC of the canonical string alone: {:.0} ns; ratio {:.2} (target 1.3: {})",
+            ours.ns(),
+            limit.ns(),
+            ours.ns() / limit.ns(),
+            met(ours.ns() <= 1.3 * limit.ns())
+        );
+    }
+    let hmac = measure::hmac(Algorithm::Sha256, 256, budget);
+    match openssl_hmac(256, budget) {
+        Some(openssl) => println!(
+            "HMAC-SHA256 of 256 B: {:.0} ns (sigconform), {:.0} ns (openssl speed -hmac sha256); ratio {:.2} (target 1.2: {})",
+            hmac.ns(),
+            1e9 / openssl,
+            hmac.ns() * openssl / 1e9,
+            met(hmac.ns() <= 1.2 * 1e9 / openssl)
+        ),
+        None => println!(
+            "HMAC-SHA256 of 256 B: {:.0} ns (sigconform); openssl speed did not run",
+            hmac.ns()
+        ),
+    }
+
+    println!("\n== parts");
+    for threads in [1, 2] {
+        let rate = measure::nonce_store(threads, budget);
+        println!(
+            "nonce store, {threads} thread(s): {:.0} check-and-record per second{}",
+            rate.per_second,
+            if threads == 2 {
+                format!(" (target 5 000 000: {})", met(rate.per_second >= 5e6))
+            } else {
+                String::new()
+            }
+        );
+    }
+    for size in [256, 1 << 20] {
+        let rate = measure::canonical_json(&json_document(size), budget);
+        println!(
+            "partner canonical JSON, {size} B document: {:.0} MB/s{}",
+            rate.per_second / 1e6,
+            if size == 1 << 20 {
+                format!(" (target 200: {})", met(rate.per_second >= 200e6))
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
+}
