@@ -12,6 +12,8 @@ use std::sync::Arc;
 use crate::answer::{self, Answer};
 use crate::crypto::MacKey;
 
+pub mod sql;
+
 /// The key id under which schemes without key ids (`webhook`, `quable`)
 /// look up their one shared secret.
 pub const DEFAULT_KEY_ID: &str = "default";
@@ -39,19 +41,35 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// A key as the verifier uses it: its id and its precomputed HMAC state.
+/// A key as the verifier uses it: its id, its precomputed HMAC state, and
+/// what it may do.
 #[derive(Debug, Clone)]
 pub struct Key {
     id: String,
     mac: MacKey,
+    /// `None`: unrestricted (keys given in configuration).
+    permissions: Option<Permissions>,
 }
 
 impl Key {
-    /// A key with id `id` and secret `secret`.
+    /// An unrestricted key with id `id` and secret `secret`.
     pub fn new(id: impl Into<String>, secret: &Secret) -> Self {
         Key {
             id: id.into(),
             mac: MacKey::new(secret.expose().as_bytes()),
+            permissions: None,
+        }
+    }
+
+    /// A key that may do only what `permissions` allow.
+    pub fn with_permissions(
+        id: impl Into<String>,
+        secret: &Secret,
+        permissions: Permissions,
+    ) -> Self {
+        Key {
+            permissions: Some(permissions),
+            ..Key::new(id, secret)
         }
     }
 
@@ -63,6 +81,83 @@ impl Key {
     /// The keyed HMAC state.
     pub fn mac(&self) -> &MacKey {
         &self.mac
+    }
+
+    /// What the key may do (`None`: anything).
+    pub fn permissions(&self) -> Option<Permissions> {
+        self.permissions
+    }
+
+    /// Whether the key may sign a `method` request for `path`.
+    pub fn may(&self, method: &http::Method, path: &str) -> bool {
+        self.permissions
+            .is_none_or(|p| p.contains(Permissions::required_for(method, path)))
+    }
+}
+
+bitflags::bitflags! {
+    /// Seed 002's permissions, stored with each key and checked per request
+    /// after the signature (403 when missing).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Permissions: u8 {
+        /// Read access: `GET`, `HEAD` and `OPTIONS` requests.
+        const READ = 1;
+        /// Write access: every other method.
+        const WRITE = 1 << 1;
+        /// Administrative routes: paths under `/api/v1/admin/`.
+        const ADMIN = 1 << 2;
+        /// Agent-to-agent routes: paths under `/a2a/`.
+        const A2A = 1 << 3;
+    }
+}
+
+impl Permissions {
+    /// The names used in the admin API and the key store, in order.
+    pub const NAMES: [(&'static str, Permissions); 4] = [
+        ("read", Permissions::READ),
+        ("write", Permissions::WRITE),
+        ("admin", Permissions::ADMIN),
+        ("a2a", Permissions::A2A),
+    ];
+
+    /// The permission a request needs. The seed names the permissions but
+    /// not the routes; this is the project's rule: admin and agent-to-agent
+    /// routes by path prefix, everything else by method.
+    pub fn required_for(method: &http::Method, path: &str) -> Permissions {
+        if path.starts_with("/api/v1/admin/") {
+            Permissions::ADMIN
+        } else if path.starts_with("/a2a/") {
+            Permissions::A2A
+        } else if matches!(
+            *method,
+            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+        ) {
+            Permissions::READ
+        } else {
+            Permissions::WRITE
+        }
+    }
+
+    /// Parses permission names; an unknown name is an error naming it.
+    pub fn from_names<'n>(names: impl IntoIterator<Item = &'n str>) -> Result<Self, String> {
+        names
+            .into_iter()
+            .try_fold(Permissions::empty(), |all, name| {
+                Self::NAMES
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, p)| all | *p)
+                    .ok_or_else(|| format!("unknown permission `{name}` (read, write, admin, a2a)"))
+            })
+    }
+
+    /// The names of the permissions held, in [`NAMES`](Self::NAMES) order.
+    pub fn names(self) -> Vec<&'static str> {
+        Self::NAMES
+            .iter()
+            .filter(|(_, p)| self.contains(*p))
+            .map(|(n, _)| *n)
+            .collect()
     }
 }
 
@@ -185,6 +280,45 @@ mod tests {
         let keys = StaticKeys::from_pairs([("a", "s")]);
         assert_eq!(keys.lookup("a").await.unwrap().id(), "a");
         assert_eq!(keys.lookup("b").await.unwrap_err(), LookupError::Unknown);
+    }
+
+    #[test]
+    fn permissions_by_route() {
+        let get = http::Method::GET;
+        let post = http::Method::POST;
+        assert_eq!(
+            Permissions::required_for(&get, "/orders"),
+            Permissions::READ
+        );
+        assert_eq!(
+            Permissions::required_for(&post, "/orders"),
+            Permissions::WRITE
+        );
+        assert_eq!(
+            Permissions::required_for(&get, "/api/v1/admin/users"),
+            Permissions::ADMIN
+        );
+        assert_eq!(
+            Permissions::required_for(&post, "/a2a/tasks"),
+            Permissions::A2A
+        );
+        let reader = Key::with_permissions("r", &Secret::new("s"), Permissions::READ);
+        assert!(reader.may(&get, "/orders"));
+        assert!(!reader.may(&post, "/orders"));
+        assert!(Key::new("any", &Secret::new("s")).may(&post, "/api/v1/admin/x"));
+        assert_eq!(
+            Permissions::from_names(["read", "a2a"]),
+            Ok(Permissions::READ | Permissions::A2A)
+        );
+        assert_eq!(
+            (Permissions::READ | Permissions::A2A).names(),
+            ["read", "a2a"]
+        );
+        assert!(
+            Permissions::from_names(["root"])
+                .unwrap_err()
+                .contains("root")
+        );
     }
 
     #[test]

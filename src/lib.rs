@@ -50,6 +50,7 @@
 
 #![deny(missing_docs)]
 
+pub mod admin;
 pub mod answer;
 pub mod canonical_json;
 pub mod crypto;

@@ -203,3 +203,62 @@ pub fn canonical_json(doc: &[u8], budget: Duration) -> Rate {
         (doc.len(), started.elapsed())
     })
 }
+
+/// Lookups of `key_id` in `keys` per second, `in_flight` at a time, on
+/// `runtime` (the one the store was connected on: its connections belong
+/// to it). A cached store answers at once; an uncached one (cache capacity
+/// 0) asks its database every time.
+pub fn key_lookups(
+    runtime: &tokio::runtime::Runtime,
+    keys: &dyn crate::KeyLookup,
+    key_id: &str,
+    in_flight: usize,
+    budget: Duration,
+) -> Rate {
+    best_of(budget, || {
+        const N: usize = 2_000;
+        let started = Instant::now();
+        runtime.block_on(async {
+            use futures_util::StreamExt as _;
+            let failed = futures_util::stream::iter(0..N)
+                .map(|_| keys.lookup(key_id))
+                .buffer_unordered(in_flight.max(1))
+                .filter_map(|found| std::future::ready(found.err()))
+                .collect::<Vec<_>>()
+                .await;
+            assert!(failed.is_empty(), "lookups failed: {failed:?}");
+        });
+        (N, started.elapsed())
+    })
+}
+
+/// Check-and-record operations per second on `store`, `in_flight` at a
+/// time, each with a new nonce, on `runtime` (the store's).
+pub fn nonce_records(
+    runtime: &tokio::runtime::Runtime,
+    store: &dyn crate::NonceStore,
+    in_flight: usize,
+    budget: Duration,
+) -> Rate {
+    let run = crate::runner::random_u64();
+    let mut round = 0u64;
+    best_of(budget, || {
+        const N: usize = 2_000;
+        round += 1;
+        let nonces: Vec<String> = (0..N)
+            .map(|i| format!("bench-{run:x}-{round}-{i}"))
+            .collect();
+        let started = Instant::now();
+        runtime.block_on(async {
+            use futures_util::StreamExt as _;
+            let recorded = futures_util::stream::iter(&nonces)
+                .map(|nonce| store.check_and_record("bench-key", nonce, 0, 60_000))
+                .buffer_unordered(in_flight.max(1))
+                .filter(|r| std::future::ready(r.is_ok()))
+                .count()
+                .await;
+            assert_eq!(recorded, N, "a nonce was not recorded");
+        });
+        (N, started.elapsed())
+    })
+}

@@ -23,6 +23,10 @@ use crate::scheme::{Scheme, SchemeConfig, SchemeId, SignInput};
 use crate::tamper::{Header, HeaderEdit, Recipe, SignedAs, TagTransform};
 use crate::time::{Clock, SystemClock, TimeUnit};
 
+mod lifecycle;
+
+pub use lifecycle::{AdminAccess, REVOCATION_GRACE};
+
 /// What a probe checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -135,6 +139,8 @@ pub struct RunConfig {
     pub timing: bool,
     /// Told how many cases have finished, out of how many, as they finish.
     pub progress: Option<Progress>,
+    /// The target's key lifecycle API, for the lifecycle cases (`keys`).
+    pub admin: Option<AdminAccess>,
 }
 
 /// A progress callback: `(finished, total)` cases.
@@ -258,6 +264,14 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Whether the scheme carries key ids (the lifecycle cases need them).
+    fn has_key_ids(&self) -> bool {
+        let post = self.base("POST", true);
+        self.scheme
+            .signing_params(&post, &self.input(self.now))
+            .is_ok_and(|p| p.key_id.is_some())
+    }
+
     fn nonce(&self) -> String {
         self.counter.set(self.counter.get() + 1);
         format!("sc-{}-{}", self.run_id, self.counter.get())
@@ -295,6 +309,17 @@ impl<'a> Builder<'a> {
         } else {
             &self.key
         };
+        self.step_signed_by(req, recipe, key, expect)
+    }
+
+    /// A step signed with `key` (the recipe names its id).
+    fn step_signed_by(
+        &self,
+        req: &Request,
+        recipe: &Recipe,
+        key: &Key,
+        expect: Expect,
+    ) -> Option<Step> {
         let request = recipe.apply(self.scheme.as_ref(), req, key).ok()?;
         let mut canonical = Vec::new();
         let params = self.scheme.signing_params(req, &recipe.input).ok();
@@ -776,11 +801,7 @@ impl<'a> Builder<'a> {
             ));
         }
 
-        if self
-            .scheme
-            .signing_params(&post, &self.input(now))
-            .is_ok_and(|p| p.key_id.is_some())
-        {
+        if self.has_key_ids() {
             let r = Recipe {
                 input: SignInput {
                     key_id: Some("sigconform-unknown-key".into()),
@@ -938,17 +959,26 @@ fn catalog(
     Ok(probes)
 }
 
-/// Every case id with its description.
+/// Every case id with its description (the lifecycle cases too, when the
+/// admin API is given).
 pub fn list(config: &RunConfig) -> Result<Vec<(String, String)>, RunError> {
-    Ok(catalog(
-        config,
-        "sigconform.test",
-        SystemClock.now_ms(),
-        MIN_MARGIN_MS,
-    )?
-    .into_iter()
-    .map(|p| (p.id, p.description))
-    .collect())
+    let now_ms = SystemClock.now_ms();
+    let mut cases: Vec<(String, String)> =
+        catalog(config, "sigconform.test", now_ms, MIN_MARGIN_MS)?
+            .into_iter()
+            .map(|p| (p.id, p.description))
+            .collect();
+    if config.admin.is_some()
+        && Builder::new(config, "sigconform.test", now_ms, MIN_MARGIN_MS)?.has_key_ids()
+    {
+        cases.extend(lifecycle::CASES.iter().map(|(name, description)| {
+            (
+                format!("{}/keys/{name}", config.scheme),
+                (*description).to_owned(),
+            )
+        }));
+    }
+    Ok(cases)
 }
 
 /// Boundary probes stay at least this far from a limit (SCHEMES.md asks 2 s).
@@ -1024,6 +1054,16 @@ enum Answer {
     Broken(String),
     /// The connection itself was refused: the target is not there.
     Refused(String),
+}
+
+impl Answer {
+    /// The status and the start of the body, or what went wrong.
+    fn describe(&self) -> String {
+        match self {
+            Answer::Status(s, body) => format!("{s} {body}"),
+            Answer::Broken(e) | Answer::Refused(e) => e.clone(),
+        }
+    }
 }
 
 /// The most of a response body the runner reads.
@@ -1167,6 +1207,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     let deadline = tokio::time::Instant::now() + config.deadline;
     let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
     let total = probes.len() + usize::from(config.timing);
+    // (The lifecycle cases are few and quick; progress is not reported for them.)
     let finished = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let hook = config.progress.clone();
     let report_progress = move |finished: &std::sync::atomic::AtomicUsize| {
@@ -1191,65 +1232,22 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
                 .acquire_owned()
                 .await
                 .expect("semaphore is never closed");
-            let mut outcome = Outcome::Pass;
-            let mut deciding = None;
-            for step in &probe.steps {
-                let timeout =
-                    timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
-                let (o, answer) = if step.copies > 1 {
-                    send_concurrently(&client, &target, step, timeout).await
-                } else {
-                    let answer = match &step.raw {
-                        Some(bytes) => {
-                            send_raw(target.trim_start_matches("http://"), bytes, timeout).await
-                        }
-                        None => send(&client, &target, &step.request, timeout).await,
-                    };
-                    (judge(step.expect, &answer), answer)
-                };
-                if o != Outcome::Pass && deciding.is_none() {
-                    outcome = o;
-                    deciding = Some((step.clone(), answer));
-                }
-            }
-            let (expected, observed, detail, reproduce) = match deciding {
-                None => (
-                    "as specified".into(),
-                    "as specified".into(),
-                    String::new(),
-                    String::new(),
-                ),
-                Some((step, answer)) => (
-                    step.expect.describe().to_owned(),
-                    match answer {
-                        Answer::Status(s, body) => format!("{s} {body}"),
-                        Answer::Broken(e) | Answer::Refused(e) => e,
-                    },
-                    format!(
-                        "canonical string of the request as sent: {:?}",
-                        step.canonical
-                    ),
-                    curl(&target, &step.request),
-                ),
-            };
+            let result = execute(probe, &client, &target, timeout, deadline).await;
             report_progress(&finished);
-            (
-                index,
-                CaseResult {
-                    id: probe.id,
-                    category: probe.category,
-                    description: probe.description,
-                    outcome,
-                    expected,
-                    observed,
-                    detail,
-                    reproduce,
-                },
-            )
+            (index, result)
         });
     }
     let mut results: Vec<(usize, CaseResult)> = tasks.join_all().await;
     results.sort_by_key(|(i, _)| *i);
+    // In order, after the others: each step depends on the one before.
+    if let Some(access) = &config.admin {
+        let b = Builder::new(config, host, target_now, clock.margin_ms())?;
+        if b.has_key_ids() {
+            for case in lifecycle::cases(&b, &client, target, access, config.timeout).await {
+                results.push((usize::MAX - 1, case));
+            }
+        }
+    }
     if config.timing {
         // Alone, after the others: concurrent traffic would drown the signal.
         let b = Builder::new(config, host, target_now, clock.margin_ms())?;
@@ -1263,6 +1261,74 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
         clock,
         results: results.into_iter().map(|(_, r)| r).collect(),
     })
+}
+
+/// Sends a probe's steps in order and judges them: the first step that
+/// does not pass decides the case, and is shown with its canonical string
+/// and a curl command.
+async fn execute(
+    probe: Probe,
+    client: &HttpClient,
+    target: &str,
+    timeout: Duration,
+    deadline: tokio::time::Instant,
+) -> CaseResult {
+    let mut outcome = Outcome::Pass;
+    let mut deciding = None;
+    for step in &probe.steps {
+        let timeout = timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        let (o, answer) = if step.copies > 1 {
+            send_concurrently(client, target, step, timeout).await
+        } else {
+            let answer = match &step.raw {
+                Some(bytes) => send_raw(target.trim_start_matches("http://"), bytes, timeout).await,
+                None => send(client, target, &step.request, timeout).await,
+            };
+            (judge(step.expect, &answer), answer)
+        };
+        if o != Outcome::Pass && deciding.is_none() {
+            outcome = o;
+            deciding = Some((step.clone(), answer));
+        }
+    }
+    verdict(probe, outcome, deciding.as_ref(), target)
+}
+
+/// The result of a probe: its outcome, and for one that did not pass, the
+/// deciding step's expected and observed answer, canonical string and curl.
+fn verdict(
+    probe: Probe,
+    outcome: Outcome,
+    deciding: Option<&(Step, Answer)>,
+    target: &str,
+) -> CaseResult {
+    let (expected, observed, detail, reproduce) = match deciding {
+        None => (
+            "as specified".into(),
+            "as specified".into(),
+            String::new(),
+            String::new(),
+        ),
+        Some((step, answer)) => (
+            step.expect.describe().to_owned(),
+            answer.describe(),
+            format!(
+                "canonical string of the request as sent: {:?}",
+                step.canonical
+            ),
+            curl(target, &step.request),
+        ),
+    };
+    CaseResult {
+        id: probe.id,
+        category: probe.category,
+        description: probe.description,
+        outcome,
+        expected,
+        observed,
+        detail,
+        reproduce,
+    }
 }
 
 /// Sends `step.copies` identical requests at once: more than one accepted

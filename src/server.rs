@@ -24,7 +24,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::answer::{self, Answer};
-use crate::keys::{KeyPolicy, StaticKeys};
+use crate::keys::sql::SqlKeys;
+use crate::keys::{KeyLookup, KeyPolicy, Secret, StaticKeys};
 use crate::nonce::{MemoryNonceStore, NonceError, NonceStore};
 use crate::scheme::{SchemeConfig, SchemeId};
 use crate::{Rejection, SystemClock, Verifier};
@@ -233,9 +234,8 @@ impl crate::scheme::Scheme for Defective {
         key: &crate::Key,
     ) -> Result<(), Rejection> {
         let expected = |req: &crate::Request| {
-            let mut mac = key.mac().start(params.algorithm);
-            self.canonicalize(req, params, &mut mac)
-                .map(|()| mac.finalize())
+            key.mac()
+                .sign_streamed(params.algorithm, |out| self.canonicalize(req, params, out))
         };
         match self.defect {
             Defect::MethodNotCovered => {
@@ -278,9 +278,9 @@ impl crate::scheme::Scheme for Defective {
 }
 
 /// Unknown key ids fall back to the default key ([`Defect::AcceptsUnknownKeys`]).
-struct FallbackKeys(StaticKeys);
+struct FallbackKeys(Arc<dyn KeyLookup>);
 
-impl crate::keys::KeyLookup for FallbackKeys {
+impl KeyLookup for FallbackKeys {
     fn lookup<'a>(
         &'a self,
         key_id: &'a str,
@@ -296,6 +296,21 @@ impl crate::keys::KeyLookup for FallbackKeys {
     }
 }
 
+/// Where a reference server's keys come from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// Keys fixed at start.
+    Static(StaticKeys),
+    /// Keys in a SQL database; with an admin token, the key lifecycle API
+    /// ([`crate::admin`]) is served too.
+    Sql {
+        /// The store.
+        store: Arc<SqlKeys>,
+        /// The bearer token of the admin API.
+        admin_token: Option<Secret>,
+    },
+}
+
 /// How to run a reference server.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -303,8 +318,8 @@ pub struct ServerConfig {
     pub scheme: SchemeId,
     /// Scheme settings.
     pub scheme_config: SchemeConfig,
-    /// The keys it knows.
-    pub keys: StaticKeys,
+    /// Where its keys come from.
+    pub keys: KeySource,
     /// Which keys may do what.
     pub policy: KeyPolicy,
     /// Log each rejection with the canonical string expected.
@@ -314,6 +329,22 @@ pub struct ServerConfig {
     /// A nonce store shared with other instances of one deployment; `None`
     /// gives this server its own in-memory store.
     pub shared_nonces: Option<Arc<dyn NonceStore>>,
+}
+
+impl ServerConfig {
+    /// A correct server for `scheme` with these keys: no policy beyond the
+    /// keys' own permissions, no diagnostics, its own in-memory nonce store.
+    pub fn new(scheme: SchemeId, scheme_config: SchemeConfig, keys: KeySource) -> Self {
+        ServerConfig {
+            scheme,
+            scheme_config,
+            keys,
+            policy: KeyPolicy::default(),
+            diagnose: false,
+            defect: None,
+            shared_nonces: None,
+        }
+    }
 }
 
 /// A running server; dropping it stops the server.
@@ -413,10 +444,16 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
             defect,
         });
     }
-    let keys: Arc<dyn crate::keys::KeyLookup> = match config.defect {
-        Some(Defect::AcceptsUnknownKeys) => Arc::new(FallbackKeys(config.keys.clone())),
-        _ => Arc::new(config.keys.clone()),
+    let (mut keys, admin): (Arc<dyn KeyLookup>, _) = match &config.keys {
+        KeySource::Static(keys) => (Arc::new(keys.clone()), None),
+        KeySource::Sql { store, admin_token } => (
+            store.clone(),
+            admin_token.clone().map(|token| (store.clone(), token)),
+        ),
     };
+    if config.defect == Some(Defect::AcceptsUnknownKeys) {
+        keys = Arc::new(FallbackKeys(keys));
+    }
     let nonces: Arc<dyn NonceStore> = match config.defect {
         Some(Defect::NeverRecordsNonces) => Arc::new(ForgetfulNonces),
         Some(Defect::NonAtomicNonces) => Arc::new(RacyNonces::default()),
@@ -432,11 +469,15 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
         keys,
         config.policy.clone(),
     ));
+    let service = Arc::new(Service {
+        verifier,
+        admin,
+        diagnose: config.diagnose,
+        crash_on_malformed: config.defect == Some(Defect::ServerErrorOnMalformedTimestamp),
+    });
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (shutdown, mut stopped) = oneshot::channel::<()>();
-    let diagnose = config.diagnose;
-    let crash_on_malformed = config.defect == Some(Defect::ServerErrorOnMalformedTimestamp);
     tokio::spawn(async move {
         loop {
             let accepted = tokio::select! {
@@ -445,11 +486,9 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
             };
             // A failed accept (e.g. too many open files) must not stop the server.
             let Ok((stream, _)) = accepted else { continue };
-            let verifier = verifier.clone();
+            let service = service.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |req| {
-                    handle(verifier.clone(), diagnose, crash_on_malformed, req)
-                });
+                let service = service_fn(move |req| handle(service.clone(), req));
                 // Connection errors (client resets, garbage) end that connection only.
                 let _ = http1::Builder::new()
                     .timer(hyper_util::rt::TokioTimer::new())
@@ -473,12 +512,25 @@ fn json_response(status: u16, body: serde_json::Value) -> http::Response<Full<By
         .expect("static response parts are valid")
 }
 
-async fn handle(
+/// What every connection of one server shares.
+struct Service {
     verifier: Arc<Verifier>,
+    /// The key store and admin token, when the admin API is served.
+    admin: Option<(Arc<SqlKeys>, Secret)>,
     diagnose: bool,
     crash_on_malformed: bool,
+}
+
+async fn handle(
+    service: Arc<Service>,
     req: http::Request<Incoming>,
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
+    let Service {
+        verifier,
+        admin,
+        diagnose,
+        crash_on_malformed,
+    } = &*service;
     let (parts, body) = req.into_parts();
     let body = match tokio::time::timeout(READ_TIMEOUT, Limited::new(body, MAX_BODY).collect())
         .await
@@ -498,16 +550,29 @@ async fn handle(
         }
     };
     let req = http::Request::from_parts(parts, body);
+    if let Some((store, token)) = admin
+        && req.uri().path().starts_with(crate::admin::PREFIX)
+    {
+        let reply = crate::admin::handle(store, token, &req).await;
+        let mut response = json_response(reply.status, reply.body);
+        if reply.secret {
+            response.headers_mut().insert(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("no-store"),
+            );
+        }
+        return Ok(response);
+    }
     Ok(match verifier.verify(&req).await {
         Ok(verified) => json_response(
             200,
             serde_json::json!({"ok": true, "key_id": verified.key_id()}),
         ),
         Err(rejection) => {
-            if diagnose {
-                log_rejection(&verifier, &req, &rejection);
+            if *diagnose {
+                log_rejection(verifier, &req, &rejection);
             }
-            if crash_on_malformed && rejection == Rejection::MalformedTimestamp {
+            if *crash_on_malformed && rejection == Rejection::MalformedTimestamp {
                 return Ok(json_response(500, serde_json::json!({"error": "internal"})));
             }
             json_response(

@@ -1,7 +1,8 @@
 //! The verification procedure, the same for every scheme.
 //!
 //! ```text
-//! parse -> window -> key lookup -> tag (constant time) -> key policy -> nonce
+//! parse -> window -> key lookup -> tag (constant time) -> key policy and
+//! permissions -> nonce
 //! ```
 //! Cheap, key-independent checks come first so a stale or malformed request
 //! never reaches the key store. The nonce is recorded last, after the
@@ -89,7 +90,8 @@ impl Verifier {
 
         // Checked after the signature so that only an authenticated caller
         // learns that its key lacks the right (403 rather than 401).
-        if !self.policy.allows(key_id, req.uri().path()) {
+        if !self.policy.allows(key_id, req.uri().path()) || !key.may(req.method(), req.uri().path())
+        {
             return Err(Rejection::KeyNotAllowed);
         }
 

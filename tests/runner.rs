@@ -8,9 +8,11 @@ use std::time::Duration;
 use sigconform::MemoryNonceStore;
 use sigconform::nonce::NonceStore;
 
+use sigconform::keys::Permissions;
+use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
 use sigconform::runner::{self, CaseResult, Category, Outcome, RunConfig, RunError};
 use sigconform::scheme::{SchemeConfig, SchemeId};
-use sigconform::server::{self, Defect, ServerConfig};
+use sigconform::server::{self, Defect, KeySource, ServerConfig};
 use sigconform::{Secret, StaticKeys};
 
 const SECRET: &str = "runner-test-secret";
@@ -42,6 +44,7 @@ fn run_config(
         deadline,
         timing: false,
         progress: None,
+        admin: None,
     }
 }
 
@@ -51,20 +54,16 @@ async fn start(
     defect: Option<Defect>,
     shared_nonces: Option<Arc<dyn NonceStore>>,
 ) -> server::RunningServer {
-    server::start(
-        ServerConfig {
-            scheme,
-            scheme_config: scheme_config(),
-            keys: StaticKeys::from_pairs([("k", SECRET), ("default", SECRET)]),
-            policy: Default::default(),
-            diagnose: false,
-            defect,
-            shared_nonces,
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap()
+    let mut config = ServerConfig::new(
+        scheme,
+        scheme_config(),
+        KeySource::Static(StaticKeys::from_pairs([("k", SECRET), ("default", SECRET)])),
+    );
+    config.defect = defect;
+    config.shared_nonces = shared_nonces;
+    server::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
 }
 
 async fn run_against(scheme: SchemeId, defect: Option<Defect>) -> Vec<CaseResult> {
@@ -541,6 +540,135 @@ fn case_ids_are_the_same_in_every_run() {
                 ..config.clone()
             };
             assert_eq!(runner::list(&config).unwrap(), first, "{scheme}");
+        }
+    }
+}
+
+/// A reference server with its keys in an SQLite database (cache entries
+/// kept `ttl`), serving the admin API; the database is created with the
+/// runner's key in it.
+async fn sql_server(db: &str, ttl: Duration, token: &str) -> (server::RunningServer, Arc<SqlKeys>) {
+    let config = SqlKeysConfig {
+        cache_ttl: ttl,
+        ..SqlKeysConfig::new(db)
+    };
+    let store = Arc::new(SqlKeys::connect(&config).await.unwrap());
+    store
+        .put("k", &Secret::new(SECRET), Permissions::all())
+        .await
+        .unwrap();
+    let keys = KeySource::Sql {
+        store: store.clone(),
+        admin_token: Some(Secret::new(token)),
+    };
+    let server = server::start(
+        ServerConfig::new(SchemeId::A2a, scheme_config(), keys),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    (server, store)
+}
+
+fn sqlite(name: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("runner");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    format!("sqlite://{}", path.display())
+}
+
+fn lifecycle(results: &[CaseResult]) -> Vec<(&str, Outcome)> {
+    results
+        .iter()
+        .filter(|r| r.category == Category::Keys && r.id != "a2a/keys/unknown-key")
+        .map(|r| (r.id.as_str(), r.outcome))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lifecycle_cases_pass_against_a_correct_server_and_clean_up() {
+    let token = "lifecycle-admin-token";
+    let (server, store) = sql_server(&sqlite("lifecycle"), Duration::from_secs(2), token).await;
+    let mut config = run_config(
+        SchemeId::A2a,
+        scheme_config(),
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+    );
+    config.admin = Some(runner::AdminAccess {
+        url: server.url(),
+        token: Secret::new(token),
+    });
+    let listed = runner::list(&config).unwrap();
+    let run = runner::run(&config, &server.url()).await.unwrap();
+    let cases = lifecycle(&run.results);
+    assert_eq!(
+        cases,
+        [
+            ("a2a/keys/lifecycle-create", Outcome::Pass),
+            ("a2a/keys/lifecycle-rotate", Outcome::Pass),
+            ("a2a/keys/lifecycle-revoke", Outcome::Pass),
+            ("a2a/keys/permission-missing", Outcome::Pass),
+            ("a2a/keys/lifecycle-cleanup", Outcome::Pass),
+        ],
+        "{:?}",
+        run.results
+    );
+    // --list names them too.
+    for (id, _) in &cases {
+        assert!(listed.iter().any(|(l, _)| l == id), "{id} not listed");
+    }
+    // The runner's keys do not outlive the run; no secret reached a report.
+    let keys = store.list().await.unwrap();
+    assert!(keys.iter().filter(|k| k.key_id != "k").all(|k| !k.active));
+    assert_eq!(keys.len(), 3);
+    let report = runner::render_json(&[("t".into(), run)]).to_string();
+    assert!(!report.contains(SECRET));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_late_by_a_cache_is_a_warning_and_one_past_the_grace_a_failure() {
+    let token = "cache-admin-token";
+    let db = sqlite("cache");
+    // The admin API on one instance; the requests to another instance of
+    // the same deployment, which caches keys for `ttl`.
+    let (admin, _) = sql_server(&db, Duration::from_secs(2), token).await;
+    for (ttl, expected) in [
+        (Duration::from_millis(800), [Outcome::Warn, Outcome::Warn]),
+        // The old secret stays cached past the grace period: the rotation
+        // case fails (and the revoked key, never cached with its new secret
+        // there, is rejected for that reason).
+        (Duration::from_secs(60), [Outcome::Fail, Outcome::Pass]),
+    ] {
+        let (other, _) = sql_server(&db, ttl, token).await;
+        let mut config = run_config(
+            SchemeId::A2a,
+            scheme_config(),
+            Duration::from_secs(5),
+            Duration::from_secs(30),
+        );
+        config.only = vec![glob::Pattern::new("a2a/keys/*").unwrap()];
+        config.admin = Some(runner::AdminAccess {
+            url: admin.url(),
+            token: Secret::new(token),
+        });
+        let run = runner::run(&config, &other.url()).await.unwrap();
+        let case = |name: &str| {
+            run.results
+                .iter()
+                .find(|r| r.id == format!("a2a/keys/{name}"))
+                .unwrap()
+        };
+        for (name, expected) in ["lifecycle-rotate", "lifecycle-revoke"]
+            .into_iter()
+            .zip(expected)
+        {
+            let case = case(name);
+            assert_eq!(case.outcome, expected, "{ttl:?} {name}: {}", case.observed);
+            if expected != Outcome::Pass {
+                assert!(case.observed.contains("accepted"), "{}", case.observed);
+            }
         }
     }
 }

@@ -309,9 +309,9 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         key: &Key,
     ) -> Result<Vec<(HeaderName, String)>, SignError> {
         let params = self.signing_params(req, input)?;
-        let mut mac = key.mac().start(params.algorithm);
-        self.canonicalize(req, &params, &mut mac)?;
-        let tag = mac.finalize();
+        let tag = key
+            .mac()
+            .sign_streamed(params.algorithm, |out| self.canonicalize(req, &params, out))?;
         Ok(self.signature_headers(&params, &self.tag_encoding().encode(tag.as_bytes())))
     }
 
@@ -329,9 +329,12 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         if params.tag.as_bytes().len() != params.algorithm.tag_len() {
             return Err(Rejection::MalformedSignature);
         }
-        let mut mac = key.mac().start(params.algorithm);
-        self.canonicalize(req, params, &mut mac)?;
-        if mac.verify(params.tag.as_bytes()) {
+        let valid = key
+            .mac()
+            .verify_streamed(params.algorithm, params.tag.as_bytes(), |out| {
+                self.canonicalize(req, params, out)
+            })?;
+        if valid {
             Ok(())
         } else {
             Err(Rejection::BadSignature)

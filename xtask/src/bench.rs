@@ -12,9 +12,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use sigconform::crypto::Algorithm;
+use sigconform::keys::Permissions;
+use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
 use sigconform::measure::{self, Rate};
+use sigconform::nonce::redis::RedisNonceStore;
 use sigconform::runner::{self, RunConfig};
 use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::server::{KeySource, ServerConfig};
 use sigconform::workload::{Workload, json_document};
 use sigconform::{Secret, StaticKeys};
 
@@ -63,7 +67,10 @@ async fn servers(requests: usize, connections: usize) -> Result<(), String> {
             ("sigconform".to_string(), secret.clone()),
             ("default".to_string(), secret.clone()),
         ]);
-        crate::start_reference(scheme, config.clone(), keys, false, 0)
+        crate::start_reference(
+            ServerConfig::new(scheme, config.clone(), KeySource::Static(keys)),
+            0,
+        )
     };
     println!("\n== the runner's catalog against the local reference server");
     for scheme in SchemeId::ALL {
@@ -81,6 +88,7 @@ async fn servers(requests: usize, connections: usize) -> Result<(), String> {
             deadline: Duration::from_secs(60),
             timing: false,
             progress: None,
+            admin: None,
         };
         let started = std::time::Instant::now();
         let run = runner::run(&run_config, &server.url())
@@ -304,6 +312,7 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
             }
         );
     }
+    stores(root, budget)?;
     for size in [256, 1 << 20] {
         let rate = measure::canonical_json(&json_document(size), budget);
         println!(
@@ -315,6 +324,69 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
                 String::new()
             }
         );
+    }
+    Ok(())
+}
+
+/// Key lookups in SQLite and PostgreSQL, cached and not, and Redis
+/// check-and-record operations (PostgreSQL and Redis from
+/// [`crate::services`]; skipped, with the reason, when they cannot run).
+fn stores(root: &Path, budget: Duration) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let services = crate::services::Services::start(root)
+        .map_err(|e| println!("PostgreSQL and Redis not measured: {e}"))
+        .ok();
+    let dir = root.join("target/bench");
+    let sqlite = format!("sqlite://{}", dir.join("keys.db").display());
+    let _ = std::fs::remove_file(dir.join("keys.db"));
+    let mut databases = vec![("SQLite", sqlite)];
+    if let Some(services) = &services {
+        databases.push(("PostgreSQL", services.postgres_url.clone()));
+    }
+    let secret = Secret::new(crate::random_secret());
+    for (name, url) in databases {
+        for cached in [true, false] {
+            let config = SqlKeysConfig {
+                cache_capacity: if cached { 100_000 } else { 0 },
+                ..SqlKeysConfig::new(url.as_str())
+            };
+            let store = runtime
+                .block_on(async {
+                    let store = SqlKeys::connect(&config).await?;
+                    store.put("bench-key", &secret, Permissions::all()).await?;
+                    Ok::<_, sigconform::keys::sql::StoreError>(store)
+                })
+                .map_err(|e| format!("{name}: {e}"))?;
+            let in_flight = if cached { 1 } else { 8 };
+            let rate = measure::key_lookups(&runtime, &store, "bench-key", in_flight, budget);
+            println!(
+                "key lookup, {name}, {}: {:.0} per second",
+                if cached {
+                    "cached".to_owned()
+                } else {
+                    format!("every lookup a query, {in_flight} at a time")
+                },
+                rate.per_second
+            );
+        }
+    }
+    if let Some(services) = &services {
+        let store = runtime
+            .block_on(RedisNonceStore::connect(
+                &services.redis_url,
+                Duration::from_secs(1),
+            ))
+            .map_err(|e| format!("redis: {e}"))?;
+        for in_flight in [1, 64] {
+            let rate = measure::nonce_records(&runtime, &store, in_flight, budget);
+            println!(
+                "nonce check-and-record, Redis (SET NX PX), {in_flight} at a time: {:.0} per second",
+                rate.per_second
+            );
+        }
     }
     Ok(())
 }

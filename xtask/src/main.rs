@@ -8,13 +8,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
+use sigconform::Secret;
+use sigconform::keys::Permissions;
+use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
 use sigconform::runner::{self, Counts, RunConfig};
 use sigconform::scheme::{SchemeConfig, SchemeId};
-use sigconform::server::{self, ServerConfig};
+use sigconform::server::{self, KeySource, ServerConfig};
 use sigconform::vectors::{self, VectorFile};
-use sigconform::{Secret, StaticKeys};
 
 mod bench;
+mod serve;
+mod services;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "sigconform project tasks")]
@@ -33,21 +37,7 @@ enum Task {
     /// Probe signing verifiers; with no --target, the built-in reference servers.
     Conform(Box<ConformArgs>),
     /// Run a verifying reference server on loopback.
-    Serve {
-        #[arg(long)]
-        scheme: SchemeId,
-        #[arg(long, default_value_t = 8080)]
-        port: u16,
-        /// KEY_ID=SECRET; may repeat.
-        #[arg(long = "key", value_name = "ID=SECRET")]
-        keys: Vec<String>,
-        /// quable: the declared endpoint string.
-        #[arg(long)]
-        endpoint: Option<String>,
-        /// Log each rejection with the canonical string expected.
-        #[arg(long)]
-        diagnose: bool,
-    },
+    Serve(serve::ServeArgs),
     /// Measure: the full catalog's wall time against the local server, and
     /// the reference server's verified requests per second under loopback load.
     Bench {
@@ -65,6 +55,15 @@ enum Task {
         /// Seconds each side-by-side measurement runs for.
         #[arg(long, default_value_t = 1.0)]
         seconds: f64,
+    },
+    /// The test suite, with PostgreSQL and Redis for the tests that need
+    /// real servers: starts them (installing the Debian packages when they
+    /// are missing and this runs as root), runs `cargo test --workspace`
+    /// with any further arguments, and stops them.
+    Test {
+        /// Passed on to `cargo test`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Fuzz the parsers and the verifier (cargo-fuzz, libFuzzer).
     Fuzz {
@@ -128,6 +127,13 @@ struct ConformArgs {
     /// json=PATH or junit=PATH: write a report; may repeat.
     #[arg(long)]
     report: Vec<String>,
+    /// The target's key lifecycle API (http://host:port), for the lifecycle
+    /// cases: keys are created, rotated and revoked there.
+    #[arg(long, value_name = "URL")]
+    admin_url: Option<String>,
+    /// Environment variable holding the admin API's bearer token.
+    #[arg(long, value_name = "VAR")]
+    admin_token_env: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -168,13 +174,8 @@ fn main() -> ExitCode {
     let root = workspace_root();
     let result = match cli.task {
         Task::Conform(args) => return conform(*args),
-        Task::Serve {
-            scheme,
-            port,
-            keys,
-            endpoint,
-            diagnose,
-        } => serve(scheme, port, &keys, endpoint, diagnose),
+        Task::Serve(args) => serve::run(args),
+        Task::Test { args } => test(&root, &args),
         Task::Vectors { action } => match action {
             VectorsAction::Fill => fill(&root),
             VectorsAction::Check => check(&root),
@@ -257,6 +258,25 @@ fn export(root: &Path, out: &Path) -> Result<(), String> {
         println!("wrote {}", target.display());
     }
     Ok(())
+}
+
+fn test(root: &Path, args: &[String]) -> Result<(), String> {
+    let services = services::Services::start(root)?;
+    let status = Command::new(env!("CARGO"))
+        .args(["test", "--workspace"])
+        .args(args)
+        .envs(services.env())
+        // The service tests fail rather than skip when a URL is missing.
+        .env("SIGCONFORM_REQUIRE_SERVICES", "1")
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+    drop(services);
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo test failed ({status})"))
+    }
 }
 
 fn tokio_runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -451,6 +471,7 @@ fn run_config(
         // The whole run may take the per-request timeout a few times over.
         deadline: std::time::Duration::from_secs(args.timeout.saturating_mul(10).max(30)),
         progress: None,
+        admin: None,
     }
 }
 
@@ -477,6 +498,72 @@ fn progress_bar(target: &str) -> (indicatif::ProgressBar, runner::Progress) {
     (bar, runner::Progress(std::sync::Arc::new(hook)))
 }
 
+/// One target to probe, and what it takes.
+struct Planned {
+    scheme: SchemeId,
+    target: String,
+    scheme_config: SchemeConfig,
+    secret: String,
+    admin: Option<runner::AdminAccess>,
+    /// A built-in server, kept alive for the run.
+    _server: Option<server::RunningServer>,
+    /// A built-in server's key database, removed after the run.
+    db: Option<PathBuf>,
+}
+
+impl Drop for Planned {
+    fn drop(&mut self) {
+        if let Some(db) = &self.db {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+        }
+    }
+}
+
+/// A built-in reference server for `scheme`, as a deployment would run
+/// it: keys in an SQLite database (a fresh file under `target/conform`),
+/// the key lifecycle API behind a random token (so the lifecycle cases run
+/// too), and an in-memory nonce store.
+async fn built_in(
+    scheme: SchemeId,
+    config: &SchemeConfig,
+    key_id: &str,
+) -> Result<Planned, String> {
+    let secret = random_secret();
+    let dir = workspace_root().join("target/conform");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let db = dir.join(format!("keys-{scheme}-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let store = SqlKeys::connect(&SqlKeysConfig::new(format!("sqlite://{}", db.display())))
+        .await
+        .map_err(|e| format!("the built-in key store: {e}"))?;
+    for id in [key_id, sigconform::keys::DEFAULT_KEY_ID] {
+        store
+            .put(id, &Secret::new(secret.clone()), Permissions::all())
+            .await
+            .map_err(|e| format!("the built-in key store: {e}"))?;
+    }
+    let token = Secret::new(random_secret());
+    let keys = KeySource::Sql {
+        store: std::sync::Arc::new(store),
+        admin_token: Some(token.clone()),
+    };
+    let server = start_reference(ServerConfig::new(scheme, config.clone(), keys), 0).await?;
+    Ok(Planned {
+        scheme,
+        target: server.url(),
+        scheme_config: config.clone(),
+        secret,
+        admin: Some(runner::AdminAccess {
+            url: server.url(),
+            token,
+        }),
+        _server: Some(server),
+        db: Some(db),
+    })
+}
+
 async fn conform_async(args: ConformArgs) -> ExitCode {
     if let Some(bad) = args
         .report
@@ -501,26 +588,30 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
         endpoint,
         ..SchemeConfig::default()
     };
-    // (scheme, target URL, config, secret, server kept alive for the run)
+    let admin = match (&args.admin_url, &args.admin_token_env) {
+        (None, None) => None,
+        (Some(url), Some(var)) => match std::env::var(var) {
+            Ok(token) => Some(runner::AdminAccess {
+                url: url.clone(),
+                token: Secret::new(token),
+            }),
+            Err(_) => return usage_error(format!("environment variable {var} is not set")),
+        },
+        _ => return usage_error("--admin-url and --admin-token-env go together"),
+    };
     let mut runs = Vec::new();
     if args.target.is_empty() {
         let schemes = args.scheme.map_or(SchemeId::ALL.to_vec(), |s| vec![s]);
         for scheme in schemes {
-            let secret = random_secret();
             let config = scheme_config(Some(
                 args.endpoint
                     .clone()
                     .unwrap_or_else(|| "https:sigconform.test/app".into()),
             ));
-            let keys = StaticKeys::from_pairs([
-                (args.key_id.clone(), secret.clone()),
-                ("default".into(), secret.clone()),
-            ]);
-            let server = match start_reference(scheme, config.clone(), keys, false, 0).await {
-                Ok(s) => s,
+            match built_in(scheme, &config, &args.key_id).await {
+                Ok(run) => runs.push(run),
                 Err(e) => return usage_error(e),
-            };
-            runs.push((scheme, server.url(), config, secret, Some(server)));
+            }
         }
     } else {
         let Some(scheme) = args.scheme else {
@@ -531,20 +622,31 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
         };
         for target in &args.target {
             let endpoint = args.endpoint.clone().unwrap_or_else(|| target.clone());
-            runs.push((
+            runs.push(Planned {
                 scheme,
-                target.clone(),
-                scheme_config(Some(endpoint)),
-                secret.clone(),
-                None,
-            ));
+                target: target.clone(),
+                scheme_config: scheme_config(Some(endpoint)),
+                secret: secret.clone(),
+                admin: admin.clone(),
+                _server: None,
+                db: None,
+            });
         }
     }
 
     let mut reports = Vec::new();
     let mut table = Vec::new();
-    for (scheme, target, scheme_config, secret, _server) in &runs {
+    for Planned {
+        scheme,
+        target,
+        scheme_config,
+        secret,
+        admin,
+        ..
+    } in &runs
+    {
         let mut config = run_config(&args, *scheme, scheme_config, secret);
+        config.admin = admin.clone();
         if args.list {
             match runner::list(&config) {
                 Ok(cases) => cases.iter().for_each(|(id, d)| println!("{id:<45} {d}")),
@@ -570,8 +672,8 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
     // Several targets are instances of one deployment: a request accepted by
     // one must be rejected by the others.
     if args.target.len() > 1 && !args.list {
-        let (scheme, _, scheme_config, secret, _) = &runs[0];
-        let config = run_config(&args, *scheme, scheme_config, secret);
+        let first = &runs[0];
+        let config = run_config(&args, first.scheme, &first.scheme_config, &first.secret);
         match runner::run_cross_instance(&config, &args.target).await {
             Ok(Some(case)) => {
                 println!(
@@ -635,58 +737,11 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
     }
 }
 
-fn serve(
-    scheme: SchemeId,
-    port: u16,
-    keys: &[String],
-    endpoint: Option<String>,
-    diagnose: bool,
-) -> Result<(), String> {
-    let mut store = StaticKeys::new();
-    for k in keys {
-        let (id, secret) = k.split_once('=').ok_or_else(|| {
-            format!(
-                "--key takes ID=SECRET, got `{}`",
-                k.split('=').next().unwrap_or("")
-            )
-        })?;
-        store.insert(id, &Secret::new(secret));
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let scheme_config = SchemeConfig {
-            endpoint,
-            ..SchemeConfig::default()
-        };
-        let server = start_reference(scheme, scheme_config, store, diagnose, port).await?;
-        println!(
-            "{scheme} reference server on {} (Ctrl-C to stop)",
-            server.url()
-        );
-        tokio::signal::ctrl_c().await.map_err(|e| e.to_string())
-    })
-}
-
 /// A reference server on loopback (`port` 0: any free port).
 pub(crate) async fn start_reference(
-    scheme: SchemeId,
-    scheme_config: SchemeConfig,
-    keys: StaticKeys,
-    diagnose: bool,
+    config: ServerConfig,
     port: u16,
 ) -> Result<server::RunningServer, String> {
-    let config = ServerConfig {
-        scheme,
-        scheme_config,
-        keys,
-        policy: Default::default(),
-        diagnose,
-        defect: None,
-        shared_nonces: None,
-    };
     server::start(config, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .map_err(|e| format!("cannot start the reference server on 127.0.0.1:{port}: {e}"))

@@ -1,0 +1,256 @@
+//! The Redis nonce store, against a real Redis (`SIGCONFORM_REDIS_URL`;
+//! `cargo xtask test` starts one and sets it), and what the runner sees of
+//! it: instances sharing it pass the cross-instance replay case, and when
+//! Redis goes away requests get 503s, never accepted replays.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sigconform::nonce::redis::RedisNonceStore;
+use sigconform::nonce::{NonceError, NonceStore};
+use sigconform::runner::{self, Outcome, RunConfig};
+use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::server::{self, KeySource, ServerConfig};
+use sigconform::{Secret, StaticKeys};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+const TIMEOUT: Duration = Duration::from_millis(500);
+const SECRET: &str = "redis-test-secret";
+
+/// The Redis to use, or `None` (skip) when none is configured and none is
+/// required.
+fn redis_url() -> Option<String> {
+    match std::env::var("SIGCONFORM_REDIS_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("SIGCONFORM_REQUIRE_SERVICES").is_some() => {
+            panic!("SIGCONFORM_REDIS_URL is required here")
+        }
+        Err(_) => {
+            eprintln!("Redis not configured: skipped (cargo xtask test runs it)");
+            None
+        }
+    }
+}
+
+/// Nonces unique to this run: Redis outlives it.
+fn nonce(name: &str) -> String {
+    format!("{name}-{}", sigconform::runner::random_u64())
+}
+
+#[tokio::test]
+async fn each_nonce_is_recorded_once_per_key_until_it_expires() {
+    let Some(url) = redis_url() else { return };
+    let store = RedisNonceStore::connect(&url, TIMEOUT).await.unwrap();
+    let n = nonce("once");
+    assert_eq!(store.check_and_record("k", &n, 0, 60_000).await, Ok(()));
+    assert_eq!(
+        store.check_and_record("k", &n, 0, 60_000).await,
+        Err(NonceError::Replayed)
+    );
+    // Another key may use it; key/nonce boundaries cannot be shifted.
+    assert_eq!(store.check_and_record("k2", &n, 0, 60_000).await, Ok(()));
+    let shifted = format!("2{n}");
+    assert_eq!(
+        store.check_and_record("k", &shifted, 0, 60_000).await,
+        Ok(())
+    );
+    // Expiry is Redis's own (PX).
+    let short = nonce("short");
+    assert_eq!(store.check_and_record("k", &short, 0, 200).await, Ok(()));
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(store.check_and_record("k", &short, 0, 200).await, Ok(()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_requests_at_two_instances_record_the_nonce_once() {
+    let Some(url) = redis_url() else { return };
+    // Two connections, as two servers would have.
+    let stores = [
+        Arc::new(RedisNonceStore::connect(&url, TIMEOUT).await.unwrap()),
+        Arc::new(RedisNonceStore::connect(&url, TIMEOUT).await.unwrap()),
+    ];
+    for round in 0..20 {
+        let n = nonce(&format!("race-{round}"));
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..16 {
+            let (store, n) = (stores[i % 2].clone(), n.clone());
+            tasks.spawn(async move { store.check_and_record("k", &n, 0, 60_000).await });
+        }
+        let results = tasks.join_all().await;
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{results:?}"
+        );
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Ok(()) | Err(NonceError::Replayed)))
+        );
+    }
+}
+
+/// A TCP proxy to Redis that can be cut: "Redis went away".
+struct Proxy {
+    url: String,
+    cut: watch::Sender<bool>,
+}
+
+async fn proxy(redis_url: &str) -> Proxy {
+    let upstream = redis_url
+        .trim_start_matches("redis://")
+        .trim_end_matches('/')
+        .to_owned();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("redis://{}/", listener.local_addr().unwrap());
+    let (cut, watch_cut) = watch::channel(false);
+    tokio::spawn(async move {
+        loop {
+            let mut cut = watch_cut.clone();
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = cut.wait_for(|c| *c) => return,
+            };
+            let Ok((mut client, _)) = accepted else {
+                return;
+            };
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let Ok(mut server) = TcpStream::connect(upstream).await else {
+                    return;
+                };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                    _ = cut.wait_for(|c| *c) => {}
+                }
+            });
+        }
+    });
+    Proxy { url, cut }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_the_answer_is_unavailable_never_an_accept() {
+    let Some(url) = redis_url() else { return };
+    let proxy = proxy(&url).await;
+    let store = RedisNonceStore::connect(&proxy.url, TIMEOUT).await.unwrap();
+    assert_eq!(
+        store
+            .check_and_record("k", &nonce("before"), 0, 60_000)
+            .await,
+        Ok(())
+    );
+    proxy.cut.send(true).unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        assert!(matches!(
+            store
+                .check_and_record("k", &nonce("after"), 0, 60_000)
+                .await,
+            Err(NonceError::Unavailable(_))
+        ));
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // Not there at all: a clear error at once.
+    assert!(matches!(
+        RedisNonceStore::connect("redis://127.0.0.1:1/", TIMEOUT).await,
+        Err(NonceError::Unavailable(_))
+    ));
+}
+
+async fn instance(store: Option<Arc<dyn NonceStore>>) -> server::RunningServer {
+    let mut config = ServerConfig::new(
+        SchemeId::A2a,
+        SchemeConfig::default(),
+        KeySource::Static(StaticKeys::from_pairs([("k", SECRET)])),
+    );
+    config.shared_nonces = store;
+    server::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+fn run_config() -> RunConfig {
+    RunConfig {
+        scheme: SchemeId::A2a,
+        scheme_config: SchemeConfig::default(),
+        key_id: "k".into(),
+        secret: Secret::new(SECRET),
+        timeout: Duration::from_secs(5),
+        only: Vec::new(),
+        skip: Vec::new(),
+        methods: Vec::new(),
+        concurrency: 8,
+        deadline: Duration::from_secs(30),
+        timing: false,
+        progress: None,
+        admin: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_sees_instances_share_redis_and_fail_closed_without_it() {
+    let Some(url) = redis_url() else { return };
+    // Two instances, each with its own connection to one Redis.
+    let proxy = proxy(&url).await;
+    let mut servers = Vec::new();
+    for _ in 0..2 {
+        let store: Arc<dyn NonceStore> =
+            Arc::new(RedisNonceStore::connect(&proxy.url, TIMEOUT).await.unwrap());
+        servers.push(instance(Some(store)).await);
+    }
+    let urls: Vec<String> = servers.iter().map(|s| s.url()).collect();
+    let case = runner::run_cross_instance(&run_config(), &urls)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(case.outcome, Outcome::Pass, "{}", case.observed);
+    // And each instance passes the whole replay category on its own.
+    let mut config = run_config();
+    config.only = vec![glob::Pattern::new("a2a/replay/*").unwrap()];
+    let run = runner::run(&config, &urls[0]).await.unwrap();
+    assert!(
+        run.results.iter().all(|r| r.outcome == Outcome::Pass),
+        "{:?}",
+        run.results
+    );
+
+    // Two instances with a nonce store each: the runner finds it.
+    let separate = [instance(None).await, instance(None).await];
+    let urls: Vec<String> = separate.iter().map(|s| s.url()).collect();
+    let case = runner::run_cross_instance(&run_config(), &urls)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(case.outcome, Outcome::Fail, "{}", case.observed);
+
+    // Redis goes away: valid requests get 503s (the runner's acceptance
+    // cases fail on them), and no request is accepted.
+    proxy.cut.send(true).unwrap();
+    let mut config = run_config();
+    config.only = vec![
+        glob::Pattern::new("a2a/acceptance/*").unwrap(),
+        glob::Pattern::new("a2a/replay/*").unwrap(),
+    ];
+    let run = runner::run(&config, &servers[0].url()).await.unwrap();
+    for result in &run.results {
+        assert!(
+            !result.observed.starts_with("200"),
+            "{} accepted without Redis: {}",
+            result.id,
+            result.observed
+        );
+    }
+    let refused: Vec<_> = run
+        .results
+        .iter()
+        .filter(|r| r.observed.starts_with("503"))
+        .collect();
+    assert!(refused.len() >= 4, "{:?}", run.results);
+    assert!(refused.iter().all(|r| r.outcome == Outcome::Fail));
+}

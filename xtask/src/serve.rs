@@ -1,0 +1,148 @@
+//! `cargo xtask serve`: reference servers on loopback.
+//!
+//! One server with keys given on the command line by default; with
+//! `--keys-db`, keys in a SQL database (and with `--admin-token-env`, the
+//! key lifecycle API); with `--instances N`, N servers of one deployment on
+//! consecutive ports, sharing the database and, with `--nonce-store
+//! redis://…`, one nonce store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
+use sigconform::keys::{Permissions, Secret, StaticKeys};
+use sigconform::nonce::NonceStore;
+use sigconform::nonce::redis::RedisNonceStore;
+use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::server::{KeySource, ServerConfig};
+
+#[derive(clap::Args)]
+pub(crate) struct ServeArgs {
+    #[arg(long)]
+    scheme: SchemeId,
+    /// The first instance's port (the others follow it).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// KEY_ID=SECRET; may repeat. With --keys-db they are stored there.
+    #[arg(long = "key", value_name = "ID=SECRET")]
+    keys: Vec<String>,
+    /// quable: the declared endpoint string.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Log each rejection with the canonical string expected.
+    #[arg(long)]
+    diagnose: bool,
+    /// Keys in a SQL database: sqlite://PATH (created on first use) or
+    /// postgres://USER@HOST/DB.
+    #[arg(long, value_name = "URL")]
+    keys_db: Option<String>,
+    /// Serve the key lifecycle API (/api/v1/admin/api-keys), with the
+    /// bearer token held by this environment variable. Needs --keys-db.
+    #[arg(long, value_name = "VAR", requires = "keys_db")]
+    admin_token_env: Option<String>,
+    /// Instances of one deployment, on consecutive ports.
+    #[arg(long, default_value_t = 1)]
+    instances: u16,
+    /// The nonce store: `memory` (each instance its own) or redis://HOST:PORT
+    /// (shared by all instances).
+    #[arg(long, default_value = "memory")]
+    nonce_store: String,
+}
+
+fn static_keys(pairs: &[String]) -> Result<Vec<(String, Secret)>, String> {
+    pairs
+        .iter()
+        .map(|k| {
+            k.split_once('=')
+                .map(|(id, secret)| (id.to_owned(), Secret::new(secret)))
+                .ok_or_else(|| {
+                    format!(
+                        "--key takes ID=SECRET, got `{}`",
+                        k.split('=').next().unwrap_or("")
+                    )
+                })
+        })
+        .collect()
+}
+
+pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
+    let pairs = static_keys(&args.keys)?;
+    let admin_token = match &args.admin_token_env {
+        Some(var) => {
+            Some(Secret::new(std::env::var(var).map_err(|_| {
+                format!("environment variable {var} is not set")
+            })?))
+        }
+        None => None,
+    };
+    if args.instances == 0 {
+        return Err("--instances must be at least 1".into());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let scheme_config = SchemeConfig {
+            endpoint: args.endpoint.clone(),
+            ..SchemeConfig::default()
+        };
+        let mut servers = Vec::new();
+        for i in 0..args.instances {
+            // Each instance its own connections and cache, as separate
+            // processes would have; they share the database and Redis.
+            let keys = match &args.keys_db {
+                None => KeySource::Static(StaticKeys::from_pairs(
+                    pairs.iter().map(|(id, s)| (id.clone(), s.expose().to_owned())),
+                )),
+                Some(url) => {
+                    let store = SqlKeys::connect(&SqlKeysConfig::new(url.as_str()))
+                        .await
+                        .map_err(|e| format!("--keys-db: {e}"))?;
+                    for (id, secret) in &pairs {
+                        store
+                            .put(id, secret, Permissions::all())
+                            .await
+                            .map_err(|e| format!("--key {id}: {e}"))?;
+                    }
+                    KeySource::Sql {
+                        store: Arc::new(store),
+                        admin_token: admin_token.clone(),
+                    }
+                }
+            };
+            let mut config = ServerConfig::new(args.scheme, scheme_config.clone(), keys);
+            config.diagnose = args.diagnose;
+            config.shared_nonces = match args.nonce_store.as_str() {
+                "memory" => None,
+                url if url.starts_with("redis://") => {
+                    let store: Arc<dyn NonceStore> = Arc::new(
+                        RedisNonceStore::connect(url, Duration::from_secs(1))
+                            .await
+                            .map_err(|e| format!("--nonce-store: {e}"))?,
+                    );
+                    Some(store)
+                }
+                other => {
+                    return Err(format!(
+                        "--nonce-store takes `memory` or redis://…, not `{other}`"
+                    ));
+                }
+            };
+            let port = args.port.checked_add(i).ok_or("port out of range")?;
+            let server = crate::start_reference(config, port).await?;
+            println!("{} reference server on {}", args.scheme, server.url());
+            servers.push(server);
+        }
+        if args.instances > 1 && args.nonce_store == "memory" {
+            println!(
+                "note: each instance has its own nonce store; a request accepted by one is accepted by the others (use --nonce-store redis://…)"
+            );
+        }
+        if admin_token.is_some() {
+            println!("key lifecycle API at /api/v1/admin/api-keys (bearer token from the environment)");
+        }
+        println!("Ctrl-C to stop");
+        tokio::signal::ctrl_c().await.map_err(|e| e.to_string())
+    })
+}

@@ -1,0 +1,269 @@
+//! PostgreSQL and Redis for the tests and benchmarks that need real
+//! servers: started from the system's packages on free loopback ports, with
+//! their data under `target/services`, and stopped again when dropped.
+//! Missing packages are installed with apt-get when running as root.
+//!
+//! When `SIGCONFORM_POSTGRES_URL` and `SIGCONFORM_REDIS_URL` are both set,
+//! those servers are used and nothing is started.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Running servers (or the ones given in the environment).
+pub(crate) struct Services {
+    pub(crate) postgres_url: String,
+    pub(crate) redis_url: String,
+    started: Option<Started>,
+}
+
+struct Started {
+    pg_bin: PathBuf,
+    pg_data: PathBuf,
+    redis_pid: PathBuf,
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// A command run as the `postgres` user when we are root (PostgreSQL
+/// refuses to run as root), as ourselves otherwise.
+fn as_postgres(program: &Path) -> Command {
+    if is_root() {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(program);
+        cmd
+    } else {
+        Command::new(program)
+    }
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let output = cmd
+        .output()
+        .map_err(|e| format!("{what}: cannot start: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} failed: {}{}",
+            String::from_utf8_lossy(&output.stderr).trim(),
+            String::from_utf8_lossy(&output.stdout).trim()
+        ))
+    }
+}
+
+/// The newest PostgreSQL's binaries directory, if one is installed.
+fn postgres_bin() -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|bin| bin.join("initdb").exists())
+        .collect();
+    dirs.sort_by_key(|d| {
+        d.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    dirs.pop()
+}
+
+fn has_redis() -> bool {
+    Command::new("redis-server")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Installs the Debian packages when something is missing.
+fn install() -> Result<(), String> {
+    if postgres_bin().is_some() && has_redis() {
+        return Ok(());
+    }
+    if !is_root() || Command::new("apt-get").arg("--version").output().is_err() {
+        return Err(
+            "PostgreSQL and Redis are needed: install the postgresql and redis-server packages, \
+             or set SIGCONFORM_POSTGRES_URL and SIGCONFORM_REDIS_URL"
+                .into(),
+        );
+    }
+    println!("installing postgresql and redis-server (apt-get)");
+    run(
+        Command::new("apt-get")
+            .args(["update", "-qq"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        "apt-get update",
+    )?;
+    run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(["postgresql", "redis-server"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        "apt-get install postgresql redis-server",
+    )
+}
+
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+/// Waits until `ready` holds, for at most `limit`.
+fn wait(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) -> Result<(), String> {
+    let started = Instant::now();
+    while !ready() {
+        if started.elapsed() > limit {
+            return Err(format!("{what} did not come up within {limit:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+fn redis_answers(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut answer = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok()
+        && stream.read_exact(&mut answer).is_ok()
+        && &answer == b"+PONG\r\n"
+}
+
+impl Services {
+    /// Starts PostgreSQL and Redis (or takes them from the environment).
+    pub(crate) fn start(root: &Path) -> Result<Services, String> {
+        if let (Ok(postgres_url), Ok(redis_url)) = (
+            std::env::var("SIGCONFORM_POSTGRES_URL"),
+            std::env::var("SIGCONFORM_REDIS_URL"),
+        ) {
+            return Ok(Services {
+                postgres_url,
+                redis_url,
+                started: None,
+            });
+        }
+        install()?;
+        let pg_bin = postgres_bin().ok_or("PostgreSQL is not installed")?;
+        let dir = root.join("target/services");
+        let pg_data = dir.join("pg");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&pg_data).map_err(|e| format!("{}: {e}", pg_data.display()))?;
+        let mut services = Services {
+            postgres_url: String::new(),
+            redis_url: String::new(),
+            started: Some(Started {
+                pg_bin: pg_bin.clone(),
+                pg_data: pg_data.clone(),
+                redis_pid: dir.join("redis.pid"),
+            }),
+        };
+
+        // Redis: no persistence, on loopback only.
+        let redis_port = free_port()?;
+        run(
+            Command::new("redis-server")
+                .args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no", "--daemonize", "yes"])
+                .arg("--pidfile")
+                .arg(dir.join("redis.pid"))
+                .arg("--logfile")
+                .arg(dir.join("redis.log"))
+                .arg("--dir")
+                .arg(&dir),
+            "redis-server",
+        )?;
+        wait("redis", Duration::from_secs(10), || {
+            redis_answers(redis_port)
+        })?;
+        services.redis_url = format!("redis://127.0.0.1:{redis_port}/");
+
+        // PostgreSQL: a throwaway cluster, trusting loopback, without fsync.
+        if is_root() {
+            run(
+                Command::new("chown")
+                    .arg("-R")
+                    .arg("postgres:postgres")
+                    .arg(&dir),
+                "chown",
+            )?;
+        }
+        run(
+            as_postgres(&pg_bin.join("initdb"))
+                .arg("-D")
+                .arg(&pg_data)
+                .args(["--auth=trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]),
+            "initdb",
+        )?;
+        let pg_port = free_port()?;
+        run(
+            as_postgres(&pg_bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&pg_data)
+                .arg("-l")
+                .arg(dir.join("pg.log"))
+                .arg("-o")
+                .arg(format!(
+                    "-p {pg_port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                    pg_data.display()
+                ))
+                .args(["-w", "start"]),
+            "pg_ctl start",
+        )?;
+        run(
+            as_postgres(&pg_bin.join("createdb")).args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &pg_port.to_string(),
+                "-U",
+                "postgres",
+                "sigconform",
+            ]),
+            "createdb",
+        )?;
+        services.postgres_url = format!("postgres://postgres@127.0.0.1:{pg_port}/sigconform");
+        println!(
+            "started PostgreSQL on 127.0.0.1:{pg_port} and Redis on 127.0.0.1:{redis_port} (target/services)"
+        );
+        Ok(services)
+    }
+
+    /// The environment that points tests and benchmarks at the servers.
+    pub(crate) fn env(&self) -> [(&'static str, &str); 2] {
+        [
+            ("SIGCONFORM_POSTGRES_URL", &self.postgres_url),
+            ("SIGCONFORM_REDIS_URL", &self.redis_url),
+        ]
+    }
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        let Some(started) = &self.started else {
+            return;
+        };
+        let _ = run(
+            as_postgres(&started.pg_bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&started.pg_data)
+                .args(["-m", "fast", "-w", "stop"]),
+            "pg_ctl stop",
+        );
+        if let Ok(pid) = std::fs::read_to_string(&started.redis_pid) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+        println!("stopped PostgreSQL and Redis");
+    }
+}
