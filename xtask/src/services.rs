@@ -21,7 +21,7 @@ pub(crate) struct Services {
 struct Started {
     pg_bin: PathBuf,
     pg_data: PathBuf,
-    redis_pid: PathBuf,
+    redis_port: u16,
 }
 
 fn is_root() -> bool {
@@ -129,16 +129,21 @@ fn wait(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) -> Result<
     Ok(())
 }
 
-fn redis_answers(port: u16) -> bool {
+/// Sends one inline command to the Redis on `port`; its first answer bytes.
+fn redis_command(port: u16, command: &[u8]) -> Option<[u8; 7]> {
     use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .ok()?;
+    stream.write_all(command).ok()?;
     let mut answer = [0u8; 7];
-    stream.write_all(b"PING\r\n").is_ok()
-        && stream.read_exact(&mut answer).is_ok()
-        && &answer == b"+PONG\r\n"
+    stream.read_exact(&mut answer).ok()?;
+    Some(answer)
+}
+
+fn redis_answers(port: u16) -> bool {
+    redis_command(port, b"PING\r\n") == Some(*b"+PONG\r\n")
 }
 
 impl Services {
@@ -163,21 +168,20 @@ impl Services {
         let mut services = Services {
             postgres_url: String::new(),
             redis_url: String::new(),
-            started: Some(Started {
-                pg_bin: pg_bin.clone(),
-                pg_data: pg_data.clone(),
-                redis_pid: dir.join("redis.pid"),
-            }),
+            started: None,
         };
 
         // Redis: no persistence, on loopback only.
         let redis_port = free_port()?;
+        services.started = Some(Started {
+            pg_bin: pg_bin.clone(),
+            pg_data: pg_data.clone(),
+            redis_port,
+        });
         run(
             Command::new("redis-server")
                 .args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no", "--daemonize", "yes"])
-                .arg("--pidfile")
-                .arg(dir.join("redis.pid"))
                 .arg("--logfile")
                 .arg(dir.join("redis.log"))
                 .arg("--dir")
@@ -261,9 +265,8 @@ impl Drop for Services {
                 .args(["-m", "fast", "-w", "stop"]),
             "pg_ctl stop",
         );
-        if let Ok(pid) = std::fs::read_to_string(&started.redis_pid) {
-            let _ = Command::new("kill").arg(pid.trim()).status();
-        }
+        // Redis stops when asked (no `kill`: procps is not on every machine).
+        let _ = redis_command(started.redis_port, b"SHUTDOWN NOSAVE\r\n");
         println!("stopped PostgreSQL and Redis");
     }
 }
