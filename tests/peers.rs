@@ -11,6 +11,12 @@ use sigconform::workload::Workload;
 
 const REQUESTS: usize = 50;
 
+/// Each peer: the program that runs it, and its script.
+const PEERS: [(&str, &str); 2] = [
+    ("python3", "benches/peers/verify.py"),
+    ("node", "benches/peers/verify.mjs"),
+];
+
 /// Runs a peer briefly on a workload file; returns how many it accepted.
 fn accepted(program: &str, script: &str, workload: &Path) -> usize {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -54,10 +60,7 @@ fn peers_accept_the_workloads_and_nothing_signed_otherwise() {
             let path = dir.join(format!("{scheme}-{size}.json"));
             let mut json = w.to_json();
             write(&path, &json);
-            for (program, script) in [
-                ("python3", "benches/peers/verify.py"),
-                ("node", "benches/peers/verify.mjs"),
-            ] {
+            for (program, script) in PEERS {
                 assert_eq!(
                     accepted(program, script, &path),
                     REQUESTS,
@@ -66,10 +69,7 @@ fn peers_accept_the_workloads_and_nothing_signed_otherwise() {
             }
             json["secret"] = "another-secret".into();
             write(&path, &json);
-            for (program, script) in [
-                ("python3", "benches/peers/verify.py"),
-                ("node", "benches/peers/verify.mjs"),
-            ] {
+            for (program, script) in PEERS {
                 assert_eq!(
                     accepted(program, script, &path),
                     0,
