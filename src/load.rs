@@ -1,9 +1,10 @@
 //! A loopback load generator for the reference server: the figure behind
 //! "verified requests per second" (`cargo xtask bench`).
 //!
-//! Requests are signed before the clock starts (each with its own nonce, so
-//! every one is a real verification and nonce record), then sent over
-//! `connections` keep-alive connections as fast as the server answers.
+//! The requests of a [`Workload`] are signed before the clock starts (each
+//! with its own nonce, so every one is a real verification and nonce
+//! record), then sent over `connections` keep-alive connections as fast as
+//! the server answers.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,9 +15,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::keys::{Key, Secret};
-use crate::scheme::{SchemeConfig, SchemeId, SignInput};
-use crate::time::{Clock, SystemClock};
+use crate::workload::Workload;
 
 /// What a load run measured.
 #[derive(Debug, Clone, Copy)]
@@ -36,52 +35,16 @@ impl LoadResult {
     }
 }
 
-/// Sends `total` distinct signed `scheme` requests to `url`.
-pub async fn run(
-    url: &str,
-    scheme: SchemeId,
-    key_id: &str,
-    secret: &Secret,
-    total: usize,
-    connections: usize,
-) -> Result<LoadResult, String> {
-    let config = SchemeConfig {
-        endpoint: Some("https:sigconform.test/app".into()),
-        ..SchemeConfig::default()
-    };
-    let scheme_impl = scheme.build(&config).map_err(|e| e.to_string())?;
-    let key = Key::new(key_id, secret);
-    let now_ms = SystemClock.now_ms();
-    let timestamp = match scheme_impl.window().unit {
-        crate::time::TimeUnit::Seconds => now_ms / 1000,
-        crate::time::TimeUnit::Milliseconds => now_ms,
-    };
-    let body = Bytes::from_static(br#"{"order":"ord_0123456789","qty":2}"#);
-    let uri: http::Uri = format!("{url}/v1/orders")
-        .parse()
-        .map_err(|e| format!("{url}: {e}"))?;
-    let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
-    let mut requests = Vec::with_capacity(total);
-    for i in 0..total {
-        let mut req = http::Request::post(uri.clone())
-            .header("host", authority.as_str())
-            .header("content-type", "application/json")
-            .header("content-length", body.len())
-            .body(body.clone())
-            .map_err(|e| e.to_string())?;
-        let input = SignInput {
-            key_id: Some(key_id.into()),
-            timestamp: timestamp.to_string(),
-            nonce: Some(format!("load-{i}")),
-            ..SignInput::default()
-        };
-        for (name, value) in scheme_impl
-            .sign(&req, &input, &key)
-            .map_err(|e| e.to_string())?
-        {
-            req.headers_mut()
-                .append(name, value.parse().map_err(|_| "header value")?);
-        }
+/// Sends every request of `workload` (each signed with its own nonce, so
+/// each is a full verification and nonce record) to `url`.
+pub async fn run(url: &str, workload: &Workload, connections: usize) -> Result<LoadResult, String> {
+    let mut requests = Vec::with_capacity(workload.requests.len());
+    for req in &workload.requests {
+        let mut req = req.clone();
+        let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        *req.uri_mut() = format!("{url}{target}")
+            .parse()
+            .map_err(|e| format!("{url}: {e}"))?;
         requests.push(req);
     }
     let requests = Arc::new(requests);

@@ -102,18 +102,22 @@ async fn servers(requests: usize, connections: usize) -> Result<(), String> {
         );
     }
     println!("\n== the reference server under loopback load");
-    let server = start_server(SchemeId::A2a).await?;
-    let result = sigconform::load::run(
-        &server.url(),
-        SchemeId::A2a,
-        "sigconform",
-        &Secret::new(secret.clone()),
-        requests,
-        connections,
+    let load_secret = Secret::new(crate::random_secret());
+    let keys = StaticKeys::from_pairs([(
+        sigconform::workload::KEY_ID,
+        load_secret.expose().to_owned(),
+    )]);
+    let server = crate::start_reference(
+        ServerConfig::new(SchemeId::A2a, config.clone(), KeySource::Static(keys)),
+        0,
     )
     .await?;
+    let host = server.url().trim_start_matches("http://").to_owned();
+    let now_ms = sigconform::Clock::now_ms(&sigconform::SystemClock);
+    let workload = Workload::new(SchemeId::A2a, 256, requests, &host, &load_secret, now_ms)?;
+    let result = sigconform::load::run(&server.url(), &workload, connections).await?;
     println!(
-        "server a2a: {} verified requests in {:.2} s over {connections} connections: {:.0} per second (target: 30 000; {} not accepted)",
+        "server a2a: {} verified requests (256 B bodies) in {:.2} s over {connections} connections: {:.0} per second (target: 30 000; {} not accepted)",
         result.accepted,
         result.elapsed.as_secs_f64(),
         result.per_second(),
