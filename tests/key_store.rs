@@ -139,6 +139,46 @@ async fn keys_are_created_rotated_and_revoked() {
     }
 }
 
+/// Instances of a deployment start together against one database that has
+/// no table yet: every one of them must come up. (PostgreSQL's `CREATE
+/// TABLE IF NOT EXISTS` run by several sessions at once fails in all but
+/// one with a unique violation unless the store serialises it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_against_an_empty_database_all_come_up() {
+    let Some(url) = urls("together")
+        .into_iter()
+        .find(|u| u.starts_with("postgres"))
+    else {
+        return;
+    };
+    // A database of its own, so that the table does not exist yet.
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    let name = format!("sigconform_together_{}", unique("db").replace('-', "_"));
+    // The name is letters, digits and `_` only (sqlx wants that said).
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let fresh = match url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("a database URL ends in /name: {url}"),
+    };
+    let configs: Vec<SqlKeysConfig> = (0..8).map(|_| config(&fresh)).collect();
+    let started = futures_util::future::join_all(configs.iter().map(SqlKeys::connect)).await;
+    let failures: Vec<String> = started
+        .iter()
+        .filter_map(|s| s.as_ref().err().map(ToString::to_string))
+        .collect();
+    for store in started.into_iter().flatten() {
+        store.close().await;
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
 #[tokio::test]
 async fn the_cache_answers_at_once_and_forgets_after_its_ttl() {
     for url in urls("cache") {

@@ -229,6 +229,26 @@ fn connect_url(url: &str) -> Result<String, StoreError> {
     }
 }
 
+/// Creates the table unless it exists. On PostgreSQL, `CREATE TABLE IF NOT
+/// EXISTS` is not safe against itself: two sessions running it at once can
+/// both find no table, and the second then fails on a unique index of the
+/// catalog (error 23505). Instances of a deployment start together, so the
+/// statement runs under a transaction-scoped advisory lock there. (SQLite
+/// serialises writers itself.)
+async fn create_schema(pool: &AnyPool, url: &str) -> Result<(), sqlx::Error> {
+    if url.starts_with("sqlite:") {
+        sqlx::query(SCHEMA).execute(pool).await?;
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    // Any constant names the lock; this one is "signconf" in ASCII.
+    sqlx::query("SELECT pg_advisory_xact_lock(8316291910728642150)")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(SCHEMA).execute(&mut *tx).await?;
+    tx.commit().await
+}
+
 /// The columns of a [`KeyRecord`] (a macro: sqlx takes SQL text only as
 /// literals, so that no query is assembled from values).
 macro_rules! record_columns {
@@ -262,7 +282,7 @@ impl SqlKeys {
             .acquire_timeout(config.lookup_timeout)
             .connect(&url)
             .await?;
-        sqlx::query(SCHEMA).execute(&pool).await?;
+        create_schema(&pool, &url).await?;
         Ok(SqlKeys {
             pool,
             cache: moka::sync::Cache::builder()
