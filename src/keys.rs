@@ -236,9 +236,14 @@ impl KeyLookup for StaticKeys {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyPolicy {
-    /// If set, only these key ids are accepted.
+    /// If set, only these key ids are accepted (on the restricted paths).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_key_ids: Option<Vec<String>>,
+    /// Path prefixes the allow-list applies to; every path when empty. (The
+    /// seed sets `allowed_key_ids` on one endpoint's decorator, not on the
+    /// whole service.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restricted_path_prefixes: Vec<String>,
     /// Path prefixes of admin routes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub admin_path_prefixes: Vec<String>,
@@ -250,15 +255,14 @@ pub struct KeyPolicy {
 impl KeyPolicy {
     /// Whether `key_id` may sign a request for `path`.
     pub fn allows(&self, key_id: &str, path: &str) -> bool {
+        let under = |prefixes: &[String]| prefixes.iter().any(|p| path.starts_with(p.as_str()));
         if let Some(allowed) = &self.allowed_key_ids
+            && (self.restricted_path_prefixes.is_empty() || under(&self.restricted_path_prefixes))
             && !allowed.iter().any(|k| k == key_id)
         {
             return false;
         }
-        let admin_route = self
-            .admin_path_prefixes
-            .iter()
-            .any(|prefix| path.starts_with(prefix.as_str()));
+        let admin_route = under(&self.admin_path_prefixes);
         !admin_route || key_id.starts_with(self.admin_key_prefix.as_deref().unwrap_or("admin_"))
     }
 }
@@ -323,8 +327,9 @@ mod tests {
 
     #[test]
     fn policy() {
-        let p = KeyPolicy {
+        let mut p = KeyPolicy {
             allowed_key_ids: Some(vec!["key1".into(), "admin_1".into()]),
+            restricted_path_prefixes: Vec::new(),
             admin_path_prefixes: vec!["/admin/".into()],
             admin_key_prefix: None,
         };
@@ -332,5 +337,11 @@ mod tests {
         assert!(!p.allows("key2", "/orders"));
         assert!(!p.allows("key1", "/admin/x"));
         assert!(p.allows("admin_1", "/admin/x"));
+        // An allow-list on some routes only.
+        p.restricted_path_prefixes = vec!["/payments/".into()];
+        assert!(p.allows("key2", "/orders"));
+        assert!(!p.allows("key2", "/payments/1"));
+        assert!(p.allows("key1", "/payments/1"));
+        assert!(!p.allows("key2", "/admin/x"));
     }
 }

@@ -77,6 +77,9 @@ enum Expect {
     RejectOrWarn,
     /// Either is conformant; accepting is reported as info.
     Either,
+    /// Authenticated but not entitled: 403. Another 4xx rejects too, but
+    /// reads as if the key were unknown or the signature wrong (`warn`).
+    Forbidden,
 }
 
 /// One request of a probe, and what the runner signed for it.
@@ -99,6 +102,7 @@ impl Expect {
             Expect::Reject => "4xx (rejected)",
             Expect::RejectOrWarn => "4xx (the scheme does not cover this, so 2xx is its weakness)",
             Expect::Either => "2xx or 4xx",
+            Expect::Forbidden => "403 (authenticated, but not entitled)",
         }
     }
 }
@@ -141,6 +145,49 @@ pub struct RunConfig {
     pub progress: Option<Progress>,
     /// The target's key lifecycle API, for the lifecycle cases (`keys`).
     pub admin: Option<AdminAccess>,
+    /// A key the target knows but must refuse on one route, for
+    /// `keys/key-not-allowed`.
+    pub denied_key: Option<DeniedKey>,
+    /// An admin-only route of the target (seed 001), for `keys/admin-route`:
+    /// the runner's own key, not an admin key, must get 403 there.
+    pub admin_path: Option<String>,
+}
+
+impl RunConfig {
+    /// A run of the whole catalog signed by `key_id` with `secret`, with the
+    /// scheme's default settings, a 5 s request timeout, a 60 s deadline,
+    /// 8 cases at a time, and no optional cases.
+    pub fn new(scheme: SchemeId, key_id: impl Into<String>, secret: Secret) -> RunConfig {
+        RunConfig {
+            scheme,
+            scheme_config: SchemeConfig::default(),
+            key_id: key_id.into(),
+            secret,
+            timeout: Duration::from_secs(5),
+            only: Vec::new(),
+            skip: Vec::new(),
+            methods: Vec::new(),
+            concurrency: 8,
+            deadline: Duration::from_secs(60),
+            timing: false,
+            progress: None,
+            admin: None,
+            denied_key: None,
+            admin_path: None,
+        }
+    }
+}
+
+/// A key the target knows (its signatures verify) but must not accept on
+/// `path`: seed 001's `allowed_key_ids` leaves it out there.
+#[derive(Debug, Clone)]
+pub struct DeniedKey {
+    /// Its id.
+    pub key_id: String,
+    /// Its secret.
+    pub secret: Secret,
+    /// A path (and query) the target restricts to other keys.
+    pub path: String,
 }
 
 /// A progress callback: `(finished, total)` cases.
@@ -288,19 +335,29 @@ impl<'a> Builder<'a> {
 
     fn base(&self, method: &str, with_body: bool) -> Request {
         let body = if with_body { PROBE_BODY } else { "" };
-        // Every header the client will send is set here, so that what the
-        // runner signs is what the server sees (hyper would add these).
+        self.base_at(method, PROBE_PATH, Bytes::from_static(body.as_bytes()))
+    }
+
+    /// A request to `path_and_query` with `body`. Every header the client
+    /// will send is set here, so that what the runner signs is what the
+    /// server sees (hyper would add these).
+    fn base_at(&self, method: &str, path_and_query: &str, body: Bytes) -> Request {
         let mut builder = http::Request::builder()
             .method(method)
-            .uri("/sigconform/probe?page=1")
+            .uri(path_and_query)
             .header("host", self.host.as_str())
             .header("content-type", "application/json");
-        if !body.is_empty() {
+        // hyper writes `content-length: 0` for an empty body too, except on
+        // methods that normally have none.
+        if !body.is_empty() || !matches!(method, "GET" | "HEAD" | "DELETE" | "OPTIONS") {
             builder = builder.header("content-length", body.len());
         }
-        builder
-            .body(Bytes::from(body))
-            .expect("static request is valid")
+        builder.body(body).expect("the runner's requests are valid")
+    }
+
+    /// Whether `--methods` lets the catalog send `method`.
+    fn method_selected(&self, method: &str) -> bool {
+        self.config.methods.is_empty() || self.config.methods.iter().any(|m| m == method)
     }
 
     fn step(&self, req: &Request, recipe: &Recipe, expect: Expect) -> Option<Step> {
@@ -369,7 +426,7 @@ impl<'a> Builder<'a> {
         use Expect::*;
 
         for method in ["GET", "POST", "PUT", "DELETE"] {
-            if !self.config.methods.is_empty() && !self.config.methods.iter().any(|m| m == method) {
+            if !self.method_selected(method) {
                 continue;
             }
             let req = self.base(method, method != "GET");
@@ -377,6 +434,59 @@ impl<'a> Builder<'a> {
                 Acceptance,
                 &method.to_lowercase(),
                 &format!("a valid {method} is accepted"),
+                vec![self.step(&req, &recipe(now), Accept)],
+            ));
+        }
+        // Body shapes, as POSTs: none at all; text beyond ASCII with
+        // escapes; numbers and key order that JSON serialisers print
+        // differently (a verifier whose canonical JSON is not JavaScript's,
+        // or that re-serialises the body before hashing it, fails here);
+        // and a body larger than a first buffer.
+        if self.method_selected("POST") {
+            for (name, description, body) in [
+                (
+                    "post-empty-body",
+                    "a valid POST without a body is accepted",
+                    Bytes::new(),
+                ),
+                (
+                    "body-non-ascii",
+                    "a body with non-ASCII text and escapes is accepted",
+                    Bytes::from_static(NON_ASCII_BODY.as_bytes()),
+                ),
+                (
+                    "body-numbers-and-key-order",
+                    "a body with unsorted keys, nesting and numbers serialisers disagree on is accepted",
+                    Bytes::from_static(NUMBERS_BODY.as_bytes()),
+                ),
+                (
+                    "body-index-like-keys",
+                    "a body with keys that look like array indices (\"9\", \"10\") is accepted",
+                    Bytes::from_static(INDEX_KEYS_BODY.as_bytes()),
+                ),
+                (
+                    "body-64k",
+                    "a valid POST with a 64 KiB body is accepted",
+                    large_body(),
+                ),
+            ] {
+                let req = self.base_at("POST", PROBE_PATH, body);
+                out.push(self.probe(
+                    Acceptance,
+                    name,
+                    description,
+                    vec![self.step(&req, &recipe(now), Accept)],
+                ));
+            }
+        }
+        // A query with unsorted, repeated and percent- or plus-encoded
+        // parameters (what `authorization` sorts and decodes).
+        if self.method_selected("GET") {
+            let req = self.base_at("GET", PROBE_QUERY_PATH, Bytes::new());
+            out.push(self.probe(
+                Acceptance,
+                "get-query-parameters",
+                "a GET with unsorted, repeated and encoded query parameters is accepted",
                 vec![self.step(&req, &recipe(now), Accept)],
             ));
         }
@@ -479,6 +589,89 @@ impl<'a> Builder<'a> {
                 &|r| *r.uri_mut() = "/sigconform/other/../probe?page=1".parse().unwrap(),
             ));
         }
+        // Every other header the scheme covers (for `authorization`, the
+        // signed header list), changed after signing. `content-length` is
+        // left alone: changing it changes the framing, not the header.
+        for (name, changed) in [
+            ("host", "sigconform-other.test"),
+            ("content-type", "text/plain"),
+        ] {
+            let Some(original) = post.headers().get(name).and_then(|v| v.to_str().ok()) else {
+                continue;
+            };
+            let change = |r: &mut Request| {
+                r.headers_mut()
+                    .insert(name, http::HeaderValue::from_static(changed));
+            };
+            if covers(self.scheme.as_ref(), &post, &input, change) {
+                out.push(tamper(
+                    &format!("header-{name}"),
+                    &format!("the signed header {name}"),
+                    SignedAs {
+                        headers: vec![Header(name.into(), original.into())],
+                        ..SignedAs::default()
+                    },
+                    &change,
+                ));
+            }
+        }
+        let has_key_ids = self.has_key_ids();
+        if has_key_ids {
+            // The tag is the runner's key's, the header names another key:
+            // a verifier that tries its secrets until one fits, or that
+            // falls back to some key, accepts.
+            let key_id = &self.config.key_id;
+            let renamed = |name: &str, description: &str, other: String, expect: Expect| {
+                let r = Recipe {
+                    input: SignInput {
+                        key_id: Some(other),
+                        ..self.input(now)
+                    },
+                    ..Recipe::default()
+                };
+                self.probe(
+                    Tamper,
+                    name,
+                    description,
+                    vec![self.step_signed_by(&post, &r, &self.key, expect)],
+                )
+            };
+            out.push(renamed(
+                "key-id",
+                "the key id changed after signing",
+                format!("{key_id}-other"),
+                Reject,
+            ));
+            // The same id in other letter case: a case-insensitive lookup
+            // (a SQL collation) accepts it, and then nonces and policies
+            // keyed by the id as sent can be sidestepped (`replay/key-id-case`).
+            if let Some(recased) = recased(key_id) {
+                out.push(renamed(
+                    "key-id-case",
+                    "the key id in other letter case",
+                    recased,
+                    RejectOrWarn,
+                ));
+            }
+        }
+        if has_nonce_of(self.scheme.as_ref(), &post, &input) {
+            out.push(self.probe(
+                Tamper,
+                "nonce",
+                "the nonce changed after signing",
+                vec![self.step(
+                    &post,
+                    &Recipe {
+                        signed_as: Some(SignedAs {
+                            nonce: Some(format!("{}-signed", self.nonce())),
+                            ..SignedAs::default()
+                        }),
+                        ..recipe(now)
+                    },
+                    Reject,
+                )],
+            ));
+        }
         out.push(self.probe(
             Tamper,
             "timestamp",
@@ -508,16 +701,56 @@ impl<'a> Builder<'a> {
                 Reject,
             )],
         ));
-        for (name, t, expect) in [
-            ("tag-bit-flipped", TagTransform::FlipLastBit, Reject),
-            ("tag-truncated", TagTransform::Truncate, Reject),
-            ("tag-prefix", TagTransform::TruncateHalf, Reject),
-            ("tag-extended", TagTransform::Extend, Reject),
-            ("tag-empty", TagTransform::Empty, Reject),
-            ("tag-other-encoding", TagTransform::OtherEncoding, Reject),
-            ("tag-uppercase", TagTransform::Uppercase, Either),
-            ("tag-base64url", TagTransform::Base64Url, Either),
-            ("tag-unpadded", TagTransform::StripPadding, Either),
+        for (name, what, t, expect) in [
+            (
+                "tag-bit-flipped",
+                "the tag with its last bit flipped",
+                TagTransform::FlipLastBit,
+                Reject,
+            ),
+            (
+                "tag-truncated",
+                "the tag without its last byte",
+                TagTransform::Truncate,
+                Reject,
+            ),
+            (
+                "tag-prefix",
+                "only the first half of the tag",
+                TagTransform::TruncateHalf,
+                Reject,
+            ),
+            (
+                "tag-extended",
+                "the tag with a byte appended",
+                TagTransform::Extend,
+                Reject,
+            ),
+            ("tag-empty", "an empty tag", TagTransform::Empty, Reject),
+            (
+                "tag-other-encoding",
+                "the tag in the other encoding (hex for base64, base64 for hex)",
+                TagTransform::OtherEncoding,
+                Reject,
+            ),
+            (
+                "tag-uppercase",
+                "the tag upper-cased (non-canonical hex: either answer conforms)",
+                TagTransform::Uppercase,
+                Either,
+            ),
+            (
+                "tag-base64url",
+                "the tag in base64url (non-canonical: either answer conforms)",
+                TagTransform::Base64Url,
+                Either,
+            ),
+            (
+                "tag-unpadded",
+                "the tag in base64 without padding (non-canonical: either answer conforms)",
+                TagTransform::StripPadding,
+                Either,
+            ),
         ] {
             // Some changes leave some tags as they were (no `+` or `/` to
             // turn into base64url, no letters to upper-case): sign again
@@ -538,7 +771,7 @@ impl<'a> Builder<'a> {
                 )?;
                 (step.request.headers() != plain.request.headers()).then_some(step)
             });
-            out.push(self.probe(Tamper, name, &format!("the tag: {name}"), vec![changed]));
+            out.push(self.probe(Tamper, name, what, vec![changed]));
         }
 
         out.push(self.probe(
@@ -552,6 +785,15 @@ impl<'a> Builder<'a> {
             "outside-limit",
             "just outside the past limit is rejected",
             vec![self.step(&post, &recipe(now - w.past - margin), Reject)],
+        ));
+        // Far: a day, or ten windows where a window is longer than that.
+        let far_past = self.unit.from_ms(DAY_MS).max(w.past.saturating_mul(10));
+        let far_future = self.unit.from_ms(DAY_MS).max(w.future.saturating_mul(10));
+        out.push(self.probe(
+            Expiry,
+            "far-past",
+            "a timestamp a day (or ten windows) old is rejected",
+            vec![self.step(&post, &recipe(now.saturating_sub(far_past)), Reject)],
         ));
         out.push(self.probe(
             Expiry,
@@ -571,6 +813,12 @@ impl<'a> Builder<'a> {
             "just outside the future limit is rejected",
             vec![self.step(&post, &recipe(now + w.future + margin), Reject)],
         ));
+        out.push(self.probe(
+            Skew,
+            "far-future",
+            "a timestamp a day (or ten windows) ahead is rejected",
+            vec![self.step(&post, &recipe(now.saturating_add(far_future)), Reject)],
+        ));
         let confused = match self.unit {
             TimeUnit::Seconds => now * 1000,
             TimeUnit::Milliseconds => now / 1000,
@@ -582,10 +830,7 @@ impl<'a> Builder<'a> {
             vec![self.step(&post, &recipe(confused), Reject)],
         ));
 
-        let has_nonce = self
-            .scheme
-            .signing_params(&post, &self.input(now))
-            .is_ok_and(|p| p.nonce.is_some());
+        let has_nonce = has_nonce_of(self.scheme.as_ref(), &post, &self.input(now));
         let replayed = recipe(now);
         let again = if has_nonce { Reject } else { Either };
         out.push(self.probe(
@@ -613,6 +858,28 @@ impl<'a> Builder<'a> {
                 vec![
                     self.step(&post, &first, Accept),
                     self.step(&post, &fresh, Reject),
+                ],
+            ));
+        }
+
+        // The nonce again under the key id in other letter case: where the
+        // key lookup ignores case but the nonce store does not, a replay.
+        if let Some(recased) = recased(&self.config.key_id).filter(|_| has_nonce && has_key_ids) {
+            let first = recipe(now);
+            let again = Recipe {
+                input: SignInput {
+                    key_id: Some(recased),
+                    ..first.input.clone()
+                },
+                ..Recipe::default()
+            };
+            out.push(self.probe(
+                Replay,
+                "key-id-case",
+                "the nonce again, under the key id in other letter case",
+                vec![
+                    self.step(&post, &first, Accept),
+                    self.step_signed_by(&post, &again, &self.key, Reject),
                 ],
             ));
         }
@@ -670,6 +937,7 @@ impl<'a> Builder<'a> {
             ("fractional", "1.5"),
             ("overlong", "99999999999999999999999"),
         ] {
+            let article = if name.starts_with('o') { "an" } else { "a" };
             let r = Recipe {
                 input: SignInput {
                     timestamp: ts.into(),
@@ -680,7 +948,7 @@ impl<'a> Builder<'a> {
             out.push(self.probe(
                 Malformed,
                 &format!("timestamp-{name}"),
-                &format!("a {name} timestamp gets a 4xx"),
+                &format!("{article} {name} timestamp gets a 4xx"),
                 vec![self.step(&post, &r, Reject)],
             ));
         }
@@ -717,6 +985,52 @@ impl<'a> Builder<'a> {
                     Reject,
                 )],
             ));
+            out.push(self.probe(
+                Malformed,
+                &format!("garbage-{n}"),
+                &format!("{n} with a garbage value: 4xx"),
+                vec![self.step(
+                    &post,
+                    &Recipe {
+                        edits: vec![HeaderEdit::Set(Header(n.into(), GARBAGE.into()))],
+                        ..recipe(now)
+                    },
+                    Reject,
+                )],
+            ));
+            // A header made of `name="value"` parameters: each parameter
+            // repeated (a parser that keeps the first and one that keeps
+            // the last read different requests). Each case signs afresh,
+            // so that no two share a nonce.
+            let signed_value = |step: &Step| {
+                step.request
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let doubled = |parameter: &str| {
+                let mut step = self.step(&post, &recipe(now), Reject)?;
+                let signed = signed_value(&step)?;
+                let (_, part) = parameter_list(&signed)?
+                    .into_iter()
+                    .find(|(n, _)| n == parameter)?;
+                let value = http::HeaderValue::from_str(&format!("{signed},{part}")).ok()?;
+                step.request.headers_mut().insert(name, value);
+                Some(step)
+            };
+            let parameters = self
+                .step(&post, &recipe(now), Reject)
+                .and_then(|step| parameter_list(&signed_value(&step)?))
+                .unwrap_or_default();
+            for (parameter, _) in parameters {
+                out.push(self.probe(
+                    Malformed,
+                    &format!("duplicate-parameter-{parameter}"),
+                    &format!("{n} with its {parameter} parameter twice: 4xx"),
+                    vec![doubled(&parameter)],
+                ));
+            }
         }
         let produced_names: Vec<String> = produced
             .iter()
@@ -801,7 +1115,7 @@ impl<'a> Builder<'a> {
             ));
         }
 
-        if self.has_key_ids() {
+        if has_key_ids {
             let r = Recipe {
                 input: SignInput {
                     key_id: Some("sigconform-unknown-key".into()),
@@ -815,6 +1129,39 @@ impl<'a> Builder<'a> {
                 "an unknown key id is rejected",
                 vec![self.step(&post, &r, Reject)],
             ));
+            // Seed 001's key policies, where the target's are named: a
+            // known key outside a route's allow-list, and the runner's own
+            // (non-admin) key on an admin route. Both verify, then get 403.
+            if let Some(denied) = &self.config.denied_key {
+                let r = Recipe {
+                    input: SignInput {
+                        key_id: Some(denied.key_id.clone()),
+                        ..self.input(now)
+                    },
+                    ..Recipe::default()
+                };
+                let req = self.base_at("POST", &denied.path, post.body().clone());
+                out.push(self.probe(
+                    Keys,
+                    "key-not-allowed",
+                    "a known key outside the route's allowed key ids gets 403",
+                    vec![self.step_signed_by(
+                        &req,
+                        &r,
+                        &Key::new(denied.key_id.as_str(), &denied.secret),
+                        Forbidden,
+                    )],
+                ));
+            }
+            if let Some(path) = &self.config.admin_path {
+                let req = self.base_at("POST", path, post.body().clone());
+                out.push(self.probe(
+                    Keys,
+                    "admin-route",
+                    "the runner's non-admin key on an admin-only route gets 403",
+                    vec![self.step(&req, &recipe(now), Forbidden)],
+                ));
+            }
         }
         out.into_iter().flatten().collect()
     }
@@ -825,6 +1172,34 @@ impl<'a> Builder<'a> {
 /// the tamper cases tell it apart. `1.0` leaves room to write the same
 /// number differently at the same length (`1E0`).
 const PROBE_BODY: &str = r#"{"n":1.0,"probe":"sigconform"}"#;
+
+/// The path (and query) of the runner's requests.
+const PROBE_PATH: &str = "/sigconform/probe?page=1";
+
+/// A query whose canonical form needs sorting by name then value, and
+/// decoding of `+` and `%xx`.
+const PROBE_QUERY_PATH: &str = "/sigconform/probe?page=2&b=x+y&a=2&a=10&e=%C3%A9%2F&empty=";
+
+/// Non-ASCII text as raw UTF-8 (which Python's `ensure_ascii` would
+/// escape), a `/` (which PHP escapes) and escapes JSON requires.
+const NON_ASCII_BODY: &str =
+    r#"{"city":"Zürich","name":"Zoë 東京 😀","path":"a/b","quote":"say \"hi\"\n\ttab"}"#;
+
+/// Keys out of order at two levels and numbers that serialisers print
+/// differently: `1e21` (`1e+21` in JavaScript), `-0` (`0`), `0.1`, `100`,
+/// an integer beyond 2^53 (rounded to a double by JavaScript).
+const NUMBERS_BODY: &str =
+    r#"{"z":[1.5,1e21,-0,0.1,100,9007199254740993],"a":{"y":true,"b":null},"m":""}"#;
+
+/// Keys that are JavaScript array indices: `JSON.stringify` writes them
+/// first, in numeric order (`"9"` before `"10"`), whatever order a sort
+/// left them in.
+const INDEX_KEYS_BODY: &str = r#"{"b":1,"10":"ten","9":"nine","a":[{"2":0,"1":0}]}"#;
+
+/// A 64 KiB JSON body (below every common server's default body limit).
+fn large_body() -> Bytes {
+    Bytes::from(crate::workload::json_document(64 * 1024))
+}
 
 /// Replaces the body, keeping `content-length` true.
 fn set_body(req: &mut Request, body: &'static str) {
@@ -841,6 +1216,54 @@ pub fn random_u64() -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u64(SystemClock.now_ms());
     h.finish()
+}
+
+/// A header value no scheme can parse: separators, quotes, a stray `=`.
+const GARBAGE: &str = r#"%%sigconform,,"garbage"=;=="#;
+
+/// A header value made of `name="value"` parameters separated by commas,
+/// after an optional scheme word (`Signature keyId="…",…`): each
+/// parameter's lower-case name and its text as written. `None` for any
+/// other value, or for fewer than two parameters.
+fn parameter_list(value: &str) -> Option<Vec<(String, String)>> {
+    let list = value.split_once(' ').map_or(value, |(_, list)| list);
+    let parameters = list
+        .split(',')
+        .map(|part| {
+            let (name, quoted) = part.split_once('=')?;
+            let valid = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && quoted.len() >= 2
+                && quoted.starts_with('"')
+                && quoted.ends_with('"');
+            valid.then(|| (name.to_ascii_lowercase(), part.to_owned()))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    (parameters.len() >= 2).then_some(parameters)
+}
+
+/// `key_id` with the case of its ASCII letters swapped, if it has any.
+fn recased(key_id: &str) -> Option<String> {
+    let swapped: String = key_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    (swapped != key_id).then_some(swapped)
+}
+
+/// Whether `scheme` carries a nonce in its signatures.
+fn has_nonce_of(scheme: &dyn Scheme, req: &Request, input: &SignInput) -> bool {
+    scheme
+        .signing_params(req, input)
+        .is_ok_and(|p| p.nonce.is_some())
 }
 
 /// `x-api-key-id` -> `X-Api-Key-Id`.
@@ -981,6 +1404,9 @@ pub fn list(config: &RunConfig) -> Result<Vec<(String, String)>, RunError> {
     Ok(cases)
 }
 
+/// A day in milliseconds: how far "far" past and future probes go at least.
+const DAY_MS: u64 = 86_400_000;
+
 /// Boundary probes stay at least this far from a limit (SCHEMES.md asks 2 s).
 const MIN_MARGIN_MS: u64 = 2000;
 
@@ -1091,9 +1517,9 @@ async fn send(client: &HttpClient, target: &str, req: &Request, timeout: Duratio
     match tokio::time::timeout(timeout, async {
         let resp = client.request(outgoing).await.map_err(|e| {
             if e.is_connect() {
-                Answer::Refused(e.to_string())
+                Answer::Refused(with_causes(&e))
             } else {
-                Answer::Broken(e.to_string())
+                Answer::Broken(with_causes(&e))
             }
         })?;
         let status = resp.status().as_u16();
@@ -1119,6 +1545,19 @@ async fn send(client: &HttpClient, target: &str, req: &Request, timeout: Duratio
     }
 }
 
+/// An error with its causes, `outer: inner: innermost` (hyper's own
+/// message is only "client error (Connect)"; the cause says why).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
 fn judge(expect: Expect, answer: &Answer) -> Outcome {
     match answer {
         Answer::Broken(_) | Answer::Refused(_) => Outcome::Error,
@@ -1126,17 +1565,43 @@ fn judge(expect: Expect, answer: &Answer) -> Outcome {
         Answer::Status(s, _) if !(200..300).contains(s) && !(400..500).contains(s) => {
             Outcome::Error
         }
+        Answer::Status(403, _) if expect == Expect::Forbidden => Outcome::Pass,
         Answer::Status(s, _) => {
             let accepted = (200..300).contains(s);
             match (expect, accepted) {
                 (Expect::Accept, true)
                 | (Expect::Reject | Expect::RejectOrWarn | Expect::Either, false) => Outcome::Pass,
-                (Expect::Accept, false) | (Expect::Reject, true) => Outcome::Fail,
-                (Expect::RejectOrWarn, true) => Outcome::Warn,
+                (Expect::Accept, false) | (Expect::Reject | Expect::Forbidden, true) => {
+                    Outcome::Fail
+                }
+                (Expect::RejectOrWarn, true) | (Expect::Forbidden, false) => Outcome::Warn,
                 (Expect::Either, true) => Outcome::Info,
             }
         }
     }
+}
+
+/// A shell command that sends `bytes` to `target` over a plain TCP
+/// connection, for requests an HTTP client will not send as they are (odd
+/// header-name case, non-UTF-8 bytes): `printf` with octal escapes for
+/// every byte outside printable ASCII, piped to `nc`.
+pub fn netcat(target: &str, bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut escaped = String::with_capacity(bytes.len());
+    for &b in bytes {
+        match b {
+            b'\\' | b'\'' | b'%' => {
+                let _ = write!(escaped, "\\0{b:03o}");
+            }
+            0x20..=0x7e => escaped.push(char::from(b)),
+            _ => {
+                let _ = write!(escaped, "\\0{b:03o}");
+            }
+        }
+    }
+    let authority = target.trim_start_matches("http://");
+    let (host, port) = authority.rsplit_once(':').unwrap_or((authority, "80"));
+    format!("printf '%b' '{escaped}' | nc {host} {port}")
 }
 
 /// A curl command that sends `req` to `target` again (no secret in it: the
@@ -1316,7 +1781,10 @@ fn verdict(
                 "canonical string of the request as sent: {:?}",
                 step.canonical
             ),
-            curl(target, &step.request),
+            match &step.raw {
+                Some(bytes) => netcat(target, bytes),
+                None => curl(target, &step.request),
+            },
         ),
     };
     CaseResult {
@@ -1526,11 +1994,7 @@ pub async fn run_cross_instance(
     let b = Builder::new(config, &host, SystemClock.now_ms(), MIN_MARGIN_MS)?;
     let post = b.base("POST", true);
     let input = b.input(b.now);
-    if !b
-        .scheme
-        .signing_params(&post, &input)
-        .is_ok_and(|p| p.nonce.is_some())
-    {
+    if !has_nonce_of(b.scheme.as_ref(), &post, &input) {
         return Ok(None); // without nonces, replays inside the window are accepted by design
     }
     let Some(step) = b.step(

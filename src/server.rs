@@ -77,6 +77,12 @@ pub enum Defect {
     /// Compares only as many bytes as the received tag has: a prefix of
     /// the right tag, the empty tag included, is accepted.
     AcceptsTagPrefix,
+    /// Verifies signatures but enforces no key policy: keys outside an
+    /// allow-list and non-admin keys on admin routes are accepted.
+    IgnoresKeyPolicy,
+    /// Looks key ids up ignoring letter case (a case-insensitive SQL
+    /// collation) while its nonce store keys nonces by the id as sent.
+    CaseInsensitiveKeyIds,
 }
 
 impl Defect {
@@ -296,6 +302,25 @@ impl KeyLookup for FallbackKeys {
     }
 }
 
+/// Key ids looked up ignoring case ([`Defect::CaseInsensitiveKeyIds`]).
+struct CaseInsensitiveKeys(Arc<dyn KeyLookup>);
+
+impl KeyLookup for CaseInsensitiveKeys {
+    fn lookup<'a>(
+        &'a self,
+        key_id: &'a str,
+    ) -> Answer<'a, Result<Arc<crate::Key>, crate::keys::LookupError>> {
+        answer::later(async move {
+            match self.0.lookup(key_id).await {
+                Err(crate::keys::LookupError::Unknown) => {
+                    self.0.lookup(&key_id.to_ascii_lowercase()).await
+                }
+                other => other,
+            }
+        })
+    }
+}
+
 /// Where a reference server's keys come from.
 #[derive(Debug, Clone)]
 pub enum KeySource {
@@ -451,8 +476,10 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
             admin_token.clone().map(|token| (store.clone(), token)),
         ),
     };
-    if config.defect == Some(Defect::AcceptsUnknownKeys) {
-        keys = Arc::new(FallbackKeys(keys));
+    match config.defect {
+        Some(Defect::AcceptsUnknownKeys) => keys = Arc::new(FallbackKeys(keys)),
+        Some(Defect::CaseInsensitiveKeyIds) => keys = Arc::new(CaseInsensitiveKeys(keys)),
+        _ => {}
     }
     let nonces: Arc<dyn NonceStore> = match config.defect {
         Some(Defect::NeverRecordsNonces) => Arc::new(ForgetfulNonces),
@@ -462,12 +489,17 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
             .clone()
             .unwrap_or_else(|| Arc::new(MemoryNonceStore::default())),
     };
+    let policy = if config.defect == Some(Defect::IgnoresKeyPolicy) {
+        KeyPolicy::default()
+    } else {
+        config.policy.clone()
+    };
     let verifier = Arc::new(Verifier::new(
         scheme,
         Arc::new(SystemClock),
         nonces,
         keys,
-        config.policy.clone(),
+        policy,
     ));
     let service = Arc::new(Service {
         verifier,
@@ -484,8 +516,12 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
                 accepted = listener.accept() => accepted,
                 _ = &mut stopped => break,
             };
-            // A failed accept (e.g. too many open files) must not stop the server.
-            let Ok((stream, _)) = accepted else { continue };
+            // A failed accept (e.g. too many open files) must not stop the
+            // server, nor spin on the error: wait for connections to close.
+            let Ok((stream, _)) = accepted else {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            };
             let service = service.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req| handle(service.clone(), req));

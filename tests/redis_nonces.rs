@@ -176,21 +176,7 @@ async fn instance(store: Option<Arc<dyn NonceStore>>) -> server::RunningServer {
 }
 
 fn run_config() -> RunConfig {
-    RunConfig {
-        scheme: SchemeId::A2a,
-        scheme_config: SchemeConfig::default(),
-        key_id: "k".into(),
-        secret: Secret::new(SECRET),
-        timeout: Duration::from_secs(5),
-        only: Vec::new(),
-        skip: Vec::new(),
-        methods: Vec::new(),
-        concurrency: 8,
-        deadline: Duration::from_secs(30),
-        timing: false,
-        progress: None,
-        admin: None,
-    }
+    RunConfig::new(SchemeId::A2a, "k", Secret::new(SECRET))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,9 +13,16 @@ use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
 use sigconform::runner::{self, CaseResult, Category, Outcome, RunConfig, RunError};
 use sigconform::scheme::{SchemeConfig, SchemeId};
 use sigconform::server::{self, Defect, KeySource, ServerConfig};
-use sigconform::{Secret, StaticKeys};
+use sigconform::{KeyPolicy, Secret, StaticKeys};
 
 const SECRET: &str = "runner-test-secret";
+
+/// A key the test servers know but leave out of [`RESTRICTED`]'s allow-list.
+const DENIED_KEY_ID: &str = "denied";
+const DENIED_SECRET: &str = "denied-key-secret";
+/// The test servers' route with an allow-list, and their admin-only routes.
+const RESTRICTED: &str = "/restricted/";
+const ADMIN: &str = "/admin/";
 
 fn scheme_config() -> SchemeConfig {
     SchemeConfig {
@@ -32,23 +39,22 @@ fn run_config(
     deadline: Duration,
 ) -> RunConfig {
     RunConfig {
-        scheme,
         scheme_config,
-        key_id: "k".into(),
-        secret: Secret::new(SECRET),
         timeout,
-        only: Vec::new(),
-        skip: Vec::new(),
-        methods: Vec::new(),
-        concurrency: 8,
         deadline,
-        timing: false,
-        progress: None,
-        admin: None,
+        denied_key: Some(runner::DeniedKey {
+            key_id: DENIED_KEY_ID.into(),
+            secret: Secret::new(DENIED_SECRET),
+            path: format!("{RESTRICTED}probe"),
+        }),
+        admin_path: Some(format!("{ADMIN}probe")),
+        ..RunConfig::new(scheme, "k", Secret::new(SECRET))
     }
 }
 
-/// A reference server for `scheme` with key "k" (and "default") = the test secret.
+/// A reference server for `scheme` with key "k" (and "default") = the test
+/// secret, and seed 001's policies: only those two on [`RESTRICTED`], admin
+/// keys only on [`ADMIN`].
 async fn start(
     scheme: SchemeId,
     defect: Option<Defect>,
@@ -57,8 +63,18 @@ async fn start(
     let mut config = ServerConfig::new(
         scheme,
         scheme_config(),
-        KeySource::Static(StaticKeys::from_pairs([("k", SECRET), ("default", SECRET)])),
+        KeySource::Static(StaticKeys::from_pairs([
+            ("k", SECRET),
+            ("default", SECRET),
+            (DENIED_KEY_ID, DENIED_SECRET),
+        ])),
     );
+    config.policy = KeyPolicy {
+        allowed_key_ids: Some(vec!["k".into(), "default".into()]),
+        restricted_path_prefixes: vec![RESTRICTED.into()],
+        admin_path_prefixes: vec![ADMIN.into()],
+        admin_key_prefix: None,
+    };
     config.defect = defect;
     config.shared_nonces = shared_nonces;
     server::start(config, "127.0.0.1:0".parse().unwrap())
@@ -355,7 +371,7 @@ async fn cross_instance_replay_needs_a_shared_nonce_store() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finds_each_deliberate_defect_in_its_category() {
     use SchemeId::*;
-    let cases: [(Defect, &[SchemeId], Category); 10] = [
+    let cases: [(Defect, &[SchemeId], Category); 12] = [
         (Defect::AcceptsAnyFuture, &SchemeId::ALL, Category::Skew),
         (
             Defect::WindowInMilliseconds,
@@ -391,6 +407,17 @@ async fn finds_each_deliberate_defect_in_its_category() {
             Category::Tamper,
         ),
         (Defect::AcceptsTagPrefix, &SchemeId::ALL, Category::Tamper),
+        (
+            Defect::IgnoresKeyPolicy,
+            &[Partner, Authorization, A2a, IaJson],
+            Category::Keys,
+        ),
+        // A replay under the re-cased key id, where there are nonces.
+        (
+            Defect::CaseInsensitiveKeyIds,
+            &[Authorization, A2a],
+            Category::Replay,
+        ),
     ];
     for (defect, schemes, category) in cases {
         for &scheme in schemes {
@@ -421,13 +448,37 @@ async fn finds_each_deliberate_defect_in_its_category() {
             "partner/tamper/tag-prefix",
         ),
         (Defect::AcceptsTagPrefix, A2a, "a2a/tamper/tag-empty"),
+        (
+            Defect::IgnoresKeyPolicy,
+            Authorization,
+            "authorization/keys/admin-route",
+        ),
+        (
+            Defect::IgnoresKeyPolicy,
+            Partner,
+            "partner/keys/key-not-allowed",
+        ),
+        (Defect::CaseInsensitiveKeyIds, A2a, "a2a/replay/key-id-case"),
     ] {
         let results = run_against(scheme, Some(defect)).await;
+        let category = results
+            .iter()
+            .find(|r| r.id == case)
+            .map(|r| r.category)
+            .unwrap_or_else(|| panic!("no case {case}"));
         assert!(
-            failures(&results, Category::Tamper).contains(&case),
+            failures(&results, category).contains(&case),
             "{defect:?}: {case} did not fail"
         );
     }
+    // Where there is no nonce to replay, a case-insensitive lookup is the
+    // weakness the tamper case names.
+    let results = run_against(Partner, Some(Defect::CaseInsensitiveKeyIds)).await;
+    let recased = results
+        .iter()
+        .find(|r| r.id == "partner/tamper/key-id-case")
+        .unwrap();
+    assert_eq!(recased.outcome, Outcome::Warn, "{}", recased.observed);
     // The future defect is not mistaken for an expiry one.
     let results = run_against(A2a, Some(Defect::AcceptsAnyFuture)).await;
     assert!(failures(&results, Category::Expiry).is_empty());
@@ -578,10 +629,12 @@ fn sqlite(name: &str) -> String {
     format!("sqlite://{}", path.display())
 }
 
+/// The lifecycle cases of a run (the `keys` cases beside them need policies
+/// these servers do not have).
 fn lifecycle(results: &[CaseResult]) -> Vec<(&str, Outcome)> {
     results
         .iter()
-        .filter(|r| r.category == Category::Keys && r.id != "a2a/keys/unknown-key")
+        .filter(|r| r.id.contains("/keys/lifecycle-") || r.id.ends_with("/permission-missing"))
         .map(|r| (r.id.as_str(), r.outcome))
         .collect()
 }
@@ -670,5 +723,43 @@ async fn a_change_late_by_a_cache_is_a_warning_and_one_past_the_grace_a_failure(
                 assert!(case.observed.contains("accepted"), "{}", case.observed);
             }
         }
+    }
+}
+
+#[test]
+fn raw_requests_are_reproduced_byte_for_byte() {
+    let bytes: Vec<u8> = (0..=255u8).chain(*b"GET / HTTP/1.1\r\n\r\n").collect();
+    let command = runner::netcat("http://127.0.0.1:9", &bytes);
+    let (printf, nc) = command.split_once(" | ").unwrap();
+    assert_eq!(nc, "nc 127.0.0.1 9");
+    let printed = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(printf)
+        .output()
+        .unwrap();
+    assert_eq!(printed.stdout, bytes);
+}
+
+/// The catalog of every scheme, with every optional case that needs no
+/// flag at run time: a change to it shows in review.
+#[test]
+fn the_catalog_of_each_scheme() {
+    for scheme in SchemeId::ALL {
+        let mut config = run_config(
+            scheme,
+            scheme_config(),
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+        );
+        config.admin = Some(runner::AdminAccess {
+            url: "http://127.0.0.1:9".into(),
+            token: Secret::new("unused"),
+        });
+        let listed: Vec<String> = runner::list(&config)
+            .unwrap()
+            .into_iter()
+            .map(|(id, description)| format!("{id:<50} {description}"))
+            .collect();
+        insta::assert_snapshot!(format!("catalog-{scheme}"), listed.join("\n"));
     }
 }

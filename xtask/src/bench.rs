@@ -57,41 +57,22 @@ pub(crate) fn run(
 
 /// The catalog's wall time per scheme, and the server under load.
 async fn servers(requests: usize, connections: usize) -> Result<(), String> {
-    let secret = crate::random_secret();
     let config = SchemeConfig {
         endpoint: Some("https:sigconform.test/app".into()),
         ..SchemeConfig::default()
     };
-    let start_server = |scheme: SchemeId| {
-        let keys = StaticKeys::from_pairs([
-            ("sigconform".to_string(), secret.clone()),
-            ("default".to_string(), secret.clone()),
-        ]);
-        crate::start_reference(
-            ServerConfig::new(scheme, config.clone(), KeySource::Static(keys)),
-            0,
-        )
-    };
     println!("\n== the runner's catalog against the local reference server");
     for scheme in SchemeId::ALL {
-        let server = start_server(scheme).await?;
-        let run_config = RunConfig {
+        // The servers `cargo xtask conform` starts, and the same cases
+        // (the key lifecycle ones included).
+        let planned = crate::built_in(scheme, &config, "sigconform").await?;
+        let run_config = planned.configure(RunConfig::new(
             scheme,
-            scheme_config: config.clone(),
-            key_id: "sigconform".into(),
-            secret: Secret::new(secret.clone()),
-            timeout: Duration::from_secs(5),
-            only: Vec::new(),
-            skip: Vec::new(),
-            methods: Vec::new(),
-            concurrency: 8,
-            deadline: Duration::from_secs(60),
-            timing: false,
-            progress: None,
-            admin: None,
-        };
+            "sigconform",
+            Secret::new(planned.secret.clone()),
+        ));
         let started = std::time::Instant::now();
-        let run = runner::run(&run_config, &server.url())
+        let run = runner::run(&run_config, &planned.target)
             .await
             .map_err(|e| e.to_string())?;
         println!(

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
-use sigconform::Secret;
 use sigconform::keys::Permissions;
 use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
 use sigconform::runner::{self, Counts, RunConfig};
 use sigconform::scheme::{SchemeConfig, SchemeId};
 use sigconform::server::{self, KeySource, ServerConfig};
 use sigconform::vectors::{self, VectorFile};
+use sigconform::{KeyPolicy, Secret};
 
 mod bench;
 mod serve;
@@ -134,6 +134,20 @@ struct ConformArgs {
     /// Environment variable holding the admin API's bearer token.
     #[arg(long, value_name = "VAR")]
     admin_token_env: Option<String>,
+    /// A key the target knows but must refuse on --denied-path (outside
+    /// that route's allowed key ids), for keys/key-not-allowed.
+    #[arg(long, value_name = "ID", requires_all = ["denied_secret_env", "denied_path"])]
+    denied_key_id: Option<String>,
+    /// Environment variable holding the secret of --denied-key-id.
+    #[arg(long, value_name = "VAR", requires = "denied_key_id")]
+    denied_secret_env: Option<String>,
+    /// The route --denied-key-id is not allowed on (path and query).
+    #[arg(long, value_name = "PATH", requires = "denied_key_id")]
+    denied_path: Option<String>,
+    /// An admin-only route of the target, for keys/admin-route: the
+    /// runner's key (--key-id, which must not be an admin key) must get 403 there.
+    #[arg(long, value_name = "PATH")]
+    admin_path: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -451,17 +465,8 @@ fn glob_pattern(text: &str) -> Result<glob::Pattern, String> {
 }
 
 /// The runner's configuration for one scheme from the command line.
-fn run_config(
-    args: &ConformArgs,
-    scheme: SchemeId,
-    scheme_config: &SchemeConfig,
-    secret: &str,
-) -> RunConfig {
+fn run_config(args: &ConformArgs, scheme: SchemeId, secret: &str) -> RunConfig {
     RunConfig {
-        scheme,
-        scheme_config: scheme_config.clone(),
-        key_id: args.key_id.clone(),
-        secret: Secret::new(secret),
         timeout: std::time::Duration::from_secs(args.timeout),
         only: args.only.clone(),
         skip: args.skip.clone(),
@@ -470,8 +475,7 @@ fn run_config(
         timing: args.timing,
         // The whole run may take the per-request timeout a few times over.
         deadline: std::time::Duration::from_secs(args.timeout.saturating_mul(10).max(30)),
-        progress: None,
-        admin: None,
+        ..RunConfig::new(scheme, args.key_id.clone(), Secret::new(secret))
     }
 }
 
@@ -505,10 +509,26 @@ struct Planned {
     scheme_config: SchemeConfig,
     secret: String,
     admin: Option<runner::AdminAccess>,
+    denied_key: Option<runner::DeniedKey>,
+    admin_path: Option<String>,
     /// A built-in server, kept alive for the run.
     _server: Option<server::RunningServer>,
     /// A built-in server's key database, removed after the run.
     db: Option<PathBuf>,
+}
+
+impl Planned {
+    /// `config` with what this target takes: its scheme settings, admin
+    /// API, denied key and admin route.
+    fn configure(&self, config: RunConfig) -> RunConfig {
+        RunConfig {
+            scheme_config: self.scheme_config.clone(),
+            admin: self.admin.clone(),
+            denied_key: self.denied_key.clone(),
+            admin_path: self.admin_path.clone(),
+            ..config
+        }
+    }
 }
 
 impl Drop for Planned {
@@ -521,16 +541,25 @@ impl Drop for Planned {
     }
 }
 
+/// The built-in servers' route whose allow-list leaves out
+/// [`DENIED_KEY_ID`], and their admin-only route (seed 001).
+const RESTRICTED_PREFIX: &str = "/sigconform/restricted/";
+const ADMIN_PREFIX: &str = "/admin/";
+/// A key the built-in servers know but do not allow on [`RESTRICTED_PREFIX`].
+const DENIED_KEY_ID: &str = "sigconform-denied";
+
 /// A built-in reference server for `scheme`, as a deployment would run
 /// it: keys in an SQLite database (a fresh file under `target/conform`),
 /// the key lifecycle API behind a random token (so the lifecycle cases run
-/// too), and an in-memory nonce store.
-async fn built_in(
+/// too), seed 001's key policies on two routes of their own, and an
+/// in-memory nonce store.
+pub(crate) async fn built_in(
     scheme: SchemeId,
     config: &SchemeConfig,
     key_id: &str,
 ) -> Result<Planned, String> {
     let secret = random_secret();
+    let denied_secret = Secret::new(random_secret());
     let dir = workspace_root().join("target/conform");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let db = dir.join(format!("keys-{scheme}-{}.db", std::process::id()));
@@ -538,9 +567,17 @@ async fn built_in(
     let store = SqlKeys::connect(&SqlKeysConfig::new(format!("sqlite://{}", db.display())))
         .await
         .map_err(|e| format!("the built-in key store: {e}"))?;
-    for id in [key_id, sigconform::keys::DEFAULT_KEY_ID] {
+    let keys = [
+        (key_id, Secret::new(secret.clone())),
+        (
+            sigconform::keys::DEFAULT_KEY_ID,
+            Secret::new(secret.clone()),
+        ),
+        (DENIED_KEY_ID, denied_secret.clone()),
+    ];
+    for (id, secret) in &keys {
         store
-            .put(id, &Secret::new(secret.clone()), Permissions::all())
+            .put(id, secret, Permissions::all())
             .await
             .map_err(|e| format!("the built-in key store: {e}"))?;
     }
@@ -549,7 +586,14 @@ async fn built_in(
         store: std::sync::Arc::new(store),
         admin_token: Some(token.clone()),
     };
-    let server = start_reference(ServerConfig::new(scheme, config.clone(), keys), 0).await?;
+    let mut server_config = ServerConfig::new(scheme, config.clone(), keys);
+    server_config.policy = KeyPolicy {
+        allowed_key_ids: Some(vec![key_id.into(), sigconform::keys::DEFAULT_KEY_ID.into()]),
+        restricted_path_prefixes: vec![RESTRICTED_PREFIX.into()],
+        admin_path_prefixes: vec![ADMIN_PREFIX.into()],
+        admin_key_prefix: None,
+    };
+    let server = start_reference(server_config, 0).await?;
     Ok(Planned {
         scheme,
         target: server.url(),
@@ -559,21 +603,56 @@ async fn built_in(
             url: server.url(),
             token,
         }),
+        denied_key: Some(runner::DeniedKey {
+            key_id: DENIED_KEY_ID.into(),
+            secret: denied_secret,
+            path: format!("{RESTRICTED_PREFIX}probe"),
+        }),
+        // An admin key on the admin route is accepted, as it should be.
+        admin_path: (!key_id.starts_with("admin_"))
+            .then(|| format!("{ADMIN_PREFIX}sigconform-probe")),
         _server: Some(server),
         db: Some(db),
     })
 }
 
-async fn conform_async(args: ConformArgs) -> ExitCode {
-    if let Some(bad) = args
-        .report
+/// A report to write: its format, path, and the file, created before the
+/// run so that an unwritable path is a usage error, not a lost run.
+struct ReportFile {
+    junit: bool,
+    path: String,
+    file: std::fs::File,
+}
+
+fn report_files(specs: &[String]) -> Result<Vec<ReportFile>, String> {
+    specs
         .iter()
-        .find(|r| !matches!(r.split_once('='), Some(("json" | "junit", path)) if !path.is_empty()))
-    {
-        return usage_error(format!(
-            "--report takes json=PATH or junit=PATH, not `{bad}`"
-        ));
-    }
+        .map(|spec| {
+            let (junit, path) = match spec.split_once('=') {
+                Some(("json", path)) if !path.is_empty() => (false, path),
+                Some(("junit", path)) if !path.is_empty() => (true, path),
+                _ => {
+                    return Err(format!(
+                        "--report takes json=PATH or junit=PATH, not `{spec}`"
+                    ));
+                }
+            };
+            let file = std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?;
+            Ok(ReportFile {
+                junit,
+                path: path.to_owned(),
+                file,
+            })
+        })
+        .collect()
+}
+
+async fn conform_async(args: ConformArgs) -> ExitCode {
+    let report_files = match report_files(&args.report) {
+        Ok(files) if !args.list => files,
+        Ok(_) => Vec::new(),
+        Err(e) => return usage_error(e),
+    };
     let secret = match (&args.secret, &args.secret_env) {
         (Some(s), _) => Some(s.clone()),
         (None, Some(var)) => match std::env::var(var) {
@@ -620,6 +699,21 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
         let Some(secret) = secret else {
             return usage_error("--target needs --secret or --secret-env");
         };
+        let denied_key = match (
+            &args.denied_key_id,
+            &args.denied_secret_env,
+            &args.denied_path,
+        ) {
+            (Some(key_id), Some(var), Some(path)) => match std::env::var(var) {
+                Ok(secret) => Some(runner::DeniedKey {
+                    key_id: key_id.clone(),
+                    secret: Secret::new(secret),
+                    path: path.clone(),
+                }),
+                Err(_) => return usage_error(format!("environment variable {var} is not set")),
+            },
+            _ => None,
+        };
         for target in &args.target {
             let endpoint = args.endpoint.clone().unwrap_or_else(|| target.clone());
             runs.push(Planned {
@@ -628,6 +722,8 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
                 scheme_config: scheme_config(Some(endpoint)),
                 secret: secret.clone(),
                 admin: admin.clone(),
+                denied_key: denied_key.clone(),
+                admin_path: args.admin_path.clone(),
                 _server: None,
                 db: None,
             });
@@ -636,17 +732,9 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
 
     let mut reports = Vec::new();
     let mut table = Vec::new();
-    for Planned {
-        scheme,
-        target,
-        scheme_config,
-        secret,
-        admin,
-        ..
-    } in &runs
-    {
-        let mut config = run_config(&args, *scheme, scheme_config, secret);
-        config.admin = admin.clone();
+    for planned in &runs {
+        let (scheme, target) = (&planned.scheme, &planned.target);
+        let mut config = planned.configure(run_config(&args, *scheme, &planned.secret));
         if args.list {
             match runner::list(&config) {
                 Ok(cases) => cases.iter().for_each(|(id, d)| println!("{id:<45} {d}")),
@@ -673,21 +761,22 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
     // one must be rejected by the others.
     if args.target.len() > 1 && !args.list {
         let first = &runs[0];
-        let config = run_config(&args, first.scheme, &first.scheme_config, &first.secret);
+        let config = first.configure(run_config(&args, first.scheme, &first.secret));
         match runner::run_cross_instance(&config, &args.target).await {
             Ok(Some(case)) => {
-                println!(
-                    "cross-instance replay: {:?}: {}",
-                    case.outcome, case.observed
+                // Reported as a case of the first instance's run, in every report.
+                let instances = runner::Run {
+                    clock: reports[0].1.clock,
+                    results: vec![case.clone()],
+                };
+                let label = format!("instances {}", args.target.join(", "));
+                let _ = write!(
+                    anstream::stdout(),
+                    "{}",
+                    runner::render_text(&label, &instances)
                 );
-                if case.outcome == runner::Outcome::Fail {
-                    println!("  reproduce: {}", case.reproduce);
-                }
-                table.push((
-                    "(instances)".into(),
-                    Counts::of(std::slice::from_ref(&case)),
-                    std::time::Duration::ZERO,
-                ));
+                reports[0].1.results.push(case);
+                table[0].1 = Counts::of(&reports[0].1.results);
             }
             Ok(None) => {}
             Err(e) => return usage_error(e),
@@ -711,22 +800,19 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
             elapsed.as_secs_f64()
         );
     }
-    for report in &args.report {
-        let written = match report.split_once('=') {
-            Some(("json", path)) => std::fs::write(
-                path,
-                serde_json::to_string_pretty(&runner::render_json(&reports))
-                    .expect("report serialises"),
-            )
-            .map_err(|e| format!("{path}: {e}")),
-            Some(("junit", path)) => runner::render_junit(&reports)
-                .and_then(|xml| std::fs::write(path, xml).map_err(|e| format!("{path}: {e}"))),
-            _ => Err(format!(
-                "--report takes json=PATH or junit=PATH, not `{report}`"
-            )),
+    for ReportFile {
+        junit,
+        path,
+        mut file,
+    } in report_files
+    {
+        let text = if junit {
+            runner::render_junit(&reports)
+        } else {
+            serde_json::to_string_pretty(&runner::render_json(&reports)).map_err(|e| e.to_string())
         };
-        if let Err(e) = written {
-            return usage_error(e);
+        if let Err(e) = text.and_then(|t| file.write_all(t.as_bytes()).map_err(|e| e.to_string())) {
+            return usage_error(format!("{path}: {e}"));
         }
     }
     let failed = table.iter().any(|(_, c, _)| c.fail > 0);

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
-use sigconform::keys::{Permissions, Secret, StaticKeys};
+use sigconform::keys::{KeyPolicy, Permissions, Secret, StaticKeys};
 use sigconform::nonce::NonceStore;
 use sigconform::nonce::redis::RedisNonceStore;
 use sigconform::scheme::{SchemeConfig, SchemeId};
@@ -47,6 +47,21 @@ pub(crate) struct ServeArgs {
     /// (shared by all instances).
     #[arg(long, default_value = "memory")]
     nonce_store: String,
+    /// Seed 001's allow-list: only these key ids may sign requests under
+    /// --restricted-path (under every path without one); may repeat.
+    #[arg(long = "allow-key", value_name = "ID")]
+    allowed_keys: Vec<String>,
+    /// A path prefix the allow-list applies to; may repeat.
+    #[arg(
+        long = "restricted-path",
+        value_name = "PREFIX",
+        requires = "allowed_keys"
+    )]
+    restricted_paths: Vec<String>,
+    /// An admin-only path prefix: there only key ids starting with `admin_`
+    /// are accepted (403 for others); may repeat.
+    #[arg(long = "admin-path", value_name = "PREFIX")]
+    admin_paths: Vec<String>,
 }
 
 fn static_keys(pairs: &[String]) -> Result<Vec<(String, Secret)>, String> {
@@ -113,6 +128,12 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
             };
             let mut config = ServerConfig::new(args.scheme, scheme_config.clone(), keys);
             config.diagnose = args.diagnose;
+            config.policy = KeyPolicy {
+                allowed_key_ids: (!args.allowed_keys.is_empty()).then(|| args.allowed_keys.clone()),
+                restricted_path_prefixes: args.restricted_paths.clone(),
+                admin_path_prefixes: args.admin_paths.clone(),
+                admin_key_prefix: None,
+            };
             config.shared_nonces = match args.nonce_store.as_str() {
                 "memory" => None,
                 url if url.starts_with("redis://") => {
