@@ -177,6 +177,29 @@ fn transient(error: &sqlx::Error) -> bool {
     }
 }
 
+/// Runs `attempt` until it succeeds, fails for good, or `timeout` has
+/// passed: a failure that may pass if tried again ([`transient`]) is tried
+/// again after 10 ms, 20 ms, 40 ms, … while the next try can still start
+/// in time. The error says why the last try failed, without details.
+async fn within<T, F>(timeout: Duration, mut attempt: impl FnMut() -> F) -> Result<T, String>
+where
+    F: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut delay = Duration::from_millis(10);
+    loop {
+        match tokio::time::timeout_at(deadline, attempt()).await {
+            Ok(Ok(found)) => return Ok(found),
+            Ok(Err(e)) if transient(&e) && tokio::time::Instant::now() + delay < deadline => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Ok(Err(e)) => return Err(describe(&e)),
+            Err(_) => return Err(format!("no answer within {timeout:?}")),
+        }
+    }
+}
+
 /// A failure described without the query's parameters or the URL.
 fn describe(error: &sqlx::Error) -> String {
     match error {
@@ -326,26 +349,11 @@ impl SqlKeys {
     }
 
     /// [`query`](Self::query) within the lookup timeout, transient
-    /// failures retried with exponential backoff (10 ms, 20 ms, …).
+    /// failures retried with backoff ([`within`]).
     async fn fetch(&self, key_id: &str) -> Cached {
-        let deadline = tokio::time::Instant::now() + self.lookup_timeout;
-        let mut delay = Duration::from_millis(10);
-        loop {
-            match tokio::time::timeout_at(deadline, self.query(key_id)).await {
-                Ok(Ok(found)) => return found,
-                Ok(Err(e)) if transient(&e) && tokio::time::Instant::now() + delay < deadline => {
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                }
-                Ok(Err(e)) => return Err(LookupError::Unavailable(describe(&e))),
-                Err(_) => {
-                    return Err(LookupError::Unavailable(format!(
-                        "no answer within {:?}",
-                        self.lookup_timeout
-                    )));
-                }
-            }
-        }
+        within(self.lookup_timeout, || self.query(key_id))
+            .await
+            .unwrap_or_else(|e| Err(LookupError::Unavailable(e)))
     }
 
     /// Creates a key with a new random secret (and a random id if `key_id`
@@ -543,6 +551,69 @@ mod tests {
         assert!(!transient(&sqlx::Error::RowNotFound));
         assert!(!transient(&sqlx::Error::PoolClosed));
         assert!(!transient(&sqlx::Error::Protocol("garbage".into())));
+    }
+
+    /// An attempt that fails `failures` times with `error`, then answers.
+    fn flaky(
+        failures: usize,
+        error: fn() -> sqlx::Error,
+    ) -> (
+        std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        impl FnMut() -> std::future::Ready<Result<&'static str, sqlx::Error>>,
+    ) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let tries = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = tries.clone();
+        let attempt = move || {
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            std::future::ready(if n < failures {
+                Err(error())
+            } else {
+                Ok("key")
+            })
+        };
+        (tries, attempt)
+    }
+
+    fn reset() -> sqlx::Error {
+        sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_failures_are_retried_with_backoff_within_the_timeout() {
+        use std::sync::atomic::Ordering;
+        // Three resets, then an answer: 10 + 20 + 40 ms of backoff.
+        let (tries, attempt) = flaky(3, reset);
+        let started = tokio::time::Instant::now();
+        assert_eq!(within(Duration::from_secs(2), attempt).await, Ok("key"));
+        assert_eq!(tries.load(Ordering::SeqCst), 4);
+        assert_eq!(started.elapsed(), Duration::from_millis(70));
+
+        // Resets for ever: given up once the next try could not start in
+        // time, with the last failure named.
+        let (tries, attempt) = flaky(usize::MAX, reset);
+        let started = tokio::time::Instant::now();
+        let failed = within(Duration::from_secs(2), attempt).await.unwrap_err();
+        assert!(failed.contains("i/o"), "{failed}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        // 10 + 20 + … + 640 ms fit in 2 s; 1 280 ms more would not.
+        assert_eq!(tries.load(Ordering::SeqCst), 8);
+
+        // A failure that will not pass is not tried again.
+        let (tries, attempt) = flaky(1, || sqlx::Error::RowNotFound);
+        assert!(within(Duration::from_secs(2), attempt).await.is_err());
+        assert_eq!(tries.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_attempt_that_hangs_ends_at_the_timeout() {
+        let started = tokio::time::Instant::now();
+        let hung = within(Duration::from_millis(500), || {
+            std::future::pending::<Result<(), sqlx::Error>>()
+        })
+        .await;
+        assert_eq!(hung, Err("no answer within 500ms".into()));
+        assert_eq!(started.elapsed(), Duration::from_millis(500));
     }
 
     #[test]

@@ -188,7 +188,10 @@ fn main() -> ExitCode {
     let root = workspace_root();
     let result = match cli.task {
         Task::Conform(args) => return conform(*args),
-        Task::Serve(args) => serve::run(args),
+        // A server that cannot start is a usage error, like a bad flag.
+        Task::Serve(args) => {
+            return serve::run(args).map_or_else(usage_error, |()| ExitCode::SUCCESS);
+        }
         Task::Test { args } => test(&root, &args),
         Task::Vectors { action } => match action {
             VectorsAction::Fill => fill(&root),

@@ -70,12 +70,8 @@ fn static_keys(pairs: &[String]) -> Result<Vec<(String, Secret)>, String> {
         .map(|k| {
             k.split_once('=')
                 .map(|(id, secret)| (id.to_owned(), Secret::new(secret)))
-                .ok_or_else(|| {
-                    format!(
-                        "--key takes ID=SECRET, got `{}`",
-                        k.split('=').next().unwrap_or("")
-                    )
-                })
+                // The value is not shown: without its `=` it may be a secret.
+                .ok_or_else(|| "--key takes ID=SECRET (a value has no `=`)".to_owned())
         })
         .collect()
 }

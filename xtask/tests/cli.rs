@@ -1,0 +1,192 @@
+//! The command line as a user runs it: `cargo xtask conform` against the
+//! built-in servers, usage errors, and `cargo xtask serve --instances 2`
+//! probed by `cargo xtask conform` with two targets, with and without a
+//! shared Redis (`SIGCONFORM_REDIS_URL`; `cargo xtask test` starts one).
+
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn xtask(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.args(args).env("NO_COLOR", "1");
+    cmd
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn the_main_command_passes_and_writes_its_reports() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("report.json");
+    let output = xtask(&["conform", "--scheme", "webhook"])
+        .arg("--report")
+        .arg(format!("json={}", json.display()))
+        .output()
+        .unwrap();
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    assert!(
+        printed.contains("scheme") && printed.contains("webhook"),
+        "{printed}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["summary"]["fail"], 0);
+    assert!(report["summary"]["pass"].as_u64().unwrap() > 30);
+}
+
+#[test]
+fn usage_errors_are_one_line_and_exit_2() {
+    for args in [
+        &[
+            "conform",
+            "--target",
+            "http://127.0.0.1:1",
+            "--scheme",
+            "a2a",
+            "--secret",
+            "s",
+        ][..],
+        &[
+            "conform",
+            "--target",
+            "ftp://example",
+            "--scheme",
+            "a2a",
+            "--secret",
+            "s",
+        ],
+        &[
+            "conform",
+            "--target",
+            "http://127.0.0.1:1",
+            "--scheme",
+            "a2a",
+        ],
+        &["conform", "--scheme", "a2a", "--report", "xml=out"],
+        &[
+            "conform",
+            "--scheme",
+            "a2a",
+            "--report",
+            "json=/nonexistent/dir/r.json",
+        ],
+        &[
+            "conform",
+            "--scheme",
+            "a2a",
+            "--secret-env",
+            "SIGCONFORM_UNSET_VARIABLE",
+            "--target",
+            "http://127.0.0.1:1",
+        ],
+        &["serve", "--scheme", "a2a", "--key", "no-equals-sign"],
+    ] {
+        let output = xtask(args).output().unwrap();
+        let printed = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {printed}");
+        let lines: Vec<&str> = printed.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {printed}");
+        assert!(lines[0].starts_with("error: "), "{args:?}: {printed}");
+        assert!(!printed.contains("panicked"), "{args:?}: {printed}");
+    }
+}
+
+/// `cargo xtask serve` in the background; killed when dropped.
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Two instances of one a2a deployment on consecutive free ports.
+fn serve_two(nonce_store: &str) -> (Served, [String; 2]) {
+    for _ in 0..20 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        if port == u16::MAX || TcpStream::connect(("127.0.0.1", port + 1)).is_ok() {
+            continue;
+        }
+        let child = xtask(&["serve", "--scheme", "a2a", "--key", "k=cli-test-secret"])
+            .args(["--instances", "2", "--nonce-store", nonce_store])
+            .args(["--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let served = Served(child);
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if [port, port + 1]
+                .iter()
+                .all(|p| TcpStream::connect(("127.0.0.1", *p)).is_ok())
+            {
+                return (
+                    served,
+                    [port, port + 1].map(|p| format!("http://127.0.0.1:{p}")),
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!("no two consecutive free ports for the servers");
+}
+
+fn conform_two(urls: &[String; 2]) -> Output {
+    xtask(&[
+        "conform",
+        "--scheme",
+        "a2a",
+        "--key-id",
+        "k",
+        "--secret-env",
+        "CLI_SECRET",
+    ])
+    .args(["--target", &urls[0], "--target", &urls[1]])
+    .args(["--only", "a2a/replay/*"])
+    .env("CLI_SECRET", "cli-test-secret")
+    .output()
+    .unwrap()
+}
+
+#[test]
+fn instances_sharing_redis_pass_the_cross_instance_case_and_separate_ones_fail_it() {
+    let redis = match std::env::var("SIGCONFORM_REDIS_URL") {
+        Ok(url) => url,
+        Err(_) if std::env::var_os("SIGCONFORM_REQUIRE_SERVICES").is_some() => {
+            panic!("SIGCONFORM_REDIS_URL is required here")
+        }
+        Err(_) => {
+            eprintln!("Redis not configured: skipped (cargo xtask test runs it)");
+            return;
+        }
+    };
+    let (_served, urls) = serve_two(&redis);
+    let output = conform_two(&urls);
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    assert!(!printed.contains("FAIL"), "{printed}");
+
+    let (_served, urls) = serve_two("memory");
+    let output = conform_two(&urls);
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{printed}");
+    assert!(
+        printed.contains("FAIL  a2a/replay/cross-instance"),
+        "{printed}"
+    );
+    // Each instance alone still passes its own replay cases.
+    assert_eq!(printed.matches("FAIL").count(), 1, "{printed}");
+}
