@@ -842,45 +842,39 @@ impl<'a> Builder<'a> {
                 self.step(&post, &replayed, again),
             ],
         ));
-        if has_nonce {
+        // A first request accepted, then its nonce again in another one.
+        let nonce_again = |name: &str, description: &str, change: &dyn Fn(&mut SignInput)| {
             let first = recipe(now);
-            let fresh = Recipe {
-                input: SignInput {
-                    timestamp: (now - 1).to_string(),
-                    ..first.input.clone()
-                },
+            let mut input = first.input.clone();
+            change(&mut input);
+            let second = Recipe {
+                input,
                 ..Recipe::default()
             };
-            out.push(self.probe(
+            self.probe(
                 Replay,
+                name,
+                description,
+                vec![
+                    self.step(&post, &first, Accept),
+                    self.step(&post, &second, Reject),
+                ],
+            )
+        };
+        if has_nonce {
+            out.push(nonce_again(
                 "fresh-signature",
                 "the nonce again with a new timestamp and signature",
-                vec![
-                    self.step(&post, &first, Accept),
-                    self.step(&post, &fresh, Reject),
-                ],
+                &|input| input.timestamp = (now - 1).to_string(),
             ));
         }
-
-        // The nonce again under the key id in other letter case: where the
-        // key lookup ignores case but the nonce store does not, a replay.
+        // Under the key id in other letter case: where the key lookup
+        // ignores case but the nonce store does not, a replay.
         if let Some(recased) = recased(&self.config.key_id).filter(|_| has_nonce && has_key_ids) {
-            let first = recipe(now);
-            let again = Recipe {
-                input: SignInput {
-                    key_id: Some(recased),
-                    ..first.input.clone()
-                },
-                ..Recipe::default()
-            };
-            out.push(self.probe(
-                Replay,
+            out.push(nonce_again(
                 "key-id-case",
                 "the nonce again, under the key id in other letter case",
-                vec![
-                    self.step(&post, &first, Accept),
-                    self.step_signed_by(&post, &again, &self.key, Reject),
-                ],
+                &|input| input.key_id = Some(recased.clone()),
             ));
         }
 

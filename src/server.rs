@@ -283,37 +283,23 @@ impl crate::scheme::Scheme for Defective {
     }
 }
 
-/// Unknown key ids fall back to the default key ([`Defect::AcceptsUnknownKeys`]).
-struct FallbackKeys(Arc<dyn KeyLookup>);
-
-impl KeyLookup for FallbackKeys {
-    fn lookup<'a>(
-        &'a self,
-        key_id: &'a str,
-    ) -> Answer<'a, Result<Arc<crate::Key>, crate::keys::LookupError>> {
-        answer::later(async move {
-            match self.0.lookup(key_id).await {
-                Err(crate::keys::LookupError::Unknown) => {
-                    self.0.lookup(crate::keys::DEFAULT_KEY_ID).await
-                }
-                other => other,
-            }
-        })
-    }
+/// Unknown key ids looked up a second time under another id: the default
+/// key ([`Defect::AcceptsUnknownKeys`]) or the id in lower case
+/// ([`Defect::CaseInsensitiveKeyIds`]).
+struct SecondLookup {
+    keys: Arc<dyn KeyLookup>,
+    instead: fn(&str) -> String,
 }
 
-/// Key ids looked up ignoring case ([`Defect::CaseInsensitiveKeyIds`]).
-struct CaseInsensitiveKeys(Arc<dyn KeyLookup>);
-
-impl KeyLookup for CaseInsensitiveKeys {
+impl KeyLookup for SecondLookup {
     fn lookup<'a>(
         &'a self,
         key_id: &'a str,
     ) -> Answer<'a, Result<Arc<crate::Key>, crate::keys::LookupError>> {
         answer::later(async move {
-            match self.0.lookup(key_id).await {
+            match self.keys.lookup(key_id).await {
                 Err(crate::keys::LookupError::Unknown) => {
-                    self.0.lookup(&key_id.to_ascii_lowercase()).await
+                    self.keys.lookup(&(self.instead)(key_id)).await
                 }
                 other => other,
             }
@@ -476,10 +462,13 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
             admin_token.clone().map(|token| (store.clone(), token)),
         ),
     };
-    match config.defect {
-        Some(Defect::AcceptsUnknownKeys) => keys = Arc::new(FallbackKeys(keys)),
-        Some(Defect::CaseInsensitiveKeyIds) => keys = Arc::new(CaseInsensitiveKeys(keys)),
-        _ => {}
+    let instead: Option<fn(&str) -> String> = match config.defect {
+        Some(Defect::AcceptsUnknownKeys) => Some(|_| crate::keys::DEFAULT_KEY_ID.to_owned()),
+        Some(Defect::CaseInsensitiveKeyIds) => Some(str::to_ascii_lowercase),
+        _ => None,
+    };
+    if let Some(instead) = instead {
+        keys = Arc::new(SecondLookup { keys, instead });
     }
     let nonces: Arc<dyn NonceStore> = match config.defect {
         Some(Defect::NeverRecordsNonces) => Arc::new(ForgetfulNonces),

@@ -44,52 +44,17 @@ fn the_main_command_passes_and_writes_its_reports() {
 
 #[test]
 fn usage_errors_are_one_line_and_exit_2() {
-    for args in [
-        &[
-            "conform",
-            "--target",
-            "http://127.0.0.1:1",
-            "--scheme",
-            "a2a",
-            "--secret",
-            "s",
-        ][..],
-        &[
-            "conform",
-            "--target",
-            "ftp://example",
-            "--scheme",
-            "a2a",
-            "--secret",
-            "s",
-        ],
-        &[
-            "conform",
-            "--target",
-            "http://127.0.0.1:1",
-            "--scheme",
-            "a2a",
-        ],
-        &["conform", "--scheme", "a2a", "--report", "xml=out"],
-        &[
-            "conform",
-            "--scheme",
-            "a2a",
-            "--report",
-            "json=/nonexistent/dir/r.json",
-        ],
-        &[
-            "conform",
-            "--scheme",
-            "a2a",
-            "--secret-env",
-            "SIGCONFORM_UNSET_VARIABLE",
-            "--target",
-            "http://127.0.0.1:1",
-        ],
-        &["serve", "--scheme", "a2a", "--key", "no-equals-sign"],
+    for line in [
+        "conform --target http://127.0.0.1:1 --scheme a2a --secret s",
+        "conform --target ftp://example --scheme a2a --secret s",
+        "conform --target http://127.0.0.1:1 --scheme a2a",
+        "conform --scheme a2a --report xml=out",
+        "conform --scheme a2a --report json=/nonexistent/dir/r.json",
+        "conform --scheme a2a --secret-env SIGCONFORM_UNSET_VARIABLE --target http://127.0.0.1:1",
+        "serve --scheme a2a --key no-equals-sign",
     ] {
-        let output = xtask(args).output().unwrap();
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let output = xtask(&args).output().unwrap();
         let printed = text(&output);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {printed}");
         let lines: Vec<&str> = printed.lines().filter(|l| !l.is_empty()).collect();
