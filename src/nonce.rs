@@ -82,11 +82,11 @@ impl std::ops::Deref for Padded {
 /// half of it picks the shard and the slot. Two different nonces share a
 /// fingerprint with probability 2^-128, and the error would be on the safe
 /// side: the second would be refused as a replay, never a replay accepted.
-/// In exchange an operation allocates nothing and an entry is 24 bytes, and
-/// threads no longer free each other's allocations when sweeping: with two
-/// threads on one store, the stored copies of the nonces cost more than
-/// everything else (measured: 4.8 million operations a second with
-/// copies, 7 million with fingerprints). Clients choose nonces, but cannot
+/// In exchange an operation allocates nothing and an entry is 24 bytes:
+/// with two threads on one store, heap copies of the nonces (allocated,
+/// compared and freed by either thread) cost more than everything else
+/// (`cargo xtask bench --compare`: 4.2 million operations a second with
+/// copies, 8.4 million with fingerprints). Clients choose nonces, but cannot
 /// aim them at a shard or slot without the key.
 pub struct MemoryNonceStore {
     shards: Box<[Padded]>,

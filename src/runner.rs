@@ -347,9 +347,9 @@ impl<'a> Builder<'a> {
             .uri(path_and_query)
             .header("host", self.host.as_str())
             .header("content-type", "application/json");
-        // hyper writes `content-length: 0` for an empty body too, except on
-        // methods that normally have none.
-        if !body.is_empty() || !matches!(method, "GET" | "HEAD" | "DELETE" | "OPTIONS") {
+        // An empty POST or PUT says `content-length: 0`, as browsers send it
+        // (some servers answer 411 without one); hyper adds no such header.
+        if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
             builder = builder.header("content-length", body.len());
         }
         builder.body(body).expect("the runner's requests are valid")
@@ -654,7 +654,8 @@ impl<'a> Builder<'a> {
                 ));
             }
         }
-        if has_nonce_of(self.scheme.as_ref(), &post, &input) {
+        let has_nonce = has_nonce_of(self.scheme.as_ref(), &post, &input);
+        if has_nonce {
             out.push(self.probe(
                 Tamper,
                 "nonce",
@@ -830,7 +831,6 @@ impl<'a> Builder<'a> {
             vec![self.step(&post, &recipe(confused), Reject)],
         ));
 
-        let has_nonce = has_nonce_of(self.scheme.as_ref(), &post, &self.input(now));
         let replayed = recipe(now);
         let again = if has_nonce { Reject } else { Either };
         out.push(self.probe(
@@ -1583,14 +1583,11 @@ pub fn netcat(target: &str, bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     let mut escaped = String::with_capacity(bytes.len());
     for &b in bytes {
-        match b {
-            b'\\' | b'\'' | b'%' => {
-                let _ = write!(escaped, "\\0{b:03o}");
-            }
-            0x20..=0x7e => escaped.push(char::from(b)),
-            _ => {
-                let _ = write!(escaped, "\\0{b:03o}");
-            }
+        // What the shell's quotes or printf would read otherwise is escaped too.
+        if (0x20..=0x7e).contains(&b) && !matches!(b, b'\\' | b'\'' | b'%') {
+            escaped.push(char::from(b));
+        } else {
+            let _ = write!(escaped, "\\0{b:03o}");
         }
     }
     let authority = target.trim_start_matches("http://");

@@ -651,9 +651,8 @@ fn report_files(specs: &[String]) -> Result<Vec<ReportFile>, String> {
 }
 
 async fn conform_async(args: ConformArgs) -> ExitCode {
-    let report_files = match report_files(&args.report) {
-        Ok(files) if !args.list => files,
-        Ok(_) => Vec::new(),
+    let report_files = match report_files(if args.list { &[] } else { &args.report }) {
+        Ok(files) => files,
         Err(e) => return usage_error(e),
     };
     let secret = match (&args.secret, &args.secret_env) {
