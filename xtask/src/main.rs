@@ -438,6 +438,13 @@ pub(crate) fn run(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
+/// A secret (or token) from the environment variable `var`.
+pub(crate) fn secret_from_env(var: &str) -> Result<Secret, String> {
+    std::env::var(var)
+        .map(Secret::new)
+        .map_err(|_| format!("environment variable {var} is not set"))
+}
+
 /// Exit status 2: usage errors and targets that cannot be reached at all.
 fn usage_error(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
@@ -657,9 +664,9 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
     };
     let secret = match (&args.secret, &args.secret_env) {
         (Some(s), _) => Some(s.clone()),
-        (None, Some(var)) => match std::env::var(var) {
-            Ok(s) => Some(s),
-            Err(_) => return usage_error(format!("environment variable {var} is not set")),
+        (None, Some(var)) => match secret_from_env(var) {
+            Ok(s) => Some(s.expose().to_owned()),
+            Err(e) => return usage_error(e),
         },
         (None, None) => None,
     };
@@ -671,12 +678,12 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
     };
     let admin = match (&args.admin_url, &args.admin_token_env) {
         (None, None) => None,
-        (Some(url), Some(var)) => match std::env::var(var) {
+        (Some(url), Some(var)) => match secret_from_env(var) {
             Ok(token) => Some(runner::AdminAccess {
                 url: url.clone(),
-                token: Secret::new(token),
+                token,
             }),
-            Err(_) => return usage_error(format!("environment variable {var} is not set")),
+            Err(e) => return usage_error(e),
         },
         _ => return usage_error("--admin-url and --admin-token-env go together"),
     };
@@ -706,13 +713,13 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
             &args.denied_secret_env,
             &args.denied_path,
         ) {
-            (Some(key_id), Some(var), Some(path)) => match std::env::var(var) {
+            (Some(key_id), Some(var), Some(path)) => match secret_from_env(var) {
                 Ok(secret) => Some(runner::DeniedKey {
                     key_id: key_id.clone(),
-                    secret: Secret::new(secret),
+                    secret,
                     path: path.clone(),
                 }),
-                Err(_) => return usage_error(format!("environment variable {var} is not set")),
+                Err(e) => return usage_error(e),
             },
             _ => None,
         };

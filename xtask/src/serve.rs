@@ -78,14 +78,11 @@ fn static_keys(pairs: &[String]) -> Result<Vec<(String, Secret)>, String> {
 
 pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
     let pairs = static_keys(&args.keys)?;
-    let admin_token = match &args.admin_token_env {
-        Some(var) => {
-            Some(Secret::new(std::env::var(var).map_err(|_| {
-                format!("environment variable {var} is not set")
-            })?))
-        }
-        None => None,
-    };
+    let admin_token = args
+        .admin_token_env
+        .as_deref()
+        .map(crate::secret_from_env)
+        .transpose()?;
     if args.instances == 0 {
         return Err("--instances must be at least 1".into());
     }
