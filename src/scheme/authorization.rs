@@ -7,6 +7,8 @@
 //! `k=v` joined by `&`, when there is a query; `body-hash:{hex SHA-256}`
 //! when there is a body; `timestamp:{ts}`; `nonce:{nonce}`.
 
+use std::borrow::Cow;
+
 use http::{HeaderName, header::AUTHORIZATION};
 
 use super::{
@@ -48,7 +50,11 @@ impl Authorization {
         })
     }
 
-    fn check_required_headers(&self, req: &Request, signed: &[String]) -> Result<(), Rejection> {
+    fn check_required_headers(
+        &self,
+        req: &Request,
+        signed: &[Cow<'_, str>],
+    ) -> Result<(), Rejection> {
         let covered = |name: &str| signed.iter().any(|s| s == name);
         match &self.required_headers {
             Some(required) => {
@@ -182,13 +188,22 @@ impl Scheme for Authorization {
             TagEncoding::LowerHex,
             signature,
         )?;
-        let signed_headers: Vec<String> = p
+        // Kept in signing-string order (sorted), so that verifying needs no
+        // second list; borrowed unless a name must be lower-cased.
+        let mut signed_headers: Vec<Cow<'r, str>> = p
             .headers
             .unwrap_or_default()
             .split(' ')
             .filter(|h| !h.is_empty())
-            .map(str::to_ascii_lowercase)
+            .map(|h| {
+                if h.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Cow::Owned(h.to_ascii_lowercase())
+                } else {
+                    Cow::Borrowed(h)
+                }
+            })
             .collect();
+        signed_headers.sort_unstable();
         self.check_required_headers(req, &signed_headers)?;
         params.nonce = Some(nonce.into());
         params.signed_headers = signed_headers;
@@ -205,9 +220,16 @@ impl Scheme for Authorization {
         out.put(b"\n");
         out.put(req.uri().path().as_bytes());
 
-        let mut names: Vec<&str> = params.signed_headers.iter().map(String::as_str).collect();
-        names.sort_unstable();
-        for name in names {
+        // Parsed parameters are sorted already; a signer's are in its order.
+        let names: Cow<'_, [Cow<'_, str>]> = if params.signed_headers.is_sorted() {
+            Cow::Borrowed(&params.signed_headers)
+        } else {
+            let mut names = params.signed_headers.clone();
+            names.sort_unstable();
+            Cow::Owned(names)
+        };
+        for name in names.iter() {
+            let name = name.as_ref();
             let mut values = req.headers().get_all(name).iter();
             let value = values.next();
             if values.next().is_some() {
@@ -258,10 +280,13 @@ impl Scheme for Authorization {
         let mut params =
             basic_signing_params(input, input.algorithm.unwrap_or_default(), true, true)?;
         params.signed_headers = match &input.signed_headers {
-            Some(list) => list.iter().map(|h| h.to_ascii_lowercase()).collect(),
+            Some(list) => list
+                .iter()
+                .map(|h| Cow::Owned(h.to_ascii_lowercase()))
+                .collect(),
             None => DEFAULT_SIGNED_HEADERS
                 .iter()
-                .map(|h| (*h).to_owned())
+                .map(|h| Cow::Borrowed(*h))
                 .collect(),
         };
         Ok(params)
@@ -282,5 +307,57 @@ impl Scheme for Authorization {
             encoded_tag,
         );
         vec![(AUTHORIZATION, value)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received(headers: &str) -> Request {
+        let auth = format!(
+            "Signature keyId=\"k\",headers=\"{headers}\",timestamp=\"1700000000\",nonce=\"n\",signature=\"{}\"",
+            "00".repeat(32)
+        );
+        http::Request::get("/p")
+            .header("host", "h")
+            .header("authorization", auth)
+            .body(bytes::Bytes::new())
+            .unwrap()
+    }
+
+    #[test]
+    fn signed_header_names_are_sorted_and_borrowed_unless_lower_cased() {
+        let scheme = Authorization::new(&SchemeConfig::default()).unwrap();
+        let req = received("x-b Host date");
+        let params = scheme.parse(&req).unwrap();
+        let names: Vec<(&str, bool)> = params
+            .signed_headers
+            .iter()
+            .map(|n| (n.as_ref(), matches!(n, Cow::Borrowed(_))))
+            .collect();
+        assert_eq!(names, [("date", true), ("host", false), ("x-b", true)]);
+    }
+
+    #[test]
+    fn the_order_of_the_headers_parameter_does_not_change_the_signing_string() {
+        let scheme = Authorization::new(&SchemeConfig::default()).unwrap();
+        let canonical = |headers: &str| {
+            let req = received(headers);
+            let mut params = scheme.parse(&req).unwrap();
+            let mut out = Vec::new();
+            scheme.canonicalize(&req, &params, &mut out).unwrap();
+            // A signer's list arrives in its own order: sorted while signing.
+            params.signed_headers.reverse();
+            let mut signer = Vec::new();
+            scheme.canonicalize(&req, &params, &mut signer).unwrap();
+            assert_eq!(out, signer);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(canonical("host date"), canonical("date host"));
+        assert_eq!(
+            canonical("host date"),
+            "GET\n/p\ndate:\nhost:h\ntimestamp:1700000000\nnonce:n"
+        );
     }
 }

@@ -170,8 +170,9 @@ pub struct SignatureParams<'a> {
     pub timestamp_value: u64,
     /// The nonce, for schemes that carry one.
     pub nonce: Option<Cow<'a, str>>,
-    /// `authorization`: the lower-case header names the signature covers.
-    pub signed_headers: Vec<String>,
+    /// `authorization`: the lower-case header names the signature covers
+    /// (borrowed from the request unless they had to be lower-cased).
+    pub signed_headers: Vec<Cow<'a, str>>,
     /// `a2a`: the `X-Body-Hash` value as written, when present.
     pub body_hash: Option<Cow<'a, str>>,
     /// The decoded tag (empty while signing).
@@ -216,7 +217,7 @@ impl<'a> SignatureParams<'a> {
             timestamp: own(self.timestamp),
             timestamp_value: self.timestamp_value,
             nonce: self.nonce.map(own),
-            signed_headers: self.signed_headers,
+            signed_headers: self.signed_headers.into_iter().map(own).collect(),
             body_hash: self.body_hash.map(own),
             tag: self.tag,
         }
