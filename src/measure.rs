@@ -75,12 +75,50 @@ fn touch(batch: &[crate::Request]) {
     std::hint::black_box(sum);
 }
 
+/// Where timed verifications record their nonces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceRecord {
+    /// A fresh in-memory store per pass, as a server records them.
+    Memory,
+    /// Nowhere: a store that accepts every nonce at once. Only to show what
+    /// the nonce record costs; no verifier outside this module uses one.
+    Skipped,
+}
+
+/// The store behind [`NonceRecord::Skipped`].
+struct AcceptEveryNonce;
+
+impl crate::NonceStore for AcceptEveryNonce {
+    fn check_and_record<'a>(
+        &'a self,
+        _key_id: &'a str,
+        _nonce: &'a str,
+        _now_ms: u64,
+        _ttl_ms: u64,
+    ) -> crate::answer::Answer<'a, Result<(), crate::nonce::NonceError>> {
+        crate::answer::now(Ok(()))
+    }
+}
+
 /// Verifies the first `count` requests of `w` against a verifier with a
 /// fresh nonce store, batch by batch, and returns the time spent verifying
 /// (reading each batch into cache first is not timed). Panics if a request
 /// is rejected: a rate of rejections would mean nothing.
 pub fn verify_first(w: &Workload, count: usize, runtime: &tokio::runtime::Runtime) -> Duration {
-    let verifier = w.verifier(Arc::new(MemoryNonceStore::default()));
+    verify_first_recording(w, count, runtime, NonceRecord::Memory)
+}
+
+/// [`verify_first`], with the nonces recorded as `record` says.
+pub fn verify_first_recording(
+    w: &Workload,
+    count: usize,
+    runtime: &tokio::runtime::Runtime,
+    record: NonceRecord,
+) -> Duration {
+    let verifier = w.verifier(match record {
+        NonceRecord::Memory => Arc::new(MemoryNonceStore::default()),
+        NonceRecord::Skipped => Arc::new(AcceptEveryNonce),
+    });
     let mut elapsed = Duration::ZERO;
     for batch in w.requests[..count].chunks(BATCH) {
         touch(batch);
@@ -106,13 +144,18 @@ pub fn verify_first(w: &Workload, count: usize, runtime: &tokio::runtime::Runtim
 /// Whole verifications of every request of `w`: one round is every
 /// request once ([`verify_first`]).
 pub fn verifications(w: &Workload, budget: Duration) -> Rate {
+    verifications_recording(w, budget, NonceRecord::Memory)
+}
+
+/// [`verifications`], with the nonces recorded as `record` says.
+pub fn verifications_recording(w: &Workload, budget: Duration, record: NonceRecord) -> Rate {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a current-thread runtime starts");
     best_of(budget, || {
         (
             w.requests.len(),
-            verify_first(w, w.requests.len(), &runtime),
+            verify_first_recording(w, w.requests.len(), &runtime, record),
         )
     })
 }
