@@ -113,7 +113,9 @@ struct Probe {
     id: String,
     category: Category,
     description: String,
-    steps: Vec<Step>,
+    /// The requests to send, or why one of them could not be built (the
+    /// case is then reported as `error`, not left out of the report).
+    steps: Result<Vec<Step>, String>,
 }
 
 /// How a run is set up.
@@ -360,7 +362,7 @@ impl<'a> Builder<'a> {
         self.config.methods.is_empty() || self.config.methods.iter().any(|m| m == method)
     }
 
-    fn step(&self, req: &Request, recipe: &Recipe, expect: Expect) -> Option<Step> {
+    fn step(&self, req: &Request, recipe: &Recipe, expect: Expect) -> Result<Step, String> {
         let key = if recipe.secret_of.is_some() {
             &self.wrong_key
         } else {
@@ -376,14 +378,16 @@ impl<'a> Builder<'a> {
         recipe: &Recipe,
         key: &Key,
         expect: Expect,
-    ) -> Option<Step> {
-        let request = recipe.apply(self.scheme.as_ref(), req, key).ok()?;
+    ) -> Result<Step, String> {
+        let request = recipe
+            .apply(self.scheme.as_ref(), req, key)
+            .map_err(|e| format!("the request could not be signed: {e}"))?;
         let mut canonical = Vec::new();
         let params = self.scheme.signing_params(req, &recipe.input).ok();
         if let Some(p) = params {
             let _ = self.scheme.canonicalize(req, &p, &mut canonical);
         }
-        Some(Step {
+        Ok(Step {
             copies: 1,
             raw: None,
             request,
@@ -397,10 +401,9 @@ impl<'a> Builder<'a> {
         category: Category,
         name: &str,
         description: &str,
-        steps: Vec<Option<Step>>,
-    ) -> Option<Probe> {
-        let steps: Option<Vec<Step>> = steps.into_iter().collect();
-        Some(Probe {
+        steps: Vec<Result<Step, String>>,
+    ) -> Probe {
+        Probe {
             id: format!(
                 "{}/{}/{name}",
                 self.config.scheme,
@@ -408,8 +411,8 @@ impl<'a> Builder<'a> {
             ),
             category,
             description: description.to_owned(),
-            steps: steps?,
-        })
+            steps: steps.into_iter().collect(),
+        }
     }
 
     fn catalog(&self) -> Vec<Probe> {
@@ -421,7 +424,7 @@ impl<'a> Builder<'a> {
             ..Recipe::default()
         };
         let post = self.base("POST", true);
-        let mut out: Vec<Option<Probe>> = Vec::new();
+        let mut out: Vec<Probe> = Vec::new();
         use Category::*;
         use Expect::*;
 
@@ -761,17 +764,21 @@ impl<'a> Builder<'a> {
             let changed = (0..16).find_map(|attempt| {
                 // A step back in time changes the tag where no nonce does.
                 let base = recipe(now - attempt);
-                let plain = self.step(&post, &base, expect)?;
-                let step = self.step(
-                    &post,
-                    &Recipe {
-                        tag_transform: Some(t),
-                        ..base
-                    },
-                    expect,
-                )?;
+                let plain = self.step(&post, &base, expect).ok()?;
+                let step = self
+                    .step(
+                        &post,
+                        &Recipe {
+                            tag_transform: Some(t),
+                            ..base
+                        },
+                        expect,
+                    )
+                    .ok()?;
                 (step.request.headers() != plain.request.headers()).then_some(step)
             });
+            let changed =
+                changed.ok_or_else(|| "no signature in 16 tries showed the change".to_owned());
             out.push(self.probe(Tamper, name, what, vec![changed]));
         }
 
@@ -914,7 +921,7 @@ impl<'a> Builder<'a> {
 
         if has_nonce {
             let mut step = self.step(&post, &recipe(now), Either);
-            if let Some(s) = step.as_mut() {
+            if let Ok(s) = step.as_mut() {
                 s.copies = CONCURRENT_COPIES;
             }
             out.push(self.probe(
@@ -1005,16 +1012,20 @@ impl<'a> Builder<'a> {
             };
             let doubled = |parameter: &str| {
                 let mut step = self.step(&post, &recipe(now), Reject)?;
-                let signed = signed_value(&step)?;
-                let (_, part) = parameter_list(&signed)?
-                    .into_iter()
-                    .find(|(n, _)| n == parameter)?;
-                let value = http::HeaderValue::from_str(&format!("{signed},{part}")).ok()?;
+                let value = signed_value(&step)
+                    .and_then(|signed| {
+                        let (_, part) = parameter_list(&signed)?
+                            .into_iter()
+                            .find(|(n, _)| n == parameter)?;
+                        http::HeaderValue::from_str(&format!("{signed},{part}")).ok()
+                    })
+                    .ok_or_else(|| format!("the signed {name} has no {parameter} to repeat"))?;
                 step.request.headers_mut().insert(name, value);
-                Some(step)
+                Ok(step)
             };
             let parameters = self
                 .step(&post, &recipe(now), Reject)
+                .ok()
                 .and_then(|step| parameter_list(&signed_value(&step)?))
                 .unwrap_or_default();
             for (parameter, _) in parameters {
@@ -1037,19 +1048,21 @@ impl<'a> Builder<'a> {
                    expect: Expect,
                    header_case: fn(&str) -> String,
                    mangle: Option<&[u8]>| {
-            let mut step = self.step(&post, &recipe(now), expect)?;
-            step.raw = Some(raw_request(
-                &step.request,
-                header_case,
-                &produced_names,
-                mangle,
-            ));
+            let step = self.step(&post, &recipe(now), expect).map(|mut step| {
+                step.raw = Some(raw_request(
+                    &step.request,
+                    header_case,
+                    &produced_names,
+                    mangle,
+                ));
+                step
+            });
             let category = if expect == Accept {
                 Acceptance
             } else {
                 Malformed
             };
-            self.probe(category, name, description, vec![Some(step)])
+            self.probe(category, name, description, vec![step])
         };
         out.push(raw(
             "header-names-uppercase",
@@ -1157,7 +1170,7 @@ impl<'a> Builder<'a> {
                 ));
             }
         }
-        out.into_iter().flatten().collect()
+        out
     }
 }
 
@@ -1729,9 +1742,19 @@ async fn execute(
     timeout: Duration,
     deadline: tokio::time::Instant,
 ) -> CaseResult {
+    let steps = match &probe.steps {
+        Ok(steps) => steps.clone(),
+        Err(reason) => {
+            let observed = format!("not sent: {reason}");
+            let mut case = verdict(probe, Outcome::Error, None, target);
+            case.expected = "a request the runner can build".into();
+            case.observed = observed;
+            return case;
+        }
+    };
     let mut outcome = Outcome::Pass;
     let mut deciding = None;
-    for step in &probe.steps {
+    for step in &steps {
         let timeout = timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
         let (o, answer) = if step.copies > 1 {
             send_concurrently(client, target, step, timeout).await
@@ -1988,16 +2011,14 @@ pub async fn run_cross_instance(
     if !has_nonce_of(b.scheme.as_ref(), &post, &input) {
         return Ok(None); // without nonces, replays inside the window are accepted by design
     }
-    let Some(step) = b.step(
+    let step = b.step(
         &post,
         &Recipe {
             input,
             ..Recipe::default()
         },
         Expect::Accept,
-    ) else {
-        return Ok(None);
-    };
+    );
     let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
     let mut result = CaseResult {
         id: format!("{}/replay/cross-instance", config.scheme),
@@ -2008,6 +2029,14 @@ pub async fn run_cross_instance(
         observed: String::new(),
         detail: String::new(),
         reproduce: String::new(),
+    };
+    let step = match step {
+        Ok(step) => step,
+        Err(reason) => {
+            result.outcome = Outcome::Error;
+            result.observed = format!("not sent: {reason}");
+            return Ok(Some(result));
+        }
     };
     let mut observed = Vec::new();
     for (i, target) in targets.iter().enumerate() {
@@ -2112,7 +2141,7 @@ async fn timing_case(
         };
         b.step(&post, &recipe, Expect::Reject)
     };
-    let (Some(late), Some(early)) = (
+    let (Ok(late), Ok(early)) = (
         make(TagTransform::FlipLastBit),
         make(TagTransform::FlipFirstBit),
     ) else {

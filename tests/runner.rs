@@ -763,3 +763,43 @@ fn the_catalog_of_each_scheme() {
         insta::assert_snapshot!(format!("catalog-{scheme}"), listed.join("\n"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_whose_request_cannot_be_built_is_an_error_not_left_out() {
+    // A key id no HTTP header can carry: no signed request can be built.
+    let scheme = SchemeId::A2a;
+    let server = start(scheme, None, None).await;
+    let config = RunConfig {
+        key_id: "line\nbreak".into(),
+        ..run_config(
+            scheme,
+            scheme_config(),
+            Duration::from_secs(5),
+            Duration::from_secs(30),
+        )
+    };
+    let listed = runner::list(&config).unwrap();
+    let results = runner::run(&config, &server.url()).await.unwrap().results;
+    let ids = |ids: Vec<&str>| ids.into_iter().map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(
+        ids(results.iter().map(|r| r.id.as_str()).collect()),
+        ids(listed.iter().map(|(id, _)| id.as_str()).collect()),
+        "every listed case is reported"
+    );
+    let unbuilt: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| {
+            r.observed
+                .starts_with("not sent: the request could not be signed")
+        })
+        .collect();
+    assert!(unbuilt.len() >= 20, "{results:#?}");
+    assert!(unbuilt.iter().all(|r| r.outcome == Outcome::Error));
+    assert!(
+        results
+            .iter()
+            .find(|r| r.id == "a2a/acceptance/post")
+            .is_some_and(|r| r.outcome == Outcome::Error),
+        "the plain POST cannot be signed either"
+    );
+}
