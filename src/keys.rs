@@ -29,6 +29,18 @@ impl Secret {
         Secret(secret.into())
     }
 
+    /// A new secret: 32 bytes from the operating system's random number
+    /// generator, in standard base64 (44 characters). Fails only when the
+    /// operating system has no randomness to give.
+    pub fn generate() -> Result<Self, getrandom::Error> {
+        use base64::Engine as _;
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes)?;
+        Ok(Secret(
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+        ))
+    }
+
     /// The secret itself. Call sites that need it are easy to audit.
     pub fn expose(&self) -> &str {
         &self.0
@@ -277,6 +289,19 @@ mod tests {
         assert!(!format!("{s:?}").contains("hunter2"));
         let k = Key::new("id", &s);
         assert!(!format!("{k:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn generated_secrets_are_32_random_bytes_in_base64() {
+        use base64::Engine as _;
+        let (a, b) = (Secret::generate().unwrap(), Secret::generate().unwrap());
+        assert_ne!(a, b);
+        for s in [&a, &b] {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(s.expose())
+                .unwrap();
+            assert_eq!(bytes.len(), 32);
+        }
     }
 
     #[tokio::test]

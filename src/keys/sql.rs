@@ -18,7 +18,6 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
@@ -489,11 +488,10 @@ impl SqlKeys {
     }
 }
 
-/// A new secret: 32 bytes from the OS RNG, in base64.
+/// A new secret ([`Secret::generate`]).
 fn new_secret() -> Result<Secret, StoreError> {
-    Ok(Secret::new(
-        base64::engine::general_purpose::STANDARD.encode(random_bytes::<32>()?),
-    ))
+    Secret::generate()
+        .map_err(|e| StoreError::Unavailable(format!("no randomness from the OS: {e}")))
 }
 
 impl KeyLookup for SqlKeys {

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use sigconform::StaticKeys;
 use sigconform::crypto::Algorithm;
 use sigconform::keys::Permissions;
 use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
@@ -20,7 +21,6 @@ use sigconform::runner::{self, RunConfig};
 use sigconform::scheme::{SchemeConfig, SchemeId};
 use sigconform::server::{KeySource, ServerConfig};
 use sigconform::workload::{Workload, json_document};
-use sigconform::{Secret, StaticKeys};
 
 /// Requests in each side-by-side workload.
 const COMPARED_REQUESTS: usize = 20_000;
@@ -66,11 +66,8 @@ async fn servers(requests: usize, connections: usize) -> Result<(), String> {
         // The servers `cargo xtask conform` starts, and the same cases
         // (the key lifecycle ones included).
         let planned = crate::built_in(scheme, &config, "sigconform").await?;
-        let run_config = planned.configure(RunConfig::new(
-            scheme,
-            "sigconform",
-            Secret::new(planned.secret.clone()),
-        ));
+        let run_config =
+            planned.configure(RunConfig::new(scheme, "sigconform", planned.secret.clone()));
         let started = std::time::Instant::now();
         let run = runner::run(&run_config, &planned.target)
             .await
@@ -83,7 +80,7 @@ async fn servers(requests: usize, connections: usize) -> Result<(), String> {
         );
     }
     println!("\n== the reference server under loopback load");
-    let load_secret = Secret::new(crate::random_secret());
+    let load_secret = crate::random_secret()?;
     let keys = StaticKeys::from_pairs([(
         sigconform::workload::KEY_ID,
         load_secret.expose().to_owned(),
@@ -202,7 +199,7 @@ fn openssl_hmac(len: usize, budget: Duration) -> Option<f64> {
 fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
     let dir = root.join("target/bench");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let secret = Secret::new(crate::random_secret());
+    let secret = crate::random_secret()?;
     let now_ms = sigconform::Clock::now_ms(&sigconform::SystemClock);
     let python = root.join("benches/peers/verify.py");
     let node = root.join("benches/peers/verify.mjs");
@@ -339,7 +336,7 @@ fn stores(root: &Path, budget: Duration) -> Result<(), String> {
     if let Some(services) = &services {
         databases.push(("PostgreSQL", services.postgres_url.clone()));
     }
-    let secret = Secret::new(crate::random_secret());
+    let secret = crate::random_secret()?;
     for (name, url) in databases {
         for cached in [true, false] {
             let config = SqlKeysConfig {

@@ -464,10 +464,9 @@ fn conform(args: ConformArgs) -> ExitCode {
 
 /// A secret for the built-in servers, from the OS-seeded hasher (no secret
 /// is ever printed, so it only has to be unguessable by other local users).
-pub(crate) fn random_secret() -> String {
-    (0..4)
-        .map(|_| format!("{:016x}", runner::random_u64()))
-        .collect()
+/// A fresh secret for a built-in server, a benchmark or an admin token.
+pub(crate) fn random_secret() -> Result<Secret, String> {
+    Secret::generate().map_err(|e| format!("no randomness from the operating system: {e}"))
 }
 
 fn glob_pattern(text: &str) -> Result<glob::Pattern, String> {
@@ -475,7 +474,7 @@ fn glob_pattern(text: &str) -> Result<glob::Pattern, String> {
 }
 
 /// The runner's configuration for one scheme from the command line.
-fn run_config(args: &ConformArgs, scheme: SchemeId, secret: &str) -> RunConfig {
+fn run_config(args: &ConformArgs, scheme: SchemeId, secret: &Secret) -> RunConfig {
     RunConfig {
         timeout: std::time::Duration::from_secs(args.timeout),
         only: args.only.clone(),
@@ -485,7 +484,7 @@ fn run_config(args: &ConformArgs, scheme: SchemeId, secret: &str) -> RunConfig {
         timing: args.timing,
         // The whole run may take the per-request timeout a few times over.
         deadline: std::time::Duration::from_secs(args.timeout.saturating_mul(10).max(30)),
-        ..RunConfig::new(scheme, args.key_id.clone(), Secret::new(secret))
+        ..RunConfig::new(scheme, args.key_id.clone(), secret.clone())
     }
 }
 
@@ -517,7 +516,7 @@ struct Planned {
     scheme: SchemeId,
     target: String,
     scheme_config: SchemeConfig,
-    secret: String,
+    secret: Secret,
     admin: Option<runner::AdminAccess>,
     denied_key: Option<runner::DeniedKey>,
     admin_path: Option<String>,
@@ -568,8 +567,8 @@ pub(crate) async fn built_in(
     config: &SchemeConfig,
     key_id: &str,
 ) -> Result<Planned, String> {
-    let secret = random_secret();
-    let denied_secret = Secret::new(random_secret());
+    let secret = random_secret()?;
+    let denied_secret = random_secret()?;
     let dir = workspace_root().join("target/conform");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let db = dir.join(format!("keys-{scheme}-{}.db", std::process::id()));
@@ -578,11 +577,8 @@ pub(crate) async fn built_in(
         .await
         .map_err(|e| format!("the built-in key store: {e}"))?;
     let keys = [
-        (key_id, Secret::new(secret.clone())),
-        (
-            sigconform::keys::DEFAULT_KEY_ID,
-            Secret::new(secret.clone()),
-        ),
+        (key_id, secret.clone()),
+        (sigconform::keys::DEFAULT_KEY_ID, secret.clone()),
         (DENIED_KEY_ID, denied_secret.clone()),
     ];
     for (id, secret) in &keys {
@@ -591,7 +587,7 @@ pub(crate) async fn built_in(
             .await
             .map_err(|e| format!("the built-in key store: {e}"))?;
     }
-    let token = Secret::new(random_secret());
+    let token = random_secret()?;
     let keys = KeySource::Sql {
         store: std::sync::Arc::new(store),
         admin_token: Some(token.clone()),
@@ -663,9 +659,9 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let secret = match (&args.secret, &args.secret_env) {
-        (Some(s), _) => Some(s.clone()),
+        (Some(s), _) => Some(Secret::new(s.clone())),
         (None, Some(var)) => match secret_from_env(var) {
-            Ok(s) => Some(s.expose().to_owned()),
+            Ok(s) => Some(s),
             Err(e) => return usage_error(e),
         },
         (None, None) => None,
