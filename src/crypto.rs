@@ -97,7 +97,7 @@ impl std::fmt::Debug for Tag {
 }
 
 /// Where the bytes of a canonical string go: into a buffer, to show or
-/// store them, or straight into a MAC ([`MacState`]), so that verifying
+/// store them, or straight into a MAC ([`MacKey::verify_streamed`]), so that verifying
 /// never copies a body into a canonical string first.
 pub trait ByteSink {
     /// Appends `bytes`.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::MemoryNonceStore;
 use crate::crypto::{Algorithm, MacKey, sha256};
+use crate::nonce::ForgetfulNonces;
 use crate::workload::Workload;
 
 /// Requests verified back to back between two readings of the clock; each
@@ -80,24 +81,9 @@ fn touch(batch: &[crate::Request]) {
 pub enum NonceRecord {
     /// A fresh in-memory store per pass, as a server records them.
     Memory,
-    /// Nowhere: a store that accepts every nonce at once. Only to show what
-    /// the nonce record costs; no verifier outside this module uses one.
+    /// Nowhere ([`ForgetfulNonces`]): only to show what the nonce record
+    /// costs.
     Skipped,
-}
-
-/// The store behind [`NonceRecord::Skipped`].
-struct AcceptEveryNonce;
-
-impl crate::NonceStore for AcceptEveryNonce {
-    fn check_and_record<'a>(
-        &'a self,
-        _key_id: &'a str,
-        _nonce: &'a str,
-        _now_ms: u64,
-        _ttl_ms: u64,
-    ) -> crate::answer::Answer<'a, Result<(), crate::nonce::NonceError>> {
-        crate::answer::now(Ok(()))
-    }
 }
 
 /// Verifies the first `count` requests of `w` against a verifier with a
@@ -117,7 +103,7 @@ pub fn verify_first_recording(
 ) -> Duration {
     let verifier = w.verifier(match record {
         NonceRecord::Memory => Arc::new(MemoryNonceStore::default()),
-        NonceRecord::Skipped => Arc::new(AcceptEveryNonce),
+        NonceRecord::Skipped => Arc::new(ForgetfulNonces),
     });
     let mut elapsed = Duration::ZERO;
     for batch in w.requests[..count].chunks(BATCH) {

@@ -51,6 +51,27 @@ impl std::fmt::Debug for dyn NonceStore {
     }
 }
 
+/// A store that records nothing and accepts every nonce, replays included.
+///
+/// Never for a real verifier. It models a server that forgets nonces (the
+/// reference server's [`Defect::NeverRecordsNonces`](crate::server::Defect))
+/// and shows what verification costs without the nonce record
+/// ([`measure::NonceRecord::Skipped`](crate::measure::NonceRecord)).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ForgetfulNonces;
+
+impl NonceStore for ForgetfulNonces {
+    fn check_and_record<'a>(
+        &'a self,
+        _key_id: &'a str,
+        _nonce: &'a str,
+        _now_ms: u64,
+        _ttl_ms: u64,
+    ) -> Answer<'a, Result<(), NonceError>> {
+        answer::now(Ok(()))
+    }
+}
+
 /// Number of independently locked shards; a power of two so the shard index
 /// is a mask of the hash. Enough that two threads seldom want the same one.
 const SHARDS: usize = 16;

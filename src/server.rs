@@ -26,7 +26,7 @@ use tokio::sync::oneshot;
 use crate::answer::{self, Answer};
 use crate::keys::sql::SqlKeys;
 use crate::keys::{KeyLookup, KeyPolicy, Secret, StaticKeys};
-use crate::nonce::{MemoryNonceStore, NonceError, NonceStore};
+use crate::nonce::{ForgetfulNonces, MemoryNonceStore, NonceError, NonceStore};
 use crate::scheme::{SchemeConfig, SchemeId};
 use crate::{Rejection, SystemClock, Verifier};
 
@@ -374,21 +374,6 @@ impl RunningServer {
     /// `http://ADDR`, for the runner.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
-    }
-}
-
-/// A nonce store that records nothing ([`Defect::NeverRecordsNonces`]).
-struct ForgetfulNonces;
-
-impl NonceStore for ForgetfulNonces {
-    fn check_and_record<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: u64,
-        _: u64,
-    ) -> Answer<'a, Result<(), NonceError>> {
-        answer::now(Ok(()))
     }
 }
 
