@@ -1743,7 +1743,7 @@ async fn execute(
     deadline: tokio::time::Instant,
 ) -> CaseResult {
     let steps = match &probe.steps {
-        Ok(steps) => steps.clone(),
+        Ok(steps) => steps,
         Err(reason) => {
             let observed = format!("not sent: {reason}");
             let mut case = verdict(probe, Outcome::Error, None, target);
@@ -1754,7 +1754,7 @@ async fn execute(
     };
     let mut outcome = Outcome::Pass;
     let mut deciding = None;
-    for step in &steps {
+    for step in steps {
         let timeout = timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
         let (o, answer) = if step.copies > 1 {
             send_concurrently(client, target, step, timeout).await
