@@ -220,6 +220,14 @@ impl MacKey {
     }
 }
 
+/// `N` bytes from the operating system's random number generator (new
+/// secrets, key ids, the nonce store's PRF key).
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], getrandom::Error> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// SHA-256 of `data` (the body hash of `authorization` and `a2a`).
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()

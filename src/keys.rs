@@ -34,8 +34,7 @@ impl Secret {
     /// operating system has no randomness to give.
     pub fn generate() -> Result<Self, getrandom::Error> {
         use base64::Engine as _;
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)?;
+        let bytes = crate::crypto::random_bytes::<32>()?;
         Ok(Secret(
             base64::engine::general_purpose::STANDARD.encode(bytes),
         ))

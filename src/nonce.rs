@@ -230,18 +230,18 @@ impl MemoryNonceStore {
 
 /// A PRF key from the operating system's random number generator.
 fn random_key() -> [u8; 16] {
-    let mut key = [0u8; 16];
-    if getrandom::fill(&mut key).is_err() {
+    crate::crypto::random_bytes().unwrap_or_else(|_| {
         // The standard library's hasher keys come from the OS too, with
         // fallbacks of their own.
         use std::hash::{BuildHasher, Hasher};
+        let mut key = [0u8; 16];
         for half in key.chunks_mut(8) {
             let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
             hasher.write_u8(0);
             half.copy_from_slice(&hasher.finish().to_le_bytes());
         }
-    }
-    key
+        key
+    })
 }
 
 impl Default for MemoryNonceStore {

@@ -138,12 +138,9 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// `n` bytes from the operating system's random number generator.
-fn random_bytes<const N: usize>() -> Result<[u8; N], StoreError> {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| StoreError::Unavailable(format!("no randomness from the OS: {e}")))?;
-    Ok(bytes)
+/// What a store says when the operating system has no randomness to give.
+fn no_randomness(e: getrandom::Error) -> StoreError {
+    StoreError::Unavailable(format!("no randomness from the OS: {e}"))
 }
 
 /// Key ids go into headers of every scheme (and `partner` splits its header
@@ -367,7 +364,9 @@ impl SqlKeys {
             Some(id) => id.to_owned(),
             None => format!(
                 "key_{}",
-                base16ct::lower::encode_string(&random_bytes::<8>()?)
+                base16ct::lower::encode_string(
+                    &crate::crypto::random_bytes::<8>().map_err(no_randomness)?,
+                )
             ),
         };
         check_key_id(&key_id)?;
@@ -490,8 +489,7 @@ impl SqlKeys {
 
 /// A new secret ([`Secret::generate`]).
 fn new_secret() -> Result<Secret, StoreError> {
-    Secret::generate()
-        .map_err(|e| StoreError::Unavailable(format!("no randomness from the OS: {e}")))
+    Secret::generate().map_err(no_randomness)
 }
 
 impl KeyLookup for SqlKeys {
