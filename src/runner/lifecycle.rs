@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{
-    Answer, Builder, CaseResult, Category, Expect, HttpClient, Outcome, Probe, execute, judge,
-    send, verdict,
-};
+use super::judge::{execute, judge, verdict};
+use super::probe::{Builder, Expect, Probe};
+use super::transport::{Answer, HttpClient, MAX_RESPONSE_BODY, send};
+use super::{CaseResult, Category, Outcome};
 use crate::keys::{Key, Secret};
 use crate::scheme::SignInput;
 use crate::tamper::Recipe;
@@ -89,7 +89,7 @@ impl Admin<'_> {
             let status = resp.status().as_u16();
             let body = http_body_util::BodyExt::collect(http_body_util::Limited::new(
                 resp.into_body(),
-                super::MAX_RESPONSE_BODY,
+                MAX_RESPONSE_BODY,
             ))
             .await
             .map_err(|e| format!("status {status}, unreadable body: {e}"))?

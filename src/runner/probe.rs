@@ -1,0 +1,336 @@
+//! What a probe is, and the [`Builder`] every category file builds its
+//! probes with: the runner's key, the target's clock, fresh nonces, and the
+//! requests every probe starts from.
+//!
+//! A probe is one or more [`Step`]s, each a concrete request (signed by a
+//! [`Recipe`], as the vectors are) and what the target is expected to do
+//! with it. Probes are built before anything is sent; the steps of one
+//! probe are sent in order.
+
+use bytes::Bytes;
+
+use super::{Category, RunConfig, RunError};
+use crate::keys::{Key, Secret};
+use crate::request::Request;
+use crate::scheme::{Scheme, SignInput};
+use crate::tamper::Recipe;
+use crate::time::TimeUnit;
+
+/// What a server is expected to do with a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Expect {
+    Accept,
+    Reject,
+    /// Rejecting is right; accepting is a documented weakness.
+    RejectOrWarn,
+    /// Either is conformant; accepting is reported as info.
+    Either,
+    /// Authenticated but not entitled: 403. Another 4xx rejects too, but
+    /// reads as if the key were unknown or the signature wrong (`warn`).
+    Forbidden,
+}
+
+impl Expect {
+    pub(super) fn describe(self) -> &'static str {
+        match self {
+            Expect::Accept => "2xx (accepted)",
+            Expect::Reject => "4xx (rejected)",
+            Expect::RejectOrWarn => "4xx (the scheme does not cover this, so 2xx is its weakness)",
+            Expect::Either => "2xx or 4xx",
+            Expect::Forbidden => "403 (authenticated, but not entitled)",
+        }
+    }
+}
+
+/// One request of a probe, and what the runner signed for it.
+#[derive(Debug, Clone)]
+pub(super) struct Step {
+    /// Sent this many times at the same moment (concurrent replay).
+    pub(super) copies: usize,
+    /// Sent as these bytes over a raw TCP connection instead (what an HTTP
+    /// client refuses to send: odd header-name case, non-UTF-8 bytes).
+    pub(super) raw: Option<Vec<u8>>,
+    pub(super) request: Request,
+    pub(super) canonical: String,
+    pub(super) expect: Expect,
+}
+
+/// A catalog entry.
+#[derive(Debug, Clone)]
+pub(super) struct Probe {
+    pub(super) id: String,
+    pub(super) category: Category,
+    pub(super) description: String,
+    /// The requests to send, or why one of them could not be built (the
+    /// case is then reported as `error`, not left out of the report).
+    pub(super) steps: Result<Vec<Step>, String>,
+}
+
+/// Whether changing the request with `change` changes the canonical string
+/// `scheme` signs: the runner's way of learning what a scheme covers.
+pub fn covers(
+    scheme: &dyn Scheme,
+    req: &Request,
+    input: &SignInput,
+    change: impl Fn(&mut Request),
+) -> bool {
+    let canonical = |r: &Request| {
+        let mut out = Vec::new();
+        scheme
+            .signing_params(r, input)
+            .ok()
+            .and_then(|p| scheme.canonicalize(r, &p, &mut out).ok())
+            .map(|()| out)
+    };
+    let mut changed = req.clone();
+    change(&mut changed);
+    canonical(req) != canonical(&changed)
+}
+
+/// The body of the runner's requests: compact JSON with sorted keys, so
+/// that a verifier which re-serialises parsed JSON still accepts it and only
+/// the tamper cases tell it apart. `1.0` leaves room to write the same
+/// number differently at the same length (`1E0`).
+pub(super) const PROBE_BODY: &str = r#"{"n":1.0,"probe":"sigconform"}"#;
+
+/// The path (and query) of the runner's requests.
+pub(super) const PROBE_PATH: &str = "/sigconform/probe?page=1";
+
+/// Everything the category files need to build probes for one run.
+pub(super) struct Builder<'a> {
+    pub(super) config: &'a RunConfig,
+    /// The Host header the requests will carry (signed by `authorization`).
+    host: String,
+    pub(super) scheme: Box<dyn Scheme>,
+    pub(super) key: Key,
+    wrong_key: Key,
+    /// The target's "now", in the scheme's unit.
+    pub(super) now: u64,
+    pub(super) unit: TimeUnit,
+    /// Distance of boundary probes from the limits, in `unit`.
+    pub(super) margin: u64,
+    /// Random per run, so nonces never collide with an earlier run's.
+    pub(super) run_id: u64,
+    counter: std::cell::Cell<u32>,
+}
+
+impl<'a> Builder<'a> {
+    pub(super) fn new(
+        config: &'a RunConfig,
+        host: &str,
+        now_ms: u64,
+        margin_ms: u64,
+    ) -> Result<Self, RunError> {
+        let scheme = config.scheme.build(&config.scheme_config)?;
+        let unit = scheme.window().unit;
+        Ok(Builder {
+            config,
+            host: host.to_owned(),
+            scheme,
+            key: Key::new(config.key_id.clone(), &config.secret),
+            wrong_key: Key::new(
+                "wrong",
+                &Secret::new(format!("{}-wrong", config.secret.expose())),
+            ),
+            now: unit.from_ms(now_ms),
+            unit,
+            margin: unit.from_ms(margin_ms).max(1),
+            run_id: super::random_u64(),
+            counter: std::cell::Cell::new(0),
+        })
+    }
+
+    /// Whether the scheme carries key ids (the lifecycle cases need them).
+    pub(super) fn has_key_ids(&self) -> bool {
+        let post = self.base("POST", true);
+        self.scheme
+            .signing_params(&post, &self.input(self.now))
+            .is_ok_and(|p| p.key_id.is_some())
+    }
+
+    /// Whether the scheme carries a nonce in its signatures.
+    pub(super) fn has_nonce(&self) -> bool {
+        let post = self.base("POST", true);
+        self.scheme
+            .signing_params(&post, &self.input(self.now))
+            .is_ok_and(|p| p.nonce.is_some())
+    }
+
+    /// A nonce no earlier request of this run (or of another run) used.
+    pub(super) fn nonce(&self) -> String {
+        self.counter.set(self.counter.get() + 1);
+        format!("sc-{}-{}", self.run_id, self.counter.get())
+    }
+
+    /// The runner's signing input at `timestamp`, with a fresh nonce.
+    pub(super) fn input(&self, timestamp: u64) -> SignInput {
+        SignInput {
+            key_id: Some(self.config.key_id.clone()),
+            timestamp: timestamp.to_string(),
+            nonce: Some(self.nonce()),
+            ..SignInput::default()
+        }
+    }
+
+    /// A plain recipe: the runner's input at `timestamp`, nothing changed.
+    pub(super) fn recipe(&self, timestamp: u64) -> Recipe {
+        Recipe {
+            input: self.input(timestamp),
+            ..Recipe::default()
+        }
+    }
+
+    /// The runner's request for `method`, with its JSON body or none.
+    pub(super) fn base(&self, method: &str, with_body: bool) -> Request {
+        let body = if with_body { PROBE_BODY } else { "" };
+        self.base_at(method, PROBE_PATH, Bytes::from_static(body.as_bytes()))
+    }
+
+    /// A request to `path_and_query` with `body`. Every header the client
+    /// will send is set here, so that what the runner signs is what the
+    /// server sees (hyper would add these).
+    pub(super) fn base_at(&self, method: &str, path_and_query: &str, body: Bytes) -> Request {
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(path_and_query)
+            .header("host", self.host.as_str())
+            .header("content-type", "application/json");
+        // An empty POST or PUT says `content-length: 0`, as browsers send it
+        // (some servers answer 411 without one); hyper adds no such header.
+        if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
+            builder = builder.header("content-length", body.len());
+        }
+        builder.body(body).expect("the runner's requests are valid")
+    }
+
+    /// Whether `--methods` lets the catalog send `method`.
+    pub(super) fn method_selected(&self, method: &str) -> bool {
+        self.config.methods.is_empty() || self.config.methods.iter().any(|m| m == method)
+    }
+
+    /// A step signed by the runner's key (or, for a recipe naming
+    /// `secret_of`, by a wrong one).
+    pub(super) fn step(
+        &self,
+        req: &Request,
+        recipe: &Recipe,
+        expect: Expect,
+    ) -> Result<Step, String> {
+        let key = if recipe.secret_of.is_some() {
+            &self.wrong_key
+        } else {
+            &self.key
+        };
+        self.step_signed_by(req, recipe, key, expect)
+    }
+
+    /// A step signed with `key` (the recipe names its id).
+    pub(super) fn step_signed_by(
+        &self,
+        req: &Request,
+        recipe: &Recipe,
+        key: &Key,
+        expect: Expect,
+    ) -> Result<Step, String> {
+        let request = recipe
+            .apply(self.scheme.as_ref(), req, key)
+            .map_err(|e| format!("the request could not be signed: {e}"))?;
+        let mut canonical = Vec::new();
+        let params = self.scheme.signing_params(req, &recipe.input).ok();
+        if let Some(p) = params {
+            let _ = self.scheme.canonicalize(req, &p, &mut canonical);
+        }
+        Ok(Step {
+            copies: 1,
+            raw: None,
+            request,
+            canonical: String::from_utf8_lossy(&canonical).into_owned(),
+            expect,
+        })
+    }
+
+    /// A probe of `category` named `name`: id `SCHEME/CATEGORY/NAME`.
+    pub(super) fn probe(
+        &self,
+        category: Category,
+        name: &str,
+        description: &str,
+        steps: Vec<Result<Step, String>>,
+    ) -> Probe {
+        Probe {
+            id: format!(
+                "{}/{}/{name}",
+                self.config.scheme,
+                format!("{category:?}").to_lowercase()
+            ),
+            category,
+            description: description.to_owned(),
+            steps: steps.into_iter().collect(),
+        }
+    }
+}
+
+/// Replaces the body, keeping `content-length` true.
+pub(super) fn set_body(req: &mut Request, body: &'static str) {
+    req.headers_mut()
+        .insert(http::header::CONTENT_LENGTH, body.len().into());
+    *req.body_mut() = Bytes::from_static(body.as_bytes());
+}
+
+/// `key_id` with the case of its ASCII letters swapped, if it has any.
+pub(super) fn recased(key_id: &str) -> Option<String> {
+    let swapped: String = key_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    (swapped != key_id).then_some(swapped)
+}
+
+impl Builder<'_> {
+    /// The names of the headers the scheme writes when it signs.
+    pub(super) fn signature_header_names(&self) -> Vec<String> {
+        self.signature_headers()
+            .iter()
+            .map(|(n, _)| n.as_str().to_owned())
+            .collect()
+    }
+
+    /// The headers the scheme writes for the runner's POST, with `x` as
+    /// the tag (what is there, not what it says).
+    pub(super) fn signature_headers(&self) -> Vec<(http::HeaderName, String)> {
+        let post = self.base("POST", true);
+        self.scheme
+            .signing_params(&post, &self.input(self.now))
+            .map(|p| self.scheme.signature_headers(&p, "x"))
+            .unwrap_or_default()
+    }
+
+    /// The runner's signed POST, sent over raw TCP with header names
+    /// written by `header_case` and, with `mangle`, the first signature
+    /// header's value replaced by those bytes.
+    pub(super) fn raw_step(
+        &self,
+        expect: Expect,
+        header_case: fn(&str) -> String,
+        mangle: Option<&[u8]>,
+    ) -> Result<Step, String> {
+        let names = self.signature_header_names();
+        let post = self.base("POST", true);
+        self.step(&post, &self.recipe(self.now), expect)
+            .map(|mut step| {
+                step.raw = Some(super::transport::raw_request(
+                    &step.request,
+                    header_case,
+                    &names,
+                    mangle,
+                ));
+                step
+            })
+    }
+}

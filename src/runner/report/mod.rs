@@ -1,0 +1,47 @@
+//! The reports a run produces, one file per format: the terminal's
+//! ([`text`]), JSON ([`json`]) and JUnit XML ([`junit`]); and the commands
+//! that send a case's deciding request again ([`reproduce`]).
+
+pub mod json;
+pub mod junit;
+pub mod reproduce;
+pub mod text;
+
+use serde::Serialize;
+
+use super::{CaseResult, Outcome};
+
+/// Counts of each outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Cases that passed.
+    pub pass: usize,
+    /// Conformance failures.
+    pub fail: usize,
+    /// Weaknesses.
+    pub warn: usize,
+    /// Informational.
+    pub info: usize,
+    /// Not judged.
+    pub error: usize,
+    /// Not applicable.
+    pub skip: usize,
+}
+
+impl Counts {
+    /// Tallies `results`.
+    pub fn of(results: &[CaseResult]) -> Counts {
+        let mut c = Counts::default();
+        for r in results {
+            *match r.outcome {
+                Outcome::Pass => &mut c.pass,
+                Outcome::Fail => &mut c.fail,
+                Outcome::Warn => &mut c.warn,
+                Outcome::Info => &mut c.info,
+                Outcome::Error => &mut c.error,
+                Outcome::Skip => &mut c.skip,
+            } += 1;
+        }
+        c
+    }
+}
