@@ -65,6 +65,7 @@ pub mod scheme;
 pub mod server;
 pub mod tamper;
 pub mod time;
+pub mod tls;
 pub mod vectors;
 mod verifier;
 pub mod workload;

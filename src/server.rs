@@ -1,10 +1,13 @@
 //! The reference server: a verifying HTTP server on loopback, built on the
 //! library, that the runner probes and client authors test signers against.
 //!
-//! Any path accepts signed requests: 200 with a small JSON body when the
-//! request verifies; otherwise the [`Rejection`]'s status with
-//! `{"error": REASON, "message": ...}`. In diagnose mode every rejection is
-//! logged with the canonical string the server expected — never the secret.
+//! Every path it is mounted at accepts signed requests: 200 with a small
+//! JSON body when the request verifies; otherwise the [`Rejection`]'s
+//! status with `{"error": REASON, "message": ...}`. It can be mounted the
+//! way applications are deployed ([`Mount`]): at the root, under a path
+//! prefix, or as one route with its methods; and it can serve TLS. In
+//! diagnose mode every rejection is logged with the canonical string the
+//! server expected — never the secret.
 //!
 //! For the runner's own tests a server can be started with one deliberate
 //! [`Defect`]; each defect is made by swapping a part (window, nonce store),
@@ -83,7 +86,13 @@ pub enum Defect {
     /// Looks key ids up ignoring letter case (a case-insensitive SQL
     /// collation) while its nonce store keys nonces by the id as sent.
     CaseInsensitiveKeyIds,
+    /// Reads only the first 16 KiB of a body (one fixed buffer) and
+    /// verifies that: larger bodies never verify.
+    ReadsFirstChunkOnly,
 }
+
+/// How much of a body [`Defect::ReadsFirstChunkOnly`] reads.
+const FIRST_CHUNK: usize = 16 * 1024;
 
 impl Defect {
     /// Whether the defect lives in how the scheme parses, canonicalises or
@@ -98,6 +107,7 @@ impl Defect {
                 | Defect::PathNotCovered
                 | Defect::BodyNotCovered
                 | Defect::AcceptsTagPrefix
+                | Defect::ReadsFirstChunkOnly
         )
     }
 }
@@ -135,6 +145,9 @@ impl Defective {
                 if let Ok(uri) = uri.parse() {
                     *seen.uri_mut() = uri;
                 }
+            }
+            Defect::ReadsFirstChunkOnly => {
+                *seen.body_mut() = req.body().slice(..req.body().len().min(FIRST_CHUNK));
             }
             Defect::BodyNotCovered => {
                 if let Ok(value) = serde_json::from_slice::<serde_json::Value>(req.body()) {
@@ -322,6 +335,123 @@ pub enum KeySource {
     },
 }
 
+/// Where a server answers signed requests, as an application is deployed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Mount {
+    /// Every path.
+    #[default]
+    Root,
+    /// Paths under this prefix (`/api`: `/api` and `/api/…`); 404 elsewhere.
+    Prefix(String),
+    /// One route: exactly this path (404 elsewhere), with these methods
+    /// (405 with `Allow` for others; every method when empty).
+    Route {
+        /// The route's path.
+        path: String,
+        /// Its methods.
+        methods: Vec<http::Method>,
+        /// Answer other methods 404 rather than 405, as Express's router
+        /// does.
+        not_found_for_other_methods: bool,
+    },
+}
+
+impl Mount {
+    /// The answer for a request the mount does not route, if it does not.
+    fn refuse(&self, method: &http::Method, path: &str) -> Option<http::Response<Full<Bytes>>> {
+        let not_found = || {
+            json_response(
+                404,
+                serde_json::json!({"error": "not_found", "message": "no route here"}),
+            )
+        };
+        match self {
+            Mount::Root => None,
+            Mount::Prefix(prefix) => {
+                let prefix = prefix.trim_end_matches('/');
+                let under = path
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+                (!under).then(not_found)
+            }
+            Mount::Route { path: route, .. } if route != path => Some(not_found()),
+            Mount::Route {
+                methods,
+                not_found_for_other_methods: true,
+                ..
+            } if !methods.is_empty() && !methods.contains(method) => Some(not_found()),
+            Mount::Route { methods, .. } if !methods.is_empty() && !methods.contains(method) => {
+                let allow: Vec<&str> = methods.iter().map(http::Method::as_str).collect();
+                let mut response = json_response(
+                    405,
+                    serde_json::json!({"error": "method_not_allowed", "message": format!("{} only", allow.join(", "))}),
+                );
+                response.headers_mut().insert(
+                    http::header::ALLOW,
+                    http::HeaderValue::from_str(&allow.join(", "))
+                        .expect("method names are valid header values"),
+                );
+                Some(response)
+            }
+            Mount::Route { .. } => None,
+        }
+    }
+}
+
+/// What stands in front of the verifier, as a gateway would (runner tests
+/// only): a rate limit, a token the gateway wants.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Front {
+    /// At most so many requests per window, then 429.
+    pub rate_limit: Option<RateLimit>,
+    /// A header every request must carry with this value; without it the
+    /// gateway answers 407 before the verifier sees the request.
+    pub required_header: Option<(http::HeaderName, String)>,
+}
+
+/// A deliberately rate-limiting front: at most `requests` in each
+/// `window`, then 429, with `Retry-After` when set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests let through per window.
+    pub requests: usize,
+    /// The window.
+    pub window: std::time::Duration,
+    /// The `Retry-After` seconds sent with a 429, if any.
+    pub retry_after: Option<u64>,
+}
+
+/// The state of a [`RateLimit`]: when the current window started and how
+/// many requests it let through.
+struct Limiter {
+    limit: RateLimit,
+    state: std::sync::Mutex<(std::time::Instant, usize)>,
+}
+
+impl Limiter {
+    /// A 429 when the current window is spent.
+    fn refuse(&self) -> Option<http::Response<Full<Bytes>>> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.0.elapsed() >= self.limit.window {
+            *state = (std::time::Instant::now(), 0);
+        }
+        state.1 += 1;
+        if state.1 <= self.limit.requests {
+            return None;
+        }
+        let mut response = json_response(
+            429,
+            serde_json::json!({"error": "rate_limited", "message": "slow down"}),
+        );
+        if let Some(seconds) = self.limit.retry_after {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, seconds.into());
+        }
+        Some(response)
+    }
+}
+
 /// How to run a reference server.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -340,6 +470,13 @@ pub struct ServerConfig {
     /// A nonce store shared with other instances of one deployment; `None`
     /// gives this server its own in-memory store.
     pub shared_nonces: Option<Arc<dyn NonceStore>>,
+    /// Where it answers signed requests (the key lifecycle API is at its
+    /// own paths, whatever the mount).
+    pub mount: Mount,
+    /// Serve TLS with this configuration instead of plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// What stands in front of the verifier (runner tests only).
+    pub front: Front,
 }
 
 impl ServerConfig {
@@ -354,6 +491,9 @@ impl ServerConfig {
             diagnose: false,
             defect: None,
             shared_nonces: None,
+            mount: Mount::Root,
+            tls: None,
+            front: Front::default(),
         }
     }
 }
@@ -362,6 +502,7 @@ impl ServerConfig {
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    tls: bool,
     _shutdown: oneshot::Sender<()>,
 }
 
@@ -371,9 +512,10 @@ impl RunningServer {
         self.addr
     }
 
-    /// `http://ADDR`, for the runner.
+    /// `http://ADDR` (`https://` when it serves TLS), for the runner.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 }
 
@@ -480,7 +622,14 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
         admin,
         diagnose: config.diagnose,
         crash_on_malformed: config.defect == Some(Defect::ServerErrorOnMalformedTimestamp),
+        mount: config.mount.clone(),
+        limiter: config.front.rate_limit.map(|limit| Limiter {
+            limit,
+            state: std::sync::Mutex::new((std::time::Instant::now(), 0)),
+        }),
+        required_header: config.front.required_header.clone(),
     });
+    let tls = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (shutdown, mut stopped) = oneshot::channel::<()>();
@@ -496,22 +645,41 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             };
-            let service = service.clone();
+            let (service, tls) = (service.clone(), tls.clone());
             tokio::spawn(async move {
-                let service = service_fn(move |req| handle(service.clone(), req));
-                // Connection errors (client resets, garbage) end that connection only.
-                let _ = http1::Builder::new()
-                    .timer(hyper_util::rt::TokioTimer::new())
-                    .header_read_timeout(READ_TIMEOUT)
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                // Connection errors (client resets, garbage, failed
+                // handshakes) end that connection only.
+                match tls {
+                    None => serve_connection(service, stream).await,
+                    Some(acceptor) => {
+                        if let Ok(Ok(stream)) =
+                            tokio::time::timeout(READ_TIMEOUT, acceptor.accept(stream)).await
+                        {
+                            serve_connection(service, stream).await;
+                        }
+                    }
+                }
             });
         }
     });
     Ok(RunningServer {
         addr,
+        tls: config.tls.is_some(),
         _shutdown: shutdown,
     })
+}
+
+/// Serves the HTTP/1.1 requests of one connection.
+async fn serve_connection(
+    service: Arc<Service>,
+    stream: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+) {
+    let service = service_fn(move |req| handle(service.clone(), req));
+    let _ = http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(READ_TIMEOUT)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }
 
 fn json_response(status: u16, body: serde_json::Value) -> http::Response<Full<Bytes>> {
@@ -529,6 +697,9 @@ struct Service {
     admin: Option<(Arc<SqlKeys>, Secret)>,
     diagnose: bool,
     crash_on_malformed: bool,
+    mount: Mount,
+    limiter: Option<Limiter>,
+    required_header: Option<(http::HeaderName, String)>,
 }
 
 async fn handle(
@@ -540,7 +711,24 @@ async fn handle(
         admin,
         diagnose,
         crash_on_malformed,
+        mount,
+        limiter,
+        required_header,
     } = &*service;
+    if let Some(refused) = limiter.as_ref().and_then(Limiter::refuse) {
+        return Ok(refused);
+    }
+    if let Some((name, value)) = required_header
+        && req
+            .headers()
+            .get(name)
+            .is_none_or(|v| v.as_bytes() != value.as_bytes())
+    {
+        return Ok(json_response(
+            407,
+            serde_json::json!({"error": "gateway", "message": format!("the gateway wants {name}")}),
+        ));
+    }
     let (parts, body) = req.into_parts();
     let body = match tokio::time::timeout(READ_TIMEOUT, Limited::new(body, MAX_BODY).collect())
         .await
@@ -572,6 +760,9 @@ async fn handle(
             );
         }
         return Ok(response);
+    }
+    if let Some(refused) = mount.refuse(req.method(), req.uri().path()) {
+        return Ok(refused);
     }
     Ok(match verifier.verify(&req).await {
         Ok(verified) => json_response(

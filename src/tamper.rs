@@ -111,6 +111,30 @@ pub struct SignedAs {
     pub nonce: Option<String>,
 }
 
+impl SignedAs {
+    /// `req` as the signer saw it: with the method, path, query, body and
+    /// headers that were signed in place of those sent.
+    pub fn request(&self, req: &Request) -> Result<Request, RecipeError> {
+        let mut signed = req.clone();
+        if let Some(method) = &self.method {
+            *signed.method_mut() = method.parse().map_err(http_error)?;
+        }
+        if self.path.is_some() || self.query.is_some() {
+            let path = self.path.as_deref().unwrap_or(req.uri().path());
+            let query = self.query.as_deref().or(req.uri().query());
+            *signed.uri_mut() = build_uri(path, query)?;
+        }
+        if let Some(body) = &self.body {
+            *signed.body_mut() = body.clone().into();
+        }
+        for Header(name, value) in &self.headers {
+            let (name, value) = header(name, value)?;
+            signed.headers_mut().insert(name, value);
+        }
+        Ok(signed)
+    }
+}
+
 /// One header, written `[name, value]` (in YAML flow style).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Header(pub String, pub String);
@@ -210,24 +234,7 @@ impl Recipe {
         }
         let req = &base;
 
-        // The request as the signer saw it.
-        let mut signed = req.clone();
-        if let Some(method) = &signed_as.method {
-            *signed.method_mut() = method.parse().map_err(http_error)?;
-        }
-        if signed_as.path.is_some() || signed_as.query.is_some() {
-            let path = signed_as.path.as_deref().unwrap_or(req.uri().path());
-            let query = signed_as.query.as_deref().or(req.uri().query());
-            *signed.uri_mut() = build_uri(path, query)?;
-        }
-        if let Some(body) = &signed_as.body {
-            *signed.body_mut() = body.clone().into();
-        }
-        for Header(name, value) in &signed_as.headers {
-            let (name, value) = header(name, value)?;
-            signed.headers_mut().insert(name, value);
-        }
-
+        let signed = signed_as.request(req)?;
         let header_params = scheme.signing_params(&signed, &self.input)?;
         let mut signed_params = header_params.clone();
         if let Some(ts) = &signed_as.timestamp {

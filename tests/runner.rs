@@ -1,134 +1,60 @@
 //! The runner against reference servers: no failures against a correct
 //! server, and at least one failure in the right category against a server
-//! with one deliberate defect.
+//! with one deliberate defect (deployed under `/api`, as applications are).
+
+mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{
+    Deployment, SECRET, bad, failures, run_against, run_config, run_deployed, scheme_config, start,
+};
 use sigconform::MemoryNonceStore;
-use sigconform::nonce::NonceStore;
-
+use sigconform::Secret;
 use sigconform::keys::Permissions;
 use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
+use sigconform::nonce::NonceStore;
 use sigconform::runner::{self, CaseResult, Category, Outcome, RunConfig, RunError};
 use sigconform::scheme::{SchemeConfig, SchemeId};
 use sigconform::server::{self, Defect, KeySource, ServerConfig};
-use sigconform::{KeyPolicy, Secret, StaticKeys};
-
-const SECRET: &str = "runner-test-secret";
-
-/// A key the test servers know but leave out of [`RESTRICTED`]'s allow-list.
-const DENIED_KEY_ID: &str = "denied";
-const DENIED_SECRET: &str = "denied-key-secret";
-/// The test servers' route with an allow-list, and their admin-only routes.
-const RESTRICTED: &str = "/restricted/";
-const ADMIN: &str = "/admin/";
-
-fn scheme_config() -> SchemeConfig {
-    SchemeConfig {
-        endpoint: Some("https:app.example/hook".into()),
-        ..SchemeConfig::default()
-    }
-}
-
-/// How the tests run the catalog: key "k" with the test secret.
-fn run_config(
-    scheme: SchemeId,
-    scheme_config: SchemeConfig,
-    timeout: Duration,
-    deadline: Duration,
-) -> RunConfig {
-    RunConfig {
-        scheme_config,
-        timeout,
-        deadline,
-        denied_key: Some(runner::DeniedKey {
-            key_id: DENIED_KEY_ID.into(),
-            secret: Secret::new(DENIED_SECRET),
-            path: format!("{RESTRICTED}probe"),
-        }),
-        admin_path: Some(format!("{ADMIN}probe")),
-        ..RunConfig::new(scheme, "k", Secret::new(SECRET))
-    }
-}
-
-/// A reference server for `scheme` with key "k" (and "default") = the test
-/// secret, and seed 001's policies: only those two on [`RESTRICTED`], admin
-/// keys only on [`ADMIN`].
-async fn start(
-    scheme: SchemeId,
-    defect: Option<Defect>,
-    shared_nonces: Option<Arc<dyn NonceStore>>,
-) -> server::RunningServer {
-    let mut config = ServerConfig::new(
-        scheme,
-        scheme_config(),
-        KeySource::Static(StaticKeys::from_pairs([
-            ("k", SECRET),
-            ("default", SECRET),
-            (DENIED_KEY_ID, DENIED_SECRET),
-        ])),
-    );
-    config.policy = KeyPolicy {
-        allowed_key_ids: Some(vec!["k".into(), "default".into()]),
-        restricted_path_prefixes: vec![RESTRICTED.into()],
-        admin_path_prefixes: vec![ADMIN.into()],
-        admin_key_prefix: None,
-    };
-    config.defect = defect;
-    config.shared_nonces = shared_nonces;
-    server::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
-}
-
-async fn run_against(scheme: SchemeId, defect: Option<Defect>) -> Vec<CaseResult> {
-    let server = start(scheme, defect, None).await;
-    let config = run_config(
-        scheme,
-        scheme_config(),
-        Duration::from_secs(5),
-        Duration::from_secs(30),
-    );
-    runner::run(&config, &server.url()).await.unwrap().results
-}
-
-fn failures(results: &[CaseResult], category: Category) -> Vec<&str> {
-    results
-        .iter()
-        .filter(|r| r.category == category && r.outcome == Outcome::Fail)
-        .map(|r| r.id.as_str())
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_correct_server_has_no_failures_or_errors() {
-    for scheme in SchemeId::ALL {
-        let results = run_against(scheme, None).await;
-        assert!(
-            results.len() >= 25,
-            "{scheme}: only {} cases",
-            results.len()
-        );
-        let bad: Vec<_> = results
-            .iter()
-            .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Error))
-            .map(|r| format!("{} {:?}: {} / {}", r.id, r.outcome, r.observed, r.detail))
-            .collect();
-        assert!(bad.is_empty(), "{scheme}:\n{}", bad.join("\n"));
-        // Every category the catalog has is exercised.
-        for category in [
-            Category::Acceptance,
-            Category::Tamper,
-            Category::Expiry,
-            Category::Skew,
-            Category::Replay,
-            Category::Malformed,
-        ] {
+    // Deployed at the root, under a path, and as one route (probed as a
+    // fixed route): the full catalog each time, clean each time.
+    for deployment in [
+        Deployment::Root,
+        common::API,
+        Deployment::Route("/webhooks/payment", &[]),
+    ] {
+        for scheme in SchemeId::ALL {
+            let results = run_deployed(scheme, None, deployment).await;
             assert!(
-                results.iter().any(|r| r.category == category),
-                "{scheme}: no {category:?} cases"
+                results.len() >= 25,
+                "{scheme} {deployment:?}: only {} cases",
+                results.len()
             );
+            let bad = bad(&results);
+            assert!(
+                bad.is_empty(),
+                "{scheme} {deployment:?}:\n{}",
+                bad.join("\n")
+            );
+            // Every category the catalog has is exercised.
+            for category in [
+                Category::Acceptance,
+                Category::Tamper,
+                Category::Expiry,
+                Category::Skew,
+                Category::Replay,
+                Category::Malformed,
+            ] {
+                assert!(
+                    results.iter().any(|r| r.category == category),
+                    "{scheme}: no {category:?} cases"
+                );
+            }
         }
     }
 }
@@ -196,6 +122,7 @@ async fn an_unreachable_target_is_one_clear_error() {
         SchemeConfig::default(),
         Duration::from_secs(2),
         Duration::from_secs(30),
+        Deployment::Root,
     );
     let err = runner::run(&config, &format!("http://127.0.0.1:{port}"))
         .await
@@ -210,6 +137,7 @@ async fn an_unreachable_target_is_one_clear_error() {
 async fn reports_never_contain_the_secret() {
     let results = run_against(SchemeId::Authorization, Some(Defect::IgnoresExpiry)).await;
     let run = runner::Run {
+        insecure: false,
         clock: runner::ClockEstimate {
             offset_ms: 0,
             uncertainty_ms: Some(500),
@@ -217,7 +145,7 @@ async fn reports_never_contain_the_secret() {
         results,
     };
     let json = runner::render_json(&[("t".into(), run.clone())]).to_string();
-    let text = runner::render_text("t", &run);
+    let text = runner::render_text("t", &run, &mut runner::Files::new("target/unused"));
     let junit = runner::render_junit(&[("t".into(), run.clone())]).unwrap();
     let fails = run
         .results
@@ -298,6 +226,7 @@ async fn hostile_targets_end_as_errors_within_the_deadline() {
             SchemeConfig::default(),
             Duration::from_millis(300),
             Duration::from_secs(2),
+            Deployment::Root,
         );
         let started = std::time::Instant::now();
         let run = runner::run(&config, &url)
@@ -338,6 +267,7 @@ async fn two_instances(shared: bool, scheme: SchemeId) -> Option<CaseResult> {
         scheme_config(),
         Duration::from_secs(5),
         Duration::from_secs(30),
+        Deployment::Root,
     );
     runner::run_cross_instance(&config, &urls).await.unwrap()
 }
@@ -491,6 +421,7 @@ fn only_skip_and_methods_select_cases() {
         SchemeConfig::default(),
         Duration::from_secs(1),
         Duration::from_secs(1),
+        Deployment::Root,
     );
     let all = runner::list(&config).unwrap();
     config.only = vec![glob::Pattern::new("a2a/replay/*").unwrap()];
@@ -523,6 +454,7 @@ async fn the_timing_case_finds_a_byte_by_byte_compare() {
             scheme_config(),
             Duration::from_secs(5),
             Duration::from_secs(30),
+            Deployment::Root,
         );
         config.timing = true;
         config.only = vec![glob::Pattern::new("*/timing/*").unwrap()];
@@ -561,6 +493,7 @@ async fn progress_is_reported_for_every_case() {
         scheme_config(),
         Duration::from_secs(5),
         Duration::from_secs(30),
+        Deployment::Root,
     );
     let record = seen.clone();
     config.progress = Some(runner::Progress(Arc::new(move |done, total| {
@@ -581,6 +514,7 @@ fn case_ids_are_the_same_in_every_run() {
             scheme_config(),
             Duration::from_secs(1),
             Duration::from_secs(1),
+            Deployment::Root,
         );
         let first = runner::list(&config).unwrap();
         // Signatures differ between runs (secrets, fresh nonces, the
@@ -648,6 +582,7 @@ async fn lifecycle_cases_pass_against_a_correct_server_and_clean_up() {
         scheme_config(),
         Duration::from_secs(5),
         Duration::from_secs(30),
+        Deployment::Root,
     );
     config.admin = Some(runner::AdminAccess {
         url: server.url(),
@@ -700,6 +635,7 @@ async fn a_change_late_by_a_cache_is_a_warning_and_one_past_the_grace_a_failure(
             scheme_config(),
             Duration::from_secs(5),
             Duration::from_secs(30),
+            Deployment::Root,
         );
         config.only = vec![glob::Pattern::new("a2a/keys/*").unwrap()];
         config.admin = Some(runner::AdminAccess {
@@ -729,9 +665,17 @@ async fn a_change_late_by_a_cache_is_a_warning_and_one_past_the_grace_a_failure(
 #[test]
 fn raw_requests_are_reproduced_byte_for_byte() {
     let bytes: Vec<u8> = (0..=255u8).chain(*b"GET / HTTP/1.1\r\n\r\n").collect();
-    let command = runner::netcat("http://127.0.0.1:9", &bytes);
+    let destination = runner::Destination {
+        origin: "http://127.0.0.1:9".into(),
+        host: "127.0.0.1".into(),
+        port: 9,
+        tls: false,
+        insecure: false,
+        ca_cert: None,
+    };
+    let command = runner::Replay::raw(destination, &bytes, &[]).command();
     let (printf, nc) = command.split_once(" | ").unwrap();
-    assert_eq!(nc, "nc 127.0.0.1 9");
+    assert_eq!(nc, "nc '127.0.0.1' 9");
     let printed = std::process::Command::new("sh")
         .arg("-c")
         .arg(printf)
@@ -750,6 +694,7 @@ fn the_catalog_of_each_scheme() {
             scheme_config(),
             Duration::from_secs(1),
             Duration::from_secs(1),
+            Deployment::Root,
         );
         config.admin = Some(runner::AdminAccess {
             url: "http://127.0.0.1:9".into(),
@@ -776,6 +721,7 @@ async fn a_case_whose_request_cannot_be_built_is_an_error_not_left_out() {
             scheme_config(),
             Duration::from_secs(5),
             Duration::from_secs(30),
+            Deployment::Root,
         )
     };
     let listed = runner::list(&config).unwrap();

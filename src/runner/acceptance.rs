@@ -35,16 +35,13 @@ fn large_body() -> Bytes {
 /// Each method the run sends, then the body shapes and the query.
 pub(super) fn requests(b: &Builder<'_>) -> Vec<Probe> {
     let mut out = Vec::new();
-    for method in ["GET", "POST", "PUT", "DELETE"] {
-        if !b.method_selected(method) {
-            continue;
-        }
-        let req = b.base(method, method != "GET");
+    for method in b.methods() {
+        let req = b.base(&method, !matches!(method.as_str(), "GET" | "HEAD"));
         out.push(b.probe(
             Acceptance,
             &method.to_lowercase(),
             &format!("a valid {method} is accepted"),
-            vec![b.step(&req, &b.recipe(b.now), Expect::Accept)],
+            vec![b.acceptance_step(&req)],
         ));
     }
     // Body shapes, as POSTs: none at all; text beyond ASCII with
@@ -81,12 +78,7 @@ pub(super) fn requests(b: &Builder<'_>) -> Vec<Probe> {
             ),
         ] {
             let req = b.base_at("POST", PROBE_PATH, body);
-            out.push(b.probe(
-                Acceptance,
-                name,
-                description,
-                vec![b.step(&req, &b.recipe(b.now), Expect::Accept)],
-            ));
+            out.push(b.probe(Acceptance, name, description, vec![b.acceptance_step(&req)]));
         }
     }
     // A query with unsorted, repeated and percent- or plus-encoded
@@ -97,7 +89,7 @@ pub(super) fn requests(b: &Builder<'_>) -> Vec<Probe> {
             Acceptance,
             "get-query-parameters",
             "a GET with unsorted, repeated and encoded query parameters is accepted",
-            vec![b.step(&req, &b.recipe(b.now), Expect::Accept)],
+            vec![b.acceptance_step(&req)],
         ));
     }
     out

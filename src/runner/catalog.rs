@@ -3,6 +3,7 @@
 //! this file only assembles them.
 
 use super::probe::{Builder, Probe};
+use super::transport::Target;
 use super::{RunConfig, RunError, acceptance, keys, malformed, replay, tamper, window};
 
 /// Builds the catalog for `config` at `now_ms` (case ids and descriptions
@@ -10,11 +11,11 @@ use super::{RunConfig, RunError, acceptance, keys, malformed, replay, tamper, wi
 /// and `--skip` select.
 pub(super) fn catalog(
     config: &RunConfig,
-    host: &str,
+    target: &Target,
     now_ms: u64,
     margin_ms: u64,
 ) -> Result<Vec<Probe>, RunError> {
-    let b = Builder::new(config, host, now_ms, margin_ms)?;
+    let b = Builder::new(config, target, now_ms, margin_ms)?;
     let mut probes = sections(&b);
     probes.retain(|p| {
         (config.only.is_empty() || config.only.iter().any(|g| g.matches(&p.id)))

@@ -32,7 +32,9 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     // outside a route's allow-list, and the runner's own (non-admin) key on
     // an admin route. Both verify, then get 403.
     if let Some(denied) = &b.config.denied_key {
-        let req = b.base_at("POST", &denied.path, post.body().clone());
+        // The route is named as it is on the target's host, not below the
+        // target's path.
+        let req = b.request_to("POST", &denied.path, post.body().clone());
         out.push(b.probe(
             Keys,
             "key-not-allowed",
@@ -46,7 +48,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         ));
     }
     if let Some(path) = &b.config.admin_path {
-        let req = b.base_at("POST", path, post.body().clone());
+        let req = b.request_to("POST", path, post.body().clone());
         out.push(b.probe(
             Keys,
             "admin-route",

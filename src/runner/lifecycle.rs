@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::judge::{execute, judge, verdict};
+use super::judge::{Decided, Session, judge};
 use super::probe::{Builder, Expect, Probe};
-use super::transport::{Answer, HttpClient, MAX_RESPONSE_BODY, send};
+use super::transport::{HttpClient, MAX_RESPONSE_BODY};
 use super::{CaseResult, Category, Outcome};
 use crate::keys::{Key, Secret};
 use crate::scheme::SignInput;
@@ -164,24 +164,20 @@ fn result(
     expected: &str,
     observed: String,
 ) -> CaseResult {
-    CaseResult {
-        id: format!("{}/keys/{name}", b.config.scheme),
-        category: Category::Keys,
-        description: description.into(),
+    CaseResult::new(
+        format!("{}/keys/{name}", b.config.scheme),
+        Category::Keys,
+        description,
         outcome,
-        expected: expected.into(),
+        expected,
         observed,
-        detail: String::new(),
-        reproduce: String::new(),
-    }
+    )
 }
 
 /// The runner's own requests, signed by `key_id` with `secret`.
 struct Signer<'b, 'c> {
     b: &'b Builder<'c>,
-    client: &'b HttpClient,
-    target: &'b str,
-    timeout: Duration,
+    session: &'b Session,
 }
 
 impl Signer<'_, '_> {
@@ -211,8 +207,11 @@ impl Signer<'_, '_> {
     }
 
     async fn run(&self, probe: Probe) -> CaseResult {
-        let deadline = tokio::time::Instant::now() + self.timeout * 4;
-        execute(probe, self.client, self.target, self.timeout, deadline).await
+        let session = Session {
+            deadline: tokio::time::Instant::now() + self.session.timeout * 4,
+            ..self.session.clone()
+        };
+        session.execute(probe).await
     }
 
     /// A secret that must no longer work: sent again (each time with a new
@@ -230,28 +229,27 @@ impl Signer<'_, '_> {
             let Some(step) = probe.steps.as_ref().ok().and_then(|s| s.first()).cloned() else {
                 return self.run(probe).await;
             };
-            let answer = send(self.client, self.target, &step.request, self.timeout).await;
-            let outcome = judge(Expect::Reject, &answer);
-            let accepted = matches!(answer, Answer::Status(s, _) if (200..300).contains(&s));
+            let exchange = self.session.exchange(&step).await;
+            let outcome = judge(Expect::Reject, &exchange.answer);
+            let accepted = exchange.answer.accepted();
             if accepted && started.elapsed() < REVOCATION_GRACE {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }
             let waited = started.elapsed();
-            let mut case = verdict(probe, outcome, Some(&(step, answer)), self.target);
+            let decided = Decided {
+                step,
+                outcome,
+                exchange,
+                note: None,
+            };
+            let mut case = self.session.verdict(probe, outcome, Some(&decided));
             if outcome == Outcome::Pass && waited > Duration::from_millis(100) {
                 case.outcome = Outcome::Warn;
                 case.expected = "4xx from the next request on".into();
                 case.observed = format!(
                     "accepted for {} ms more, then rejected (a key cache?)",
                     waited.as_millis()
-                );
-            } else if outcome == Outcome::Pass {
-                case = verdict(
-                    self.probe(name, description, key_id, secret, Expect::Reject),
-                    Outcome::Pass,
-                    None,
-                    self.target,
                 );
             } else if accepted {
                 case.observed = format!(
@@ -268,22 +266,15 @@ impl Signer<'_, '_> {
 /// The lifecycle cases against `target`, keys managed through `access`.
 pub(super) async fn cases(
     b: &Builder<'_>,
-    client: &HttpClient,
-    target: &str,
+    session: &Session,
     access: &AdminAccess,
-    timeout: Duration,
 ) -> Vec<CaseResult> {
     let admin = Admin {
-        client,
+        client: &session.transport.client,
         access,
-        timeout,
+        timeout: session.timeout,
     };
-    let signer = Signer {
-        b,
-        client,
-        target,
-        timeout,
-    };
+    let signer = Signer { b, session };
     let writer = format!("sc-{:x}-rw", b.run_id);
     let reader = format!("sc-{:x}-ro", b.run_id);
     let mut out = Vec::new();

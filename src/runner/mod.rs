@@ -27,7 +27,6 @@ use serde::Serialize;
 
 use crate::keys::Secret;
 use crate::scheme::{SchemeConfig, SchemeId};
-use crate::tamper::Recipe;
 use crate::time::{Clock, SystemClock};
 
 mod acceptance;
@@ -47,19 +46,22 @@ mod window;
 pub use lifecycle::{AdminAccess, REVOCATION_GRACE};
 pub use probe::covers;
 pub use report::Counts;
+pub use report::html::render_html;
 pub use report::json::render_json;
 pub use report::junit::render_junit;
-pub use report::reproduce::{curl, netcat};
 pub use report::text::render_text;
 pub use timing::{TIMING_SAMPLES, welch_t};
 pub use transport::ClockEstimate;
 
 use bytes::Bytes;
 use catalog::catalog;
-use judge::{execute, judge};
+pub use report::reproduce::{Destination, Files, FromEnv, Replay};
+pub use transport::{Target, TlsOptions};
+
+use judge::Session;
 use probe::{Builder, Expect};
 use timing::timing_case;
-use transport::{Answer, HttpClient, MIN_MARGIN_MS, estimate_clock, send};
+use transport::{Answer, MIN_MARGIN_MS, Transport};
 
 /// What a probe checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -119,8 +121,20 @@ pub struct RunConfig {
     pub only: Vec<glob::Pattern>,
     /// Leave out cases whose id matches one of these globs.
     pub skip: Vec<glob::Pattern>,
-    /// The methods the acceptance cases use (all four when empty).
+    /// The methods the acceptance cases use, each of which must be
+    /// accepted. When empty, the scheme's (an endpoint's senders' methods;
+    /// GET, POST, PUT, DELETE for an API), and a method the target does not
+    /// route makes its case `skip`.
     pub methods: Vec<http::Method>,
+    /// Whether the target URL is one route that every probe goes to
+    /// exactly (`Some(true)`), or a path the probes go below
+    /// (`Some(false)`). `None`: a fixed route for schemes delivered to one
+    /// endpoint (`webhook`, `quable`), a path for APIs.
+    pub fixed_route: Option<bool>,
+    /// How an `https` target's certificate is trusted.
+    pub tls: TlsOptions,
+    /// Headers every request carries (a gateway's tenant id or token).
+    pub extra_headers: Vec<ExtraHeader>,
     /// How many cases run at once.
     pub concurrency: usize,
     /// Limit for the whole run; cases not finished by then are `error`.
@@ -160,8 +174,39 @@ impl RunConfig {
             admin: None,
             denied_key: None,
             admin_path: None,
+            fixed_route: None,
+            tls: TlsOptions::default(),
+            extra_headers: Vec::new(),
         }
     }
+
+    /// The extra headers whose values came from the environment: reports
+    /// and commands name the variable, never the value.
+    fn values_from_env(&self) -> Vec<report::reproduce::FromEnv> {
+        self.extra_headers
+            .iter()
+            .filter_map(|h| {
+                Some(report::reproduce::FromEnv {
+                    name: h.name.as_str().to_owned(),
+                    var: h.from_env.clone()?,
+                    value: h.value.expose().to_owned(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A header every request of a run carries, in front of the signature
+/// (for a gateway that wants a tenant id, a bearer token or basic auth).
+#[derive(Debug, Clone)]
+pub struct ExtraHeader {
+    /// Its name.
+    pub name: http::HeaderName,
+    /// Its value.
+    pub value: Secret,
+    /// The environment variable the value came from; such a value is
+    /// redacted like the secret (commands read the variable instead).
+    pub from_env: Option<String>,
 }
 
 /// A key the target knows (its signatures verify) but must not accept on
@@ -201,10 +246,47 @@ pub struct CaseResult {
     pub expected: String,
     /// What the target did.
     pub observed: String,
-    /// For failures: the canonical string signed.
+    /// The canonical string the runner signed for the request shown.
     pub detail: String,
-    /// A curl command that sends the deciding request again.
+    /// A command that sends the request shown again (the deciding one, or
+    /// the last one of a case that passed), with everything in it.
     pub reproduce: String,
+    /// Answers that asked to be retried (429 or 503 with `Retry-After`)
+    /// before the one judged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retries: Vec<String>,
+    /// The request shown, as it went on the wire (its body cut after 4 KiB).
+    pub request: String,
+    /// What the reproduction command is made from (for commands that keep
+    /// large payloads in files).
+    #[serde(skip)]
+    pub replay: Option<Replay>,
+}
+
+impl CaseResult {
+    /// A result with nothing sent to show.
+    pub fn new(
+        id: String,
+        category: Category,
+        description: impl Into<String>,
+        outcome: Outcome,
+        expected: impl Into<String>,
+        observed: impl Into<String>,
+    ) -> CaseResult {
+        CaseResult {
+            id,
+            category,
+            description: description.into(),
+            outcome,
+            expected: expected.into(),
+            observed: observed.into(),
+            detail: String::new(),
+            reproduce: String::new(),
+            retries: Vec::new(),
+            request: String::new(),
+            replay: None,
+        }
+    }
 }
 
 /// Why a run could not start.
@@ -213,9 +295,20 @@ pub enum RunError {
     /// The scheme configuration is unusable.
     #[error(transparent)]
     Config(#[from] crate::scheme::ConfigError),
-    /// The target URL is not an absolute http URL.
-    #[error("target `{0}` is not an http://host:port URL")]
+    /// The target URL is not an absolute http or https URL.
+    #[error("target `{0}` is not an http:// or https:// URL (host, optional port, path and query)")]
     Target(String),
+    /// The TLS client cannot be set up.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The `--ca-cert` file cannot be used.
+    #[error("--ca-cert {0}: {1}")]
+    CaCert(String, String),
+    /// The target's certificate is not trusted.
+    #[error(
+        "target {0}: its TLS certificate is not trusted ({1}); pass --ca-cert FILE for a private CA, or --insecure for a self-signed staging server"
+    )]
+    Certificate(String, String),
     /// The target does not answer at all.
     #[error("target {0} cannot be reached: {1}")]
     Unreachable(String, String),
@@ -245,16 +338,15 @@ pub fn random_u64() -> u64 {
 }
 
 /// Every case id with its description (the lifecycle cases too, when the
-/// admin API is given).
+/// admin API is given), for a target at the root of `sigconform.test`.
 pub fn list(config: &RunConfig) -> Result<Vec<(String, String)>, RunError> {
     let now_ms = SystemClock.now_ms();
-    let mut cases: Vec<(String, String)> =
-        catalog(config, "sigconform.test", now_ms, MIN_MARGIN_MS)?
-            .into_iter()
-            .map(|p| (p.id, p.description))
-            .collect();
-    if config.admin.is_some()
-        && Builder::new(config, "sigconform.test", now_ms, MIN_MARGIN_MS)?.has_key_ids()
+    let target = Target::parse("http://sigconform.test")?;
+    let mut cases: Vec<(String, String)> = catalog(config, &target, now_ms, MIN_MARGIN_MS)?
+        .into_iter()
+        .map(|p| (p.id, p.description))
+        .collect();
+    if config.admin.is_some() && Builder::new(config, &target, now_ms, MIN_MARGIN_MS)?.has_key_ids()
     {
         cases.extend(lifecycle::CASES.iter().map(|(name, description)| {
             (
@@ -266,27 +358,46 @@ pub fn list(config: &RunConfig) -> Result<Vec<(String, String)>, RunError> {
     Ok(cases)
 }
 
-/// Runs the catalog against `target`.
-pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
-    let target = target.trim_end_matches('/');
-    let uri: http::Uri = target
-        .parse()
-        .map_err(|_| RunError::Target(target.into()))?;
-    if uri.scheme_str() != Some("http") || uri.authority().is_none() {
-        return Err(RunError::Target(target.into()));
-    }
-    let client: Arc<HttpClient> = Arc::new(transport::client());
-    // One reachability check up front: an unreachable target is one error, not a hundred.
-    let probe_req = http::Request::get("/")
+/// A session with `target`: its transport, checked to answer at all, and
+/// the run's limits.
+async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> {
+    let target = Target::parse(target)?;
+    let transport = Transport::new(target.clone(), &config.tls)?;
+    // One reachability check up front: an unreachable target (or one whose
+    // certificate is not trusted) is one error, not a hundred. A target that
+    // accepts connections but answers badly is judged case by case (each
+    // ends as `error`).
+    let check = http::Request::get(target.path_and_query())
         .body(Bytes::new())
-        .expect("static request");
-    // A target that accepts connections but answers badly is judged case by
-    // case (each ends as `error`); only a refused connection stops the run.
-    if let Answer::Refused(e) = send(&client, target, &probe_req, config.timeout).await {
-        return Err(RunError::Unreachable(target.into(), e));
+        .map_err(|_| RunError::Target(target.url().to_owned()))?;
+    if let Answer::Refused(e) = transport.send(&check, config.timeout).await {
+        return Err(if e.contains("invalid peer certificate") {
+            let reason = e
+                .rsplit(": ")
+                .next()
+                .unwrap_or(e.as_str())
+                .trim()
+                .to_owned();
+            RunError::Certificate(target.url().to_owned(), reason)
+        } else {
+            RunError::Unreachable(target.url().to_owned(), e)
+        });
     }
-    let host = uri.authority().map_or("", |a| a.as_str());
-    let clock = estimate_clock(&client, target, config.timeout).await;
+    Ok(Session {
+        transport,
+        timeout: config.timeout,
+        deadline: tokio::time::Instant::now() + config.deadline,
+        from_env: config.values_from_env(),
+        tls: config.tls.clone(),
+    })
+}
+
+/// Runs the catalog against `target`: a URL whose path the probes go
+/// below, or, for a fixed route, to (see [`RunConfig::fixed_route`]).
+pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
+    let mut session = connect(config, target).await?;
+    let target = session.transport.target.clone();
+    let clock = session.transport.estimate_clock(config.timeout).await;
     let window = config.scheme.build(&config.scheme_config)?.window();
     let off_by = clock
         .offset_ms
@@ -294,14 +405,15 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
         .saturating_sub(clock.uncertainty_ms.unwrap_or(0));
     if off_by > window.unit.to_ms(window.past.min(window.future)) {
         return Err(RunError::ClockOff {
-            target: target.into(),
+            target: target.url().into(),
             offset_ms: clock.offset_ms,
             uncertainty_ms: clock.uncertainty_ms.unwrap_or(0),
         });
     }
     let target_now = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
-    let probes = catalog(config, host, target_now, clock.margin_ms())?;
-    let deadline = tokio::time::Instant::now() + config.deadline;
+    let probes = catalog(config, &target, target_now, clock.margin_ms())?;
+    session.deadline = tokio::time::Instant::now() + config.deadline;
+    let session = Arc::new(session);
     let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
     let total = probes.len() + usize::from(config.timing);
     // (The lifecycle cases are few and quick; progress is not reported for them.)
@@ -315,13 +427,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     };
     let mut tasks = tokio::task::JoinSet::new();
     for (index, probe) in probes.into_iter().enumerate() {
-        let (client, target, timeout, slots, finished) = (
-            client.clone(),
-            target.to_owned(),
-            config.timeout,
-            slots.clone(),
-            finished.clone(),
-        );
+        let (session, slots, finished) = (session.clone(), slots.clone(), finished.clone());
         let report_progress = report_progress.clone();
         tasks.spawn(async move {
             // At most `concurrency` probes in flight; a probe's steps run in order.
@@ -329,7 +435,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
                 .acquire_owned()
                 .await
                 .expect("semaphore is never closed");
-            let result = execute(probe, &client, &target, timeout, deadline).await;
+            let result = session.execute(probe).await;
             report_progress(&finished);
             (index, result)
         });
@@ -338,24 +444,22 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     results.sort_by_key(|(i, _)| *i);
     // In order, after the others: each step depends on the one before.
     if let Some(access) = &config.admin {
-        let b = Builder::new(config, host, target_now, clock.margin_ms())?;
+        let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
         if b.has_key_ids() {
-            for case in lifecycle::cases(&b, &client, target, access, config.timeout).await {
+            for case in lifecycle::cases(&b, &session, access).await {
                 results.push((usize::MAX - 1, case));
             }
         }
     }
     if config.timing {
         // Alone, after the others: concurrent traffic would drown the signal.
-        let b = Builder::new(config, host, target_now, clock.margin_ms())?;
-        results.push((
-            usize::MAX,
-            timing_case(&b, &client, target, config.timeout).await,
-        ));
+        let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
+        results.push((usize::MAX, timing_case(&b, &session).await));
         report_progress(&finished);
     }
     Ok(Run {
         clock,
+        insecure: target.is_tls() && config.tls.insecure,
         results: results.into_iter().map(|(_, r)| r).collect(),
     })
 }
@@ -365,13 +469,18 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
 pub struct Run {
     /// The clock estimate the boundary probes used.
     pub clock: ClockEstimate,
+    /// Whether the target's TLS certificate went unverified (`--insecure`):
+    /// every report says so, so that nobody mistakes such a run for a
+    /// verified one.
+    pub insecure: bool,
     /// Every case, in catalog order.
     pub results: Vec<CaseResult>,
 }
 
 /// The cross-instance replay case: `targets` are instances of one
 /// deployment, so a request accepted by the first must be rejected by every
-/// other (a per-instance nonce store lets it through).
+/// other (a per-instance nonce store lets it through). Every instance is
+/// sent the same bytes, `Host` and path included (the first target's).
 pub async fn run_cross_instance(
     config: &RunConfig,
     targets: &[String],
@@ -382,34 +491,24 @@ pub async fn run_cross_instance(
     if others.is_empty() {
         return Ok(None);
     }
-    let first = first.trim_end_matches('/');
-    let uri: http::Uri = first.parse().map_err(|_| RunError::Target(first.into()))?;
-    let host = uri.authority().map_or("", |a| a.as_str()).to_owned();
-    let b = Builder::new(config, &host, SystemClock.now_ms(), MIN_MARGIN_MS)?;
-    let post = b.base("POST", true);
-    let input = b.input(b.now);
+    let b = Builder::new(
+        config,
+        &Target::parse(first)?,
+        SystemClock.now_ms(),
+        MIN_MARGIN_MS,
+    )?;
     if !b.has_nonce() {
         return Ok(None); // without nonces, replays inside the window are accepted by design
     }
-    let step = b.step(
-        &post,
-        &Recipe {
-            input,
-            ..Recipe::default()
-        },
-        Expect::Accept,
+    let step = b.step(&b.base("POST", true), &b.recipe(b.now), Expect::Accept);
+    let mut result = CaseResult::new(
+        format!("{}/replay/cross-instance", config.scheme),
+        Category::Replay,
+        "a request accepted by one instance is rejected by the others",
+        Outcome::Pass,
+        "first instance 2xx, every other 4xx",
+        "",
     );
-    let client: HttpClient = transport::client();
-    let mut result = CaseResult {
-        id: format!("{}/replay/cross-instance", config.scheme),
-        category: Category::Replay,
-        description: "a request accepted by one instance is rejected by the others".into(),
-        outcome: Outcome::Pass,
-        expected: "first instance 2xx, every other 4xx".into(),
-        observed: String::new(),
-        detail: String::new(),
-        reproduce: String::new(),
-    };
     let step = match step {
         Ok(step) => step,
         Err(reason) => {
@@ -420,23 +519,25 @@ pub async fn run_cross_instance(
     };
     let mut observed = Vec::new();
     for (i, target) in targets.iter().enumerate() {
-        let target = target.trim_end_matches('/');
-        // Every instance is sent the same bytes, Host included.
-        let answer = send(&client, target, &step.request, config.timeout).await;
+        let session = connect(config, target).await?;
+        let exchange = session.exchange(&step).await;
         let expect = if i == 0 {
             Expect::Accept
         } else {
             Expect::Reject
         };
-        let outcome = judge(expect, &answer);
-        observed.push(match &answer {
-            Answer::Status(s, _) => format!("{target}: {s}"),
-            Answer::Broken(e) | Answer::Refused(e) => format!("{target}: {e}"),
+        let outcome = judge::judge(expect, &exchange.answer);
+        observed.push(match exchange.answer.response() {
+            Some(r) => format!("{target}: {}", r.status),
+            None => format!("{target}: {}", exchange.answer.describe()),
         });
         if outcome != Outcome::Pass && result.outcome == Outcome::Pass {
+            let replay = session.replay(&step);
             result.outcome = outcome;
             result.detail = format!("canonical string signed: {:?}", step.canonical);
-            result.reproduce = curl(target, &step.request);
+            result.reproduce = replay.command();
+            result.request = replay.as_sent(4096);
+            result.replay = Some(replay);
         }
     }
     result.observed = observed.join("; ");

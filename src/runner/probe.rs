@@ -9,10 +9,11 @@
 
 use bytes::Bytes;
 
+use super::transport::Target;
 use super::{Category, RunConfig, RunError};
 use crate::keys::{Key, Secret};
 use crate::request::Request;
-use crate::scheme::{Scheme, SignInput};
+use crate::scheme::{Delivery, Scheme, SignInput};
 use crate::tamper::Recipe;
 use crate::time::TimeUnit;
 
@@ -53,6 +54,10 @@ pub(super) struct Step {
     pub(super) request: Request,
     pub(super) canonical: String,
     pub(super) expect: Expect,
+    /// For the acceptance of a method the user did not name: the same
+    /// request unsigned. When the target answers 405, or 404 to both, it
+    /// does not route the method, and the case is `skip`.
+    pub(super) unrouted_control: Option<Request>,
 }
 
 /// A catalog entry.
@@ -64,6 +69,8 @@ pub(super) struct Probe {
     /// The requests to send, or why one of them could not be built (the
     /// case is then reported as `error`, not left out of the report).
     pub(super) steps: Result<Vec<Step>, String>,
+    /// Why the case cannot apply to this target (reported as `skip`).
+    pub(super) skip: Option<String>,
 }
 
 /// Whether changing the request with `change` changes the canonical string
@@ -99,8 +106,12 @@ pub(super) const PROBE_PATH: &str = "/sigconform/probe?page=1";
 /// Everything the category files need to build probes for one run.
 pub(super) struct Builder<'a> {
     pub(super) config: &'a RunConfig,
-    /// The Host header the requests will carry (signed by `authorization`).
-    host: String,
+    /// Where the probes go; its authority is the `Host` they carry (signed
+    /// by `authorization`).
+    target: Target,
+    /// Every probe goes to exactly the target's path (one route), rather
+    /// than below it.
+    pub(super) fixed_route: bool,
     pub(super) scheme: Box<dyn Scheme>,
     pub(super) key: Key,
     wrong_key: Key,
@@ -117,15 +128,17 @@ pub(super) struct Builder<'a> {
 impl<'a> Builder<'a> {
     pub(super) fn new(
         config: &'a RunConfig,
-        host: &str,
+        target: &Target,
         now_ms: u64,
         margin_ms: u64,
     ) -> Result<Self, RunError> {
         let scheme = config.scheme.build(&config.scheme_config)?;
         let unit = scheme.window().unit;
+        let endpoint = matches!(scheme.delivery(), Delivery::Endpoint { .. });
         Ok(Builder {
             config,
-            host: host.to_owned(),
+            target: target.clone(),
+            fixed_route: config.fixed_route.unwrap_or(endpoint),
             scheme,
             key: Key::new(config.key_id.clone(), &config.secret),
             wrong_key: Key::new(
@@ -186,26 +199,65 @@ impl<'a> Builder<'a> {
         self.base_at(method, PROBE_PATH, Bytes::from_static(body.as_bytes()))
     }
 
-    /// A request to `path_and_query` with `body`. Every header the client
-    /// will send is set here, so that what the runner signs is what the
-    /// server sees (hyper would add these).
+    /// Where a probe for the runner's own `path_and_query` goes on the
+    /// target (see [`Target::place`]).
+    pub(super) fn path(&self, path_and_query: &str) -> String {
+        self.target.place(path_and_query, self.fixed_route)
+    }
+
+    /// A request to the runner's own `path_and_query` with `body`, placed
+    /// on the target.
     pub(super) fn base_at(&self, method: &str, path_and_query: &str, body: Bytes) -> Request {
+        self.request_to(method, &self.path(path_and_query), body)
+    }
+
+    /// A request to exactly `path_and_query` with `body`. Every header the
+    /// client will send is set here, so that what the runner signs is what
+    /// the server sees (hyper would add these), and the run's own headers
+    /// (`--header`) come with every request.
+    pub(super) fn request_to(&self, method: &str, path_and_query: &str, body: Bytes) -> Request {
         let mut builder = http::Request::builder()
             .method(method)
             .uri(path_and_query)
-            .header("host", self.host.as_str())
+            .header("host", self.target.authority())
             .header("content-type", "application/json");
         // An empty POST or PUT says `content-length: 0`, as browsers send it
         // (some servers answer 411 without one); hyper adds no such header.
         if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
             builder = builder.header("content-length", body.len());
         }
+        for extra in &self.config.extra_headers {
+            builder = builder.header(&extra.name, extra.value.expose());
+        }
         builder.body(body).expect("the runner's requests are valid")
     }
 
-    /// Whether `--methods` lets the catalog send `method`.
+    /// The methods the acceptance cases use: `--methods`, else the
+    /// scheme's (an endpoint's senders' methods; GET, POST, PUT and DELETE
+    /// for an API).
+    pub(super) fn methods(&self) -> Vec<String> {
+        if !self.config.methods.is_empty() {
+            return self.config.methods.iter().map(|m| m.to_string()).collect();
+        }
+        match self.scheme.delivery() {
+            Delivery::Endpoint { methods } => methods.iter().map(|m| (*m).to_owned()).collect(),
+            Delivery::Api => ["GET", "POST", "PUT", "DELETE"].map(str::to_owned).to_vec(),
+        }
+    }
+
+    /// Whether the catalog sends `method` in acceptance cases.
     pub(super) fn method_selected(&self, method: &str) -> bool {
-        self.config.methods.is_empty() || self.config.methods.iter().any(|m| m == method)
+        self.methods().iter().any(|m| m == method)
+    }
+
+    /// An acceptance step for `req`: when the user did not name its
+    /// method, a target that does not route it makes the case `skip`.
+    pub(super) fn acceptance_step(&self, req: &Request) -> Result<Step, String> {
+        let mut step = self.step(req, &self.recipe(self.now), Expect::Accept)?;
+        if self.config.methods.is_empty() {
+            step.unrouted_control = Some(req.clone());
+        }
+        Ok(step)
     }
 
     /// A step signed by the runner's key (or, for a recipe naming
@@ -246,6 +298,7 @@ impl<'a> Builder<'a> {
             request,
             canonical: String::from_utf8_lossy(&canonical).into_owned(),
             expect,
+            unrouted_control: None,
         })
     }
 
@@ -266,6 +319,7 @@ impl<'a> Builder<'a> {
             category,
             description: description.to_owned(),
             steps: steps.into_iter().collect(),
+            skip: None,
         }
     }
 }

@@ -7,7 +7,7 @@
 //! documented weakness (`warn`).
 
 use super::Category::Tamper;
-use super::probe::{Builder, Expect, PROBE_BODY, Probe, covers, recased, set_body};
+use super::probe::{Builder, Expect, PROBE_BODY, PROBE_PATH, Probe, covers, recased, set_body};
 use crate::request::Request;
 use crate::scheme::SignInput;
 use crate::tamper::{Header, Recipe, SignedAs, TagTransform};
@@ -21,8 +21,9 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     out
 }
 
-/// A POST signed as `signed_as`, then changed by `change`: rejected where
-/// the scheme covers what changed, a weakness where it does not.
+/// The runner's POST changed by `change`, signed as `signed_as` says
+/// (what the signer saw where it differs from what is sent): rejected
+/// where the scheme covers what differs, a weakness where it does not.
 fn changed(
     b: &Builder<'_>,
     name: &str,
@@ -30,61 +31,99 @@ fn changed(
     signed_as: SignedAs,
     change: &dyn Fn(&mut Request),
 ) -> Probe {
-    let post = b.base("POST", true);
-    let input = b.input(b.now);
-    let expect = if covers(b.scheme.as_ref(), &post, &input, change) {
-        Expect::Reject
-    } else {
-        Expect::RejectOrWarn
-    };
-    let mut sent = post.clone();
+    let mut sent = b.base("POST", true);
     change(&mut sent);
+    let input = b.input(b.now);
+    let expect = match signed_as.request(&sent) {
+        Ok(signed) if !covers(b.scheme.as_ref(), &sent, &input, |r| *r = signed.clone()) => {
+            Expect::RejectOrWarn
+        }
+        _ => Expect::Reject,
+    };
     let r = Recipe {
         signed_as: Some(signed_as),
         ..b.recipe(b.now)
     };
-    b.probe(
-        Tamper,
-        name,
-        &format!("{what} changed after signing"),
-        vec![b.step(&sent, &r, expect)],
-    )
+    b.probe(Tamper, name, what, vec![b.step(&sent, &r, expect)])
+}
+
+/// The path of `path_and_query`, without its query.
+fn path_of(path_and_query: &str) -> String {
+    path_and_query
+        .split_once('?')
+        .map_or(path_and_query, |(p, _)| p)
+        .to_owned()
+}
+
+/// A path beside `route`: its last segment replaced.
+fn sibling(route: &str) -> String {
+    let (parent, last) = route.rsplit_once('/').unwrap_or(("", route));
+    let other = if last == "sigconform-other" {
+        "sigconform-another"
+    } else {
+        "sigconform-other"
+    };
+    format!("{parent}/{other}")
 }
 
 /// Method, path, query, body, and every other covered header.
 fn components(b: &Builder<'_>) -> Vec<Probe> {
     let post = b.base("POST", true);
     let input = b.input(b.now);
-    let mut out = vec![
-        changed(
-            b,
-            "method",
-            "the method",
-            SignedAs {
-                method: Some("POST".into()),
-                ..SignedAs::default()
-            },
-            &|r| *r.method_mut() = http::Method::PUT,
-        ),
+    let signed_path = path_of(&b.path(PROBE_PATH));
+    let path = if b.fixed_route {
+        // The request must reach the route's handler: the path sent is the
+        // route, the one signed a sibling of it.
         changed(
             b,
             "path",
-            "the path",
+            "the path (signed for a sibling of the route, sent to the route)",
             SignedAs {
-                path: Some("/sigconform/probe".into()),
+                path: Some(sibling(&signed_path)),
                 ..SignedAs::default()
             },
-            &|r| *r.uri_mut() = "/sigconform/other?page=1".parse().unwrap(),
+            &|_| {},
+        )
+    } else {
+        let other = b.path("/sigconform/other?page=1");
+        changed(
+            b,
+            "path",
+            "the path changed after signing",
+            SignedAs {
+                path: Some(signed_path.clone()),
+                ..SignedAs::default()
+            },
+            &|r| *r.uri_mut() = other.parse().unwrap(),
+        )
+    };
+    let signed_query = b
+        .path(PROBE_PATH)
+        .split_once('?')
+        .map(|(_, q)| q.to_owned());
+    let other_query = b.path("/sigconform/probe?page=2");
+    let mut out = vec![
+        // Sent as POST, which the target routes, and signed as PUT.
+        changed(
+            b,
+            "method",
+            "the method (signed as PUT, sent as POST)",
+            SignedAs {
+                method: Some("PUT".into()),
+                ..SignedAs::default()
+            },
+            &|_| {},
         ),
+        path,
         changed(
             b,
             "query",
-            "the query",
+            "the query changed after signing",
             SignedAs {
-                query: Some("page=1".into()),
+                query: signed_query,
                 ..SignedAs::default()
             },
-            &|r| *r.uri_mut() = "/sigconform/probe?page=2".parse().unwrap(),
+            &|r| *r.uri_mut() = other_query.parse().unwrap(),
         ),
     ];
     // Body changes: another value; a duplicated key whose first copy
@@ -117,24 +156,34 @@ fn components(b: &Builder<'_>) -> Vec<Probe> {
             )],
             ..SignedAs::default()
         };
-        out.push(changed(b, name, what, signed_as, &|r| set_body(r, body)));
+        let what = format!("{what} changed after signing");
+        out.push(changed(b, name, &what, signed_as, &|r| set_body(r, body)));
     }
     // A path that names the signed one only after dot segments are
     // resolved (what `new URL(...)` or `normpath` do). Only where the
     // path is covered at all; elsewhere tamper/path already says so.
+    let other = b.path("/sigconform/other?page=1");
     if covers(b.scheme.as_ref(), &post, &input, |r| {
-        *r.uri_mut() = "/sigconform/other?page=1".parse().unwrap()
+        *r.uri_mut() = other.parse().unwrap()
     }) {
-        out.push(changed(
+        let dotted = b.path("/sigconform/other/../probe?page=1");
+        let mut probe = changed(
             b,
             "path-dot-segments",
-            "the path (dot segments resolving to the signed one)",
+            "the path (dot segments resolving to the signed one) changed after signing",
             SignedAs {
-                path: Some("/sigconform/probe".into()),
+                path: Some(signed_path.clone()),
                 ..SignedAs::default()
             },
-            &|r| *r.uri_mut() = "/sigconform/other/../probe?page=1".parse().unwrap(),
-        ));
+            &|r| *r.uri_mut() = dotted.parse().unwrap(),
+        );
+        if b.fixed_route {
+            probe.skip = Some(
+                "a fixed route: a path with dot segments would not reach the route's handler"
+                    .into(),
+            );
+        }
+        out.push(probe);
     }
     // Every other header the scheme covers (for `authorization`, the
     // signed header list), changed after signing. `content-length` is
@@ -154,7 +203,7 @@ fn components(b: &Builder<'_>) -> Vec<Probe> {
             out.push(changed(
                 b,
                 &format!("header-{name}"),
-                &format!("the signed header {name}"),
+                &format!("the signed header {name} changed after signing"),
                 SignedAs {
                     headers: vec![Header(name.into(), original.into())],
                     ..SignedAs::default()

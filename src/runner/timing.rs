@@ -2,11 +2,8 @@
 //! time depends on how much of a wrong tag is right, as a byte-by-byte
 //! compare's does.
 
-use std::time::Duration;
-
-use super::judge::judge;
+use super::judge::{Session, judge};
 use super::probe::{Builder, Expect};
-use super::transport::{HttpClient, send};
 use super::{CaseResult, Category, Outcome};
 use crate::tamper::{Recipe, TagTransform};
 
@@ -37,12 +34,7 @@ pub fn welch_t(a: &[f64], b: &[f64]) -> f64 {
 /// (only the last bit wrong) with requests whose first byte is wrong, and
 /// compare response times with Welch's t-test. A verifier that compares in
 /// constant time shows no difference.
-pub(super) async fn timing_case(
-    b: &Builder<'_>,
-    client: &HttpClient,
-    target: &str,
-    timeout: Duration,
-) -> CaseResult {
+pub(super) async fn timing_case(b: &Builder<'_>, session: &Session) -> CaseResult {
     let post = b.base("POST", true);
     let make = |t: TagTransform| {
         let recipe = Recipe {
@@ -52,11 +44,14 @@ pub(super) async fn timing_case(
         };
         b.step(&post, &recipe, Expect::Reject)
     };
-    let (Ok(late), Ok(early)) = (
+    let (late, early) = match (
         make(TagTransform::FlipLastBit),
         make(TagTransform::FlipFirstBit),
-    ) else {
-        return timing_result(b, Outcome::Error, "could not build the requests".into());
+    ) {
+        (Ok(late), Ok(early)) => (late, early),
+        (Err(reason), _) | (_, Err(reason)) => {
+            return timing_result(b, Outcome::Error, format!("not sent: {reason}"));
+        }
     };
     let (mut late_times, mut early_times) = (Vec::new(), Vec::new());
     for i in 0..2 * TIMING_SAMPLES {
@@ -66,7 +61,7 @@ pub(super) async fn timing_case(
             (&early, &mut early_times)
         };
         let started = std::time::Instant::now();
-        let answer = send(client, target, &step.request, timeout).await;
+        let answer = session.transport.send(&step.request, session.timeout).await;
         let elapsed = started.elapsed().as_secs_f64() * 1e6;
         if judge(Expect::Reject, &answer) != Outcome::Pass {
             return timing_result(
@@ -99,14 +94,12 @@ pub(super) async fn timing_case(
 }
 
 fn timing_result(b: &Builder<'_>, outcome: Outcome, observed: String) -> CaseResult {
-    CaseResult {
-        id: format!("{}/timing/tag-prefix", b.config.scheme),
-        category: Category::Timing,
-        description: "response time does not depend on how much of the tag is right".into(),
+    CaseResult::new(
+        format!("{}/timing/tag-prefix", b.config.scheme),
+        Category::Timing,
+        "response time does not depend on how much of the tag is right",
         outcome,
-        expected: format!("|t| <= {TIMING_T_THRESHOLD}"),
+        format!("|t| <= {TIMING_T_THRESHOLD}"),
         observed,
-        detail: String::new(),
-        reproduce: String::new(),
-    }
+    )
 }

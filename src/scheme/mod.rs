@@ -260,10 +260,32 @@ impl From<Rejection> for SignError {
     }
 }
 
+/// How signed requests of a scheme reach a verifier: what decides where
+/// the runner sends its probes, and with which methods, by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// An API: signed requests to any of its routes, with any method. The
+    /// runner sends its probes below the target URL's path.
+    Api,
+    /// One declared endpoint receives every request (a webhook receiver,
+    /// an app endpoint): the runner sends every probe to exactly the
+    /// target URL, with these methods unless told others.
+    Endpoint {
+        /// The methods the seed's senders use.
+        methods: &'static [&'static str],
+    },
+}
+
 /// A signing scheme: its wire format and its canonical string.
 pub trait Scheme: Send + Sync + fmt::Debug {
     /// Which scheme this is.
     fn id(&self) -> SchemeId;
+
+    /// How its requests reach a verifier (an API, unless the scheme says
+    /// otherwise).
+    fn delivery(&self) -> Delivery {
+        Delivery::Api
+    }
 
     /// The acceptance window for timestamps.
     fn window(&self) -> Window;

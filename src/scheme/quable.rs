@@ -9,7 +9,7 @@
 use http::HeaderName;
 
 use super::{
-    ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
+    ConfigError, Delivery, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
     basic_signing_params, configured_window, put_uppercase,
 };
 use crate::Rejection;
@@ -46,6 +46,14 @@ impl Quable {
 impl Scheme for Quable {
     fn id(&self) -> SchemeId {
         SchemeId::Quable
+    }
+
+    /// Quable PIM calls the app endpoint declared on both sides, with the
+    /// methods seed 004 shows (`POST`, `GET`).
+    fn delivery(&self) -> Delivery {
+        Delivery::Endpoint {
+            methods: &["GET", "POST"],
+        }
     }
 
     fn window(&self) -> Window {

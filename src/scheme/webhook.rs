@@ -7,7 +7,7 @@
 use http::HeaderName;
 
 use super::{
-    ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
+    ConfigError, Delivery, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
     basic_signing_params, configured_window, timestamp_dot_body,
 };
 use crate::Rejection;
@@ -54,6 +54,11 @@ impl Webhook {
 impl Scheme for Webhook {
     fn id(&self) -> SchemeId {
         SchemeId::Webhook
+    }
+
+    /// Seed 001's receiver is one route, `@router.post("/webhooks/payment")`.
+    fn delivery(&self) -> Delivery {
+        Delivery::Endpoint { methods: &["POST"] }
     }
 
     fn window(&self) -> Window {

@@ -37,7 +37,7 @@ enum Task {
     /// Probe signing verifiers; with no --target, the built-in reference servers.
     Conform(Box<ConformArgs>),
     /// Run a verifying reference server on loopback.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Measure: the full catalog's wall time against the local server, and
     /// the reference server's verified requests per second under loopback load.
     Bench {
@@ -78,10 +78,40 @@ enum Task {
 
 #[derive(clap::Args)]
 struct ConformArgs {
-    /// Server to probe (http://host:port). Without one, reference servers
-    /// for every scheme are started on loopback and probed.
+    /// Server to probe: http:// or https://, host, port, and a path (and
+    /// query) the probes go under, or, with --fixed-path, to. May repeat
+    /// (instances of one deployment). Without one, reference servers for
+    /// every scheme are started on loopback and probed.
     #[arg(long)]
     target: Vec<String>,
+    /// Every probe goes to exactly the target URL's path (one route, such
+    /// as a webhook receiver). The default for webhook and quable.
+    #[arg(long, conflicts_with = "path_prefix")]
+    fixed_path: bool,
+    /// Probes go below the target URL's path (an API mounted there). The
+    /// default for partner, authorization, a2a and ia-json.
+    #[arg(long)]
+    path_prefix: bool,
+    /// A PEM file of CA certificates to trust for an https target (a
+    /// private CA), besides the usual roots.
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    ca_cert: Option<PathBuf>,
+    /// Do not verify an https target's certificate (self-signed staging
+    /// servers). Every report says so.
+    #[arg(long)]
+    insecure: bool,
+    /// 'Name: value': a header every request carries (a gateway's tenant
+    /// id); may repeat.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// NAME=VAR: a header every request carries, its value from the
+    /// environment variable VAR and redacted like the secret; may repeat.
+    #[arg(long = "header-env", value_name = "NAME=VAR")]
+    header_envs: Vec<String>,
+    /// Where reproductions keep payloads over 1 KiB: a folder per run
+    /// under this one.
+    #[arg(long, value_name = "DIR", default_value = "target/sigconform")]
+    artifacts: PathBuf,
     /// The scheme the target verifies (required with --target).
     #[arg(long)]
     scheme: Option<SchemeId>,
@@ -124,7 +154,7 @@ struct ConformArgs {
     /// Cases in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    /// json=PATH or junit=PATH: write a report; may repeat.
+    /// json=PATH, junit=PATH or html=PATH: write a report; may repeat.
     #[arg(long)]
     report: Vec<String>,
     /// The target's key lifecycle API (http://host:port), for the lifecycle
@@ -190,7 +220,7 @@ fn main() -> ExitCode {
         Task::Conform(args) => return conform(*args),
         // A server that cannot start is a usage error, like a bad flag.
         Task::Serve(args) => {
-            return serve::run(args).map_or_else(usage_error, |()| ExitCode::SUCCESS);
+            return serve::run(*args).map_or_else(usage_error, |()| ExitCode::SUCCESS);
         }
         Task::Test { args } => test(&root, &args),
         Task::Vectors { action } => match action {
@@ -278,6 +308,7 @@ fn export(root: &Path, out: &Path) -> Result<(), String> {
 }
 
 fn test(root: &Path, args: &[String]) -> Result<(), String> {
+    services::install_test_tools()?;
     let services = services::Services::start(root)?;
     let status = Command::new(env!("CARGO"))
         .args(["test", "--workspace"])
@@ -474,8 +505,23 @@ fn glob_pattern(text: &str) -> Result<glob::Pattern, String> {
 }
 
 /// The runner's configuration for one scheme from the command line.
-fn run_config(args: &ConformArgs, scheme: SchemeId, secret: &Secret) -> RunConfig {
+fn run_config(
+    args: &ConformArgs,
+    scheme: SchemeId,
+    secret: &Secret,
+    extra_headers: &[runner::ExtraHeader],
+) -> RunConfig {
     RunConfig {
+        fixed_route: match (args.fixed_path, args.path_prefix) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        tls: runner::TlsOptions {
+            ca_cert: args.ca_cert.clone(),
+            insecure: args.insecure,
+        },
+        extra_headers: extra_headers.to_vec(),
         timeout: std::time::Duration::from_secs(args.timeout),
         only: args.only.clone(),
         skip: args.skip.clone(),
@@ -550,18 +596,26 @@ impl Drop for Planned {
     }
 }
 
+/// Where the built-in servers of API schemes are mounted, as an
+/// application under a path.
+const API_PREFIX: &str = "/api";
+/// The route of the built-in servers of endpoint schemes (seed 001's
+/// webhook receiver's).
+const ENDPOINT_ROUTE: &str = "/webhooks/payment";
 /// The built-in servers' route whose allow-list leaves out
-/// [`DENIED_KEY_ID`], and their admin-only route (seed 001).
-const RESTRICTED_PREFIX: &str = "/sigconform/restricted/";
-const ADMIN_PREFIX: &str = "/admin/";
+/// [`DENIED_KEY_ID`], and their admin-only route (seed 001), under
+/// [`API_PREFIX`].
+const RESTRICTED_PREFIX: &str = "/api/sigconform/restricted/";
+const ADMIN_PREFIX: &str = "/api/admin/";
 /// A key the built-in servers know but do not allow on [`RESTRICTED_PREFIX`].
 const DENIED_KEY_ID: &str = "sigconform-denied";
 
 /// A built-in reference server for `scheme`, as a deployment would run
-/// it: keys in an SQLite database (a fresh file under `target/conform`),
-/// the key lifecycle API behind a random token (so the lifecycle cases run
-/// too), seed 001's key policies on two routes of their own, and an
-/// in-memory nonce store.
+/// it: an API under [`API_PREFIX`], an endpoint as one route with its
+/// senders' methods; keys in an SQLite database (a fresh file under
+/// `target/conform`), the key lifecycle API behind a random token (so the
+/// lifecycle cases run too), seed 001's key policies on two routes of their
+/// own, and an in-memory nonce store.
 pub(crate) async fn built_in(
     scheme: SchemeId,
     config: &SchemeConfig,
@@ -593,6 +647,19 @@ pub(crate) async fn built_in(
         admin_token: Some(token.clone()),
     };
     let mut server_config = ServerConfig::new(scheme, config.clone(), keys);
+    let delivery = scheme.build(config).map_err(|e| e.to_string())?.delivery();
+    let (mount, path) = match delivery {
+        sigconform::scheme::Delivery::Api => (server::Mount::Prefix(API_PREFIX.into()), API_PREFIX),
+        sigconform::scheme::Delivery::Endpoint { methods } => (
+            server::Mount::Route {
+                path: ENDPOINT_ROUTE.into(),
+                methods: methods.iter().filter_map(|m| m.parse().ok()).collect(),
+                not_found_for_other_methods: false,
+            },
+            ENDPOINT_ROUTE,
+        ),
+    };
+    server_config.mount = mount;
     server_config.policy = KeyPolicy {
         allowed_key_ids: Some(vec![key_id.into(), sigconform::keys::DEFAULT_KEY_ID.into()]),
         restricted_path_prefixes: vec![RESTRICTED_PREFIX.into()],
@@ -602,7 +669,7 @@ pub(crate) async fn built_in(
     let server = start_reference(server_config, 0).await?;
     Ok(Planned {
         scheme,
-        target: server.url(),
+        target: format!("{}{path}", server.url()),
         scheme_config: config.clone(),
         secret,
         admin: Some(runner::AdminAccess {
@@ -622,10 +689,18 @@ pub(crate) async fn built_in(
     })
 }
 
+/// A report's format.
+#[derive(Clone, Copy)]
+enum ReportFormat {
+    Json,
+    Junit,
+    Html,
+}
+
 /// A report to write: its format, path, and the file, created before the
 /// run so that an unwritable path is a usage error, not a lost run.
 struct ReportFile {
-    junit: bool,
+    format: ReportFormat,
     path: String,
     file: std::fs::File,
 }
@@ -634,18 +709,19 @@ fn report_files(specs: &[String]) -> Result<Vec<ReportFile>, String> {
     specs
         .iter()
         .map(|spec| {
-            let (junit, path) = match spec.split_once('=') {
-                Some(("json", path)) if !path.is_empty() => (false, path),
-                Some(("junit", path)) if !path.is_empty() => (true, path),
+            let (format, path) = match spec.split_once('=') {
+                Some(("json", path)) if !path.is_empty() => (ReportFormat::Json, path),
+                Some(("junit", path)) if !path.is_empty() => (ReportFormat::Junit, path),
+                Some(("html", path)) if !path.is_empty() => (ReportFormat::Html, path),
                 _ => {
                     return Err(format!(
-                        "--report takes json=PATH or junit=PATH, not `{spec}`"
+                        "--report takes json=PATH, junit=PATH or html=PATH, not `{spec}`"
                     ));
                 }
             };
             let file = std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?;
             Ok(ReportFile {
-                junit,
+                format,
                 path: path.to_owned(),
                 file,
             })
@@ -653,11 +729,73 @@ fn report_files(specs: &[String]) -> Result<Vec<ReportFile>, String> {
         .collect()
 }
 
+/// The headers of `--header 'Name: value'` and `--header-env Name=VAR`.
+fn extra_headers(args: &ConformArgs) -> Result<Vec<runner::ExtraHeader>, String> {
+    // The runner sets these itself, and signs some of them.
+    const OWN: [&str; 3] = ["host", "content-type", "content-length"];
+    let name = |text: &str, flag: &str| {
+        let name = http::HeaderName::from_bytes(text.trim().as_bytes())
+            .map_err(|_| format!("{flag}: `{}` is not a header name", text.trim()))?;
+        if OWN.contains(&name.as_str()) {
+            return Err(format!(
+                "{flag}: the runner sets {name} itself (it is part of what is signed)"
+            ));
+        }
+        Ok(name)
+    };
+    let mut out = Vec::new();
+    for spec in &args.headers {
+        let (n, value) = spec
+            .split_once(':')
+            .ok_or_else(|| format!("--header takes 'Name: value', not `{spec}`"))?;
+        let value = value.trim();
+        http::HeaderValue::from_str(value)
+            .map_err(|_| format!("--header {}: not a valid header value", n.trim()))?;
+        out.push(runner::ExtraHeader {
+            name: name(n, "--header")?,
+            value: Secret::new(value),
+            from_env: None,
+        });
+    }
+    for spec in &args.header_envs {
+        let (n, var) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--header-env takes NAME=VAR, not `{spec}`"))?;
+        let value = secret_from_env(var)?;
+        // The value is not shown: it is a secret.
+        http::HeaderValue::from_str(value.expose())
+            .map_err(|_| format!("--header-env {n}: ${var} is not a valid header value"))?;
+        out.push(runner::ExtraHeader {
+            name: name(n, "--header-env")?,
+            value,
+            from_env: Some(var.to_owned()),
+        });
+    }
+    Ok(out)
+}
+
+/// The folder this run's reproduction payloads go to:
+/// `<artifacts>/<unix seconds>-<pid>`.
+fn artifacts(args: &ConformArgs) -> runner::Files {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    runner::Files::new(
+        args.artifacts
+            .join(format!("{seconds}-{}", std::process::id())),
+    )
+}
+
 async fn conform_async(args: ConformArgs) -> ExitCode {
     let report_files = match report_files(if args.list { &[] } else { &args.report }) {
         Ok(files) => files,
         Err(e) => return usage_error(e),
     };
+    let extra_headers = match extra_headers(&args) {
+        Ok(headers) => headers,
+        Err(e) => return usage_error(e),
+    };
+    let mut files = artifacts(&args);
     let secret = match (&args.secret, &args.secret_env) {
         (Some(s), _) => Some(Secret::new(s.clone())),
         (None, Some(var)) => match secret_from_env(var) {
@@ -739,7 +877,8 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
     let mut table = Vec::new();
     for planned in &runs {
         let (scheme, target) = (&planned.scheme, &planned.target);
-        let mut config = planned.configure(run_config(&args, *scheme, &planned.secret));
+        let mut config =
+            planned.configure(run_config(&args, *scheme, &planned.secret, &extra_headers));
         if args.list {
             match runner::list(&config) {
                 Ok(cases) => cases.iter().for_each(|(id, d)| println!("{id:<45} {d}")),
@@ -757,7 +896,11 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
             Err(e) => return usage_error(e),
         };
         // Colour on a terminal only (anstream also honours NO_COLOR).
-        let _ = write!(anstream::stdout(), "{}", runner::render_text(target, &run));
+        let _ = write!(
+            anstream::stdout(),
+            "{}",
+            runner::render_text(target, &run, &mut files)
+        );
         let results = run.results.clone();
         table.push((scheme.to_string(), Counts::of(&results), started.elapsed()));
         reports.push((target.clone(), run));
@@ -766,19 +909,25 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
     // one must be rejected by the others.
     if args.target.len() > 1 && !args.list {
         let first = &runs[0];
-        let config = first.configure(run_config(&args, first.scheme, &first.secret));
+        let config = first.configure(run_config(
+            &args,
+            first.scheme,
+            &first.secret,
+            &extra_headers,
+        ));
         match runner::run_cross_instance(&config, &args.target).await {
             Ok(Some(case)) => {
                 // Reported as a case of the first instance's run, in every report.
                 let instances = runner::Run {
                     clock: reports[0].1.clock,
+                    insecure: reports[0].1.insecure,
                     results: vec![case.clone()],
                 };
                 let label = format!("instances {}", args.target.join(", "));
                 let _ = write!(
                     anstream::stdout(),
                     "{}",
-                    runner::render_text(&label, &instances)
+                    runner::render_text(&label, &instances, &mut files)
                 );
                 reports[0].1.results.push(case);
                 table[0].1 = Counts::of(&reports[0].1.results);
@@ -791,30 +940,38 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     println!(
-        "\n{:<14} {:>5} {:>5} {:>5} {:>5} {:>5}  time",
-        "scheme", "pass", "fail", "warn", "info", "error"
+        "\n{:<14} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}  time",
+        "scheme", "pass", "fail", "warn", "info", "error", "skip"
     );
     for (scheme, c, elapsed) in &table {
         println!(
-            "{scheme:<14} {:>5} {:>5} {:>5} {:>5} {:>5}  {:.2}s",
+            "{scheme:<14} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}  {:.2}s",
             c.pass,
             c.fail,
             c.warn,
             c.info,
             c.error,
+            c.skip,
             elapsed.as_secs_f64()
         );
     }
+    if !files.is_empty() {
+        println!(
+            "payloads of the reproductions above (over 1 KiB): {}",
+            files.dir().display()
+        );
+    }
     for ReportFile {
-        junit,
+        format,
         path,
         mut file,
     } in report_files
     {
-        let text = if junit {
-            runner::render_junit(&reports)
-        } else {
-            serde_json::to_string_pretty(&runner::render_json(&reports)).map_err(|e| e.to_string())
+        let text = match format {
+            ReportFormat::Junit => runner::render_junit(&reports),
+            ReportFormat::Json => serde_json::to_string_pretty(&runner::render_json(&reports))
+                .map_err(|e| e.to_string()),
+            ReportFormat::Html => Ok(runner::render_html(&reports)),
         };
         if let Err(e) = text.and_then(|t| file.write_all(t.as_bytes()).map_err(|e| e.to_string())) {
             return usage_error(format!("{path}: {e}"));

@@ -4,7 +4,8 @@
 //! `--keys-db`, keys in a SQL database (and with `--admin-token-env`, the
 //! key lifecycle API); with `--instances N`, N servers of one deployment on
 //! consecutive ports, sharing the database and, with `--nonce-store
-//! redis://…`, one nonce store.
+//! redis://…`, one nonce store. Mounted at the root, under `--base-path`,
+//! or as one `--route`; over TLS with `--tls-cert` and `--tls-key`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use sigconform::keys::{KeyPolicy, Permissions, Secret, StaticKeys};
 use sigconform::nonce::NonceStore;
 use sigconform::nonce::redis::RedisNonceStore;
 use sigconform::scheme::{SchemeConfig, SchemeId};
-use sigconform::server::{KeySource, ServerConfig};
+use sigconform::server::{KeySource, Mount, ServerConfig};
 
 #[derive(clap::Args)]
 pub(crate) struct ServeArgs {
@@ -62,6 +63,53 @@ pub(crate) struct ServeArgs {
     /// are accepted (403 for others); may repeat.
     #[arg(long = "admin-path", value_name = "PREFIX")]
     admin_paths: Vec<String>,
+    /// Answer signed requests only under this path prefix (404 elsewhere),
+    /// as an application mounted at `/api`.
+    #[arg(long, value_name = "PREFIX", conflicts_with = "route")]
+    base_path: Option<String>,
+    /// Answer signed requests at this one path only (404 elsewhere), as a
+    /// webhook receiver.
+    #[arg(long, value_name = "PATH")]
+    route: Option<String>,
+    /// The methods --route takes (405 for others), e.g. POST; default: any.
+    #[arg(long, value_delimiter = ',', requires = "route")]
+    route_methods: Vec<http::Method>,
+    /// Serve TLS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+}
+
+/// Where the arguments mount the server, and the path its URL shows.
+fn mount(args: &ServeArgs) -> Result<(Mount, String), String> {
+    let path = |p: &str, flag: &str| {
+        if p.starts_with('/') {
+            Ok(p.to_owned())
+        } else {
+            Err(format!("{flag} takes a path starting with /, not `{p}`"))
+        }
+    };
+    Ok(match (&args.base_path, &args.route) {
+        (Some(prefix), _) => {
+            let prefix = path(prefix, "--base-path")?;
+            let shown = prefix.trim_end_matches('/').to_owned();
+            (Mount::Prefix(prefix), shown)
+        }
+        (None, Some(route)) => {
+            let route = path(route, "--route")?;
+            (
+                Mount::Route {
+                    path: route.clone(),
+                    methods: args.route_methods.clone(),
+                    not_found_for_other_methods: false,
+                },
+                route,
+            )
+        }
+        (None, None) => (Mount::Root, String::new()),
+    })
 }
 
 fn static_keys(pairs: &[String]) -> Result<Vec<(String, Secret)>, String> {
@@ -86,6 +134,11 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
     if args.instances == 0 {
         return Err("--instances must be at least 1".into());
     }
+    let (mount, shown_path) = mount(&args)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(sigconform::tls::server_config(cert, key)?),
+        _ => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -121,6 +174,8 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
             };
             let mut config = ServerConfig::new(args.scheme, scheme_config.clone(), keys);
             config.diagnose = args.diagnose;
+            config.mount = mount.clone();
+            config.tls = tls.clone();
             config.policy = KeyPolicy {
                 allowed_key_ids: (!args.allowed_keys.is_empty()).then(|| args.allowed_keys.clone()),
                 restricted_path_prefixes: args.restricted_paths.clone(),
@@ -145,7 +200,11 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
             };
             let port = args.port.checked_add(i).ok_or("port out of range")?;
             let server = crate::start_reference(config, port).await?;
-            println!("{} reference server on {}", args.scheme, server.url());
+            println!(
+                "{} reference server on {}{shown_path}",
+                args.scheme,
+                server.url()
+            );
             servers.push(server);
         }
         if args.instances > 1 && args.nonce_store == "memory" {

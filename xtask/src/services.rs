@@ -1,7 +1,9 @@
 //! PostgreSQL and Redis for the tests and benchmarks that need real
 //! servers: started from the system's packages on free loopback ports, with
 //! their data under `target/services`, and stopped again when dropped.
-//! Missing packages are installed with apt-get when running as root.
+//! Missing packages are installed with apt-get when running as root, with
+//! the programs the tests run besides: Chromium (the HTML report is read in
+//! a real browser) and curl (printed reproductions are run as printed).
 //!
 //! When `SIGCONFORM_POSTGRES_URL` and `SIGCONFORM_REDIS_URL` are both set,
 //! those servers are used and nothing is started.
@@ -75,26 +77,36 @@ fn postgres_bin() -> Option<PathBuf> {
     dirs.pop()
 }
 
-fn has_redis() -> bool {
-    Command::new("redis-server")
+/// Whether `program --version` runs.
+fn has(program: &str) -> bool {
+    Command::new(program)
         .arg("--version")
         .output()
         .is_ok_and(|o| o.status.success())
 }
 
-/// Installs the Debian packages when something is missing.
-fn install() -> Result<(), String> {
-    if postgres_bin().is_some() && has_redis() {
+/// Installs the programs the tests run besides the servers, when missing.
+pub(crate) fn install_test_tools() -> Result<(), String> {
+    let missing: Vec<&str> = ["chromium", "curl"]
+        .into_iter()
+        .filter(|program| !has(program))
+        .collect();
+    install(&missing)
+}
+
+/// Installs these Debian packages (when there are any).
+fn install(missing: &[&str]) -> Result<(), String> {
+    if missing.is_empty() {
         return Ok(());
     }
     if !is_root() || Command::new("apt-get").arg("--version").output().is_err() {
-        return Err(
-            "PostgreSQL and Redis are needed: install the postgresql and redis-server packages, \
-             or set SIGCONFORM_POSTGRES_URL and SIGCONFORM_REDIS_URL"
-                .into(),
-        );
+        return Err(format!(
+            "needed: {}. Install these packages (PostgreSQL and Redis may instead be \
+             given as SIGCONFORM_POSTGRES_URL and SIGCONFORM_REDIS_URL)",
+            missing.join(", ")
+        ));
     }
-    println!("installing postgresql and redis-server (apt-get)");
+    println!("installing {} (apt-get)", missing.join(" "));
     run(
         Command::new("apt-get")
             .args(["update", "-qq"])
@@ -104,9 +116,9 @@ fn install() -> Result<(), String> {
     run(
         Command::new("apt-get")
             .args(["install", "-y", "-qq", "--no-install-recommends"])
-            .args(["postgresql", "redis-server"])
+            .args(missing)
             .env("DEBIAN_FRONTEND", "noninteractive"),
-        "apt-get install postgresql redis-server",
+        &format!("apt-get install {}", missing.join(" ")),
     )
 }
 
@@ -159,7 +171,14 @@ impl Services {
                 started: None,
             });
         }
-        install()?;
+        let mut missing = Vec::new();
+        if postgres_bin().is_none() {
+            missing.push("postgresql");
+        }
+        if !has("redis-server") {
+            missing.push("redis-server");
+        }
+        install(&missing)?;
         let pg_bin = postgres_bin().ok_or("PostgreSQL is not installed")?;
         let dir = root.join("target/services");
         let pg_data = dir.join("pg");

@@ -52,6 +52,14 @@ fn usage_errors_are_one_line_and_exit_2() {
         "conform --scheme a2a --report json=/nonexistent/dir/r.json",
         "conform --scheme a2a --secret-env SIGCONFORM_UNSET_VARIABLE --target http://127.0.0.1:1",
         "serve --scheme a2a --key no-equals-sign",
+        "conform --scheme a2a --report html=/nonexistent/dir/r.html",
+        "conform --scheme a2a --header no-colon-here",
+        "conform --scheme a2a --header host:evil.test",
+        "conform --scheme a2a --header-env X-Token=SIGCONFORM_UNSET_VARIABLE",
+        "conform --target https://127.0.0.1:1/api --scheme a2a --secret s",
+        "conform --target http://127.0.0.1:1 --scheme a2a --secret s --ca-cert /nonexistent.pem",
+        "serve --scheme webhook --base-path api",
+        "serve --scheme webhook --tls-cert /nonexistent.pem --tls-key /nonexistent.key",
     ] {
         let args: Vec<&str> = line.split_whitespace().collect();
         let output = xtask(&args).output().unwrap();
@@ -62,6 +70,123 @@ fn usage_errors_are_one_line_and_exit_2() {
         assert!(lines[0].starts_with("error: "), "{args:?}: {printed}");
         assert!(!printed.contains("panicked"), "{args:?}: {printed}");
     }
+}
+
+/// A free loopback port (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+}
+
+/// Waits until something listens on `port`.
+fn wait_for(port: u16) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nothing on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A private CA and a certificate it signed for 127.0.0.1, as PEM files.
+fn certificates(dir: &std::path::Path) -> [std::path::PathBuf; 3] {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    let files = ["ca.pem", "server.pem", "server.key"].map(|f| dir.join(f));
+    std::fs::write(&files[0], ca_cert.pem()).unwrap();
+    std::fs::write(&files[1], leaf.pem()).unwrap();
+    std::fs::write(&files[2], leaf_key.serialize_pem()).unwrap();
+    files
+}
+
+#[test]
+fn a_webhook_route_served_over_tls_probed_as_deployed() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let [ca, cert, key] = certificates(&dir);
+    let port = free_port();
+    let child = xtask(&[
+        "serve",
+        "--scheme",
+        "webhook",
+        "--key",
+        "default=cli-tls-secret",
+    ])
+    .args(["--route", "/webhooks/payment", "--route-methods", "POST"])
+    .arg("--tls-cert")
+    .arg(&cert)
+    .arg("--tls-key")
+    .arg(&key)
+    .args(["--port", &port.to_string()])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let _served = Served(child);
+    wait_for(port);
+    let target = format!("https://127.0.0.1:{port}/webhooks/payment");
+    let conform = |extra: &[&str]| {
+        xtask(&[
+            "conform",
+            "--scheme",
+            "webhook",
+            "--secret-env",
+            "CLI_SECRET",
+        ])
+        .args(["--target", &target])
+        .args(extra)
+        .env("CLI_SECRET", "cli-tls-secret")
+        .output()
+        .unwrap()
+    };
+    // Trusting the private CA: clean (the webhook scheme is probed as one
+    // route by default), with an HTML report.
+    let html = dir.join("report.html");
+    let output = conform(&[
+        "--ca-cert",
+        cert_path(&ca),
+        "--report",
+        &format!("html={}", html.display()),
+    ]);
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("webhook/acceptance/post")
+    );
+    // Not trusting it: one line, exit 2.
+    let output = conform(&[]);
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{printed}");
+    assert_eq!(printed.trim().lines().count(), 1, "{printed}");
+    assert!(printed.contains("certificate is not trusted"), "{printed}");
+    // --insecure: clean, and said so.
+    let output = conform(&["--insecure"]);
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    assert!(printed.contains("NOT verified (--insecure)"), "{printed}");
+}
+
+fn cert_path(path: &std::path::Path) -> &str {
+    path.to_str().unwrap()
 }
 
 /// `cargo xtask serve` in the background; killed when dropped.

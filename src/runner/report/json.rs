@@ -9,10 +9,12 @@ pub fn render_json(runs: &[(String, Run)]) -> serde_json::Value {
     serde_json::json!({
         "targets": runs.iter().map(|(target, run)| serde_json::json!({
             "target": target,
+            "tls_verified": !run.insecure,
             "clock": run.clock,
             "summary": Counts::of(&run.results),
             "cases": run.results,
         })).collect::<Vec<_>>(),
         "summary": Counts::of(&all),
+        "insecure": runs.iter().any(|(_, r)| r.insecure),
     })
 }

@@ -10,6 +10,16 @@ pub fn render_junit(runs: &[(String, Run)]) -> Result<String, String> {
     let mut report = Report::new("sigconform");
     for (target, run) in runs {
         let mut suite = TestSuite::new(target.as_str());
+        if run.insecure {
+            // So that nobody mistakes such a run for a verified one.
+            suite.add_property(quick_junit::Property::new(
+                "tls-certificate",
+                "NOT verified (--insecure)",
+            ));
+            suite.set_system_out(
+                "WARNING: TLS certificate NOT verified (--insecure); this run does not prove who answered",
+            );
+        }
         for r in &run.results {
             let status = match r.outcome {
                 Outcome::Pass | Outcome::Warn | Outcome::Info => TestCaseStatus::success(),
@@ -23,6 +33,14 @@ pub fn render_junit(runs: &[(String, Run)]) -> Result<String, String> {
                     let mut status = TestCaseStatus::non_success(kind);
                     status.set_message(format!("expected {}, observed {}", r.expected, r.observed));
                     status.set_description(format!("{}\nreproduce: {}", r.detail, r.reproduce));
+                    if !r.retries.is_empty() {
+                        status.set_message(format!(
+                            "expected {}, observed {} (retried after {})",
+                            r.expected,
+                            r.observed,
+                            r.retries.join(", ")
+                        ));
+                    }
                     status
                 }
             };

@@ -1,7 +1,9 @@
 //! The reports a run produces, one file per format: the terminal's
-//! ([`text`]), JSON ([`json`]) and JUnit XML ([`junit`]); and the commands
-//! that send a case's deciding request again ([`reproduce`]).
+//! ([`text`]), JSON ([`json`]), JUnit XML ([`junit`]) and a self-contained
+//! HTML page ([`html`]); and the commands that send a case's deciding
+//! request again ([`reproduce`]).
 
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod reproduce;
@@ -44,4 +46,17 @@ impl Counts {
         }
         c
     }
+}
+
+/// The longest prefix of `text` of at most `limit` bytes that ends on a
+/// character boundary.
+pub(crate) fn prefix_within(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let cut = (0..=limit)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    &text[..cut]
 }

@@ -1,6 +1,9 @@
 //! The human report, for a terminal.
 
+use std::fmt::Write as _;
+
 use super::Counts;
+use super::reproduce::Files;
 use crate::runner::{CaseResult, Category, Outcome, Run};
 
 impl Outcome {
@@ -25,10 +28,18 @@ impl Outcome {
 /// the canonical string and a curl command. Outcomes carry ANSI colours;
 /// print through a stream that strips them where they do not belong
 /// (`anstream`).
-pub fn render_text(target: &str, run: &Run) -> String {
-    use std::fmt::Write as _;
+///
+/// Reproductions with payloads over 1 KiB refer to files written under
+/// `files` rather than carrying the payload inline.
+pub fn render_text(target: &str, run: &Run, files: &mut Files) -> String {
     let results = &run.results;
     let mut out = String::new();
+    if run.insecure {
+        let _ = writeln!(
+            out,
+            "WARNING: {target}: TLS certificate NOT verified (--insecure); this run does not prove who answered"
+        );
+    }
     let _ = match run.clock.uncertainty_ms {
         Some(u) => writeln!(
             out,
@@ -49,13 +60,14 @@ pub fn render_text(target: &str, run: &Run) -> String {
         let counts = Counts::of(&in_category.iter().map(|r| (*r).clone()).collect::<Vec<_>>());
         let _ = writeln!(
             out,
-            "  {:<11} {} pass, {} fail, {} warn, {} info, {} error",
+            "  {:<11} {} pass, {} fail, {} warn, {} info, {} error, {} skip",
             format!("{category:?}").to_lowercase(),
             counts.pass,
             counts.fail,
             counts.warn,
             counts.info,
-            counts.error
+            counts.error,
+            counts.skip
         );
         for r in in_category.iter().filter(|r| r.outcome != Outcome::Pass) {
             let style = r.outcome.style();
@@ -71,11 +83,32 @@ pub fn render_text(target: &str, run: &Run) -> String {
                 "          expected {}, observed {}",
                 r.expected, r.observed
             );
+            if !r.retries.is_empty() {
+                let _ = writeln!(out, "          retried after {}", r.retries.join(", "));
+            }
             if r.outcome == Outcome::Fail || r.outcome == Outcome::Error {
-                let _ = writeln!(out, "          {}", r.detail);
-                let _ = writeln!(out, "          reproduce: {}", r.reproduce);
+                if !r.detail.is_empty() {
+                    let _ = writeln!(out, "          {}", r.detail);
+                }
+                if let Some(command) = short_command(r, files) {
+                    let _ = writeln!(out, "          reproduce: {command}");
+                }
             }
         }
     }
     out
+}
+
+/// The case's reproduction with large payloads in files (inline when the
+/// files cannot be written, saying so).
+fn short_command(case: &CaseResult, files: &mut Files) -> Option<String> {
+    let replay = case.replay.as_ref()?;
+    Some(match replay.command_with_files(files, &case.id) {
+        Ok(command) => command,
+        Err(e) => format!(
+            "(payload files could not be written to {}: {e}) {}",
+            files.dir().display(),
+            case.reproduce
+        ),
+    })
 }

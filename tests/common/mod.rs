@@ -1,0 +1,198 @@
+//! What the runner tests share: reference servers deployed the ways
+//! applications are (at the root, under a path, as one route), with one
+//! deliberate defect or none, and the runner's configuration for them.
+
+// Each test file uses its own part of this.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sigconform::nonce::NonceStore;
+use sigconform::runner::{self, CaseResult, Category, Outcome, RunConfig};
+use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::server::{self, Defect, KeySource, Mount, ServerConfig};
+use sigconform::{KeyPolicy, Secret, StaticKeys};
+
+pub const SECRET: &str = "runner-test-secret";
+
+/// A key the test servers know but leave out of [`RESTRICTED`]'s allow-list.
+pub const DENIED_KEY_ID: &str = "denied";
+pub const DENIED_SECRET: &str = "denied-key-secret";
+/// The test servers' route with an allow-list, and their admin-only
+/// routes, below the deployment's path.
+pub const RESTRICTED: &str = "/restricted/";
+pub const ADMIN: &str = "/admin/";
+
+/// Where a test server answers signed requests, and how the runner is
+/// pointed at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    /// Every path; the runner's target is the server's root.
+    Root,
+    /// An application under a path; the target is that path.
+    Prefix(&'static str),
+    /// One route with its methods (any when empty); the target is the
+    /// route, probed as a fixed route.
+    Route(&'static str, &'static [&'static str]),
+}
+
+/// Applications under `/api`, as the defect tests deploy them.
+pub const API: Deployment = Deployment::Prefix("/api");
+
+impl Deployment {
+    pub fn mount(self) -> Mount {
+        match self {
+            Deployment::Root => Mount::Root,
+            Deployment::Prefix(p) => Mount::Prefix(p.into()),
+            Deployment::Route(path, methods) => Mount::Route {
+                path: path.into(),
+                methods: methods.iter().map(|m| m.parse().unwrap()).collect(),
+                not_found_for_other_methods: false,
+            },
+        }
+    }
+
+    /// The path of the runner's target URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Deployment::Root => "",
+            Deployment::Prefix(p) | Deployment::Route(p, _) => p,
+        }
+    }
+
+    /// Where the key policies' routes are (under the prefix).
+    fn base(self) -> &'static str {
+        match self {
+            Deployment::Prefix(p) => p,
+            _ => "",
+        }
+    }
+
+    /// The runner's target for a server at `url`.
+    pub fn target(self, server: &server::RunningServer) -> String {
+        format!("{}{}", server.url(), self.path())
+    }
+}
+
+pub fn scheme_config() -> SchemeConfig {
+    SchemeConfig {
+        endpoint: Some("https:app.example/hook".into()),
+        ..SchemeConfig::default()
+    }
+}
+
+/// How the tests run the catalog: key "k" with the test secret, and the
+/// policy routes of a server deployed as `deployment`.
+pub fn run_config(
+    scheme: SchemeId,
+    scheme_config: SchemeConfig,
+    timeout: Duration,
+    deadline: Duration,
+    deployment: Deployment,
+) -> RunConfig {
+    let base = deployment.base();
+    // One route has no other routes with policies of their own.
+    let one_route = matches!(deployment, Deployment::Route(..));
+    RunConfig {
+        scheme_config,
+        timeout,
+        deadline,
+        denied_key: (!one_route).then(|| runner::DeniedKey {
+            key_id: DENIED_KEY_ID.into(),
+            secret: Secret::new(DENIED_SECRET),
+            path: format!("{base}{RESTRICTED}probe"),
+        }),
+        admin_path: (!one_route).then(|| format!("{base}{ADMIN}probe")),
+        fixed_route: one_route.then_some(true),
+        ..RunConfig::new(scheme, "k", Secret::new(SECRET))
+    }
+}
+
+/// A reference server for `scheme` with key "k" (and "default") = the test
+/// secret, and seed 001's policies: only those two on [`RESTRICTED`], admin
+/// keys only on [`ADMIN`].
+pub fn server_config(
+    scheme: SchemeId,
+    defect: Option<Defect>,
+    deployment: Deployment,
+) -> ServerConfig {
+    let mut config = ServerConfig::new(
+        scheme,
+        scheme_config(),
+        KeySource::Static(StaticKeys::from_pairs([
+            ("k", SECRET),
+            ("default", SECRET),
+            (DENIED_KEY_ID, DENIED_SECRET),
+        ])),
+    );
+    let base = deployment.base();
+    config.policy = KeyPolicy {
+        allowed_key_ids: Some(vec!["k".into(), "default".into()]),
+        restricted_path_prefixes: vec![format!("{base}{RESTRICTED}")],
+        admin_path_prefixes: vec![format!("{base}{ADMIN}")],
+        admin_key_prefix: None,
+    };
+    config.defect = defect;
+    config.mount = deployment.mount();
+    config
+}
+
+pub async fn start_with(config: ServerConfig) -> server::RunningServer {
+    server::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
+
+/// A server at the root.
+pub async fn start(
+    scheme: SchemeId,
+    defect: Option<Defect>,
+    shared_nonces: Option<Arc<dyn NonceStore>>,
+) -> server::RunningServer {
+    let mut config = server_config(scheme, defect, Deployment::Root);
+    config.shared_nonces = shared_nonces;
+    start_with(config).await
+}
+
+/// The whole catalog against a server deployed as `deployment`.
+pub async fn run_deployed(
+    scheme: SchemeId,
+    defect: Option<Defect>,
+    deployment: Deployment,
+) -> Vec<CaseResult> {
+    let server = start_with(server_config(scheme, defect, deployment)).await;
+    let config = run_config(
+        scheme,
+        scheme_config(),
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+        deployment,
+    );
+    runner::run(&config, &deployment.target(&server))
+        .await
+        .unwrap()
+        .results
+}
+
+/// The whole catalog against an application under `/api` (as deployed).
+pub async fn run_against(scheme: SchemeId, defect: Option<Defect>) -> Vec<CaseResult> {
+    run_deployed(scheme, defect, API).await
+}
+
+pub fn failures(results: &[CaseResult], category: Category) -> Vec<&str> {
+    results
+        .iter()
+        .filter(|r| r.category == category && r.outcome == Outcome::Fail)
+        .map(|r| r.id.as_str())
+        .collect()
+}
+
+/// The cases that failed or could not be judged, with what was observed.
+pub fn bad(results: &[CaseResult]) -> Vec<String> {
+    results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Error))
+        .map(|r| format!("{} {:?}: {} / {}", r.id, r.outcome, r.observed, r.detail))
+        .collect()
+}
