@@ -69,6 +69,66 @@ pub fn header_name(name: &str) -> Result<HeaderName, crate::scheme::ConfigError>
         .map_err(|_| crate::scheme::ConfigError::HeaderName(name.to_owned()))
 }
 
+/// A header value made of `name="value"` parameters after an optional
+/// scheme word (`Signature keyId="…",algorithm="…"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameters<'a> {
+    /// The scheme word, if there is one.
+    pub word: Option<&'a str>,
+    /// Each parameter's name and value, in order.
+    pub items: Vec<(&'a str, &'a str)>,
+}
+
+/// Reads a header value made of `name="value"` parameters; `None` for a
+/// value that is not such a list.
+pub fn parameters(value: &str) -> Option<Parameters<'_>> {
+    let (word, list) = match value.split_once(' ') {
+        Some((word, list)) if !word.contains('=') => (Some(word), list),
+        _ => (None, value),
+    };
+    let list = list
+        .split(',')
+        .map(|part| {
+            let (name, quoted) = part.trim_start().split_once('=')?;
+            let value = quoted.strip_prefix('"')?.strip_suffix('"')?;
+            let valid = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            valid.then_some((name, value))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Parameters { word, items: list })
+}
+
+/// Writes a parameter list back: `word name="value",name="value"`.
+pub fn write_parameters(
+    word: Option<&str>,
+    list: &[(&str, &str)],
+    style: Option<crate::tamper::ParameterStyle>,
+) -> String {
+    let mut items: Vec<String> = list
+        .iter()
+        .map(|(n, v)| match style {
+            Some(crate::tamper::ParameterStyle::Unquoted) => format!("{n}={v}"),
+            _ => format!("{n}=\"{v}\""),
+        })
+        .collect();
+    if style == Some(crate::tamper::ParameterStyle::Reversed) {
+        items.reverse();
+    }
+    let separator = if style == Some(crate::tamper::ParameterStyle::SpaceAfterCommas) {
+        ", "
+    } else {
+        ","
+    };
+    let list = items.join(separator);
+    match word {
+        Some(word) => format!("{word} {list}"),
+        None => list,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{Algorithm, TagEncoding};
 use crate::keys::Key;
-use crate::request::Request;
-use crate::scheme::{Scheme, SignError, SignInput};
+use crate::request::{Request, parameters, write_parameters};
+use crate::scheme::{Absent, Field, Scheme, SignError, SignInput};
 
 /// A change to the encoded tag after it was computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,6 +109,22 @@ pub struct SignedAs {
     /// The nonce that was signed; the header carries the signer's input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+    /// A field left out of the request, and how the signer wrote its
+    /// absence into the signed string (as a verifier that treats the field
+    /// as optional would).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent: Option<Absence>,
+}
+
+/// A field left out of a request, signed as missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Absence {
+    /// The field.
+    pub field: Field,
+    /// How the signer wrote it: its line left out, an empty value, or (a
+    /// timestamp) the signer's current time.
+    pub signed: Absent,
 }
 
 impl SignedAs {
@@ -155,6 +171,69 @@ pub enum HeaderEdit {
     Set(Header),
     /// Add another header (a duplicate when the name is already present).
     Add(Header),
+    /// Remove a `name="value"` parameter from a header.
+    RemoveParameter {
+        /// The header.
+        header: String,
+        /// The parameter.
+        name: String,
+    },
+    /// Set a `name="value"` parameter's value (adding it when absent).
+    SetParameter {
+        /// The header.
+        header: String,
+        /// The parameter.
+        name: String,
+        /// Its new value.
+        value: String,
+    },
+    /// Write a header's `name="value"` parameters another way.
+    Restyle {
+        /// The header.
+        header: String,
+        /// How.
+        style: ParameterStyle,
+    },
+}
+
+/// Another way to write a `name="value"` parameter list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParameterStyle {
+    /// The parameters in reverse order.
+    Reversed,
+    /// A space after each comma.
+    SpaceAfterCommas,
+    /// Values without their double quotes.
+    Unquoted,
+}
+
+/// Applies `change` to the parameter list of header `name` in `req`.
+fn edit_parameters(
+    req: &mut Request,
+    name: &str,
+    change: impl FnOnce(&mut Vec<(String, String)>) -> Option<ParameterStyle>,
+) -> Result<(), RecipeError> {
+    let current = req
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| RecipeError::Http(format!("no {name} header to edit")))?
+        .to_owned();
+    let crate::request::Parameters { word, items: list } = parameters(&current)
+        .ok_or_else(|| RecipeError::Http(format!("{name} is not a parameter list")))?;
+    let mut owned: Vec<(String, String)> = list
+        .into_iter()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    let style = change(&mut owned);
+    let borrowed: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let (name, value) = header(name, &write_parameters(word, &borrowed, style))?;
+    req.headers_mut().insert(name, value);
+    Ok(())
 }
 
 /// How a request is signed: the signer's input plus deliberate deviations.
@@ -227,10 +306,12 @@ impl Recipe {
         let signed_as = self.signed_as.clone().unwrap_or_default();
         let mut base = req.clone();
         for edit in &self.edits {
-            let (HeaderEdit::Remove(name)
+            if let HeaderEdit::Remove(name)
             | HeaderEdit::Set(Header(name, _))
-            | HeaderEdit::Add(Header(name, _))) = edit;
-            base.headers_mut().remove(name.as_str());
+            | HeaderEdit::Add(Header(name, _)) = edit
+            {
+                base.headers_mut().remove(name.as_str());
+            }
         }
         let req = &base;
 
@@ -242,6 +323,17 @@ impl Recipe {
         }
         if let Some(nonce) = &signed_as.nonce {
             signed_params.nonce = Some(nonce.as_str().into());
+        }
+        if let Some(Absence { field, signed }) = &signed_as.absent {
+            match (signed, field) {
+                (Absent::Omitted, _) => signed_params.omitted = Some(field.clone()),
+                (Absent::Empty, Field::Timestamp) => signed_params.timestamp = "".into(),
+                (Absent::Empty, Field::Nonce) => signed_params.nonce = Some("".into()),
+                (Absent::Empty, Field::BodyHash) => signed_params.body_hash = Some("".into()),
+                // A key id is not in any signed string; a timestamp signed
+                // as "now" is the signer's input.
+                _ => {}
+            }
         }
         if self.tag_transform == Some(TagTransform::OtherAlgorithm) {
             signed_params.algorithm = match signed_params.algorithm {
@@ -269,6 +361,21 @@ impl Recipe {
             out.headers_mut()
                 .append(name, HeaderValue::from_str(&value).map_err(http_error)?);
         }
+        if let Some(Absence { field, .. }) = &signed_as.absent {
+            match (scheme.location(field), field) {
+                // Only in the signed string: nothing in the request to remove.
+                (Some(crate::scheme::Location::Signed), _) => {}
+                (Some(at), _) => at.remove(&mut out).map_err(RecipeError::Http)?,
+                (None, Field::Header(name)) => {
+                    out.headers_mut().remove(name.as_str());
+                }
+                (None, _) => {
+                    return Err(RecipeError::Http(format!(
+                        "the scheme carries no {field} to leave out"
+                    )));
+                }
+            }
+        }
         for edit in &self.edits {
             match edit {
                 HeaderEdit::Remove(name) => {
@@ -281,6 +388,28 @@ impl Recipe {
                 HeaderEdit::Add(Header(name, value)) => {
                     let (name, value) = header(name, value)?;
                     out.headers_mut().append(name, value);
+                }
+                HeaderEdit::RemoveParameter { header, name } => {
+                    edit_parameters(&mut out, header, |list| {
+                        list.retain(|(n, _)| n != name);
+                        None
+                    })?;
+                }
+                HeaderEdit::SetParameter {
+                    header,
+                    name,
+                    value,
+                } => {
+                    edit_parameters(&mut out, header, |list| {
+                        match list.iter_mut().find(|(n, _)| n == name) {
+                            Some((_, v)) => *v = value.clone(),
+                            None => list.push((name.clone(), value.clone())),
+                        }
+                        None
+                    })?;
+                }
+                HeaderEdit::Restyle { header, style } => {
+                    edit_parameters(&mut out, header, |_| Some(*style))?;
                 }
             }
         }

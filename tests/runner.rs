@@ -16,7 +16,7 @@ use sigconform::keys::Permissions;
 use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
 use sigconform::nonce::NonceStore;
 use sigconform::runner::{self, CaseResult, Category, Outcome, RunConfig, RunError};
-use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::scheme::{Absent, Field, SchemeConfig, SchemeId};
 use sigconform::server::{self, Defect, KeySource, ServerConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,10 +239,12 @@ async fn hostile_targets_end_as_errors_within_the_deadline() {
             started.elapsed()
         );
         assert!(!run.results.is_empty());
+        // (A case that does not apply to the target is `skip` before
+        // anything is sent.)
         let judged: Vec<_> = run
             .results
             .iter()
-            .filter(|r| r.outcome != Outcome::Error)
+            .filter(|r| !matches!(r.outcome, Outcome::Error | Outcome::Skip))
             .map(|r| &r.id)
             .collect();
         assert!(
@@ -309,7 +311,11 @@ async fn finds_each_deliberate_defect_in_its_category() {
             Category::Expiry,
         ),
         (Defect::TrustsBodyHash, &[A2a], Category::Tamper),
-        (Defect::AcceptsMissingNonce, &[A2a], Category::Replay),
+        (
+            Defect::OptionalField(Field::Nonce, Absent::Empty),
+            &[A2a, Authorization],
+            Category::Replay,
+        ),
         (
             Defect::ServerErrorOnMalformedTimestamp,
             &SchemeId::ALL,
@@ -351,7 +357,7 @@ async fn finds_each_deliberate_defect_in_its_category() {
     ];
     for (defect, schemes, category) in cases {
         for &scheme in schemes {
-            let results = run_against(scheme, Some(defect)).await;
+            let results = run_against(scheme, Some(defect.clone())).await;
             assert!(
                 !failures(&results, category).is_empty(),
                 "{scheme}: {defect:?} not found in {category:?}: {:?}",
@@ -390,7 +396,7 @@ async fn finds_each_deliberate_defect_in_its_category() {
         ),
         (Defect::CaseInsensitiveKeyIds, A2a, "a2a/replay/key-id-case"),
     ] {
-        let results = run_against(scheme, Some(defect)).await;
+        let results = run_against(scheme, Some(defect.clone())).await;
         let category = results
             .iter()
             .find(|r| r.id == case)
@@ -423,6 +429,7 @@ fn only_skip_and_methods_select_cases() {
         Duration::from_secs(1),
         Deployment::Root,
     );
+    config.skip.clear();
     let all = runner::list(&config).unwrap();
     config.only = vec![glob::Pattern::new("a2a/replay/*").unwrap()];
     let replay = runner::list(&config).unwrap();
@@ -696,6 +703,7 @@ fn the_catalog_of_each_scheme() {
             Duration::from_secs(1),
             Deployment::Root,
         );
+        config.skip.clear();
         config.admin = Some(runner::AdminAccess {
             url: "http://127.0.0.1:9".into(),
             token: Secret::new("unused"),
@@ -748,4 +756,205 @@ async fn a_case_whose_request_cannot_be_built_is_an_error_not_left_out() {
             .is_some_and(|r| r.outcome == Outcome::Error),
         "the plain POST cannot be signed either"
     );
+}
+
+/// What real verifiers get wrong, each found by the case made for it (in
+/// that case's category; `tests/controls.rs` proves the rest of the
+/// catalog the same way, one control per case).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_what_real_verifiers_get_wrong() {
+    use SchemeId::*;
+    let all: &[SchemeId] = &SchemeId::ALL;
+    let key_ids: &[SchemeId] = &[Partner, Authorization, A2a, IaJson];
+    let cases: Vec<(Defect, &[SchemeId], &str)> = vec![
+        // `float(ts)`, `Number(ts)`: a fraction, a sign, an exponent.
+        (
+            Defect::LenientTimestamps,
+            all,
+            "malformed/timestamp-plus-sign",
+        ),
+        (
+            Defect::LenientTimestamps,
+            all,
+            "malformed/timestamp-exponent",
+        ),
+        (
+            Defect::LenientTimestamps,
+            &[Authorization, Webhook, A2a, IaJson, Quable],
+            "malformed/timestamp-fractional",
+        ),
+        (
+            Defect::LenientTimestamps,
+            all,
+            "malformed/timestamp-20-digits",
+        ),
+        // The original `authorization`: no `nonce:` line without a nonce,
+        // and no replay check; a missing timestamp read as now.
+        (
+            Defect::OptionalField(Field::Nonce, Absent::Omitted),
+            &[Authorization, A2a],
+            "replay/nonce-missing-omitted",
+        ),
+        (
+            Defect::OptionalField(Field::Timestamp, Absent::Now),
+            &[Authorization, Webhook, A2a, IaJson, Quable],
+            "malformed/timestamp-missing-now",
+        ),
+        // `hmac.compare_digest` on text raises on anything not ASCII.
+        (
+            Defect::ServerErrorOnNonAsciiTag,
+            &[IaJson, Quable, Webhook, A2a],
+            "malformed/non-ascii-x-signature",
+        ),
+        (
+            Defect::ServerErrorOnNonAsciiTag,
+            &[Authorization],
+            "malformed/tag-non-ascii",
+        ),
+        // Unknown key ids given a secret after all.
+        (
+            Defect::UnknownKeysGetEmptySecret,
+            key_ids,
+            "keys/unknown-key-empty-secret",
+        ),
+        (
+            Defect::UnknownKeysGetTheirIdAsSecret,
+            key_ids,
+            "keys/unknown-key-id-as-secret",
+        ),
+        // `authorization`'s parameters read leniently.
+        (
+            Defect::AlgorithmFromTagLength,
+            &[Authorization],
+            "tamper/algorithm-downgrade",
+        ),
+        (
+            Defect::UnknownAlgorithmsAsSha256,
+            &[Authorization],
+            "malformed/algorithm-md5",
+        ),
+        (
+            Defect::AcceptsAlgorithmNone,
+            &[Authorization],
+            "malformed/algorithm-none",
+        ),
+        (
+            Defect::RequiresNoSignedHeaders,
+            &[Authorization],
+            "tamper/headers-without-host",
+        ),
+        (
+            Defect::DefaultHeaderList,
+            &[Authorization],
+            "malformed/parameter-missing-headers",
+        ),
+        (
+            Defect::UnquotedParameters,
+            &[Authorization],
+            "malformed/parameters-unquoted",
+        ),
+        (
+            Defect::OptionalField(Field::Header("x-sigconform-absent".into()), Absent::Omitted),
+            &[Authorization],
+            "tamper/listed-header-absent-omitted",
+        ),
+        // Bodies nobody reads: on DELETE, or sent in chunks.
+        (
+            Defect::BodiesOnlyForPostPutPatch,
+            key_ids,
+            "tamper/body-delete",
+        ),
+        (Defect::IgnoresChunkedBodies, all, "acceptance/body-chunked"),
+        // `if ts > 1e12: ts /= 1000`.
+        (Defect::EitherUnit, all, "skew/unit-confusion"),
+        // A proxy's or a parser's first copy.
+        (
+            Defect::FirstOfDuplicates,
+            all,
+            "malformed/duplicate-x-signature",
+        ),
+        (
+            Defect::FirstOfDuplicates,
+            &[Authorization],
+            "malformed/duplicate-parameter-nonce",
+        ),
+    ];
+    for (defect, schemes, case) in cases {
+        for &scheme in schemes {
+            let case = case.replace("x-signature", signature_header(scheme));
+            let id = format!("{scheme}/{case}");
+            let results = run_against(scheme, Some(defect.clone())).await;
+            let found = results
+                .iter()
+                .find(|r| r.id == id)
+                .unwrap_or_else(|| panic!("no case {id}"));
+            assert_eq!(
+                found.outcome,
+                Outcome::Fail,
+                "{defect:?}: {id}: {}",
+                found.observed
+            );
+        }
+    }
+}
+
+/// The header that carries a scheme's tag, under the test servers'
+/// configuration.
+fn signature_header(scheme: SchemeId) -> &'static str {
+    match scheme {
+        SchemeId::Authorization => "authorization",
+        SchemeId::Webhook => "x-webhook-signature",
+        SchemeId::IaJson => "x-ia-signature",
+        _ => "x-signature",
+    }
+}
+
+/// A nonce store that forgets in seconds: the replay after a pause finds
+/// it; with `--slow` (here a 10 s window), one that forgets at half the
+/// window is found by the replay near its end, which the pause misses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finds_a_nonce_store_that_forgets_before_the_window_ends() {
+    let replay = |forgets_after_ms: u64, slow: bool| async move {
+        let mut scheme_config = scheme_config();
+        scheme_config.tolerance_past = Some(10);
+        scheme_config.tolerance_future = Some(10);
+        let mut server = common::server_config(
+            SchemeId::A2a,
+            Some(Defect::ForgetsNoncesAfter(forgets_after_ms)),
+            common::API,
+        );
+        server.scheme_config = scheme_config.clone();
+        let server = common::start_with(server).await;
+        let mut config = run_config(
+            SchemeId::A2a,
+            scheme_config,
+            Duration::from_secs(5),
+            Duration::from_secs(40),
+            common::API,
+        );
+        config.skip.clear();
+        config.only = vec![glob::Pattern::new("a2a/replay/*").unwrap()];
+        config.slow = slow;
+        runner::run(&config, &common::API.target(&server))
+            .await
+            .unwrap()
+            .results
+    };
+    let outcome = |results: &[CaseResult], name: &str| {
+        results
+            .iter()
+            .find(|r| r.id == format!("a2a/replay/{name}"))
+            .map(|r| r.outcome)
+    };
+    let quick = replay(2000, false).await;
+    assert_eq!(outcome(&quick, "after-pause"), Some(Outcome::Fail));
+    assert_eq!(outcome(&quick, "identical"), Some(Outcome::Pass));
+    assert_eq!(outcome(&quick, "near-window-end"), None, "only with --slow");
+    let slow = replay(5000, true).await;
+    assert_eq!(outcome(&slow, "after-pause"), Some(Outcome::Pass));
+    assert_eq!(outcome(&slow, "near-window-end"), Some(Outcome::Fail));
+    // A store that keeps nonces for the whole window passes both.
+    let correct = replay(u64::MAX, true).await;
+    assert_eq!(outcome(&correct, "after-pause"), Some(Outcome::Pass));
+    assert_eq!(outcome(&correct, "near-window-end"), Some(Outcome::Pass));
 }

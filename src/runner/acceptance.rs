@@ -1,11 +1,17 @@
-//! `acceptance`: correctly signed requests are accepted — every method,
-//! the body shapes serialisers disagree on, an encoded query, and header
-//! names in any letter case.
+//! `acceptance`: correctly signed requests are accepted — every method
+//! (bodies on every method but GET), the body shapes serialisers disagree
+//! on, an encoded query, header names in any letter case, a body sent in
+//! chunks, and a parameter list written in another order or with spaces.
+//!
+//! Positive cases have no control: there is no property to ignore. A
+//! method the user did not name that the target does not route is `skip`.
 
 use bytes::Bytes;
 
 use super::Category::Acceptance;
-use super::probe::{Builder, Expect, PROBE_PATH, Probe};
+use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step};
+use super::rules;
+use crate::tamper::{HeaderEdit, ParameterStyle, Recipe};
 
 /// A query whose canonical form needs sorting by name then value, and
 /// decoding of `+` and `%xx`.
@@ -32,85 +38,193 @@ fn large_body() -> Bytes {
     Bytes::from(crate::workload::json_document(64 * 1024))
 }
 
-/// Each method the run sends, then the body shapes and the query.
-pub(super) fn requests(b: &Builder<'_>) -> Vec<Probe> {
-    let mut out = Vec::new();
-    for method in b.methods() {
-        let req = b.base(&method, !matches!(method.as_str(), "GET" | "HEAD"));
-        out.push(b.probe(
-            Acceptance,
-            &method.to_lowercase(),
-            &format!("a valid {method} is accepted"),
-            vec![b.acceptance_step(&req)],
-        ));
-    }
-    // Body shapes, as POSTs: none at all; text beyond ASCII with
-    // escapes; numbers and key order that JSON serialisers print
-    // differently (a verifier whose canonical JSON is not JavaScript's,
-    // or that re-serialises the body before hashing it, fails here);
-    // and a body larger than a first buffer.
-    if b.method_selected("POST") {
-        for (name, description, body) in [
-            (
-                "post-empty-body",
-                "a valid POST without a body is accepted",
-                Bytes::new(),
-            ),
-            (
-                "body-non-ascii",
-                "a body with non-ASCII text and escapes is accepted",
-                Bytes::from_static(NON_ASCII_BODY.as_bytes()),
-            ),
-            (
-                "body-numbers-and-key-order",
-                "a body with unsorted keys, nesting and numbers serialisers disagree on is accepted",
-                Bytes::from_static(NUMBERS_BODY.as_bytes()),
-            ),
-            (
-                "body-index-like-keys",
-                "a body with keys that look like array indices (\"9\", \"10\") is accepted",
-                Bytes::from_static(INDEX_KEYS_BODY.as_bytes()),
-            ),
-            (
-                "body-64k",
-                "a valid POST with a 64 KiB body is accepted",
-                large_body(),
-            ),
-        ] {
-            let req = b.base_at("POST", PROBE_PATH, body);
-            out.push(b.probe(Acceptance, name, description, vec![b.acceptance_step(&req)]));
-        }
-    }
-    // A query with unsorted, repeated and percent- or plus-encoded
-    // parameters (what `authorization` sorts and decodes).
-    if b.method_selected("GET") {
-        let req = b.base_at("GET", PROBE_QUERY_PATH, Bytes::new());
-        out.push(b.probe(
-            Acceptance,
-            "get-query-parameters",
-            "a GET with unsorted, repeated and encoded query parameters is accepted",
-            vec![b.acceptance_step(&req)],
-        ));
-    }
+/// Every acceptance case, in catalog order.
+pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
+    let mut out = methods(b);
+    out.extend(bodies(b));
+    out.extend(query(b));
+    out.extend(header_name_case(b));
+    out.extend(chunked(b));
+    out.extend(parameter_styles(b));
     out
 }
 
-/// Over raw TCP: header names in other cases must not matter.
-pub(super) fn header_name_case(b: &Builder<'_>) -> Vec<Probe> {
-    vec![
-        b.probe(
-            Acceptance,
-            "header-names-uppercase",
-            "header names in upper case are accepted",
-            vec![b.raw_step(Expect::Accept, |n| n.to_ascii_uppercase(), None)],
+fn accepted(b: &Builder<'_>, name: &str, description: &str, step: Result<Step, String>) -> Probe {
+    b.probe(Acceptance, name, description, vec![step])
+        .rule(b.scheme.rule())
+        .no_control("a valid request: nothing to ignore")
+}
+
+/// Each method the run sends, with a body unless it is GET or HEAD.
+fn methods(b: &Builder<'_>) -> Vec<Probe> {
+    b.methods()
+        .into_iter()
+        .map(|method| {
+            let with_body = !matches!(method.as_str(), "GET" | "HEAD");
+            let req = b.base(&method, with_body);
+            let description = if with_body {
+                format!("a valid {method} with a body is accepted")
+            } else {
+                format!("a valid {method} is accepted")
+            };
+            accepted(
+                b,
+                &method.to_lowercase(),
+                &description,
+                b.acceptance_step(&req),
+            )
+        })
+        .collect()
+}
+
+/// Body shapes, as POSTs: none at all; text beyond ASCII with escapes;
+/// numbers and key order that JSON serialisers print differently (a
+/// verifier whose canonical JSON is not JavaScript's, or that
+/// re-serialises the body before hashing it, fails here); and a body
+/// larger than a first buffer.
+fn bodies(b: &Builder<'_>) -> Vec<Probe> {
+    if !b.method_selected("POST") {
+        return Vec::new();
+    }
+    [
+        (
+            "post-empty-body",
+            "a valid POST without a body is accepted",
+            Bytes::new(),
         ),
-        b.probe(
-            Acceptance,
-            "header-names-titlecase",
-            "header names in Title-Case are accepted",
-            vec![b.raw_step(Expect::Accept, title_case, None)],
+        (
+            "body-non-ascii",
+            "a body with non-ASCII text and escapes is accepted",
+            Bytes::from_static(NON_ASCII_BODY.as_bytes()),
+        ),
+        (
+            "body-numbers-and-key-order",
+            "a body with unsorted keys, nesting and numbers serialisers disagree on is accepted",
+            Bytes::from_static(NUMBERS_BODY.as_bytes()),
+        ),
+        (
+            "body-index-like-keys",
+            "a body with keys that look like array indices (\"9\", \"10\") is accepted",
+            Bytes::from_static(INDEX_KEYS_BODY.as_bytes()),
+        ),
+        (
+            "body-64k",
+            "a valid POST with a 64 KiB body is accepted",
+            large_body(),
         ),
     ]
+    .into_iter()
+    .map(|(name, description, body)| {
+        let req = b.base_at("POST", PROBE_PATH, body);
+        accepted(b, name, description, b.acceptance_step(&req))
+    })
+    .collect()
+}
+
+/// A query with unsorted, repeated and percent- or plus-encoded
+/// parameters (what `authorization` sorts and decodes).
+fn query(b: &Builder<'_>) -> Option<Probe> {
+    b.method_selected("GET").then(|| {
+        let req = b.base_at("GET", PROBE_QUERY_PATH, Bytes::new());
+        accepted(
+            b,
+            "get-query-parameters",
+            "a GET with unsorted, repeated and encoded query parameters is accepted",
+            b.acceptance_step(&req),
+        )
+    })
+}
+
+/// Over raw TCP: header names in other cases must not matter.
+fn header_name_case(b: &Builder<'_>) -> Vec<Probe> {
+    let case = |name: &str, description: &str, header_case: fn(&str) -> String| {
+        b.probe(
+            Acceptance,
+            name,
+            description,
+            vec![b.raw_step(Expect::Accept, header_case, None)],
+        )
+        .rule(rules::HEADER_NAMES)
+        .no_control("a valid request: nothing to ignore")
+    };
+    vec![
+        case(
+            "header-names-uppercase",
+            "header names in upper case are accepted",
+            |n| n.to_ascii_uppercase(),
+        ),
+        case(
+            "header-names-titlecase",
+            "header names in Title-Case are accepted",
+            title_case,
+        ),
+    ]
+}
+
+/// Over raw TCP: the body in chunks (`Transfer-Encoding: chunked`, no
+/// `Content-Length`), signed over its decoded bytes.
+fn chunked(b: &Builder<'_>) -> Option<Probe> {
+    if !b.method_selected("POST") {
+        return None;
+    }
+    let mut req = b.base("POST", true);
+    req.headers_mut().remove(http::header::CONTENT_LENGTH);
+    req.headers_mut().insert(
+        http::header::TRANSFER_ENCODING,
+        http::HeaderValue::from_static("chunked"),
+    );
+    let step = b
+        .step(&req, &b.recipe(b.now), Expect::Accept)
+        .map(|mut step| {
+            step.raw = Some(super::transport::raw_chunked(&step.request, 7));
+            step
+        });
+    Some(accepted(
+        b,
+        "body-chunked",
+        "a body sent in chunks (Transfer-Encoding: chunked) is accepted",
+        step,
+    ))
+}
+
+/// A signature header of `name="value"` parameters written in another
+/// order and with spaces after its commas (SCHEMES.md: "parameters in any
+/// order"; the project's grammar allows optional spaces).
+fn parameter_styles(b: &Builder<'_>) -> Vec<Probe> {
+    let Some(header) = b.parameter_header() else {
+        return Vec::new();
+    };
+    [
+        (
+            "parameters-reordered",
+            "the signature's parameters in another order are accepted",
+            ParameterStyle::Reversed,
+        ),
+        (
+            "parameters-spaced",
+            "the signature's parameters with a space after each comma are accepted",
+            ParameterStyle::SpaceAfterCommas,
+        ),
+    ]
+    .into_iter()
+    .map(|(name, description, style)| {
+        let recipe = Recipe {
+            edits: vec![HeaderEdit::Restyle {
+                header: header.clone(),
+                style,
+            }],
+            ..b.recipe(b.now)
+        };
+        b.probe(
+            Acceptance,
+            name,
+            description,
+            vec![b.step(&b.base("POST", true), &recipe, Expect::Accept)],
+        )
+        .rule(rules::PARAMETERS)
+        .no_control("a valid request: nothing to ignore")
+    })
+    .collect()
 }
 
 /// `x-api-key-id` -> `X-Api-Key-Id`.

@@ -1,6 +1,15 @@
 //! The catalog: every category's probes, in the order they are listed and
 //! reported. Each category's probes are built in that category's file;
 //! this file only assembles them.
+//!
+//! The rule every negative case follows: it starts from a request the
+//! target would accept (a fresh nonce, a timestamp near the target's clock,
+//! a correct signature over exactly what is sent) and changes one
+//! property. Each such case names its control, the deliberate defect
+//! ([`crate::server::Defect`]) that ignores exactly that property; a server
+//! with the control must accept the case (`tests/controls.rs` proves it for
+//! every case). Robustness cases, which check that bad input gets a 4xx and
+//! not a 5xx, say why they have none.
 
 use super::probe::{Builder, Probe};
 use super::transport::Target;
@@ -25,16 +34,12 @@ pub(super) fn catalog(
 }
 
 fn sections(b: &Builder<'_>) -> Vec<Probe> {
-    let mut out = acceptance::requests(b);
+    let mut out = acceptance::probes(b);
     out.extend(tamper::probes(b));
     out.extend(window::expiry(b));
     out.extend(window::skew(b));
     out.extend(replay::probes(b));
-    out.extend(malformed::timestamps(b));
-    out.extend(malformed::signature_headers(b));
-    out.extend(acceptance::header_name_case(b));
-    out.extend(malformed::raw_values(b));
-    out.extend(malformed::body_not_json(b));
+    out.extend(malformed::probes(b));
     out.extend(keys::probes(b));
     out
 }

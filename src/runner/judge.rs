@@ -20,6 +20,7 @@ use super::probe::{Expect, Probe, Step};
 use super::report::reproduce::{Destination, FromEnv, Replay};
 use super::transport::{Answer, Response, TlsOptions, Transport};
 use super::{CaseResult, Outcome};
+use crate::time::{Clock, SystemClock};
 
 /// Statuses that say nothing about a signature: the request did not reach
 /// a verifier, or was turned away before one looked at it.
@@ -80,12 +81,17 @@ pub(super) struct Session {
     pub(super) from_env: Vec<FromEnv>,
     /// How the target's certificate is trusted (for the commands).
     pub(super) tls: TlsOptions,
+    /// The target's clock minus ours, in milliseconds.
+    pub(super) offset_ms: i64,
 }
 
 /// An answer, and the answers before it that asked to be retried.
 pub(super) struct Exchange {
     pub(super) answer: Answer,
     pub(super) retries: Vec<String>,
+    /// The request as last sent and its canonical string, where it was
+    /// signed again at sending.
+    pub(super) resigned: Option<(crate::Request, String)>,
 }
 
 impl Session {
@@ -93,13 +99,25 @@ impl Session {
     /// again after each `Retry-After` the deadline leaves time for.
     pub(super) async fn exchange(&self, step: &Step) -> Exchange {
         let mut retries = Vec::new();
+        let mut resigned = None;
         loop {
             let timeout = self
                 .timeout
                 .min(self.deadline.saturating_duration_since(Instant::now()));
-            let answer = match &step.raw {
-                Some(bytes) => self.transport.send_raw(bytes, timeout).await,
-                None => self.transport.send(&step.request, timeout).await,
+            let answer = match (&step.raw, &step.resign) {
+                (Some(bytes), _) => self.transport.send_raw(bytes, timeout).await,
+                (None, Some(resign)) => {
+                    let now = SystemClock.now_ms().saturating_add_signed(self.offset_ms);
+                    match resign.at(now) {
+                        Ok((request, canonical)) => {
+                            let answer = self.transport.send(&request, timeout).await;
+                            resigned = Some((request, canonical));
+                            answer
+                        }
+                        Err(e) => Answer::Broken(format!("not sent: {e}")),
+                    }
+                }
+                (None, None) => self.transport.send(&step.request, timeout).await,
             };
             let wait = answer
                 .response()
@@ -113,7 +131,13 @@ impl Session {
                     retries.push(format!("{status} (Retry-After {} s)", wait.as_secs()));
                     tokio::time::sleep(wait.max(Duration::from_millis(20))).await;
                 }
-                _ => return Exchange { answer, retries },
+                _ => {
+                    return Exchange {
+                        answer,
+                        retries,
+                        resigned,
+                    };
+                }
             }
         }
     }
@@ -161,6 +185,12 @@ impl Session {
         let mut decided: Option<Decided> = None;
         let mut last = None;
         for step in steps {
+            if !step.pause.is_zero() {
+                tokio::time::sleep(step.pause).await;
+            }
+            if let Some(at) = step.not_before {
+                tokio::time::sleep_until(at).await;
+            }
             let (outcome, exchange) = if step.copies > 1 {
                 self.send_concurrently(step).await
             } else {
@@ -240,6 +270,7 @@ impl Session {
                 Exchange {
                     answer: worst.answer.clone(),
                     retries,
+                    resigned: None,
                 },
             );
         }
@@ -263,6 +294,7 @@ impl Session {
             Exchange {
                 answer: summary,
                 retries,
+                resigned: None,
             },
         )
     }
@@ -285,8 +317,14 @@ impl Session {
             "as specified",
             "as specified",
         );
+        case.rule = probe.rule.to_owned();
         if let Some(d) = shown {
-            let replay = self.replay(&d.step);
+            let mut sent = d.step.clone();
+            if let Some((request, canonical)) = &d.exchange.resigned {
+                sent.request = request.clone();
+                sent.canonical = canonical.clone();
+            }
+            let replay = self.replay(&sent);
             case.expected = d.step.expect.describe().to_owned();
             case.observed = match (
                 &d.note,
@@ -298,7 +336,7 @@ impl Session {
             };
             case.detail = format!(
                 "canonical string of the request as sent: {}",
-                shortened(&d.step.canonical, SHOWN_BYTES)
+                shortened(&sent.canonical, SHOWN_BYTES)
             );
             case.reproduce = replay.command();
             case.request = replay.as_sent(SHOWN_BYTES);

@@ -1,13 +1,21 @@
-//! `keys`: an unknown key id is rejected; with the target's policies named
-//! on the command line, seed 001's allow-list and admin routes answer 403.
-//! (With the target's admin API, the lifecycle cases in [`super::lifecycle`]
-//! run after the catalog.)
+//! `keys`: a key id the target does not know is rejected, whatever secret
+//! signed it — the runner's own (a lookup that falls back to a default key
+//! accepts), the empty secret, the key id itself — and so is a request
+//! without a key id; with the target's policies named on the command line,
+//! seed 001's allow-list and admin routes answer 403. (With the target's
+//! admin API, the lifecycle cases in [`super::lifecycle`] run after the
+//! catalog; they change the target's keys, and have no control.)
 
 use super::Category::Keys;
 use super::probe::{Builder, Expect, Probe};
-use crate::keys::Key;
-use crate::scheme::SignInput;
+use super::rules;
+use crate::keys::{Key, Secret};
+use crate::scheme::{Field, SignInput};
+use crate::server::Defect;
 use crate::tamper::Recipe;
+
+/// A key id no target knows.
+const UNKNOWN: &str = "sigconform-unknown-key";
 
 /// Every catalog case of the category (none for schemes without key ids).
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
@@ -15,19 +23,47 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         return Vec::new();
     }
     let post = b.base("POST", true);
-    let signed_as = |key_id: &str| Recipe {
+    let under = |key_id: &str| Recipe {
         input: SignInput {
             key_id: Some(key_id.into()),
             ..b.input(b.now)
         },
         ..Recipe::default()
     };
-    let mut out = vec![b.probe(
-        Keys,
-        "unknown-key",
-        "an unknown key id is rejected",
-        vec![b.step(&post, &signed_as("sigconform-unknown-key"), Expect::Reject)],
-    )];
+    // An unknown key id, signed with each secret a sloppy lookup gives
+    // unknown ids.
+    let unknown = |name: &str, description: &str, secret: &str, control: Defect| {
+        let key = Key::new(UNKNOWN, &Secret::new(secret));
+        b.probe(
+            Keys,
+            name,
+            description,
+            vec![b.step_signed_by(&post, &under(UNKNOWN), &key, Expect::Reject)],
+        )
+        .rule(rules::REQUIRED_FIELDS)
+        .control(control)
+    };
+    let mut out = vec![
+        unknown(
+            "unknown-key",
+            "an unknown key id, signed with the runner's secret, is rejected",
+            b.config.secret.expose(),
+            Defect::AcceptsUnknownKeys,
+        ),
+        unknown(
+            "unknown-key-empty-secret",
+            "an unknown key id, signed with the empty secret, is rejected",
+            "",
+            Defect::UnknownKeysGetEmptySecret,
+        ),
+        unknown(
+            "unknown-key-id-as-secret",
+            "an unknown key id, signed with the key id as the secret, is rejected",
+            UNKNOWN,
+            Defect::UnknownKeysGetTheirIdAsSecret,
+        ),
+    ];
+    out.extend(b.absence_probes(Keys, &Field::KeyId, "key-id"));
     // Seed 001's key policies, where the target's are named: a known key
     // outside a route's allow-list, and the runner's own (non-admin) key on
     // an admin route. Both verify, then get 403.
@@ -35,26 +71,34 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         // The route is named as it is on the target's host, not below the
         // target's path.
         let req = b.request_to("POST", &denied.path, post.body().clone());
-        out.push(b.probe(
-            Keys,
-            "key-not-allowed",
-            "a known key outside the route's allowed key ids gets 403",
-            vec![b.step_signed_by(
-                &req,
-                &signed_as(&denied.key_id),
-                &Key::new(denied.key_id.as_str(), &denied.secret),
-                Expect::Forbidden,
-            )],
-        ));
+        out.push(
+            b.probe(
+                Keys,
+                "key-not-allowed",
+                "a known key outside the route's allowed key ids gets 403",
+                vec![b.step_signed_by(
+                    &req,
+                    &under(&denied.key_id),
+                    &Key::new(denied.key_id.as_str(), &denied.secret),
+                    Expect::Forbidden,
+                )],
+            )
+            .rule(rules::KEY_POLICY)
+            .control(Defect::IgnoresKeyPolicy),
+        );
     }
     if let Some(path) = &b.config.admin_path {
         let req = b.request_to("POST", path, post.body().clone());
-        out.push(b.probe(
-            Keys,
-            "admin-route",
-            "the runner's non-admin key on an admin-only route gets 403",
-            vec![b.step(&req, &b.recipe(b.now), Expect::Forbidden)],
-        ));
+        out.push(
+            b.probe(
+                Keys,
+                "admin-route",
+                "the runner's non-admin key on an admin-only route gets 403",
+                vec![b.step(&req, &b.recipe(b.now), Expect::Forbidden)],
+            )
+            .rule(rules::KEY_POLICY)
+            .control(Defect::IgnoresKeyPolicy),
+        );
     }
     out
 }

@@ -38,6 +38,7 @@ mod malformed;
 mod probe;
 mod replay;
 pub mod report;
+mod rules;
 mod tamper;
 mod timing;
 mod transport;
@@ -141,6 +142,9 @@ pub struct RunConfig {
     pub deadline: Duration,
     /// Also run the timing case (advisory; sends `2 * TIMING_SAMPLES` requests).
     pub timing: bool,
+    /// Also replay a request near the end of the window (waits for most
+    /// of it: the run's deadline must be longer than the window).
+    pub slow: bool,
     /// Told how many cases have finished, out of how many, as they finish.
     pub progress: Option<Progress>,
     /// The target's key lifecycle API, for the lifecycle cases (`keys`).
@@ -170,6 +174,7 @@ impl RunConfig {
             concurrency: 8,
             deadline: Duration::from_secs(60),
             timing: false,
+            slow: false,
             progress: None,
             admin: None,
             denied_key: None,
@@ -240,6 +245,9 @@ pub struct CaseResult {
     pub category: Category,
     /// What it checks.
     pub description: String,
+    /// The rule it checks, quoted from SCHEMES.md.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub rule: String,
     /// The verdict.
     pub outcome: Outcome,
     /// What the runner expected.
@@ -277,6 +285,7 @@ impl CaseResult {
             id,
             category,
             description: description.into(),
+            rule: String::new(),
             outcome,
             expected: expected.into(),
             observed: observed.into(),
@@ -358,6 +367,41 @@ pub fn list(config: &RunConfig) -> Result<Vec<(String, String)>, RunError> {
     Ok(cases)
 }
 
+/// A case of the catalog, with what proves it changes one property.
+#[derive(Debug, Clone)]
+pub struct CaseControl {
+    /// The case id.
+    pub id: String,
+    /// Whether the case expects a rejection.
+    pub negative: bool,
+    /// The rule it checks, quoted from SCHEMES.md.
+    pub rule: &'static str,
+    /// The deliberate defect that ignores exactly the property the case
+    /// changes (a server with it must accept the case), or why no defect
+    /// does.
+    pub control: Result<crate::server::Defect, &'static str>,
+    /// Why the case does not apply to a target at the root (`skip`).
+    pub skip: Option<String>,
+}
+
+/// Every case of the catalog for `target` with its control (a control
+/// may name the target's paths and host; nothing is sent).
+pub fn controls(config: &RunConfig, target: &str) -> Result<Vec<CaseControl>, RunError> {
+    let target = Target::parse(target)?;
+    Ok(
+        catalog(config, &target, SystemClock.now_ms(), MIN_MARGIN_MS)?
+            .into_iter()
+            .map(|p| CaseControl {
+                negative: p.is_negative(),
+                id: p.id,
+                rule: p.rule,
+                control: p.control,
+                skip: p.skip,
+            })
+            .collect(),
+    )
+}
+
 /// A session with `target`: its transport, checked to answer at all, and
 /// the run's limits.
 async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> {
@@ -389,6 +433,7 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
         deadline: tokio::time::Instant::now() + config.deadline,
         from_env: config.values_from_env(),
         tls: config.tls.clone(),
+        offset_ms: 0,
     })
 }
 
@@ -413,6 +458,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     let target_now = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
     let probes = catalog(config, &target, target_now, clock.margin_ms())?;
     session.deadline = tokio::time::Instant::now() + config.deadline;
+    session.offset_ms = clock.offset_ms;
     let session = Arc::new(session);
     let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
     let total = probes.len() + usize::from(config.timing);

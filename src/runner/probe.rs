@@ -13,8 +13,9 @@ use super::transport::Target;
 use super::{Category, RunConfig, RunError};
 use crate::keys::{Key, Secret};
 use crate::request::Request;
-use crate::scheme::{Delivery, Scheme, SignInput};
-use crate::tamper::Recipe;
+use crate::scheme::{Absent, Delivery, Field, Location, Scheme, SignInput};
+use crate::server::Defect;
+use crate::tamper::{Absence, Recipe, SignedAs};
 use crate::time::TimeUnit;
 
 /// What a server is expected to do with a probe.
@@ -58,6 +59,59 @@ pub(super) struct Step {
     /// request unsigned. When the target answers 405, or 404 to both, it
     /// does not route the method, and the case is `skip`.
     pub(super) unrouted_control: Option<Request>,
+    /// Sent only after this pause (a replay after a while).
+    pub(super) pause: std::time::Duration,
+    /// Sent not before this instant (a replay near the end of the window).
+    pub(super) not_before: Option<tokio::time::Instant>,
+    /// Signed again when it is sent, at a timestamp this far from the
+    /// target's clock then (a case at the window's limit must not drift
+    /// across it while it waits for its turn or for a rate limit).
+    pub(super) resign: Option<std::sync::Arc<Resign>>,
+}
+
+/// What signs a step again when it is sent.
+pub(super) struct Resign {
+    scheme: std::sync::Arc<dyn Scheme>,
+    key: Key,
+    recipe: Recipe,
+    request: Request,
+    /// The timestamp minus the target's "now", in the scheme's unit.
+    offset: i64,
+    unit: TimeUnit,
+}
+
+impl std::fmt::Debug for Resign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resign")
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Resign {
+    /// The request signed at the target's `now_ms` plus the offset, and
+    /// the canonical string signed.
+    pub(super) fn at(&self, now_ms: u64) -> Result<(Request, String), String> {
+        let timestamp = self.unit.from_ms(now_ms).saturating_add_signed(self.offset);
+        let input = SignInput {
+            timestamp: timestamp.to_string(),
+            ..self.recipe.input.clone()
+        };
+        let recipe = Recipe {
+            input: input.clone(),
+            ..self.recipe.clone()
+        };
+        let request = recipe
+            .apply(self.scheme.as_ref(), &self.request, &self.key)
+            .map_err(|e| e.to_string())?;
+        let mut canonical = Vec::new();
+        if let Ok(params) = self.scheme.signing_params(&self.request, &input) {
+            let _ = self
+                .scheme
+                .canonicalize(&self.request, &params, &mut canonical);
+        }
+        Ok((request, String::from_utf8_lossy(&canonical).into_owned()))
+    }
 }
 
 /// A catalog entry.
@@ -71,7 +125,50 @@ pub(super) struct Probe {
     pub(super) steps: Result<Vec<Step>, String>,
     /// Why the case cannot apply to this target (reported as `skip`).
     pub(super) skip: Option<String>,
+    /// The rule it checks, quoted from SCHEMES.md ([`super::rules`]).
+    pub(super) rule: &'static str,
+    /// For a negative case: the deliberate defect that ignores exactly the
+    /// property the case changes (a server with it must accept the case,
+    /// or the case changes more than that property), or why there is none.
+    pub(super) control: Result<Defect, &'static str>,
 }
+
+impl Probe {
+    /// The rule the case checks.
+    pub(super) fn rule(mut self, rule: &'static str) -> Probe {
+        self.rule = rule;
+        self
+    }
+
+    /// The defect that ignores exactly what the case changes.
+    pub(super) fn control(mut self, defect: Defect) -> Probe {
+        self.control = Ok(defect);
+        self
+    }
+
+    /// Why no defect ignores exactly what the case changes.
+    pub(super) fn no_control(mut self, why: &'static str) -> Probe {
+        self.control = Err(why);
+        self
+    }
+
+    /// Whether the case expects a rejection (of some step).
+    pub(super) fn is_negative(&self) -> bool {
+        self.steps.as_ref().is_ok_and(|steps| {
+            steps.iter().any(|s| {
+                s.copies > 1
+                    || matches!(
+                        s.expect,
+                        Expect::Reject | Expect::RejectOrWarn | Expect::Forbidden
+                    )
+            })
+        })
+    }
+}
+
+/// Why a robustness case has no control: it checks the answer, not that a
+/// property is ignored.
+pub(super) const ROBUSTNESS: &str = "a robustness case: it checks that the answer is a 4xx, not a 5xx or a hang; no verifier accepts this input by ignoring one property of it";
 
 /// Whether changing the request with `change` changes the canonical string
 /// `scheme` signs: the runner's way of learning what a scheme covers.
@@ -112,7 +209,7 @@ pub(super) struct Builder<'a> {
     /// Every probe goes to exactly the target's path (one route), rather
     /// than below it.
     pub(super) fixed_route: bool,
-    pub(super) scheme: Box<dyn Scheme>,
+    pub(super) scheme: std::sync::Arc<dyn Scheme>,
     pub(super) key: Key,
     wrong_key: Key,
     /// The target's "now", in the scheme's unit.
@@ -122,6 +219,8 @@ pub(super) struct Builder<'a> {
     pub(super) margin: u64,
     /// Random per run, so nonces never collide with an earlier run's.
     pub(super) run_id: u64,
+    /// When the catalog was built, at the target's "now".
+    pub(super) built: tokio::time::Instant,
     counter: std::cell::Cell<u32>,
 }
 
@@ -132,7 +231,7 @@ impl<'a> Builder<'a> {
         now_ms: u64,
         margin_ms: u64,
     ) -> Result<Self, RunError> {
-        let scheme = config.scheme.build(&config.scheme_config)?;
+        let scheme: std::sync::Arc<dyn Scheme> = config.scheme.build(&config.scheme_config)?.into();
         let unit = scheme.window().unit;
         let endpoint = matches!(scheme.delivery(), Delivery::Endpoint { .. });
         Ok(Builder {
@@ -149,8 +248,26 @@ impl<'a> Builder<'a> {
             unit,
             margin: unit.from_ms(margin_ms).max(1),
             run_id: super::random_u64(),
+            built: tokio::time::Instant::now(),
             counter: std::cell::Cell::new(0),
         })
+    }
+
+    /// A step of the runner's POST at `offset` from the target's "now" (in
+    /// the scheme's unit), signed again when it is sent.
+    pub(super) fn step_at_offset(&self, offset: i64, expect: Expect) -> Result<Step, String> {
+        let post = self.base("POST", true);
+        let recipe = self.recipe(self.now.saturating_add_signed(offset));
+        let mut step = self.step(&post, &recipe, expect)?;
+        step.resign = Some(std::sync::Arc::new(Resign {
+            scheme: self.scheme.clone(),
+            key: self.key.clone(),
+            recipe,
+            request: post,
+            offset,
+            unit: self.unit,
+        }));
+        Ok(step)
     }
 
     /// Whether the scheme carries key ids (the lifecycle cases need them).
@@ -241,7 +358,9 @@ impl<'a> Builder<'a> {
         }
         match self.scheme.delivery() {
             Delivery::Endpoint { methods } => methods.iter().map(|m| (*m).to_owned()).collect(),
-            Delivery::Api => ["GET", "POST", "PUT", "DELETE"].map(str::to_owned).to_vec(),
+            Delivery::Api => ["GET", "POST", "PUT", "PATCH", "DELETE"]
+                .map(str::to_owned)
+                .to_vec(),
         }
     }
 
@@ -299,6 +418,9 @@ impl<'a> Builder<'a> {
             canonical: String::from_utf8_lossy(&canonical).into_owned(),
             expect,
             unrouted_control: None,
+            pause: std::time::Duration::ZERO,
+            not_before: None,
+            resign: None,
         })
     }
 
@@ -320,6 +442,8 @@ impl<'a> Builder<'a> {
             description: description.to_owned(),
             steps: steps.into_iter().collect(),
             skip: None,
+            rule: "",
+            control: Err(""),
         }
     }
 }
@@ -386,5 +510,148 @@ impl Builder<'_> {
                 ));
                 step
             })
+    }
+}
+
+impl Builder<'_> {
+    /// Where the scheme carries `field`, if it does.
+    pub(super) fn location(&self, field: &Field) -> Option<Location> {
+        self.scheme.location(field)
+    }
+
+    /// The signature header, where it is a list of `name="value"`
+    /// parameters (`Authorization: Signature …`).
+    pub(super) fn parameter_header(&self) -> Option<String> {
+        match self.location(&Field::Tag)? {
+            Location::Parameter { header, .. } => Some(header.as_str().to_owned()),
+            _ => None,
+        }
+    }
+
+    /// The runner's POST with `field` left out, signed as `absent` says,
+    /// at `timestamp`.
+    pub(super) fn absent_step(
+        &self,
+        field: &Field,
+        absent: Absent,
+        timestamp: u64,
+    ) -> Result<Step, String> {
+        let recipe = Recipe {
+            signed_as: Some(SignedAs {
+                absent: Some(Absence {
+                    field: field.clone(),
+                    signed: absent,
+                }),
+                ..SignedAs::default()
+            }),
+            ..self.recipe(timestamp)
+        };
+        self.step(&self.base("POST", true), &recipe, Expect::Reject)
+    }
+
+    /// `field` missing from the runner's POST, in every way a verifier may
+    /// sign its absence: its line left out, an empty value (where that
+    /// signs differently), and for a timestamp in seconds the target's
+    /// current second (and the seconds either side of it, for the
+    /// uncertainty of the target's clock). Named `{name}-missing-…`.
+    pub(super) fn absence_probes(
+        &self,
+        category: Category,
+        field: &Field,
+        name: &str,
+    ) -> Vec<Probe> {
+        let Some(at) = self.location(field) else {
+            return Vec::new();
+        };
+        let what = field.to_string();
+        // A part of a header (`id.timestamp.tag`) that is missing makes
+        // the header say something else; only a robustness case is left.
+        let controllable = !matches!(at, Location::Part { .. });
+        let mut out = Vec::new();
+        let in_string =
+            self.canonical_with(field, None) != self.canonical_with(field, Some(Absent::Omitted));
+        let mut ways = vec![(
+            Absent::Omitted,
+            format!("{name}-missing"),
+            if in_string {
+                format!("without a {what}, signed with its place left out")
+            } else {
+                format!("without a {what}")
+            },
+        )];
+        let signs_empty = matches!(field, Field::Timestamp | Field::Nonce)
+            || (*field == Field::BodyHash && at != Location::Signed);
+        if signs_empty
+            && self.canonical_with(field, Some(Absent::Omitted))
+                != self.canonical_with(field, Some(Absent::Empty))
+        {
+            ways[0].1 = format!("{name}-missing-omitted");
+            ways.push((
+                Absent::Empty,
+                format!("{name}-missing-empty"),
+                format!("without a {what}, signed with an empty value"),
+            ));
+        }
+        for (absent, id, description) in ways {
+            let probe = self.probe(
+                category,
+                &id,
+                &description,
+                vec![self.absent_step(field, absent, self.now)],
+            );
+            out.push(self.absence_control(probe, field, absent, controllable));
+        }
+        if *field == Field::Timestamp && self.unit == TimeUnit::Seconds {
+            let steps = [self.now - 1, self.now, self.now + 1]
+                .map(|ts| self.absent_step(field, Absent::Now, ts))
+                .to_vec();
+            let probe = self.probe(
+                category,
+                &format!("{name}-missing-now"),
+                "without a timestamp, signed with the target's current second (and the seconds either side)",
+                steps,
+            );
+            out.push(self.absence_control(probe, field, Absent::Now, controllable));
+        }
+        out
+    }
+
+    fn absence_control(
+        &self,
+        probe: Probe,
+        field: &Field,
+        absent: Absent,
+        controllable: bool,
+    ) -> Probe {
+        let probe = probe.rule(super::rules::REQUIRED_FIELDS);
+        if controllable {
+            probe.control(Defect::OptionalField(field.clone(), absent))
+        } else {
+            probe.no_control(
+                "a header of parts with one part missing no longer says which part is missing: the case checks a 4xx, not a 5xx (a destructuring parser meets `undefined`)",
+            )
+        }
+    }
+
+    /// The signed string of the runner's POST with `field` signed as
+    /// `absent` says (as it is, for `None`): where two ways sign alike, one
+    /// case is enough.
+    fn canonical_with(&self, field: &Field, absent: Option<Absent>) -> Option<Vec<u8>> {
+        let post = self.base("POST", true);
+        let input = SignInput {
+            nonce: Some("n".into()),
+            ..self.input(self.now)
+        };
+        let mut params = self.scheme.signing_params(&post, &input).ok()?;
+        match (absent, field) {
+            (Some(Absent::Omitted), _) => params.omitted = Some(field.clone()),
+            (Some(Absent::Empty), Field::Timestamp) => params.timestamp = "".into(),
+            (Some(Absent::Empty), Field::Nonce) => params.nonce = Some("".into()),
+            (Some(Absent::Empty), Field::BodyHash) => params.body_hash = Some("".into()),
+            _ => {}
+        }
+        let mut out = Vec::new();
+        self.scheme.canonicalize(&post, &params, &mut out).ok()?;
+        Some(out)
     }
 }

@@ -1,16 +1,38 @@
-//! `replay`: a nonce is single-use — the same request twice, the nonce
+//! `replay`: a nonce is single-use — the same request twice (at once,
+//! after a pause, and with `--slow` near the end of the window), the nonce
 //! again in a new signature or under the key id in other letter case, a
-//! request without its nonce, identical requests at the same moment, and
-//! (with several targets) a request accepted by one instance sent to the
-//! others.
+//! request without its nonce (in every way a verifier may sign its
+//! absence), identical requests at the same moment, and (with several
+//! targets) a request accepted by one instance sent to the others.
+//!
+//! The replayed requests are the accepted one, unchanged: their control
+//! records no nonces ([`Defect::NeverRecordsNonces`]). The absence cases'
+//! control treats the nonce as optional ([`Defect::OptionalField`]).
+
+use std::time::Duration;
 
 use super::Category::Replay;
 use super::probe::{Builder, Expect, Probe, recased};
-use crate::scheme::SignInput;
-use crate::tamper::{HeaderEdit, Recipe, SignedAs};
+use super::rules;
+use crate::scheme::{Field, SignInput};
+use crate::server::Defect;
+use crate::tamper::Recipe;
 
 /// How many identical requests the concurrent replay case sends at once.
 const CONCURRENT_COPIES: usize = 8;
+
+/// The pause before the replay of `replay/after-pause`: a store that
+/// forgets in seconds, not at the end of the window, accepts it.
+pub(super) const REPLAY_PAUSE: Duration = Duration::from_secs(3);
+
+/// When a replay is sent.
+#[derive(Clone, Copy)]
+enum Pause {
+    /// This long after the accepted request.
+    For(Duration),
+    /// Not before this instant.
+    Until(tokio::time::Instant),
+}
 
 /// Every replay case, in catalog order.
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
@@ -19,21 +41,59 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     let now = b.now;
     let mut out = Vec::new();
 
-    let replayed = b.recipe(now);
-    let again = if has_nonce {
-        Expect::Reject
-    } else {
-        Expect::Either
+    // The accepted request, sent again after `pause`.
+    let again = |name: &str, description: &str, pause: Pause| {
+        let replayed = b.recipe(now);
+        let second = if has_nonce {
+            Expect::Reject
+        } else {
+            Expect::Either
+        };
+        let mut replay = b.step(&post, &replayed, second);
+        if let Ok(step) = replay.as_mut() {
+            match pause {
+                Pause::For(pause) => step.pause = pause,
+                Pause::Until(at) => step.not_before = Some(at),
+            }
+        }
+        let probe = b
+            .probe(
+                Replay,
+                name,
+                description,
+                vec![b.step(&post, &replayed, Expect::Accept), replay],
+            )
+            .rule(rules::REPLAY);
+        if has_nonce {
+            probe.control(Defect::NeverRecordsNonces)
+        } else {
+            probe.no_control("no nonce: a replay inside the window is accepted by design")
+        }
     };
-    out.push(b.probe(
-        Replay,
+    out.push(again(
         "identical",
         "the same request twice: the second is a replay",
-        vec![
-            b.step(&post, &replayed, Expect::Accept),
-            b.step(&post, &replayed, again),
-        ],
+        Pause::For(Duration::ZERO),
     ));
+    if !has_nonce {
+        return out;
+    }
+    out.push(again(
+        "after-pause",
+        "the same request again after a pause of a few seconds, inside the window",
+        Pause::For(REPLAY_PAUSE),
+    ));
+    if b.config.slow {
+        // Sent when its timestamp (the target's "now" when the catalog
+        // was built) is a margin from leaving the window.
+        let w = b.scheme.window();
+        let near_end = b.unit.to_ms(w.past.saturating_sub(b.margin));
+        out.push(again(
+            "near-window-end",
+            "the same request again near the end of the window (--slow)",
+            Pause::Until(b.built + Duration::from_millis(near_end)),
+        ));
+    }
     // A first request accepted, then its nonce again in another one.
     let nonce_again = |name: &str, description: &str, change: &dyn Fn(&mut SignInput)| {
         let first = b.recipe(now);
@@ -52,68 +112,42 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
                 b.step(&post, &second, Expect::Reject),
             ],
         )
+        .rule(rules::REPLAY)
     };
-    if has_nonce {
-        out.push(nonce_again(
+    out.push(
+        nonce_again(
             "fresh-signature",
             "the nonce again with a new timestamp and signature",
             &|input| input.timestamp = (now - 1).to_string(),
-        ));
-    }
+        )
+        .control(Defect::NeverRecordsNonces),
+    );
     // Under the key id in other letter case: where the key lookup ignores
     // case but the nonce store does not, a replay.
-    if let Some(recased) = recased(&b.config.key_id).filter(|_| has_nonce && b.has_key_ids()) {
-        out.push(nonce_again(
-            "key-id-case",
-            "the nonce again, under the key id in other letter case",
-            &|input| input.key_id = Some(recased.clone()),
-        ));
+    if let Some(recased) = recased(&b.config.key_id).filter(|_| b.has_key_ids()) {
+        out.push(
+            nonce_again(
+                "key-id-case",
+                "the nonce again, under the key id in other letter case",
+                &|input| input.key_id = Some(recased.clone()),
+            )
+            .control(Defect::CaseInsensitiveKeyIds),
+        );
     }
-    if has_nonce {
-        out.extend(missing_nonce(b));
-        let mut step = b.step(&post, &b.recipe(now), Expect::Either);
-        if let Ok(s) = step.as_mut() {
-            s.copies = CONCURRENT_COPIES;
-        }
-        out.push(b.probe(
+    out.extend(b.absence_probes(Replay, &Field::Nonce, "nonce"));
+    let mut step = b.step(&post, &b.recipe(now), Expect::Either);
+    if let Ok(s) = step.as_mut() {
+        s.copies = CONCURRENT_COPIES;
+    }
+    out.push(
+        b.probe(
             Replay,
             "concurrent",
             "identical requests sent at the same moment: at most one accepted",
             vec![step],
-        ));
-    }
+        )
+        .rule(rules::REPLAY)
+        .control(Defect::NeverRecordsNonces),
+    );
     out
-}
-
-/// A request without its nonce header, signed as if the nonce were empty:
-/// a verifier that treats a missing nonce as "" accepts it, and then every
-/// such request is a replayable one. (Only where the nonce has a header of
-/// its own, found as the written header holding it.)
-fn missing_nonce(b: &Builder<'_>) -> Option<Probe> {
-    let post = b.base("POST", true);
-    let input = b.input(b.now);
-    let nonce = input.nonce.clone().unwrap_or_default();
-    let name = b
-        .scheme
-        .signing_params(&post, &input)
-        .map(|p| b.scheme.signature_headers(&p, "x"))
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(_, value)| *value == nonce)
-        .map(|(name, _)| name.as_str().to_owned())?;
-    let r = Recipe {
-        input,
-        signed_as: Some(SignedAs {
-            nonce: Some(String::new()),
-            ..SignedAs::default()
-        }),
-        edits: vec![HeaderEdit::Remove(name)],
-        ..Recipe::default()
-    };
-    Some(b.probe(
-        Replay,
-        "missing-nonce",
-        "a request without a nonce is rejected",
-        vec![b.step(&post, &r, Expect::Reject)],
-    ))
 }

@@ -1,37 +1,56 @@
 //! `tamper`: a signed request with one component changed after signing is
-//! rejected — method, path, query, body, each other covered header, key
-//! id, nonce, timestamp, secret, and the tag itself.
+//! rejected — method, path, query, body (on POST, PATCH and DELETE), each
+//! other covered header, key id, nonce, timestamp, secret, the body hash,
+//! a listed header's line, the algorithm, the list of signed headers, and
+//! the tag itself.
 //!
 //! What a scheme covers is discovered ([`covers`]): an accepted change to
 //! a covered component is a `fail`, to an uncovered one the scheme's
 //! documented weakness (`warn`).
+//!
+//! Each case starts from a request the target accepts and changes one
+//! thing. Where a component is changed, the case's control verifies the
+//! request as the signer saw it ([`Defect::VerifiesAsSigned`]): it must
+//! accept, or something else differs too. Against a fixed route the path
+//! sent stays the route (the signed one is a sibling) and the method sent
+//! stays POST (the signed one is PUT), so that the request still reaches
+//! the handler.
 
 use super::Category::Tamper;
 use super::probe::{Builder, Expect, PROBE_BODY, PROBE_PATH, Probe, covers, recased, set_body};
+use super::rules;
+use crate::crypto::Algorithm;
 use crate::request::Request;
-use crate::scheme::SignInput;
-use crate::tamper::{Header, Recipe, SignedAs, TagTransform};
+use crate::scheme::{Absent, Field, Location, SignInput};
+use crate::server::Defect;
+use crate::tamper::{Absence, Header, Recipe, SignedAs, TagTransform};
 
 /// Every tamper case, in catalog order.
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     let mut out = components(b);
+    out.extend(bodies_on_other_methods(b));
     out.extend(key_id(b));
     out.extend(nonce_timestamp_secret(b));
+    out.extend(b.absence_probes(Tamper, &Field::BodyHash, "body-hash"));
+    out.extend(signed_header_list(b));
+    out.extend(algorithm(b));
     out.extend(tags(b));
     out
 }
 
-/// The runner's POST changed by `change`, signed as `signed_as` says
-/// (what the signer saw where it differs from what is sent): rejected
-/// where the scheme covers what differs, a weakness where it does not.
-fn changed(
+/// The runner's request for `method` changed by `change`, signed as
+/// `signed_as` says (what the signer saw where it differs from what is
+/// sent): rejected where the scheme covers what differs, a weakness where
+/// it does not. The control verifies the request as the signer saw it.
+fn changed_on(
     b: &Builder<'_>,
+    method: &str,
     name: &str,
     what: &str,
     signed_as: SignedAs,
     change: &dyn Fn(&mut Request),
 ) -> Probe {
-    let mut sent = b.base("POST", true);
+    let mut sent = b.base(method, true);
     change(&mut sent);
     let input = b.input(b.now);
     let expect = match signed_as.request(&sent) {
@@ -41,10 +60,30 @@ fn changed(
         _ => Expect::Reject,
     };
     let r = Recipe {
-        signed_as: Some(signed_as),
+        signed_as: Some(signed_as.clone()),
         ..b.recipe(b.now)
     };
-    b.probe(Tamper, name, what, vec![b.step(&sent, &r, expect)])
+    let mut step = b.step(&sent, &r, expect);
+    if method != "POST"
+        && let Ok(step) = step.as_mut()
+    {
+        // A method the target may not route: skipped then, not judged.
+        step.unrouted_control = Some(sent.clone());
+    }
+    b.probe(Tamper, name, what, vec![step])
+        .rule(b.scheme.rule())
+        .control(Defect::VerifiesAsSigned(signed_as))
+}
+
+/// [`changed_on`] for the runner's POST.
+fn changed(
+    b: &Builder<'_>,
+    name: &str,
+    what: &str,
+    signed_as: SignedAs,
+    change: &dyn Fn(&mut Request),
+) -> Probe {
+    changed_on(b, "POST", name, what, signed_as, change)
 }
 
 /// The path of `path_and_query`, without its query.
@@ -64,6 +103,18 @@ fn sibling(route: &str) -> String {
         "sigconform-other"
     };
     format!("{parent}/{other}")
+}
+
+/// The body a tamper case sends instead of the signed one.
+const OTHER_BODY: &str = r#"{"n":2.0,"probe":"sigconform"}"#;
+
+/// What the runner's body was signed as, with its `content-length`.
+fn signed_body(body: &str) -> SignedAs {
+    SignedAs {
+        body: Some(body.into()),
+        headers: vec![Header("content-length".into(), body.len().to_string())],
+        ..SignedAs::default()
+    }
 }
 
 /// Method, path, query, body, and every other covered header.
@@ -133,7 +184,7 @@ fn components(b: &Builder<'_>) -> Vec<Probe> {
     // covered: under canonical JSON that change is no change at all).
     let reencoded = r#"{"n":1E0,"probe":"sigconform"}"#;
     let mut body_changes = vec![
-        ("body", "the body", r#"{"n":2.0,"probe":"sigconform"}"#),
+        ("body", "the body", OTHER_BODY),
         (
             "body-duplicate-key",
             "the body (a key duplicated)",
@@ -148,16 +199,10 @@ fn components(b: &Builder<'_>) -> Vec<Probe> {
         ));
     }
     for (name, what, body) in body_changes {
-        let signed_as = SignedAs {
-            body: Some(PROBE_BODY.into()),
-            headers: vec![Header(
-                "content-length".into(),
-                PROBE_BODY.len().to_string(),
-            )],
-            ..SignedAs::default()
-        };
         let what = format!("{what} changed after signing");
-        out.push(changed(b, name, &what, signed_as, &|r| set_body(r, body)));
+        out.push(changed(b, name, &what, signed_body(PROBE_BODY), &|r| {
+            set_body(r, body)
+        }));
     }
     // A path that names the signed one only after dot segments are
     // resolved (what `new URL(...)` or `normpath` do). Only where the
@@ -215,6 +260,38 @@ fn components(b: &Builder<'_>) -> Vec<Probe> {
     out
 }
 
+/// Bodies on the methods whose bodies verifiers forget: a DELETE's body
+/// signed as if it had none (the original `authorization` client and
+/// server read bodies only for POST, PUT and PATCH), and a PATCH's body
+/// changed after signing.
+fn bodies_on_other_methods(b: &Builder<'_>) -> Vec<Probe> {
+    let mut out = Vec::new();
+    if b.method_selected("DELETE") {
+        out.push(changed_on(
+            b,
+            "DELETE",
+            "body-delete",
+            "a DELETE's body, signed as if it had none",
+            SignedAs {
+                body: Some(String::new()),
+                ..SignedAs::default()
+            },
+            &|_| {},
+        ));
+    }
+    if b.method_selected("PATCH") {
+        out.push(changed_on(
+            b,
+            "PATCH",
+            "body-patch",
+            "a PATCH's body changed after signing",
+            signed_body(PROBE_BODY),
+            &|r| set_body(r, OTHER_BODY),
+        ));
+    }
+    out
+}
+
 /// The tag is the runner's key's, the header names another key: a
 /// verifier that tries its secrets until one fits, or that falls back to
 /// some key, accepts.
@@ -238,23 +315,30 @@ fn key_id(b: &Builder<'_>) -> Vec<Probe> {
             description,
             vec![b.step_signed_by(&post, &r, &b.key, expect)],
         )
+        .rule(rules::UNKNOWN_KEYS)
     };
-    let mut out = vec![renamed(
-        "key-id",
-        "the key id changed after signing",
-        format!("{key_id}-other"),
-        Expect::Reject,
-    )];
+    let mut out = vec![
+        renamed(
+            "key-id",
+            "the key id changed after signing",
+            format!("{key_id}-other"),
+            Expect::Reject,
+        )
+        .control(Defect::AcceptsUnknownKeys),
+    ];
     // The same id in other letter case: a case-insensitive lookup (a SQL
     // collation) accepts it, and then nonces and policies keyed by the id
     // as sent can be sidestepped (`replay/key-id-case`).
     if let Some(recased) = recased(key_id) {
-        out.push(renamed(
-            "key-id-case",
-            "the key id in other letter case",
-            recased,
-            Expect::RejectOrWarn,
-        ));
+        out.push(
+            renamed(
+                "key-id-case",
+                "the key id in other letter case",
+                recased,
+                Expect::RejectOrWarn,
+            )
+            .control(Defect::CaseInsensitiveKeyIds),
+        );
     }
     out
 }
@@ -264,54 +348,163 @@ fn key_id(b: &Builder<'_>) -> Vec<Probe> {
 fn nonce_timestamp_secret(b: &Builder<'_>) -> Vec<Probe> {
     let post = b.base("POST", true);
     let mut out = Vec::new();
+    // The values signed are fresh in each run, so the control cannot name
+    // them: it checks no tag, which proves that nothing but what the tag
+    // covers is wrong.
+    let signed = |name: &str, what: &str, signed_as: SignedAs| {
+        let r = Recipe {
+            signed_as: Some(signed_as),
+            ..b.recipe(b.now)
+        };
+        b.probe(Tamper, name, what, vec![b.step(&post, &r, Expect::Reject)])
+            .rule(b.scheme.rule())
+            .control(Defect::AnyTag)
+    };
     if b.has_nonce() {
-        out.push(b.probe(
-            Tamper,
+        out.push(signed(
             "nonce",
             "the nonce changed after signing",
+            SignedAs {
+                nonce: Some(format!("{}-signed", b.nonce())),
+                ..SignedAs::default()
+            },
+        ));
+    }
+    out.push(signed(
+        "timestamp",
+        "the timestamp changed after signing",
+        SignedAs {
+            timestamp: Some((b.now - 1).to_string()),
+            ..SignedAs::default()
+        },
+    ));
+    out.push(
+        b.probe(
+            Tamper,
+            "secret",
+            "signed with a wrong secret",
             vec![b.step(
                 &post,
                 &Recipe {
-                    signed_as: Some(SignedAs {
-                        nonce: Some(format!("{}-signed", b.nonce())),
-                        ..SignedAs::default()
-                    }),
+                    secret_of: Some("wrong".into()),
                     ..b.recipe(b.now)
                 },
                 Expect::Reject,
             )],
-        ));
-    }
-    out.push(b.probe(
-        Tamper,
-        "timestamp",
-        "the timestamp changed after signing",
-        vec![b.step(
-            &post,
-            &Recipe {
-                signed_as: Some(SignedAs {
-                    timestamp: Some((b.now - 1).to_string()),
-                    ..SignedAs::default()
-                }),
-                ..b.recipe(b.now)
-            },
-            Expect::Reject,
-        )],
-    ));
-    out.push(b.probe(
-        Tamper,
-        "secret",
-        "signed with a wrong secret",
-        vec![b.step(
-            &post,
-            &Recipe {
-                secret_of: Some("wrong".into()),
-                ..b.recipe(b.now)
-            },
-            Expect::Reject,
-        )],
-    ));
+        )
+        .rule(rules::TAGS)
+        .control(Defect::AnyTag),
+    );
     out
+}
+
+/// `authorization`: a listed header that is absent, signed without its
+/// line (the rule signs it as `name:`), and a signature that leaves out a
+/// header the verifier's policy requires.
+fn signed_header_list(b: &Builder<'_>) -> Vec<Probe> {
+    if b.location(&Field::SignedHeaders).is_none() {
+        return Vec::new();
+    }
+    let post = b.base("POST", true);
+    // The list a signer writes by default, as the scheme gives it.
+    let default: Vec<String> = b
+        .scheme
+        .signing_params(&post, &b.input(b.now))
+        .map(|p| p.signed_headers.iter().map(|h| h.to_string()).collect())
+        .unwrap_or_default();
+    let listed = |extra: &[&str], without: Option<&str>| {
+        let mut names: Vec<String> = default
+            .iter()
+            .filter(|h| Some(h.as_str()) != without)
+            .cloned()
+            .collect();
+        names.extend(extra.iter().map(|h| (*h).to_owned()));
+        SignInput {
+            signed_headers: Some(names),
+            ..b.input(b.now)
+        }
+    };
+    let absent = "x-sigconform-absent";
+    let omitted = Recipe {
+        input: listed(&[absent], None),
+        signed_as: Some(SignedAs {
+            absent: Some(Absence {
+                field: Field::Header(absent.into()),
+                signed: Absent::Omitted,
+            }),
+            ..SignedAs::default()
+        }),
+        ..Recipe::default()
+    };
+    let without_host = Recipe {
+        input: listed(&[], Some("host")),
+        ..Recipe::default()
+    };
+    vec![
+        b.probe(
+            Tamper,
+            "listed-header-absent-omitted",
+            "a listed header that is absent, signed without its line",
+            vec![b.step(&post, &omitted, Expect::Reject)],
+        )
+        .rule(b.scheme.rule())
+        .control(Defect::OptionalField(
+            Field::Header(absent.into()),
+            Absent::Omitted,
+        )),
+        b.probe(
+            Tamper,
+            "headers-without-host",
+            "a signature that does not cover host",
+            vec![b.step(&post, &without_host, Expect::Reject)],
+        )
+        .rule(rules::REQUIRED_HEADERS)
+        .control(Defect::RequiresNoSignedHeaders),
+    ]
+}
+
+/// `authorization`: the algorithm named is not the one that made the tag
+/// (HMAC-SHA512 named, HMAC-SHA256 made; and the reverse).
+fn algorithm(b: &Builder<'_>) -> Vec<Probe> {
+    if !matches!(
+        b.location(&Field::Algorithm),
+        Some(Location::Parameter { .. })
+    ) {
+        return Vec::new();
+    }
+    let post = b.base("POST", true);
+    [
+        (
+            "algorithm-downgrade",
+            "HMAC-SHA512 named, the tag HMAC-SHA256's",
+            Algorithm::Sha512,
+        ),
+        (
+            "algorithm-upgrade",
+            "HMAC-SHA256 named, the tag HMAC-SHA512's",
+            Algorithm::Sha256,
+        ),
+    ]
+    .into_iter()
+    .map(|(name, description, named)| {
+        let recipe = Recipe {
+            input: SignInput {
+                algorithm: Some(named),
+                ..b.input(b.now)
+            },
+            tag_transform: Some(TagTransform::OtherAlgorithm),
+            ..Recipe::default()
+        };
+        b.probe(
+            Tamper,
+            name,
+            description,
+            vec![b.step(&post, &recipe, Expect::Reject)],
+        )
+        .rule(rules::ALGORITHM)
+        .control(Defect::AlgorithmFromTagLength)
+    })
+    .collect()
 }
 
 /// The tag cut, extended, flipped, emptied or re-encoded.
@@ -400,7 +593,14 @@ fn tags(b: &Builder<'_>) -> Vec<Probe> {
             });
             let changed =
                 changed.ok_or_else(|| "no signature in 16 tries showed the change".to_owned());
-            b.probe(Tamper, name, what, vec![changed])
+            let probe = b.probe(Tamper, name, what, vec![changed]);
+            if expect == Expect::Either {
+                probe
+                    .rule(rules::NONCANONICAL_TAGS)
+                    .no_control("either answer conforms: nothing to prove")
+            } else {
+                probe.rule(rules::TAGS).control(Defect::AnyTag)
+            }
         })
         .collect()
 }

@@ -430,6 +430,21 @@ pub(super) fn raw_request(
     out
 }
 
+/// Serialises `req` as HTTP/1.1 with its body in chunks of `size` bytes
+/// (`req` says `transfer-encoding: chunked`).
+pub(super) fn raw_chunked(req: &Request, size: usize) -> Vec<u8> {
+    let mut head = req.clone();
+    *head.body_mut() = Bytes::new();
+    let mut out = raw_request(&head, str::to_owned, &[], None);
+    for chunk in req.body().chunks(size.max(1)) {
+        out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        out.extend_from_slice(chunk);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\n\r\n");
+    out
+}
+
 /// Boundary probes stay at least this far from a limit (SCHEMES.md asks 2 s).
 pub(super) const MIN_MARGIN_MS: u64 = 2000;
 

@@ -10,8 +10,8 @@
 use http::HeaderName;
 
 use super::{
-    ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window, put_uppercase,
+    ConfigError, Field, Location, Scheme, SchemeConfig, SchemeId, SignError, SignInput,
+    SignatureParams, basic_signing_params, configured_window, put_field, put_uppercase,
 };
 use crate::Rejection;
 use crate::crypto::{Algorithm, ByteSink, TagEncoding, sha256};
@@ -56,6 +56,22 @@ fn non_empty<'a>(name: &HeaderName, value: &'a str) -> Result<&'a str, Rejection
 impl Scheme for A2a {
     fn id(&self) -> SchemeId {
         SchemeId::A2a
+    }
+
+    fn rule(&self) -> &'static str {
+        "Signing string: `METHOD\\npath\\ntimestamp\\nnonce` and, when there is a body, `\\nbodyHash` (the header's value). The path excludes the query string."
+    }
+
+    fn location(&self, field: &Field) -> Option<Location> {
+        let header = match field {
+            Field::KeyId => X_API_KEY_ID,
+            Field::Timestamp => X_TIMESTAMP,
+            Field::Nonce => X_NONCE,
+            Field::Tag => X_SIGNATURE,
+            Field::BodyHash => X_BODY_HASH,
+            _ => return None,
+        };
+        Some(Location::Header(header))
     }
 
     fn window(&self) -> Window {
@@ -128,13 +144,18 @@ impl Scheme for A2a {
         put_uppercase(out, req.method().as_str());
         out.put(b"\n");
         out.put(req.uri().path().as_bytes());
-        out.put(b"\n");
-        out.put(params.timestamp.as_bytes());
-        out.put(b"\n");
-        out.put(params.nonce.as_deref().unwrap_or_default().as_bytes());
+        put_field(
+            out,
+            params,
+            &Field::Timestamp,
+            b"\n",
+            params.timestamp.as_bytes(),
+            b"",
+        );
+        let nonce = params.nonce.as_deref().unwrap_or_default();
+        put_field(out, params, &Field::Nonce, b"\n", nonce.as_bytes(), b"");
         if let Some(hash) = &params.body_hash {
-            out.put(b"\n");
-            out.put(hash.as_bytes());
+            put_field(out, params, &Field::BodyHash, b"\n", hash.as_bytes(), b"");
         }
         Ok(())
     }

@@ -12,8 +12,8 @@ use std::borrow::Cow;
 use http::{HeaderName, header::AUTHORIZATION};
 
 use super::{
-    ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window, put_uppercase,
+    ConfigError, Field, Location, Scheme, SchemeConfig, SchemeId, SignError, SignInput,
+    SignatureParams, basic_signing_params, configured_window, put_field, put_uppercase,
 };
 use crate::Rejection;
 use crate::crypto::{Algorithm, ByteSink, TagEncoding, sha256};
@@ -152,6 +152,27 @@ impl Scheme for Authorization {
         SchemeId::Authorization
     }
 
+    fn rule(&self) -> &'static str {
+        "Signing string: these parts joined by `\\n`: the method, uppercase; the path, without the query string; if `headers` is non-empty: one line per listed header, sorted by name, `name:value` with the lowercase name and the value as received; a listed header that is absent signs as `name:` with an empty value; if the request has a query string: its parameters sorted by name (then value), `k=v` joined by `&`; if the body is non-empty: `body-hash:{lowercase hex SHA-256(body)}` — for every method, DELETE included; `timestamp:{timestamp}`; `nonce:{nonce}`."
+    }
+
+    fn location(&self, field: &Field) -> Option<Location> {
+        let name = match field {
+            Field::KeyId => "keyId",
+            Field::Algorithm => "algorithm",
+            Field::SignedHeaders => "headers",
+            Field::Timestamp => "timestamp",
+            Field::Nonce => "nonce",
+            Field::Tag => "signature",
+            Field::BodyHash => return Some(Location::Signed),
+            Field::Header(_) => return None,
+        };
+        Some(Location::Parameter {
+            header: AUTHORIZATION,
+            name,
+        })
+    }
+
     fn window(&self) -> Window {
         self.window
     }
@@ -235,6 +256,11 @@ impl Scheme for Authorization {
             if values.next().is_some() {
                 return Err(Rejection::DuplicateHeader(name.to_owned()));
             }
+            // A listed header that is absent signs as `name:`; only a
+            // verifier that treats it as optional leaves its line out.
+            if value.is_none() && matches!(&params.omitted, Some(Field::Header(h)) if h == name) {
+                continue;
+            }
             out.put(b"\n");
             out.put(name.as_bytes());
             out.put(b":");
@@ -262,13 +288,25 @@ impl Scheme for Authorization {
             let mut hex = [0u8; 64];
             let hex = base16ct::lower::encode(&sha256(req.body()), &mut hex)
                 .expect("64 bytes hold a hex SHA-256");
-            out.put(b"\nbody-hash:");
-            out.put(hex);
+            put_field(out, params, &Field::BodyHash, b"\nbody-hash:", hex, b"");
         }
-        out.put(b"\ntimestamp:");
-        out.put(params.timestamp.as_bytes());
-        out.put(b"\nnonce:");
-        out.put(params.nonce.as_deref().unwrap_or_default().as_bytes());
+        put_field(
+            out,
+            params,
+            &Field::Timestamp,
+            b"\ntimestamp:",
+            params.timestamp.as_bytes(),
+            b"",
+        );
+        let nonce = params.nonce.as_deref().unwrap_or_default();
+        put_field(
+            out,
+            params,
+            &Field::Nonce,
+            b"\nnonce:",
+            nonce.as_bytes(),
+            b"",
+        );
         Ok(())
     }
 

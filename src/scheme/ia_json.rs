@@ -8,8 +8,8 @@
 use http::HeaderName;
 
 use super::{
-    ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window, timestamp_dot_body,
+    ConfigError, Field, Location, Scheme, SchemeConfig, SchemeId, SignError, SignInput,
+    SignatureParams, basic_signing_params, configured_window, timestamp_dot_body,
 };
 use crate::Rejection;
 use crate::crypto::{Algorithm, ByteSink, TagEncoding};
@@ -48,6 +48,20 @@ impl Scheme for IaJson {
         SchemeId::IaJson
     }
 
+    fn rule(&self) -> &'static str {
+        "Signing string `\"{timestamp}.{body}\"` over the exact body bytes (`\"{timestamp}.\"` when empty)."
+    }
+
+    fn location(&self, field: &Field) -> Option<Location> {
+        let header = match field {
+            Field::KeyId => &self.key_header,
+            Field::Timestamp => &self.timestamp_header,
+            Field::Tag => &self.signature_header,
+            _ => return None,
+        };
+        Some(Location::Header(header.clone()))
+    }
+
     fn window(&self) -> Window {
         self.window
     }
@@ -81,7 +95,7 @@ impl Scheme for IaJson {
         params: &SignatureParams<'_>,
         out: &mut dyn ByteSink,
     ) -> Result<(), Rejection> {
-        timestamp_dot_body(&params.timestamp, req.body(), out);
+        timestamp_dot_body(params, req.body(), out);
         Ok(())
     }
 

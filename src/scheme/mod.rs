@@ -155,6 +155,200 @@ pub enum ConfigError {
     HeaderName(String),
 }
 
+/// A named piece of a signature: what a verifier reads from a request and,
+/// for most, writes into the signed string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// The key id.
+    KeyId,
+    /// The algorithm's name (`authorization`).
+    Algorithm,
+    /// The timestamp.
+    Timestamp,
+    /// The nonce.
+    Nonce,
+    /// The tag.
+    Tag,
+    /// The body's hash (`a2a`'s header; `authorization`'s `body-hash:` line).
+    BodyHash,
+    /// The list of signed header names (`authorization`).
+    SignedHeaders,
+    /// One signed header's line (`authorization`), by lower-case name.
+    Header(String),
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::KeyId => f.write_str("key id"),
+            Field::Algorithm => f.write_str("algorithm"),
+            Field::Timestamp => f.write_str("timestamp"),
+            Field::Nonce => f.write_str("nonce"),
+            Field::Tag => f.write_str("tag"),
+            Field::BodyHash => f.write_str("body hash"),
+            Field::SignedHeaders => f.write_str("signed header list"),
+            Field::Header(name) => write!(f, "header {name}"),
+        }
+    }
+}
+
+/// How a signer (or a verifier that treats a missing field as optional)
+/// writes a field that is not in the request into the signed string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Absent {
+    /// Its line, or its place between separators, left out.
+    Omitted,
+    /// With an empty value.
+    Empty,
+    /// As the current time (a timestamp).
+    Now,
+}
+
+/// Where a field sits in a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A header of its own.
+    Header(HeaderName),
+    /// A `name="value"` parameter of a header (`Authorization: Signature …`).
+    Parameter {
+        /// The header.
+        header: HeaderName,
+        /// The parameter's name.
+        name: &'static str,
+    },
+    /// One of the `separator`-separated parts of a header (`partner`'s
+    /// `id.timestamp.tag`).
+    Part {
+        /// The header.
+        header: HeaderName,
+        /// What separates the parts.
+        separator: char,
+        /// Which part, from 0.
+        index: usize,
+    },
+    /// Nowhere but in the signed string, computed from the request
+    /// (`authorization`'s body hash).
+    Signed,
+}
+
+impl Location {
+    /// The header the field is in, if it is in one.
+    pub fn header(&self) -> Option<&HeaderName> {
+        match self {
+            Location::Header(h)
+            | Location::Parameter { header: h, .. }
+            | Location::Part { header: h, .. } => Some(h),
+            Location::Signed => None,
+        }
+    }
+
+    /// The field's text in `req`, where it is there as text.
+    pub fn read<'r>(&self, req: &'r Request) -> Option<&'r str> {
+        let text = req.headers().get(self.header()?)?.to_str().ok()?;
+        match self {
+            Location::Header(_) => Some(text),
+            Location::Parameter { name, .. } => crate::request::parameters(text)?
+                .items
+                .into_iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v),
+            Location::Part {
+                separator, index, ..
+            } => text.split(*separator).nth(*index),
+            Location::Signed => None,
+        }
+    }
+
+    /// Writes `value` (any bytes a header can carry) as the field's value
+    /// in `req`, adding the field where it is absent.
+    pub fn write(&self, req: &mut Request, value: &[u8]) -> Result<(), String> {
+        let header = self
+            .header()
+            .ok_or("the field is only in the signed string")?;
+        let current = req
+            .headers()
+            .get(header)
+            .map(|v| v.as_bytes().to_vec())
+            .unwrap_or_default();
+        let bytes = match self {
+            Location::Header(_) => value.to_vec(),
+            Location::Parameter { name, .. } => {
+                let open = format!("{name}=\"").into_bytes();
+                match find_parameter(&current, &open) {
+                    Some(start) => {
+                        let from = start + open.len();
+                        let len = current[from..]
+                            .iter()
+                            .position(|&b| b == b'"')
+                            .ok_or("an unterminated parameter")?;
+                        [&current[..from], value, &current[from + len..]].concat()
+                    }
+                    None => [&current[..], b",", &open, value, b"\""].concat(),
+                }
+            }
+            Location::Part {
+                separator, index, ..
+            } => {
+                let mut parts: Vec<&[u8]> = current.split(|&b| b == *separator as u8).collect();
+                match parts.get_mut(*index) {
+                    Some(part) => *part = value,
+                    None => return Err(format!("no part {index} to write")),
+                }
+                parts.join(&(*separator as u8))
+            }
+            Location::Signed => unreachable!("no header"),
+        };
+        let value = http::HeaderValue::from_bytes(&bytes).map_err(|e| e.to_string())?;
+        req.headers_mut().insert(header.clone(), value);
+        Ok(())
+    }
+
+    /// Removes the field from `req` (a part with its separator).
+    pub fn remove(&self, req: &mut Request) -> Result<(), String> {
+        let header = self
+            .header()
+            .ok_or("the field is only in the signed string")?;
+        let Some(current) = req.headers().get(header).map(|v| v.as_bytes().to_vec()) else {
+            return Ok(());
+        };
+        let bytes = match self {
+            Location::Header(_) => {
+                req.headers_mut().remove(header);
+                return Ok(());
+            }
+            Location::Parameter { name, .. } => {
+                let text = std::str::from_utf8(&current).map_err(|e| e.to_string())?;
+                let crate::request::Parameters { word, items: list } =
+                    crate::request::parameters(text).ok_or("not a parameter list")?;
+                let kept: Vec<(&str, &str)> = list.into_iter().filter(|(n, _)| n != name).collect();
+                crate::request::write_parameters(word, &kept, None).into_bytes()
+            }
+            Location::Part {
+                separator, index, ..
+            } => {
+                let mut parts: Vec<&[u8]> = current.split(|&b| b == *separator as u8).collect();
+                if *index < parts.len() {
+                    parts.remove(*index);
+                }
+                parts.join(&(*separator as u8))
+            }
+            Location::Signed => unreachable!("no header"),
+        };
+        let value = http::HeaderValue::from_bytes(&bytes).map_err(|e| e.to_string())?;
+        req.headers_mut().insert(header.clone(), value);
+        Ok(())
+    }
+}
+
+/// Where the parameter opened by `open` (`name="`) starts in a header
+/// value: at the start, or after a space or a comma.
+fn find_parameter(value: &[u8], open: &[u8]) -> Option<usize> {
+    (0..value.len().saturating_sub(open.len()) + 1)
+        .find(|&i| value[i..].starts_with(open) && (i == 0 || matches!(value[i - 1], b' ' | b',')))
+}
+
 /// The signature material of one request: what [`Scheme::parse`] reads out
 /// of a received request (borrowing from it: parsing allocates nothing), or
 /// what a signer is about to write into one.
@@ -177,6 +371,10 @@ pub struct SignatureParams<'a> {
     pub body_hash: Option<Cow<'a, str>>,
     /// The decoded tag (empty while signing).
     pub tag: Tag,
+    /// A field the signed string leaves out altogether (its line, or its
+    /// place between separators): how a verifier that treats the field as
+    /// optional signs its absence. `None` for every correct signature.
+    pub omitted: Option<Field>,
 }
 
 impl<'a> SignatureParams<'a> {
@@ -205,6 +403,7 @@ impl<'a> SignatureParams<'a> {
             signed_headers: Vec::new(),
             body_hash: None,
             tag,
+            omitted: None,
         })
     }
 
@@ -220,7 +419,13 @@ impl<'a> SignatureParams<'a> {
             signed_headers: self.signed_headers.into_iter().map(own).collect(),
             body_hash: self.body_hash.map(own),
             tag: self.tag,
+            omitted: self.omitted,
         }
+    }
+
+    /// Whether the signed string leaves `field` out.
+    pub fn omits(&self, field: &Field) -> bool {
+        self.omitted.as_ref() == Some(field)
     }
 }
 
@@ -286,6 +491,14 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     fn delivery(&self) -> Delivery {
         Delivery::Api
     }
+
+    /// Where `field` sits in a request; `None` for a field the scheme does
+    /// not carry.
+    fn location(&self, field: &Field) -> Option<Location>;
+
+    /// What it signs, quoted from SCHEMES.md (the runner prints it when a
+    /// change to a signed component is accepted).
+    fn rule(&self) -> &'static str;
 
     /// The acceptance window for timestamps.
     fn window(&self) -> Window;
@@ -383,10 +596,38 @@ pub(crate) fn put_uppercase(out: &mut dyn ByteSink, text: &str) {
 }
 
 /// Writes `{timestamp}.{body}`, the signed string of `webhook` and `ia-json`.
-pub(crate) fn timestamp_dot_body(timestamp: &str, body: &[u8], out: &mut dyn ByteSink) {
-    out.put(timestamp.as_bytes());
-    out.put(b".");
+pub(crate) fn timestamp_dot_body(
+    params: &SignatureParams<'_>,
+    body: &[u8],
+    out: &mut dyn ByteSink,
+) {
+    put_field(
+        out,
+        params,
+        &Field::Timestamp,
+        b"",
+        params.timestamp.as_bytes(),
+        b".",
+    );
     out.put(body);
+}
+
+/// Writes one field of a signed string, `{before}{value}{after}`, or
+/// nothing at all when the signer left the field out ([`SignatureParams::omitted`]).
+pub(crate) fn put_field(
+    out: &mut dyn ByteSink,
+    params: &SignatureParams<'_>,
+    field: &Field,
+    before: &[u8],
+    value: &[u8],
+    after: &[u8],
+) {
+    if params.omits(field) {
+        return;
+    }
+    out.put(before);
+    out.put(value);
+    out.put(after);
 }
 
 /// The parameters of a signer's input with nothing scheme-specific in them.
@@ -422,6 +663,7 @@ pub(crate) fn basic_signing_params(
         signed_headers: Vec::new(),
         body_hash: None,
         tag: Tag::default(),
+        omitted: None,
     })
 }
 
@@ -431,5 +673,65 @@ pub(crate) fn configured_window(default: Window, config: &SchemeConfig) -> Windo
         unit: default.unit,
         past: config.tolerance_past.unwrap_or(default.past),
         future: config.tolerance_future.unwrap_or(default.future),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(header: &str, value: &str) -> Request {
+        http::Request::get("/")
+            .header(header, value)
+            .body(bytes::Bytes::new())
+            .unwrap()
+    }
+
+    #[test]
+    fn fields_are_read_written_and_removed_where_they_sit() {
+        let auth = Location::Parameter {
+            header: http::header::AUTHORIZATION,
+            name: "nonce",
+        };
+        let mut req = request(
+            "authorization",
+            r#"Signature keyId="k",xnonce="a",nonce="n1",signature="t""#,
+        );
+        assert_eq!(auth.read(&req), Some("n1"));
+        auth.write(&mut req, b"\xff\xfe").unwrap();
+        assert_eq!(
+            req.headers()["authorization"].as_bytes(),
+            b"Signature keyId=\"k\",xnonce=\"a\",nonce=\"\xff\xfe\",signature=\"t\""
+        );
+        auth.write(&mut req, b"n2").unwrap();
+        auth.remove(&mut req).unwrap();
+        assert_eq!(
+            req.headers()["authorization"],
+            r#"Signature keyId="k",xnonce="a",signature="t""#
+        );
+        assert_eq!(auth.read(&req), None);
+        auth.write(&mut req, b"n3").unwrap();
+        assert_eq!(auth.read(&req), Some("n3"));
+
+        let part = Location::Part {
+            header: HeaderName::from_static("x-signature"),
+            separator: '.',
+            index: 1,
+        };
+        let mut req = request("x-signature", "id.1700.abc");
+        assert_eq!(part.read(&req), Some("1700"));
+        part.write(&mut req, b"1700.5").unwrap();
+        assert_eq!(req.headers()["x-signature"], "id.1700.5.abc");
+        let mut req = request("x-signature", "id.1700.abc");
+        part.remove(&mut req).unwrap();
+        assert_eq!(req.headers()["x-signature"], "id.abc");
+
+        let header = Location::Header(HeaderName::from_static("x-nonce"));
+        let mut req = request("x-nonce", "n");
+        header.write(&mut req, " n ".as_bytes()).unwrap();
+        assert_eq!(header.read(&req), Some(" n "));
+        header.remove(&mut req).unwrap();
+        assert_eq!(header.read(&req), None);
+        assert!(Location::Signed.write(&mut req, b"x").is_err());
     }
 }

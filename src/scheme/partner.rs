@@ -8,8 +8,8 @@
 use http::HeaderName;
 
 use super::{
-    ConfigError, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window,
+    ConfigError, Field, Location, Scheme, SchemeConfig, SchemeId, SignError, SignInput,
+    SignatureParams, basic_signing_params, configured_window, put_field,
 };
 use crate::Rejection;
 use crate::canonical_json::canonicalize_body;
@@ -40,6 +40,24 @@ impl Partner {
 impl Scheme for Partner {
     fn id(&self) -> SchemeId {
         SchemeId::Partner
+    }
+
+    fn rule(&self) -> &'static str {
+        "`hex` = lowercase hex HMAC-SHA256(secret, canonical_json(body) ++ timestampMs), where `timestampMs` is the exact string from the header (milliseconds since the epoch)."
+    }
+
+    fn location(&self, field: &Field) -> Option<Location> {
+        let index = match field {
+            Field::KeyId => 0,
+            Field::Timestamp => 1,
+            Field::Tag => 2,
+            _ => return None,
+        };
+        Some(Location::Part {
+            header: X_SIGNATURE,
+            separator: '.',
+            index,
+        })
     }
 
     fn window(&self) -> Window {
@@ -81,7 +99,14 @@ impl Scheme for Partner {
         out: &mut dyn ByteSink,
     ) -> Result<(), Rejection> {
         canonicalize_body(req.body(), out)?;
-        out.put(params.timestamp.as_bytes());
+        put_field(
+            out,
+            params,
+            &Field::Timestamp,
+            b"",
+            params.timestamp.as_bytes(),
+            b"",
+        );
         Ok(())
     }
 

@@ -9,8 +9,8 @@
 use http::HeaderName;
 
 use super::{
-    ConfigError, Delivery, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window, put_uppercase,
+    ConfigError, Delivery, Field, Location, Scheme, SchemeConfig, SchemeId, SignError, SignInput,
+    SignatureParams, basic_signing_params, configured_window, put_field, put_uppercase,
 };
 use crate::Rejection;
 use crate::crypto::{Algorithm, ByteSink, TagEncoding};
@@ -56,6 +56,18 @@ impl Scheme for Quable {
         }
     }
 
+    fn rule(&self) -> &'static str {
+        "String to sign `{METHOD}|{ENDPOINT}|{TIMESTAMP}|{PAYLOAD}`: METHOD uppercase; ENDPOINT is the app endpoint URL string declared on both sides (configuration, not taken from the request line); PAYLOAD the raw body, empty for GET."
+    }
+
+    fn location(&self, field: &Field) -> Option<Location> {
+        match field {
+            Field::Timestamp => Some(Location::Header(X_TIMESTAMP)),
+            Field::Tag => Some(Location::Header(X_SIGNATURE)),
+            _ => None,
+        }
+    }
+
     fn window(&self) -> Window {
         self.window
     }
@@ -86,8 +98,14 @@ impl Scheme for Quable {
         out.put(b"|");
         out.put(self.endpoint.as_bytes());
         out.put(b"|");
-        out.put(params.timestamp.as_bytes());
-        out.put(b"|");
+        put_field(
+            out,
+            params,
+            &Field::Timestamp,
+            b"",
+            params.timestamp.as_bytes(),
+            b"|",
+        );
         out.put(req.body());
         Ok(())
     }

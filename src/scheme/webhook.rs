@@ -7,8 +7,8 @@
 use http::HeaderName;
 
 use super::{
-    ConfigError, Delivery, Scheme, SchemeConfig, SchemeId, SignError, SignInput, SignatureParams,
-    basic_signing_params, configured_window, timestamp_dot_body,
+    ConfigError, Delivery, Field, Location, Scheme, SchemeConfig, SchemeId, SignError, SignInput,
+    SignatureParams, basic_signing_params, configured_window, timestamp_dot_body,
 };
 use crate::Rejection;
 use crate::crypto::{Algorithm, ByteSink, TagEncoding};
@@ -61,6 +61,18 @@ impl Scheme for Webhook {
         Delivery::Endpoint { methods: &["POST"] }
     }
 
+    fn rule(&self) -> &'static str {
+        "tag = lowercase hex HMAC-SHA256(secret, \"{timestamp}.{raw body bytes}\")"
+    }
+
+    fn location(&self, field: &Field) -> Option<Location> {
+        match field {
+            Field::Timestamp => Some(Location::Header(self.timestamp_header.clone())),
+            Field::Tag => Some(Location::Header(self.signature_header.clone())),
+            _ => None,
+        }
+    }
+
     fn window(&self) -> Window {
         self.window
     }
@@ -87,7 +99,7 @@ impl Scheme for Webhook {
         params: &SignatureParams<'_>,
         out: &mut dyn ByteSink,
     ) -> Result<(), Rejection> {
-        timestamp_dot_body(&params.timestamp, req.body(), out);
+        timestamp_dot_body(params, req.body(), out);
         Ok(())
     }
 

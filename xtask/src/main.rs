@@ -151,6 +151,10 @@ struct ConformArgs {
     /// Also run the advisory timing case (a dudect-style t-test).
     #[arg(long)]
     timing: bool,
+    /// Also replay a request near the end of the window (waits for most of
+    /// the window: five minutes for most schemes).
+    #[arg(long)]
+    slow: bool,
     /// Cases in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
@@ -528,10 +532,34 @@ fn run_config(
         methods: args.methods.clone(),
         concurrency: args.concurrency,
         timing: args.timing,
-        // The whole run may take the per-request timeout a few times over.
-        deadline: std::time::Duration::from_secs(args.timeout.saturating_mul(10).max(30)),
+        slow: args.slow,
+        // The whole run may take the per-request timeout a few times over,
+        // and with --slow the window as well.
+        deadline: std::time::Duration::from_secs(
+            args.timeout.saturating_mul(10).max(30)
+                + if args.slow {
+                    window_seconds(scheme, args.tolerance)
+                } else {
+                    0
+                },
+        ),
         ..RunConfig::new(scheme, args.key_id.clone(), secret.clone())
     }
+}
+
+/// The past window of `scheme` (or `tolerance`, in its unit), in seconds:
+/// `--slow` waits for most of it.
+fn window_seconds(scheme: SchemeId, tolerance: Option<u64>) -> u64 {
+    scheme
+        .build(&SchemeConfig {
+            endpoint: Some("-".into()),
+            tolerance_past: tolerance,
+            ..SchemeConfig::default()
+        })
+        .map_or(300, |s| {
+            let w = s.window();
+            w.unit.to_ms(w.past) / 1000
+        })
 }
 
 /// A progress bar on standard error for a run against `target`: drawn only

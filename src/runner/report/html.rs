@@ -223,6 +223,7 @@ fn case(target: usize, n: usize, r: &CaseResult) -> String {
             let _ = write!(out, "<dt>{label}</dt><dd>{value}</dd>");
         }
     };
+    field("rule", &r.rule, false);
     field("expected", &r.expected, false);
     field("observed", &r.observed, false);
     field("retried after", &r.retries.join(", "), false);

@@ -86,6 +86,9 @@ pub fn render_text(target: &str, run: &Run, files: &mut Files) -> String {
             if !r.retries.is_empty() {
                 let _ = writeln!(out, "          retried after {}", r.retries.join(", "));
             }
+            if r.outcome == Outcome::Fail && !r.rule.is_empty() {
+                let _ = writeln!(out, "          rule: {}", r.rule);
+            }
             if r.outcome == Outcome::Fail || r.outcome == Outcome::Error {
                 if !r.detail.is_empty() {
                     let _ = writeln!(out, "          {}", r.detail);

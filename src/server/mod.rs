@@ -26,12 +26,15 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-use crate::answer::{self, Answer};
 use crate::keys::sql::SqlKeys;
 use crate::keys::{KeyLookup, KeyPolicy, Secret, StaticKeys};
-use crate::nonce::{ForgetfulNonces, MemoryNonceStore, NonceError, NonceStore};
+use crate::nonce::{MemoryNonceStore, NonceStore};
 use crate::scheme::{SchemeConfig, SchemeId};
+
+mod defect;
+
 use crate::{Rejection, SystemClock, Verifier};
+pub use defect::Defect;
 
 /// Largest body the server reads; a larger one is answered 413.
 pub const MAX_BODY: usize = 1 << 20;
@@ -39,286 +42,6 @@ pub const MAX_BODY: usize = 1 << 20;
 /// How long a client may take to send its headers, and then its body: a
 /// client that stalls must not hold a connection forever.
 pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// A deliberate bug, for proving that the runner finds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Defect {
-    /// Accepts any timestamp, however old or new.
-    IgnoresExpiry,
-    /// Never records nonces: every replay is accepted.
-    NeverRecordsNonces,
-    /// Checks, then records, in two steps with a pause between: identical
-    /// concurrent requests can all pass the check.
-    NonAtomicNonces,
-    /// Accepts any future timestamp (no future limit).
-    AcceptsAnyFuture,
-    /// Reads a window in seconds as milliseconds: the window shrinks to
-    /// almost nothing.
-    WindowInMilliseconds,
-    /// `a2a`: trusts `X-Body-Hash` without recomputing it over the body.
-    TrustsBodyHash,
-    /// Answers 500 to a malformed timestamp.
-    ServerErrorOnMalformedTimestamp,
-    /// Falls back to the default key for unknown key ids.
-    AcceptsUnknownKeys,
-    /// Compares tags byte by byte, stopping at the first difference, with
-    /// a measurable cost per matching byte.
-    ByteByByteCompare,
-    /// `a2a`: a missing `X-Nonce` is read as an empty nonce.
-    AcceptsMissingNonce,
-    /// Does not cover the method: accepts a tag made for any standard
-    /// method ("tolerating" clients behind method-rewriting proxies).
-    MethodNotCovered,
-    /// Does not cover the path as received: verifies against the path with
-    /// dot segments and empty segments removed, as `new URL(...).pathname`
-    /// or `os.path.normpath` would give it.
-    PathNotCovered,
-    /// Does not cover the body bytes: verifies against the body parsed and
-    /// re-serialised (`JSON.stringify(req.body)` after a JSON middleware has
-    /// consumed the raw body), so whitespace and duplicate keys are free.
-    BodyNotCovered,
-    /// Compares only as many bytes as the received tag has: a prefix of
-    /// the right tag, the empty tag included, is accepted.
-    AcceptsTagPrefix,
-    /// Verifies signatures but enforces no key policy: keys outside an
-    /// allow-list and non-admin keys on admin routes are accepted.
-    IgnoresKeyPolicy,
-    /// Looks key ids up ignoring letter case (a case-insensitive SQL
-    /// collation) while its nonce store keys nonces by the id as sent.
-    CaseInsensitiveKeyIds,
-    /// Reads only the first 16 KiB of a body (one fixed buffer) and
-    /// verifies that: larger bodies never verify.
-    ReadsFirstChunkOnly,
-}
-
-/// How much of a body [`Defect::ReadsFirstChunkOnly`] reads.
-const FIRST_CHUNK: usize = 16 * 1024;
-
-impl Defect {
-    /// Whether the defect lives in how the scheme parses, canonicalises or
-    /// compares (a [`Defective`] wrapper) rather than in a swapped part.
-    const fn in_scheme(self) -> bool {
-        matches!(
-            self,
-            Defect::TrustsBodyHash
-                | Defect::ByteByByteCompare
-                | Defect::AcceptsMissingNonce
-                | Defect::MethodNotCovered
-                | Defect::PathNotCovered
-                | Defect::BodyNotCovered
-                | Defect::AcceptsTagPrefix
-                | Defect::ReadsFirstChunkOnly
-        )
-    }
-}
-
-/// A scheme with a defect in how it parses, canonicalises or compares;
-/// everything else is delegated to the correct scheme.
-#[derive(Debug)]
-struct Defective {
-    inner: Box<dyn crate::scheme::Scheme>,
-    defect: Defect,
-}
-
-/// The methods [`Defect::MethodNotCovered`] tries.
-const ANY_METHOD: [http::Method; 7] = [
-    http::Method::GET,
-    http::Method::HEAD,
-    http::Method::POST,
-    http::Method::PUT,
-    http::Method::PATCH,
-    http::Method::DELETE,
-    http::Method::OPTIONS,
-];
-
-impl Defective {
-    /// The request as the defective verifier sees it.
-    fn seen(&self, req: &crate::Request) -> crate::Request {
-        let mut seen = req.clone();
-        match self.defect {
-            Defect::PathNotCovered => {
-                let path = normalize_path(req.uri().path());
-                let uri = match req.uri().query() {
-                    Some(q) => format!("{path}?{q}"),
-                    None => path,
-                };
-                if let Ok(uri) = uri.parse() {
-                    *seen.uri_mut() = uri;
-                }
-            }
-            Defect::ReadsFirstChunkOnly => {
-                *seen.body_mut() = req.body().slice(..req.body().len().min(FIRST_CHUNK));
-            }
-            Defect::BodyNotCovered => {
-                if let Ok(value) = serde_json::from_slice::<serde_json::Value>(req.body()) {
-                    *seen.body_mut() = serde_json::to_vec(&value)
-                        .expect("a parsed value serialises")
-                        .into();
-                }
-            }
-            // Parse as if the header were right; the claimed hash is put
-            // back into the signed parameters afterwards.
-            Defect::TrustsBodyHash
-                if !req.body().is_empty() && req.headers().contains_key(X_BODY_HASH) =>
-            {
-                let actual =
-                    crate::crypto::TagEncoding::Base64.encode(&crate::crypto::sha256(req.body()));
-                seen.headers_mut().insert(
-                    X_BODY_HASH,
-                    actual.parse().expect("base64 is a valid header value"),
-                );
-            }
-            Defect::AcceptsMissingNonce if !req.headers().contains_key(X_NONCE) => {
-                seen.headers_mut()
-                    .insert(X_NONCE, http::HeaderValue::from_static("-"));
-            }
-            _ => {}
-        }
-        seen
-    }
-}
-
-const X_BODY_HASH: &str = "x-body-hash";
-const X_NONCE: &str = "x-nonce";
-
-/// Removes `.` and `..` segments and empty segments from a path.
-fn normalize_path(path: &str) -> String {
-    let mut segments: Vec<&str> = Vec::new();
-    for segment in path.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            s => segments.push(s),
-        }
-    }
-    format!("/{}", segments.join("/"))
-}
-
-impl crate::scheme::Scheme for Defective {
-    fn id(&self) -> SchemeId {
-        self.inner.id()
-    }
-    fn window(&self) -> crate::time::Window {
-        self.inner.window()
-    }
-    fn tag_encoding(&self) -> crate::crypto::TagEncoding {
-        self.inner.tag_encoding()
-    }
-    fn parse<'r>(
-        &self,
-        req: &'r crate::Request,
-    ) -> Result<crate::scheme::SignatureParams<'r>, Rejection> {
-        let mut params = self.inner.parse(&self.seen(req))?.into_owned();
-        match self.defect {
-            Defect::TrustsBodyHash => {
-                if let Some(claimed) = req.headers().get(X_BODY_HASH) {
-                    params.body_hash = claimed.to_str().ok().map(|c| c.to_owned().into());
-                }
-            }
-            Defect::AcceptsMissingNonce if !req.headers().contains_key(X_NONCE) => {
-                params.nonce = Some("".into());
-            }
-            _ => {}
-        }
-        Ok(params)
-    }
-    fn canonicalize(
-        &self,
-        req: &crate::Request,
-        params: &crate::scheme::SignatureParams<'_>,
-        out: &mut dyn crate::crypto::ByteSink,
-    ) -> Result<(), Rejection> {
-        self.inner.canonicalize(&self.seen(req), params, out)
-    }
-    fn signing_params<'a>(
-        &self,
-        req: &crate::Request,
-        input: &'a crate::scheme::SignInput,
-    ) -> Result<crate::scheme::SignatureParams<'a>, crate::scheme::SignError> {
-        self.inner.signing_params(req, input)
-    }
-    fn signature_headers(
-        &self,
-        params: &crate::scheme::SignatureParams<'_>,
-        encoded_tag: &str,
-    ) -> Vec<(http::HeaderName, String)> {
-        self.inner.signature_headers(params, encoded_tag)
-    }
-    fn verify(
-        &self,
-        req: &crate::Request,
-        params: &crate::scheme::SignatureParams<'_>,
-        key: &crate::Key,
-    ) -> Result<(), Rejection> {
-        let expected = |req: &crate::Request| {
-            key.mac()
-                .sign_streamed(params.algorithm, |out| self.canonicalize(req, params, out))
-        };
-        match self.defect {
-            Defect::MethodNotCovered => {
-                let mut other = req.clone();
-                for method in ANY_METHOD {
-                    *other.method_mut() = method;
-                    if self.inner.verify(&self.seen(&other), params, key).is_ok() {
-                        return Ok(());
-                    }
-                }
-                Err(Rejection::BadSignature)
-            }
-            Defect::AcceptsTagPrefix => {
-                // The bug: `expected.starts_with(received)`.
-                if expected(req)?.as_bytes().starts_with(params.tag.as_bytes()) {
-                    Ok(())
-                } else {
-                    Err(Rejection::BadSignature)
-                }
-            }
-            Defect::ByteByByteCompare => {
-                if params.tag.as_bytes().len() != params.algorithm.tag_len() {
-                    return Err(Rejection::MalformedSignature);
-                }
-                for (a, b) in expected(req)?.as_bytes().iter().zip(params.tag.as_bytes()) {
-                    if a != b {
-                        return Err(Rejection::BadSignature);
-                    }
-                    // The bug made visible: work per matching byte.
-                    let until = std::time::Instant::now() + std::time::Duration::from_micros(20);
-                    while std::time::Instant::now() < until {
-                        std::hint::spin_loop();
-                    }
-                }
-                Ok(())
-            }
-            _ => self.inner.verify(&self.seen(req), params, key),
-        }
-    }
-}
-
-/// Unknown key ids looked up a second time under another id: the default
-/// key ([`Defect::AcceptsUnknownKeys`]) or the id in lower case
-/// ([`Defect::CaseInsensitiveKeyIds`]).
-struct SecondLookup {
-    keys: Arc<dyn KeyLookup>,
-    instead: fn(&str) -> String,
-}
-
-impl KeyLookup for SecondLookup {
-    fn lookup<'a>(
-        &'a self,
-        key_id: &'a str,
-    ) -> Answer<'a, Result<Arc<crate::Key>, crate::keys::LookupError>> {
-        answer::later(async move {
-            match self.keys.lookup(key_id).await {
-                Err(crate::keys::LookupError::Unknown) => {
-                    self.keys.lookup(&(self.instead)(key_id)).await
-                }
-                other => other,
-            }
-        })
-    }
-}
 
 /// Where a reference server's keys come from.
 #[derive(Debug, Clone)]
@@ -519,69 +242,21 @@ impl RunningServer {
     }
 }
 
-/// Check-then-record in two steps ([`Defect::NonAtomicNonces`]).
-#[derive(Default)]
-struct RacyNonces(std::sync::Mutex<std::collections::HashSet<String>>);
-
-impl NonceStore for RacyNonces {
-    fn check_and_record<'a>(
-        &'a self,
-        key_id: &'a str,
-        nonce: &'a str,
-        _: u64,
-        _: u64,
-    ) -> Answer<'a, Result<(), NonceError>> {
-        answer::later(self.check_then_record(format!("{key_id}\n{nonce}")))
-    }
-}
-
-impl RacyNonces {
-    async fn check_then_record(&self, key: String) -> Result<(), NonceError> {
-        if self
-            .0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(&key)
-        {
-            return Err(NonceError::Replayed);
-        }
-        // The bug: the lock is released between the check and the record.
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
-        Ok(())
-    }
-}
-
 /// Starts a server on `addr` (port 0 picks a free port) in the current
 /// tokio runtime.
 pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<RunningServer> {
+    let invalid =
+        |e: crate::scheme::ConfigError| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
     let mut scheme_config = config.scheme_config.clone();
-    let build = |c: &SchemeConfig| {
-        config
+    if let Some(defect) = &config.defect {
+        let window = config
             .scheme
-            .build(c)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
-    };
-    match config.defect {
-        Some(Defect::IgnoresExpiry) => {
-            scheme_config.tolerance_past = Some(u64::MAX);
-            scheme_config.tolerance_future = Some(u64::MAX);
-        }
-        Some(Defect::AcceptsAnyFuture) => scheme_config.tolerance_future = Some(u64::MAX),
-        Some(Defect::WindowInMilliseconds) => {
-            let default_window = build(&scheme_config)?.window();
-            scheme_config.tolerance_past = Some(default_window.past / 1000);
-            scheme_config.tolerance_future = Some(default_window.future / 1000);
-        }
-        _ => {}
+            .build(&scheme_config)
+            .map_err(invalid)?
+            .window();
+        defect.configure(&mut scheme_config, window);
     }
-    let mut scheme = build(&scheme_config)?;
-    if let Some(defect) = config.defect.filter(|d| d.in_scheme()) {
-        scheme = Box::new(Defective {
-            inner: scheme,
-            defect,
-        });
-    }
+    let mut scheme = config.scheme.build(&scheme_config).map_err(invalid)?;
     let (mut keys, admin): (Arc<dyn KeyLookup>, _) = match &config.keys {
         KeySource::Static(keys) => (Arc::new(keys.clone()), None),
         KeySource::Sql { store, admin_token } => (
@@ -589,27 +264,17 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
             admin_token.clone().map(|token| (store.clone(), token)),
         ),
     };
-    let instead: Option<fn(&str) -> String> = match config.defect {
-        Some(Defect::AcceptsUnknownKeys) => Some(|_| crate::keys::DEFAULT_KEY_ID.to_owned()),
-        Some(Defect::CaseInsensitiveKeyIds) => Some(str::to_ascii_lowercase),
-        _ => None,
-    };
-    if let Some(instead) = instead {
-        keys = Arc::new(SecondLookup { keys, instead });
+    let mut nonces: Arc<dyn NonceStore> = config
+        .shared_nonces
+        .clone()
+        .unwrap_or_else(|| Arc::new(MemoryNonceStore::default()));
+    let mut policy = config.policy.clone();
+    if let Some(defect) = &config.defect {
+        scheme = defect.scheme(scheme);
+        keys = defect.keys(keys);
+        nonces = defect.nonces().unwrap_or(nonces);
+        policy = defect.policy(&policy);
     }
-    let nonces: Arc<dyn NonceStore> = match config.defect {
-        Some(Defect::NeverRecordsNonces) => Arc::new(ForgetfulNonces),
-        Some(Defect::NonAtomicNonces) => Arc::new(RacyNonces::default()),
-        _ => config
-            .shared_nonces
-            .clone()
-            .unwrap_or_else(|| Arc::new(MemoryNonceStore::default())),
-    };
-    let policy = if config.defect == Some(Defect::IgnoresKeyPolicy) {
-        KeyPolicy::default()
-    } else {
-        config.policy.clone()
-    };
     let verifier = Arc::new(Verifier::new(
         scheme,
         Arc::new(SystemClock),
@@ -621,7 +286,7 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
         verifier,
         admin,
         diagnose: config.diagnose,
-        crash_on_malformed: config.defect == Some(Defect::ServerErrorOnMalformedTimestamp),
+        defect: config.defect.clone(),
         mount: config.mount.clone(),
         limiter: config.front.rate_limit.map(|limit| Limiter {
             limit,
@@ -696,7 +361,8 @@ struct Service {
     /// The key store and admin token, when the admin API is served.
     admin: Option<(Arc<SqlKeys>, Secret)>,
     diagnose: bool,
-    crash_on_malformed: bool,
+    /// A defect that answers 500 (the others are in the verifier's parts).
+    defect: Option<Defect>,
     mount: Mount,
     limiter: Option<Limiter>,
     required_header: Option<(http::HeaderName, String)>,
@@ -710,7 +376,7 @@ async fn handle(
         verifier,
         admin,
         diagnose,
-        crash_on_malformed,
+        defect,
         mount,
         limiter,
         required_header,
@@ -764,6 +430,14 @@ async fn handle(
     if let Some(refused) = mount.refuse(req.method(), req.uri().path()) {
         return Ok(refused);
     }
+    let crashes = |rejection: Option<&Rejection>| {
+        defect
+            .as_ref()
+            .is_some_and(|d| d.crashes(verifier.scheme(), &req, rejection))
+    };
+    if crashes(None) {
+        return Ok(json_response(500, serde_json::json!({"error": "internal"})));
+    }
     Ok(match verifier.verify(&req).await {
         Ok(verified) => json_response(
             200,
@@ -773,7 +447,7 @@ async fn handle(
             if *diagnose {
                 log_rejection(verifier, &req, &rejection);
             }
-            if *crash_on_malformed && rejection == Rejection::MalformedTimestamp {
+            if crashes(Some(&rejection)) {
                 return Ok(json_response(500, serde_json::json!({"error": "internal"})));
             }
             json_response(

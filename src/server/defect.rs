@@ -1,0 +1,814 @@
+//! Deliberate defects, for proving that the runner finds what real
+//! verifiers get wrong (runner tests only).
+//!
+//! A defect is made by swapping a part of a correct server — the scheme's
+//! configuration (windows), the scheme itself (wrapped in [`Defective`],
+//! which changes what the correct scheme sees), the key lookup, the nonce
+//! store, the key policy — never by special cases in the verifier.
+//!
+//! Two kinds live here. Realistic defects are the bugs verifiers in the
+//! field have (a `float()` timestamp parser, a missing nonce signed as
+//! empty, a DELETE body nobody reads). Controls ignore exactly one property
+//! of a request; each negative probe of the runner names the control that
+//! must accept it, which proves the probe changes only that property.
+
+use std::sync::Arc;
+
+use crate::Rejection;
+use crate::answer::{self, Answer};
+use crate::crypto::{Algorithm, TagEncoding};
+use crate::keys::{DEFAULT_KEY_ID, Key, KeyLookup, KeyPolicy, LookupError, Secret};
+use crate::nonce::{ForgetfulNonces, MemoryNonceStore, NonceError, NonceStore};
+use crate::request::Request;
+use crate::scheme::{
+    Absent, Field, Location, Scheme, SchemeConfig, SchemeId, SignInput, SignatureParams,
+};
+use crate::tamper::SignedAs;
+use crate::time::{Clock, SystemClock, Window};
+
+/// A deliberate bug, for proving that the runner finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Defect {
+    /// Accepts any timestamp, however old or new.
+    IgnoresExpiry,
+    /// Never records nonces: every replay is accepted.
+    NeverRecordsNonces,
+    /// Checks, then records, in two steps with a pause between: identical
+    /// concurrent requests can all pass the check.
+    NonAtomicNonces,
+    /// Forgets a nonce after this many milliseconds, before the window
+    /// ends.
+    ForgetsNoncesAfter(u64),
+    /// Accepts any future timestamp (no future limit).
+    AcceptsAnyFuture,
+    /// Reads a window in seconds as milliseconds: the window shrinks to
+    /// almost nothing.
+    WindowInMilliseconds,
+    /// Reads a timestamp in the other unit when it looks like one
+    /// (`if ts > 1e12: ts /= 1000`).
+    EitherUnit,
+    /// Parses timestamps as JavaScript's `Number()` or Python's `float()`
+    /// would (a sign, whitespace, a fraction, an exponent, `0x`, any number
+    /// of digits), and signs the text as received.
+    LenientTimestamps,
+    /// `a2a`: trusts `X-Body-Hash` without recomputing it over the body.
+    TrustsBodyHash,
+    /// Answers 500 to a malformed timestamp.
+    ServerErrorOnMalformedTimestamp,
+    /// Compares tags as text with a compare that raises on anything not
+    /// ASCII (Python's `hmac.compare_digest` on `str`): 500.
+    ServerErrorOnNonAsciiTag,
+    /// Falls back to the default key for unknown key ids.
+    AcceptsUnknownKeys,
+    /// Gives unknown key ids the empty secret.
+    UnknownKeysGetEmptySecret,
+    /// Gives unknown key ids their own id as the secret.
+    UnknownKeysGetTheirIdAsSecret,
+    /// Compares tags byte by byte, stopping at the first difference, with
+    /// a measurable cost per matching byte.
+    ByteByByteCompare,
+    /// Treats a field as optional: when it is missing, signs it as
+    /// [`Absent`] says, and goes on without it (no replay check without a
+    /// nonce, the default key without a key id, the window passed without a
+    /// timestamp).
+    OptionalField(Field, Absent),
+    /// Does not cover the method: accepts a tag made for any standard
+    /// method ("tolerating" clients behind method-rewriting proxies).
+    MethodNotCovered,
+    /// Does not cover the path as received: verifies against the path with
+    /// dot segments and empty segments removed, as `new URL(...).pathname`
+    /// or `os.path.normpath` would give it.
+    PathNotCovered,
+    /// Does not cover the body bytes: verifies against the body parsed and
+    /// re-serialised (`JSON.stringify(req.body)` after a JSON middleware has
+    /// consumed the raw body), so whitespace and duplicate keys are free.
+    BodyNotCovered,
+    /// Reads bodies only for POST, PUT and PATCH (as the original
+    /// `authorization` implementation does): a DELETE's body is never
+    /// signed.
+    BodiesOnlyForPostPutPatch,
+    /// Reads no body sent in chunks (only `Content-Length` bodies).
+    IgnoresChunkedBodies,
+    /// Reads only the first 16 KiB of a body (one fixed buffer) and
+    /// verifies that: larger bodies never verify.
+    ReadsFirstChunkOnly,
+    /// Compares only as many bytes as the received tag has: a prefix of
+    /// the right tag, the empty tag included, is accepted.
+    AcceptsTagPrefix,
+    /// Verifies signatures but enforces no key policy: keys outside an
+    /// allow-list and non-admin keys on admin routes are accepted.
+    IgnoresKeyPolicy,
+    /// Looks key ids up ignoring letter case (a case-insensitive SQL
+    /// collation) while its nonce store keys nonces by the id as sent.
+    CaseInsensitiveKeyIds,
+    /// Keeps the first of repeated headers and of repeated `name="value"`
+    /// parameters.
+    FirstOfDuplicates,
+    /// Signs a body that is not JSON as `{}` (`partner`).
+    NonJsonBodyAsEmpty,
+    /// `authorization`: the algorithm read from the tag's length, whatever
+    /// the `algorithm` parameter says.
+    AlgorithmFromTagLength,
+    /// `authorization`: an algorithm it does not know read as HMAC-SHA256.
+    UnknownAlgorithmsAsSha256,
+    /// `authorization`: `algorithm="none"` accepted without a tag.
+    AcceptsAlgorithmNone,
+    /// `authorization`: requires no header to be signed.
+    RequiresNoSignedHeaders,
+    /// `authorization`: a missing `headers` parameter read as the default
+    /// list, `host content-type content-length`.
+    DefaultHeaderList,
+    /// `authorization`: parameter values accepted without quotes.
+    UnquotedParameters,
+    /// Checks no tag at all (a control: ignores exactly the tag).
+    AnyTag,
+    /// Verifies each request as the signer saw it: with the method, path,
+    /// query, body, headers, timestamp, nonce and omissions of a recipe's
+    /// [`SignedAs`] (a control: ignores exactly what a tamper probe changed
+    /// after signing).
+    VerifiesAsSigned(SignedAs),
+}
+
+impl Defect {
+    /// The scheme configuration the defect changes (windows, required
+    /// headers), from `default` (the scheme's window).
+    pub(super) fn configure(&self, config: &mut SchemeConfig, default: Window) {
+        match self {
+            Defect::IgnoresExpiry => {
+                config.tolerance_past = Some(u64::MAX);
+                config.tolerance_future = Some(u64::MAX);
+            }
+            Defect::AcceptsAnyFuture => config.tolerance_future = Some(u64::MAX),
+            Defect::WindowInMilliseconds => {
+                config.tolerance_past = Some(default.past / 1000);
+                config.tolerance_future = Some(default.future / 1000);
+            }
+            Defect::RequiresNoSignedHeaders => config.required_headers = Some(Vec::new()),
+            _ => {}
+        }
+    }
+
+    /// The scheme, wrapped when the defect is in how it parses,
+    /// canonicalises or compares.
+    pub(super) fn scheme(&self, inner: Box<dyn Scheme>) -> Box<dyn Scheme> {
+        let wraps = !matches!(
+            self,
+            Defect::IgnoresExpiry
+                | Defect::AcceptsAnyFuture
+                | Defect::WindowInMilliseconds
+                | Defect::RequiresNoSignedHeaders
+                | Defect::NeverRecordsNonces
+                | Defect::NonAtomicNonces
+                | Defect::ForgetsNoncesAfter(_)
+                | Defect::AcceptsUnknownKeys
+                | Defect::UnknownKeysGetEmptySecret
+                | Defect::UnknownKeysGetTheirIdAsSecret
+                | Defect::CaseInsensitiveKeyIds
+                | Defect::IgnoresKeyPolicy
+                | Defect::ServerErrorOnMalformedTimestamp
+                | Defect::ServerErrorOnNonAsciiTag
+        );
+        if wraps {
+            Box::new(Defective {
+                inner,
+                defect: self.clone(),
+            })
+        } else {
+            inner
+        }
+    }
+
+    /// The key lookup the defect puts in front of `keys`.
+    pub(super) fn keys(&self, keys: Arc<dyn KeyLookup>) -> Arc<dyn KeyLookup> {
+        let fallback = match self {
+            Defect::AcceptsUnknownKeys => Fallback::Id(|_| DEFAULT_KEY_ID.to_owned()),
+            Defect::CaseInsensitiveKeyIds => Fallback::Id(str::to_ascii_lowercase),
+            Defect::UnknownKeysGetEmptySecret => Fallback::Secret(|_| String::new()),
+            Defect::UnknownKeysGetTheirIdAsSecret => Fallback::Secret(str::to_owned),
+            _ => return keys,
+        };
+        Arc::new(SecondLookup { keys, fallback })
+    }
+
+    /// The nonce store the defect swaps in, if it swaps one.
+    pub(super) fn nonces(&self) -> Option<Arc<dyn NonceStore>> {
+        match self {
+            Defect::NeverRecordsNonces => Some(Arc::new(ForgetfulNonces)),
+            Defect::NonAtomicNonces => Some(Arc::new(RacyNonces::default())),
+            Defect::ForgetsNoncesAfter(ms) => Some(Arc::new(ShortMemory {
+                store: MemoryNonceStore::default(),
+                ms: *ms,
+            })),
+            _ => None,
+        }
+    }
+
+    /// The key policy with the defect applied.
+    pub(super) fn policy(&self, policy: &KeyPolicy) -> KeyPolicy {
+        if *self == Defect::IgnoresKeyPolicy {
+            KeyPolicy::default()
+        } else {
+            policy.clone()
+        }
+    }
+
+    /// Whether the server answers 500 to `req`, which `scheme` rejected or
+    /// is about to verify.
+    pub(super) fn crashes(
+        &self,
+        scheme: &dyn Scheme,
+        req: &Request,
+        rejection: Option<&Rejection>,
+    ) -> bool {
+        match self {
+            Defect::ServerErrorOnMalformedTimestamp => {
+                rejection == Some(&Rejection::MalformedTimestamp)
+            }
+            Defect::ServerErrorOnNonAsciiTag => scheme
+                .location(&Field::Tag)
+                .and_then(|l| req.headers().get(l.header()?))
+                .is_some_and(|v| v.as_bytes().iter().any(|b| !b.is_ascii())),
+            _ => false,
+        }
+    }
+}
+
+/// How much of a body [`Defect::ReadsFirstChunkOnly`] reads.
+const FIRST_CHUNK: usize = 16 * 1024;
+
+/// The byte a [`Defect::AnyTag`] placeholder tag is made of.
+const PLACEHOLDER_TAG_BYTE: u8 = 0xa5;
+
+/// The methods [`Defect::MethodNotCovered`] tries.
+const ANY_METHOD: [http::Method; 7] = [
+    http::Method::GET,
+    http::Method::HEAD,
+    http::Method::POST,
+    http::Method::PUT,
+    http::Method::PATCH,
+    http::Method::DELETE,
+    http::Method::OPTIONS,
+];
+
+/// A scheme with a defect in how it parses, canonicalises or compares;
+/// everything else is delegated to the correct scheme.
+#[derive(Debug)]
+struct Defective {
+    inner: Box<dyn Scheme>,
+    defect: Defect,
+}
+
+impl Defective {
+    fn location(&self, field: &Field) -> Option<Location> {
+        self.inner.location(field)
+    }
+
+    /// "Now" in the scheme's unit, by the server's clock.
+    fn now(&self) -> u64 {
+        self.inner.window().unit.from_ms(SystemClock.now_ms())
+    }
+
+    /// The request as the defective verifier sees it.
+    fn seen(&self, req: &Request) -> Request {
+        let mut seen = req.clone();
+        match &self.defect {
+            Defect::PathNotCovered => {
+                let path = normalize_path(req.uri().path());
+                let uri = match req.uri().query() {
+                    Some(q) => format!("{path}?{q}"),
+                    None => path,
+                };
+                if let Ok(uri) = uri.parse() {
+                    *seen.uri_mut() = uri;
+                }
+            }
+            Defect::ReadsFirstChunkOnly => {
+                *seen.body_mut() = req.body().slice(..req.body().len().min(FIRST_CHUNK));
+            }
+            Defect::BodyNotCovered => {
+                if let Ok(value) = serde_json::from_slice::<serde_json::Value>(req.body()) {
+                    *seen.body_mut() = serde_json::to_vec(&value)
+                        .expect("a parsed value serialises")
+                        .into();
+                }
+            }
+            Defect::BodiesOnlyForPostPutPatch
+                if !matches!(req.method().as_str(), "POST" | "PUT" | "PATCH") =>
+            {
+                *seen.body_mut() = bytes::Bytes::new();
+            }
+            Defect::IgnoresChunkedBodies
+                if req
+                    .headers()
+                    .get(http::header::TRANSFER_ENCODING)
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked")) =>
+            {
+                *seen.body_mut() = bytes::Bytes::new();
+            }
+            Defect::NonJsonBodyAsEmpty
+                if serde_json::from_slice::<serde_json::Value>(req.body()).is_err() =>
+            {
+                *seen.body_mut() = bytes::Bytes::from_static(b"{}");
+            }
+            // Parse as if the header were right; the claimed hash is put
+            // back into the signed parameters afterwards.
+            Defect::TrustsBodyHash => {
+                if let Some(at) = self.location(&Field::BodyHash)
+                    && !req.body().is_empty()
+                    && at.read(req).is_some()
+                {
+                    let _ = at.write(&mut seen, body_hash(req).as_bytes());
+                }
+            }
+            Defect::VerifiesAsSigned(signed_as) => {
+                if let Ok(signed) = signed_as.request(req) {
+                    seen = signed;
+                }
+            }
+            Defect::FirstOfDuplicates => first_of_duplicates(&mut seen),
+            Defect::OptionalField(field, _) => self.fill_missing(field, &mut seen),
+            Defect::LenientTimestamps => {
+                if let Some(at) = self.location(&Field::Timestamp)
+                    && let Some(value) = at.read(req).and_then(lenient_timestamp)
+                {
+                    let _ = at.write(&mut seen, value.to_string().as_bytes());
+                }
+            }
+            Defect::AnyTag => self.placeholder_tag(&mut seen),
+            Defect::AcceptsAlgorithmNone if self.algorithm_is_none(req) => {
+                self.placeholder_tag(&mut seen);
+                self.set_algorithm(&mut seen, "HMAC-SHA256");
+            }
+            Defect::UnknownAlgorithmsAsSha256 => {
+                let known = self
+                    .location(&Field::Algorithm)
+                    .and_then(|at| at.read(req))
+                    .is_none_or(|name| Algorithm::from_http_signature_name(name).is_some());
+                if !known {
+                    self.set_algorithm(&mut seen, "HMAC-SHA256");
+                }
+            }
+            Defect::DefaultHeaderList => {
+                if let Some(at) = self.location(&Field::SignedHeaders)
+                    && at.read(req).is_none()
+                {
+                    let _ = at.write(&mut seen, b"host content-type content-length");
+                }
+            }
+            Defect::UnquotedParameters => requote(&mut seen),
+            _ => {}
+        }
+        seen
+    }
+
+    /// Writes a stand-in where `field` is missing, so that the correct
+    /// scheme parses the request; [`Defective::parse`] then signs the
+    /// field's absence as the defect says.
+    fn fill_missing(&self, field: &Field, req: &mut Request) {
+        let Some(at) = self.location(field) else {
+            return;
+        };
+        if at.read(req).is_some() {
+            return;
+        }
+        let value = match field {
+            Field::Timestamp => self.now().to_string(),
+            Field::Nonce => "-".into(),
+            Field::KeyId => DEFAULT_KEY_ID.into(),
+            Field::BodyHash => body_hash(req),
+            _ => return,
+        };
+        let _ = at.write(req, value.as_bytes());
+    }
+
+    /// A well-formed tag of the placeholder byte where the tag is.
+    fn placeholder_tag(&self, req: &mut Request) {
+        if let Some(at) = self.location(&Field::Tag) {
+            let tag = self
+                .inner
+                .tag_encoding()
+                .encode(&[PLACEHOLDER_TAG_BYTE; 32]);
+            let _ = at.write(req, tag.as_bytes());
+        }
+    }
+
+    fn algorithm_is_none(&self, req: &Request) -> bool {
+        self.location(&Field::Algorithm)
+            .and_then(|at| at.read(req))
+            .is_some_and(|name| name.eq_ignore_ascii_case("none"))
+    }
+
+    fn set_algorithm(&self, req: &mut Request, name: &str) {
+        if let Some(at) = self.location(&Field::Algorithm) {
+            let _ = at.write(req, name.as_bytes());
+        }
+    }
+
+    /// Whether `field` is missing from `req` where the scheme carries it.
+    fn missing(&self, req: &Request, field: &Field) -> bool {
+        match self.location(field) {
+            Some(Location::Signed) | None => true,
+            Some(at) => at.read(req).is_none(),
+        }
+    }
+}
+
+/// The base64 SHA-256 of `req`'s body, as `a2a` writes it.
+fn body_hash(req: &Request) -> String {
+    TagEncoding::Base64.encode(&crate::crypto::sha256(req.body()))
+}
+
+/// Removes `.` and `..` segments and empty segments from a path.
+fn normalize_path(path: &str) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    format!("/{}", segments.join("/"))
+}
+
+/// A timestamp as JavaScript's `Number()` or Python's `float()` reads it:
+/// whitespace around it, a sign, a fraction, an exponent, hexadecimal
+/// `0x`, any number of digits; rounded down. `None` for what they reject
+/// or for a time before 1970.
+fn lenient_timestamp(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    if let Some(hex) = unsigned
+        .strip_prefix("0x")
+        .or_else(|| unsigned.strip_prefix("0X"))
+    {
+        return u64::from_str_radix(hex, 16).ok();
+    }
+    let value: f64 = text.parse().ok()?;
+    (value.is_finite() && value >= 0.0).then(|| value.floor() as u64)
+}
+
+/// Drops repeated headers and repeated `name="value"` parameters, keeping
+/// the first of each.
+fn first_of_duplicates(req: &mut Request) {
+    let names: Vec<http::HeaderName> = req.headers().keys().cloned().collect();
+    for name in names {
+        let first = req.headers().get(&name).cloned();
+        if let Some(first) = first {
+            req.headers_mut().insert(name.clone(), first);
+        }
+        let rewritten = req
+            .headers()
+            .get(&name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|text| {
+                let crate::request::Parameters { word, items: list } =
+                    crate::request::parameters(text)?;
+                let mut kept: Vec<(&str, &str)> = Vec::new();
+                for (n, v) in list {
+                    if !kept.iter().any(|(k, _)| *k == n) {
+                        kept.push((n, v));
+                    }
+                }
+                Some(crate::request::write_parameters(word, &kept, None))
+            });
+        if let Some(value) = rewritten.and_then(|t| http::HeaderValue::from_str(&t).ok()) {
+            req.headers_mut().insert(name, value);
+        }
+    }
+}
+
+/// Puts double quotes around the unquoted parameter values of the
+/// `Authorization` header.
+fn requote(req: &mut Request) {
+    let Some(text) = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let (word, list) = match text.split_once(' ') {
+        Some((word, list)) => (Some(word), list),
+        None => (None, text),
+    };
+    let quoted: Vec<String> = list
+        .split(',')
+        .map(|part| match part.trim().split_once('=') {
+            Some((n, v)) if !v.starts_with('"') => format!("{n}=\"{v}\""),
+            _ => part.trim().to_owned(),
+        })
+        .collect();
+    let value = match word {
+        Some(word) => format!("{word} {}", quoted.join(",")),
+        None => quoted.join(","),
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&value) {
+        req.headers_mut().insert(http::header::AUTHORIZATION, value);
+    }
+}
+
+impl Scheme for Defective {
+    fn id(&self) -> SchemeId {
+        self.inner.id()
+    }
+    fn delivery(&self) -> crate::scheme::Delivery {
+        self.inner.delivery()
+    }
+    fn location(&self, field: &Field) -> Option<Location> {
+        self.inner.location(field)
+    }
+    fn rule(&self) -> &'static str {
+        self.inner.rule()
+    }
+    fn window(&self) -> Window {
+        self.inner.window()
+    }
+    fn tag_encoding(&self) -> TagEncoding {
+        self.inner.tag_encoding()
+    }
+    fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
+        let mut params = self.inner.parse(&self.seen(req))?.into_owned();
+        match &self.defect {
+            Defect::TrustsBodyHash => {
+                if let Some(claimed) = self.location(&Field::BodyHash).and_then(|at| at.read(req)) {
+                    params.body_hash = Some(claimed.to_owned().into());
+                }
+            }
+            Defect::OptionalField(field, absent) if self.missing(req, field) => {
+                sign_absence(&mut params, field, absent, self.now());
+            }
+            Defect::LenientTimestamps => {
+                // The window read the lenient value; the string signed is
+                // the one received.
+                if let Some(raw) = self.location(&Field::Timestamp).and_then(|at| at.read(req)) {
+                    params.timestamp = raw.to_owned().into();
+                }
+            }
+            Defect::EitherUnit => {
+                let now = self.now();
+                let value = params.timestamp_value;
+                if value / 1000 > now / 2 && value / 1000 < now.saturating_mul(2) {
+                    params.timestamp_value = value / 1000;
+                } else if value.saturating_mul(1000) > now / 2
+                    && value.saturating_mul(1000) < now.saturating_mul(2)
+                {
+                    params.timestamp_value = value.saturating_mul(1000);
+                }
+            }
+            Defect::AlgorithmFromTagLength => {
+                params.algorithm = match params.tag.as_bytes().len() {
+                    64 => Algorithm::Sha512,
+                    _ => Algorithm::Sha256,
+                };
+            }
+            Defect::VerifiesAsSigned(signed_as) => {
+                if let Some(ts) = &signed_as.timestamp {
+                    params.timestamp = ts.clone().into();
+                }
+                if let Some(nonce) = &signed_as.nonce {
+                    params.nonce = Some(nonce.clone().into());
+                }
+                if let Some(absence) = &signed_as.absent {
+                    sign_absence(&mut params, &absence.field, &absence.signed, self.now());
+                }
+            }
+            _ => {}
+        }
+        Ok(params)
+    }
+    fn canonicalize(
+        &self,
+        req: &Request,
+        params: &SignatureParams<'_>,
+        out: &mut dyn crate::crypto::ByteSink,
+    ) -> Result<(), Rejection> {
+        self.inner.canonicalize(&self.seen(req), params, out)
+    }
+    fn signing_params<'a>(
+        &self,
+        req: &Request,
+        input: &'a SignInput,
+    ) -> Result<SignatureParams<'a>, crate::scheme::SignError> {
+        self.inner.signing_params(req, input)
+    }
+    fn signature_headers(
+        &self,
+        params: &SignatureParams<'_>,
+        encoded_tag: &str,
+    ) -> Vec<(http::HeaderName, String)> {
+        self.inner.signature_headers(params, encoded_tag)
+    }
+    fn verify(
+        &self,
+        req: &Request,
+        params: &SignatureParams<'_>,
+        key: &Key,
+    ) -> Result<(), Rejection> {
+        let expected = |req: &Request| {
+            key.mac()
+                .sign_streamed(params.algorithm, |out| self.canonicalize(req, params, out))
+        };
+        match &self.defect {
+            Defect::AnyTag => Ok(()),
+            Defect::AcceptsAlgorithmNone if self.algorithm_is_none(req) => Ok(()),
+            Defect::MethodNotCovered => {
+                let mut other = req.clone();
+                for method in ANY_METHOD {
+                    *other.method_mut() = method;
+                    if self.inner.verify(&self.seen(&other), params, key).is_ok() {
+                        return Ok(());
+                    }
+                }
+                Err(Rejection::BadSignature)
+            }
+            Defect::AcceptsTagPrefix => {
+                // The bug: `expected.starts_with(received)`.
+                if expected(req)?.as_bytes().starts_with(params.tag.as_bytes()) {
+                    Ok(())
+                } else {
+                    Err(Rejection::BadSignature)
+                }
+            }
+            Defect::ByteByByteCompare => {
+                if params.tag.as_bytes().len() != params.algorithm.tag_len() {
+                    return Err(Rejection::MalformedSignature);
+                }
+                for (a, b) in expected(req)?.as_bytes().iter().zip(params.tag.as_bytes()) {
+                    if a != b {
+                        return Err(Rejection::BadSignature);
+                    }
+                    // The bug made visible: work per matching byte.
+                    let until = std::time::Instant::now() + std::time::Duration::from_micros(20);
+                    while std::time::Instant::now() < until {
+                        std::hint::spin_loop();
+                    }
+                }
+                Ok(())
+            }
+            _ => self.inner.verify(&self.seen(req), params, key),
+        }
+    }
+}
+
+/// How a verifier that treats `field` as optional signs its absence.
+fn sign_absence(params: &mut SignatureParams<'_>, field: &Field, absent: &Absent, now: u64) {
+    match absent {
+        Absent::Omitted => params.omitted = Some(field.clone()),
+        Absent::Empty => match field {
+            Field::Timestamp => params.timestamp = "".into(),
+            Field::Nonce => params.nonce = Some("".into()),
+            Field::BodyHash => params.body_hash = Some("".into()),
+            _ => {}
+        },
+        // The stand-in written where the timestamp was missing is "now".
+        Absent::Now => {}
+    }
+    match field {
+        // No nonce: no replay check.
+        Field::Nonce if *absent == Absent::Omitted => params.nonce = None,
+        // No key id: the default key.
+        Field::KeyId => params.key_id = None,
+        Field::Timestamp => params.timestamp_value = now,
+        _ => {}
+    }
+}
+
+/// Unknown key ids given a key after all: looked up again under another
+/// id, or given a secret made from the id.
+#[derive(Debug, Clone, Copy)]
+enum Fallback {
+    Id(fn(&str) -> String),
+    Secret(fn(&str) -> String),
+}
+
+struct SecondLookup {
+    keys: Arc<dyn KeyLookup>,
+    fallback: Fallback,
+}
+
+impl KeyLookup for SecondLookup {
+    fn lookup<'a>(&'a self, key_id: &'a str) -> Answer<'a, Result<Arc<Key>, LookupError>> {
+        answer::later(async move {
+            match (self.keys.lookup(key_id).await, self.fallback) {
+                (Err(LookupError::Unknown), Fallback::Id(instead)) => {
+                    self.keys.lookup(&instead(key_id)).await
+                }
+                (Err(LookupError::Unknown), Fallback::Secret(secret)) => {
+                    Ok(Arc::new(Key::new(key_id, &Secret::new(secret(key_id)))))
+                }
+                (other, _) => other,
+            }
+        })
+    }
+}
+
+/// Check-then-record in two steps ([`Defect::NonAtomicNonces`]).
+#[derive(Default)]
+struct RacyNonces(std::sync::Mutex<std::collections::HashSet<String>>);
+
+impl NonceStore for RacyNonces {
+    fn check_and_record<'a>(
+        &'a self,
+        key_id: &'a str,
+        nonce: &'a str,
+        _: u64,
+        _: u64,
+    ) -> Answer<'a, Result<(), NonceError>> {
+        answer::later(self.check_then_record(format!("{key_id}\n{nonce}")))
+    }
+}
+
+impl RacyNonces {
+    async fn check_then_record(&self, key: String) -> Result<(), NonceError> {
+        if self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
+            return Err(NonceError::Replayed);
+        }
+        // The bug: the lock is released between the check and the record.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
+        Ok(())
+    }
+}
+
+/// A correct store that keeps nonces for `ms` only
+/// ([`Defect::ForgetsNoncesAfter`]).
+struct ShortMemory {
+    store: MemoryNonceStore,
+    ms: u64,
+}
+
+impl NonceStore for ShortMemory {
+    fn check_and_record<'a>(
+        &'a self,
+        key_id: &'a str,
+        nonce: &'a str,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> Answer<'a, Result<(), NonceError>> {
+        self.store
+            .check_and_record(key_id, nonce, now_ms, ttl_ms.min(self.ms))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lenient_timestamps_read_what_float_and_number_read() {
+        for (text, value) in [
+            ("1700000000", Some(1_700_000_000)),
+            ("1700000000.5", Some(1_700_000_000)),
+            ("+1700000000", Some(1_700_000_000)),
+            (" 1700000000", Some(1_700_000_000)),
+            ("1700000000 ", Some(1_700_000_000)),
+            ("1.7e9", Some(1_700_000_000)),
+            ("0x6553f100", Some(1_700_000_000)),
+            ("01700000000", Some(1_700_000_000)),
+            ("00000000001700000000", Some(1_700_000_000)),
+            ("-1700000000", None),
+            ("abc", None),
+            ("inf", None),
+        ] {
+            assert_eq!(lenient_timestamp(text), value, "{text}");
+        }
+    }
+
+    #[test]
+    fn duplicates_keep_their_first_copy() {
+        let mut req = http::Request::get("/")
+            .header("x-a", "1")
+            .header("x-a", "2")
+            .header("authorization", r#"Signature a="1",b="2",a="3""#)
+            .body(bytes::Bytes::new())
+            .unwrap();
+        first_of_duplicates(&mut req);
+        assert_eq!(req.headers().get_all("x-a").iter().count(), 1);
+        assert_eq!(req.headers()["x-a"], "1");
+        assert_eq!(req.headers()["authorization"], r#"Signature a="1",b="2""#);
+    }
+
+    #[test]
+    fn unquoted_parameters_are_quoted() {
+        let mut req = http::Request::get("/")
+            .header(
+                "authorization",
+                r#"Signature keyId=k, nonce="n",timestamp=1"#,
+            )
+            .body(bytes::Bytes::new())
+            .unwrap();
+        requote(&mut req);
+        assert_eq!(
+            req.headers()["authorization"],
+            r#"Signature keyId="k",nonce="n",timestamp="1""#
+        );
+    }
+}

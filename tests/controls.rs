@@ -1,0 +1,120 @@
+//! One fault per probe, proved mechanically: every negative case of every
+//! scheme's catalog names its control, the deliberate defect that ignores
+//! exactly the property the case changes, and a server with that defect
+//! must accept the case. If the control rejects it, the case differs from
+//! an accepted request in something else too. Cases without a control say
+//! why (robustness cases, which check a 4xx and not a 5xx).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{API, run_config, scheme_config, server_config};
+use sigconform::runner::{self, Outcome};
+use sigconform::scheme::SchemeId;
+
+/// A server on `addr`, which the previous one lets go of shortly after it
+/// is dropped.
+async fn start_at(
+    config: sigconform::server::ServerConfig,
+    addr: std::net::SocketAddr,
+) -> sigconform::server::RunningServer {
+    for _ in 0..100 {
+        if let Ok(server) = sigconform::server::start(config.clone(), addr).await {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{addr} stays taken");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_control_accepts_its_case() {
+    let mut uncontrolled = Vec::new();
+    let mut proved = 0;
+    for scheme in SchemeId::ALL {
+        let mut config = run_config(
+            scheme,
+            scheme_config(),
+            Duration::from_secs(5),
+            Duration::from_secs(30),
+            API,
+        );
+        config.skip.clear();
+        // The controls name the target's paths and host: list them for the
+        // address the control servers will have.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+        let target = format!("http://{addr}{}", API.path());
+        let cases = runner::controls(&config, &target).unwrap();
+        for case in cases.iter().filter(|c| c.negative && c.skip.is_none()) {
+            assert!(!case.rule.is_empty(), "{}: no rule", case.id);
+            let defect = match &case.control {
+                Ok(defect) => defect.clone(),
+                Err(why) => {
+                    assert!(
+                        !why.is_empty(),
+                        "{}: neither a control nor a reason",
+                        case.id
+                    );
+                    uncontrolled.push(format!("{}: {why}", case.id));
+                    continue;
+                }
+            };
+            let server = start_at(server_config(scheme, Some(defect.clone()), API), addr).await;
+            let mut only = config.clone();
+            only.only = vec![glob::Pattern::new(&glob::Pattern::escape(&case.id)).unwrap()];
+            let results = runner::run(&only, &API.target(&server))
+                .await
+                .unwrap()
+                .results;
+            drop(server);
+            let [result] = results.as_slice() else {
+                panic!("{}: {} results", case.id, results.len());
+            };
+            // Accepted by the control: a failure, or the scheme's weakness.
+            assert!(
+                matches!(result.outcome, Outcome::Fail | Outcome::Warn),
+                "{}: the control {defect:?} did not accept it ({:?}: {})",
+                case.id,
+                result.outcome,
+                result.observed
+            );
+            proved += 1;
+        }
+    }
+    assert!(proved > 250, "{proved} cases proved");
+    // The cases without a control, with their reasons, for review.
+    eprintln!(
+        "{proved} cases proved by their controls; {} without one:\n{}",
+        uncontrolled.len(),
+        uncontrolled.join("\n")
+    );
+}
+
+#[test]
+fn every_case_quotes_its_rule() {
+    for scheme in SchemeId::ALL {
+        let config = run_config(
+            scheme,
+            scheme_config(),
+            Duration::from_secs(1),
+            Duration::from_secs(1),
+            API,
+        );
+        for case in runner::controls(&config, "http://sigconform.test/api").unwrap() {
+            assert!(!case.rule.is_empty(), "{}: no rule", case.id);
+            if case.negative {
+                assert!(
+                    case.control.as_ref().is_ok_and(|_| true)
+                        || case.control.as_ref().is_err_and(|why| !why.is_empty()),
+                    "{}: a negative case without a control or a reason",
+                    case.id
+                );
+            }
+        }
+    }
+}
