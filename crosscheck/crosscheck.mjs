@@ -5,6 +5,9 @@
 // For valid steps the tag in the request's headers must match too.
 // `partner`'s canonical JSON is JSON.parse + recursive key sort +
 // JSON.stringify: the real JavaScript engine, not a re-implementation.
+// A profile's file carries the profile (`profile`): its template, header
+// format and secret decoding are interpreted here from their documented
+// meaning (profiles/schema.json), not from the Rust engine.
 //
 // Usage: node crosscheck/crosscheck.mjs DIR   (DIR = `cargo xtask vectors export` output)
 import { createHmac, createHash } from 'node:crypto';
@@ -20,7 +23,7 @@ const header = (req, name) => {
 };
 const bodyOf = (req) => req.body_base64 !== undefined ? Buffer.from(req.body_base64, 'base64')
   : Buffer.from(req.body ?? '', 'utf8');
-const hmac = (alg, secret, msg) => createHmac(alg, Buffer.from(secret, 'utf8')).update(msg).digest();
+const hmac = (alg, key, msg) => createHmac(alg, key).update(msg).digest();
 
 function sortKeys(v) {
   if (Array.isArray(v)) return v.map(sortKeys);
@@ -88,19 +91,111 @@ const schemes = {
   },
 };
 
+// A profile template as [{lit: Buffer} | {part: name} | {body: pieces}].
+function templatePieces(text) {
+  const pieces = []; let group = null; let literal = '';
+  const target = () => group ?? pieces;
+  const flush = (into) => { if (literal) { into.push({ lit: Buffer.from(literal, 'utf8') }); literal = ''; } };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if ('{[}]'.includes(c) && text[i + 1] === c) { literal += c; i++; continue; }
+    if (c === '{') {
+      flush(target());
+      const end = text.indexOf('}', i);
+      target().push({ part: text.slice(i + 1, end) });
+      i = end;
+    } else if (c === '[') { flush(pieces); group = []; }
+    else if (c === ']') { flush(group); pieces.push({ body: group }); group = null; }
+    else literal += c;
+  }
+  flush(pieces);
+  return pieces;
+}
+
+// A scheme function for a profile: the signed string rendered from its
+// template, and every tag its signature header carries.
+function profileScheme(profile) {
+  return (req, config) => {
+    const prefix = config.header_prefix ?? profile.header_prefix ?? '';
+    const name = (h) => h.replaceAll('{prefix}', prefix);
+    const spec = profile.signature;
+    const value = header(req, config.signature_header ?? name(spec.header));
+    const fields = { timestamp: undefined, key_id: undefined };
+    let tags = [];
+    if (spec.prefix !== undefined) {
+      if (!value.startsWith(spec.prefix)) throw new Error('no prefix');
+      tags = [value.slice(spec.prefix.length)];
+    } else if (spec.list) {
+      for (const item of value.split(spec.list.separator).filter(Boolean)) {
+        const at = item.indexOf(spec.list.assign);
+        const [key, v] = at < 0 ? [item, ''] : [item.slice(0, at), item.slice(at + 1)];
+        if (key === spec.list.tag) tags.push(v);
+        else if (key === spec.list.timestamp) fields.timestamp = v;
+      }
+    } else if (spec.parts) {
+      const parts = value.split(spec.parts.separator);
+      spec.parts.fields.forEach((f, i) => { if (f === 'tag') tags.push(parts[i]); else fields[f] = parts[i]; });
+    } else tags = [value];
+    if (profile.timestamp?.header) fields.timestamp = header(req, config.timestamp_header ?? name(profile.timestamp.header));
+    if (profile.key_id) fields.key_id = header(req, name(profile.key_id.header));
+    const nonce = profile.nonce ? header(req, name(profile.nonce.header)) : undefined;
+    let bodyHash;
+    if (profile.body_hash) {
+      bodyHash = profile.body_hash.header ? header(req, name(profile.body_hash.header))
+        : new URLSearchParams(req.query ?? '').get(profile.body_hash.query) ?? undefined;
+    }
+    const endpoint = config.endpoint ?? profile.endpoint ?? '';
+    const body = bodyOf(req);
+    const text = (s) => Buffer.from(s ?? '', 'utf8');
+    const part = (p) => {
+      switch (p) {
+        case 'body': return body;
+        case 'body_json': return text(canonicalJson(body));
+        case 'timestamp': return text(fields.timestamp);
+        case 'nonce': return text(nonce);
+        case 'method': return text(req.method.toUpperCase());
+        case 'path': return text(req.path);
+        case 'endpoint': return text(endpoint);
+        // The endpoint's scheme and authority, then the path and query as sent.
+        case 'url': return text(endpoint.replace(/^((?:[^:/]*:\/\/)?[^/]*).*$/s, '$1') + req.path + (req.query ? `?${req.query}` : ''));
+        case 'body_hash': return text(bodyHash);
+        // Sorted by name, then value; each name then value, no separators.
+        case 'form': return text(formPairs(body.toString('utf8')).map(([k, v]) => k + v).join(''));
+        default:
+          if (p.startsWith('header:')) return text(header(req, p.slice('header:'.length)));
+          throw new Error(`unknown placeholder ${p}`);
+      }
+    };
+    const render = (pieces) => Buffer.concat(pieces.map((piece) => piece.lit ?? (piece.part !== undefined
+      ? part(piece.part) : (body.length ? render(piece.body) : Buffer.alloc(0)))));
+    const alg = config.algorithm ?? profile.hash ?? 'sha256';
+    return [render(templatePieces(profile.signed)), fields.key_id ?? 'default', alg, profile.encoding, tags];
+  };
+}
+
+// The HMAC key of a secret: its UTF-8 bytes, or (a profile that says so)
+// its base64, after an optional `whsec_`.
+function keyBytes(profile, secret) {
+  const decoding = profile?.secret ?? 'utf8';
+  if (decoding === 'utf8') return Buffer.from(secret, 'utf8');
+  const encoded = decoding === 'whsec' && secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret;
+  return Buffer.from(encoded, 'base64');
+}
+
 let checked = 0; let validChecked = 0; const failures = [];
 for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
   const file = JSON.parse(readFileSync(join(dir, name), 'utf8'));
-  const scheme = schemes[file.scheme];
+  const scheme = file.profile ? profileScheme(file.profile) : schemes[file.scheme];
   for (const c of file.cases) {
+    const keys = { ...file.keys, ...(c.keys ?? {}) };
     c.steps.forEach((step, i) => {
       const at = `${c.id} step ${i + 1}`;
       const hasCanonical = step.canonical !== undefined || step.canonical_base64 !== undefined;
       if (step.result === 'valid' && !hasCanonical) { failures.push(`${at}: valid step without canonical`); return; }
       if (!hasCanonical) return;
-      let canonical, keyId, alg, enc, headerTag;
+      let canonical, keyId, alg, enc, headerTags;
       try {
-        [canonical, keyId, alg, enc, headerTag] = scheme(step.request, c.config ?? file.config ?? {});
+        [canonical, keyId, alg, enc, headerTags] = scheme(step.request, c.config ?? file.config ?? {});
       } catch (e) {
         failures.push(`${at}: cannot recompute: ${e.message}`); return;
       }
@@ -112,13 +207,14 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
       }
       checked++;
       if (step.tag === undefined) return;
-      const secret = file.keys[keyId];
+      const secret = keys[keyId];
       if (secret === undefined) { failures.push(`${at}: key ${keyId} not in file`); return; }
-      const tag = hmac(alg, secret, canonical).toString(enc);
+      const tag = hmac(alg, keyBytes(file.profile, secret), canonical).toString(enc);
       if (tag !== step.tag) failures.push(`${at}: tag differs: vector ${step.tag}, node ${tag}`);
       if (step.result === 'valid') {
         validChecked++;
-        if (headerTag !== tag) failures.push(`${at}: header tag ${headerTag} is not the correct tag ${tag}`);
+        const tags = Array.isArray(headerTags) ? headerTags : [headerTags];
+        if (!tags.includes(tag)) failures.push(`${at}: no tag in the header (${tags}) is the correct tag ${tag}`);
       }
     });
   }

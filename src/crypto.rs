@@ -1,7 +1,8 @@
 //! HMAC, body hashes, tag encodings and constant-time tag comparison.
 //!
-//! Every scheme signs with HMAC-SHA256 or HMAC-SHA512 and transports the tag
-//! as lower-case hex or standard base64. Those primitives live here, once, so
+//! Every scheme signs with HMAC-SHA256 or HMAC-SHA512 (HMAC-SHA1 only where
+//! a provider requires it: Twilio) and transports the tag as lower-case hex
+//! or standard base64. Those primitives live here, once, so
 //! no scheme carries its own copy of the HMAC or encoding code.
 //!
 //! A [`MacKey`] keeps the HMAC state *after* the key has been absorbed, for
@@ -13,6 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
+use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
 /// The hash function underneath the HMAC.
@@ -24,6 +26,9 @@ pub enum Algorithm {
     Sha256,
     /// HMAC-SHA512, 64-byte tags (`authorization`, `ia-json`).
     Sha512,
+    /// HMAC-SHA1, 20-byte tags: only for a profile whose provider requires
+    /// it (Twilio).
+    Sha1,
 }
 
 impl Algorithm {
@@ -32,6 +37,7 @@ impl Algorithm {
         match self {
             Algorithm::Sha256 => 32,
             Algorithm::Sha512 => 64,
+            Algorithm::Sha1 => 20,
         }
     }
 
@@ -40,6 +46,7 @@ impl Algorithm {
         match self {
             Algorithm::Sha256 => "HMAC-SHA256",
             Algorithm::Sha512 => "HMAC-SHA512",
+            Algorithm::Sha1 => "HMAC-SHA1",
         }
     }
 
@@ -110,7 +117,7 @@ impl ByteSink for Vec<u8> {
     }
 }
 
-/// An HMAC key with its keyed state precomputed for both hash functions.
+/// An HMAC key with its keyed state precomputed for each hash function.
 ///
 /// Deliberately not `Debug`-printable with its contents: secrets never reach
 /// logs or reports.
@@ -118,6 +125,7 @@ impl ByteSink for Vec<u8> {
 pub struct MacKey {
     sha256: Hmac<Sha256>,
     sha512: Hmac<Sha512>,
+    sha1: Hmac<Sha1>,
 }
 
 impl std::fmt::Debug for MacKey {
@@ -144,6 +152,8 @@ impl MacKey {
                 .expect("HMAC accepts keys of any length"),
             sha512: <Hmac<Sha512> as KeyInit>::new_from_slice(secret)
                 .expect("HMAC accepts keys of any length"),
+            sha1: <Hmac<Sha1> as KeyInit>::new_from_slice(secret)
+                .expect("HMAC accepts keys of any length"),
         }
     }
 
@@ -168,6 +178,12 @@ impl MacKey {
                 write(&mut Absorb(&mut mac))?;
                 tag.bytes.copy_from_slice(&mac.finalize().into_bytes());
                 tag.len = 64;
+            }
+            Algorithm::Sha1 => {
+                let mut mac = self.sha1.clone();
+                write(&mut Absorb(&mut mac))?;
+                tag.bytes[..20].copy_from_slice(&mac.finalize().into_bytes());
+                tag.len = 20;
             }
         }
         Ok(tag)
@@ -197,6 +213,11 @@ impl MacKey {
                 write(&mut Absorb(&mut mac))?;
                 mac.verify_slice(tag).is_ok()
             }
+            Algorithm::Sha1 => {
+                let mut mac = self.sha1.clone();
+                write(&mut Absorb(&mut mac))?;
+                mac.verify_slice(tag).is_ok()
+            }
         })
     }
 
@@ -218,6 +239,13 @@ impl MacKey {
         });
         valid
     }
+}
+
+/// Whether `a` and `b` are equal, compared in constant time (for equal
+/// lengths; a length is public).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq as _;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
 /// `N` bytes from the operating system's random number generator (new

@@ -63,6 +63,16 @@ pub struct Key {
 }
 
 impl Key {
+    /// An unrestricted key whose HMAC key is `bytes` (a secret a scheme
+    /// decodes, such as a `whsec_` secret's base64).
+    pub fn from_bytes(id: impl Into<String>, bytes: &[u8]) -> Self {
+        Key {
+            id: id.into(),
+            mac: MacKey::new(bytes),
+            permissions: None,
+        }
+    }
+
     /// An unrestricted key with id `id` and secret `secret`.
     pub fn new(id: impl Into<String>, secret: &Secret) -> Self {
         Key {
@@ -206,6 +216,12 @@ impl StaticKeys {
     /// An empty key set.
     pub fn new() -> Self {
         StaticKeys::default()
+    }
+
+    /// Adds (or replaces) a key made elsewhere (a scheme that decodes its
+    /// secrets makes its keys itself).
+    pub fn insert_key(&mut self, key: Key) {
+        self.keys.insert(key.id().to_owned(), Arc::new(key));
     }
 
     /// Adds (or replaces) the key `id`.

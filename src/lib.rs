@@ -59,6 +59,7 @@ pub mod keys;
 pub mod load;
 pub mod measure;
 pub mod nonce;
+pub mod profile;
 pub mod request;
 pub mod runner;
 pub mod scheme;

@@ -5,16 +5,19 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sigconform::scheme::{SchemeConfig, SchemeId, SignInput};
-use sigconform::{Key, Secret};
+use sigconform::Secret;
+use sigconform::scheme::{SchemeConfig, SchemeRef, SignInput};
 
-/// Prints the signature headers for a request, one `Name: value` per line.
+/// Prints the signature headers for a request, one `Name: value` per line
+/// (after a `Request-Target:` line where the scheme adds to the URL, as
+/// Twilio's body hash).
 #[derive(Parser)]
 #[command(name = "sigconform", version)]
 struct Args {
-    /// partner, authorization, webhook, a2a, ia-json or quable.
+    /// partner, authorization, webhook, a2a, ia-json or quable; a built-in
+    /// profile's name (stripe, github, …); or a profile file.
     #[arg(long)]
-    scheme: SchemeId,
+    scheme: String,
     /// The key id (ignored by webhook and quable).
     #[arg(long)]
     key_id: Option<String>,
@@ -59,18 +62,28 @@ fn run(args: Args) -> Result<(), String> {
             .ok_or_else(|| format!("header `{h}` is not `name: value`"))?;
         builder = builder.header(name.trim(), value.trim());
     }
-    let req = builder
+    let mut req: sigconform::request::Request = builder
         .body(body.into())
         .map_err(|e| format!("invalid request: {e}"))?;
     let config = SchemeConfig {
         endpoint: args.endpoint,
         ..SchemeConfig::default()
     };
-    let scheme = args.scheme.build(&config).map_err(|e| e.to_string())?;
-    let key = Key::new(
-        args.key_id.clone().unwrap_or_default(),
-        &Secret::new(secret),
-    );
+    let scheme = SchemeRef::resolve(&args.scheme)
+        .map_err(|e| e.to_string())?
+        .build(&config)
+        .map_err(|e| e.to_string())?;
+    let key = scheme
+        .key(
+            args.key_id.as_deref().unwrap_or_default(),
+            &Secret::new(secret),
+        )
+        .map_err(|e| e.to_string())?;
+    let body = req.body().clone();
+    scheme.prepare(&mut req, &body);
+    if req.uri() != args.path.as_str() {
+        println!("Request-Target: {}", req.uri());
+    }
     let input = SignInput {
         key_id: args.key_id,
         timestamp: args.timestamp,

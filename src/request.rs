@@ -32,7 +32,20 @@ pub fn single_headers<'r, const N: usize>(
     req: &'r Request,
     names: [&HeaderName; N],
 ) -> Result<[Option<&'r str>; N], Rejection> {
-    let mut found: [Option<&'r http::HeaderValue>; N] = [None; N];
+    let mut values = [None; N];
+    single_headers_into(req, &names, &mut values)?;
+    Ok(values)
+}
+
+/// [`single_headers`] for a number of names known only at run time (a
+/// profile's): the values go into `values`, one per name.
+pub fn single_headers_into<'r>(
+    req: &'r Request,
+    names: &[&HeaderName],
+    values: &mut [Option<&'r str>],
+) -> Result<(), Rejection> {
+    let mut found: [Option<&'r http::HeaderValue>; 8] = [None; 8];
+    assert!(names.len() <= found.len() && values.len() >= names.len());
     for (name, value) in req.headers() {
         if let Some(i) = names.iter().position(|n| *n == name)
             && found[i].replace(value).is_some()
@@ -40,16 +53,16 @@ pub fn single_headers<'r, const N: usize>(
             return Err(Rejection::DuplicateHeader(name.as_str().to_owned()));
         }
     }
-    let mut values = [None; N];
-    for (i, value) in found.into_iter().enumerate() {
-        if let Some(value) = value {
-            values[i] = Some(printable(value).ok_or_else(|| Rejection::MalformedHeader {
+    for (i, value) in found.into_iter().take(names.len()).enumerate() {
+        values[i] = match value {
+            Some(value) => Some(printable(value).ok_or_else(|| Rejection::MalformedHeader {
                 header: names[i].as_str().to_owned(),
                 detail: "not printable ASCII",
-            })?);
-        }
+            })?),
+            None => None,
+        };
     }
-    Ok(values)
+    Ok(())
 }
 
 /// The value as text if it is printable ASCII (with a tab allowed), as

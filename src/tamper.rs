@@ -42,7 +42,8 @@ pub enum TagTransform {
     StripPadding,
     /// The tag in the other encoding (base64 where hex is expected and vice versa).
     OtherEncoding,
-    /// The tag of the same message with the other hash function.
+    /// The tag of the same message with the other hash function
+    /// (HMAC-SHA512 for HMAC-SHA256, HMAC-SHA256 for the others).
     OtherAlgorithm,
 }
 
@@ -149,6 +150,26 @@ impl SignedAs {
         }
         Ok(signed)
     }
+}
+
+/// Writes the absence of `field` into `req` where the request itself
+/// carries it into the signed string (a query parameter is part of the
+/// signed URL): left out, or empty, as `how` says. Elsewhere a field's
+/// absence is signed through the parameters, and `req` is left as it is.
+pub fn sign_absence_in_request(
+    scheme: &dyn Scheme,
+    req: &mut Request,
+    field: &Field,
+    how: Absent,
+) -> Result<(), String> {
+    if let Some(at @ crate::scheme::Location::Query(_)) = scheme.location(field) {
+        match how {
+            Absent::Omitted => at.remove(req)?,
+            Absent::Empty => at.write(req, b"")?,
+            Absent::Now => {}
+        }
+    }
+    Ok(())
 }
 
 /// One header, written `[name, value]` (in YAML flow style).
@@ -313,9 +334,23 @@ impl Recipe {
                 base.headers_mut().remove(name.as_str());
             }
         }
+        // What the scheme carries outside its headers comes from the body
+        // the signer signs; a signed query of the recipe's own is the
+        // signer's too.
+        let signed_body = signed_as
+            .body
+            .as_deref()
+            .map_or(req.body().as_ref(), str::as_bytes);
+        scheme.prepare(&mut base, signed_body);
         let req = &base;
 
-        let signed = signed_as.request(req)?;
+        let mut signed = signed_as.request(req)?;
+        if signed_as.query.is_some() {
+            scheme.prepare(&mut signed, signed_body);
+        }
+        if let Some(Absence { field, signed: how }) = &signed_as.absent {
+            sign_absence_in_request(scheme, &mut signed, field, *how).map_err(RecipeError::Http)?;
+        }
         let header_params = scheme.signing_params(&signed, &self.input)?;
         let mut signed_params = header_params.clone();
         if let Some(ts) = &signed_as.timestamp {
@@ -338,7 +373,7 @@ impl Recipe {
         if self.tag_transform == Some(TagTransform::OtherAlgorithm) {
             signed_params.algorithm = match signed_params.algorithm {
                 Algorithm::Sha256 => Algorithm::Sha512,
-                Algorithm::Sha512 => Algorithm::Sha256,
+                Algorithm::Sha512 | Algorithm::Sha1 => Algorithm::Sha256,
             };
         }
         let mut canonical = Vec::new();

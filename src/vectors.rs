@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::keys::{DEFAULT_KEY_ID, KeyPolicy, StaticKeys};
 use crate::nonce::MemoryNonceStore;
 use crate::request::Request;
-use crate::scheme::{Scheme, SchemeConfig, SchemeId};
+use crate::scheme::{Scheme, SchemeConfig, SchemeRef};
 use crate::tamper::{Header, Recipe, RecipeError, build_uri};
 use crate::time::FixedClock;
 use crate::{ReasonCode, Rejection, Verifier};
@@ -39,7 +39,7 @@ use crate::{ReasonCode, Rejection, Verifier};
 #[serde(deny_unknown_fields)]
 pub struct VectorFile {
     /// The scheme every case uses.
-    pub scheme: SchemeId,
+    pub scheme: SchemeRef,
     /// What the file covers.
     pub description: String,
     /// Where the rules come from (seed documents, SCHEMES.md sections).
@@ -79,6 +79,10 @@ pub struct Case {
     /// Key policy replacing the file's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<KeyPolicy>,
+    /// Keys replacing the file's keys of the same ids (a provider's test
+    /// with a secret of its own).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub keys: BTreeMap<String, String>,
     /// The requests, in order.
     pub steps: Vec<Step>,
 }
@@ -215,10 +219,44 @@ pub fn to_yaml(file: &VectorFile) -> Result<String, VectorError> {
     })
 }
 
+/// A vector file as JSON, for other languages: a profile's file carries
+/// the profile itself (`profile`), so that an implementation can read the
+/// scheme from the file as well as the cases.
+pub fn to_json(file: &VectorFile) -> serde_json::Value {
+    let mut json = serde_json::to_value(file).expect("vector files serialise");
+    if let (SchemeRef::Profile(profile), Some(object)) = (&file.scheme, json.as_object_mut()) {
+        let profile = serde_json::to_value(profile.as_ref()).expect("profiles serialise");
+        object.insert("profile".into(), profile);
+    }
+    json
+}
+
 impl VectorFile {
-    /// The file's keys as a key store.
-    pub fn key_store(&self) -> StaticKeys {
-        StaticKeys::from_pairs(self.keys.iter().map(|(k, v)| (k.clone(), v.clone())))
+    /// The keys of `case`: the file's, with the case's own in their place.
+    ///
+    /// Each key is made as the scheme makes keys (a profile may decode its
+    /// secrets: `whsec_` and base64).
+    pub fn key_store_for(&self, case: &Case) -> Result<StaticKeys, VectorError> {
+        let scheme = self
+            .scheme
+            .build(&self.config)
+            .map_err(|e| VectorError::Format {
+                path: PathBuf::from(self.scheme.name()),
+                message: e.to_string(),
+            })?;
+        let mut keys = StaticKeys::new();
+        let mut secrets = self.keys.clone();
+        secrets.extend(case.keys.clone());
+        for (id, secret) in &secrets {
+            let key = scheme
+                .key(id, &crate::keys::Secret::new(secret.clone()))
+                .map_err(|e| VectorError::Format {
+                    path: PathBuf::from(self.scheme.name()),
+                    message: e.to_string(),
+                })?;
+            keys.insert_key(key);
+        }
+        Ok(keys)
     }
 
     /// The scheme as configured for `case`.
@@ -261,7 +299,10 @@ impl HttpRequest {
     }
 
     /// Replaces the headers by those of `req` (names are lower case).
-    fn set_headers_from(&mut self, req: &Request) {
+    /// Takes the headers of a signed `req`, and its query where the scheme
+    /// added to it (Twilio's body hash).
+    fn set_signed_from(&mut self, req: &Request) {
+        self.query = req.uri().query().map(str::to_owned);
         self.headers = req
             .headers()
             .iter()
@@ -325,7 +366,7 @@ pub fn derive(
             let signed = recipe
                 .apply(scheme, &req, key)
                 .map_err(|e: RecipeError| case_error(case, e))?;
-            received.set_headers_from(&signed);
+            received.set_signed_from(&signed);
             Some(received.clone())
         }
     };
@@ -358,8 +399,8 @@ pub fn derive(
 /// Recomputes every derived field of `file` (`cargo xtask vectors fill`).
 pub fn fill(file: &VectorFile) -> Result<VectorFile, VectorError> {
     let mut out = file.clone();
-    let keys = file.key_store();
     for case in &mut out.cases {
+        let keys = file.key_store_for(case)?;
         let scheme = file.scheme_for(case)?;
         let snapshot = case.clone();
         for step in &mut case.steps {
@@ -385,7 +426,7 @@ pub struct StepOutcome {
 
 /// Runs every step of `case` through one verifier, in order.
 pub async fn run_case(file: &VectorFile, case: &Case) -> Result<Vec<StepOutcome>, VectorError> {
-    let keys = file.key_store();
+    let keys = file.key_store_for(case)?;
     let clock = Arc::new(FixedClock::new(0));
     let verifier = Verifier::new(
         file.scheme_for(case)?,

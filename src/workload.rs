@@ -131,6 +131,8 @@ impl Workload {
 
     fn signed(&self, nonce: u64, now_ms: u64) -> Result<Request, String> {
         let mut req = self.template.clone();
+        let body = req.body().clone();
+        self.signer.prepare(&mut req, &body);
         let input = SignInput {
             key_id: Some(KEY_ID.into()),
             timestamp: self.signer.window().unit.from_ms(now_ms).to_string(),

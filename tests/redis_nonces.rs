@@ -6,12 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use sigconform::Secret;
 use sigconform::nonce::redis::RedisNonceStore;
 use sigconform::nonce::{NonceError, NonceStore};
 use sigconform::runner::{self, Outcome, RunConfig};
 use sigconform::scheme::{SchemeConfig, SchemeId};
 use sigconform::server::{self, KeySource, ServerConfig};
-use sigconform::{Secret, StaticKeys};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -167,7 +167,7 @@ async fn instance(store: Option<Arc<dyn NonceStore>>) -> server::RunningServer {
     let mut config = ServerConfig::new(
         SchemeId::A2a,
         SchemeConfig::default(),
-        KeySource::Static(StaticKeys::from_pairs([("k", SECRET)])),
+        KeySource::secrets([("k", SECRET)]),
     );
     config.shared_nonces = store;
     server::start(config, "127.0.0.1:0".parse().unwrap())

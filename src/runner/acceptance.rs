@@ -11,6 +11,7 @@ use bytes::Bytes;
 use super::Category::Acceptance;
 use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step};
 use super::rules;
+use crate::scheme::{Field, Location};
 use crate::tamper::{HeaderEdit, ParameterStyle, Recipe};
 
 /// A query whose canonical form needs sorting by name then value, and
@@ -46,7 +47,31 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(header_name_case(b));
     out.extend(chunked(b));
     out.extend(parameter_styles(b));
+    out.extend(several_signatures(b));
     out
+}
+
+/// Where tags are items of a list (Stripe's `v1=…`, Standard Webhooks'
+/// `v1,…`), a wrong signature before the right one, as while a secret
+/// rolls: the right one is accepted.
+fn several_signatures(b: &Builder<'_>) -> Option<Probe> {
+    let at = b.location(&Field::Tag)?;
+    if !matches!(at, Location::Item { .. }) {
+        return None;
+    }
+    let step = b
+        .step(&b.base("POST", true), &b.recipe(b.now), Expect::Accept)
+        .and_then(|mut step| {
+            at.add_first(&mut step.request, &b.wrong_tag())
+                .unwrap_or(Ok(()))
+                .map(|()| step)
+        });
+    Some(accepted(
+        b,
+        "several-signatures",
+        "a wrong signature before the right one (a key rotation) is accepted",
+        step,
+    ))
 }
 
 fn accepted(b: &Builder<'_>, name: &str, description: &str, step: Result<Step, String>) -> Probe {

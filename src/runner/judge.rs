@@ -284,10 +284,10 @@ impl Session {
             retry_after: None,
             allow: None,
         });
-        let outcome = if accepted > 1 {
-            Outcome::Fail
-        } else {
-            Outcome::Pass
+        let outcome = match (accepted > 1, step.expect) {
+            (false, _) => Outcome::Pass,
+            (true, Expect::RejectOrWarn) => Outcome::Warn,
+            (true, _) => Outcome::Fail,
         };
         (
             outcome,
@@ -317,7 +317,7 @@ impl Session {
             "as specified",
             "as specified",
         );
-        case.rule = probe.rule.to_owned();
+        case.rule = probe.rule;
         if let Some(d) = shown {
             let mut sent = d.step.clone();
             if let Some((request, canonical)) = &d.exchange.resigned {

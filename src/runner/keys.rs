@@ -9,7 +9,7 @@
 use super::Category::Keys;
 use super::probe::{Builder, Expect, Probe};
 use super::rules;
-use crate::keys::{Key, Secret};
+use crate::keys::Secret;
 use crate::scheme::{Field, SignInput};
 use crate::server::Defect;
 use crate::tamper::Recipe;
@@ -33,7 +33,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     // An unknown key id, signed with each secret a sloppy lookup gives
     // unknown ids.
     let unknown = |name: &str, description: &str, secret: &str, control: Defect| {
-        let key = Key::new(UNKNOWN, &Secret::new(secret));
+        let key = b.key_for(UNKNOWN, &Secret::new(secret));
         b.probe(
             Keys,
             name,
@@ -79,7 +79,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
                 vec![b.step_signed_by(
                     &req,
                     &under(&denied.key_id),
-                    &Key::new(denied.key_id.as_str(), &denied.secret),
+                    &b.key_for(&denied.key_id, &denied.secret),
                     Expect::Forbidden,
                 )],
             )

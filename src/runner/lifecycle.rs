@@ -16,7 +16,7 @@ use super::judge::{Decided, Session, judge};
 use super::probe::{Builder, Expect, Probe};
 use super::transport::{HttpClient, MAX_RESPONSE_BODY};
 use super::{CaseResult, Category, Outcome};
-use crate::keys::{Key, Secret};
+use crate::keys::Secret;
 use crate::scheme::SignInput;
 use crate::tamper::Recipe;
 
@@ -200,7 +200,7 @@ impl Signer<'_, '_> {
         let step = self.b.step_signed_by(
             &self.b.base("POST", true),
             &recipe,
-            &Key::new(key_id, secret),
+            &self.b.key_for(key_id, secret),
             expect,
         );
         self.b.probe(Category::Keys, name, description, vec![step])

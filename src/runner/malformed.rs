@@ -152,6 +152,9 @@ const SYNTAXES: [Syntax; 13] = [
 fn timestamps(b: &Builder<'_>) -> Vec<Probe> {
     let post = b.base("POST", true);
     let at = b.location(&Field::Timestamp);
+    if at.is_none() {
+        return Vec::new();
+    }
     let trims = matches!(at, Some(Location::Header(_)));
     // A syntax with the separator of a header of parts (`partner`'s `.`)
     // breaks the header rather than the timestamp.
@@ -469,7 +472,7 @@ fn parameters(b: &Builder<'_>) -> Vec<Probe> {
         return Vec::new();
     };
     let parameter = |field: &Field| match b.location(field) {
-        Some(Location::Parameter { name, .. }) => Some(name.to_owned()),
+        Some(Location::Parameter { name, .. }) => Some(name),
         _ => None,
     };
     let (Some(algorithm), Some(headers), Some(signature)) = (

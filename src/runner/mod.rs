@@ -26,7 +26,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::keys::Secret;
-use crate::scheme::{SchemeConfig, SchemeId};
+use crate::scheme::{SchemeConfig, SchemeRef};
 use crate::time::{Clock, SystemClock};
 
 mod acceptance;
@@ -109,7 +109,7 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     /// The scheme the target verifies.
-    pub scheme: SchemeId,
+    pub scheme: SchemeRef,
     /// Scheme settings (windows, header names, endpoint).
     pub scheme_config: SchemeConfig,
     /// The key id to sign with.
@@ -161,9 +161,13 @@ impl RunConfig {
     /// A run of the whole catalog signed by `key_id` with `secret`, with the
     /// scheme's default settings, a 5 s request timeout, a 60 s deadline,
     /// 8 cases at a time, and no optional cases.
-    pub fn new(scheme: SchemeId, key_id: impl Into<String>, secret: Secret) -> RunConfig {
+    pub fn new(
+        scheme: impl Into<SchemeRef>,
+        key_id: impl Into<String>,
+        secret: Secret,
+    ) -> RunConfig {
         RunConfig {
-            scheme,
+            scheme: scheme.into(),
             scheme_config: SchemeConfig::default(),
             key_id: key_id.into(),
             secret,
@@ -375,7 +379,7 @@ pub struct CaseControl {
     /// Whether the case expects a rejection.
     pub negative: bool,
     /// The rule it checks, quoted from SCHEMES.md.
-    pub rule: &'static str,
+    pub rule: String,
     /// The deliberate defect that ignores exactly the property the case
     /// changes (a server with it must accept the case), or why no defect
     /// does.

@@ -125,8 +125,9 @@ pub(super) struct Probe {
     pub(super) steps: Result<Vec<Step>, String>,
     /// Why the case cannot apply to this target (reported as `skip`).
     pub(super) skip: Option<String>,
-    /// The rule it checks, quoted from SCHEMES.md ([`super::rules`]).
-    pub(super) rule: &'static str,
+    /// The rule it checks, quoted from SCHEMES.md ([`super::rules`]) or
+    /// the scheme's own description.
+    pub(super) rule: String,
     /// For a negative case: the deliberate defect that ignores exactly the
     /// property the case changes (a server with it must accept the case,
     /// or the case changes more than that property), or why there is none.
@@ -135,8 +136,8 @@ pub(super) struct Probe {
 
 impl Probe {
     /// The rule the case checks.
-    pub(super) fn rule(mut self, rule: &'static str) -> Probe {
-        self.rule = rule;
+    pub(super) fn rule(mut self, rule: &str) -> Probe {
+        self.rule = rule.to_owned();
         self
     }
 
@@ -186,9 +187,17 @@ pub fn covers(
             .and_then(|p| scheme.canonicalize(r, &p, &mut out).ok())
             .map(|()| out)
     };
+    // Each as a signer builds it: with what the scheme adds to a request
+    // (Twilio's body hash in the URL, which follows a changed body).
+    let prepared = |r: &Request| {
+        let mut r = r.clone();
+        let body = r.body().clone();
+        scheme.prepare(&mut r, &body);
+        r
+    };
     let mut changed = req.clone();
     change(&mut changed);
-    canonical(req) != canonical(&changed)
+    canonical(&prepared(req)) != canonical(&prepared(&changed))
 }
 
 /// The body of the runner's requests: compact JSON with sorted keys, so
@@ -232,6 +241,7 @@ impl<'a> Builder<'a> {
         margin_ms: u64,
     ) -> Result<Self, RunError> {
         let scheme: std::sync::Arc<dyn Scheme> = config.scheme.build(&config.scheme_config)?.into();
+        let key = scheme.key(&config.key_id, &config.secret)?;
         let unit = scheme.window().unit;
         let endpoint = matches!(scheme.delivery(), Delivery::Endpoint { .. });
         Ok(Builder {
@@ -239,7 +249,7 @@ impl<'a> Builder<'a> {
             target: target.clone(),
             fixed_route: config.fixed_route.unwrap_or(endpoint),
             scheme,
-            key: Key::new(config.key_id.clone(), &config.secret),
+            key,
             wrong_key: Key::new(
                 "wrong",
                 &Secret::new(format!("{}-wrong", config.secret.expose())),
@@ -268,6 +278,26 @@ impl<'a> Builder<'a> {
             unit: self.unit,
         }));
         Ok(step)
+    }
+
+    /// The key `secret` makes for the scheme (as the target makes it: a
+    /// profile may decode its secrets), or its UTF-8 bytes where it does
+    /// not decode.
+    pub(super) fn key_for(&self, id: &str, secret: &Secret) -> Key {
+        self.scheme
+            .key(id, secret)
+            .unwrap_or_else(|_| Key::new(id, secret))
+    }
+
+    /// A well-formed tag that is not the right one: zeros, of the length
+    /// and encoding the scheme's tags have.
+    pub(super) fn wrong_tag(&self) -> String {
+        let post = self.base("POST", true);
+        let len = self
+            .scheme
+            .signing_params(&post, &self.input(self.now))
+            .map_or(32, |p| p.algorithm.tag_len());
+        self.scheme.tag_encoding().encode(&vec![0; len])
     }
 
     /// Whether the scheme carries key ids (the lifecycle cases need them).
@@ -357,7 +387,7 @@ impl<'a> Builder<'a> {
             return self.config.methods.iter().map(|m| m.to_string()).collect();
         }
         match self.scheme.delivery() {
-            Delivery::Endpoint { methods } => methods.iter().map(|m| (*m).to_owned()).collect(),
+            Delivery::Endpoint { methods } => methods,
             Delivery::Api => ["GET", "POST", "PUT", "PATCH", "DELETE"]
                 .map(str::to_owned)
                 .to_vec(),
@@ -442,7 +472,7 @@ impl<'a> Builder<'a> {
             description: description.to_owned(),
             steps: steps.into_iter().collect(),
             skip: None,
-            rule: "",
+            rule: String::new(),
             control: Err(""),
         }
     }
@@ -637,7 +667,13 @@ impl Builder<'_> {
     /// `absent` says (as it is, for `None`): where two ways sign alike, one
     /// case is enough.
     fn canonical_with(&self, field: &Field, absent: Option<Absent>) -> Option<Vec<u8>> {
-        let post = self.base("POST", true);
+        let mut post = self.base("POST", true);
+        let body = post.body().clone();
+        self.scheme.prepare(&mut post, &body);
+        if let Some(how) = absent {
+            crate::tamper::sign_absence_in_request(self.scheme.as_ref(), &mut post, field, how)
+                .ok()?;
+        }
         let input = SignInput {
             nonce: Some("n".into()),
             ..self.input(self.now)

@@ -14,7 +14,7 @@ use std::time::Duration;
 use super::Category::Replay;
 use super::probe::{Builder, Expect, Probe, recased};
 use super::rules;
-use crate::scheme::{Field, SignInput};
+use crate::scheme::{Field, ReplayRule, SignInput};
 use crate::server::Defect;
 use crate::tamper::Recipe;
 
@@ -40,15 +40,17 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     let has_nonce = b.has_nonce();
     let now = b.now;
     let mut out = Vec::new();
+    // A replay the scheme only advises against is a weakness, not a
+    // failure (Standard Webhooks suggests remembering message ids).
+    let refused = match b.scheme.replay() {
+        ReplayRule::Enforced => Expect::Reject,
+        ReplayRule::Advised => Expect::RejectOrWarn,
+    };
 
     // The accepted request, sent again after `pause`.
     let again = |name: &str, description: &str, pause: Pause| {
         let replayed = b.recipe(now);
-        let second = if has_nonce {
-            Expect::Reject
-        } else {
-            Expect::Either
-        };
+        let second = if has_nonce { refused } else { Expect::Either };
         let mut replay = b.step(&post, &replayed, second);
         if let Ok(step) = replay.as_mut() {
             match pause {
@@ -109,7 +111,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
             description,
             vec![
                 b.step(&post, &first, Expect::Accept),
-                b.step(&post, &second, Expect::Reject),
+                b.step(&post, &second, refused),
             ],
         )
         .rule(rules::REPLAY)
@@ -135,7 +137,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         );
     }
     out.extend(b.absence_probes(Replay, &Field::Nonce, "nonce"));
-    let mut step = b.step(&post, &b.recipe(now), Expect::Either);
+    let mut step = b.step(&post, &b.recipe(now), refused);
     if let Ok(s) = step.as_mut() {
         s.copies = CONCURRENT_COPIES;
     }

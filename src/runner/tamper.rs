@@ -19,7 +19,10 @@
 use super::Category::Tamper;
 use super::probe::{Builder, Expect, PROBE_BODY, PROBE_PATH, Probe, covers, recased, set_body};
 use super::rules;
+use base64::Engine as _;
+
 use crate::crypto::Algorithm;
+use crate::keys::Key;
 use crate::request::Request;
 use crate::scheme::{Absent, Field, Location, SignInput};
 use crate::server::Defect;
@@ -34,8 +37,79 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(b.absence_probes(Tamper, &Field::BodyHash, "body-hash"));
     out.extend(signed_header_list(b));
     out.extend(algorithm(b));
+    out.extend(secret_forms(b));
     out.extend(tags(b));
+    out.extend(several_wrong_signatures(b));
     out
+}
+
+/// The secret in the form a verifier mistakes it for: where the scheme
+/// decodes its secrets (`whsec_` and base64), the tag made with the
+/// secret's text as it is; where it uses the text (Stripe's `whsec_…`
+/// secrets), the tag made with the base64 after `whsec_` decoded.
+fn secret_forms(b: &Builder<'_>) -> Option<Probe> {
+    let secret = &b.config.secret;
+    let as_text = Key::new(&b.config.key_id, secret);
+    let probe_message = b"sigconform";
+    let decodes = b.key.mac().sign(Algorithm::Sha256, probe_message)
+        != as_text.mac().sign(Algorithm::Sha256, probe_message);
+    let (name, description, key) = if decodes {
+        (
+            "secret-undecoded",
+            "signed with the secret's text, which the scheme decodes",
+            as_text,
+        )
+    } else {
+        let encoded = secret.expose().strip_prefix("whsec_")?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()?;
+        (
+            "secret-decoded",
+            "signed with the secret's base64 after `whsec_` decoded, which the scheme uses as text",
+            Key::from_bytes(&b.config.key_id, &bytes),
+        )
+    };
+    let step = b.step_signed_by(
+        &b.base("POST", true),
+        &b.recipe(b.now),
+        &key,
+        Expect::Reject,
+    );
+    Some(
+        b.probe(Tamper, name, description, vec![step])
+            .rule(b.scheme.rule())
+            .control(Defect::AnyTag),
+    )
+}
+
+/// Where tags are items of a list: two signatures, neither right.
+fn several_wrong_signatures(b: &Builder<'_>) -> Option<Probe> {
+    let at = b.location(&Field::Tag)?;
+    if !matches!(at, Location::Item { .. }) {
+        return None;
+    }
+    let r = Recipe {
+        secret_of: Some("wrong".into()),
+        ..b.recipe(b.now)
+    };
+    let step = b
+        .step(&b.base("POST", true), &r, Expect::Reject)
+        .and_then(|mut step| {
+            at.add_first(&mut step.request, &b.wrong_tag())
+                .unwrap_or(Ok(()))
+                .map(|()| step)
+        });
+    Some(
+        b.probe(
+            Tamper,
+            "several-signatures-none-right",
+            "two signatures, neither of them right",
+            vec![step],
+        )
+        .rule(rules::TAGS)
+        .control(Defect::AnyTag),
+    )
 }
 
 /// The runner's request for `method` changed by `change`, signed as
@@ -370,14 +444,16 @@ fn nonce_timestamp_secret(b: &Builder<'_>) -> Vec<Probe> {
             },
         ));
     }
-    out.push(signed(
-        "timestamp",
-        "the timestamp changed after signing",
-        SignedAs {
-            timestamp: Some((b.now - 1).to_string()),
-            ..SignedAs::default()
-        },
-    ));
+    if b.location(&Field::Timestamp).is_some() {
+        out.push(signed(
+            "timestamp",
+            "the timestamp changed after signing",
+            SignedAs {
+                timestamp: Some((b.now - 1).to_string()),
+                ..SignedAs::default()
+            },
+        ));
+    }
     out.push(
         b.probe(
             Tamper,
@@ -566,17 +642,28 @@ const TAG_CHANGES: [(&str, &str, TagTransform, Expect); 9] = [
 ];
 
 fn tags(b: &Builder<'_>) -> Vec<Probe> {
-    let post = b.base("POST", true);
     TAG_CHANGES
         .into_iter()
         .map(|(name, what, t, expect)| {
             // Some changes leave some tags as they were (no `+` or `/` to
             // turn into base64url, no letters to upper-case): sign again
-            // with a fresh nonce and a timestamp a unit earlier until the
-            // change shows, so the case tests what it names and is there
-            // in every run.
+            // with a fresh nonce, a timestamp a unit earlier and a query
+            // and body of their own until the change shows, so the case
+            // tests what it names and is there in every run.
             let changed = (0..16).find_map(|attempt| {
-                // A step back in time changes the tag where no nonce does.
+                // A step back in time changes the tag where no nonce does,
+                // and the query and body where the scheme signs neither
+                // (Twilio's form posts sign only the URL).
+                let post = if attempt == 0 {
+                    b.base("POST", true)
+                } else {
+                    let body = format!(r#"{{"attempt":{attempt},"probe":"sigconform"}}"#);
+                    b.base_at(
+                        "POST",
+                        &format!("{PROBE_PATH}&attempt={attempt}"),
+                        body.into(),
+                    )
+                };
                 let base = b.recipe(b.now - attempt);
                 let plain = b.step(&post, &base, expect).ok()?;
                 let step = b

@@ -14,6 +14,7 @@
 use super::Category::{Expiry, Skew};
 use super::probe::{Builder, Expect, Probe};
 use super::rules;
+use crate::scheme::Field;
 use crate::server::Defect;
 use crate::time::TimeUnit;
 
@@ -37,9 +38,13 @@ fn at(
         .rule(rules::WINDOW)
 }
 
-/// The past limit: just inside, just outside, far outside, zero.
+/// The past limit: just inside, just outside, far outside, zero (none
+/// without a timestamp, or without a past limit).
 pub(super) fn expiry(b: &Builder<'_>) -> Vec<Probe> {
     let w = b.scheme.window();
+    if b.location(&Field::Timestamp).is_none() || w.past == u64::MAX {
+        return Vec::new();
+    }
     let (now, margin) = (b.now, b.margin);
     // Far: a day, or ten windows where a window is longer than that.
     let far_past = b.unit.from_ms(DAY_MS).max(w.past.saturating_mul(10));
@@ -84,9 +89,13 @@ pub(super) fn expiry(b: &Builder<'_>) -> Vec<Probe> {
 }
 
 /// The future limit: just inside, just outside, far outside, and a
-/// timestamp in the wrong unit.
+/// timestamp in the wrong unit (none without a timestamp, or without a
+/// future limit; Stripe checks only that a timestamp is not too old).
 pub(super) fn skew(b: &Builder<'_>) -> Vec<Probe> {
     let w = b.scheme.window();
+    if b.location(&Field::Timestamp).is_none() || w.future == u64::MAX {
+        return Vec::new();
+    }
     let (now, margin) = (b.now, b.margin);
     let far_future = b.unit.from_ms(DAY_MS).max(w.future.saturating_mul(10));
     let confused = match b.unit {

@@ -54,11 +54,11 @@ fn non_empty<'a>(name: &HeaderName, value: &'a str) -> Result<&'a str, Rejection
 }
 
 impl Scheme for A2a {
-    fn id(&self) -> SchemeId {
-        SchemeId::A2a
+    fn name(&self) -> &str {
+        SchemeId::A2a.as_str()
     }
 
-    fn rule(&self) -> &'static str {
+    fn rule(&self) -> &str {
         "Signing string: `METHOD\\npath\\ntimestamp\\nnonce` and, when there is a body, `\\nbodyHash` (the header's value). The path excludes the query string."
     }
 

@@ -148,11 +148,11 @@ fn parse_params(header: &str) -> Result<Params<'_>, Rejection> {
 }
 
 impl Scheme for Authorization {
-    fn id(&self) -> SchemeId {
-        SchemeId::Authorization
+    fn name(&self) -> &str {
+        SchemeId::Authorization.as_str()
     }
 
-    fn rule(&self) -> &'static str {
+    fn rule(&self) -> &str {
         "Signing string: these parts joined by `\\n`: the method, uppercase; the path, without the query string; if `headers` is non-empty: one line per listed header, sorted by name, `name:value` with the lowercase name and the value as received; a listed header that is absent signs as `name:` with an empty value; if the request has a query string: its parameters sorted by name (then value), `k=v` joined by `&`; if the body is non-empty: `body-hash:{lowercase hex SHA-256(body)}` — for every method, DELETE included; `timestamp:{timestamp}`; `nonce:{nonce}`."
     }
 
@@ -169,7 +169,7 @@ impl Scheme for Authorization {
         };
         Some(Location::Parameter {
             header: AUTHORIZATION,
-            name,
+            name: name.into(),
         })
     }
 

@@ -44,11 +44,11 @@ impl IaJson {
 }
 
 impl Scheme for IaJson {
-    fn id(&self) -> SchemeId {
-        SchemeId::IaJson
+    fn name(&self) -> &str {
+        SchemeId::IaJson.as_str()
     }
 
-    fn rule(&self) -> &'static str {
+    fn rule(&self) -> &str {
         "Signing string `\"{timestamp}.{body}\"` over the exact body bytes (`\"{timestamp}.\"` when empty)."
     }
 

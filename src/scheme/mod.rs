@@ -13,9 +13,13 @@
 pub mod a2a;
 pub mod authorization;
 pub mod ia_json;
+mod location;
 pub mod partner;
+pub mod profile;
 pub mod quable;
 pub mod webhook;
+
+pub use location::{Absent, Field, Location};
 
 use std::borrow::Cow;
 use std::fmt;
@@ -26,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Rejection;
 use crate::crypto::{Algorithm, ByteSink, Tag, TagEncoding};
-use crate::keys::Key;
+use crate::keys::{Key, Secret};
 use crate::request::Request;
 use crate::time::Window;
 
@@ -106,6 +110,100 @@ impl FromStr for SchemeId {
     }
 }
 
+/// A scheme by what it is: one of the six seeds' schemes, written in Rust,
+/// or a [profile](crate::profile), run by the profile engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemeRef {
+    /// A seed's scheme.
+    Seed(SchemeId),
+    /// A profile.
+    Profile(std::sync::Arc<crate::profile::Profile>),
+}
+
+impl SchemeRef {
+    /// Its name: the seed's id, or the profile's name.
+    pub fn name(&self) -> &str {
+        match self {
+            SchemeRef::Seed(id) => id.as_str(),
+            SchemeRef::Profile(p) => &p.name,
+        }
+    }
+
+    /// Builds the scheme with `config` applied over its defaults.
+    pub fn build(&self, config: &SchemeConfig) -> Result<Box<dyn Scheme>, ConfigError> {
+        match self {
+            SchemeRef::Seed(id) => id.build(config),
+            SchemeRef::Profile(p) => Ok(Box::new(profile::ProfileScheme::new(p.clone(), config)?)),
+        }
+    }
+
+    /// A seed's id, or the name of a built-in profile.
+    pub fn by_name(name: &str) -> Option<SchemeRef> {
+        name.parse::<SchemeId>()
+            .ok()
+            .map(SchemeRef::Seed)
+            .or_else(|| {
+                crate::profile::Profile::built_in(name).map(|p| SchemeRef::Profile(p.into()))
+            })
+    }
+
+    /// A seed's id, a built-in profile's name, or a profile file.
+    pub fn resolve(name_or_path: &str) -> Result<SchemeRef, crate::profile::ProfileError> {
+        match name_or_path.parse::<SchemeId>() {
+            Ok(id) => Ok(SchemeRef::Seed(id)),
+            Err(_) => crate::profile::Profile::resolve(name_or_path).map(SchemeRef::from),
+        }
+    }
+
+    /// The six seeds' schemes, then every built-in profile.
+    pub fn all_built_in() -> Vec<SchemeRef> {
+        SchemeId::ALL
+            .map(SchemeRef::Seed)
+            .into_iter()
+            .chain(
+                crate::profile::BUILT_IN
+                    .iter()
+                    .filter_map(|(name, _)| SchemeRef::by_name(name)),
+            )
+            .collect()
+    }
+}
+
+impl From<SchemeId> for SchemeRef {
+    fn from(id: SchemeId) -> Self {
+        SchemeRef::Seed(id)
+    }
+}
+
+impl From<crate::profile::Profile> for SchemeRef {
+    fn from(profile: crate::profile::Profile) -> Self {
+        SchemeRef::Profile(profile.into())
+    }
+}
+
+impl fmt::Display for SchemeRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for SchemeRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for SchemeRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        SchemeRef::by_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown scheme `{name}` (a seed's id or a built-in profile's name)"
+            ))
+        })
+    }
+}
+
 /// Settings that differ between deployments of a scheme. Every field is
 /// optional; an absent field keeps the scheme's SCHEMES.md default, and a
 /// field a scheme has no use for is ignored by it.
@@ -153,200 +251,9 @@ pub enum ConfigError {
     /// A configured header name is not a valid HTTP header name.
     #[error("`{0}` is not a valid header name")]
     HeaderName(String),
-}
-
-/// A named piece of a signature: what a verifier reads from a request and,
-/// for most, writes into the signed string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Field {
-    /// The key id.
-    KeyId,
-    /// The algorithm's name (`authorization`).
-    Algorithm,
-    /// The timestamp.
-    Timestamp,
-    /// The nonce.
-    Nonce,
-    /// The tag.
-    Tag,
-    /// The body's hash (`a2a`'s header; `authorization`'s `body-hash:` line).
-    BodyHash,
-    /// The list of signed header names (`authorization`).
-    SignedHeaders,
-    /// One signed header's line (`authorization`), by lower-case name.
-    Header(String),
-}
-
-impl fmt::Display for Field {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Field::KeyId => f.write_str("key id"),
-            Field::Algorithm => f.write_str("algorithm"),
-            Field::Timestamp => f.write_str("timestamp"),
-            Field::Nonce => f.write_str("nonce"),
-            Field::Tag => f.write_str("tag"),
-            Field::BodyHash => f.write_str("body hash"),
-            Field::SignedHeaders => f.write_str("signed header list"),
-            Field::Header(name) => write!(f, "header {name}"),
-        }
-    }
-}
-
-/// How a signer (or a verifier that treats a missing field as optional)
-/// writes a field that is not in the request into the signed string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Absent {
-    /// Its line, or its place between separators, left out.
-    Omitted,
-    /// With an empty value.
-    Empty,
-    /// As the current time (a timestamp).
-    Now,
-}
-
-/// Where a field sits in a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Location {
-    /// A header of its own.
-    Header(HeaderName),
-    /// A `name="value"` parameter of a header (`Authorization: Signature …`).
-    Parameter {
-        /// The header.
-        header: HeaderName,
-        /// The parameter's name.
-        name: &'static str,
-    },
-    /// One of the `separator`-separated parts of a header (`partner`'s
-    /// `id.timestamp.tag`).
-    Part {
-        /// The header.
-        header: HeaderName,
-        /// What separates the parts.
-        separator: char,
-        /// Which part, from 0.
-        index: usize,
-    },
-    /// Nowhere but in the signed string, computed from the request
-    /// (`authorization`'s body hash).
-    Signed,
-}
-
-impl Location {
-    /// The header the field is in, if it is in one.
-    pub fn header(&self) -> Option<&HeaderName> {
-        match self {
-            Location::Header(h)
-            | Location::Parameter { header: h, .. }
-            | Location::Part { header: h, .. } => Some(h),
-            Location::Signed => None,
-        }
-    }
-
-    /// The field's text in `req`, where it is there as text.
-    pub fn read<'r>(&self, req: &'r Request) -> Option<&'r str> {
-        let text = req.headers().get(self.header()?)?.to_str().ok()?;
-        match self {
-            Location::Header(_) => Some(text),
-            Location::Parameter { name, .. } => crate::request::parameters(text)?
-                .items
-                .into_iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v),
-            Location::Part {
-                separator, index, ..
-            } => text.split(*separator).nth(*index),
-            Location::Signed => None,
-        }
-    }
-
-    /// Writes `value` (any bytes a header can carry) as the field's value
-    /// in `req`, adding the field where it is absent.
-    pub fn write(&self, req: &mut Request, value: &[u8]) -> Result<(), String> {
-        let header = self
-            .header()
-            .ok_or("the field is only in the signed string")?;
-        let current = req
-            .headers()
-            .get(header)
-            .map(|v| v.as_bytes().to_vec())
-            .unwrap_or_default();
-        let bytes = match self {
-            Location::Header(_) => value.to_vec(),
-            Location::Parameter { name, .. } => {
-                let open = format!("{name}=\"").into_bytes();
-                match find_parameter(&current, &open) {
-                    Some(start) => {
-                        let from = start + open.len();
-                        let len = current[from..]
-                            .iter()
-                            .position(|&b| b == b'"')
-                            .ok_or("an unterminated parameter")?;
-                        [&current[..from], value, &current[from + len..]].concat()
-                    }
-                    None => [&current[..], b",", &open, value, b"\""].concat(),
-                }
-            }
-            Location::Part {
-                separator, index, ..
-            } => {
-                let mut parts: Vec<&[u8]> = current.split(|&b| b == *separator as u8).collect();
-                match parts.get_mut(*index) {
-                    Some(part) => *part = value,
-                    None => return Err(format!("no part {index} to write")),
-                }
-                parts.join(&(*separator as u8))
-            }
-            Location::Signed => unreachable!("no header"),
-        };
-        let value = http::HeaderValue::from_bytes(&bytes).map_err(|e| e.to_string())?;
-        req.headers_mut().insert(header.clone(), value);
-        Ok(())
-    }
-
-    /// Removes the field from `req` (a part with its separator).
-    pub fn remove(&self, req: &mut Request) -> Result<(), String> {
-        let header = self
-            .header()
-            .ok_or("the field is only in the signed string")?;
-        let Some(current) = req.headers().get(header).map(|v| v.as_bytes().to_vec()) else {
-            return Ok(());
-        };
-        let bytes = match self {
-            Location::Header(_) => {
-                req.headers_mut().remove(header);
-                return Ok(());
-            }
-            Location::Parameter { name, .. } => {
-                let text = std::str::from_utf8(&current).map_err(|e| e.to_string())?;
-                let crate::request::Parameters { word, items: list } =
-                    crate::request::parameters(text).ok_or("not a parameter list")?;
-                let kept: Vec<(&str, &str)> = list.into_iter().filter(|(n, _)| n != name).collect();
-                crate::request::write_parameters(word, &kept, None).into_bytes()
-            }
-            Location::Part {
-                separator, index, ..
-            } => {
-                let mut parts: Vec<&[u8]> = current.split(|&b| b == *separator as u8).collect();
-                if *index < parts.len() {
-                    parts.remove(*index);
-                }
-                parts.join(&(*separator as u8))
-            }
-            Location::Signed => unreachable!("no header"),
-        };
-        let value = http::HeaderValue::from_bytes(&bytes).map_err(|e| e.to_string())?;
-        req.headers_mut().insert(header.clone(), value);
-        Ok(())
-    }
-}
-
-/// Where the parameter opened by `open` (`name="`) starts in a header
-/// value: at the start, or after a space or a comma.
-fn find_parameter(value: &[u8], open: &[u8]) -> Option<usize> {
-    (0..value.len().saturating_sub(open.len()) + 1)
-        .find(|&i| value[i..].starts_with(open) && (i == 0 || matches!(value[i - 1], b' ' | b',')))
+    /// A key's secret is not in the encoding the scheme decodes.
+    #[error("the secret of key `{0}` is not base64 (the scheme decodes its secrets)")]
+    Secret(String),
 }
 
 /// The signature material of one request: what [`Scheme::parse`] reads out
@@ -371,6 +278,9 @@ pub struct SignatureParams<'a> {
     pub body_hash: Option<Cow<'a, str>>,
     /// The decoded tag (empty while signing).
     pub tag: Tag,
+    /// Further tags, any of which may match (several signatures during a
+    /// key rotation); empty for the six seeds' schemes.
+    pub alternatives: Vec<Tag>,
     /// A field the signed string leaves out altogether (its line, or its
     /// place between separators): how a verifier that treats the field as
     /// optional signs its absence. `None` for every correct signature.
@@ -403,6 +313,7 @@ impl<'a> SignatureParams<'a> {
             signed_headers: Vec::new(),
             body_hash: None,
             tag,
+            alternatives: Vec::new(),
             omitted: None,
         })
     }
@@ -419,6 +330,7 @@ impl<'a> SignatureParams<'a> {
             signed_headers: self.signed_headers.into_iter().map(own).collect(),
             body_hash: self.body_hash.map(own),
             tag: self.tag,
+            alternatives: self.alternatives,
             omitted: self.omitted,
         }
     }
@@ -467,7 +379,7 @@ impl From<Rejection> for SignError {
 
 /// How signed requests of a scheme reach a verifier: what decides where
 /// the runner sends its probes, and with which methods, by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     /// An API: signed requests to any of its routes, with any method. The
     /// runner sends its probes below the target URL's path.
@@ -476,15 +388,26 @@ pub enum Delivery {
     /// an app endpoint): the runner sends every probe to exactly the
     /// target URL, with these methods unless told others.
     Endpoint {
-        /// The methods the seed's senders use.
-        methods: &'static [&'static str],
+        /// The methods the senders use.
+        methods: Vec<String>,
     },
+}
+
+/// Whether a verifier must reject a nonce (or message id) it has seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplayRule {
+    /// Accepting it twice within the window is a failure.
+    #[default]
+    Enforced,
+    /// Accepting it twice goes against the scheme's advice (a warning).
+    Advised,
 }
 
 /// A signing scheme: its wire format and its canonical string.
 pub trait Scheme: Send + Sync + fmt::Debug {
-    /// Which scheme this is.
-    fn id(&self) -> SchemeId;
+    /// The scheme's name: a seed's id (`a2a`) or a profile's name.
+    fn name(&self) -> &str;
 
     /// How its requests reach a verifier (an API, unless the scheme says
     /// otherwise).
@@ -496,9 +419,21 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     /// not carry.
     fn location(&self, field: &Field) -> Option<Location>;
 
-    /// What it signs, quoted from SCHEMES.md (the runner prints it when a
-    /// change to a signed component is accepted).
-    fn rule(&self) -> &'static str;
+    /// What it signs, quoted from SCHEMES.md or the provider's
+    /// documentation (the runner prints it when a change to a signed
+    /// component is accepted).
+    fn rule(&self) -> &str;
+
+    /// Whether a nonce seen before must be rejected (where there is one).
+    fn replay(&self) -> ReplayRule {
+        ReplayRule::Enforced
+    }
+
+    /// Adds to a request what the scheme carries outside its headers
+    /// (Twilio's body hash in the query), derived from the body the signer
+    /// signs (`signed_body`, the request's own unless a test signs another):
+    /// signers call it on the request they build, before signing it.
+    fn prepare(&self, _req: &mut Request, _signed_body: &[u8]) {}
 
     /// The acceptance window for timestamps.
     fn window(&self) -> Window;
@@ -551,7 +486,8 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         Ok(self.signature_headers(&params, &self.tag_encoding().encode(tag.as_bytes())))
     }
 
-    /// Checks the tag in `params` against `req` with `key`, in constant time.
+    /// Checks the tag in `params` (or any of its alternatives) against
+    /// `req` with `key`, in constant time.
     ///
     /// A tag of the wrong length is malformed, never compared: its length is
     /// public, and comparing only the bytes present would accept a prefix.
@@ -562,19 +498,42 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         params: &SignatureParams<'_>,
         key: &Key,
     ) -> Result<(), Rejection> {
-        if params.tag.as_bytes().len() != params.algorithm.tag_len() {
-            return Err(Rejection::MalformedSignature);
+        let len = params.algorithm.tag_len();
+        if params.alternatives.is_empty() {
+            if params.tag.as_bytes().len() != len {
+                return Err(Rejection::MalformedSignature);
+            }
+            let valid =
+                key.mac()
+                    .verify_streamed(params.algorithm, params.tag.as_bytes(), |out| {
+                        self.canonicalize(req, params, out)
+                    })?;
+            return if valid {
+                Ok(())
+            } else {
+                Err(Rejection::BadSignature)
+            };
         }
-        let valid = key
+        // Several signatures: the MAC once, compared with each in turn.
+        let expected = key
             .mac()
-            .verify_streamed(params.algorithm, params.tag.as_bytes(), |out| {
-                self.canonicalize(req, params, out)
-            })?;
-        if valid {
-            Ok(())
-        } else {
-            Err(Rejection::BadSignature)
+            .sign_streamed(params.algorithm, |out| self.canonicalize(req, params, out))?;
+        let tags = std::iter::once(&params.tag).chain(&params.alternatives);
+        let mut any = false;
+        for tag in tags.filter(|t| t.as_bytes().len() == len) {
+            any |= crate::crypto::constant_time_eq(expected.as_bytes(), tag.as_bytes());
         }
+        match any {
+            true => Ok(()),
+            false if params.tag.as_bytes().len() != len => Err(Rejection::MalformedSignature),
+            false => Err(Rejection::BadSignature),
+        }
+    }
+
+    /// The key `secret` makes for this scheme: its UTF-8 bytes, unless the
+    /// scheme decodes its secrets (a profile's base64 or `whsec_` secrets).
+    fn key(&self, id: &str, secret: &Secret) -> Result<Key, ConfigError> {
+        Ok(Key::new(id, secret))
     }
 }
 
@@ -663,6 +622,7 @@ pub(crate) fn basic_signing_params(
         signed_headers: Vec::new(),
         body_hash: None,
         tag: Tag::default(),
+        alternatives: Vec::new(),
         omitted: None,
     })
 }
@@ -673,65 +633,5 @@ pub(crate) fn configured_window(default: Window, config: &SchemeConfig) -> Windo
         unit: default.unit,
         past: config.tolerance_past.unwrap_or(default.past),
         future: config.tolerance_future.unwrap_or(default.future),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(header: &str, value: &str) -> Request {
-        http::Request::get("/")
-            .header(header, value)
-            .body(bytes::Bytes::new())
-            .unwrap()
-    }
-
-    #[test]
-    fn fields_are_read_written_and_removed_where_they_sit() {
-        let auth = Location::Parameter {
-            header: http::header::AUTHORIZATION,
-            name: "nonce",
-        };
-        let mut req = request(
-            "authorization",
-            r#"Signature keyId="k",xnonce="a",nonce="n1",signature="t""#,
-        );
-        assert_eq!(auth.read(&req), Some("n1"));
-        auth.write(&mut req, b"\xff\xfe").unwrap();
-        assert_eq!(
-            req.headers()["authorization"].as_bytes(),
-            b"Signature keyId=\"k\",xnonce=\"a\",nonce=\"\xff\xfe\",signature=\"t\""
-        );
-        auth.write(&mut req, b"n2").unwrap();
-        auth.remove(&mut req).unwrap();
-        assert_eq!(
-            req.headers()["authorization"],
-            r#"Signature keyId="k",xnonce="a",signature="t""#
-        );
-        assert_eq!(auth.read(&req), None);
-        auth.write(&mut req, b"n3").unwrap();
-        assert_eq!(auth.read(&req), Some("n3"));
-
-        let part = Location::Part {
-            header: HeaderName::from_static("x-signature"),
-            separator: '.',
-            index: 1,
-        };
-        let mut req = request("x-signature", "id.1700.abc");
-        assert_eq!(part.read(&req), Some("1700"));
-        part.write(&mut req, b"1700.5").unwrap();
-        assert_eq!(req.headers()["x-signature"], "id.1700.5.abc");
-        let mut req = request("x-signature", "id.1700.abc");
-        part.remove(&mut req).unwrap();
-        assert_eq!(req.headers()["x-signature"], "id.abc");
-
-        let header = Location::Header(HeaderName::from_static("x-nonce"));
-        let mut req = request("x-nonce", "n");
-        header.write(&mut req, " n ".as_bytes()).unwrap();
-        assert_eq!(header.read(&req), Some(" n "));
-        header.remove(&mut req).unwrap();
-        assert_eq!(header.read(&req), None);
-        assert!(Location::Signed.write(&mut req, b"x").is_err());
     }
 }

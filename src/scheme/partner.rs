@@ -38,11 +38,11 @@ impl Partner {
 }
 
 impl Scheme for Partner {
-    fn id(&self) -> SchemeId {
-        SchemeId::Partner
+    fn name(&self) -> &str {
+        SchemeId::Partner.as_str()
     }
 
-    fn rule(&self) -> &'static str {
+    fn rule(&self) -> &str {
         "`hex` = lowercase hex HMAC-SHA256(secret, canonical_json(body) ++ timestampMs), where `timestampMs` is the exact string from the header (milliseconds since the epoch)."
     }
 

@@ -44,19 +44,19 @@ impl Quable {
 }
 
 impl Scheme for Quable {
-    fn id(&self) -> SchemeId {
-        SchemeId::Quable
+    fn name(&self) -> &str {
+        SchemeId::Quable.as_str()
     }
 
     /// Quable PIM calls the app endpoint declared on both sides, with the
     /// methods seed 004 shows (`POST`, `GET`).
     fn delivery(&self) -> Delivery {
         Delivery::Endpoint {
-            methods: &["GET", "POST"],
+            methods: vec!["GET".into(), "POST".into()],
         }
     }
 
-    fn rule(&self) -> &'static str {
+    fn rule(&self) -> &str {
         "String to sign `{METHOD}|{ENDPOINT}|{TIMESTAMP}|{PAYLOAD}`: METHOD uppercase; ENDPOINT is the app endpoint URL string declared on both sides (configuration, not taken from the request line); PAYLOAD the raw body, empty for GET."
     }
 

@@ -52,16 +52,18 @@ impl Webhook {
 }
 
 impl Scheme for Webhook {
-    fn id(&self) -> SchemeId {
-        SchemeId::Webhook
+    fn name(&self) -> &str {
+        SchemeId::Webhook.as_str()
     }
 
     /// Seed 001's receiver is one route, `@router.post("/webhooks/payment")`.
     fn delivery(&self) -> Delivery {
-        Delivery::Endpoint { methods: &["POST"] }
+        Delivery::Endpoint {
+            methods: vec!["POST".into()],
+        }
     }
 
-    fn rule(&self) -> &'static str {
+    fn rule(&self) -> &str {
         "tag = lowercase hex HMAC-SHA256(secret, \"{timestamp}.{raw body bytes}\")"
     }
 

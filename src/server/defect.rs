@@ -20,9 +20,7 @@ use crate::crypto::{Algorithm, TagEncoding};
 use crate::keys::{DEFAULT_KEY_ID, Key, KeyLookup, KeyPolicy, LookupError, Secret};
 use crate::nonce::{ForgetfulNonces, MemoryNonceStore, NonceError, NonceStore};
 use crate::request::Request;
-use crate::scheme::{
-    Absent, Field, Location, Scheme, SchemeConfig, SchemeId, SignInput, SignatureParams,
-};
+use crate::scheme::{Absent, Field, Location, Scheme, SchemeConfig, SignInput, SignatureParams};
 use crate::tamper::SignedAs;
 use crate::time::{Clock, SystemClock, Window};
 
@@ -317,12 +315,18 @@ impl Defective {
                     && !req.body().is_empty()
                     && at.read(req).is_some()
                 {
-                    let _ = at.write(&mut seen, body_hash(req).as_bytes());
+                    let _ = at.write(&mut seen, self.body_hash(req).as_bytes());
                 }
             }
             Defect::VerifiesAsSigned(signed_as) => {
                 if let Ok(signed) = signed_as.request(req) {
                     seen = signed;
+                    // A signed query of its own is the signer's, with what
+                    // the scheme adds to it (as `Recipe::apply` signs it).
+                    if signed_as.query.is_some() {
+                        let body = seen.body().clone();
+                        self.inner.prepare(&mut seen, &body);
+                    }
                 }
             }
             Defect::FirstOfDuplicates => first_of_duplicates(&mut seen),
@@ -375,10 +379,49 @@ impl Defective {
             Field::Timestamp => self.now().to_string(),
             Field::Nonce => "-".into(),
             Field::KeyId => DEFAULT_KEY_ID.into(),
-            Field::BodyHash => body_hash(req),
+            Field::BodyHash => self.body_hash(req),
             _ => return,
         };
         let _ = at.write(req, value.as_bytes());
+    }
+
+    /// The request as the defective verifier signs it: as it reads it
+    /// ([`Self::seen`]), except that a field in the query is part of the
+    /// URL, which is signed as sent: left out or empty where the signer
+    /// wrote its absence so, the claimed body hash where it was trusted
+    /// (parsing found them filled in or corrected).
+    fn signed_view(&self, req: &Request) -> Request {
+        let mut seen = self.seen(req);
+        match &self.defect {
+            Defect::OptionalField(field, how) if self.missing(req, field) => {
+                let _ = crate::tamper::sign_absence_in_request(self, &mut seen, field, *how);
+            }
+            Defect::TrustsBodyHash => {
+                if let Some(at @ Location::Query(_)) = self.location(&Field::BodyHash)
+                    && let Some(claimed) = at.read(req)
+                {
+                    let _ = at.write(&mut seen, claimed.as_bytes());
+                }
+            }
+            _ => {}
+        }
+        seen
+    }
+
+    /// The body hash a signer of the scheme writes for `req` (base64, as
+    /// `a2a` writes it, where the scheme writes none).
+    fn body_hash(&self, req: &Request) -> String {
+        let input = SignInput {
+            key_id: Some(DEFAULT_KEY_ID.into()),
+            timestamp: "0".into(),
+            nonce: Some("-".into()),
+            ..SignInput::default()
+        };
+        self.inner
+            .signing_params(req, &input)
+            .ok()
+            .and_then(|p| p.body_hash.map(|h| h.into_owned()))
+            .unwrap_or_else(|| TagEncoding::Base64.encode(&crate::crypto::sha256(req.body())))
     }
 
     /// A well-formed tag of the placeholder byte where the tag is.
@@ -411,11 +454,6 @@ impl Defective {
             Some(at) => at.read(req).is_none(),
         }
     }
-}
-
-/// The base64 SHA-256 of `req`'s body, as `a2a` writes it.
-fn body_hash(req: &Request) -> String {
-    TagEncoding::Base64.encode(&crate::crypto::sha256(req.body()))
 }
 
 /// Removes `.` and `..` segments and empty segments from a path.
@@ -511,8 +549,8 @@ fn requote(req: &mut Request) {
 }
 
 impl Scheme for Defective {
-    fn id(&self) -> SchemeId {
-        self.inner.id()
+    fn name(&self) -> &str {
+        self.inner.name()
     }
     fn delivery(&self) -> crate::scheme::Delivery {
         self.inner.delivery()
@@ -520,8 +558,17 @@ impl Scheme for Defective {
     fn location(&self, field: &Field) -> Option<Location> {
         self.inner.location(field)
     }
-    fn rule(&self) -> &'static str {
+    fn rule(&self) -> &str {
         self.inner.rule()
+    }
+    fn replay(&self) -> crate::scheme::ReplayRule {
+        self.inner.replay()
+    }
+    fn prepare(&self, req: &mut Request, signed_body: &[u8]) {
+        self.inner.prepare(req, signed_body)
+    }
+    fn key(&self, id: &str, secret: &Secret) -> Result<Key, crate::scheme::ConfigError> {
+        self.inner.key(id, secret)
     }
     fn window(&self) -> Window {
         self.inner.window()
@@ -585,7 +632,7 @@ impl Scheme for Defective {
         params: &SignatureParams<'_>,
         out: &mut dyn crate::crypto::ByteSink,
     ) -> Result<(), Rejection> {
-        self.inner.canonicalize(&self.seen(req), params, out)
+        self.inner.canonicalize(&self.signed_view(req), params, out)
     }
     fn signing_params<'a>(
         &self,
@@ -618,7 +665,11 @@ impl Scheme for Defective {
                 let mut other = req.clone();
                 for method in ANY_METHOD {
                     *other.method_mut() = method;
-                    if self.inner.verify(&self.seen(&other), params, key).is_ok() {
+                    if self
+                        .inner
+                        .verify(&self.signed_view(&other), params, key)
+                        .is_ok()
+                    {
                         return Ok(());
                     }
                 }
@@ -648,7 +699,7 @@ impl Scheme for Defective {
                 }
                 Ok(())
             }
-            _ => self.inner.verify(&self.seen(req), params, key),
+            _ => self.inner.verify(&self.signed_view(req), params, key),
         }
     }
 }

@@ -29,7 +29,7 @@ use tokio::sync::oneshot;
 use crate::keys::sql::SqlKeys;
 use crate::keys::{KeyLookup, KeyPolicy, Secret, StaticKeys};
 use crate::nonce::{MemoryNonceStore, NonceStore};
-use crate::scheme::{SchemeConfig, SchemeId};
+use crate::scheme::{SchemeConfig, SchemeRef};
 
 mod defect;
 
@@ -46,8 +46,9 @@ pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10)
 /// Where a reference server's keys come from.
 #[derive(Debug, Clone)]
 pub enum KeySource {
-    /// Keys fixed at start.
-    Static(StaticKeys),
+    /// Keys fixed at start, by id and secret (each made into a key as the
+    /// scheme says: a profile may decode its secrets).
+    Static(Vec<(String, Secret)>),
     /// Keys in a SQL database; with an admin token, the key lifecycle API
     /// ([`crate::admin`]) is served too.
     Sql {
@@ -56,6 +57,23 @@ pub enum KeySource {
         /// The bearer token of the admin API.
         admin_token: Option<Secret>,
     },
+}
+
+impl KeySource {
+    /// Keys fixed at start, from `(id, secret)` pairs.
+    pub fn secrets<I, K, S>(pairs: I) -> KeySource
+    where
+        I: IntoIterator<Item = (K, S)>,
+        K: Into<String>,
+        S: Into<String>,
+    {
+        KeySource::Static(
+            pairs
+                .into_iter()
+                .map(|(id, secret)| (id.into(), Secret::new(secret)))
+                .collect(),
+        )
+    }
 }
 
 /// Where a server answers signed requests, as an application is deployed.
@@ -179,7 +197,7 @@ impl Limiter {
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// The scheme it verifies.
-    pub scheme: SchemeId,
+    pub scheme: SchemeRef,
     /// Scheme settings.
     pub scheme_config: SchemeConfig,
     /// Where its keys come from.
@@ -205,9 +223,9 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// A correct server for `scheme` with these keys: no policy beyond the
     /// keys' own permissions, no diagnostics, its own in-memory nonce store.
-    pub fn new(scheme: SchemeId, scheme_config: SchemeConfig, keys: KeySource) -> Self {
+    pub fn new(scheme: impl Into<SchemeRef>, scheme_config: SchemeConfig, keys: KeySource) -> Self {
         ServerConfig {
-            scheme,
+            scheme: scheme.into(),
             scheme_config,
             keys,
             policy: KeyPolicy::default(),
@@ -258,7 +276,13 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
     }
     let mut scheme = config.scheme.build(&scheme_config).map_err(invalid)?;
     let (mut keys, admin): (Arc<dyn KeyLookup>, _) = match &config.keys {
-        KeySource::Static(keys) => (Arc::new(keys.clone()), None),
+        KeySource::Static(pairs) => {
+            let mut keys = StaticKeys::new();
+            for (id, secret) in pairs {
+                keys.insert_key(scheme.key(id, secret).map_err(invalid)?);
+            }
+            (Arc::new(keys), None)
+        }
         KeySource::Sql { store, admin_token } => (
             store.clone(),
             admin_token.clone().map(|token| (store.clone(), token)),

@@ -10,15 +10,37 @@ use std::time::Duration;
 
 use sigconform::nonce::NonceStore;
 use sigconform::runner::{self, CaseResult, Category, Outcome, RunConfig};
-use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::scheme::{SchemeConfig, SchemeId, SchemeRef};
 use sigconform::server::{self, Defect, KeySource, Mount, ServerConfig};
-use sigconform::{KeyPolicy, Secret, StaticKeys};
+use sigconform::{KeyPolicy, Secret};
 
 pub const SECRET: &str = "runner-test-secret";
+
+/// The secret of the profiles' test servers: in the `whsec_` form, which
+/// Standard Webhooks decodes and Stripe uses as text.
+pub const PROFILE_SECRET: &str = "whsec_cnVubmVyLXRlc3Qtc2VjcmV0LWtleS0zMi1ieXRlcyE=";
+
+/// The secret the tests sign with for `scheme`.
+pub fn secret_for(scheme: &SchemeRef) -> &'static str {
+    match scheme {
+        SchemeRef::Seed(_) => SECRET,
+        SchemeRef::Profile(_) => PROFILE_SECRET,
+    }
+}
 
 /// A key the test servers know but leave out of [`RESTRICTED`]'s allow-list.
 pub const DENIED_KEY_ID: &str = "denied";
 pub const DENIED_SECRET: &str = "denied-key-secret";
+/// [`DENIED_SECRET`] for the profiles, in the `whsec_` form.
+pub const PROFILE_DENIED_SECRET: &str = "whsec_ZGVuaWVkLWtleS1zZWNyZXQtMzItYnl0ZXMtbG9uZyE=";
+
+/// The denied key's secret for `scheme`.
+pub fn denied_secret_for(scheme: &SchemeRef) -> &'static str {
+    match scheme {
+        SchemeRef::Seed(_) => DENIED_SECRET,
+        SchemeRef::Profile(_) => PROFILE_DENIED_SECRET,
+    }
+}
 /// The test servers' route with an allow-list, and their admin-only
 /// routes, below the deployment's path.
 pub const RESTRICTED: &str = "/restricted/";
@@ -85,12 +107,14 @@ pub fn scheme_config() -> SchemeConfig {
 /// How the tests run the catalog: key "k" with the test secret, and the
 /// policy routes of a server deployed as `deployment`.
 pub fn run_config(
-    scheme: SchemeId,
+    scheme: impl Into<SchemeRef>,
     scheme_config: SchemeConfig,
     timeout: Duration,
     deadline: Duration,
     deployment: Deployment,
 ) -> RunConfig {
+    let scheme = scheme.into();
+    let secret = secret_for(&scheme);
     let base = deployment.base();
     // One route has no other routes with policies of their own.
     let one_route = matches!(deployment, Deployment::Route(..));
@@ -100,14 +124,14 @@ pub fn run_config(
         deadline,
         denied_key: (!one_route).then(|| runner::DeniedKey {
             key_id: DENIED_KEY_ID.into(),
-            secret: Secret::new(DENIED_SECRET),
+            secret: Secret::new(denied_secret_for(&scheme)),
             path: format!("{base}{RESTRICTED}probe"),
         }),
         admin_path: (!one_route).then(|| format!("{base}{ADMIN}probe")),
         fixed_route: one_route.then_some(true),
         // Seconds of waiting each: run where a test is about them.
         skip: vec![glob::Pattern::new("*/replay/after-pause").unwrap()],
-        ..RunConfig::new(scheme, "k", Secret::new(SECRET))
+        ..RunConfig::new(scheme, "k", Secret::new(secret))
     }
 }
 
@@ -115,18 +139,21 @@ pub fn run_config(
 /// secret, and seed 001's policies: only those two on [`RESTRICTED`], admin
 /// keys only on [`ADMIN`].
 pub fn server_config(
-    scheme: SchemeId,
+    scheme: impl Into<SchemeRef>,
     defect: Option<Defect>,
     deployment: Deployment,
 ) -> ServerConfig {
+    let scheme = scheme.into();
+    let secret = secret_for(&scheme);
+    let denied_secret = denied_secret_for(&scheme);
     let mut config = ServerConfig::new(
         scheme,
         scheme_config(),
-        KeySource::Static(StaticKeys::from_pairs([
-            ("k", SECRET),
-            ("default", SECRET),
-            (DENIED_KEY_ID, DENIED_SECRET),
-        ])),
+        KeySource::secrets([
+            ("k", secret),
+            ("default", secret),
+            (DENIED_KEY_ID, denied_secret),
+        ]),
     );
     let base = deployment.base();
     config.policy = KeyPolicy {
@@ -159,11 +186,11 @@ pub async fn start(
 
 /// The whole catalog against a server deployed as `deployment`.
 pub async fn run_deployed(
-    scheme: SchemeId,
+    scheme: impl Into<SchemeRef> + Clone,
     defect: Option<Defect>,
     deployment: Deployment,
 ) -> Vec<CaseResult> {
-    let server = start_with(server_config(scheme, defect, deployment)).await;
+    let server = start_with(server_config(scheme.clone(), defect, deployment)).await;
     let config = run_config(
         scheme,
         scheme_config(),

@@ -11,14 +11,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use sigconform::StaticKeys;
 use sigconform::crypto::Algorithm;
 use sigconform::keys::Permissions;
 use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
 use sigconform::measure::{self, NonceRecord, Rate};
 use sigconform::nonce::redis::RedisNonceStore;
 use sigconform::runner::{self, RunConfig};
-use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::scheme::{SchemeConfig, SchemeId, SchemeRef};
 use sigconform::server::{KeySource, ServerConfig};
 use sigconform::workload::{Workload, json_document};
 
@@ -62,34 +61,34 @@ async fn servers(requests: usize, connections: usize) -> Result<(), String> {
         ..SchemeConfig::default()
     };
     println!("\n== the runner's catalog against the local reference server");
-    for scheme in SchemeId::ALL {
+    for scheme in SchemeRef::all_built_in() {
         // The servers `cargo xtask conform` starts, and the same cases
         // (the key lifecycle ones included).
-        let planned = crate::built_in(scheme, &config, "sigconform").await?;
-        let run_config =
-            planned.configure(RunConfig::new(scheme, "sigconform", planned.secret.clone()));
+        let planned = crate::built_in(scheme.clone(), &config, "sigconform").await?;
+        let run_config = planned.configure(RunConfig::new(
+            scheme.clone(),
+            "sigconform",
+            planned.secret.clone(),
+        ));
         let started = std::time::Instant::now();
         let run = runner::run(&run_config, &planned.target)
             .await
             .map_err(|e| e.to_string())?;
         println!(
-            "catalog {:<14} {:>3} cases in {:>6.1} ms (target: under 2 s)",
-            scheme.as_str(),
+            "catalog {:<18} {:>3} cases in {:>6.1} ms (target: under 2 s)",
+            scheme.name(),
             run.results.len(),
             started.elapsed().as_secs_f64() * 1e3
         );
     }
     println!("\n== the reference server under loopback load");
     let load_secret = crate::random_secret()?;
-    let keys = StaticKeys::from_pairs([(
+    let keys = KeySource::secrets([(
         sigconform::workload::KEY_ID,
         load_secret.expose().to_owned(),
     )]);
-    let server = crate::start_reference(
-        ServerConfig::new(SchemeId::A2a, config.clone(), KeySource::Static(keys)),
-        0,
-    )
-    .await?;
+    let server =
+        crate::start_reference(ServerConfig::new(SchemeId::A2a, config.clone(), keys), 0).await?;
     let host = server.url().trim_start_matches("http://").to_owned();
     let now_ms = sigconform::Clock::now_ms(&sigconform::SystemClock);
     let workload = Workload::new(SchemeId::A2a, 256, requests, &host, &load_secret, now_ms)?;

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use sigconform::keys::Permissions;
 use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
 use sigconform::runner::{self, Counts, RunConfig};
-use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::scheme::{SchemeConfig, SchemeRef};
 use sigconform::server::{self, KeySource, ServerConfig};
 use sigconform::vectors::{self, VectorFile};
 use sigconform::{KeyPolicy, Secret};
@@ -112,9 +112,17 @@ struct ConformArgs {
     /// under this one.
     #[arg(long, value_name = "DIR", default_value = "target/sigconform")]
     artifacts: PathBuf,
-    /// The scheme the target verifies (required with --target).
-    #[arg(long)]
-    scheme: Option<SchemeId>,
+    /// The scheme the target verifies (this or --profile is required with
+    /// --target): partner, authorization, webhook, a2a, ia-json or quable,
+    /// or a built-in profile's name. Without --target: only its built-in
+    /// server.
+    #[arg(long, conflicts_with = "profile")]
+    scheme: Option<String>,
+    /// The profile the target verifies: a built-in profile's name (stripe,
+    /// github, slack, standard-webhooks, svix, shopify, twilio, twilio-json,
+    /// square, paddle, seed-*) or a profile file (profiles/schema.json).
+    #[arg(long, value_name = "NAME|FILE")]
+    profile: Option<String>,
     /// Key id to sign with (ignored by webhook and quable).
     #[arg(long, default_value = "sigconform")]
     key_id: String,
@@ -304,7 +312,8 @@ fn export(root: &Path, out: &Path) -> Result<(), String> {
     for (path, file) in load_all(root)? {
         let name = path.with_extension("json");
         let target = out.join(name.file_name().expect("a file name"));
-        let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
+        let json =
+            serde_json::to_string_pretty(&vectors::to_json(&file)).map_err(|e| e.to_string())?;
         std::fs::write(&target, json + "\n").map_err(|e| format!("{}: {e}", target.display()))?;
         println!("wrote {}", target.display());
     }
@@ -363,7 +372,12 @@ fn fuzz_corpus(root: &Path) -> Result<(), String> {
                         "authorization" => {
                             seeds.push(("header_authorization", header.1.clone().into_bytes()))
                         }
-                        "x-signature" if file.scheme == sigconform::scheme::SchemeId::Partner => {
+                        "x-signature"
+                            if file.scheme
+                                == sigconform::scheme::SchemeRef::Seed(
+                                    sigconform::scheme::SchemeId::Partner,
+                                ) =>
+                        {
                             seeds.push(("header_partner", header.1.clone().into_bytes()))
                         }
                         "x-signature" | "x-webhook-signature" | "x-ia-signature" => {
@@ -381,7 +395,11 @@ fn fuzz_corpus(root: &Path) -> Result<(), String> {
                     .body_bytes()
                     .map(|b| b[..b.len().min(4096)].to_vec())
                 {
-                    if file.scheme == sigconform::scheme::SchemeId::Partner {
+                    if file.scheme
+                        == sigconform::scheme::SchemeRef::Seed(
+                            sigconform::scheme::SchemeId::Partner,
+                        )
+                    {
                         seeds.push(("canonical_json", body.clone()));
                     }
                     seeds.push(("headers_any_scheme", body.clone()));
@@ -508,10 +526,30 @@ fn glob_pattern(text: &str) -> Result<glob::Pattern, String> {
     glob::Pattern::new(text).map_err(|e| format!("`{text}` is not a glob: {e}"))
 }
 
+/// The scheme named by `--scheme` or `--profile`, if either is given; a
+/// profile that cannot be used is a usage error of one line.
+pub(crate) fn chosen_scheme(
+    scheme: Option<&str>,
+    profile: Option<&str>,
+) -> Result<Option<SchemeRef>, String> {
+    match (scheme, profile) {
+        (Some(name), _) => SchemeRef::by_name(name).map(Some).ok_or_else(|| {
+            format!(
+                "unknown scheme `{name}` (partner, authorization, webhook, a2a, ia-json, quable, or a built-in profile: {}); a profile file goes to --profile",
+                sigconform::profile::BUILT_IN.map(|(n, _)| n).join(", ")
+            )
+        }),
+        (None, Some(profile)) => sigconform::profile::Profile::resolve(profile)
+            .map(|p| Some(SchemeRef::from(p)))
+            .map_err(|e| e.to_string()),
+        (None, None) => Ok(None),
+    }
+}
+
 /// The runner's configuration for one scheme from the command line.
 fn run_config(
     args: &ConformArgs,
-    scheme: SchemeId,
+    scheme: &SchemeRef,
     secret: &Secret,
     extra_headers: &[runner::ExtraHeader],
 ) -> RunConfig {
@@ -543,13 +581,13 @@ fn run_config(
                     0
                 },
         ),
-        ..RunConfig::new(scheme, args.key_id.clone(), secret.clone())
+        ..RunConfig::new(scheme.clone(), args.key_id.clone(), secret.clone())
     }
 }
 
 /// The past window of `scheme` (or `tolerance`, in its unit), in seconds:
 /// `--slow` waits for most of it.
-fn window_seconds(scheme: SchemeId, tolerance: Option<u64>) -> u64 {
+fn window_seconds(scheme: &SchemeRef, tolerance: Option<u64>) -> u64 {
     scheme
         .build(&SchemeConfig {
             endpoint: Some("-".into()),
@@ -558,7 +596,12 @@ fn window_seconds(scheme: SchemeId, tolerance: Option<u64>) -> u64 {
         })
         .map_or(300, |s| {
             let w = s.window();
-            w.unit.to_ms(w.past) / 1000
+            // A scheme without a past limit has no end of the window to wait for.
+            if w.past == u64::MAX {
+                0
+            } else {
+                w.unit.to_ms(w.past) / 1000
+            }
         })
 }
 
@@ -587,7 +630,7 @@ fn progress_bar(target: &str) -> (indicatif::ProgressBar, runner::Progress) {
 
 /// One target to probe, and what it takes.
 struct Planned {
-    scheme: SchemeId,
+    scheme: SchemeRef,
     target: String,
     scheme_config: SchemeConfig,
     secret: Secret,
@@ -640,41 +683,47 @@ const DENIED_KEY_ID: &str = "sigconform-denied";
 
 /// A built-in reference server for `scheme`, as a deployment would run
 /// it: an API under [`API_PREFIX`], an endpoint as one route with its
-/// senders' methods; keys in an SQLite database (a fresh file under
-/// `target/conform`), the key lifecycle API behind a random token (so the
-/// lifecycle cases run too), seed 001's key policies on two routes of their
-/// own, and an in-memory nonce store.
+/// senders' methods; seed 001's key policies on two routes of their own,
+/// and an in-memory nonce store. A seed's server keeps its keys in an
+/// SQLite database (a fresh file under `target/conform`) with the key
+/// lifecycle API behind a random token (so the lifecycle cases run too); a
+/// profile's server has its keys in memory, as secrets in the form the
+/// provider issues them (`whsec_…`), which the profile may decode.
 pub(crate) async fn built_in(
-    scheme: SchemeId,
+    scheme: SchemeRef,
     config: &SchemeConfig,
     key_id: &str,
 ) -> Result<Planned, String> {
-    let secret = random_secret()?;
-    let denied_secret = random_secret()?;
-    let dir = workspace_root().join("target/conform");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let db = dir.join(format!("keys-{scheme}-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&db);
-    let store = SqlKeys::connect(&SqlKeysConfig::new(format!("sqlite://{}", db.display())))
-        .await
-        .map_err(|e| format!("the built-in key store: {e}"))?;
-    let keys = [
+    let issued = |secret: Secret| match &scheme {
+        SchemeRef::Profile(p) if p.secret != sigconform::profile::SecretDecoding::Base64 => {
+            Secret::new(format!("whsec_{}", secret.expose()))
+        }
+        _ => secret,
+    };
+    let secret = issued(random_secret()?);
+    let denied_secret = issued(random_secret()?);
+    let secrets = [
         (key_id, secret.clone()),
         (sigconform::keys::DEFAULT_KEY_ID, secret.clone()),
         (DENIED_KEY_ID, denied_secret.clone()),
     ];
-    for (id, secret) in &keys {
-        store
-            .put(id, secret, Permissions::all())
-            .await
-            .map_err(|e| format!("the built-in key store: {e}"))?;
-    }
-    let token = random_secret()?;
-    let keys = KeySource::Sql {
-        store: std::sync::Arc::new(store),
-        admin_token: Some(token.clone()),
+    let (keys, admin, db) = match &scheme {
+        SchemeRef::Seed(_) => {
+            let (keys, token, db) = sql_keys(&scheme, &secrets).await?;
+            (keys, Some(token), Some(db))
+        }
+        SchemeRef::Profile(_) => (
+            KeySource::Static(
+                secrets
+                    .iter()
+                    .map(|(id, s)| ((*id).to_owned(), s.clone()))
+                    .collect(),
+            ),
+            None,
+            None,
+        ),
     };
-    let mut server_config = ServerConfig::new(scheme, config.clone(), keys);
+    let mut server_config = ServerConfig::new(scheme.clone(), config.clone(), keys);
     let delivery = scheme.build(config).map_err(|e| e.to_string())?.delivery();
     let (mount, path) = match delivery {
         sigconform::scheme::Delivery::Api => (server::Mount::Prefix(API_PREFIX.into()), API_PREFIX),
@@ -700,7 +749,7 @@ pub(crate) async fn built_in(
         target: format!("{}{path}", server.url()),
         scheme_config: config.clone(),
         secret,
-        admin: Some(runner::AdminAccess {
+        admin: admin.map(|token| runner::AdminAccess {
             url: server.url(),
             token,
         }),
@@ -713,8 +762,35 @@ pub(crate) async fn built_in(
         admin_path: (!key_id.starts_with("admin_"))
             .then(|| format!("{ADMIN_PREFIX}sigconform-probe")),
         _server: Some(server),
-        db: Some(db),
+        db,
     })
+}
+
+/// A fresh SQLite key store for a built-in server with `secrets`, and the
+/// token of its key lifecycle API.
+async fn sql_keys(
+    scheme: &SchemeRef,
+    secrets: &[(&str, Secret)],
+) -> Result<(KeySource, Secret, PathBuf), String> {
+    let dir = workspace_root().join("target/conform");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let db = dir.join(format!("keys-{scheme}-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let store = SqlKeys::connect(&SqlKeysConfig::new(format!("sqlite://{}", db.display())))
+        .await
+        .map_err(|e| format!("the built-in key store: {e}"))?;
+    for (id, secret) in secrets {
+        store
+            .put(id, secret, Permissions::all())
+            .await
+            .map_err(|e| format!("the built-in key store: {e}"))?;
+    }
+    let token = random_secret()?;
+    let keys = KeySource::Sql {
+        store: std::sync::Arc::new(store),
+        admin_token: Some(token.clone()),
+    };
+    Ok((keys, token, db))
 }
 
 /// A report's format.
@@ -849,9 +925,13 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
         },
         _ => return usage_error("--admin-url and --admin-token-env go together"),
     };
+    let chosen = match chosen_scheme(args.scheme.as_deref(), args.profile.as_deref()) {
+        Ok(chosen) => chosen,
+        Err(e) => return usage_error(e),
+    };
     let mut runs = Vec::new();
     if args.target.is_empty() {
-        let schemes = args.scheme.map_or(SchemeId::ALL.to_vec(), |s| vec![s]);
+        let schemes = chosen.map_or_else(SchemeRef::all_built_in, |s| vec![s]);
         for scheme in schemes {
             let config = scheme_config(Some(
                 args.endpoint
@@ -864,8 +944,8 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
             }
         }
     } else {
-        let Some(scheme) = args.scheme else {
-            return usage_error("--target needs --scheme");
+        let Some(scheme) = chosen else {
+            return usage_error("--target needs --scheme or --profile");
         };
         let Some(secret) = secret else {
             return usage_error("--target needs --secret or --secret-env");
@@ -888,7 +968,7 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
         for target in &args.target {
             let endpoint = args.endpoint.clone().unwrap_or_else(|| target.clone());
             runs.push(Planned {
-                scheme,
+                scheme: scheme.clone(),
                 target: target.clone(),
                 scheme_config: scheme_config(Some(endpoint)),
                 secret: secret.clone(),
@@ -906,7 +986,7 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
     for planned in &runs {
         let (scheme, target) = (&planned.scheme, &planned.target);
         let mut config =
-            planned.configure(run_config(&args, *scheme, &planned.secret, &extra_headers));
+            planned.configure(run_config(&args, scheme, &planned.secret, &extra_headers));
         if args.list {
             match runner::list(&config) {
                 Ok(cases) => cases.iter().for_each(|(id, d)| println!("{id:<45} {d}")),
@@ -939,7 +1019,7 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
         let first = &runs[0];
         let config = first.configure(run_config(
             &args,
-            first.scheme,
+            &first.scheme,
             &first.secret,
             &extra_headers,
         ));
@@ -968,12 +1048,12 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     println!(
-        "\n{:<14} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}  time",
+        "\n{:<18} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}  time",
         "scheme", "pass", "fail", "warn", "info", "error", "skip"
     );
     for (scheme, c, elapsed) in &table {
         println!(
-            "{scheme:<14} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}  {:.2}s",
+            "{scheme:<18} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}  {:.2}s",
             c.pass,
             c.fail,
             c.warn,

@@ -11,23 +11,30 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
-use sigconform::keys::{KeyPolicy, Permissions, Secret, StaticKeys};
+use sigconform::keys::{KeyPolicy, Permissions, Secret};
 use sigconform::nonce::NonceStore;
 use sigconform::nonce::redis::RedisNonceStore;
-use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::scheme::{SchemeConfig, SchemeRef};
 use sigconform::server::{KeySource, Mount, ServerConfig};
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("verifies").required(true).args(["scheme", "profile"])))]
 pub(crate) struct ServeArgs {
+    /// partner, authorization, webhook, a2a, ia-json or quable, or a
+    /// built-in profile's name.
     #[arg(long)]
-    scheme: SchemeId,
+    scheme: Option<String>,
+    /// A built-in profile's name or a profile file.
+    #[arg(long, value_name = "NAME|FILE", conflicts_with = "scheme")]
+    profile: Option<String>,
     /// The first instance's port (the others follow it).
     #[arg(long, default_value_t = 8080)]
     port: u16,
     /// KEY_ID=SECRET; may repeat. With --keys-db they are stored there.
     #[arg(long = "key", value_name = "ID=SECRET")]
     keys: Vec<String>,
-    /// quable: the declared endpoint string.
+    /// quable: the declared endpoint string; a profile's `{endpoint}` (the
+    /// notification URL) or the origin of its `{url}`.
     #[arg(long)]
     endpoint: Option<String>,
     /// Log each rejection with the canonical string expected.
@@ -125,6 +132,16 @@ fn static_keys(pairs: &[String]) -> Result<Vec<(String, Secret)>, String> {
 }
 
 pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
+    let scheme = crate::chosen_scheme(args.scheme.as_deref(), args.profile.as_deref())?
+        .expect("clap requires --scheme or --profile");
+    if let (SchemeRef::Profile(p), Some(_)) = (&scheme, &args.keys_db)
+        && p.secret != sigconform::profile::SecretDecoding::Utf8
+    {
+        return Err(format!(
+            "--keys-db keeps secrets as they are given, but the profile {} decodes them ({:?}): give its keys with --key",
+            p.name, p.secret
+        ));
+    }
     let pairs = static_keys(&args.keys)?;
     let admin_token = args
         .admin_token_env
@@ -153,9 +170,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
             // Each instance its own connections and cache, as separate
             // processes would have; they share the database and Redis.
             let keys = match &args.keys_db {
-                None => KeySource::Static(StaticKeys::from_pairs(
-                    pairs.iter().map(|(id, s)| (id.clone(), s.expose().to_owned())),
-                )),
+                None => KeySource::Static(pairs.clone()),
                 Some(url) => {
                     let store = SqlKeys::connect(&SqlKeysConfig::new(url.as_str()))
                         .await
@@ -172,7 +187,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
                     }
                 }
             };
-            let mut config = ServerConfig::new(args.scheme, scheme_config.clone(), keys);
+            let mut config = ServerConfig::new(scheme.clone(), scheme_config.clone(), keys);
             config.diagnose = args.diagnose;
             config.mount = mount.clone();
             config.tls = tls.clone();
@@ -202,7 +217,7 @@ pub(crate) fn run(args: ServeArgs) -> Result<(), String> {
             let server = crate::start_reference(config, port).await?;
             println!(
                 "{} reference server on {}{shown_path}",
-                args.scheme,
+                scheme,
                 server.url()
             );
             servers.push(server);

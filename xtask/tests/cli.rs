@@ -60,6 +60,11 @@ fn usage_errors_are_one_line_and_exit_2() {
         "conform --target http://127.0.0.1:1 --scheme a2a --secret s --ca-cert /nonexistent.pem",
         "serve --scheme webhook --base-path api",
         "serve --scheme webhook --tls-cert /nonexistent.pem --tls-key /nonexistent.key",
+        "conform --profile no-such-profile",
+        "conform --scheme stripee",
+        "serve --profile /nonexistent/profile.yaml",
+        "serve --profile standard-webhooks --keys-db sqlite://unused.db --key default=whsec_AAAA",
+        "serve --profile standard-webhooks --key default=not-base64! --port 1",
     ] {
         let args: Vec<&str> = line.split_whitespace().collect();
         let output = xtask(&args).output().unwrap();
@@ -279,4 +284,97 @@ fn instances_sharing_redis_pass_the_cross_instance_case_and_separate_ones_fail_i
     );
     // Each instance alone still passes its own replay cases.
     assert_eq!(printed.matches("FAIL").count(), 1, "{printed}");
+}
+
+/// A profile file with one mistake: one line naming the file, the field
+/// and what was expected; exit 2.
+#[test]
+fn a_bad_profile_file_is_one_line_naming_file_and_field() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-profile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("acme-typo.yaml");
+    std::fs::write(
+        &file,
+        ACME.replace("{timestamp}:{body}", "{timestmp}:{body}"),
+    )
+    .unwrap();
+    for task in ["conform", "serve"] {
+        let output = xtask(&[task, "--profile", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let printed = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{printed}");
+        assert_eq!(printed.trim().lines().count(), 1, "{printed}");
+        assert!(
+            printed.contains("acme-typo.yaml: signed: unknown placeholder `{timestmp}`"),
+            "{printed}"
+        );
+    }
+}
+
+/// A provider's scheme no one built in, as a user writes it.
+const ACME: &str = r#"name: acme
+description: "ACME webhooks: X-Acme-Signature `sha256=<hex>` over `{timestamp}:{body}`"
+hash: sha256
+encoding: hex
+signature:
+  header: X-Acme-Signature
+  prefix: "sha256="
+signed: "{timestamp}:{body}"
+timestamp:
+  header: X-Acme-Timestamp
+  unit: s
+  past: 300
+  future: 60
+"#;
+
+/// `serve --profile` and `conform --profile`, with a profile file and with
+/// a built-in profile's name: clean.
+#[test]
+fn a_profile_is_served_and_probed_by_file_and_by_name() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-profile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("acme.yaml");
+    std::fs::write(&file, ACME).unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    for (profile, secret) in [(file.as_str(), "acme-secret"), ("stripe", "whsec_cli")] {
+        let port = free_port();
+        let child = xtask(&["serve", "--profile", profile])
+            .arg("--key")
+            .arg(format!("default={secret}"))
+            .args(["--route", "/hooks", "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let _served = Served(child);
+        wait_for(port);
+        let output = xtask(&[
+            "conform",
+            "--profile",
+            profile,
+            "--secret-env",
+            "CLI_SECRET",
+        ])
+        .args(["--target", &format!("http://127.0.0.1:{port}/hooks")])
+        .env("CLI_SECRET", secret)
+        .output()
+        .unwrap();
+        let printed = text(&output);
+        assert_eq!(output.status.code(), Some(0), "{profile}: {printed}");
+        // The summary's row: the profile's name, then pass and fail.
+        let name = if profile == "stripe" {
+            "stripe"
+        } else {
+            "acme"
+        };
+        let row: Vec<&str> = printed
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no summary row for {name}: {printed}"))
+            .split_whitespace()
+            .collect();
+        assert!(row[1].parse::<u32>().unwrap() > 30, "{printed}");
+        assert_eq!(row[2], "0", "{printed}");
+    }
 }

@@ -1,0 +1,252 @@
+//! The profile engine against the hand-written schemes: the seeds' schemes
+//! the profile format expresses (`profiles/seed-*.yaml`) must agree with
+//! their Rust implementations on every existing vector — the same
+//! canonical string, the same tag, the same verdict and reason. Two
+//! implementations of one scheme, differing only in how they were written.
+
+use std::path::Path;
+
+use sigconform::scheme::{SchemeId, SchemeRef};
+use sigconform::vectors::{self, VectorFile};
+
+/// The seeds the format expresses, with their profiles' names.
+/// (`authorization` is not among them: its signed header list is named by
+/// each request, its query is canonicalised, and its policy requires
+/// headers; see the README.)
+const SEEDS: [(SchemeId, &str); 5] = [
+    (SchemeId::Partner, "seed-partner"),
+    (SchemeId::Webhook, "seed-webhook"),
+    (SchemeId::A2a, "seed-a2a"),
+    (SchemeId::IaJson, "seed-ia-json"),
+    (SchemeId::Quable, "seed-quable"),
+];
+
+fn load(scheme: SchemeId) -> VectorFile {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("vectors")
+        .join(format!("{scheme}.yaml"));
+    vectors::load_file(&path).unwrap()
+}
+
+#[tokio::test]
+async fn each_seed_profile_agrees_with_its_hand_written_scheme_on_every_vector() {
+    let mut steps = 0;
+    for (seed, profile) in SEEDS {
+        let file = load(seed);
+        let as_profile = VectorFile {
+            scheme: SchemeRef::by_name(profile).unwrap(),
+            ..file.clone()
+        };
+        for case in &file.cases {
+            let written = vectors::run_case(&file, case).await.unwrap();
+            let described = vectors::run_case(&as_profile, case).await.unwrap();
+            for (i, (w, d)) in written.iter().zip(&described).enumerate() {
+                let at = format!("{profile}: {} step {}", case.id, i + 1);
+                assert_eq!(
+                    w.derived.canonical.as_deref().map(String::from_utf8_lossy),
+                    d.derived.canonical.as_deref().map(String::from_utf8_lossy),
+                    "{at}: canonical string"
+                );
+                assert_eq!(w.derived.tag, d.derived.tag, "{at}: tag");
+                assert_eq!(
+                    w.verdict.as_ref().map_err(|r| r.code()),
+                    d.verdict.as_ref().map_err(|r| r.code()),
+                    "{at}: verdict"
+                );
+                steps += 1;
+            }
+        }
+    }
+    assert!(steps > 250, "{steps} steps compared");
+}
+
+mod common;
+
+/// Every built-in profile's reference server, probed with the whole
+/// catalog: clean. (The catalog adapts: no timestamp, no window cases; no
+/// nonce, replays informational; a body the scheme does not cover, a
+/// weakness.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_server_of_every_built_in_profile_is_clean() {
+    use sigconform::runner::Outcome;
+    for (name, _) in sigconform::profile::BUILT_IN {
+        let scheme = SchemeRef::by_name(name).unwrap();
+        let results = common::run_deployed(scheme, None, common::Deployment::Root).await;
+        let bad = common::bad(&results);
+        assert!(bad.is_empty(), "{name}:\n{}", bad.join("\n"));
+        assert!(
+            results
+                .iter()
+                .filter(|r| r.outcome == Outcome::Pass)
+                .count()
+                > 20,
+            "{name}: {} cases",
+            results.len()
+        );
+    }
+}
+
+/// The catalog learns what a profile covers through the `Scheme` trait: no
+/// timestamp, no window cases; no message id, replays informational; a
+/// body the scheme does not sign (Mailgun signs only its timestamp and
+/// token), a weakness; a message id that is signed, replays checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_adapts_to_what_a_profile_covers() {
+    use sigconform::profile::Profile;
+    use sigconform::runner::Outcome;
+    let outcome = |results: &[sigconform::runner::CaseResult], id: &str| {
+        results
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("no case {id}"))
+            .outcome
+    };
+
+    let github = common::run_deployed(
+        SchemeRef::by_name("github").unwrap(),
+        None,
+        common::Deployment::Root,
+    )
+    .await;
+    assert!(common::bad(&github).is_empty());
+    assert!(
+        !github
+            .iter()
+            .any(|r| r.id.contains("/expiry/") || r.id.contains("/skew/"))
+    );
+    assert_eq!(outcome(&github, "github/replay/identical"), Outcome::Info);
+    assert_eq!(outcome(&github, "github/tamper/body"), Outcome::Pass);
+
+    // Mailgun's fields are in its body, which the format does not read;
+    // with them in headers, the shape of its signature.
+    let body_not_signed = Profile::from_yaml(
+        "mailgun-like.yaml",
+        r#"name: mailgun-like
+description: "Mailgun's signature with its fields in headers: hex HMAC-SHA256 of {timestamp}{token}; the body not signed"
+hash: sha256
+encoding: hex
+signature:
+  header: X-Mailgun-Signature
+signed: "{timestamp}{nonce}"
+timestamp:
+  header: X-Mailgun-Timestamp
+  past: 300
+  future: unbounded
+nonce:
+  header: X-Mailgun-Token
+"#,
+    )
+    .unwrap();
+    let scheme = SchemeRef::from(body_not_signed);
+    let results = common::run_deployed(scheme, None, common::Deployment::Root).await;
+    assert!(
+        common::bad(&results).is_empty(),
+        "{:?}",
+        common::bad(&results)
+    );
+    assert_eq!(outcome(&results, "mailgun-like/tamper/body"), Outcome::Warn);
+    assert_eq!(
+        outcome(&results, "mailgun-like/tamper/timestamp"),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome(&results, "mailgun-like/tamper/nonce"),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome(&results, "mailgun-like/replay/identical"),
+        Outcome::Pass
+    );
+    assert_eq!(
+        outcome(&results, "mailgun-like/expiry/outside-limit"),
+        Outcome::Pass
+    );
+    assert!(!results.iter().any(|r| r.id.contains("/skew/")));
+}
+
+/// The bugs the providers' users write, as deliberate defects of a
+/// profile's reference server: each found in its category, as a failure
+/// (or, where the provider only advises, a warning).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_providers_users_bugs_are_found() {
+    use sigconform::runner::Outcome;
+    use sigconform::server::Defect;
+    let cases = [
+        // stripe/stripe-node#341: the body parsed and serialised again.
+        (
+            "stripe",
+            Defect::BodyNotCovered,
+            "stripe/tamper/body-reencoded",
+            Outcome::Fail,
+        ),
+        // Paddle's five seconds widened to forever.
+        (
+            "paddle",
+            Defect::IgnoresExpiry,
+            "paddle/expiry/outside-limit",
+            Outcome::Fail,
+        ),
+        // slackapi/bolt-python#195's other side: no future limit.
+        (
+            "slack",
+            Defect::AcceptsAnyFuture,
+            "slack/skew/outside-limit",
+            Outcome::Fail,
+        ),
+        // Twilio's bodySHA256 read but never compared with the body.
+        (
+            "twilio-json",
+            Defect::TrustsBodyHash,
+            "twilio-json/tamper/body",
+            Outcome::Fail,
+        ),
+        (
+            "github",
+            Defect::AcceptsTagPrefix,
+            "github/tamper/tag-prefix",
+            Outcome::Fail,
+        ),
+        (
+            "square",
+            Defect::ServerErrorOnNonAsciiTag,
+            "square/malformed/non-ascii-x-square-hmacsha256-signature",
+            Outcome::Fail,
+        ),
+        (
+            "svix",
+            Defect::FirstOfDuplicates,
+            "svix/malformed/duplicate-svix-signature",
+            Outcome::Fail,
+        ),
+        (
+            "shopify",
+            Defect::AnyTag,
+            "shopify/tamper/tag-bit-flipped",
+            Outcome::Fail,
+        ),
+        // Standard Webhooks only suggests remembering message ids.
+        (
+            "standard-webhooks",
+            Defect::NeverRecordsNonces,
+            "standard-webhooks/replay/identical",
+            Outcome::Warn,
+        ),
+    ];
+    for (name, defect, id, expected) in cases {
+        let scheme = SchemeRef::by_name(name).unwrap();
+        let results = common::run_deployed(scheme.clone(), Some(defect.clone()), common::API).await;
+        let found = results
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("no {id}"));
+        assert_eq!(
+            found.outcome, expected,
+            "{name} with {defect:?}: {id} {}",
+            found.observed
+        );
+        // The same case against a correct server: a pass.
+        let clean = common::run_deployed(scheme, None, common::API).await;
+        let case = clean.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(case.outcome, Outcome::Pass, "{id} against a correct server");
+    }
+}
