@@ -13,6 +13,10 @@
 //! - `nonce/check_and_record/<threads>`: the in-memory nonce store, with
 //!   one thread and with two contending.
 //! - `canonical_json/<bytes>`: `partner`'s canonical JSON.
+//! - `engine/<seed>/<body bytes>/{hand-written,profile}`: the same whole
+//!   verification by a seed's hand-written scheme and by the profile engine
+//!   running the seed's profile (`profiles/seed-*.yaml`), side by side.
+//! - `profile/<name>/<body bytes>`: every built-in public profile.
 //!
 //! `cargo xtask bench --compare` sets the main figures side by side with
 //! `openssl speed` and the Python and Node peers, in one run.
@@ -22,7 +26,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sigconform::crypto::{Algorithm, MacKey, sha256};
 use sigconform::measure;
-use sigconform::scheme::SchemeId;
+use sigconform::scheme::{SchemeId, SchemeRef};
 use sigconform::workload::{BODY_SIZES, Workload, json_document};
 use sigconform::{MemoryNonceStore, Secret};
 
@@ -52,16 +56,71 @@ fn verification(c: &mut Criterion) {
                     NOW_MS,
                 )
                 .unwrap();
-                b.iter_custom(|iters| {
-                    let mut total = Duration::ZERO;
-                    let mut left = iters as usize;
-                    while left > 0 {
-                        let n = left.min(w.requests.len());
-                        total += measure::verify_first(&w, n, &runtime);
-                        left -= n;
-                    }
-                    total
-                })
+                b.iter_custom(|iters| verify_pool(&w, iters, &runtime))
+            });
+        }
+        group.finish();
+    }
+}
+
+/// The whole verification of `w`'s requests, `iters` of them, as
+/// [`verification`] measures it.
+fn verify_pool(w: &Workload, iters: u64, runtime: &tokio::runtime::Runtime) -> Duration {
+    let mut total = Duration::ZERO;
+    let mut left = iters as usize;
+    while left > 0 {
+        let n = left.min(w.requests.len());
+        total += measure::verify_first(w, n, runtime);
+        left -= n;
+    }
+    total
+}
+
+/// The seeds' schemes the profile format expresses, with their profiles.
+const SEED_PROFILES: [(SchemeId, &str); 5] = [
+    (SchemeId::Partner, "seed-partner"),
+    (SchemeId::Webhook, "seed-webhook"),
+    (SchemeId::A2a, "seed-a2a"),
+    (SchemeId::IaJson, "seed-ia-json"),
+    (SchemeId::Quable, "seed-quable"),
+];
+
+/// The profile engine against the hand-written scheme it describes, and
+/// every public profile.
+fn profiles(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    // `whsec_` and base64: a secret every profile can use.
+    let secret = Secret::new("whsec_YmVuY2gtc2VjcmV0LW9mLTI0LWJ5dGVzIQ==");
+    let workload = |scheme: SchemeRef, size| {
+        Workload::new(scheme, size, POOL, "api.example.com", &secret, NOW_MS).unwrap()
+    };
+    for (seed, profile) in SEED_PROFILES {
+        for size in [0, 1024] {
+            let mut group = c.benchmark_group(format!("engine/{seed}/{size}"));
+            group.throughput(Throughput::Elements(1));
+            let written = workload(SchemeRef::Seed(seed), size);
+            let described = workload(SchemeRef::by_name(profile).unwrap(), size);
+            group.bench_function("hand-written", |b| {
+                b.iter_custom(|iters| verify_pool(&written, iters, &runtime))
+            });
+            group.bench_function("profile", |b| {
+                b.iter_custom(|iters| verify_pool(&described, iters, &runtime))
+            });
+            group.finish();
+        }
+    }
+    for scheme in SchemeRef::all_built_in() {
+        if !matches!(scheme, SchemeRef::Profile(ref p) if !p.name.starts_with("seed-")) {
+            continue;
+        }
+        let mut group = c.benchmark_group(format!("profile/{}", scheme.name()));
+        group.throughput(Throughput::Elements(1));
+        for size in [0, 1024] {
+            let w = workload(scheme.clone(), size);
+            group.bench_function(BenchmarkId::from_parameter(size), |b| {
+                b.iter_custom(|iters| verify_pool(&w, iters, &runtime))
             });
         }
         group.finish();
@@ -159,6 +218,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = verification, limits, nonce_store, canonical_json
+    targets = verification, profiles, limits, nonce_store, canonical_json
 }
 criterion_main!(benches);

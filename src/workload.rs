@@ -14,7 +14,7 @@ use bytes::Bytes;
 use crate::keys::{Key, Secret, StaticKeys};
 use crate::nonce::NonceStore;
 use crate::request::Request;
-use crate::scheme::{Scheme, SchemeConfig, SchemeId, SignInput};
+use crate::scheme::{Scheme, SchemeConfig, SchemeRef, SignInput};
 use crate::time::FixedClock;
 use crate::{KeyPolicy, Verifier};
 
@@ -28,8 +28,8 @@ pub const BODY_SIZES: [usize; 5] = [0, 256, 1024, 16 * 1024, 1 << 20];
 /// `count` signed requests of one scheme over one body.
 #[derive(Debug)]
 pub struct Workload {
-    /// The scheme.
-    pub scheme: SchemeId,
+    /// The scheme (a seed's or a profile).
+    pub scheme: SchemeRef,
     /// Its configuration (quable's endpoint is set).
     pub config: SchemeConfig,
     /// The secret every request is signed with.
@@ -94,13 +94,14 @@ impl Workload {
     /// with a `body_len`-byte body, a `host` header of `host`, stamped
     /// `now_ms`, and the secret `secret`; nonces `n-00000000` and up.
     pub fn new(
-        scheme: SchemeId,
+        scheme: impl Into<SchemeRef>,
         body_len: usize,
         count: usize,
         host: &str,
         secret: &Secret,
         now_ms: u64,
     ) -> Result<Self, String> {
+        let scheme = scheme.into();
         let config = SchemeConfig {
             endpoint: Some("https:sigconform.test/app".into()),
             ..SchemeConfig::default()
@@ -112,16 +113,18 @@ impl Workload {
         if !body.is_empty() {
             template = template.header("content-length", body.len());
         }
+        let signer = scheme.build(&config).map_err(|e| e.to_string())?;
+        let key = signer.key(KEY_ID, secret).map_err(|e| e.to_string())?;
         let mut workload = Workload {
             scheme,
-            signer: scheme.build(&config).map_err(|e| e.to_string())?,
+            signer,
             config,
             secret: secret.clone(),
             now_ms,
             template: template.body(body.clone()).map_err(|e| e.to_string())?,
             body,
             requests: Vec::new(),
-            key: Key::new(KEY_ID, secret),
+            key,
         };
         workload.requests = (0..count as u64)
             .map(|i| workload.signed(i, now_ms))
@@ -154,11 +157,17 @@ impl Workload {
         Ok(req)
     }
 
-    /// The keys a verifier of this workload knows.
+    /// The keys a verifier of this workload knows (made as the scheme
+    /// makes keys: a profile may decode the secret).
     pub fn keys(&self) -> StaticKeys {
         let mut keys = StaticKeys::new();
-        keys.insert(KEY_ID, &self.secret);
-        keys.insert(crate::keys::DEFAULT_KEY_ID, &self.secret);
+        for id in [KEY_ID, crate::keys::DEFAULT_KEY_ID] {
+            let key = self
+                .signer
+                .key(id, &self.secret)
+                .expect("the workload's key was made once already");
+            keys.insert_key(key);
+        }
         keys
     }
 
@@ -208,8 +217,13 @@ impl Workload {
                 })
             })
             .collect();
+        let profile = match &self.scheme {
+            SchemeRef::Profile(p) => serde_json::to_value(p.as_ref()).ok(),
+            SchemeRef::Seed(_) => None,
+        };
         serde_json::json!({
             "scheme": self.scheme,
+            "profile": profile,
             "body_bytes": self.body.len(),
             "now_ms": self.now_ms,
             "key_id": KEY_ID,
@@ -224,6 +238,7 @@ impl Workload {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scheme::SchemeId;
 
     #[test]
     fn json_documents_have_the_asked_size_and_parse() {

@@ -30,3 +30,43 @@ fn canonical_json_float_rounding() {
         "not a fixed point"
     );
 }
+
+/// `profile_load` fuzz target: profiles that loaded but could not be used.
+/// A placeholder name holding a line break made a two-line error; a query
+/// parameter name with `=` in it, one header for two fields and a list key
+/// holding the list's separator each loaded, and then rejected the
+/// profile's own signatures. Each is now an error of one line naming the
+/// field.
+#[test]
+fn profile_load_mistakes_are_one_line_errors() {
+    use sigconform::profile::Profile;
+    for (name, field, says) in [
+        (
+            "profile_load-placeholder-line-break.yaml",
+            "signed",
+            "`{timestamp\\n}`",
+        ),
+        (
+            "profile_load-query-name.yaml",
+            "body_hash.query",
+            "not a query parameter name",
+        ),
+        (
+            "profile_load-header-twice.yaml",
+            "timestamp.header",
+            "is already signature.header",
+        ),
+        (
+            "profile_load-list-key.yaml",
+            "signature.list",
+            "not an item key",
+        ),
+    ] {
+        let text = String::from_utf8(input(name)).unwrap();
+        let error = Profile::from_yaml(name, &text).unwrap_err();
+        let line = error.to_string();
+        assert_eq!(error.field, field, "{line}");
+        assert!(line.contains(says), "{line}");
+        assert!(!line.contains('\n'), "{line}");
+    }
+}

@@ -250,3 +250,78 @@ async fn the_providers_users_bugs_are_found() {
         assert_eq!(case.outcome, Outcome::Pass, "{id} against a correct server");
     }
 }
+
+fn profile_schema() -> jsonschema::Validator {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).expect("profiles/schema.json is a valid JSON Schema")
+}
+
+/// Every profile file, as written, matches `profiles/schema.json`, which
+/// editors and other languages read.
+#[test]
+fn every_profile_file_matches_the_json_schema() {
+    let validator = profile_schema();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let doc: serde_json::Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{}:\n{}",
+            path.display(),
+            errors.join("\n")
+        );
+        files += 1;
+    }
+    assert_eq!(files, sigconform::profile::BUILT_IN.len());
+}
+
+#[test]
+fn the_profile_schema_rejects_what_the_loader_rejects() {
+    let validator = profile_schema();
+    let good = serde_json::json!({
+        "name": "acme", "description": "d", "encoding": "hex",
+        "signature": {"header": "X-Acme-Signature", "prefix": "sha256="},
+        "signed": "{timestamp}.{body}",
+        "timestamp": {"header": "X-Acme-Timestamp", "past": 300, "future": "unbounded"}
+    });
+    assert!(validator.is_valid(&good));
+    let changed = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut doc = good.clone();
+        edit(&mut doc);
+        doc
+    };
+    for bad in [
+        changed(&|d| d["typo"] = 1.into()),
+        changed(&|d| {
+            d["signature"]["list"] =
+                serde_json::json!({"separator": ",", "assign": "=", "tag": "v1"})
+        }),
+        changed(&|d| d["timestamp"]["past"] = "forever".into()),
+        changed(&|d| d["encoding"] = "hexadecimal".into()),
+        changed(&|d| d["signature"]["header"] = "X Acme".into()),
+        changed(&|d| d["body_hash"] = serde_json::json!({"encoding": "hex"})),
+        changed(&|d| {
+            d.as_object_mut().unwrap().remove("signed");
+        }),
+    ] {
+        assert!(!validator.is_valid(&bad), "{bad}");
+        // The loader refuses it too, in one line.
+        let yaml = serde_json::to_string(&bad).unwrap();
+        let error = sigconform::profile::Profile::from_yaml("bad.yaml", &yaml).unwrap_err();
+        assert!(!error.to_string().contains('\n'));
+    }
+    let yaml = serde_json::to_string(&good).unwrap();
+    sigconform::profile::Profile::from_yaml("good.yaml", &yaml).unwrap();
+}

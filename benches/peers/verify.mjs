@@ -2,9 +2,10 @@
 //
 // Verifies the same signed requests as the Rust reference with Node's
 // standard library only, written the straightforward way the seeds'
-// examples are (crypto.createHmac per request, createHash, Buffer base64,
-// JSON.parse/JSON.stringify, a Map of used nonces): what a team would write
-// by hand. Every scheme checks what the reference checks (timestamp syntax
+// examples and the providers' documentation are (crypto.createHmac per
+// request, createHash, Buffer base64, JSON.parse/JSON.stringify, a Map of
+// used nonces): what a team would write by hand. The built-in profiles get
+// the verifier their provider documents (a profile of a seed, the seed's). Every scheme checks what the reference checks (timestamp syntax
 // and window, key, body hash, tag in constant time, nonce), so the two do
 // the same work.
 //
@@ -126,19 +127,123 @@ function verifyQuable(req, w) {
   return sameTag(expected, signature);
 }
 
+const nowS = (w) => Math.floor(w.now_ms / 1000);
+const key = (w) => w.keys.get("default");
+
+function verifyStripe(req, w) {
+  // Stripe's manual verification: t and every v1 from Stripe-Signature.
+  const items = (req.h["stripe-signature"] ?? "").split(",").map((i) => {
+    const at = i.indexOf("=");
+    return at < 0 ? [i, undefined] : [i.slice(0, at), i.slice(at + 1)];
+  });
+  const ts = items.filter(([k]) => k === "t").map(([, v]) => v);
+  const tags = items.filter(([k, v]) => k === "v1" && v !== undefined).map(([, v]) => v);
+  if (ts.length !== 1 || !plainInt(ts[0]) || !tags.length) return false;
+  if (Number(ts[0]) < nowS(w) - 300) return false;
+  const expected = crypto.createHmac("sha256", key(w)).update(ts[0] + ".").update(req.body).digest("hex");
+  return tags.some((tag) => sameTag(expected, tag));
+}
+
+function verifyGithub(req, w) {
+  const signature = req.h["x-hub-signature-256"] ?? "";
+  if (!signature.startsWith("sha256=")) return false;
+  return sameTag("sha256=" + crypto.createHmac("sha256", key(w)).update(req.body).digest("hex"), signature);
+}
+
+function verifySlack(req, w) {
+  const ts = req.h["x-slack-request-timestamp"];
+  if (!plainInt(ts) || Math.abs(nowS(w) - Number(ts)) > 300) return false;
+  const expected = "v0=" + crypto.createHmac("sha256", key(w)).update(`v0:${ts}:`).update(req.body).digest("hex");
+  return sameTag(expected, req.h["x-slack-signature"]);
+}
+
+const standardWebhooks = (prefix) => (req, w, nonces) => {
+  const id = req.h[`${prefix}-id`], ts = req.h[`${prefix}-timestamp`], signatures = req.h[`${prefix}-signature`];
+  if (!id || !plainInt(ts) || signatures === undefined) return false;
+  if (Math.abs(nowS(w) - Number(ts)) > 300) return false;
+  const expected = crypto.createHmac("sha256", key(w)).update(`${id}.${ts}.`).update(req.body).digest("base64");
+  for (const versioned of signatures.split(" ")) {
+    const at = versioned.indexOf(",");
+    if (versioned.slice(0, at) === "v1" && sameTag(expected, versioned.slice(at + 1))) return record(nonces, "default", id);
+  }
+  return false;
+};
+
+function verifyShopify(req, w) {
+  const expected = crypto.createHmac("sha256", key(w)).update(req.body).digest("base64");
+  return sameTag(expected, req.h["x-shopify-hmac-sha256"]);
+}
+
+// The configured URL's scheme and host, then the path and query requested.
+const twilioUrl = (req, w) => w.endpoint.replace(/^((?:[^:/]*:\/\/)?[^/]*).*$/s, "$1") + req.path + (req.query ? `?${req.query}` : "");
+
+function verifyTwilio(req, w) {
+  let data = twilioUrl(req, w);
+  const pairs = [...new URLSearchParams(req.body.toString("utf8"))].sort((a, b) =>
+    a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0);
+  for (const [name, value] of pairs) data += name + value;
+  return sameTag(crypto.createHmac("sha1", key(w)).update(data).digest("base64"), req.h["x-twilio-signature"]);
+}
+
+function verifyTwilioJson(req, w) {
+  const claimed = new URLSearchParams(req.query).get("bodySHA256");
+  if (claimed === null || !sameTag(crypto.createHash("sha256").update(req.body).digest("hex"), claimed)) return false;
+  return sameTag(crypto.createHmac("sha1", key(w)).update(twilioUrl(req, w)).digest("base64"), req.h["x-twilio-signature"]);
+}
+
+function verifySquare(req, w) {
+  const expected = crypto.createHmac("sha256", key(w)).update(w.endpoint).update(req.body).digest("base64");
+  return sameTag(expected, req.h["x-square-hmacsha256-signature"]);
+}
+
+function verifyPaddle(req, w) {
+  let ts; const tags = [];
+  for (const item of (req.h["paddle-signature"] ?? "").split(";")) {
+    const at = item.indexOf("=");
+    const [k, v] = at < 0 ? [item, ""] : [item.slice(0, at), item.slice(at + 1)];
+    if (k === "ts") ts = v; else if (k === "h1") tags.push(v);
+  }
+  if (!plainInt(ts) || !tags.length || nowS(w) > Number(ts) + 5) return false;
+  const expected = crypto.createHmac("sha256", key(w)).update(`${ts}:`).update(req.body).digest("hex");
+  return tags.some((tag) => sameTag(expected, tag));
+}
+
+const webhook = (r, w) => timestampDotBody(r, w, "x-webhook-signature", "x-webhook-timestamp", null, 300, 30);
+const iaJson = (r, w) => timestampDotBody(r, w, "x-ia-signature", "x-ia-timestamp", "x-ia-key", 60, 60);
+
 const VERIFY = {
   partner: verifyPartner,
   authorization: verifyAuthorization,
-  webhook: (r, w) => timestampDotBody(r, w, "x-webhook-signature", "x-webhook-timestamp", null, 300, 30),
+  webhook,
   a2a: verifyA2a,
-  "ia-json": (r, w) => timestampDotBody(r, w, "x-ia-signature", "x-ia-timestamp", "x-ia-key", 60, 60),
+  "ia-json": iaJson,
   quable: verifyQuable,
+  stripe: verifyStripe,
+  github: verifyGithub,
+  slack: verifySlack,
+  "standard-webhooks": standardWebhooks("webhook"),
+  svix: standardWebhooks("svix"),
+  shopify: verifyShopify,
+  twilio: verifyTwilio,
+  "twilio-json": verifyTwilioJson,
+  square: verifySquare,
+  paddle: verifyPaddle,
+  "seed-partner": verifyPartner,
+  "seed-webhook": webhook,
+  "seed-a2a": verifyA2a,
+  "seed-ia-json": iaJson,
+  "seed-quable": verifyQuable,
 };
+
+// The HMAC key: the secret's bytes, or (Standard Webhooks, Svix) the
+// base64 after `whsec_`, as their libraries decode it.
+const keyBytes = (w) => ["standard-webhooks", "svix"].includes(w.scheme)
+  ? Buffer.from(w.secret.replace(/^whsec_/, ""), "base64") : Buffer.from(w.secret, "utf8");
 
 const w = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const seconds = Number(process.argv[3] ?? 1);
 const body = Buffer.from(w.body_base64, "base64");
-w.keys = new Map([[w.key_id, w.secret], ["default", w.secret]]);
+w.keys = new Map([[w.key_id, keyBytes(w)], ["default", keyBytes(w)]]);
 // What a web framework hands a verifier: headers in an object (lower-case
 // names), path and query apart, the body as a Buffer. Built before timing.
 const requests = w.requests.map((r) => {

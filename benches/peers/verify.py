@@ -2,8 +2,10 @@
 
 Verifies the same signed requests as the Rust reference, with the Python
 standard library only, written the straightforward way the seeds' examples
-are (hmac.new per request, hashlib, base64, json, a dict of used nonces):
-what a team would write by hand. Every scheme checks what the reference
+and the providers' documentation are (hmac.new per request, hashlib,
+base64, json, a dict of used nonces): what a team would write by hand.
+The built-in profiles get the verifier their provider documents (a
+profile of a seed, the seed's). Every scheme checks what the reference
 checks (timestamp syntax and window, key, body hash, tag in constant time,
 nonce), so the two do the same work.
 
@@ -143,6 +145,109 @@ def verify_quable(req, w, nonces):
     return hmac.compare_digest(expected, signature)
 
 
+def now_s(w):
+    return w["now_ms"] // 1000
+
+
+def verify_stripe(req, w, nonces):
+    # Stripe's manual verification: t and every v1 from Stripe-Signature.
+    items = [item.split("=", 1) for item in req["h"].get("stripe-signature", "").split(",")]
+    ts = [v for k, *v in items if k == "t"]
+    tags = [v[0] for k, *v in items if k == "v1" and v]
+    if len(ts) != 1 or not ts[0] or not plain_int(ts[0][0]) or not tags:
+        return False
+    if int(ts[0][0]) < now_s(w) - 300:
+        return False
+    expected = hmac.new(w["keys"]["default"], ts[0][0].encode() + b"." + req["body"], hashlib.sha256).hexdigest()
+    return any(hmac.compare_digest(expected, tag) for tag in tags)
+
+
+def verify_github(req, w, nonces):
+    signature = req["h"].get("x-hub-signature-256", "")
+    if not signature.startswith("sha256="):
+        return False
+    expected = "sha256=" + hmac.new(w["keys"]["default"], req["body"], hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def verify_slack(req, w, nonces):
+    ts, signature = req["h"].get("x-slack-request-timestamp"), req["h"].get("x-slack-signature", "")
+    if not plain_int(ts) or abs(now_s(w) - int(ts)) > 300:
+        return False
+    basestring = b"v0:" + ts.encode() + b":" + req["body"]
+    expected = "v0=" + hmac.new(w["keys"]["default"], basestring, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def standard_webhooks(prefix):
+    def verify(req, w, nonces):
+        h = req["h"]
+        msg_id, ts, signatures = h.get(prefix + "-id"), h.get(prefix + "-timestamp"), h.get(prefix + "-signature")
+        if not msg_id or not plain_int(ts) or signatures is None:
+            return False
+        if abs(now_s(w) - int(ts)) > 300:
+            return False
+        content = msg_id.encode() + b"." + ts.encode() + b"." + req["body"]
+        expected = base64.b64encode(hmac.new(w["keys"]["default"], content, hashlib.sha256).digest()).decode()
+        for versioned in signatures.split(" "):
+            version, _, signature = versioned.partition(",")
+            if version == "v1" and hmac.compare_digest(signature, expected):
+                return record(nonces, "default", msg_id)
+        return False
+    return verify
+
+
+def verify_shopify(req, w, nonces):
+    expected = base64.b64encode(hmac.new(w["keys"]["default"], req["body"], hashlib.sha256).digest()).decode()
+    return hmac.compare_digest(expected, req["h"].get("x-shopify-hmac-sha256", ""))
+
+
+def twilio_url(req, w):
+    # The configured URL's scheme and host, then the path and query requested.
+    endpoint = w["endpoint"]
+    start = endpoint.find("://") + 3 if "://" in endpoint else 0
+    slash = endpoint.find("/", start)
+    origin = endpoint if slash < 0 else endpoint[:slash]
+    return origin + req["path"] + ("?" + req["query"] if req["query"] else "")
+
+
+def verify_twilio(req, w, nonces):
+    data = twilio_url(req, w)
+    for name, value in sorted(urllib.parse.parse_qsl(req["body"].decode(), keep_blank_values=True)):
+        data += name + value
+    expected = base64.b64encode(hmac.new(w["keys"]["default"], data.encode(), hashlib.sha1).digest()).decode()
+    return hmac.compare_digest(expected, req["h"].get("x-twilio-signature", ""))
+
+
+def verify_twilio_json(req, w, nonces):
+    claimed = dict(urllib.parse.parse_qsl(req["query"])).get("bodySHA256")
+    if claimed is None or not hmac.compare_digest(hashlib.sha256(req["body"]).hexdigest(), claimed):
+        return False
+    url = twilio_url(req, w)
+    expected = base64.b64encode(hmac.new(w["keys"]["default"], url.encode(), hashlib.sha1).digest()).decode()
+    return hmac.compare_digest(expected, req["h"].get("x-twilio-signature", ""))
+
+
+def verify_square(req, w, nonces):
+    payload = w["endpoint"].encode() + req["body"]
+    expected = base64.b64encode(hmac.new(w["keys"]["default"], payload, hashlib.sha256).digest()).decode()
+    return hmac.compare_digest(expected, req["h"].get("x-square-hmacsha256-signature", ""))
+
+
+def verify_paddle(req, w, nonces):
+    ts, tags = None, []
+    for item in req["h"].get("paddle-signature", "").split(";"):
+        key, _, value = item.partition("=")
+        if key == "ts":
+            ts = value
+        elif key == "h1":
+            tags.append(value)
+    if not plain_int(ts) or not tags or now_s(w) > int(ts) + 5:
+        return False
+    expected = hmac.new(w["keys"]["default"], ts.encode() + b":" + req["body"], hashlib.sha256).hexdigest()
+    return any(hmac.compare_digest(expected, tag) for tag in tags)
+
+
 def record(nonces, key_id, nonce):
     key = (key_id, nonce)
     if key in nonces:
@@ -158,14 +263,38 @@ VERIFY = {
     "a2a": verify_a2a,
     "ia-json": verify_ia_json,
     "quable": verify_quable,
+    "stripe": verify_stripe,
+    "github": verify_github,
+    "slack": verify_slack,
+    "standard-webhooks": standard_webhooks("webhook"),
+    "svix": standard_webhooks("svix"),
+    "shopify": verify_shopify,
+    "twilio": verify_twilio,
+    "twilio-json": verify_twilio_json,
+    "square": verify_square,
+    "paddle": verify_paddle,
+    "seed-partner": verify_partner,
+    "seed-webhook": verify_webhook,
+    "seed-a2a": verify_a2a,
+    "seed-ia-json": verify_ia_json,
+    "seed-quable": verify_quable,
 }
+
+
+def key_bytes(w):
+    """The HMAC key: the secret's bytes, or (Standard Webhooks, Svix) the
+    base64 after `whsec_`, as their libraries decode it."""
+    secret = w["secret"]
+    if w["scheme"] in ("standard-webhooks", "svix"):
+        return base64.b64decode(secret.removeprefix("whsec_"))
+    return secret.encode()
 
 
 def load(path):
     with open(path) as f:
         w = json.load(f)
     body = base64.b64decode(w["body_base64"])
-    secret = w["secret"].encode()
+    secret = key_bytes(w)
     w["keys"] = {w["key_id"]: secret, "default": secret}
     requests = []
     # What a web framework hands a verifier: headers in a dict (lower-case

@@ -4,8 +4,15 @@ use libfuzzer_sys::fuzz_target;
 use sigconform::scheme::{SchemeConfig, SchemeId};
 
 fuzz_target!(|data: &[u8]| {
-    let scheme = SchemeId::Authorization.build(&SchemeConfig::default()).unwrap();
-    let Ok(value) = http::HeaderValue::from_bytes(data) else { return };
-    let req = http::Request::get("/").header("authorization", value).body(bytes::Bytes::new()).unwrap();
+    let scheme = SchemeId::Authorization
+        .build(&SchemeConfig::default())
+        .unwrap();
+    let Ok(value) = http::HeaderValue::from_bytes(data) else {
+        return;
+    };
+    let req = http::Request::get("/")
+        .header("authorization", value)
+        .body(bytes::Bytes::new())
+        .unwrap();
     let _ = scheme.parse(&req);
 });

@@ -5,7 +5,12 @@ use sigconform::scheme::{SchemeConfig, SchemeId};
 
 fuzz_target!(|data: &[u8]| {
     let scheme = SchemeId::Partner.build(&SchemeConfig::default()).unwrap();
-    let Ok(value) = http::HeaderValue::from_bytes(data) else { return };
-    let req = http::Request::post("/").header("x-signature", value).body(bytes::Bytes::new()).unwrap();
+    let Ok(value) = http::HeaderValue::from_bytes(data) else {
+        return;
+    };
+    let req = http::Request::post("/")
+        .header("x-signature", value)
+        .body(bytes::Bytes::new())
+        .unwrap();
     let _ = scheme.parse(&req);
 });

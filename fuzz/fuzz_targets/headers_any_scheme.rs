@@ -1,8 +1,9 @@
-//! Every scheme's parser on arbitrary header sets and bodies.
+//! Every scheme's and built-in profile's parser on arbitrary header sets
+//! and bodies.
 #![no_main]
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform::scheme::{SchemeConfig, SchemeRef};
 
 #[derive(Debug, Arbitrary)]
 struct Input {
@@ -12,19 +13,49 @@ struct Input {
 }
 
 /// Header names the schemes read, so the fuzzer need not guess them.
-const NAMES: [&str; 12] = [
-    "x-signature", "x-timestamp", "x-nonce", "x-api-key-id", "x-body-hash", "authorization",
-    "x-webhook-signature", "x-webhook-timestamp", "x-ia-key", "x-ia-signature", "x-ia-timestamp", "host",
+const NAMES: [&str; 25] = [
+    "x-signature",
+    "x-timestamp",
+    "x-nonce",
+    "x-api-key-id",
+    "x-body-hash",
+    "authorization",
+    "x-webhook-signature",
+    "x-webhook-timestamp",
+    "x-ia-key",
+    "x-ia-signature",
+    "x-ia-timestamp",
+    "host",
+    "stripe-signature",
+    "x-hub-signature-256",
+    "x-slack-signature",
+    "x-slack-request-timestamp",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "svix-id",
+    "svix-signature",
+    "x-shopify-hmac-sha256",
+    "x-twilio-signature",
+    "x-square-hmacsha256-signature",
+    "paddle-signature",
 ];
 
 fuzz_target!(|input: Input| {
-    let id = SchemeId::ALL[usize::from(input.scheme) % SchemeId::ALL.len()];
-    let config = SchemeConfig { endpoint: Some("https:app.example".into()), ..SchemeConfig::default() };
-    let scheme = id.build(&config).unwrap();
-    let mut req = http::Request::post("/p?a=1").body(bytes::Bytes::from(input.body)).unwrap();
+    let schemes = SchemeRef::all_built_in();
+    let chosen = &schemes[usize::from(input.scheme) % schemes.len()];
+    let config = SchemeConfig {
+        endpoint: Some("https:app.example".into()),
+        ..SchemeConfig::default()
+    };
+    let scheme = chosen.build(&config).unwrap();
+    let mut req = http::Request::post("/p?a=1&bodySHA256=00")
+        .body(bytes::Bytes::from(input.body))
+        .unwrap();
     for (name, value) in input.headers {
         if let Ok(value) = http::HeaderValue::from_bytes(&value) {
-            req.headers_mut().append(NAMES[usize::from(name) % NAMES.len()], value);
+            req.headers_mut()
+                .append(NAMES[usize::from(name) % NAMES.len()], value);
         }
     }
     if let Ok(params) = scheme.parse(&req) {

@@ -25,26 +25,59 @@ const NOW_S: u64 = 1_700_000_000;
 
 fuzz_target!(|input: Input| {
     let id = SchemeId::ALL[usize::from(input.scheme) % SchemeId::ALL.len()];
-    let config = SchemeConfig { endpoint: Some("https:app.example".into()), ..SchemeConfig::default() };
+    let config = SchemeConfig {
+        endpoint: Some("https:app.example".into()),
+        ..SchemeConfig::default()
+    };
     let scheme = id.build(&config).unwrap();
     let method = ["GET", "POST", "PUT", "DELETE"][usize::from(input.method) % 4];
-    let path = format!("/{}", input.path.chars().filter(char::is_ascii_alphanumeric).collect::<String>());
+    let path = format!(
+        "/{}",
+        input
+            .path
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+    );
     let body = if id == SchemeId::Partner {
         // partner signs JSON: wrap arbitrary bytes as a JSON string.
         serde_json::to_vec(&String::from_utf8_lossy(&input.body)).unwrap()
     } else {
         input.body
     };
-    let Ok(req) = http::Request::builder().method(method).uri(&path).header("host", "h")
-        .header("content-type", "application/json").body(bytes::Bytes::from(body)) else { return };
-    if input.nonce.is_empty() || input.nonce.contains(|c: char| !c.is_ascii_graphic()) || input.nonce.contains('"') {
+    let Ok(req) = http::Request::builder()
+        .method(method)
+        .uri(&path)
+        .header("host", "h")
+        .header("content-type", "application/json")
+        .body(bytes::Bytes::from(body))
+    else {
+        return;
+    };
+    if input.nonce.is_empty()
+        || input.nonce.contains(|c: char| !c.is_ascii_graphic())
+        || input.nonce.contains('"')
+    {
         return;
     }
-    let ts = if id == SchemeId::Partner { (NOW_S * 1000).to_string() } else { NOW_S.to_string() };
-    let key_id = if matches!(id, SchemeId::Webhook | SchemeId::Quable) { "default" } else { "k" };
+    let ts = if id == SchemeId::Partner {
+        (NOW_S * 1000).to_string()
+    } else {
+        NOW_S.to_string()
+    };
+    let key_id = if matches!(id, SchemeId::Webhook | SchemeId::Quable) {
+        "default"
+    } else {
+        "k"
+    };
     let keys = StaticKeys::from_pairs([(key_id, input.secret.clone())]);
     let recipe = Recipe {
-        input: SignInput { key_id: Some("k".into()), timestamp: ts.clone(), nonce: Some(input.nonce.clone()), ..SignInput::default() },
+        input: SignInput {
+            key_id: Some("k".into()),
+            timestamp: ts.clone(),
+            nonce: Some(input.nonce.clone()),
+            ..SignInput::default()
+        },
         ..Recipe::default()
     };
     let verify = |req: &sigconform::Request| {
@@ -55,18 +88,35 @@ fuzz_target!(|input: Input| {
             Arc::new(keys.clone()),
             KeyPolicy::default(),
         );
-        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(verifier.verify(req))
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(verifier.verify(req))
     };
-    let signed = recipe.apply(scheme.as_ref(), &req, keys.get(key_id).unwrap()).unwrap();
-    assert!(verify(&signed).is_ok(), "{id}: a correctly signed request was rejected: {:?}", verify(&signed));
+    let signed = recipe
+        .apply(scheme.as_ref(), &req, keys.get(key_id).unwrap())
+        .unwrap();
+    assert!(
+        verify(&signed).is_ok(),
+        "{id}: a correctly signed request was rejected: {:?}",
+        verify(&signed)
+    );
 
     // The timestamp is covered by every scheme.
     let tampered = Recipe {
-        signed_as: Some(SignedAs { timestamp: Some(format!("{}", ts.parse::<u64>().unwrap() - 1)), ..SignedAs::default() }),
+        signed_as: Some(SignedAs {
+            timestamp: Some(format!("{}", ts.parse::<u64>().unwrap() - 1)),
+            ..SignedAs::default()
+        }),
         ..recipe
     };
-    let signed_other = tampered.apply(scheme.as_ref(), &req, keys.get(key_id).unwrap()).unwrap();
-    assert!(verify(&signed_other).is_err(), "{id}: timestamp changed, still accepted");
+    let signed_other = tampered
+        .apply(scheme.as_ref(), &req, keys.get(key_id).unwrap())
+        .unwrap();
+    assert!(
+        verify(&signed_other).is_err(),
+        "{id}: timestamp changed, still accepted"
+    );
 
     // Any body bit (lowest bit for partner, whose JSON spellings can be equivalent).
     if !signed.body().is_empty() {
@@ -75,6 +125,9 @@ fuzz_target!(|input: Input| {
         body[i] ^= 1;
         let mut flipped = signed.clone();
         *flipped.body_mut() = body.into();
-        assert!(verify(&flipped).is_err(), "{id}: body byte {i} flipped, still accepted");
+        assert!(
+            verify(&flipped).is_err(),
+            "{id}: body byte {i} flipped, still accepted"
+        );
     }
 });

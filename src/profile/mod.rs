@@ -287,7 +287,7 @@ pub enum BodyHashWhen {
 
 /// A profile that cannot be used: where and why, in one line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{origin}: {field}: {message}")]
+#[error("{origin}: {field}: {message}", message = one_line(message))]
 pub struct ProfileError {
     /// The file (or built-in name) it came from.
     pub origin: String,
@@ -295,6 +295,12 @@ pub struct ProfileError {
     pub field: String,
     /// What was expected.
     pub message: String,
+}
+
+/// `text` on one line: line breaks (a placeholder name may hold one) as
+/// `\n` and `\r`.
+fn one_line(text: &str) -> String {
+    text.replace('\n', "\\n").replace('\r', "\\r")
 }
 
 /// The built-in profiles: the public schemes, then the seeds' schemes the
@@ -358,10 +364,18 @@ impl Profile {
         Profile::from_yaml(&origin, &text)
     }
 
-    /// The built-in profile `name`.
+    /// The built-in profile `name` (each parsed once, when first asked for).
     pub fn built_in(name: &str) -> Option<Profile> {
-        let (_, text) = BUILT_IN.iter().find(|(n, _)| *n == name)?;
-        Some(Profile::from_yaml(name, text).expect("built-in profiles are valid"))
+        static PARSED: std::sync::OnceLock<Vec<Profile>> = std::sync::OnceLock::new();
+        let parsed = PARSED.get_or_init(|| {
+            BUILT_IN
+                .iter()
+                .map(|(name, text)| {
+                    Profile::from_yaml(name, text).expect("built-in profiles are valid")
+                })
+                .collect()
+        });
+        parsed.iter().find(|p| p.name == name).cloned()
     }
 
     /// A built-in profile by name, or else a profile file.
@@ -421,7 +435,49 @@ impl Profile {
                     .into(),
             );
         }
+        // A separator the tag's encoding may hold would cut tags apart.
+        let in_tags = |c: char| match self.encoding {
+            Encoding::Hex => c.is_ascii_hexdigit(),
+            Encoding::Base64 => c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='),
+        };
+        if let Some(list) = &self.signature.list {
+            if list.separator == list.assign || in_tags(list.separator) {
+                return fail(
+                    "signature.list.separator",
+                    format!(
+                        "`{}` cannot separate items (it is the assign character, or a tag may hold it)",
+                        list.separator
+                    ),
+                );
+            }
+            let keys = [Some(&list.tag), list.timestamp.as_ref()];
+            for key in keys.into_iter().flatten() {
+                if key.is_empty() || key.contains([list.separator, list.assign]) {
+                    return fail(
+                        "signature.list",
+                        format!(
+                            "`{key}` is not an item key (empty, or holds the separator or the assign character)"
+                        ),
+                    );
+                }
+            }
+            if list.timestamp.as_ref() == Some(&list.tag) {
+                return fail(
+                    "signature.list.timestamp",
+                    "the timestamp's key is the tag's".into(),
+                );
+            }
+        }
         if let Some(parts) = &self.signature.parts {
+            if in_tags(parts.separator) {
+                return fail(
+                    "signature.parts.separator",
+                    format!(
+                        "`{}` cannot separate parts: a tag may hold it",
+                        parts.separator
+                    ),
+                );
+            }
             for needed in [PartField::Tag] {
                 if !parts.fields.contains(&needed) {
                     return fail(
@@ -493,11 +549,47 @@ impl Profile {
         match (&self.body_hash, template.uses(&Placeholder::BodyHash)) {
             (Some(b), _) => match (&b.header, &b.query) {
                 (Some(h), None) => header("body_hash.header", h)?,
-                (None, Some(_)) => {}
+                (None, Some(q)) => {
+                    // Written into the query as it is: unreserved characters only.
+                    let unreserved =
+                        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~');
+                    if q.is_empty() || !q.chars().all(unreserved) {
+                        return fail(
+                            "body_hash.query",
+                            format!(
+                                "`{q}` is not a query parameter name (letters, digits, `-`, `.`, `_`, `~`)"
+                            ),
+                        );
+                    }
+                }
                 _ => return fail("body_hash", "exactly one of header and query".into()),
             },
             (None, true) => return fail("signed", "`{body_hash}` without a body_hash".into()),
             (None, false) => {}
+        }
+        // Each header carries one field.
+        let mut names: Vec<(&str, String)> = [
+            ("signature.header", Some(&self.signature.header)),
+            (
+                "timestamp.header",
+                self.timestamp.as_ref().and_then(|t| t.header.as_ref()),
+            ),
+            ("key_id.header", self.key_id.as_ref().map(|k| &k.header)),
+            ("nonce.header", self.nonce.as_ref().map(|n| &n.header)),
+            (
+                "body_hash.header",
+                self.body_hash.as_ref().and_then(|b| b.header.as_ref()),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(field, name)| Some((field, name?.to_ascii_lowercase())))
+        .collect();
+        names.sort_by(|a, b| a.1.cmp(&b.1));
+        if let Some(pair) = names.windows(2).find(|w| w[0].1 == w[1].1) {
+            return fail(
+                pair[1].0,
+                format!("`{}` is already {}", pair[1].1, pair[0].0),
+            );
         }
         let uses_endpoint =
             template.uses(&Placeholder::Endpoint) || template.uses(&Placeholder::Url);

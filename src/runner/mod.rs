@@ -46,6 +46,7 @@ mod window;
 
 pub use lifecycle::{AdminAccess, REVOCATION_GRACE};
 pub use probe::covers;
+pub use replay::REPLAY_PAUSE;
 pub use report::Counts;
 pub use report::html::render_html;
 pub use report::json::render_json;

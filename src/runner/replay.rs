@@ -23,7 +23,7 @@ const CONCURRENT_COPIES: usize = 8;
 
 /// The pause before the replay of `replay/after-pause`: a store that
 /// forgets in seconds, not at the end of the window, accepts it.
-pub(super) const REPLAY_PAUSE: Duration = Duration::from_secs(3);
+pub const REPLAY_PAUSE: Duration = Duration::from_secs(3);
 
 /// When a replay is sent.
 #[derive(Clone, Copy)]

@@ -412,9 +412,34 @@ fn origin(url: &str) -> &str {
 /// What the signature header says.
 #[derive(Default)]
 struct Read<'r> {
-    tags: Vec<&'r str>,
+    tags: Tags<'r>,
     timestamp: Option<&'r str>,
     key_id: Option<&'r str>,
+}
+
+/// The tags a signature header carries, in order. Almost every request
+/// carries one, so the first is kept inline and only rotation allocates.
+#[derive(Default)]
+struct Tags<'r> {
+    first: Option<&'r str>,
+    more: Vec<&'r str>,
+}
+
+impl<'r> Tags<'r> {
+    fn push(&mut self, tag: &'r str) {
+        match self.first {
+            None => self.first = Some(tag),
+            Some(_) => self.more.push(tag),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'r str> + '_ {
+        self.first.into_iter().chain(self.more.iter().copied())
+    }
 }
 
 impl Scheme for ProfileScheme {
@@ -537,9 +562,14 @@ impl Scheme for ProfileScheme {
             self.nonce.as_ref(),
             body_hash_header,
         ];
-        let present: Vec<&HeaderName> = names.iter().flatten().copied().collect();
+        let mut present = [&self.signature; 5];
+        let mut count = 0;
+        for name in names.iter().flatten() {
+            present[count] = name;
+            count += 1;
+        }
         let mut found = [None; 5];
-        single_headers_into(req, &present, &mut found)?;
+        single_headers_into(req, &present[..count], &mut found)?;
         let mut values: [Option<&'r str>; 5] = [None; 5];
         let mut next = found.into_iter();
         for (slot, name) in values.iter_mut().zip(names) {

@@ -347,7 +347,7 @@ fn tokio_runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 /// The fuzz targets, as named in `fuzz/Cargo.toml`.
-const FUZZ_TARGETS: [&str; 7] = [
+const FUZZ_TARGETS: [&str; 9] = [
     "header_authorization",
     "header_partner",
     "headers_any_scheme",
@@ -355,6 +355,8 @@ const FUZZ_TARGETS: [&str; 7] = [
     "tag_decode",
     "canonical_json",
     "sign_verify",
+    "profile_load",
+    "profile_vs_seed",
 ];
 
 /// Writes seed corpora from the vectors: each input is named after the case
@@ -403,7 +405,12 @@ fn fuzz_corpus(root: &Path) -> Result<(), String> {
                         seeds.push(("canonical_json", body.clone()));
                     }
                     seeds.push(("headers_any_scheme", body.clone()));
-                    seeds.push(("sign_verify", body));
+                    // The structured targets build their own requests of
+                    // the seeds' schemes.
+                    if matches!(file.scheme, sigconform::scheme::SchemeRef::Seed(_)) {
+                        seeds.push(("profile_vs_seed", body.clone()));
+                        seeds.push(("sign_verify", body));
+                    }
                 }
                 for (target, data) in seeds {
                     let dir = corpus.join(target);
@@ -414,6 +421,14 @@ fn fuzz_corpus(root: &Path) -> Result<(), String> {
                 }
             }
         }
+    }
+    // The profile loader starts from the built-in profiles.
+    let dir = corpus.join("profile_load");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (name, text) in sigconform::profile::BUILT_IN {
+        let path = dir.join(format!("{name}.yaml"));
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        written += 1;
     }
     println!("wrote {written} seed inputs under {}", corpus.display());
     Ok(())
