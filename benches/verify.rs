@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sigconform::crypto::{Algorithm, MacKey, sha256};
 use sigconform::measure;
+use sigconform::profile::SEED_PROFILES;
 use sigconform::scheme::{SchemeId, SchemeRef};
 use sigconform::workload::{BODY_SIZES, Workload, json_document};
 use sigconform::{MemoryNonceStore, Secret};
@@ -75,15 +76,6 @@ fn verify_pool(w: &Workload, iters: u64, runtime: &tokio::runtime::Runtime) -> D
     }
     total
 }
-
-/// The seeds' schemes the profile format expresses, with their profiles.
-const SEED_PROFILES: [(SchemeId, &str); 5] = [
-    (SchemeId::Partner, "seed-partner"),
-    (SchemeId::Webhook, "seed-webhook"),
-    (SchemeId::A2a, "seed-a2a"),
-    (SchemeId::IaJson, "seed-ia-json"),
-    (SchemeId::Quable, "seed-quable"),
-];
 
 /// The profile engine against the hand-written scheme it describes, and
 /// every public profile.

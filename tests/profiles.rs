@@ -6,20 +6,9 @@
 
 use std::path::Path;
 
+use sigconform::profile::SEED_PROFILES;
 use sigconform::scheme::{SchemeId, SchemeRef};
 use sigconform::vectors::{self, VectorFile};
-
-/// The seeds the format expresses, with their profiles' names.
-/// (`authorization` is not among them: its signed header list is named by
-/// each request, its query is canonicalised, and its policy requires
-/// headers; see the README.)
-const SEEDS: [(SchemeId, &str); 5] = [
-    (SchemeId::Partner, "seed-partner"),
-    (SchemeId::Webhook, "seed-webhook"),
-    (SchemeId::A2a, "seed-a2a"),
-    (SchemeId::IaJson, "seed-ia-json"),
-    (SchemeId::Quable, "seed-quable"),
-];
 
 fn load(scheme: SchemeId) -> VectorFile {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -31,7 +20,7 @@ fn load(scheme: SchemeId) -> VectorFile {
 #[tokio::test]
 async fn each_seed_profile_agrees_with_its_hand_written_scheme_on_every_vector() {
     let mut steps = 0;
-    for (seed, profile) in SEEDS {
+    for (seed, profile) in SEED_PROFILES {
         let file = load(seed);
         let as_profile = VectorFile {
             scheme: SchemeRef::by_name(profile).unwrap(),

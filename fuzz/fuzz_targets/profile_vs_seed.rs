@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use sigconform::profile::SEED_PROFILES;
 use sigconform::scheme::{SchemeConfig, SchemeId, SchemeRef, SignInput};
 use sigconform::tamper::Recipe;
 use sigconform::{FixedClock, KeyPolicy, MemoryNonceStore, Secret, StaticKeys, Verifier};
@@ -25,18 +26,10 @@ struct Input {
     skew: i16,
 }
 
-const SEEDS: [(SchemeId, &str); 5] = [
-    (SchemeId::Partner, "seed-partner"),
-    (SchemeId::Webhook, "seed-webhook"),
-    (SchemeId::A2a, "seed-a2a"),
-    (SchemeId::IaJson, "seed-ia-json"),
-    (SchemeId::Quable, "seed-quable"),
-];
-
 const NOW_S: u64 = 1_700_000_000;
 
 fuzz_target!(|input: Input| {
-    let (seed, name) = SEEDS[usize::from(input.seed) % SEEDS.len()];
+    let (seed, name) = SEED_PROFILES[usize::from(input.seed) % SEED_PROFILES.len()];
     let config = SchemeConfig {
         endpoint: Some("https:app.example".into()),
         ..SchemeConfig::default()

@@ -303,6 +303,21 @@ fn one_line(text: &str) -> String {
     text.replace('\n', "\\n").replace('\r', "\\r")
 }
 
+/// The seeds' schemes the format expresses, each with the built-in profile
+/// that describes it (`authorization` cannot be one: the request names the
+/// headers it signs and its algorithm, the query is signed sorted, and the
+/// server's policy requires headers; see the README).
+pub const SEED_PROFILES: [(crate::scheme::SchemeId, &str); 5] = {
+    use crate::scheme::SchemeId;
+    [
+        (SchemeId::Partner, "seed-partner"),
+        (SchemeId::Webhook, "seed-webhook"),
+        (SchemeId::A2a, "seed-a2a"),
+        (SchemeId::IaJson, "seed-ia-json"),
+        (SchemeId::Quable, "seed-quable"),
+    ]
+};
+
 /// The built-in profiles: the public schemes, then the seeds' schemes the
 /// format expresses, by name.
 pub const BUILT_IN: [(&str, &str); 15] = [

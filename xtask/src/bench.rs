@@ -17,19 +17,11 @@ use sigconform::keys::Permissions;
 use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
 use sigconform::measure::{self, NonceRecord, Rate};
 use sigconform::nonce::redis::RedisNonceStore;
+use sigconform::profile::SEED_PROFILES;
 use sigconform::runner::{self, RunConfig};
 use sigconform::scheme::{SchemeConfig, SchemeId, SchemeRef};
 use sigconform::server::{KeySource, ServerConfig};
 use sigconform::workload::{Workload, json_document};
-
-/// The seeds' schemes the profile format expresses, with their profiles.
-const SEED_PROFILES: [(SchemeId, &str); 5] = [
-    (SchemeId::Partner, "seed-partner"),
-    (SchemeId::Webhook, "seed-webhook"),
-    (SchemeId::A2a, "seed-a2a"),
-    (SchemeId::IaJson, "seed-ia-json"),
-    (SchemeId::Quable, "seed-quable"),
-];
 
 /// Requests in each side-by-side workload.
 const COMPARED_REQUESTS: usize = 20_000;
