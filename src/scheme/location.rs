@@ -115,6 +115,15 @@ pub enum Location {
     Signed,
 }
 
+/// The first value of the query parameter `name` in `req`, as written
+/// (not percent-decoded).
+pub fn query_value<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.uri().query()?.split('&').find_map(|pair| {
+        let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (n == name).then_some(v)
+    })
+}
+
 impl Location {
     /// The header the field is in, if it is in one.
     pub fn header(&self) -> Option<&HeaderName> {
@@ -131,10 +140,7 @@ impl Location {
     /// The field's text in `req`, where it is there as text.
     pub fn read<'r>(&self, req: &'r Request) -> Option<&'r str> {
         if let Location::Query(name) = self {
-            return req.uri().query()?.split('&').find_map(|pair| {
-                let (n, v) = pair.split_once('=').unwrap_or((pair, ""));
-                (n == name).then_some(v)
-            });
+            return query_value(req, name);
         }
         let text = req.headers().get(self.header()?)?.to_str().ok()?;
         match self {

@@ -282,7 +282,7 @@ impl ProfileScheme {
         };
         let (claimed, name) = match at {
             HashAt::Header(h) => (header, h.as_str()),
-            HashAt::Query(q) => (Location::Query(q.clone()).read(req), q.as_str()),
+            HashAt::Query(q) => (super::location::query_value(req, q), q.as_str()),
         };
         let expected = *when == BodyHashWhen::Always || !req.body().is_empty();
         match (expected, claimed) {
