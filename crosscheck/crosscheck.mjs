@@ -4,7 +4,8 @@
 // and the scheme's rules, recompute the tag with node:crypto, and compare.
 // For valid steps the tag in the request's headers must match too.
 // `partner`'s canonical JSON is JSON.parse + recursive key sort +
-// JSON.stringify: the real JavaScript engine, not a re-implementation.
+// JSON.stringify (canonical-json.mjs): the real JavaScript engine, not a
+// re-implementation.
 // A profile's file carries the profile (`profile`): its template, header
 // format and secret decoding are interpreted here from their documented
 // meaning (profiles/schema.json), not from the Rust engine.
@@ -13,6 +14,7 @@
 import { createHmac, createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { canonicalJson } from './canonical-json.mjs';
 
 const dir = process.argv[2];
 if (!dir) { console.error('usage: crosscheck.mjs DIR'); process.exit(2); }
@@ -25,20 +27,6 @@ const bodyOf = (req) => req.body_base64 !== undefined ? Buffer.from(req.body_bas
   : Buffer.from(req.body ?? '', 'utf8');
 const hmac = (alg, key, msg) => createHmac(alg, key).update(msg).digest();
 
-function sortKeys(v) {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v !== null && typeof v === 'object') {
-    const out = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys(v[k]);
-    return out;
-  }
-  return v;
-}
-function canonicalJson(body) {
-  if (body.length === 0) return '{}';
-  const parsed = JSON.parse(body.toString('utf8'));
-  return parsed === null ? '{}' : JSON.stringify(sortKeys(parsed));
-}
 function authParams(value) {
   const params = {};
   for (const m of value.slice('Signature '.length).matchAll(/([A-Za-z0-9_-]+)="([^"]*)"/g)) params[m[1]] = m[2];

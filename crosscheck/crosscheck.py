@@ -18,6 +18,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import sys
@@ -39,6 +40,8 @@ def body_of(req):
 
 def js_number(x):
     """Number.prototype.toString for a finite double (ECMA-262 Number::toString)."""
+    if math.isinf(x):
+        return "null"  # JSON.parse reads digits beyond the double range as an infinity
     if x == 0:
         return "0"
     sign = "-" if x < 0 else ""
@@ -67,7 +70,9 @@ def js_string(s):
     for ch in s:
         if ch in short:
             out.append(short[ch])
-        elif ord(ch) < 0x20:
+        elif ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF:
+            # A lone surrogate (json.loads keeps one, as JSON.parse does) is
+            # escaped, as JSON.stringify has done since ES2019.
             out.append("\\u%04x" % ord(ch))
         else:
             out.append(ch)
@@ -81,9 +86,9 @@ ARRAY_INDEX = re.compile(r"^(0|[1-9][0-9]*)$")
 def key_order(k):
     # JavaScript objects enumerate array-index keys first, numerically;
     # other keys keep insertion order, here the UTF-16 code-unit sort.
-    if ARRAY_INDEX.match(k) and int(k) <= 2**32 - 2:
+    if ARRAY_INDEX.fullmatch(k) and int(k) <= 2**32 - 2:
         return (0, int(k), b"")
-    return (1, 0, k.encode("utf-16-be"))
+    return (1, 0, k.encode("utf-16-be", "surrogatepass"))
 
 
 def js_stringify(v):

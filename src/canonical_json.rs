@@ -11,47 +11,59 @@
 //!   object emits them so whatever order they were sorted into;
 //! - numbers are IEEE-754 doubles printed like `Number.prototype.toString`:
 //!   `1.0` is `1`, `1e21` is `1e+21`, `-0` is `0`, integers above 2^53 are
-//!   rounded exactly as JavaScript rounds them;
+//!   rounded exactly as JavaScript rounds them, and a number beyond the
+//!   double range (`1e400`) is an infinity, which `JSON.stringify` prints
+//!   as `null`;
 //! - only `"`, `\` and control characters are escaped (`\b \f \n \r \t`,
 //!   others as lower-case `\u00xx`); non-ASCII and `/` are written raw;
+//! - a string may hold a lone surrogate (`"\ud800"`): JavaScript strings
+//!   are UTF-16 code units, not characters, and `JSON.stringify` writes a
+//!   lone surrogate back as a lower-case `\udxxx` escape (ES2019);
 //! - a key repeated in one object keeps its last value;
 //! - an empty body and JSON `null` sign as `{}`.
-
-use std::borrow::Cow;
-use std::fmt;
-
-use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+//!
+//! The parser is our own rather than serde_json's, for two of those rules:
+//! serde_json refuses lone surrogates (a Rust string can't hold one) and
+//! numbers beyond the double range, where `JSON.parse` accepts both. It
+//! follows `JSON.parse`'s grammar (RFC 8259) exactly. Decoded strings are
+//! WTF-8: UTF-8 that may also encode lone surrogates, which is what a
+//! JavaScript string is, as bytes. `tests/canonical_json_js.rs` compares
+//! it with Node on generated documents.
+//!
+//! One difference from JavaScript is kept on purpose: nesting deeper than
+//! [`MAX_DEPTH`] is refused. Node's own canonicalisation gives out
+//! somewhere past 2 000 levels (a stack overflow, so it depends on the
+//! stack size); a verifier must bound what one request can cost.
 
 use crate::Rejection;
 use crate::crypto::ByteSink;
 
+/// The deepest nesting of arrays and objects accepted. The text is written
+/// in place, and only an object whose keys arrive out of order is moved,
+/// once, when it closes; nested in each other, such objects are moved once
+/// per level, so the depth bounds the work a body can cause (at most this
+/// many times its size) where JavaScript is bounded by its stack.
+pub const MAX_DEPTH: usize = 512;
+
 /// Writes the canonical JSON of `body` to `out`.
 ///
-/// A body that is not JSON is [`Rejection::BodyNotJson`].
+/// A body that is not JSON is [`Rejection::BodyNotJson`], and so is one
+/// that is not UTF-8: JSON text is UTF-8 (RFC 8259 §8.1). (A JavaScript
+/// server that decodes the body leniently would read such bytes as U+FFFD,
+/// so that many bodies share one signature; refusing them is the point.)
 pub fn canonicalize_body(body: &[u8], out: &mut dyn ByteSink) -> Result<(), Rejection> {
     if body.is_empty() {
         out.put(b"{}");
         return Ok(());
     }
-    // JSON text is UTF-8. Checked once for the whole body (a word at a
-    // time), serde_json then need not check each string as it reads it.
-    let body = std::str::from_utf8(body).map_err(|_| Rejection::BodyNotJson)?;
-    let mut canonical = Canonical {
-        body,
-        // Room for the document and the fragments it is made of at a few
-        // levels of nesting, so that it is seldom moved as it grows.
-        text: Vec::with_capacity(body.len().saturating_mul(2)),
-        open: Vec::new(),
-    };
-    let mut de = serde_json::Deserializer::from_str(body);
-    let root = Value(&mut canonical)
-        .deserialize(&mut de)
-        .and_then(|root| de.end().map(|()| root))
-        .map_err(|_| Rejection::BodyNotJson)?;
-    match canonical.bytes(root) {
-        b"null" => out.put(b"{}"),
-        text => out.put(text),
-    }
+    // Checked once for the whole body (a word at a time); the parser then
+    // copies bytes above 0x7F through without looking at them again.
+    std::str::from_utf8(body).map_err(|_| Rejection::BodyNotJson)?;
+    let mut canonical = Canonical::new(body);
+    let null = canonical
+        .document()
+        .map_err(|NotJson| Rejection::BodyNotJson)?;
+    out.put(if null { b"{}" } else { &canonical.text });
     Ok(())
 }
 
@@ -59,161 +71,479 @@ pub fn canonicalize_body(body: &[u8], out: &mut dyn ByteSink) -> Result<(), Reje
 pub fn canonical_json(body: &[u8]) -> Result<String, Rejection> {
     let mut out = Vec::with_capacity(body.len());
     canonicalize_body(body, &mut out)?;
-    // Only valid UTF-8 is ever written: serde_json validated the strings.
+    // Only UTF-8 is ever written: the body was UTF-8, and lone surrogates
+    // are written as escapes.
     Ok(String::from_utf8(out).expect("canonical JSON is UTF-8"))
 }
 
-/// The canonical text of a document, built bottom-up while it is parsed.
+/// The body is not JSON text; where it failed does not change the answer.
+#[derive(Debug)]
+struct NotJson;
+
+/// Reads a body with `JSON.parse`'s grammar, a token at a time, and writes
+/// its canonical text as it goes.
 ///
-/// Every value's canonical text is written to `text` as soon as the value
-/// ends: a scalar at once, a container when it closes, by copying its
-/// children's texts (an object's in JavaScript's key order). No tree is
-/// built: parsing and printing are one pass, and the copies are as many
-/// as the nesting is deep. Strings without escapes are borrowed from the
-/// body until they are copied into place.
+/// Everything is written in place, in the body's order: scalars as they are
+/// read, containers' brackets and commas as they come. Only an object whose
+/// keys are not already in JavaScript's order (or repeat) is rewritten when
+/// it closes, its members copied in order. No tree is built.
 struct Canonical<'a> {
-    /// The body: a string without escapes is its own canonical text, so
-    /// its fragment is where it stands in the body, quotes included.
-    body: &'a str,
-    /// Canonical texts of the values seen so far; the root's is the last.
+    body: &'a [u8],
+    pos: usize,
+    /// The canonical text written so far.
     text: Vec<u8>,
-    /// The members of the containers still open, innermost last.
-    open: Vec<Member<'a>>,
+    /// The containers still open, innermost last.
+    stack: Vec<Open>,
+    /// The members of the objects still open, innermost last.
+    members: Vec<Member>,
+    /// A string with escapes, decoded to WTF-8 before it is written.
+    decoded: Vec<u8>,
+    /// An object's members in order, before they replace its text.
+    reordered: Vec<u8>,
 }
 
-/// Where a value's canonical text lies: in [`Canonical::text`], or, for a
-/// string without escapes, in the body itself.
-#[derive(Clone, Copy)]
-enum Fragment {
-    Text { start: usize, end: usize },
+/// A container being read.
+struct Open {
+    object: bool,
+    /// Where its text starts (its bracket) in [`Canonical::text`].
+    start: usize,
+    /// Where its members start in [`Canonical::members`].
+    mark: usize,
+}
+
+/// A member of an open object: its key, and where its text (`"key":value`)
+/// lies in [`Canonical::text`].
+struct Member {
+    key: Key,
+    start: usize,
+    end: usize,
+}
+
+/// An object key: where its characters stand in the body, if it has no
+/// escapes; else its decoded WTF-8 (escapes are rare in keys).
+enum Key {
     Body { start: usize, end: usize },
-}
-
-/// A member of an open container: its key (empty in arrays) and value.
-struct Member<'a> {
-    key: Cow<'a, str>,
-    value: Fragment,
+    Decoded(Vec<u8>),
 }
 
 impl<'a> Canonical<'a> {
-    /// Records the text written since `start` as a fragment.
-    fn fragment(&self, start: usize) -> Fragment {
-        Fragment::Text {
+    fn new(body: &'a [u8]) -> Self {
+        Canonical {
+            body,
+            pos: 0,
+            // The canonical text is seldom longer than the body.
+            text: Vec::with_capacity(body.len()),
+            stack: Vec::new(),
+            members: Vec::new(),
+            decoded: Vec::new(),
+            reordered: Vec::new(),
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.body.get(self.pos).copied()
+    }
+
+    /// JSON's whitespace: space, tab, line feed and carriage return only.
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    /// Consumes `byte` after optional whitespace.
+    fn expect(&mut self, byte: u8) -> Result<(), NotJson> {
+        self.skip_whitespace();
+        if self.peek() != Some(byte) {
+            return Err(NotJson);
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// Reads the whole body as one value; returns whether it was the
+    /// literal `null` (which signs as `{}`).
+    fn document(&mut self) -> Result<bool, NotJson> {
+        self.skip_whitespace();
+        let null = self.body[self.pos..].starts_with(b"null");
+        loop {
+            if !self.value()? {
+                continue; // a container opened: its first value is next
+            }
+            // The value is complete: the innermost container goes on with
+            // its next member, or closes, completing its own value.
+            loop {
+                let Some(open) = self.stack.last() else {
+                    self.skip_whitespace();
+                    return if self.pos == self.body.len() {
+                        Ok(null)
+                    } else {
+                        Err(NotJson)
+                    };
+                };
+                let object = open.object;
+                if object {
+                    self.end_member();
+                }
+                self.skip_whitespace();
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        self.text.push(b',');
+                        if object {
+                            self.start_member()?;
+                        }
+                        break;
+                    }
+                    Some(b'}') if object => self.close_object(),
+                    Some(b']') if !object => {
+                        self.stack.pop();
+                        self.text.push(b']');
+                    }
+                    _ => return Err(NotJson),
+                }
+                self.pos += 1;
+            }
+        }
+    }
+
+    /// Reads a value and returns true, or opens a container (and reads its
+    /// first key) and returns false.
+    fn value(&mut self) -> Result<bool, NotJson> {
+        self.skip_whitespace();
+        match self.peek().ok_or(NotJson)? {
+            bracket @ (b'{' | b'[') => {
+                if self.stack.len() == MAX_DEPTH {
+                    return Err(NotJson);
+                }
+                self.pos += 1;
+                let object = bracket == b'{';
+                let close = if object { b'}' } else { b']' };
+                self.skip_whitespace();
+                if self.peek() == Some(close) {
+                    self.pos += 1;
+                    self.text.extend_from_slice(&[bracket, close]);
+                    return Ok(true);
+                }
+                self.stack.push(Open {
+                    object,
+                    start: self.text.len(),
+                    mark: self.members.len(),
+                });
+                self.text.push(bracket);
+                if object {
+                    self.start_member()?;
+                }
+                return Ok(false);
+            }
+            b'"' => self.string()?,
+            b'-' | b'0'..=b'9' => self.number()?,
+            b't' => self.literal(b"true")?,
+            b'f' => self.literal(b"false")?,
+            b'n' => self.literal(b"null")?,
+            _ => return Err(NotJson),
+        }
+        Ok(true)
+    }
+
+    /// Reads an object member's key and the `:` after it, and writes both.
+    fn start_member(&mut self) -> Result<(), NotJson> {
+        let start = self.text.len();
+        self.expect(b'"')?;
+        let quote = self.pos - 1;
+        let key = if self.scan_plain_string()? {
+            self.text.extend_from_slice(&self.body[quote..self.pos]);
+            Key::Body {
+                start: quote + 1,
+                end: self.pos - 1,
+            }
+        } else {
+            self.decode_string()?;
+            write_string(&mut self.text, &self.decoded);
+            Key::Decoded(self.decoded.clone())
+        };
+        self.expect(b':')?;
+        self.text.push(b':');
+        self.members.push(Member {
+            key,
             start,
-            end: self.text.len(),
+            end: start,
+        });
+        Ok(())
+    }
+
+    /// Marks the end of the innermost object's last member, whose value has
+    /// just been written.
+    fn end_member(&mut self) {
+        let end = self.text.len();
+        if let Some(member) = self.members.last_mut() {
+            member.end = end;
         }
     }
 
-    /// The canonical text of a fragment.
-    fn bytes(&self, fragment: Fragment) -> &[u8] {
-        match fragment {
-            Fragment::Text { start, end } => &self.text[start..end],
-            Fragment::Body { start, end } => &self.body.as_bytes()[start..end],
+    fn key<'k>(&'k self, member: &'k Member) -> &'k [u8] {
+        match &member.key {
+            Key::Body { start, end } => &self.body[*start..*end],
+            Key::Decoded(decoded) => decoded,
         }
     }
 
-    /// The fragment of a string borrowed from the body, with its quotes:
-    /// serde_json hands out borrowed strings as slices of the body, so
-    /// where it stands is plain address arithmetic. (Checked: should the
-    /// string not sit between quotes in the body after all, it is written
-    /// out instead.)
-    fn in_body(&mut self, s: &'a str) -> Fragment {
-        let body = self.body.as_bytes();
-        let quoted = (s.as_ptr() as usize)
-            .checked_sub(body.as_ptr() as usize + 1)
-            .map(|start| start..start + s.len() + 2)
-            .filter(|quoted| {
-                body.get(quoted.clone())
-                    .is_some_and(|q| q[0] == b'"' && q[q.len() - 1] == b'"')
-            });
-        match quoted {
-            Some(quoted) => Fragment::Body {
-                start: quoted.start,
-                end: quoted.end,
-            },
-            None => self.string(s),
-        }
-    }
-
-    /// Appends a fragment's text to `text`.
-    fn copy(&mut self, fragment: Fragment) {
-        match fragment {
-            Fragment::Text { start, end } => self.text.extend_from_within(start..end),
-            Fragment::Body { start, end } => self
-                .text
-                .extend_from_slice(&self.body.as_bytes()[start..end]),
-        }
-    }
-
-    fn number(&mut self, f: f64) -> Fragment {
-        /// Below 2^53 every integer is a double exactly, and JavaScript
-        /// prints it as plain digits (-0 as 0): integer printing will do,
-        /// and is several times cheaper than the shortest-digits search.
-        const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
-        let start = self.text.len();
-        if !f.is_finite() {
-            // JSON.stringify prints non-finite numbers as null; serde_json
-            // never produces them from valid input, but stay total.
-            self.text.extend_from_slice(b"null");
-        } else if f.abs() < EXACT_INTEGERS && (f as i64) as f64 == f {
-            self.text
-                .extend_from_slice(itoa::Buffer::new().format(f as i64).as_bytes());
-        } else if !write_short_decimal(f, &mut self.text) {
-            self.text
-                .extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
-        }
-        self.fragment(start)
-    }
-
-    fn string(&mut self, s: &str) -> Fragment {
-        let start = self.text.len();
-        write_string(&mut self.text, s);
-        self.fragment(start)
-    }
-
-    /// Writes the container opened at `mark` from its members' fragments.
-    fn close(&mut self, mark: usize, object: bool) -> Fragment {
-        let start = self.text.len();
-        let mut members = std::mem::take(&mut self.open);
+    /// Closes the innermost object, rewriting its members in JavaScript's
+    /// key order if they were not written in it.
+    fn close_object(&mut self) {
+        let Some(Open { start, mark, .. }) = self.stack.pop() else {
+            return;
+        };
+        let mut members = std::mem::take(&mut self.members);
         let open = &mut members[mark..];
-        if object {
+        let in_order = open
+            .windows(2)
+            .all(|pair| js_key_order(self.key(&pair[0]), self.key(&pair[1])).is_lt());
+        if !in_order {
             // Stable: of a repeated key the last copy stays last, and is
             // the one written (JSON.parse keeps the last value).
-            open.sort_by(|a, b| js_key_order(&a.key, &b.key));
-            self.text.push(b'{');
-            let mut first = true;
+            open.sort_by(|a, b| js_key_order(self.key(a), self.key(b)));
+            self.reordered.clear();
             for (i, member) in open.iter().enumerate() {
-                if open.get(i + 1).is_some_and(|next| next.key == member.key) {
+                if open
+                    .get(i + 1)
+                    .is_some_and(|next| self.key(next) == self.key(member))
+                {
                     continue;
                 }
-                if !first {
-                    self.text.push(b',');
+                if !self.reordered.is_empty() {
+                    self.reordered.push(b',');
                 }
-                first = false;
-                match member.key {
-                    Cow::Borrowed(key) => {
-                        let key = self.in_body(key);
-                        self.copy(key);
-                    }
-                    Cow::Owned(ref key) => write_string(&mut self.text, key),
-                }
-                self.text.push(b':');
-                self.copy(member.value);
+                self.reordered
+                    .extend_from_slice(&self.text[member.start..member.end]);
             }
-            self.text.push(b'}');
-        } else {
-            self.text.push(b'[');
-            for (i, member) in open.iter().enumerate() {
-                if i > 0 {
-                    self.text.push(b',');
-                }
-                self.copy(member.value);
-            }
-            self.text.push(b']');
+            self.text.truncate(start + 1);
+            self.text.extend_from_slice(&self.reordered);
         }
+        self.text.push(b'}');
         members.truncate(mark);
-        self.open = members;
-        self.fragment(start)
+        self.members = members;
+    }
+
+    /// A string value: its own text if it has no escapes, else re-escaped
+    /// as `JSON.stringify` escapes.
+    fn string(&mut self) -> Result<(), NotJson> {
+        let start = self.pos;
+        self.pos += 1;
+        if self.scan_plain_string()? {
+            self.text.extend_from_slice(&self.body[start..self.pos]);
+        } else {
+            self.decode_string()?;
+            write_string(&mut self.text, &self.decoded);
+        }
+        Ok(())
+    }
+    /// Reads a string's characters up to its closing quote, which it
+    /// consumes, and returns true if there was no escape; at the first
+    /// backslash, returns false with the position back at the string's
+    /// first character.
+    fn scan_plain_string(&mut self) -> Result<bool, NotJson> {
+        let first = self.pos;
+        while let Some(&byte) = self.body.get(self.pos) {
+            match byte {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(true);
+                }
+                b'\\' => {
+                    self.pos = first;
+                    return Ok(false);
+                }
+                0x00..=0x1f => return Err(NotJson),
+                _ => self.pos += 1,
+            }
+        }
+        Err(NotJson)
+    }
+
+    /// Decodes a string's characters into `out` as WTF-8, up to and
+    /// including its closing quote. An escaped surrogate pair is one
+    /// character; an escaped surrogate without its other half stays a lone
+    /// surrogate, as in a JavaScript string.
+    fn decode_string(&mut self) -> Result<(), NotJson> {
+        let mut out = std::mem::take(&mut self.decoded);
+        out.clear();
+        let result = self.decode_string_into(&mut out);
+        self.decoded = out;
+        result
+    }
+
+    fn decode_string_into(&mut self, out: &mut Vec<u8>) -> Result<(), NotJson> {
+        loop {
+            let run = self.pos;
+            while let Some(&byte) = self.body.get(self.pos) {
+                if byte == b'"' || byte == b'\\' || byte < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.extend_from_slice(&self.body[run..self.pos]);
+            match self.peek().ok_or(NotJson)? {
+                b'"' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                b'\\' => self.pos += 1,
+                _ => return Err(NotJson), // a raw control character
+            }
+            let escaped = self.peek().ok_or(NotJson)?;
+            self.pos += 1;
+            let unit = match escaped {
+                b'"' => u32::from(b'"'),
+                b'\\' => u32::from(b'\\'),
+                b'/' => u32::from(b'/'),
+                b'b' => 0x08,
+                b'f' => 0x0c,
+                b'n' => u32::from(b'\n'),
+                b'r' => u32::from(b'\r'),
+                b't' => u32::from(b'\t'),
+                b'u' => self.hex4()?,
+                _ => return Err(NotJson),
+            };
+            let code_point = match unit {
+                0xd800..=0xdbff if self.body[self.pos..].starts_with(b"\\u") => {
+                    let after = self.pos;
+                    self.pos += 2;
+                    match self.hex4()? {
+                        low @ 0xdc00..=0xdfff => 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00),
+                        _ => {
+                            self.pos = after; // the next escape is a character of its own
+                            unit
+                        }
+                    }
+                }
+                _ => unit,
+            };
+            push_wtf8(out, code_point);
+        }
+    }
+
+    /// The four hex digits of a `\u` escape, in either case.
+    fn hex4(&mut self) -> Result<u32, NotJson> {
+        let digits = self.body.get(self.pos..self.pos + 4).ok_or(NotJson)?;
+        let mut unit = 0;
+        for &digit in digits {
+            let value = match digit {
+                b'0'..=b'9' => digit - b'0',
+                b'a'..=b'f' => digit - b'a' + 10,
+                b'A'..=b'F' => digit - b'A' + 10,
+                _ => return Err(NotJson),
+            };
+            unit = unit << 4 | u32::from(value);
+        }
+        self.pos += 4;
+        Ok(unit)
+    }
+
+    /// A number: its own text when that is already JavaScript's (an
+    /// integer of up to fifteen digits, other than `-0`), else the double
+    /// that `JSON.parse` reads, printed as JavaScript prints it.
+    fn number(&mut self) -> Result<(), NotJson> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek() {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(NotJson),
+        }
+        let integer_end = self.pos;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            self.required_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            self.required_digits()?;
+        }
+        let lexeme = &self.body[start..self.pos];
+        let integer = integer_end == self.pos;
+        if integer && lexeme.len() <= 15 && lexeme != b"-0" {
+            self.text.extend_from_slice(lexeme);
+            return Ok(());
+        }
+        // The lexeme is ASCII, and Rust reads JSON's number grammar with
+        // correct rounding, as `JSON.parse` does: beyond the double range
+        // to an infinity, below it to zero.
+        let f: f64 = std::str::from_utf8(lexeme)
+            .ok()
+            .and_then(|lexeme| lexeme.parse().ok())
+            .ok_or(NotJson)?;
+        write_number(&mut self.text, f);
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn required_digits(&mut self) -> Result<(), NotJson> {
+        if !matches!(self.peek(), Some(b'0'..=b'9')) {
+            return Err(NotJson);
+        }
+        self.digits();
+        Ok(())
+    }
+
+    /// `true`, `false` or `null`, which are their own canonical text.
+    fn literal(&mut self, word: &[u8]) -> Result<(), NotJson> {
+        if !self.body[self.pos..].starts_with(word) {
+            return Err(NotJson);
+        }
+        self.pos += word.len();
+        self.text.extend_from_slice(word);
+        Ok(())
+    }
+}
+
+/// Appends a code point, or a lone surrogate, as UTF-8 encodes it (WTF-8).
+fn push_wtf8(out: &mut Vec<u8>, code_point: u32) {
+    // Truncation to u8 is the encoding: each byte takes its bits.
+    match code_point {
+        0..=0x7f => out.push(code_point as u8),
+        0x80..=0x7ff => out.extend_from_slice(&[
+            0xc0 | (code_point >> 6) as u8,
+            0x80 | (code_point & 0x3f) as u8,
+        ]),
+        0x800..=0xffff => out.extend_from_slice(&[
+            0xe0 | (code_point >> 12) as u8,
+            0x80 | (code_point >> 6 & 0x3f) as u8,
+            0x80 | (code_point & 0x3f) as u8,
+        ]),
+        _ => out.extend_from_slice(&[
+            0xf0 | (code_point >> 18) as u8,
+            0x80 | (code_point >> 12 & 0x3f) as u8,
+            0x80 | (code_point >> 6 & 0x3f) as u8,
+            0x80 | (code_point & 0x3f) as u8,
+        ]),
+    }
+}
+
+/// Writes a double as `Number.prototype.toString` does, and an infinity
+/// (`JSON.parse` reads digits beyond the double range so) as `null`, as
+/// `JSON.stringify` does.
+fn write_number(out: &mut Vec<u8>, f: f64) {
+    /// Below 2^53 every integer is a double exactly, and JavaScript
+    /// prints it as plain digits (-0 as 0): integer printing will do,
+    /// and is several times cheaper than the shortest-digits search.
+    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+    if !f.is_finite() {
+        out.extend_from_slice(b"null");
+    } else if f.abs() < EXACT_INTEGERS && (f as i64) as f64 == f {
+        out.extend_from_slice(itoa::Buffer::new().format(f as i64).as_bytes());
+    } else if !write_short_decimal(f, out) {
+        out.extend_from_slice(ryu_js::Buffer::new().format_finite(f).as_bytes());
     }
 }
 
@@ -265,144 +595,71 @@ fn write_short_decimal(f: f64, out: &mut Vec<u8>) -> bool {
     false
 }
 
-/// Writes `s` as a JSON string the way `JSON.stringify` does. (Strings
+/// Writes the WTF-8 string `s` as `JSON.stringify` writes it. (Strings
 /// that had no escape sequence in the body need none now — JSON allows no
 /// raw quote, backslash or control character — and are copied from the
-/// body instead, see [`Canonical::in_body`].)
-fn write_string(out: &mut Vec<u8>, s: &str) {
+/// body instead.)
+fn write_string(out: &mut Vec<u8>, s: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let bytes = s.as_bytes();
     out.push(b'"');
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x00..=0x1f => &[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 0xf) as usize],
-            ],
-            _ => continue,
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        let (escape, len): ([u8; 6], usize) = match b {
+            b'"' => (*b"\\\"    ", 2),
+            b'\\' => (*b"\\\\    ", 2),
+            0x08 => (*b"\\b    ", 2),
+            0x0c => (*b"\\f    ", 2),
+            b'\n' => (*b"\\n    ", 2),
+            b'\r' => (*b"\\r    ", 2),
+            b'\t' => (*b"\\t    ", 2),
+            0x00..=0x1f => (
+                [
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 0xf)],
+                ],
+                6,
+            ),
+            // U+D800..U+DFFF encoded as UTF-8 would be: a lone surrogate.
+            0xed if s.get(i + 1).is_some_and(|&next| next >= 0xa0) => {
+                let unit = 0xd000 | u16::from(s[i + 1] & 0x3f) << 6 | u16::from(s[i + 2] & 0x3f);
+                let digit = |shift: u16| HEX[usize::from(unit >> shift & 0xf)];
+                out.extend_from_slice(&s[start..i]);
+                out.extend_from_slice(&[b'\\', b'u', digit(12), digit(8), digit(4), digit(0)]);
+                i += 3;
+                start = i;
+                continue;
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
         };
-        out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(escape);
-        start = i + 1;
+        out.extend_from_slice(&s[start..i]);
+        out.extend_from_slice(&escape[..len]);
+        i += 1;
+        start = i;
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(&s[start..]);
     out.push(b'"');
-}
-
-/// Parses one value, writing its canonical text.
-struct Value<'c, 'a>(&'c mut Canonical<'a>);
-
-impl<'de> DeserializeSeed<'de> for Value<'_, 'de> {
-    type Value = Fragment;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Fragment, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-/// An object key, borrowed from the input when it can be.
-struct Key<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(s.to_owned())))
-            }
-        }
-        d.deserialize_str(KeyVisitor)
-    }
-}
-
-impl<'de> Visitor<'de> for Value<'_, 'de> {
-    type Value = Fragment;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_unit<E>(self) -> Result<Fragment, E> {
-        let start = self.0.text.len();
-        self.0.text.extend_from_slice(b"null");
-        Ok(self.0.fragment(start))
-    }
-    fn visit_bool<E>(self, b: bool) -> Result<Fragment, E> {
-        let start = self.0.text.len();
-        self.0
-            .text
-            .extend_from_slice(if b { b"true" } else { b"false" });
-        Ok(self.0.fragment(start))
-    }
-    // Integers are exact here; `as f64` rounds to the nearest double, ties
-    // to even, exactly as `JSON.parse` reads the same digits.
-    fn visit_i64<E>(self, n: i64) -> Result<Fragment, E> {
-        Ok(self.0.number(n as f64))
-    }
-    fn visit_u64<E>(self, n: u64) -> Result<Fragment, E> {
-        Ok(self.0.number(n as f64))
-    }
-    fn visit_f64<E>(self, n: f64) -> Result<Fragment, E> {
-        Ok(self.0.number(n))
-    }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Fragment, E> {
-        Ok(self.0.in_body(s))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Fragment, E> {
-        Ok(self.0.string(s))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Fragment, A::Error> {
-        let canonical = self.0;
-        let mark = canonical.open.len();
-        while let Some(value) = seq.next_element_seed(Value(&mut *canonical))? {
-            canonical.open.push(Member {
-                key: Cow::Borrowed(""),
-                value,
-            });
-        }
-        Ok(canonical.close(mark, false))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fragment, A::Error> {
-        let canonical = self.0;
-        let mark = canonical.open.len();
-        while let Some(Key(key)) = map.next_key()? {
-            let value = map.next_value_seed(Value(&mut *canonical))?;
-            canonical.open.push(Member { key, value });
-        }
-        Ok(canonical.close(mark, true))
-    }
 }
 
 /// JavaScript's order of the keys of a sorted object: array indices
 /// first, numerically; then the rest by UTF-16 code units.
 ///
-/// UTF-8 byte order is code point order, and UTF-16 order differs from it
-/// only between two non-ASCII characters (U+E000..U+FFFF against those
-/// above U+FFFF), so where the keys first differ in an ASCII byte, byte
-/// order decides.
-fn js_key_order(a: &str, b: &str) -> std::cmp::Ordering {
+/// WTF-8 byte order is code point order, and UTF-16 order differs from it
+/// only between two non-ASCII characters (U+E000..U+FFFF and lone
+/// surrogates against characters above U+FFFF), so where the keys first
+/// differ in an ASCII byte, byte order decides.
+fn js_key_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     use std::cmp::Ordering;
-    let index = |k: &str| {
-        k.as_bytes()
-            .first()
+    let index = |k: &[u8]| {
+        k.first()
             .is_some_and(u8::is_ascii_digit)
             .then(|| array_index(k))
             .flatten()
@@ -411,24 +668,54 @@ fn js_key_order(a: &str, b: &str) -> std::cmp::Ordering {
         (Some(x), Some(y)) => x.cmp(&y),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
-        (None, None) => {
-            let (x, y) = (a.as_bytes(), b.as_bytes());
-            match x.iter().zip(y).position(|(p, q)| p != q) {
-                Some(i) if !x[i].is_ascii() && !y[i].is_ascii() => {
-                    a.encode_utf16().cmp(b.encode_utf16())
-                }
-                Some(i) => x[i].cmp(&y[i]),
-                None => x.len().cmp(&y.len()),
+        (None, None) => match a.iter().zip(b).position(|(p, q)| p != q) {
+            Some(i) if !a[i].is_ascii() && !b[i].is_ascii() => {
+                // Compare from the first byte of the character they differ
+                // in (the bytes before `i` are the same in both).
+                let from = a[..=i].iter().rposition(|&x| x & 0xc0 != 0x80).unwrap_or(0);
+                utf16_units(&a[from..]).cmp(utf16_units(&b[from..]))
             }
-        }
+            Some(i) => a[i].cmp(&b[i]),
+            None => a.len().cmp(&b.len()),
+        },
     }
+}
+
+/// The UTF-16 code units of a WTF-8 string (lone surrogates included).
+fn utf16_units(s: &[u8]) -> impl Iterator<Item = u16> + '_ {
+    let mut i = 0;
+    let mut low = None;
+    std::iter::from_fn(move || {
+        if let Some(low) = low.take() {
+            return Some(low);
+        }
+        let lead = *s.get(i)?;
+        let (len, bits) = match lead {
+            0x00..=0x7f => (1, u32::from(lead)),
+            0xc0..=0xdf => (2, u32::from(lead & 0x1f)),
+            0xe0..=0xef => (3, u32::from(lead & 0x0f)),
+            _ => (4, u32::from(lead & 0x07)),
+        };
+        let tail = s.get(i + 1..i + len).unwrap_or_default();
+        let code_point = tail
+            .iter()
+            .fold(bits, |cp, &byte| cp << 6 | u32::from(byte & 0x3f));
+        i += len;
+        // Truncation is the encoding: a unit takes the low bits.
+        if code_point >= 0x10000 {
+            let above = code_point - 0x10000;
+            low = Some(0xdc00 | (above & 0x3ff) as u16);
+            Some(0xd800 | (above >> 10) as u16)
+        } else {
+            Some(code_point as u16)
+        }
+    })
 }
 
 /// The value of `key` if JavaScript treats it as an array index: the
 /// canonical decimal form of an integer from 0 to 2^32 - 2.
-fn array_index(key: &str) -> Option<u32> {
-    let bytes = key.as_bytes();
-    let canonical = match bytes {
+fn array_index(key: &[u8]) -> Option<u32> {
+    let canonical = match key {
         [b'0'] => true,
         [b'1'..=b'9', rest @ ..] => rest.len() < 10 && rest.iter().all(u8::is_ascii_digit),
         _ => false,
@@ -436,7 +723,10 @@ fn array_index(key: &str) -> Option<u32> {
     if !canonical {
         return None;
     }
-    key.parse::<u32>().ok().filter(|&n| n != u32::MAX)
+    let value = key
+        .iter()
+        .fold(0u64, |n, &digit| n * 10 + u64::from(digit - b'0'));
+    u32::try_from(value).ok().filter(|&n| n != u32::MAX)
 }
 
 #[cfg(test)]
@@ -547,8 +837,97 @@ mod tests {
     }
 
     #[test]
+    fn lone_surrogates_are_kept_and_written_as_escapes() {
+        assert_eq!(cj(br#"{"a":"\ud800"}"#).unwrap(), r#"{"a":"\ud800"}"#);
+        assert_eq!(
+            cj(br#"{"a":"\udc00x\ud83d\ude80"}"#).unwrap(),
+            "{\"a\":\"\\udc00x\u{1f680}\"}"
+        );
+        // A high surrogate before an escape that is not its low half.
+        assert_eq!(
+            cj(br#"["\uD83D\u0041\uDE80"]"#).unwrap(),
+            r#"["\ud83dA\ude80"]"#
+        );
+        assert_eq!(
+            cj(br#"["\ud83d\ud83d\ude80"]"#).unwrap(),
+            "[\"\\ud83d\u{1f680}\"]"
+        );
+        // In keys too, sorted by code units: a lone low surrogate (0xDC00)
+        // after U+1F680 (0xD83D 0xDE80), before U+E000.
+        assert_eq!(
+            cj("{\"\u{e000}\":1,\"\\udc00\":2,\"\u{1f680}\":3}".as_bytes()).unwrap(),
+            "{\"\u{1f680}\":3,\"\\udc00\":2,\"\u{e000}\":1}"
+        );
+    }
+
+    #[test]
+    fn numbers_beyond_the_double_range_are_null() {
+        assert_eq!(cj(br#"{"a":1e400}"#).unwrap(), r#"{"a":null}"#);
+        assert_eq!(cj(br#"{"a":-1e400}"#).unwrap(), r#"{"a":null}"#);
+        // Only the literal null signs as {}.
+        assert_eq!(cj(b"1e400").unwrap(), "null");
+        assert_eq!(cj(b"1e-400").unwrap(), "0");
+        assert_eq!(cj(b"-1e-400").unwrap(), "0");
+    }
+
+    #[test]
+    fn nesting_is_bounded_by_max_depth() {
+        use super::MAX_DEPTH;
+        let nested = |depth: usize, open: &str, close: &str| {
+            format!("{}1{}", open.repeat(depth), close.repeat(depth))
+        };
+        for (open, close) in [("[", "]"), (r#"{"a":"#, "}")] {
+            let deepest = nested(MAX_DEPTH, open, close);
+            assert_eq!(cj(deepest.as_bytes()).unwrap(), deepest);
+            assert!(cj(nested(MAX_DEPTH + 1, open, close).as_bytes()).is_err());
+            let empty_below = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+            assert!(cj(empty_below.as_bytes()).is_err());
+            assert!(cj(nested(100_000, open, close).as_bytes()).is_err());
+        }
+        // Objects out of order at every level are each rewritten once.
+        let unsorted = nested(MAX_DEPTH, r#"{"b":0,"a":"#, "}");
+        let sorted = format!(
+            "{}1{}",
+            r#"{"a":"#.repeat(MAX_DEPTH),
+            r#","b":0}"#.repeat(MAX_DEPTH)
+        );
+        assert_eq!(cj(unsorted.as_bytes()).unwrap(), sorted);
+    }
+
+    #[test]
     fn not_json() {
         assert!(cj(b"{").is_err());
         assert!(cj(b"a=b").is_err());
+        for bad in [
+            "[1,]",
+            "{\"a\":1,}",
+            "01",
+            "1.",
+            ".5",
+            "1e",
+            "+1",
+            "-",
+            "[1 2]",
+            "{\"a\" 1}",
+            "{1:2}",
+            "\"\\x\"",
+            "\"\\u12\"",
+            "\"\t\"",
+            "\"abc",
+            "tru",
+            "nul",
+            "NaN",
+            "Infinity",
+            "[]]",
+            "{}{}",
+            "\u{a0}1",
+            "\u{feff}{}",
+            "[\"a\"}",
+            "{\"a\":1]",
+            "   ",
+        ] {
+            assert!(cj(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+        assert!(cj(b"\"\xff\"").is_err(), "not UTF-8");
     }
 }

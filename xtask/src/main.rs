@@ -67,7 +67,9 @@ enum Task {
     },
     /// Fuzz the parsers and the verifier (cargo-fuzz, libFuzzer).
     Fuzz {
-        /// `corpus` to regenerate the seed corpora from the vectors, a target
+        /// `corpus` to regenerate the seed corpora from the vectors,
+        /// `json-differential` to run the differential test of `partner`'s
+        /// canonical JSON against Node and python3 with fresh seeds, a target
         /// name to run one target, or nothing to run them all.
         target: Option<String>,
         /// Seconds per target.
@@ -249,6 +251,10 @@ fn main() -> ExitCode {
         Task::Fuzz {
             target: Some(t), ..
         } if t == "corpus" => fuzz_corpus(&root),
+        Task::Fuzz {
+            target: Some(t),
+            time,
+        } if t == "json-differential" => json_differential(&root, time),
         Task::Fuzz { target, time } => fuzz(&root, target.as_deref(), time),
     };
     match result {
@@ -432,6 +438,23 @@ fn fuzz_corpus(root: &Path) -> Result<(), String> {
     }
     println!("wrote {written} seed inputs under {}", corpus.display());
     Ok(())
+}
+
+/// Runs `tests/canonical_json_js.rs` for `seconds` per check, with fresh
+/// seeds: CI runs it with one fixed seed.
+fn json_differential(root: &Path, seconds: u64) -> Result<(), String> {
+    println!("comparing canonical JSON with Node and python3 for {seconds} s each");
+    let status = Command::new(env!("CARGO"))
+        .args(["test", "--test", "canonical_json_js", "--", "--nocapture"])
+        .env("SIGCONFORM_JSON_DIFF_SECONDS", seconds.to_string())
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the differential test failed ({status})"))
+    }
 }
 
 /// Runs one or all fuzz targets for `seconds` each; fails on any crash.
