@@ -49,9 +49,9 @@ static COUNTING: Counting = Counting;
 /// request may make, by scheme and body size.
 fn allowed(scheme: SchemeId, body: usize) -> usize {
     match scheme {
-        // The query's decoded pairs and the covered header names, both
-        // sorted for the signing string.
-        SchemeId::Authorization => 2,
+        // The covered header names, sorted for the signing string. (The
+        // query's decoded pairs are sorted inline, up to four of them.)
+        SchemeId::Authorization => 1,
         // Canonical JSON gathers the document in buffers to sort each
         // object's keys; how many follows the document, not the verifier.
         SchemeId::Partner if body > 0 => usize::MAX,

@@ -1,7 +1,8 @@
-//! The Python and Node peers of `cargo xtask bench --compare` must do the
-//! work they are compared on: accept every request of a workload of every
-//! scheme and built-in profile, and reject every one when the secret is
-//! not the one that signed them.
+//! The Python, Node and Java peers of `cargo xtask bench --compare` must do
+//! the work they are compared on: accept every request of a workload of
+//! every scheme and built-in profile they cover (Python and Node: all; Java:
+//! the seeds it lists), and reject every one when the secret is not the one
+//! that signed them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,24 +13,62 @@ use sigconform::workload::Workload;
 
 const REQUESTS: usize = 50;
 
-/// Each peer: the program that runs it, and its script.
-const PEERS: [(&str, &str); 2] = [
-    ("python3", "benches/peers/verify.py"),
-    ("node", "benches/peers/verify.mjs"),
-];
+/// The peers: a name, and the command that runs it on a workload file.
+fn peers(dir: &Path) -> Vec<(String, Command, Vec<String>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = |program: &str, script: &str| {
+        let mut command = Command::new(program);
+        command.arg(root.join(script));
+        command
+    };
+    let classes = dir.join("java");
+    let javac = Command::new("javac")
+        .arg("-d")
+        .arg(&classes)
+        .arg(root.join("benches/peers/Verify.java"))
+        .status()
+        .expect("javac (JDK 17)");
+    assert!(javac.success(), "javac failed");
+    let java = || {
+        let mut java = Command::new("java");
+        java.arg("-cp").arg(&classes).arg("Verify");
+        java
+    };
+    let schemes = java().arg("--schemes").output().expect("java");
+    let schemes: Vec<String> = String::from_utf8_lossy(&schemes.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let all: Vec<String> = SchemeRef::all_built_in()
+        .iter()
+        .map(|s| s.name().to_owned())
+        .collect();
+    vec![
+        (
+            "python3".into(),
+            script("python3", "benches/peers/verify.py"),
+            all.clone(),
+        ),
+        (
+            "node".into(),
+            script("node", "benches/peers/verify.mjs"),
+            all,
+        ),
+        ("java".into(), java(), schemes),
+    ]
+}
 
 /// Runs a peer briefly on a workload file; returns how many it accepted.
-fn accepted(program: &str, script: &str, workload: &Path) -> usize {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = Command::new(program)
-        .arg(root.join(script))
-        .arg(workload)
-        .arg("0.01")
+fn accepted(name: &str, command: &mut Command, workload: &Path) -> usize {
+    // A Command keeps its arguments: run a copy with the workload's added.
+    let mut run = Command::new(command.get_program());
+    run.args(command.get_args()).arg(workload).arg("0.01");
+    let output = run
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot run {name}: {e}"));
     assert!(
         output.status.success(),
-        "{program}: {}",
+        "{name}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -46,6 +85,11 @@ fn write(path: &PathBuf, workload: &serde_json::Value) {
 fn peers_accept_the_workloads_and_nothing_signed_otherwise() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("peers");
     std::fs::create_dir_all(&dir).unwrap();
+    let mut peers = peers(&dir);
+    assert!(
+        peers[2].2.iter().any(|s| s == "a2a"),
+        "the Java peer verifies a2a"
+    );
     for scheme in SchemeRef::all_built_in() {
         for size in [0, 1024] {
             let w = Workload::new(
@@ -63,20 +107,21 @@ fn peers_accept_the_workloads_and_nothing_signed_otherwise() {
             let path = dir.join(format!("{scheme}-{size}.json"));
             let mut json = w.to_json();
             write(&path, &json);
-            for (program, script) in PEERS {
+            let covers = |schemes: &Vec<String>| schemes.iter().any(|s| s == scheme.name());
+            for (peer, command, _) in peers.iter_mut().filter(|(_, _, s)| covers(s)) {
                 assert_eq!(
-                    accepted(program, script, &path),
+                    accepted(peer, command, &path),
                     REQUESTS,
-                    "{program} {scheme} {size}"
+                    "{peer} {scheme} {size}"
                 );
             }
             json["secret"] = "whsec_YW5vdGhlci1zZWNyZXQtb2YtMjQtYnl0ZXM=".into();
             write(&path, &json);
-            for (program, script) in PEERS {
+            for (peer, command, _) in peers.iter_mut().filter(|(_, _, s)| covers(s)) {
                 assert_eq!(
-                    accepted(program, script, &path),
+                    accepted(peer, command, &path),
                     0,
-                    "{program} {scheme} {size} with a wrong secret"
+                    "{peer} {scheme} {size} with a wrong secret"
                 );
             }
         }

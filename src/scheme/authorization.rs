@@ -98,28 +98,44 @@ fn malformed(detail: &'static str) -> Rejection {
 /// Parameter names are tokens, values are double-quoted without escapes,
 /// parameters are separated by `,` with optional spaces. Unknown parameters
 /// are ignored; a repeated one is a rejection, because two parsers could
-/// each take a different copy.
+/// each take a different copy. One pass over the bytes: a name is read as
+/// it is checked, and only a value's closing quote is searched for.
 fn parse_params(header: &str) -> Result<Params<'_>, Rejection> {
     let rest = header
         .strip_prefix("Signature ")
         .ok_or_else(|| malformed("expected the Signature scheme"))?;
+    let bytes = rest.as_bytes();
+    let skip_spaces = |mut at: usize| {
+        while bytes.get(at) == Some(&b' ') {
+            at += 1;
+        }
+        at
+    };
     let mut params = Params::default();
-    let mut rest = rest.trim_start_matches(' ');
+    let mut at = skip_spaces(0);
     loop {
-        let (name, after_name) = rest
-            .split_once('=')
-            .ok_or_else(|| malformed("expected name=\"value\""))?;
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        let start = at;
+        while bytes
+            .get(at)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
+            at += 1;
+        }
+        let name = &rest[start..at];
+        if bytes.get(at) != Some(&b'=') {
+            return Err(if bytes[at..].contains(&b'=') {
+                malformed("invalid parameter name")
+            } else {
+                malformed("expected name=\"value\"")
+            });
+        }
+        if name.is_empty() {
             return Err(malformed("invalid parameter name"));
         }
-        let quoted = after_name
-            .strip_prefix('"')
-            .ok_or_else(|| malformed("parameter value is not quoted"))?;
-        let (value, after_value) = quoted
+        if bytes.get(at + 1) != Some(&b'"') {
+            return Err(malformed("parameter value is not quoted"));
+        }
+        let (value, after_value) = rest[at + 2..]
             .split_once('"')
             .ok_or_else(|| malformed("unterminated quoted value"))?;
         let slot = match name {
@@ -136,15 +152,31 @@ fn parse_params(header: &str) -> Result<Params<'_>, Rejection> {
                 "authorization parameter {name}"
             )));
         }
-        let after_value = after_value.trim_start_matches(' ');
-        if after_value.is_empty() {
-            return Ok(params);
+        at = skip_spaces(rest.len() - after_value.len());
+        match bytes.get(at) {
+            None => return Ok(params),
+            Some(b',') => at = skip_spaces(at + 1),
+            Some(_) => return Err(malformed("expected , between parameters")),
         }
-        rest = after_value
-            .strip_prefix(',')
-            .ok_or_else(|| malformed("expected , between parameters"))?
-            .trim_start_matches(' ');
     }
+}
+
+/// The one value of the header `name` (lower case), if present.
+///
+/// A scan of the request's few headers, comparing names as text: cheaper
+/// than `HeaderMap::get_all(&str)`, which must first parse the text as a
+/// header name and hash it, for each of the three or so covered headers.
+fn covered_header<'r>(
+    req: &'r Request,
+    name: &str,
+) -> Result<Option<&'r http::HeaderValue>, Rejection> {
+    let mut found = None;
+    for (header, value) in req.headers() {
+        if header.as_str() == name && found.replace(value).is_some() {
+            return Err(Rejection::DuplicateHeader(name.to_owned()));
+        }
+    }
+    Ok(found)
 }
 
 impl Scheme for Authorization {
@@ -251,11 +283,7 @@ impl Scheme for Authorization {
         };
         for name in names.iter() {
             let name = name.as_ref();
-            let mut values = req.headers().get_all(name).iter();
-            let value = values.next();
-            if values.next().is_some() {
-                return Err(Rejection::DuplicateHeader(name.to_owned()));
-            }
+            let value = covered_header(req, name)?;
             // A listed header that is absent signs as `name:`; only a
             // verifier that treats it as optional leaves its line out.
             if value.is_none() && matches!(&params.omitted, Some(Field::Header(h)) if h == name) {
@@ -270,7 +298,8 @@ impl Scheme for Authorization {
         }
 
         if let Some(query) = req.uri().query().filter(|q| !q.is_empty()) {
-            let mut pairs: Vec<(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)> =
+            // Inline: a query of a few parameters is sorted without allocating.
+            let mut pairs: smallvec::SmallVec<[(Cow<'_, str>, Cow<'_, str>); 4]> =
                 form_urlencoded::parse(query.as_bytes()).collect();
             pairs.sort_unstable();
             out.put(b"\n");
@@ -351,6 +380,40 @@ impl Scheme for Authorization {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameter_syntax_errors_name_what_is_wrong() {
+        let detail = |header: &str| match parse_params(header) {
+            Ok(_) => "ok".to_owned(),
+            Err(Rejection::MalformedHeader { detail, .. }) => detail.to_owned(),
+            Err(other) => format!("{other:?}"),
+        };
+        for (header, expected) in [
+            (r#"Signature keyId="k", nonce="n" ,x="""#, "ok"),
+            (r#"Signature  keyId="k""#, "ok"),
+            ("Bearer x", "expected the Signature scheme"),
+            ("Signature ", "expected name=\"value\""),
+            ("Signature keyId", "expected name=\"value\""),
+            (r#"Signature key id="k""#, "invalid parameter name"),
+            (r#"Signature ="k""#, "invalid parameter name"),
+            ("Signature keyId=k", "parameter value is not quoted"),
+            (r#"Signature keyId="k"#, "unterminated quoted value"),
+            (
+                r#"Signature keyId="k" nonce="n""#,
+                "expected , between parameters",
+            ),
+            (
+                r#"Signature keyId="k";nonce="n""#,
+                "expected , between parameters",
+            ),
+            (
+                r#"Signature nonce="a",nonce="b""#,
+                "DuplicateHeader(\"authorization parameter nonce\")",
+            ),
+        ] {
+            assert_eq!(detail(header), expected, "{header}");
+        }
+    }
 
     fn received(headers: &str) -> Request {
         let auth = format!(

@@ -3,11 +3,11 @@
 //! Always: the full catalog of each scheme against its local reference
 //! server (wall time), and the reference server under loopback load.
 //! With `--compare`: the same signed requests verified by the library and
-//! by the Python and Node peers (`benches/peers/`), the hash limits and
+//! by the Python, Node and Java peers (`benches/peers/`), the hash limits and
 //! `openssl speed` beside ours, and the nonce store and canonical JSON
 //! rates, each with its target.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -131,28 +131,12 @@ struct PeerResult {
     per_second: f64,
 }
 
-/// Runs a peer on a workload file; `None` (with the reason printed) when
-/// it cannot run or did not accept every request.
-fn peer(program: &str, script: &Path, workload: &Path, budget: Duration) -> Option<f64> {
-    let output = Command::new(program)
-        .arg(script)
-        .arg(workload)
-        .arg(budget.as_secs_f64().to_string())
-        .output();
-    let output = match output {
-        Ok(o) if o.status.success() => o,
-        Ok(o) => {
-            eprintln!(
-                "{program} peer failed: {}",
-                String::from_utf8_lossy(&o.stderr).trim()
-            );
-            return None;
-        }
-        Err(e) => {
-            eprintln!("{program} peer cannot start: {e}");
-            return None;
-        }
-    };
+/// Runs a peer (`command`: the program and its script) on a workload file;
+/// `None` (with the reason printed) when it cannot run or did not accept
+/// every request.
+fn peer(program: &str, mut command: Command, workload: &Path, budget: Duration) -> Option<f64> {
+    command.arg(workload).arg(budget.as_secs_f64().to_string());
+    let output = succeeded(&format!("{program} peer"), &mut command)?;
     let result: PeerResult = match serde_json::from_slice(&output.stdout) {
         Ok(r) => r,
         Err(e) => {
@@ -168,6 +152,49 @@ fn peer(program: &str, script: &Path, workload: &Path, budget: Duration) -> Opti
         return None;
     }
     Some(result.per_second)
+}
+
+/// The Java peer, compiled once: its classes' directory and the schemes it
+/// verifies. `None`, with the reason printed, without a JDK.
+fn java_peer(root: &Path, dir: &Path) -> Option<(PathBuf, Vec<String>)> {
+    let classes = dir.join("java");
+    let mut javac = Command::new("javac");
+    javac
+        .arg("-d")
+        .arg(&classes)
+        .arg(root.join("benches/peers/Verify.java"));
+    succeeded("javac (the Java peer)", &mut javac)?;
+    let schemes = succeeded("java peer", java_command(&classes).arg("--schemes"))?;
+    let schemes = String::from_utf8_lossy(&schemes.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    Some((classes, schemes))
+}
+
+/// The output of `command` if it ran and succeeded; `None`, with why
+/// printed, if not.
+fn succeeded(what: &str, command: &mut Command) -> Option<std::process::Output> {
+    match command.output() {
+        Ok(o) if o.status.success() => Some(o),
+        Ok(o) => {
+            eprintln!(
+                "{what} failed: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("{what} cannot start: {e}");
+            None
+        }
+    }
+}
+
+fn java_command(classes: &Path) -> Command {
+    let mut java = Command::new("java");
+    java.arg("-cp").arg(classes).arg("Verify");
+    java
 }
 
 fn per_second(rate: Option<f64>) -> String {
@@ -216,17 +243,22 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
     // Webhooks decodes and the others use as text).
     let secret = Secret::new(format!("whsec_{}", crate::random_secret()?.expose()));
     let now_ms = sigconform::Clock::now_ms(&sigconform::SystemClock);
-    let python = root.join("benches/peers/verify.py");
-    let node = root.join("benches/peers/verify.mjs");
+    let script = |program: &str, name: &str| {
+        let mut command = Command::new(program);
+        command.arg(root.join("benches/peers").join(name));
+        command
+    };
+    let java = java_peer(root, &dir);
 
     println!(
         "== whole verifications per second, {COMPARED_REQUESTS} requests each with its own nonce, one core"
     );
     println!(
-        "{:<18} {:>5} {:>10} {:>10} {:>10} {:>9} {:>9}",
-        "scheme", "body", "sigconform", "python", "node", "x python", "x node"
+        "{:<18} {:>5} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9}",
+        "scheme", "body", "sigconform", "python", "node", "java", "x python", "x node", "x java"
     );
     let mut a2a_1k = None;
+    let mut authorization_1k = None;
     let mut profiles_below_5x = Vec::new();
     for scheme in SchemeRef::all_built_in() {
         for size in [0, 1024] {
@@ -242,17 +274,24 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
             std::fs::write(&path, w.to_json().to_string())
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             let ours = measure::verifications(&w, budget).per_second;
-            let py = peer("python3", &python, &path, budget);
-            let js = peer("node", &node, &path, budget);
+            let py = peer("python3", script("python3", "verify.py"), &path, budget);
+            let js = peer("node", script("node", "verify.mjs"), &path, budget);
+            // The Java peer covers the seeds the JDK alone can verify.
+            let jv = java
+                .as_ref()
+                .filter(|(_, schemes)| schemes.iter().any(|s| s == scheme.name()))
+                .and_then(|(classes, _)| peer("java", java_command(classes), &path, budget));
             println!(
-                "{:<18} {:>5} {:>10.0} {:>10} {:>10} {:>9} {:>9}",
+                "{:<18} {:>5} {:>10.0} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9}",
                 scheme.name(),
                 size,
                 ours,
                 per_second(py),
                 per_second(js),
+                per_second(jv),
                 ratio(ours, py),
-                ratio(ours, js)
+                ratio(ours, js),
+                ratio(ours, jv)
             );
             // Every built-in profile at least 5x both peers with an empty body.
             if matches!(scheme, SchemeRef::Profile(_))
@@ -269,9 +308,27 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
                     ours / slowest_peer.max(1.0),
                     met(py.is_some() && js.is_some() && ours >= 8.0 * slowest_peer)
                 );
+                println!(
+                    "  a2a, empty body: {} the Java peer (target 2x: {})",
+                    ratio(ours, jv),
+                    met(jv.is_some_and(|j| ours >= 2.0 * j))
+                );
             }
-            if scheme == SchemeRef::Seed(SchemeId::A2a) && size == 1024 {
+            if scheme == SchemeRef::Seed(SchemeId::Authorization) && size == 0 {
+                println!(
+                    "  authorization, empty body: {ours:.0}/s (target 2 500 000: {}); {} Python, {} Node (target 15x both: {})",
+                    met(ours >= 2_500_000.0),
+                    ratio(ours, py),
+                    ratio(ours, js),
+                    met(py.is_some_and(|p| ours >= 15.0 * p)
+                        && js.is_some_and(|j| ours >= 15.0 * j))
+                );
+            }
+            // Kept for the limits below.
+            if size == 1024 && scheme == SchemeRef::Seed(SchemeId::A2a) {
                 a2a_1k = Some((w, ours));
+            } else if size == 1024 && scheme == SchemeRef::Seed(SchemeId::Authorization) {
+                authorization_1k = Some((w, ours));
             }
             std::fs::remove_file(&path).ok();
         }
@@ -324,6 +381,16 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
     );
 
     println!("\n== against the limit: the hashes a verification must compute");
+    if let Some((w, ours)) = authorization_1k {
+        let limit = measure::hash_limit(&w, budget, true);
+        println!(
+            "authorization, 1 KiB body: {:.0} ns per verification; SHA-256 of the body + HMAC of the canonical string alone: {:.0} ns; ratio {:.2} (target 1.3: {})",
+            1e9 / ours,
+            limit.ns(),
+            1e9 / ours / limit.ns(),
+            met(1e9 / ours <= 1.3 * limit.ns())
+        );
+    }
     if let Some((w, ours)) = a2a_1k {
         let limit = measure::hash_limit(&w, budget, true);
         let ours = Rate { per_second: ours };

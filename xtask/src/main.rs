@@ -444,17 +444,10 @@ fn fuzz_corpus(root: &Path) -> Result<(), String> {
 /// seeds: CI runs it with one fixed seed.
 fn json_differential(root: &Path, seconds: u64) -> Result<(), String> {
     println!("comparing canonical JSON with Node and python3 for {seconds} s each");
-    let status = Command::new(env!("CARGO"))
+    run(Command::new(env!("CARGO"))
         .args(["test", "--test", "canonical_json_js", "--", "--nocapture"])
         .env("SIGCONFORM_JSON_DIFF_SECONDS", seconds.to_string())
-        .current_dir(root)
-        .status()
-        .map_err(|e| format!("cannot run cargo test: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("the differential test failed ({status})"))
-    }
+        .current_dir(root))
 }
 
 /// Runs one or all fuzz targets for `seconds` each; fails on any crash.
