@@ -13,7 +13,8 @@ use sigconform::workload::Workload;
 
 const REQUESTS: usize = 50;
 
-/// The peers: a name, and the command that runs it on a workload file.
+/// The peers: a name, the command that runs it on a workload file, and the
+/// schemes it verifies.
 fn peers(dir: &Path) -> Vec<(String, Command, Vec<String>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let script = |program: &str, script: &str| {
