@@ -258,7 +258,7 @@ impl<'a> Canonical<'a> {
                 end: self.pos - 1,
             }
         } else {
-            self.decode_string()?;
+            self.decode_string(quote + 1)?;
             write_string(&mut self.text, &self.decoded);
             Key::Decoded(self.decoded.clone())
         };
@@ -333,27 +333,23 @@ impl<'a> Canonical<'a> {
         if self.scan_plain_string()? {
             self.text.extend_from_slice(&self.body[start..self.pos]);
         } else {
-            self.decode_string()?;
+            self.decode_string(start + 1)?;
             write_string(&mut self.text, &self.decoded);
         }
         Ok(())
     }
     /// Reads a string's characters up to its closing quote, which it
     /// consumes, and returns true if there was no escape; at the first
-    /// backslash, returns false with the position back at the string's
-    /// first character.
+    /// backslash, returns false with the position on it, for
+    /// [`Self::decode_string`] to go on from.
     fn scan_plain_string(&mut self) -> Result<bool, NotJson> {
-        let first = self.pos;
         while let Some(&byte) = self.body.get(self.pos) {
             match byte {
                 b'"' => {
                     self.pos += 1;
                     return Ok(true);
                 }
-                b'\\' => {
-                    self.pos = first;
-                    return Ok(false);
-                }
+                b'\\' => return Ok(false),
                 0x00..=0x1f => return Err(NotJson),
                 _ => self.pos += 1,
             }
@@ -361,13 +357,16 @@ impl<'a> Canonical<'a> {
         Err(NotJson)
     }
 
-    /// Decodes a string's characters into `out` as WTF-8, up to and
-    /// including its closing quote. An escaped surrogate pair is one
-    /// character; an escaped surrogate without its other half stays a lone
-    /// surrogate, as in a JavaScript string.
-    fn decode_string(&mut self) -> Result<(), NotJson> {
+    /// Decodes the string whose characters start at `first` into
+    /// `decoded` as WTF-8, up to and including its closing quote; the
+    /// characters before the position, scanned already, have no escape. An
+    /// escaped surrogate pair is one character; an escaped surrogate
+    /// without its other half stays a lone surrogate, as in a JavaScript
+    /// string.
+    fn decode_string(&mut self, first: usize) -> Result<(), NotJson> {
         let mut out = std::mem::take(&mut self.decoded);
         out.clear();
+        out.extend_from_slice(&self.body[first..self.pos]);
         let result = self.decode_string_into(&mut out);
         self.decoded = out;
         result
