@@ -154,6 +154,71 @@ fn peer(program: &str, mut command: Command, workload: &Path, budget: Duration) 
     Some(result.per_second)
 }
 
+/// One line of the peer table: verifications per second by the library and
+/// by each peer (`None`: the peer did not run, or does not cover the scheme).
+struct Row {
+    ours: f64,
+    python: Option<f64>,
+    node: Option<f64>,
+    java: Option<f64>,
+}
+
+impl Row {
+    fn print(&self, scheme: &SchemeRef, size: usize) {
+        let Row {
+            ours,
+            python,
+            node,
+            java,
+        } = *self;
+        println!(
+            "{:<18} {:>5} {:>10.0} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9}",
+            scheme.name(),
+            size,
+            ours,
+            per_second(python),
+            per_second(node),
+            per_second(java),
+            ratio(ours, python),
+            ratio(ours, node),
+            ratio(ours, java)
+        );
+    }
+
+    /// Whether ours is at least `times` both Python's and Node's.
+    fn at_least(&self, times: f64) -> bool {
+        let beaten = |peer: Option<f64>| peer.is_some_and(|p| self.ours >= times * p);
+        beaten(self.python) && beaten(self.node)
+    }
+
+    /// The empty-body targets of `a2a` and `authorization`.
+    fn print_targets(&self, scheme: &SchemeRef) {
+        let ours = self.ours;
+        if *scheme == SchemeRef::Seed(SchemeId::A2a) {
+            let faster_peer = self.python.into_iter().chain(self.node).fold(0.0, f64::max);
+            println!(
+                "  a2a, empty body: {ours:.0}/s (target 2 000 000: {}); {:.1}x the faster peer (target 8x: {})",
+                met(ours >= 2_000_000.0),
+                ours / faster_peer.max(1.0),
+                met(self.at_least(8.0))
+            );
+            println!(
+                "  a2a, empty body: {} the Java peer (target 2x: {})",
+                ratio(ours, self.java),
+                met(self.java.is_some_and(|j| ours >= 2.0 * j))
+            );
+        } else if *scheme == SchemeRef::Seed(SchemeId::Authorization) {
+            println!(
+                "  authorization, empty body: {ours:.0}/s (target 2 500 000: {}); {} Python, {} Node (target 15x both: {})",
+                met(ours >= 2_500_000.0),
+                ratio(ours, self.python),
+                ratio(ours, self.node),
+                met(self.at_least(15.0))
+            );
+        }
+    }
+}
+
 /// The Java peer, compiled once: its classes' directory and the schemes it
 /// verifies. `None`, with the reason printed, without a JDK.
 fn java_peer(root: &Path, dir: &Path) -> Option<(PathBuf, Vec<String>)> {
@@ -189,6 +254,22 @@ fn succeeded(what: &str, command: &mut Command) -> Option<std::process::Output> 
             None
         }
     }
+}
+
+/// Prints a 1 KiB workload's verification time (`per_second`) against SHA-256
+/// of its body plus HMAC of its canonical string alone, with the 1.3x
+/// target; returns that limit.
+fn against_its_hashes(scheme: &str, w: &Workload, per_second: f64, budget: Duration) -> Rate {
+    let limit = measure::hash_limit(w, budget, true);
+    let ours = Rate { per_second };
+    println!(
+        "{scheme}, 1 KiB body: {:.0} ns per verification; SHA-256 of the body + HMAC of the canonical string alone: {:.0} ns; ratio {:.2} (target 1.3: {})",
+        ours.ns(),
+        limit.ns(),
+        ours.ns() / limit.ns(),
+        met(ours.ns() <= 1.3 * limit.ns())
+    );
+    limit
 }
 
 fn java_command(classes: &Path) -> Command {
@@ -243,12 +324,34 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
     // Webhooks decodes and the others use as text).
     let secret = Secret::new(format!("whsec_{}", crate::random_secret()?.expose()));
     let now_ms = sigconform::Clock::now_ms(&sigconform::SystemClock);
+    let kept = peer_table(root, &dir, &secret, now_ms, budget)?;
+    engine_against_seeds(&secret, now_ms, budget)?;
+    against_the_limits(kept, budget);
+    parts(root, budget)
+}
+
+/// The 1 KiB workloads kept from [`peer_table`] for [`against_the_limits`],
+/// with their measured rates: `a2a`'s and `authorization`'s.
+struct KeptWorkloads {
+    a2a: Option<(Workload, f64)>,
+    authorization: Option<(Workload, f64)>,
+}
+
+/// Every seed and built-in profile, at 0 B and 1 KiB, verified by the
+/// library and each peer, with the targets measured against them.
+fn peer_table(
+    root: &Path,
+    dir: &Path,
+    secret: &Secret,
+    now_ms: u64,
+    budget: Duration,
+) -> Result<KeptWorkloads, String> {
     let script = |program: &str, name: &str| {
         let mut command = Command::new(program);
         command.arg(root.join("benches/peers").join(name));
         command
     };
-    let java = java_peer(root, &dir);
+    let java = java_peer(root, dir);
 
     println!(
         "== whole verifications per second, {COMPARED_REQUESTS} requests each with its own nonce, one core"
@@ -267,64 +370,34 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
                 size,
                 COMPARED_REQUESTS,
                 "api.example.com",
-                &secret,
+                secret,
                 now_ms,
             )?;
             let path = dir.join(format!("workload-{scheme}-{size}.json"));
             std::fs::write(&path, w.to_json().to_string())
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-            let ours = measure::verifications(&w, budget).per_second;
-            let py = peer("python3", script("python3", "verify.py"), &path, budget);
-            let js = peer("node", script("node", "verify.mjs"), &path, budget);
             // The Java peer covers the seeds the JDK alone can verify.
-            let jv = java
-                .as_ref()
-                .filter(|(_, schemes)| schemes.iter().any(|s| s == scheme.name()))
-                .and_then(|(classes, _)| peer("java", java_command(classes), &path, budget));
-            println!(
-                "{:<18} {:>5} {:>10.0} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9}",
-                scheme.name(),
-                size,
-                ours,
-                per_second(py),
-                per_second(js),
-                per_second(jv),
-                ratio(ours, py),
-                ratio(ours, js),
-                ratio(ours, jv)
-            );
-            // Every built-in profile at least 5x both peers with an empty body.
-            if matches!(scheme, SchemeRef::Profile(_))
-                && size == 0
-                && !(py.is_some_and(|p| ours >= 5.0 * p) && js.is_some_and(|j| ours >= 5.0 * j))
-            {
-                profiles_below_5x.push(scheme.name().to_owned());
+            let java_covers =
+                |(_, schemes): &&(PathBuf, Vec<String>)| schemes.iter().any(|s| s == scheme.name());
+            let row = Row {
+                ours: measure::verifications(&w, budget).per_second,
+                python: peer("python3", script("python3", "verify.py"), &path, budget),
+                node: peer("node", script("node", "verify.mjs"), &path, budget),
+                java: java
+                    .as_ref()
+                    .filter(java_covers)
+                    .and_then(|(classes, _)| peer("java", java_command(classes), &path, budget)),
+            };
+            row.print(&scheme, size);
+            if size == 0 {
+                // Every built-in profile at least 5x both peers.
+                if matches!(scheme, SchemeRef::Profile(_)) && !row.at_least(5.0) {
+                    profiles_below_5x.push(scheme.name().to_owned());
+                }
+                row.print_targets(&scheme);
             }
-            if scheme == SchemeRef::Seed(SchemeId::A2a) && size == 0 {
-                let slowest_peer = py.into_iter().chain(js).fold(0.0, f64::max);
-                println!(
-                    "  a2a, empty body: {ours:.0}/s (target 2 000 000: {}); {:.1}x the faster peer (target 8x: {})",
-                    met(ours >= 2_000_000.0),
-                    ours / slowest_peer.max(1.0),
-                    met(py.is_some() && js.is_some() && ours >= 8.0 * slowest_peer)
-                );
-                println!(
-                    "  a2a, empty body: {} the Java peer (target 2x: {})",
-                    ratio(ours, jv),
-                    met(jv.is_some_and(|j| ours >= 2.0 * j))
-                );
-            }
-            if scheme == SchemeRef::Seed(SchemeId::Authorization) && size == 0 {
-                println!(
-                    "  authorization, empty body: {ours:.0}/s (target 2 500 000: {}); {} Python, {} Node (target 15x both: {})",
-                    met(ours >= 2_500_000.0),
-                    ratio(ours, py),
-                    ratio(ours, js),
-                    met(py.is_some_and(|p| ours >= 15.0 * p)
-                        && js.is_some_and(|j| ours >= 15.0 * j))
-                );
-            }
-            // Kept for the limits below.
+            let ours = row.ours;
+            // Kept for the limits.
             if size == 1024 && scheme == SchemeRef::Seed(SchemeId::A2a) {
                 a2a_1k = Some((w, ours));
             } else if size == 1024 && scheme == SchemeRef::Seed(SchemeId::Authorization) {
@@ -343,7 +416,15 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
             format!(" ({})", profiles_below_5x.join(", "))
         }
     );
+    Ok(KeptWorkloads {
+        a2a: a2a_1k,
+        authorization: authorization_1k,
+    })
+}
 
+/// The profile engine against the hand-written scheme each seed profile
+/// describes.
+fn engine_against_seeds(secret: &Secret, now_ms: u64, budget: Duration) -> Result<(), String> {
     println!("\n== the profile engine against the hand-written scheme it describes");
     let mut engine_met = true;
     for (seed, profile) in SEED_PROFILES {
@@ -354,7 +435,7 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
                     size,
                     COMPARED_REQUESTS,
                     "api.example.com",
-                    &secret,
+                    secret,
                     now_ms,
                 )
             };
@@ -379,28 +460,18 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
         "the profile engine within 1.2x of every hand-written scheme: {}",
         met(engine_met)
     );
+    Ok(())
+}
 
+/// Verifications against the hashes they must compute, and our HMAC
+/// against OpenSSL's.
+fn against_the_limits(kept: KeptWorkloads, budget: Duration) {
     println!("\n== against the limit: the hashes a verification must compute");
-    if let Some((w, ours)) = authorization_1k {
-        let limit = measure::hash_limit(&w, budget, true);
-        println!(
-            "authorization, 1 KiB body: {:.0} ns per verification; SHA-256 of the body + HMAC of the canonical string alone: {:.0} ns; ratio {:.2} (target 1.3: {})",
-            1e9 / ours,
-            limit.ns(),
-            1e9 / ours / limit.ns(),
-            met(1e9 / ours <= 1.3 * limit.ns())
-        );
+    if let Some((w, ours)) = kept.authorization {
+        against_its_hashes("authorization", &w, ours, budget);
     }
-    if let Some((w, ours)) = a2a_1k {
-        let limit = measure::hash_limit(&w, budget, true);
-        let ours = Rate { per_second: ours };
-        println!(
-            "a2a, 1 KiB body: {:.0} ns per verification; SHA-256 of the body + HMAC of the canonical string alone: {:.0} ns; ratio {:.2} (target 1.3: {})",
-            ours.ns(),
-            limit.ns(),
-            ours.ns() / limit.ns(),
-            met(ours.ns() <= 1.3 * limit.ns())
-        );
+    if let Some((w, ours)) = kept.a2a {
+        let limit = against_its_hashes("a2a", &w, ours, budget);
         // What the ratio would be without the nonce record (not a target:
         // to show where the time goes).
         let unrecorded = measure::verifications_recording(&w, budget, NonceRecord::Skipped);
@@ -424,7 +495,11 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
             hmac.ns()
         ),
     }
+}
 
+/// The nonce store, the key and nonce stores of deployments, and canonical
+/// JSON, each alone.
+fn parts(root: &Path, budget: Duration) -> Result<(), String> {
     println!("\n== parts");
     for threads in [1, 2] {
         let rate = measure::nonce_store(threads, budget);
