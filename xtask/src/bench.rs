@@ -154,6 +154,35 @@ fn peer(program: &str, mut command: Command, workload: &Path, budget: Duration) 
     Some(result.per_second)
 }
 
+/// The peers `--compare` runs: Python's and Node's scripts, and the Java
+/// peer's classes with the schemes it covers (`None` without a JDK).
+struct Peers<'a> {
+    root: &'a Path,
+    java: Option<(PathBuf, Vec<String>)>,
+}
+
+impl Peers<'_> {
+    /// The library and every peer on the workload `w`, written at `path`.
+    fn row(&self, scheme: &SchemeRef, w: &Workload, path: &Path, budget: Duration) -> Row {
+        let script = |program: &str, name: &str| {
+            let mut command = Command::new(program);
+            command.arg(self.root.join("benches/peers").join(name));
+            command
+        };
+        // The Java peer covers the seeds the JDK alone can verify.
+        let java = self
+            .java
+            .as_ref()
+            .filter(|(_, schemes)| schemes.iter().any(|s| s == scheme.name()));
+        Row {
+            ours: measure::verifications(w, budget).per_second,
+            python: peer("python3", script("python3", "verify.py"), path, budget),
+            node: peer("node", script("node", "verify.mjs"), path, budget),
+            java: java.and_then(|(classes, _)| peer("java", java_command(classes), path, budget)),
+        }
+    }
+}
+
 /// One line of the peer table: verifications per second by the library and
 /// by each peer (`None`: the peer did not run, or does not cover the scheme).
 struct Row {
@@ -346,13 +375,10 @@ fn peer_table(
     now_ms: u64,
     budget: Duration,
 ) -> Result<KeptWorkloads, String> {
-    let script = |program: &str, name: &str| {
-        let mut command = Command::new(program);
-        command.arg(root.join("benches/peers").join(name));
-        command
+    let peers = Peers {
+        root,
+        java: java_peer(root, dir),
     };
-    let java = java_peer(root, dir);
-
     println!(
         "== whole verifications per second, {COMPARED_REQUESTS} requests each with its own nonce, one core"
     );
@@ -376,18 +402,7 @@ fn peer_table(
             let path = dir.join(format!("workload-{scheme}-{size}.json"));
             std::fs::write(&path, w.to_json().to_string())
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-            // The Java peer covers the seeds the JDK alone can verify.
-            let java_covers =
-                |(_, schemes): &&(PathBuf, Vec<String>)| schemes.iter().any(|s| s == scheme.name());
-            let row = Row {
-                ours: measure::verifications(&w, budget).per_second,
-                python: peer("python3", script("python3", "verify.py"), &path, budget),
-                node: peer("node", script("node", "verify.mjs"), &path, budget),
-                java: java
-                    .as_ref()
-                    .filter(java_covers)
-                    .and_then(|(classes, _)| peer("java", java_command(classes), &path, budget)),
-            };
+            let row = peers.row(&scheme, &w, &path, budget);
             row.print(&scheme, size);
             if size == 0 {
                 // Every built-in profile at least 5x both peers.
