@@ -453,7 +453,7 @@ fn only_skip_and_methods_select_cases() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_timing_case_finds_a_byte_by_byte_compare() {
+async fn the_timing_case_finds_a_byte_by_byte_compare_from_either_end() {
     let timing = |defect| async move {
         let server = start(SchemeId::A2a, defect, None).await;
         let mut config = run_config(
@@ -473,6 +473,21 @@ async fn the_timing_case_finds_a_byte_by_byte_compare() {
     };
     let leaky = timing(Some(Defect::ByteByByteCompare)).await;
     assert_eq!(leaky.outcome, Outcome::Warn, "{}", leaky.observed);
+    assert!(leaky.observed.starts_with("t = "), "{}", leaky.observed);
+    assert!(!leaky.observed.contains("t = -"), "{}", leaky.observed);
+    // Compared from the end, a wrong first byte is the slow one: t < 0.
+    let leaky_from_the_end = timing(Some(Defect::ByteByByteCompareFromTheEnd)).await;
+    assert_eq!(
+        leaky_from_the_end.outcome,
+        Outcome::Warn,
+        "{}",
+        leaky_from_the_end.observed
+    );
+    assert!(
+        leaky_from_the_end.observed.starts_with("t = -"),
+        "{}",
+        leaky_from_the_end.observed
+    );
     let constant_time = timing(None).await;
     assert_eq!(
         constant_time.outcome,

@@ -141,7 +141,8 @@ pub struct RunConfig {
     pub concurrency: usize,
     /// Limit for the whole run; cases not finished by then are `error`.
     pub deadline: Duration,
-    /// Also run the timing case (advisory; sends `2 * TIMING_SAMPLES` requests).
+    /// Also run the timing case (advisory; sends `2 * TIMING_SAMPLES` requests,
+    /// twice that when the first batch is over the threshold).
     pub timing: bool,
     /// Also replay a request near the end of the window (waits for most
     /// of it: the run's deadline must be longer than the window).

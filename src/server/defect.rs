@@ -65,6 +65,9 @@ pub enum Defect {
     /// Compares tags byte by byte, stopping at the first difference, with
     /// a measurable cost per matching byte.
     ByteByByteCompare,
+    /// The same compare run from the last byte to the first: the tags
+    /// whose first byte is wrong are now the slow ones.
+    ByteByByteCompareFromTheEnd,
     /// Treats a field as optional: when it is missing, signs it as
     /// [`Absent`] says, and goes on without it (no replay check without a
     /// nonce, the default key without a key id, the window passed without a
@@ -683,12 +686,19 @@ impl Scheme for Defective {
                     Err(Rejection::BadSignature)
                 }
             }
-            Defect::ByteByByteCompare => {
+            Defect::ByteByByteCompare | Defect::ByteByByteCompareFromTheEnd => {
                 if params.tag.as_bytes().len() != params.algorithm.tag_len() {
                     return Err(Rejection::MalformedSignature);
                 }
-                for (a, b) in expected(req)?.as_bytes().iter().zip(params.tag.as_bytes()) {
-                    if a != b {
+                let (expected, received) = (expected(req)?, params.tag.as_bytes());
+                let from_the_end = matches!(self.defect, Defect::ByteByByteCompareFromTheEnd);
+                for i in 0..received.len() {
+                    let i = if from_the_end {
+                        received.len() - 1 - i
+                    } else {
+                        i
+                    };
+                    if expected.as_bytes().get(i) != Some(&received[i]) {
                         return Err(Rejection::BadSignature);
                     }
                     // The bug made visible: work per matching byte.
