@@ -33,9 +33,9 @@ fn canonical_json_float_rounding() {
 
 /// `profile_load` fuzz target: profiles that loaded but could not be used.
 /// A placeholder name holding a line break made a two-line error; a query
-/// parameter name with `=` in it, one header for two fields and a list key
-/// holding the list's separator each loaded, and then rejected the
-/// profile's own signatures. Each is now an error of one line naming the
+/// parameter name with `=` in it, one header for two fields, a list key
+/// holding the list's separator and a signature prefix that is not ASCII
+/// (`Ϗ0=`) each loaded, and then rejected the profile's own signatures. Each is now an error of one line naming the
 /// field.
 #[test]
 fn profile_load_mistakes_are_one_line_errors() {
@@ -60,6 +60,11 @@ fn profile_load_mistakes_are_one_line_errors() {
             "profile_load-list-key.yaml",
             "signature.list",
             "not an item key",
+        ),
+        (
+            "profile_load-non-ascii-prefix.yaml",
+            "signature.prefix",
+            "cannot be written in a header value",
         ),
     ] {
         let text = String::from_utf8(input(name)).unwrap();

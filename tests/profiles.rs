@@ -269,6 +269,53 @@ fn every_profile_file_matches_the_json_schema() {
     assert_eq!(files, sigconform::profile::BUILT_IN.len());
 }
 
+/// A signature header's literals must be printable ASCII: a profile that
+/// loaded with `Ϗ0=` as its prefix rejected every signature it made.
+#[test]
+fn signature_literals_a_header_cannot_hold_are_refused() {
+    let profile = |signature: &str| {
+        format!(
+            "{{name: acme, description: d, encoding: hex, signature: {signature}, \
+             signed: '{{timestamp}}.{{body}}', \
+             timestamp: {{header: X-Acme-Timestamp, past: 300, future: 300}}}}"
+        )
+    };
+    for (signature, field) in [
+        ("{header: X-Sig, prefix: \"\u{3cf}0=\"}", "signature.prefix"),
+        ("{header: X-Sig, prefix: ' v0='}", "signature.prefix"),
+        ("{header: X-Sig, prefix: \"v0\\t\"}", "signature.prefix"),
+        (
+            "{header: X-Sig, list: {separator: \"\u{a7}\", assign: '=', tag: v1}}",
+            "signature.list.separator",
+        ),
+        (
+            "{header: X-Sig, list: {separator: ',', assign: '=', tag: \"v\u{e9}\"}}",
+            "signature.list.tag",
+        ),
+        (
+            "{header: X-Sig, parts: {separator: \"\u{b7}\", fields: [key_id, tag]}}",
+            "signature.parts.separator",
+        ),
+    ] {
+        let text = profile(signature);
+        let error = sigconform::profile::Profile::from_yaml("acme.yaml", &text).unwrap_err();
+        assert_eq!(error.field, field, "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("cannot be written in a header value"),
+            "{error}"
+        );
+    }
+    // The same literals in ASCII load.
+    for signature in [
+        "{header: X-Sig, prefix: 'v0 ='}",
+        "{header: X-Sig, list: {separator: ' ', assign: ',', tag: v1}}",
+    ] {
+        sigconform::profile::Profile::from_yaml("acme.yaml", &profile(signature)).unwrap();
+    }
+}
+
 #[test]
 fn the_profile_schema_rejects_what_the_loader_rejects() {
     let validator = profile_schema();
@@ -293,6 +340,17 @@ fn the_profile_schema_rejects_what_the_loader_rejects() {
         changed(&|d| d["timestamp"]["past"] = "forever".into()),
         changed(&|d| d["encoding"] = "hexadecimal".into()),
         changed(&|d| d["signature"]["header"] = "X Acme".into()),
+        // Literals a header value cannot hold (the fuzzer's `Ϗ0=`).
+        changed(&|d| d["signature"]["prefix"] = "\u{3cf}0=".into()),
+        changed(&|d| d["signature"]["prefix"] = " v0=".into()),
+        changed(&|d| {
+            d["signature"] = serde_json::json!({"header": "X-Acme-Signature",
+                "list": {"separator": "\u{a7}", "assign": "=", "tag": "v1"}})
+        }),
+        changed(&|d| {
+            d["signature"] = serde_json::json!({"header": "X-Acme-Signature",
+                "list": {"separator": ",", "assign": "=", "tag": "v\u{e9}"}})
+        }),
         changed(&|d| d["body_hash"] = serde_json::json!({"encoding": "hex"})),
         changed(&|d| {
             d.as_object_mut().unwrap().remove("signed");

@@ -417,6 +417,45 @@ impl Profile {
         Template::parse(&self.signed).expect("validated when loaded")
     }
 
+    /// The signature header's literals (prefix, separators, item keys) are
+    /// printable ASCII: a verifier reads a header value as visible ASCII
+    /// and refuses anything else, so a profile with `Ϗ0=` as its prefix
+    /// would reject every signature it makes (found by the `profile_load`
+    /// fuzz target). A prefix may not start with a space either: HTTP
+    /// strips a value's leading whitespace (RFC 9110, section 5.5).
+    fn check_signature_literals(&self, origin: &str) -> Result<(), ProfileError> {
+        let printable = |text: &str| text.bytes().all(|b| (b' '..=b'~').contains(&b));
+        let signature = &self.signature;
+        let mut literals: Vec<(&str, String)> = Vec::new();
+        if let Some(prefix) = &signature.prefix {
+            literals.push(("signature.prefix", prefix.clone()));
+        }
+        if let Some(list) = &signature.list {
+            literals.push(("signature.list.separator", list.separator.to_string()));
+            literals.push(("signature.list.assign", list.assign.to_string()));
+            literals.push(("signature.list.tag", list.tag.clone()));
+            if let Some(key) = &list.timestamp {
+                literals.push(("signature.list.timestamp", key.clone()));
+            }
+        }
+        if let Some(parts) = &signature.parts {
+            literals.push(("signature.parts.separator", parts.separator.to_string()));
+        }
+        for (field, text) in literals {
+            let leading_space = field == "signature.prefix" && text.starts_with(' ');
+            if !printable(&text) || leading_space {
+                return Err(ProfileError {
+                    origin: origin.to_owned(),
+                    field: field.to_owned(),
+                    message: format!(
+                        "{text:?} cannot be written in a header value (printable ASCII only; a prefix may not start with a space)"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Every check that needs more than the file's syntax.
     fn validate(&self, origin: &str) -> Result<(), ProfileError> {
         let fail = |field: &str, message: String| {
@@ -438,6 +477,7 @@ impl Profile {
             }
         };
         header("signature.header", &self.signature.header)?;
+        self.check_signature_literals(origin)?;
         let formats = [
             self.signature.prefix.is_some(),
             self.signature.list.is_some(),
