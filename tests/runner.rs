@@ -880,6 +880,23 @@ async fn finds_what_real_verifiers_get_wrong() {
             "tamper/body-delete",
         ),
         (Defect::IgnoresChunkedBodies, all, "acceptance/body-chunked"),
+        // `partner` on a strict JSON parser, or with a JavaScript key sort
+        // that assigns members: a JavaScript signer's bodies refused.
+        (
+            Defect::StrictJsonParser,
+            &[Partner],
+            "acceptance/body-lone-surrogates",
+        ),
+        (
+            Defect::StrictJsonParser,
+            &[Partner],
+            "acceptance/body-beyond-double",
+        ),
+        (
+            Defect::KeySortDropsProto,
+            &[Partner],
+            "acceptance/body-proto-key",
+        ),
         // `if ts > 1e12: ts /= 1000`.
         (Defect::EitherUnit, all, "skew/unit-confusion"),
         // A proxy's or a parser's first copy.

@@ -34,6 +34,19 @@ const NUMBERS_BODY: &str =
 /// left them in.
 const INDEX_KEYS_BODY: &str = r#"{"b":1,"10":"ten","9":"nine","a":[{"2":0,"1":0}]}"#;
 
+/// Lone surrogate escapes beside a pair: `JSON.parse` keeps a lone
+/// surrogate and `JSON.stringify` writes it back as `\ud800` (ES2019). A
+/// strict parser (serde_json, Jackson) refuses the body.
+const LONE_SURROGATES_BODY: &str = r#"{"lone":"\ud800","mixed":"\udc00x\ud83d\ude80"}"#;
+
+/// Numbers beyond the double range: JavaScript reads `±Infinity` and
+/// writes `null`, and `1e-400` as `0`. A strict parser refuses them.
+const BEYOND_DOUBLE_BODY: &str = r#"{"big":1e400,"small":-1e400,"tiny":1e-400}"#;
+
+/// A `__proto__` member: `JSON.parse` makes it an ordinary property, and a
+/// key sort that assigns members (`out[k] = v`) silently drops it.
+const PROTO_KEY_BODY: &str = r#"{"z":1,"__proto__":{"admin":true}}"#;
+
 /// A 64 KiB JSON body (below every common server's default body limit).
 fn large_body() -> Bytes {
     Bytes::from(crate::workload::json_document(64 * 1024))
@@ -43,6 +56,7 @@ fn large_body() -> Bytes {
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     let mut out = methods(b);
     out.extend(bodies(b));
+    out.extend(javascript_json(b));
     out.extend(query(b));
     out.extend(header_name_case(b));
     out.extend(chunked(b));
@@ -141,6 +155,39 @@ fn bodies(b: &Builder<'_>) -> Vec<Probe> {
     .into_iter()
     .map(|(name, description, body)| {
         let req = b.base_at("POST", PROBE_PATH, body);
+        accepted(b, name, description, b.acceptance_step(&req))
+    })
+    .collect()
+}
+
+/// Where the scheme signs JSON as JavaScript canonicalises it (`partner`):
+/// the bodies `JSON.parse` reads and stricter parsers do not, as a
+/// JavaScript signer sends them (`finds_what_real_verifiers_get_wrong`
+/// runs the verifiers that fail them).
+fn javascript_json(b: &Builder<'_>) -> Vec<Probe> {
+    if !b.method_selected("POST") || !b.signs_json_only() {
+        return Vec::new();
+    }
+    [
+        (
+            "body-lone-surrogates",
+            "a body with lone surrogate escapes (\\ud800) is accepted, as JSON.parse reads it",
+            LONE_SURROGATES_BODY,
+        ),
+        (
+            "body-beyond-double",
+            "a body with numbers beyond the double range (1e400) is accepted, as JSON.parse reads them",
+            BEYOND_DOUBLE_BODY,
+        ),
+        (
+            "body-proto-key",
+            "a body with a __proto__ member is accepted, the member signed as any other",
+            PROTO_KEY_BODY,
+        ),
+    ]
+    .into_iter()
+    .map(|(name, description, body)| {
+        let req = b.base_at("POST", PROBE_PATH, Bytes::from_static(body.as_bytes()));
         accepted(b, name, description, b.acceptance_step(&req))
     })
     .collect()

@@ -394,6 +394,16 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Whether the scheme signs only JSON bodies (canonicalising them):
+    /// it refuses to sign a form body.
+    pub(super) fn signs_json_only(&self) -> bool {
+        let mut form = self.base("POST", true);
+        set_body(&mut form, "userId=1&action=create");
+        self.scheme
+            .sign(&form, &self.input(self.now), &self.key)
+            .is_err()
+    }
+
     /// Whether the catalog sends `method` in acceptance cases.
     pub(super) fn method_selected(&self, method: &str) -> bool {
         self.methods().iter().any(|m| m == method)

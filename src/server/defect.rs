@@ -107,6 +107,13 @@ pub enum Defect {
     FirstOfDuplicates,
     /// Signs a body that is not JSON as `{}` (`partner`).
     NonJsonBodyAsEmpty,
+    /// Reads bodies with a strict JSON parser (serde_json, Jackson): a lone
+    /// surrogate or a number beyond the double range is refused where
+    /// JavaScript's `JSON.parse` reads it (`partner`).
+    StrictJsonParser,
+    /// Sorts keys into a fresh object by assignment (`out[k] = v`), which
+    /// drops `__proto__` members from the signed string (`partner`).
+    KeySortDropsProto,
     /// `authorization`: the algorithm read from the tag's length, whatever
     /// the `algorithm` parameter says.
     AlgorithmFromTagLength,
@@ -310,6 +317,21 @@ impl Defective {
                 if serde_json::from_slice::<serde_json::Value>(req.body()).is_err() =>
             {
                 *seen.body_mut() = bytes::Bytes::from_static(b"{}");
+            }
+            // What serde_json refuses is, to this verifier, no JSON at all.
+            Defect::StrictJsonParser
+                if serde_json::from_slice::<serde_json::Value>(req.body()).is_err() =>
+            {
+                *seen.body_mut() = bytes::Bytes::from_static(b"not JSON");
+            }
+            Defect::KeySortDropsProto => {
+                if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(req.body())
+                    && drop_proto_members(&mut value)
+                {
+                    *seen.body_mut() = serde_json::to_vec(&value)
+                        .expect("a parsed value serialises")
+                        .into();
+                }
             }
             // Parse as if the header were right; the claimed hash is put
             // back into the signed parameters afterwards.
@@ -816,6 +838,24 @@ impl NonceStore for ShortMemory {
     ) -> Answer<'a, Result<(), NonceError>> {
         self.store
             .check_and_record(key_id, nonce, now_ms, ttl_ms.min(self.ms))
+    }
+}
+
+/// Removes every `__proto__` member, as `out[k] = v` does in JavaScript;
+/// whether there was one.
+fn drop_proto_members(value: &mut serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(members) => {
+            let mut dropped = members.remove("__proto__").is_some();
+            for member in members.values_mut() {
+                dropped |= drop_proto_members(member);
+            }
+            dropped
+        }
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |dropped, item| drop_proto_members(item) | dropped),
+        _ => false,
     }
 }
 
