@@ -3,15 +3,14 @@
 //! a scheme that builds signs and verifies a request of its own, or refuses
 //! to sign it with an error. Nothing panics.
 #![no_main]
-use std::sync::Arc;
+mod common;
 
+use common::NOW_S;
 use libfuzzer_sys::fuzz_target;
 use sigconform::profile::Profile;
 use sigconform::scheme::{SchemeConfig, SchemeRef, SignInput};
 use sigconform::tamper::Recipe;
-use sigconform::{FixedClock, KeyPolicy, MemoryNonceStore, Secret, StaticKeys, Verifier};
-
-const NOW_S: u64 = 1_700_000_000;
+use sigconform::{Secret, StaticKeys};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -73,17 +72,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(signed) = recipe.apply(scheme.as_ref(), &req, &key) else {
         return;
     };
-    let verifier = Verifier::new(
-        reference.build(&config).unwrap(),
-        Arc::new(FixedClock::new(NOW_S * 1000)),
-        Arc::new(MemoryNonceStore::new(16)),
-        Arc::new(keys),
-        KeyPolicy::default(),
-    );
-    let verdict = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(verifier.verify(&signed));
+    let verdict = common::verify(reference.build(&config).unwrap(), keys, &signed);
     assert!(
         verdict.is_ok(),
         "a profile's own signature was rejected: {verdict:?}\n{text}"

@@ -4,14 +4,15 @@
 //! must derive the same canonical string and give the same verdict, with
 //! the same reason.
 #![no_main]
-use std::sync::Arc;
+mod common;
 
 use arbitrary::Arbitrary;
+use common::NOW_S;
 use libfuzzer_sys::fuzz_target;
 use sigconform::profile::SEED_PROFILES;
 use sigconform::scheme::{SchemeConfig, SchemeId, SchemeRef, SignInput};
 use sigconform::tamper::Recipe;
-use sigconform::{FixedClock, KeyPolicy, MemoryNonceStore, Secret, StaticKeys, Verifier};
+use sigconform::{Secret, StaticKeys};
 
 #[derive(Debug, Arbitrary)]
 struct Input {
@@ -26,8 +27,6 @@ struct Input {
     skew: i16,
 }
 
-const NOW_S: u64 = 1_700_000_000;
-
 fuzz_target!(|input: Input| {
     let (seed, name) = SEED_PROFILES[usize::from(input.seed) % SEED_PROFILES.len()];
     let config = SchemeConfig {
@@ -36,22 +35,7 @@ fuzz_target!(|input: Input| {
     };
     let written = SchemeRef::Seed(seed);
     let described = SchemeRef::by_name(name).unwrap();
-    let method = ["GET", "POST", "PUT", "DELETE"][usize::from(input.method) % 4];
-    let path = format!(
-        "/{}",
-        input
-            .path
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-    );
-    let Ok(req) = http::Request::builder()
-        .method(method)
-        .uri(&path)
-        .header("host", "h")
-        .header("content-type", "application/json")
-        .body(bytes::Bytes::from(input.body))
-    else {
+    let Some(req) = common::request(input.method, &input.path, input.body) else {
         return;
     };
     if input.nonce.is_empty() || input.nonce.contains(|c: char| !c.is_ascii_graphic()) {
@@ -103,17 +87,7 @@ fuzz_target!(|input: Input| {
     }
     let verdict = |scheme: &SchemeRef| {
         let keys = StaticKeys::from_pairs([("k", "fuzz-secret"), ("default", "fuzz-secret")]);
-        let verifier = Verifier::new(
-            scheme.build(&config).unwrap(),
-            Arc::new(FixedClock::new(NOW_S * 1000)),
-            Arc::new(MemoryNonceStore::new(16)),
-            Arc::new(keys),
-            KeyPolicy::default(),
-        );
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(verifier.verify(&signed))
+        common::verify(scheme.build(&config).unwrap(), keys, &signed)
             .map(|v| v.key_id().to_owned())
             .map_err(|r| r.code())
     };

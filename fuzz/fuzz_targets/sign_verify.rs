@@ -2,13 +2,14 @@
 //! change one signed byte. The untouched request verifies; the changed one
 //! never does; nothing panics.
 #![no_main]
-use std::sync::Arc;
+mod common;
 
 use arbitrary::Arbitrary;
+use common::NOW_S;
 use libfuzzer_sys::fuzz_target;
+use sigconform::StaticKeys;
 use sigconform::scheme::{SchemeConfig, SchemeId, SignInput};
 use sigconform::tamper::{Recipe, SignedAs};
-use sigconform::{FixedClock, KeyPolicy, MemoryNonceStore, StaticKeys, Verifier};
 
 #[derive(Debug, Arbitrary)]
 struct Input {
@@ -21,8 +22,6 @@ struct Input {
     flip: usize,
 }
 
-const NOW_S: u64 = 1_700_000_000;
-
 fuzz_target!(|input: Input| {
     let id = SchemeId::ALL[usize::from(input.scheme) % SchemeId::ALL.len()];
     let config = SchemeConfig {
@@ -30,28 +29,13 @@ fuzz_target!(|input: Input| {
         ..SchemeConfig::default()
     };
     let scheme = id.build(&config).unwrap();
-    let method = ["GET", "POST", "PUT", "DELETE"][usize::from(input.method) % 4];
-    let path = format!(
-        "/{}",
-        input
-            .path
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-    );
     let body = if id == SchemeId::Partner {
         // partner signs JSON: wrap arbitrary bytes as a JSON string.
         serde_json::to_vec(&String::from_utf8_lossy(&input.body)).unwrap()
     } else {
         input.body
     };
-    let Ok(req) = http::Request::builder()
-        .method(method)
-        .uri(&path)
-        .header("host", "h")
-        .header("content-type", "application/json")
-        .body(bytes::Bytes::from(body))
-    else {
+    let Some(req) = common::request(input.method, &input.path, body) else {
         return;
     };
     if input.nonce.is_empty()
@@ -80,19 +64,8 @@ fuzz_target!(|input: Input| {
         },
         ..Recipe::default()
     };
-    let verify = |req: &sigconform::Request| {
-        let verifier = Verifier::new(
-            id.build(&config).unwrap(),
-            Arc::new(FixedClock::new(NOW_S * 1000)),
-            Arc::new(MemoryNonceStore::new(16)),
-            Arc::new(keys.clone()),
-            KeyPolicy::default(),
-        );
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(verifier.verify(req))
-    };
+    let verify =
+        |req: &sigconform::Request| common::verify(id.build(&config).unwrap(), keys.clone(), req);
     let signed = recipe
         .apply(scheme.as_ref(), &req, keys.get(key_id).unwrap())
         .unwrap();
