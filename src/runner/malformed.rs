@@ -24,7 +24,7 @@
 //! syntax: either answer conforms.
 
 use super::Category::Malformed;
-use super::probe::{Builder, Expect, Probe, ROBUSTNESS, Step, set_body};
+use super::probe::{Builder, Expect, FORM_BODY, Probe, ROBUSTNESS, Step, set_body};
 use super::rules;
 use crate::scheme::{Field, Location, SignInput};
 use crate::server::Defect;
@@ -582,7 +582,7 @@ fn oversized(b: &Builder<'_>) -> Probe {
 /// at all; sent with the signature of `{}` it must get a 4xx.
 fn body_not_json(b: &Builder<'_>) -> Option<Probe> {
     let mut not_json = b.base("POST", true);
-    set_body(&mut not_json, "userId=1&action=create");
+    set_body(&mut not_json, FORM_BODY);
     b.signs_json_only().then(|| {
         let signed_as = SignedAs {
             body: Some("{}".into()),

@@ -398,7 +398,7 @@ impl<'a> Builder<'a> {
     /// it refuses to sign a form body.
     pub(super) fn signs_json_only(&self) -> bool {
         let mut form = self.base("POST", true);
-        set_body(&mut form, "userId=1&action=create");
+        set_body(&mut form, FORM_BODY);
         self.scheme
             .sign(&form, &self.input(self.now), &self.key)
             .is_err()
@@ -487,6 +487,9 @@ impl<'a> Builder<'a> {
         }
     }
 }
+
+/// A body that is not JSON: form data.
+pub(super) const FORM_BODY: &str = "userId=1&action=create";
 
 /// Replaces the body, keeping `content-length` true.
 pub(super) fn set_body(req: &mut Request, body: &'static str) {
