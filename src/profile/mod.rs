@@ -297,6 +297,17 @@ pub struct ProfileError {
     pub message: String,
 }
 
+impl ProfileError {
+    /// The error for `field` of the profile from `origin`.
+    fn new(origin: &str, field: &str, message: String) -> ProfileError {
+        ProfileError {
+            origin: origin.to_owned(),
+            field: field.to_owned(),
+            message,
+        }
+    }
+}
+
 /// `text` on one line: line breaks (a placeholder name may hold one) as
 /// `\n` and `\r`.
 fn one_line(text: &str) -> String {
@@ -359,10 +370,8 @@ pub const BUILT_IN: [(&str, &str); 15] = [
 impl Profile {
     /// Reads a profile from YAML; `origin` names it in errors.
     pub fn from_yaml(origin: &str, text: &str) -> Result<Profile, ProfileError> {
-        let profile: Profile = serde_saphyr::from_str(text).map_err(|e| ProfileError {
-            origin: origin.to_owned(),
-            field: "(document)".into(),
-            message: e.to_string().replace('\n', " "),
+        let profile: Profile = serde_saphyr::from_str(text).map_err(|e| {
+            ProfileError::new(origin, "(document)", e.to_string().replace('\n', " "))
         })?;
         profile.validate(origin)?;
         Ok(profile)
@@ -371,11 +380,8 @@ impl Profile {
     /// Reads the profile file at `path`.
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ProfileError {
-            origin: origin.clone(),
-            field: "(file)".into(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ProfileError::new(&origin, "(file)", e.to_string()))?;
         Profile::from_yaml(&origin, &text)
     }
 
@@ -400,14 +406,14 @@ impl Profile {
         }
         let path = Path::new(name_or_path);
         if !path.exists() {
-            return Err(ProfileError {
-                origin: name_or_path.to_owned(),
-                field: "(profile)".into(),
-                message: format!(
+            return Err(ProfileError::new(
+                name_or_path,
+                "(profile)",
+                format!(
                     "neither a built-in profile ({}) nor a file",
                     BUILT_IN.map(|(n, _)| n).join(", ")
                 ),
-            });
+            ));
         }
         Profile::load(path)
     }
@@ -424,8 +430,16 @@ impl Profile {
     /// fuzz target). A prefix may not start with a space either: HTTP
     /// strips a value's leading whitespace (RFC 9110, section 5.5).
     fn check_signature_literals(&self, origin: &str) -> Result<(), ProfileError> {
-        let printable = |text: &str| text.bytes().all(|b| (b' '..=b'~').contains(&b));
         let signature = &self.signature;
+        if let Some(prefix) = signature.prefix.as_deref().filter(|p| p.starts_with(' ')) {
+            return Err(ProfileError::new(
+                origin,
+                "signature.prefix",
+                format!(
+                    "{prefix:?} cannot be written in a header value (HTTP strips its leading space)"
+                ),
+            ));
+        }
         let mut literals: Vec<(&str, String)> = Vec::new();
         if let Some(prefix) = &signature.prefix {
             literals.push(("signature.prefix", prefix.clone()));
@@ -441,30 +455,20 @@ impl Profile {
         if let Some(parts) = &signature.parts {
             literals.push(("signature.parts.separator", parts.separator.to_string()));
         }
-        for (field, text) in literals {
-            let leading_space = field == "signature.prefix" && text.starts_with(' ');
-            if !printable(&text) || leading_space {
-                return Err(ProfileError {
-                    origin: origin.to_owned(),
-                    field: field.to_owned(),
-                    message: format!(
-                        "{text:?} cannot be written in a header value (printable ASCII only; a prefix may not start with a space)"
-                    ),
-                });
-            }
+        let printable = |text: &str| text.bytes().all(|b| (b' '..=b'~').contains(&b));
+        match literals.into_iter().find(|(_, text)| !printable(text)) {
+            Some((field, text)) => Err(ProfileError::new(
+                origin,
+                field,
+                format!("{text:?} cannot be written in a header value (printable ASCII only)"),
+            )),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Every check that needs more than the file's syntax.
     fn validate(&self, origin: &str) -> Result<(), ProfileError> {
-        let fail = |field: &str, message: String| {
-            Err(ProfileError {
-                origin: origin.to_owned(),
-                field: field.to_owned(),
-                message,
-            })
-        };
+        let fail = |field: &str, message: String| Err(ProfileError::new(origin, field, message));
         let template = match Template::parse(&self.signed) {
             Ok(t) => t,
             Err(e) => return fail("signed", e.to_string()),

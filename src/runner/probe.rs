@@ -231,6 +231,8 @@ pub(super) struct Builder<'a> {
     /// When the catalog was built, at the target's "now".
     pub(super) built: tokio::time::Instant,
     counter: std::cell::Cell<u32>,
+    /// Whether the scheme signs only JSON, found out once (two categories ask).
+    json_only: std::cell::OnceCell<bool>,
 }
 
 impl<'a> Builder<'a> {
@@ -260,6 +262,7 @@ impl<'a> Builder<'a> {
             run_id: super::random_u64(),
             built: tokio::time::Instant::now(),
             counter: std::cell::Cell::new(0),
+            json_only: std::cell::OnceCell::new(),
         })
     }
 
@@ -397,11 +400,13 @@ impl<'a> Builder<'a> {
     /// Whether the scheme signs only JSON bodies (canonicalising them):
     /// it refuses to sign a form body.
     pub(super) fn signs_json_only(&self) -> bool {
-        let mut form = self.base("POST", true);
-        set_body(&mut form, FORM_BODY);
-        self.scheme
-            .sign(&form, &self.input(self.now), &self.key)
-            .is_err()
+        *self.json_only.get_or_init(|| {
+            let mut form = self.base("POST", true);
+            set_body(&mut form, FORM_BODY);
+            self.scheme
+                .sign(&form, &self.input(self.now), &self.key)
+                .is_err()
+        })
     }
 
     /// Whether the catalog sends `method` in acceptance cases.
