@@ -127,24 +127,23 @@ fn a_webhook_route_served_over_tls_probed_as_deployed() {
     std::fs::create_dir_all(&dir).unwrap();
     let [ca, cert, key] = certificates(&dir);
     let port = free_port();
-    let child = xtask(&[
-        "serve",
-        "--scheme",
-        "webhook",
-        "--key",
-        "default=cli-tls-secret",
-    ])
-    .args(["--route", "/webhooks/payment", "--route-methods", "POST"])
-    .arg("--tls-cert")
-    .arg(&cert)
-    .arg("--tls-key")
-    .arg(&key)
-    .args(["--port", &port.to_string()])
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let _served = Served(child);
+    let _served = Served::start(
+        &[
+            "--scheme",
+            "webhook",
+            "--key",
+            "default=cli-tls-secret",
+            "--route",
+            "/webhooks/payment",
+            "--route-methods",
+            "POST",
+            "--tls-cert",
+            cert_path(&cert),
+            "--tls-key",
+            cert_path(&key),
+        ],
+        port,
+    );
     wait_for(port);
     let target = format!("https://127.0.0.1:{port}/webhooks/payment");
     let conform = |extra: &[&str]| {
@@ -197,6 +196,21 @@ fn cert_path(path: &std::path::Path) -> &str {
 /// `cargo xtask serve` in the background; killed when dropped.
 struct Served(Child);
 
+impl Served {
+    /// Starts `cargo xtask serve` with `args` on `port` (the first of them,
+    /// with `--instances`), its output discarded.
+    fn start(args: &[&str], port: u16) -> Served {
+        let child = xtask(&["serve"])
+            .args(args)
+            .args(["--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Served(child)
+    }
+}
+
 impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -214,14 +228,19 @@ fn serve_two(nonce_store: &str) -> (Served, [String; 2]) {
         if port == u16::MAX || TcpStream::connect(("127.0.0.1", port + 1)).is_ok() {
             continue;
         }
-        let child = xtask(&["serve", "--scheme", "a2a", "--key", "k=cli-test-secret"])
-            .args(["--instances", "2", "--nonce-store", nonce_store])
-            .args(["--port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let served = Served(child);
+        let served = Served::start(
+            &[
+                "--scheme",
+                "a2a",
+                "--key",
+                "k=cli-test-secret",
+                "--instances",
+                "2",
+                "--nonce-store",
+                nonce_store,
+            ],
+            port,
+        );
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(10) {
             if [port, port + 1]
@@ -339,15 +358,11 @@ fn a_profile_is_served_and_probed_by_file_and_by_name() {
     let file = file.to_str().unwrap().to_owned();
     for (profile, secret) in [(file.as_str(), "acme-secret"), ("stripe", "whsec_cli")] {
         let port = free_port();
-        let child = xtask(&["serve", "--profile", profile])
-            .arg("--key")
-            .arg(format!("default={secret}"))
-            .args(["--route", "/hooks", "--port", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let _served = Served(child);
+        let key = format!("default={secret}");
+        let _served = Served::start(
+            &["--profile", profile, "--key", &key, "--route", "/hooks"],
+            port,
+        );
         wait_for(port);
         let output = xtask(&[
             "conform",
