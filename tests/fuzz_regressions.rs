@@ -35,8 +35,8 @@ fn canonical_json_float_rounding() {
 /// A placeholder name holding a line break made a two-line error; a query
 /// parameter name with `=` in it, one header for two fields, a list key
 /// holding the list's separator and a signature prefix that is not ASCII
-/// (`Ϗ0=`) each loaded, and then rejected the profile's own signatures. Each is now an error of one line naming the
-/// field.
+/// (`Ϗ0=`) each loaded, and then rejected the profile's own signatures.
+/// Each is now an error of one line naming the field.
 #[test]
 fn profile_load_mistakes_are_one_line_errors() {
     use sigconform::profile::Profile;

@@ -24,7 +24,7 @@
 //! syntax: either answer conforms.
 
 use super::Category::Malformed;
-use super::probe::{Builder, Expect, FORM_BODY, Probe, ROBUSTNESS, Step, set_body};
+use super::probe::{Builder, Expect, Probe, ROBUSTNESS, Step};
 use super::rules;
 use crate::scheme::{Field, Location, SignInput};
 use crate::server::Defect;
@@ -581,8 +581,6 @@ fn oversized(b: &Builder<'_>) -> Probe {
 /// Where the scheme signs JSON, a body that is not JSON cannot be signed
 /// at all; sent with the signature of `{}` it must get a 4xx.
 fn body_not_json(b: &Builder<'_>) -> Option<Probe> {
-    let mut not_json = b.base("POST", true);
-    set_body(&mut not_json, FORM_BODY);
     b.signs_json_only().then(|| {
         let signed_as = SignedAs {
             body: Some("{}".into()),
@@ -593,7 +591,7 @@ fn body_not_json(b: &Builder<'_>) -> Option<Probe> {
             "body-not-json",
             "a body that is not JSON where JSON is signed gets a 4xx",
             vec![b.step(
-                &not_json,
+                &b.form_post(),
                 &Recipe {
                     signed_as: Some(signed_as),
                     ..b.recipe(b.now)

@@ -401,12 +401,17 @@ impl<'a> Builder<'a> {
     /// it refuses to sign a form body.
     pub(super) fn signs_json_only(&self) -> bool {
         *self.json_only.get_or_init(|| {
-            let mut form = self.base("POST", true);
-            set_body(&mut form, FORM_BODY);
             self.scheme
-                .sign(&form, &self.input(self.now), &self.key)
+                .sign(&self.form_post(), &self.input(self.now), &self.key)
                 .is_err()
         })
+    }
+
+    /// The runner's POST with a body that is not JSON: form data.
+    pub(super) fn form_post(&self) -> Request {
+        let mut form = self.base("POST", true);
+        set_body(&mut form, FORM_BODY);
+        form
     }
 
     /// Whether the catalog sends `method` in acceptance cases.
@@ -494,7 +499,7 @@ impl<'a> Builder<'a> {
 }
 
 /// A body that is not JSON: form data.
-pub(super) const FORM_BODY: &str = "userId=1&action=create";
+const FORM_BODY: &str = "userId=1&action=create";
 
 /// Replaces the body, keeping `content-length` true.
 pub(super) fn set_body(req: &mut Request, body: &'static str) {
