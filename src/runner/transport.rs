@@ -3,6 +3,16 @@
 //! client will not send, and the target's clock, estimated from its `Date`
 //! header. Everything the target answers becomes an [`Answer`]; nothing
 //! here judges it.
+//!
+//! The transport never invents an error. Every request goes on a
+//! connection of its own: a server may close a kept-alive connection after
+//! any answer (uvicorn does after an error answer whose body it did not
+//! read) without saying so, and a request written into that closing
+//! connection would come back as a reset the server never meant. A request
+//! whose connection could not be opened never left the runner, so it is
+//! sent again on a new one ([`CONNECT_ATTEMPTS`]); one that may have reached
+//! the server is never sent again (that would be a replay) and is reported
+//! as what happened to it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -159,7 +169,11 @@ impl Transport {
             .https_or_http()
             .enable_http1()
             .build();
-        let client = Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+        // No idle connection is kept, so none is reused (see the module's
+        // documentation).
+        let client = Client::builder(hyper_util::rt::TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build(connector);
         Ok(Transport {
             target,
             client,
@@ -167,8 +181,14 @@ impl Transport {
         })
     }
 
-    /// Sends `req` (its path and query as they are) to the target.
+    /// Sends `req` (its path and query as they are) to the target, on a new
+    /// connection.
     pub(super) async fn send(&self, req: &Request, timeout: Duration) -> Answer {
+        until_connected(timeout, |left| self.send_once(req, left)).await
+    }
+
+    /// [`Self::send`], one connection attempt.
+    async fn send_once(&self, req: &Request, timeout: Duration) -> Answer {
         let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
         let uri = match format!("{}{path}", self.target.origin()).parse::<http::Uri>() {
             Ok(u) => u,
@@ -209,9 +229,14 @@ impl Transport {
         }
     }
 
-    /// Sends raw bytes to the target (over TLS for an `https` target) and
-    /// reads the head of the answer.
+    /// Sends raw bytes to the target (over TLS for an `https` target) on a
+    /// new connection, and reads the head of the answer.
     pub(super) async fn send_raw(&self, bytes: &[u8], timeout: Duration) -> Answer {
+        until_connected(timeout, |left| self.send_raw_once(bytes, left)).await
+    }
+
+    /// [`Self::send_raw`], one connection attempt.
+    async fn send_raw_once(&self, bytes: &[u8], timeout: Duration) -> Answer {
         let exchange = async {
             let (host, port) = self.target.host_port();
             let stream = tokio::net::TcpStream::connect((host, port))
@@ -272,6 +297,37 @@ impl Transport {
             offset_ms: 0,
             uncertainty_ms: None,
         })
+    }
+}
+
+/// How many times a request is tried whose connection could not be opened.
+pub(super) const CONNECT_ATTEMPTS: u32 = 3;
+
+/// The pause before the second attempt; the third waits twice as long.
+const CONNECT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// `attempt` on a new connection, again while the connection could not be
+/// opened ([`Answer::Refused`]: nothing was written) and `timeout` leaves
+/// time. Any other answer, an error after the connection opened included,
+/// is final: the request may have reached the server.
+async fn until_connected<F: std::future::Future<Output = Answer>>(
+    timeout: Duration,
+    attempt: impl Fn(Duration) -> F,
+) -> Answer {
+    let until = tokio::time::Instant::now() + timeout;
+    let mut tried = 1;
+    loop {
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        let answer = attempt(left).await;
+        let pause = CONNECT_BACKOFF * tried;
+        if !matches!(answer, Answer::Refused(_))
+            || tried >= CONNECT_ATTEMPTS
+            || tokio::time::Instant::now() + pause >= until
+        {
+            return answer;
+        }
+        tokio::time::sleep(pause).await;
+        tried += 1;
     }
 }
 
@@ -617,6 +673,45 @@ mod tests {
         ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Counts the attempts of [`until_connected`], answering each with the
+    /// next of `answers`.
+    async fn attempts(answers: Vec<Answer>) -> (Answer, usize) {
+        let left = std::sync::Mutex::new(answers.into_iter());
+        let tried = std::sync::atomic::AtomicUsize::new(0);
+        let answer = until_connected(Duration::from_secs(5), |_| {
+            tried.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let next = left.lock().unwrap().next().unwrap();
+            async move { next }
+        })
+        .await;
+        (answer, tried.into_inner())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_a_request_that_never_left_is_sent_again() {
+        let refused = || Answer::Refused("connection refused".into());
+        let ok = || {
+            Answer::Status(Response {
+                status: 401,
+                body: String::new(),
+                retry_after: None,
+                allow: None,
+            })
+        };
+        // Refused twice, then answered: sent again on a new connection.
+        let (answer, tried) = attempts(vec![refused(), refused(), ok()]).await;
+        assert_eq!((answer.response().map(|r| r.status), tried), (Some(401), 3));
+        // Refused every time: given up after CONNECT_ATTEMPTS.
+        let (answer, tried) = attempts(vec![refused(), refused(), refused(), ok()]).await;
+        assert!(matches!(answer, Answer::Refused(_)));
+        assert_eq!(tried, CONNECT_ATTEMPTS as usize);
+        // Reset after the connection opened: it may have reached the
+        // server, so it is never sent again.
+        let (answer, tried) = attempts(vec![Answer::Broken("connection reset".into()), ok()]).await;
+        assert!(matches!(answer, Answer::Broken(_)));
+        assert_eq!(tried, 1);
     }
 
     #[test]

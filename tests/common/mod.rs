@@ -225,3 +225,38 @@ pub fn bad(results: &[CaseResult]) -> Vec<String> {
         .map(|r| format!("{} {:?}: {} / {}", r.id, r.outcome, r.observed, r.detail))
         .collect()
 }
+
+/// A Python interpreter with `requirements` (pinned `name==version`)
+/// installed from PyPI: a virtual environment under the test build's
+/// temporary folder, made once for those requirements and shared by every
+/// test and run that asks for them (a lock keeps two from making it at once).
+pub fn python_packages(requirements: &[&str]) -> std::path::PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    requirements.hash(&mut hasher);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("python-{:016x}", hasher.finish()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = std::fs::File::create(dir.join(".lock")).unwrap();
+    lock.lock().unwrap();
+    let python = dir.join("bin/python");
+    let done = dir.join(".installed");
+    if !done.exists() {
+        let run = |program: &std::path::Path, args: &[&str]| {
+            let status = std::process::Command::new(program)
+                .args(args)
+                .status()
+                .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+            assert!(status.success(), "{} {args:?}: {status}", program.display());
+        };
+        run(
+            std::path::Path::new("python3"),
+            &["-m", "venv", "--clear", dir.to_str().unwrap()],
+        );
+        let mut args = vec!["-m", "pip", "install", "--quiet", "--no-input"];
+        args.extend_from_slice(requirements);
+        run(&python, &args);
+        std::fs::write(&done, requirements.join("\n")).unwrap();
+    }
+    python
+}
