@@ -57,6 +57,7 @@ pub mod crypto;
 mod error;
 pub mod keys;
 pub mod load;
+pub mod lossy;
 pub mod measure;
 pub mod nonce;
 pub mod profile;

@@ -37,6 +37,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(signature_headers(b));
     out.extend(header_values(b));
     out.extend(tag_values(b));
+    out.extend(minimal_values(b));
     out.extend(parameters(b));
     out.push(oversized(b));
     out.extend(body_not_json(b));
@@ -460,6 +461,99 @@ fn tag_values(b: &Builder<'_>) -> Vec<Probe> {
                 .no_control(ROBUSTNESS)
         })
         .collect()
+}
+
+/// A character that replaces one of a valid value's, keeping everything
+/// else of it: its name, what it is, and its bytes.
+const ONE_CHARACTER: [(&str, &str, &[u8]); 4] = [
+    ("non-ascii", "one character replaced by `é`", "é".as_bytes()),
+    (
+        "emoji",
+        "one character replaced by an emoji",
+        "😀".as_bytes(),
+    ),
+    (
+        "non-utf8",
+        "one character replaced by a non-UTF-8 byte",
+        b"\xff",
+    ),
+    (
+        "outside-alphabet",
+        "one character replaced by one outside its alphabet (`!`)",
+        b"!",
+    ),
+];
+
+/// Every field the scheme carries, its valid value with one character
+/// replaced ([`ONE_CHARACTER`]): the same length in characters, the same
+/// prefix and the same structure around it, so that the verifier's length
+/// and structure checks pass and the value reaches the code that uses it
+/// (a compare of the tag's bytes, a key lookup). The blunt values of
+/// [`header_values`] are refused before that. The last character is
+/// replaced (the last before a tag's `=` padding). `outside-alphabet` only
+/// where the field has one (tag, timestamp, body hash); a non-UTF-8 byte
+/// not in a query, which cannot carry one.
+fn minimal_values(b: &Builder<'_>) -> Vec<Probe> {
+    let fields = [
+        (Field::KeyId, "key-id"),
+        (Field::Algorithm, "algorithm"),
+        (Field::Timestamp, "timestamp"),
+        (Field::Nonce, "nonce"),
+        (Field::Tag, "tag"),
+        (Field::BodyHash, "body-hash"),
+        (Field::SignedHeaders, "headers"),
+    ];
+    let mut out = Vec::new();
+    for (field, name) in fields {
+        let Some(at) = b.location(&field) else {
+            continue;
+        };
+        if at == Location::Signed {
+            continue;
+        }
+        let has_alphabet = matches!(field, Field::Tag | Field::Timestamp | Field::BodyHash);
+        for (kind, what, replacement) in ONE_CHARACTER {
+            if (kind == "outside-alphabet" && !has_alphabet)
+                || (kind == "non-utf8" && matches!(at, Location::Query(_)))
+            {
+                continue;
+            }
+            let step = b
+                .step(&b.base("POST", true), &b.recipe(b.now), Expect::Reject)
+                .and_then(|mut step| {
+                    let changed = at
+                        .read(&step.request)
+                        .map(|value| one_replaced(value, replacement))
+                        .ok_or_else(|| format!("the signed request carries no {field}"))?;
+                    at.write(&mut step.request, &changed)?;
+                    Ok(step)
+                });
+            out.push(
+                b.probe(
+                    Malformed,
+                    &format!("{name}-one-{kind}"),
+                    &format!("the {field} with {what}: 4xx"),
+                    vec![step],
+                )
+                .rule(rules::STATUSES)
+                .no_control(ROBUSTNESS),
+            );
+        }
+    }
+    out
+}
+
+/// `value` with its last character (before any `=` padding) replaced by
+/// `replacement`.
+fn one_replaced(value: &str, replacement: &[u8]) -> Vec<u8> {
+    let unpadded = value.trim_end_matches('=');
+    let at = unpadded.char_indices().next_back().map_or(0, |(i, _)| i);
+    [
+        &value.as_bytes()[..at],
+        replacement,
+        &value.as_bytes()[unpadded.len()..],
+    ]
+    .concat()
 }
 
 /// `authorization`'s parameters: `algorithm`, `headers` and `signature`

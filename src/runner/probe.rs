@@ -503,9 +503,14 @@ const FORM_BODY: &str = "userId=1&action=create";
 
 /// Replaces the body, keeping `content-length` true.
 pub(super) fn set_body(req: &mut Request, body: &'static str) {
+    set_body_bytes(req, Bytes::from_static(body.as_bytes()));
+}
+
+/// Replaces the body with any bytes, keeping `content-length` true.
+pub(super) fn set_body_bytes(req: &mut Request, body: Bytes) {
     req.headers_mut()
         .insert(http::header::CONTENT_LENGTH, body.len().into());
-    *req.body_mut() = Bytes::from_static(body.as_bytes());
+    *req.body_mut() = body;
 }
 
 /// `key_id` with the case of its ASCII letters swapped, if it has any.

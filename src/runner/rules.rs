@@ -51,3 +51,7 @@ pub(super) const BODY_NOT_JSON: &str = "A body that is not JSON is rejected (400
 /// The project's rule for a header a scheme reads once (README,
 /// `src/request.rs`), from SCHEMES.md's rule on duplicated parameters.
 pub(super) const SINGLE_VALUE: &str = "A header that a scheme reads as a single value must appear once, and a duplicated parameter is a rejection: a verifier and a proxy could each pick a different copy.";
+
+/// The project's rule for what a verifier signs, from SCHEMES.md's signed
+/// strings ("the exact body bytes", the path as sent).
+pub(super) const SIGNED_AS_RECEIVED: &str = "A verifier signs exactly what it received: the body's bytes and the path as sent, not what a reading step (trimming, decoding as text, dropping a byte-order mark, normalising line endings or Unicode, percent-decoding, case folding) made of them.";

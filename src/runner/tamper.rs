@@ -17,12 +17,15 @@
 //! the handler.
 
 use super::Category::Tamper;
-use super::probe::{Builder, Expect, PROBE_BODY, PROBE_PATH, Probe, covers, recased, set_body};
+use super::probe::{
+    Builder, Expect, PROBE_BODY, PROBE_PATH, Probe, covers, recased, set_body, set_body_bytes,
+};
 use super::rules;
 use base64::Engine as _;
 
-use crate::crypto::Algorithm;
+use crate::crypto::{Algorithm, TagEncoding};
 use crate::keys::Key;
+use crate::lossy::{Component, LossyRead};
 use crate::request::Request;
 use crate::scheme::{Absent, Field, Location, SignInput};
 use crate::server::Defect;
@@ -31,6 +34,7 @@ use crate::tamper::{Absence, Header, Recipe, SignedAs, TagTransform};
 /// Every tamper case, in catalog order.
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     let mut out = components(b);
+    out.extend(lossy_reads(b));
     out.extend(bodies_on_other_methods(b));
     out.extend(key_id(b));
     out.extend(nonce_timestamp_secret(b));
@@ -334,6 +338,119 @@ fn components(b: &Builder<'_>) -> Vec<Probe> {
     out
 }
 
+/// Each component changed after signing in exactly what a common way of
+/// reading it loses ([`LossyRead`]): the body trimmed, decoded as text,
+/// stripped of a byte-order mark, read with LF line endings or normalised
+/// to NFC; the path percent-decoded or lower-cased. Only where the scheme
+/// covers the change (under `partner`'s canonical JSON whitespace is no
+/// change at all), and for the path not on a fixed route (the disguised
+/// path would not reach the route). The control is the verifier that reads
+/// that way.
+fn lossy_reads(b: &Builder<'_>) -> Vec<Probe> {
+    LossyRead::ALL
+        .into_iter()
+        .filter_map(|read| {
+            let probe = match read.component() {
+                Component::Body => lossy_body(b, read)?,
+                Component::Path if b.fixed_route => return None,
+                Component::Path => lossy_path(b, read)?,
+            };
+            Some(
+                probe
+                    .rule(rules::SIGNED_AS_RECEIVED)
+                    .control(Defect::ReadsLossily(read)),
+            )
+        })
+        .collect()
+}
+
+/// The body `read` loses information of: signed as [`LossyRead::signed_body`],
+/// sent as its disguise.
+fn lossy_body(b: &Builder<'_>, read: LossyRead) -> Option<Probe> {
+    let signed = read.signed_body(PROBE_BODY);
+    let sent = bytes::Bytes::from(read.disguise(signed.as_bytes())?);
+    let mut post = b.base("POST", true);
+    set_body_bytes(&mut post, bytes::Bytes::from(signed.clone()));
+    let input = b.input(b.now);
+    if !covers(b.scheme.as_ref(), &post, &input, |r| {
+        set_body_bytes(r, sent.clone())
+    }) {
+        return None;
+    }
+    let mut sent_request = post.clone();
+    set_body_bytes(&mut sent_request, sent);
+    // Where the request names the headers it signs, `content-length` (which
+    // the disguise changes too) is left out, so that only the body differs.
+    let input = without_content_length(b, &post, input);
+    let r = Recipe {
+        input,
+        signed_as: Some(signed_body(&signed)),
+        ..Recipe::default()
+    };
+    Some(b.probe(
+        Tamper,
+        read.name(),
+        read.describe(),
+        vec![b.step(&sent_request, &r, Expect::Reject)],
+    ))
+}
+
+/// The path `read` loses information of: the runner's path signed, its
+/// disguise sent.
+fn lossy_path(b: &Builder<'_>, read: LossyRead) -> Option<Probe> {
+    let post = b.base("POST", true);
+    let signed = path_of(&b.path(PROBE_PATH));
+    let sent = String::from_utf8(read.disguise(signed.as_bytes())?).ok()?;
+    let query = b
+        .path(PROBE_PATH)
+        .split_once('?')
+        .map(|(_, q)| q.to_owned());
+    let uri: http::Uri = match &query {
+        Some(q) => format!("{sent}?{q}"),
+        None => sent,
+    }
+    .parse()
+    .ok()?;
+    let input = b.input(b.now);
+    if !covers(b.scheme.as_ref(), &post, &input, |r| {
+        *r.uri_mut() = uri.clone()
+    }) {
+        return None;
+    }
+    Some(changed(
+        b,
+        read.name(),
+        read.describe(),
+        SignedAs {
+            path: Some(signed),
+            ..SignedAs::default()
+        },
+        &|r| *r.uri_mut() = uri.clone(),
+    ))
+}
+
+/// `input`, with a header list that leaves out `content-length` where the
+/// request names the headers it signs (`authorization`).
+fn without_content_length(b: &Builder<'_>, req: &Request, input: SignInput) -> SignInput {
+    if b.location(&Field::SignedHeaders).is_none() {
+        return input;
+    }
+    let listed = b.scheme.signing_params(req, &input).map(|p| {
+        p.signed_headers
+            .iter()
+            .map(|h| h.to_string())
+            .filter(|h| h != "content-length")
+            .collect::<Vec<_>>()
+    });
+    match listed {
+        Ok(names) => SignInput {
+            signed_headers: Some(names),
+            ..input
+        },
+        Err(_) => input,
+    }
+}
+
 /// Bodies on the methods whose bodies verifiers forget: a DELETE's body
 /// signed as if it had none (the original `authorization` client and
 /// server read bodies only for POST, PUT and PATCH), and a PATCH's body
@@ -583,7 +700,7 @@ fn algorithm(b: &Builder<'_>) -> Vec<Probe> {
     .collect()
 }
 
-/// The tag cut, extended, flipped, emptied or re-encoded.
+/// The changes [`tags`] makes.
 const TAG_CHANGES: [(&str, &str, TagTransform, Expect); 9] = [
     (
         "tag-bit-flipped",
@@ -623,7 +740,7 @@ const TAG_CHANGES: [(&str, &str, TagTransform, Expect); 9] = [
     ),
     (
         "tag-uppercase",
-        "the tag upper-cased (non-canonical hex: either answer conforms)",
+        "the tag upper-cased (in hex, the same tag: either answer conforms)",
         TagTransform::Uppercase,
         Expect::Either,
     ),
@@ -641,9 +758,23 @@ const TAG_CHANGES: [(&str, &str, TagTransform, Expect); 9] = [
     ),
 ];
 
+/// The tag cut, extended, flipped, emptied or re-encoded. Letter case is
+/// judged by the encoding: upper-case hex is the same tag spelled another
+/// way (either answer conforms), while base64 upper-cased is another tag,
+/// which only a compare that folds case accepts.
 fn tags(b: &Builder<'_>) -> Vec<Probe> {
+    let base64 = b.scheme.tag_encoding() == TagEncoding::Base64;
     TAG_CHANGES
         .into_iter()
+        .map(|(name, what, t, expect)| match t {
+            TagTransform::Uppercase if base64 => (
+                name,
+                "the tag upper-cased (in base64, another tag)",
+                t,
+                Expect::Reject,
+            ),
+            _ => (name, what, t, expect),
+        })
         .map(|(name, what, t, expect)| {
             // Some changes leave some tags as they were (no `+` or `/` to
             // turn into base64url, no letters to upper-case): sign again
@@ -681,12 +812,14 @@ fn tags(b: &Builder<'_>) -> Vec<Probe> {
             let changed =
                 changed.ok_or_else(|| "no signature in 16 tries showed the change".to_owned());
             let probe = b.probe(Tamper, name, what, vec![changed]);
-            if expect == Expect::Either {
-                probe
+            match (expect, t) {
+                (Expect::Either, _) => probe
                     .rule(rules::NONCANONICAL_TAGS)
-                    .no_control("either answer conforms: nothing to prove")
-            } else {
-                probe.rule(rules::TAGS).control(Defect::AnyTag)
+                    .no_control("either answer conforms: nothing to prove"),
+                (_, TagTransform::Uppercase) => probe
+                    .rule(rules::TAGS)
+                    .control(Defect::CaseFoldedTagCompare),
+                _ => probe.rule(rules::TAGS).control(Defect::AnyTag),
             }
         })
         .collect()

@@ -143,6 +143,11 @@ impl Location {
             return query_value(req, name);
         }
         let text = req.headers().get(self.header()?)?.to_str().ok()?;
+        self.read_in(text)
+    }
+
+    /// The field's text in `text`, the value of the header it is in.
+    pub fn read_in<'t>(&self, text: &'t str) -> Option<&'t str> {
         match self {
             Location::Header(_) => Some(text),
             Location::Prefixed { prefix, .. } => text.strip_prefix(prefix.as_str()),

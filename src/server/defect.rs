@@ -18,6 +18,7 @@ use crate::Rejection;
 use crate::answer::{self, Answer};
 use crate::crypto::{Algorithm, TagEncoding};
 use crate::keys::{DEFAULT_KEY_ID, Key, KeyLookup, KeyPolicy, LookupError, Secret};
+use crate::lossy::{Component, LossyRead};
 use crate::nonce::{ForgetfulNonces, MemoryNonceStore, NonceError, NonceStore};
 use crate::request::Request;
 use crate::scheme::{Absent, Field, Location, Scheme, SchemeConfig, SignInput, SignatureParams};
@@ -128,6 +129,22 @@ pub enum Defect {
     DefaultHeaderList,
     /// `authorization`: parameter values accepted without quotes.
     UnquotedParameters,
+    /// Reads a component through a step that loses information (the body
+    /// trimmed, decoded as text or normalised; the path percent-decoded or
+    /// lower-cased) and signs what that step made of it.
+    ReadsLossily(LossyRead),
+    /// Compares the encoded tags ignoring letter case (as a verifier does
+    /// that lower-cases both to accept upper-case hex): for base64 that
+    /// compares less than the tag.
+    CaseFoldedTagCompare,
+    /// Checks a tag's length in characters, then compares its bytes with a
+    /// compare that raises when the byte lengths differ (stripe-node's
+    /// `timingSafeEqual`): 500 for a tag of the right length with a
+    /// character of several bytes in it.
+    ServerErrorOnTagByteLength,
+    /// Looks key ids up with a lookup that raises on anything not ASCII
+    /// (a key id used as an ASCII-only database or cache key): 500.
+    ServerErrorOnNonAsciiKeyId,
     /// Checks no tag at all (a control: ignores exactly the tag).
     AnyTag,
     /// Verifies each request as the signer saw it: with the method, path,
@@ -175,6 +192,8 @@ impl Defect {
                 | Defect::IgnoresKeyPolicy
                 | Defect::ServerErrorOnMalformedTimestamp
                 | Defect::ServerErrorOnNonAsciiTag
+                | Defect::ServerErrorOnTagByteLength
+                | Defect::ServerErrorOnNonAsciiKeyId
         );
         if wraps {
             Box::new(Defective {
@@ -236,6 +255,22 @@ impl Defect {
                 .location(&Field::Tag)
                 .and_then(|l| req.headers().get(l.header()?))
                 .is_some_and(|v| v.as_bytes().iter().any(|b| !b.is_ascii())),
+            Defect::ServerErrorOnTagByteLength => {
+                let expected = scheme
+                    .signing_params(req, &placeholder_input())
+                    .map_or(32, |p| p.algorithm.tag_len());
+                let expected = scheme.tag_encoding().encode(&vec![0; expected]).len();
+                field_text(scheme, req, &Field::Tag)
+                    .is_some_and(|tag| tag.chars().count() == expected && tag.len() != expected)
+            }
+            // The lookup comes after the header's structure was checked:
+            // every field the header carries is there.
+            Defect::ServerErrorOnNonAsciiKeyId => {
+                field_text(scheme, req, &Field::KeyId).is_some_and(|id| !id.is_ascii())
+                    && fields_beside(scheme, &Field::KeyId)
+                        .iter()
+                        .all(|f| field_text(scheme, req, f).is_some())
+            }
             _ => false,
         }
     }
@@ -355,6 +390,13 @@ impl Defective {
                 }
             }
             Defect::FirstOfDuplicates => first_of_duplicates(&mut seen),
+            Defect::ReadsLossily(read) => read_lossily(*read, &mut seen),
+            // Parsed as if the tag were right (where the header it is in is
+            // there once: a duplicate is still refused); `verify` compares
+            // the text.
+            Defect::CaseFoldedTagCompare if self.tag_header_once(req) => {
+                self.placeholder_tag(&mut seen)
+            }
             Defect::OptionalField(field, _) => self.fill_missing(field, &mut seen),
             Defect::LenientTimestamps => {
                 if let Some(at) = self.location(&Field::Timestamp)
@@ -436,14 +478,8 @@ impl Defective {
     /// The body hash a signer of the scheme writes for `req` (base64, as
     /// `a2a` writes it, where the scheme writes none).
     fn body_hash(&self, req: &Request) -> String {
-        let input = SignInput {
-            key_id: Some(DEFAULT_KEY_ID.into()),
-            timestamp: "0".into(),
-            nonce: Some("-".into()),
-            ..SignInput::default()
-        };
         self.inner
-            .signing_params(req, &input)
+            .signing_params(req, &placeholder_input())
             .ok()
             .and_then(|p| p.body_hash.map(|h| h.into_owned()))
             .unwrap_or_else(|| TagEncoding::Base64.encode(&crate::crypto::sha256(req.body())))
@@ -458,6 +494,13 @@ impl Defective {
                 .encode(&[PLACEHOLDER_TAG_BYTE; 32]);
             let _ = at.write(req, tag.as_bytes());
         }
+    }
+
+    /// Whether the header that carries the tag is there exactly once.
+    fn tag_header_once(&self, req: &Request) -> bool {
+        self.location(&Field::Tag)
+            .and_then(|at| Some(req.headers().get_all(at.header()?).iter().count() == 1))
+            .unwrap_or(false)
     }
 
     fn algorithm_is_none(&self, req: &Request) -> bool {
@@ -478,6 +521,64 @@ impl Defective {
             Some(Location::Signed) | None => true,
             Some(at) => at.read(req).is_none(),
         }
+    }
+}
+
+/// `req` as a verifier that reads one component through `read` sees it.
+fn read_lossily(read: LossyRead, req: &mut Request) {
+    match read.component() {
+        Component::Body => {
+            let body = read.read(req.body()).into_owned();
+            *req.body_mut() = body.into();
+        }
+        Component::Path => {
+            let path = read.read(req.uri().path().as_bytes()).into_owned();
+            let uri = match req.uri().query() {
+                Some(q) => [&path[..], b"?", q.as_bytes()].concat(),
+                None => path,
+            };
+            if let Ok(uri) = http::Uri::try_from(uri) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+}
+
+/// The text of `field` in `req`, where `scheme` carries it, with the
+/// header it is in read as UTF-8 (as web frameworks hand headers to code).
+fn field_text<'r>(scheme: &dyn Scheme, req: &'r Request, field: &Field) -> Option<&'r str> {
+    let at = scheme.location(field)?;
+    match at.header() {
+        Some(header) => {
+            at.read_in(std::str::from_utf8(req.headers().get(header)?.as_bytes()).ok()?)
+        }
+        None => at.read(req),
+    }
+}
+
+/// The other fields `scheme` carries in the header `field` is in.
+fn fields_beside(scheme: &dyn Scheme, field: &Field) -> Vec<Field> {
+    let Some(header) = scheme.location(field).and_then(|at| at.header().cloned()) else {
+        return Vec::new();
+    };
+    [Field::Timestamp, Field::Nonce, Field::Tag, Field::Algorithm]
+        .into_iter()
+        .filter(|f| f != field)
+        .filter(|f| {
+            scheme
+                .location(f)
+                .is_some_and(|at| at.header() == Some(&header))
+        })
+        .collect()
+}
+
+/// A signing input for asking a scheme what it signs with (the algorithm).
+fn placeholder_input() -> SignInput {
+    SignInput {
+        key_id: Some(DEFAULT_KEY_ID.into()),
+        timestamp: "0".into(),
+        nonce: Some("-".into()),
+        ..SignInput::default()
     }
 }
 
@@ -699,6 +800,14 @@ impl Scheme for Defective {
                     }
                 }
                 Err(Rejection::BadSignature)
+            }
+            Defect::CaseFoldedTagCompare => {
+                // The bug: `expected.lower() == received.lower()`.
+                let expected = self.inner.tag_encoding().encode(expected(req)?.as_bytes());
+                match field_text(self, req, &Field::Tag) {
+                    Some(received) if received.eq_ignore_ascii_case(&expected) => Ok(()),
+                    _ => Err(Rejection::BadSignature),
+                }
             }
             Defect::AcceptsTagPrefix => {
                 // The bug: `expected.starts_with(received)`.
