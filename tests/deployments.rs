@@ -145,6 +145,69 @@ async fn the_full_catalog_over_tls() {
     }
 }
 
+/// A self-signed certificate for `names` made as `openssl req -x509` makes
+/// one (marked as a CA), written as PEM: the certificate and its key.
+fn self_signed(dir: &Path, names: &[&str]) -> (PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let files = (
+        dir.join(format!("{}.pem", names[0])),
+        dir.join(format!("{}.key", names[0])),
+    );
+    std::fs::write(&files.0, cert.pem()).unwrap();
+    std::fs::write(&files.1, key.serialize_pem()).unwrap();
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_self_signed_certificate_named_by_ca_cert() {
+    let dir = scratch("self-signed");
+    let scheme = SchemeId::Webhook;
+    // For the host: trusted when --ca-cert names it, as curl trusts it.
+    let (cert, key) = self_signed(&dir, &["127.0.0.1"]);
+    let mut config = server_config(scheme, None, API);
+    config.tls = Some(sigconform::tls::server_config(&cert, &key).unwrap());
+    let server = start_with(config).await;
+    let mut run = config_for(scheme, API);
+    run.tls.ca_cert = Some(cert.clone());
+    let verified = runner::run(&run, &API.target(&server)).await.unwrap();
+    assert!(!verified.insecure);
+    assert!(
+        bad(&verified.results).is_empty(),
+        "{:?}",
+        bad(&verified.results)
+    );
+    // Not named: the message says what is wrong with it and what to pass.
+    let message = runner::run(&config_for(scheme, API), &API.target(&server))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("CA certificate") && message.contains("--ca-cert"),
+        "{message}"
+    );
+    // Named, but for another host: refused, and the message says so.
+    let (other, other_key) = self_signed(&dir, &["sigconform.test"]);
+    let mut config = server_config(scheme, None, API);
+    config.tls = Some(sigconform::tls::server_config(&other, &other_key).unwrap());
+    let server = start_with(config).await;
+    run.tls.ca_cert = Some(other);
+    let refused = runner::run(&run, &API.target(&server)).await.unwrap_err();
+    assert!(
+        matches!(refused, RunError::CertificateWithCaFile(..)),
+        "{refused}"
+    );
+    let message = refused.to_string();
+    assert!(
+        message.contains("does not name the host") && !message.contains('\n'),
+        "{message}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_route_that_takes_only_post() {
     // One route, POST only: the methods nobody asked for are skipped,

@@ -321,9 +321,13 @@ pub enum RunError {
     CaCert(String, String),
     /// The target's certificate is not trusted.
     #[error(
-        "target {0}: its TLS certificate is not trusted ({1}); pass --ca-cert FILE for a private CA, or --insecure for a self-signed staging server"
+        "target {0}: its TLS certificate is not trusted: {1}; pass --ca-cert FILE with the CA that issued it or the certificate itself, or --insecure for a staging server"
     )]
     Certificate(String, String),
+    /// The target's certificate is not trusted, even with the `--ca-cert`
+    /// file.
+    #[error("target {0}: its TLS certificate is not trusted with --ca-cert {2}: {1}")]
+    CertificateWithCaFile(String, String, String),
     /// The target does not answer at all.
     #[error("target {0} cannot be reached: {1}")]
     Unreachable(String, String),
@@ -421,16 +425,13 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
         .body(Bytes::new())
         .map_err(|_| RunError::Target(target.url().to_owned()))?;
     if let Answer::Refused(e) = transport.send(&check, config.timeout).await {
-        return Err(if e.contains("invalid peer certificate") {
-            let reason = e
-                .rsplit(": ")
-                .next()
-                .unwrap_or(e.as_str())
-                .trim()
-                .to_owned();
-            RunError::Certificate(target.url().to_owned(), reason)
-        } else {
-            RunError::Unreachable(target.url().to_owned(), e)
+        let url = target.url().to_owned();
+        return Err(match (certificate_problem(&e), &config.tls.ca_cert) {
+            (Some(reason), None) => RunError::Certificate(url, reason),
+            (Some(reason), Some(file)) => {
+                RunError::CertificateWithCaFile(url, reason, file.display().to_string())
+            }
+            (None, _) => RunError::Unreachable(url, e),
         });
     }
     Ok(Session {
@@ -440,6 +441,27 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
         from_env: config.values_from_env(),
         tls: config.tls.clone(),
         offset_ms: 0,
+    })
+}
+
+/// What is wrong with a certificate, in words, from a TLS error (rustls
+/// names the reasons by their variants); `None` for an error about
+/// something else.
+fn certificate_problem(error: &str) -> Option<String> {
+    let (_, detail) = error.split_once("invalid peer certificate: ")?;
+    let detail = detail.trim();
+    Some(if detail.contains("UnknownIssuer") {
+        "it was issued by a CA that is not trusted".to_owned()
+    } else if detail.contains("CaUsedAsEndEntity") {
+        "it is a CA certificate (CA:TRUE, as `openssl req -x509` makes one) used as the server's own, and not the one named".to_owned()
+    } else if detail.contains("NotValidForName") || detail.contains("not valid for name") {
+        format!("it does not name the host ({detail})")
+    } else if detail.contains("Expired") || detail.contains("expired") {
+        format!("it has expired ({detail})")
+    } else if detail.contains("NotValidYet") || detail.contains("not valid yet") {
+        format!("it is not valid yet ({detail})")
+    } else {
+        detail.to_owned()
     })
 }
 

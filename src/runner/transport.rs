@@ -347,16 +347,81 @@ fn client_tls(options: &TlsOptions) -> Result<rustls::ClientConfig, RunError> {
         let mut roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
+        let mut named = Vec::new();
         if let Some(path) = &options.ca_cert {
             let ca_error = |reason: String| RunError::CaCert(path.display().to_string(), reason);
-            let certs = crate::tls::read_certificates(path).map_err(ca_error)?;
-            for cert in certs {
-                roots.add(cert).map_err(|e| ca_error(e.to_string()))?;
+            named = crate::tls::read_certificates(path).map_err(ca_error)?;
+            for cert in &named {
+                roots
+                    .add(cert.clone())
+                    .map_err(|e| ca_error(e.to_string()))?;
             }
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        let webpki =
+            rustls::client::WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
+                .build()
+                .map_err(|e| RunError::Tls(e.to_string()))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NamedOrIssued { webpki, named }))
+            .with_no_client_auth()
     };
     Ok(config)
+}
+
+/// The usual verification, and beside it the certificates `--ca-cert`
+/// names trusted as the server's own, as curl, Python and Node trust them:
+/// a self-signed certificate made the usual way (`openssl req -x509`) is
+/// marked as a CA, which WebPKI refuses as a server's certificate however
+/// it is trusted. Such a certificate must still name the host; its dates
+/// are not checked (nor are they by curl for a certificate it was given).
+#[derive(Debug)]
+struct NamedOrIssued {
+    webpki: Arc<rustls::client::WebPkiServerVerifier>,
+    named: Vec<CertificateDer<'static>>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for NamedOrIssued {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let issued =
+            self.webpki
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        if issued.is_err() && self.named.iter().any(|c| c.as_ref() == end_entity.as_ref()) {
+            let parsed = rustls::server::ParsedCertificate::try_from(end_entity)?;
+            rustls::client::verify_server_name(&parsed, server_name)?;
+            return Ok(rustls::client::danger::ServerCertVerified::assertion());
+        }
+        issued
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.webpki.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.webpki.supported_verify_schemes()
+    }
 }
 
 /// `--insecure`: accepts any certificate, still checking that the server

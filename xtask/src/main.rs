@@ -832,12 +832,52 @@ enum ReportFormat {
     Html,
 }
 
-/// A report to write: its format, path, and the file, created before the
-/// run so that an unwritable path is a usage error, not a lost run.
+/// A report to write: its format, its path, and a file beside it created
+/// before the run (so that an unwritable path is a usage error, not a lost
+/// run) that becomes the report only when the report is whole. A run that
+/// ends in an error leaves no report behind, never an empty or half-written
+/// one: the file is removed when the report is dropped unwritten.
 struct ReportFile {
     format: ReportFormat,
     path: String,
-    file: std::fs::File,
+    partial: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl ReportFile {
+    fn create(format: ReportFormat, path: &str) -> Result<ReportFile, String> {
+        let target = Path::new(path);
+        let name = target
+            .file_name()
+            .ok_or_else(|| format!("{path}: not a file name"))?;
+        let partial = target.with_file_name(format!(
+            ".{}.{}.partial",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&partial).map_err(|e| format!("{path}: {e}"))?;
+        Ok(ReportFile {
+            format,
+            path: path.to_owned(),
+            partial,
+            file: Some(file),
+        })
+    }
+
+    /// Writes `text` whole, then puts it in the report's place.
+    fn commit(mut self, text: &str) -> Result<(), String> {
+        let mut file = self.file.take().expect("a report is committed once");
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&self.partial, &self.path))
+            .map_err(|e| format!("{}: {e}", self.path))
+    }
+}
+
+impl Drop for ReportFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.partial);
+    }
 }
 
 fn report_files(specs: &[String]) -> Result<Vec<ReportFile>, String> {
@@ -854,12 +894,7 @@ fn report_files(specs: &[String]) -> Result<Vec<ReportFile>, String> {
                     ));
                 }
             };
-            let file = std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?;
-            Ok(ReportFile {
-                format,
-                path: path.to_owned(),
-                file,
-            })
+            ReportFile::create(format, path)
         })
         .collect()
 }
@@ -1100,20 +1135,19 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
             files.dir().display()
         );
     }
-    for ReportFile {
-        format,
-        path,
-        mut file,
-    } in report_files
-    {
-        let text = match format {
+    for report in report_files {
+        let text = match report.format {
             ReportFormat::Junit => runner::render_junit(&reports),
             ReportFormat::Json => serde_json::to_string_pretty(&runner::render_json(&reports))
                 .map_err(|e| e.to_string()),
             ReportFormat::Html => Ok(runner::render_html(&reports)),
         };
-        if let Err(e) = text.and_then(|t| file.write_all(t.as_bytes()).map_err(|e| e.to_string())) {
-            return usage_error(format!("{path}: {e}"));
+        let path = report.path.clone();
+        if let Err(e) = text
+            .map_err(|e| format!("{path}: {e}"))
+            .and_then(|t| report.commit(&t))
+        {
+            return usage_error(e);
         }
     }
     let failed = table.iter().any(|(_, c, _)| c.fail > 0);

@@ -176,12 +176,17 @@ fn a_webhook_route_served_over_tls_probed_as_deployed() {
             .unwrap()
             .contains("webhook/acceptance/post")
     );
-    // Not trusting it: one line, exit 2.
-    let output = conform(&[]);
+    // Not trusting it: one line, exit 2, and no report left behind (the
+    // one asked for is not there, whole or in part; nothing else is either).
+    let refused = dir.join("refused");
+    std::fs::create_dir_all(&refused).unwrap();
+    let json = refused.join("report.json");
+    let output = conform(&["--report", &format!("json={}", json.display())]);
     let printed = text(&output);
     assert_eq!(output.status.code(), Some(2), "{printed}");
     assert_eq!(printed.trim().lines().count(), 1, "{printed}");
     assert!(printed.contains("certificate is not trusted"), "{printed}");
+    assert_eq!(std::fs::read_dir(&refused).unwrap().count(), 0);
     // --insecure: clean, and said so.
     let output = conform(&["--insecure"]);
     let printed = text(&output);
