@@ -518,8 +518,12 @@ async fn raw_reproductions_of_a_prefixed_target_send_its_path() {
         .results;
     let raw = case(&results, "a2a/acceptance/header-names-uppercase");
     assert_eq!(raw.outcome, Outcome::Pass, "{}", raw.observed);
-    let (printf, nc) = raw.reproduce.split_once(" | ").unwrap();
-    assert_eq!(nc, format!("nc '127.0.0.1' {}", server.addr().port()));
+    let (printf, sender) = raw.reproduce.split_once(" | ").unwrap();
+    assert!(
+        sender.starts_with("python3 -c ")
+            && sender.ends_with(&format!(" '127.0.0.1' {}", server.addr().port())),
+        "{sender}"
+    );
     let bytes = shell(printf, &[]);
     assert!(
         bytes.starts_with(b"POST /api/sigconform/probe?page=1 HTTP/1.1\r\n"),
@@ -530,4 +534,50 @@ async fn raw_reproductions_of_a_prefixed_target_send_its_path() {
         String::from_utf8_lossy(&bytes)
             .contains(&format!("HOST: 127.0.0.1:{}", server.addr().port()))
     );
+}
+
+/// A sample of reproductions run as printed, with only what a fresh machine
+/// has (sh, curl, python3): an empty header value, a header value that is
+/// not UTF-8, a body that is not UTF-8, a raw request, an accepted request.
+/// Each gets the answer the runner observed (`webhook` has no nonce, so an
+/// accepted request is accepted again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reproductions_get_the_answer_observed() {
+    if !has("curl") {
+        assert!(
+            std::env::var_os("SIGCONFORM_REQUIRE_SERVICES").is_none(),
+            "curl is required here"
+        );
+        eprintln!("curl not installed: no command was run (cargo xtask test installs it)");
+        return;
+    }
+    let route = Deployment::Route("/hook", &["POST"]);
+    let server = start_with(server_config(SchemeId::Webhook, None, route)).await;
+    let results = runner::run(
+        &config_for(SchemeId::Webhook, route),
+        &route.target(&server),
+    )
+    .await
+    .unwrap()
+    .results;
+    for id in [
+        "malformed/empty-x-webhook-timestamp",
+        "malformed/non-utf8-x-webhook-signature",
+        "malformed/tag-one-non-utf8",
+        "tamper/body-invalid-utf8",
+        "acceptance/header-names-uppercase",
+        "acceptance/post",
+    ] {
+        let case = case(&results, &format!("webhook/{id}"));
+        let (status, body) = case.observed.split_once(' ').unwrap();
+        let answer = String::from_utf8(shell(&case.reproduce, &[])).unwrap();
+        if case.reproduce.contains("curl -sS") {
+            assert_eq!(answer, body, "{id}: {}", case.reproduce);
+        } else {
+            assert!(
+                answer.starts_with(&format!("HTTP/1.1 {status} ")) && answer.ends_with(body),
+                "{id}: {answer}"
+            );
+        }
+    }
 }

@@ -1,6 +1,10 @@
 //! Commands that send a case's deciding request again: `curl`, or `printf
-//! … | nc` (`| openssl s_client` over TLS) for the requests an HTTP client
-//! will not send as they are.
+//! … | python3 -c …` (`| openssl s_client` over TLS) for the requests an
+//! HTTP client will not send as they are. Every command runs on a fresh
+//! machine as it is printed: curl, python3 and openssl are there, `nc` is
+//! not. Bytes a shell word cannot hold as they are (a header value that is
+//! not UTF-8) are written by `printf '%b'`, and an empty header value in
+//! curl's own syntax for one (`-H 'name;'`: curl drops `name: `).
 //!
 //! A [`Replay`] keeps what a command needs; it renders two ways. Inline
 //! ([`Replay::command`], kept in JSON reports) everything is in the
@@ -168,7 +172,7 @@ impl Replay {
         }
     }
 
-    /// `printf … | nc HOST PORT`, or `openssl s_client` over TLS.
+    /// `printf … | python3 -c …`, or `openssl s_client` over TLS.
     fn raw_command(&self, bytes: &[u8], sink: &mut dyn PayloadSink) -> String {
         let d = &self.destination;
         let receiver = if d.tls {
@@ -179,7 +183,12 @@ impl Replay {
                 shell_quote(&d.host)
             )
         } else {
-            format!("nc {} {}", shell_quote(&d.host), d.port)
+            format!(
+                "python3 -c {} {} {}",
+                shell_quote(RAW_SENDER),
+                shell_quote(&d.host),
+                d.port
+            )
         };
         let writers: Vec<String> = self
             .pieces(bytes)
@@ -212,12 +221,17 @@ impl Replay {
             let line = [name.as_str().as_bytes(), b": ", value.as_bytes()].concat();
             let pieces = self.pieces(&line);
             let arg = match pieces.as_slice() {
+                // curl sends `name:` for `-H 'name;'`, and drops `name: `.
+                _ if value.is_empty() => shell_quote(&format!("{name};")),
                 [Piece::Bytes(b)] if b.len() > INLINE_LIMIT => {
                     // curl reads headers from a file with `-H @FILE`.
                     match sink.file(b, "header") {
                         Some(path) => format!("@{}", shell_quote(&path)),
                         None => shell_quote(&String::from_utf8_lossy(b)),
                     }
+                }
+                [Piece::Bytes(b)] if !is_shell_text(b) => {
+                    format!("\"$(printf '%b' '{}')\"", printf_escaped(b))
                 }
                 _ => double_quote(&pieces),
             };
@@ -325,6 +339,16 @@ impl Files {
         self.written.push(path.clone());
         Ok(path)
     }
+}
+
+/// Sends standard input to the host and port its arguments name and
+/// prints the answer (the requests it sends ask the server to close).
+const RAW_SENDER: &str = r#"import socket,sys;s=socket.create_connection((sys.argv[1],int(sys.argv[2])));s.sendall(sys.stdin.buffer.read());[sys.stdout.buffer.write(c) for c in iter(lambda:s.recv(65536),b"")]"#;
+
+/// Whether `bytes` can stand in a double-quoted shell word as they are:
+/// UTF-8 text without control characters.
+fn is_shell_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|t| !t.chars().any(char::is_control))
 }
 
 /// A shell command writing one piece to standard output.
@@ -457,7 +481,8 @@ mod tests {
         let command = raw.command();
         assert!(!command.contains("tok-123456"), "{command}");
         assert!(command.contains("printf '%s' \"$GW\""), "{command}");
-        assert!(command.ends_with("| nc 'h' 1"), "{command}");
+        assert!(command.ends_with("' 'h' 1"), "{command}");
+        assert!(command.contains("| python3 -c 'import socket"), "{command}");
     }
 
     #[test]
