@@ -77,6 +77,10 @@ pub struct Profile {
     /// configure another).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header_prefix: Option<String>,
+    /// What the provider's senders deliver, and what its rules leave to a
+    /// verifier (the seeds' rules when absent).
+    #[serde(default, skip_serializing_if = "crate::scheme::Sender::is_default")]
+    pub sender: crate::scheme::Sender,
 }
 
 fn default_methods() -> Vec<String> {

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use super::Category::Acceptance;
 use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step};
 use super::rules;
-use crate::scheme::{Field, Location};
+use crate::scheme::{Compared, Field, Location};
 use crate::tamper::{HeaderEdit, ParameterStyle, Recipe};
 
 /// A query whose canonical form needs sorting by name then value, and
@@ -62,30 +62,83 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(chunked(b));
     out.extend(parameter_styles(b));
     out.extend(several_signatures(b));
+    out.extend(form_bodies(b));
     out
+}
+
+/// A form body as a form-posting provider sends one (Twilio's parameters):
+/// a name repeated, `+` for a space, `%XX` for `+` and for UTF-8.
+const FORM_BODY: &str = "To=%2B14155550100&Digits=5678&Body=hello+world&Digits=1234&From=caf%C3%A9";
+
+/// Where the scheme signs a form's parameters (sorted, decoded), a real
+/// form body: a verifier that keeps one value of a repeated name (a
+/// dictionary), or signs the parameters undecoded, refuses it.
+fn form_bodies(b: &Builder<'_>) -> Option<Probe> {
+    if !b.method_selected("POST") || !b.signs_form() {
+        return None;
+    }
+    let mut form = b.form_post();
+    crate::runner::probe::set_body(&mut form, FORM_BODY);
+    Some(accepted(
+        b,
+        "form-body",
+        "a form body with a repeated name, `+` and `%XX` is accepted",
+        b.acceptance_step(&form),
+    ))
 }
 
 /// Where tags are items of a list (Stripe's `v1=…`, Standard Webhooks'
 /// `v1,…`), a wrong signature before the right one, as while a secret
-/// rolls: the right one is accepted.
-fn several_signatures(b: &Builder<'_>) -> Option<Probe> {
-    let at = b.location(&Field::Tag)?;
+/// rolls: the right one is accepted. And the right one before a wrong one,
+/// which a verifier that compares only the last entry refuses: accepted
+/// where any entry may match, either answer where the provider compares
+/// only the last.
+fn several_signatures(b: &Builder<'_>) -> Vec<Probe> {
+    let Some(at) = b.location(&Field::Tag) else {
+        return Vec::new();
+    };
     if !matches!(at, Location::Item { .. }) {
-        return None;
+        return Vec::new();
     }
-    let step = b
-        .step(&b.base("POST", true), &b.recipe(b.now), Expect::Accept)
-        .and_then(|mut step| {
-            at.add_first(&mut step.request, &b.wrong_tag())
-                .unwrap_or(Ok(()))
-                .map(|()| step)
-        });
-    Some(accepted(
-        b,
-        "several-signatures",
-        "a wrong signature before the right one (a key rotation) is accepted",
-        step,
-    ))
+    let with_wrong = |expect: Expect, first: bool| {
+        b.step(&b.base("POST", true), &b.recipe(b.now), expect)
+            .and_then(|mut step| {
+                let wrong = b.wrong_tag();
+                let added = if first {
+                    at.add_first(&mut step.request, &wrong)
+                } else {
+                    at.add_last(&mut step.request, &wrong)
+                };
+                added.unwrap_or(Ok(()))?;
+                Ok(step)
+            })
+    };
+    let right_first = match b.scheme.sender().signatures_compared {
+        Compared::Any => accepted(
+            b,
+            "several-signatures-right-first",
+            "the right signature before a wrong one is accepted (any entry may match)",
+            with_wrong(Expect::Accept, false),
+        ),
+        Compared::Last => b
+            .probe(
+                Acceptance,
+                "several-signatures-right-first",
+                "the right signature before a wrong one (the provider compares the last: either answer conforms)",
+                vec![with_wrong(Expect::Either, false)],
+            )
+            .rule(b.scheme.rule())
+            .no_control("either answer conforms: nothing to prove"),
+    };
+    vec![
+        accepted(
+            b,
+            "several-signatures",
+            "a wrong signature before the right one (a key rotation) is accepted",
+            with_wrong(Expect::Accept, true),
+        ),
+        right_first,
+    ]
 }
 
 fn accepted(b: &Builder<'_>, name: &str, description: &str, step: Result<Step, String>) -> Probe {
@@ -154,8 +207,14 @@ fn bodies(b: &Builder<'_>) -> Vec<Probe> {
     ]
     .into_iter()
     .map(|(name, description, body)| {
+        let empty = body.is_empty();
         let req = b.base_at("POST", PROBE_PATH, body);
-        accepted(b, name, description, b.acceptance_step(&req))
+        let mut probe = accepted(b, name, description, b.acceptance_step(&req));
+        if empty && !b.scheme.sender().empty_body {
+            probe.skip =
+                Some("the provider never delivers an empty body (its SDKs may refuse one)".into());
+        }
+        probe
     })
     .collect()
 }

@@ -26,7 +26,7 @@
 use super::Category::Malformed;
 use super::probe::{Builder, Expect, Probe, ROBUSTNESS, Step};
 use super::rules;
-use crate::scheme::{Field, Location, SignInput};
+use crate::scheme::{Field, Location, Repeated, SignInput, TimestampSyntax};
 use crate::server::Defect;
 use crate::tamper::{Header, HeaderEdit, ParameterStyle, Recipe, SignedAs};
 
@@ -157,6 +157,7 @@ fn timestamps(b: &Builder<'_>) -> Vec<Probe> {
         return Vec::new();
     }
     let trims = matches!(at, Some(Location::Header(_)));
+    let unbounded_future = b.scheme.window().future == u64::MAX;
     // A syntax with the separator of a header of parts (`partner`'s `.`)
     // breaks the header rather than the timestamp.
     let breaks = |text: &str| matches!(&at, Some(Location::Part { separator, .. }) if text.contains(*separator));
@@ -172,10 +173,20 @@ fn timestamps(b: &Builder<'_>) -> Vec<Probe> {
                 },
                 ..Recipe::default()
             };
-            let expect = if syntax.kind == Kind::Valid {
-                Expect::Either
-            } else {
-                Expect::Reject
+            let sender = b.scheme.sender();
+            let expect = match syntax.kind {
+                Kind::Valid => Expect::Either,
+                // Without a future limit, a signed far-future timestamp is
+                // in the window for a parser that holds it.
+                Kind::Robustness if syntax.name == "overlong" && unbounded_future => {
+                    Expect::Either
+                }
+                Kind::Lenient | Kind::LenientInside
+                    if sender.timestamp_syntax == TimestampSyntax::Lenient =>
+                {
+                    Expect::RejectOrWarn
+                }
+                _ => Expect::Reject,
             };
             let mut probe = b
                 .probe(
@@ -186,6 +197,8 @@ fn timestamps(b: &Builder<'_>) -> Vec<Probe> {
                 )
                 .rule(rules::TIMESTAMP_SYNTAX);
             probe = match syntax.kind {
+                _ if expect == Expect::Either && syntax.kind == Kind::Robustness => probe
+                    .no_control("no future limit: a parser that holds the value reads a time in the window, and either answer conforms"),
                 _ if breaks_header => probe.no_control(
                     "the syntax holds the separator of the header's parts, which then no longer says where the timestamp is: the case checks a 4xx, not a 5xx",
                 ),
@@ -256,20 +269,7 @@ fn signature_headers(b: &Builder<'_>) -> Vec<Probe> {
                 "the header holds every field of the signature: no verifier goes on without all of them, so the case checks a 4xx, not a 5xx",
             )),
         }
-        out.push(
-            b.probe(
-                Malformed,
-                &format!("duplicate-{n}"),
-                &format!("{n} twice: 4xx"),
-                vec![edited(
-                    b,
-                    HeaderEdit::Add(Header(n.into(), value.clone())),
-                    Expect::Reject,
-                )],
-            )
-            .rule(rules::SINGLE_VALUE)
-            .control(Defect::FirstOfDuplicates),
-        );
+        out.push(duplicate_header(b, n, value));
         out.push(
             b.probe(
                 Malformed,
@@ -287,6 +287,38 @@ fn signature_headers(b: &Builder<'_>) -> Vec<Probe> {
         out.extend(doubled_parameters(b, name));
     }
     out
+}
+
+/// Header `name` twice with the same value: a rejection under the seeds'
+/// rule, either answer where the provider sets none (Node joins the copies
+/// into one list, Python keeps one: nothing differs between them).
+fn duplicate_header(b: &Builder<'_>, name: &str, value: &str) -> Probe {
+    let refused = b.scheme.sender().repeated_headers == Repeated::Refused;
+    let (description, expect) = if refused {
+        (format!("{name} twice: 4xx"), Expect::Reject)
+    } else {
+        (
+            format!("{name} twice (the provider sets no rule: either answer conforms)"),
+            Expect::Either,
+        )
+    };
+    let probe = b
+        .probe(
+            Malformed,
+            &format!("duplicate-{name}"),
+            &description,
+            vec![edited(
+                b,
+                HeaderEdit::Add(Header(name.into(), value.to_owned())),
+                expect,
+            )],
+        )
+        .rule(rules::SINGLE_VALUE);
+    if refused {
+        probe.control(Defect::FirstOfDuplicates)
+    } else {
+        probe.no_control("either answer conforms: nothing to prove")
+    }
 }
 
 /// A header made of `name="value"` parameters: each parameter repeated (a

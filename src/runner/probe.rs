@@ -407,10 +407,26 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Whether the scheme signs a form body's parameters sorted (Twilio):
+    /// reordering them changes nothing signed, changing a value does.
+    pub(super) fn signs_form(&self) -> bool {
+        let form = self.form_post();
+        let input = self.input(self.now);
+        !covers(self.scheme.as_ref(), &form, &input, |r| {
+            set_body(r, "action=create&userId=1")
+        }) && covers(self.scheme.as_ref(), &form, &input, |r| {
+            set_body(r, "userId=2&action=create")
+        })
+    }
+
     /// The runner's POST with a body that is not JSON: form data.
     pub(super) fn form_post(&self) -> Request {
         let mut form = self.base("POST", true);
         set_body(&mut form, FORM_BODY);
+        form.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
         form
     }
 

@@ -291,6 +291,16 @@ impl Location {
     /// signature, as during a key rotation); `None` where the field is not
     /// an item of a list.
     pub fn add_first(&self, req: &mut Request, value: &str) -> Option<Result<(), String>> {
+        self.add_item(req, value, true)
+    }
+
+    /// Adds another item with this key after the others; `None` where the
+    /// field is not an item of a list.
+    pub fn add_last(&self, req: &mut Request, value: &str) -> Option<Result<(), String>> {
+        self.add_item(req, value, false)
+    }
+
+    fn add_item(&self, req: &mut Request, value: &str, first: bool) -> Option<Result<(), String>> {
         let Location::Item {
             header,
             separator,
@@ -301,7 +311,11 @@ impl Location {
             return None;
         };
         let current = req.headers().get(header)?.to_str().ok()?.to_owned();
-        let text = format!("{key}{assign}{value}{separator}{current}");
+        let text = if first {
+            format!("{key}{assign}{value}{separator}{current}")
+        } else {
+            format!("{current}{separator}{key}{assign}{value}")
+        };
         Some(
             http::HeaderValue::from_str(&text)
                 .map(|v| {

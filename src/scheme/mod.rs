@@ -404,6 +404,92 @@ pub enum ReplayRule {
     Advised,
 }
 
+/// What a scheme's senders deliver, and what its rules leave to a verifier
+/// beyond the signed string: the runner does not fault a verifier for
+/// refusing what no sender sends, nor for accepting what the rules allow.
+/// The default is the seeds' rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sender {
+    /// Whether a sender ever delivers an empty body (Stripe, GitHub and
+    /// Standard Webhooks never do, and their SDKs refuse one by design).
+    #[serde(default = "yes")]
+    pub empty_body: bool,
+    /// What a header repeated with the same value is: `refused` (the
+    /// seeds' rule: a verifier and a proxy could each pick a different
+    /// copy), or `read` (a provider that sets no rule; Node joins the copies
+    /// into one list, Python keeps one).
+    #[serde(default)]
+    pub repeated_headers: Repeated,
+    /// Whether a timestamp must be a plain decimal integer (`strict`, the
+    /// seeds' rule), or whether another spelling of a signed timestamp read
+    /// by a lenient parser is only a weakness (`lenient`: the provider pins
+    /// no syntax).
+    #[serde(default)]
+    pub timestamp_syntax: TimestampSyntax,
+    /// Where several signatures share a header (a list during a key
+    /// rotation), which of them a verifier compares: `any` may match (the
+    /// default), or only the `last`.
+    #[serde(default)]
+    pub signatures_compared: Compared,
+}
+
+impl Sender {
+    /// Whether these are the seeds' rules (a profile that says nothing).
+    pub fn is_default(&self) -> bool {
+        *self == Sender::default()
+    }
+}
+
+/// Which of several signatures in one header a verifier compares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compared {
+    /// Any of them may match.
+    #[default]
+    Any,
+    /// Only the last.
+    Last,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Sender {
+    fn default() -> Sender {
+        Sender {
+            empty_body: true,
+            repeated_headers: Repeated::Refused,
+            timestamp_syntax: TimestampSyntax::Strict,
+            signatures_compared: Compared::Any,
+        }
+    }
+}
+
+/// What a header repeated with the same value is to a scheme.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Repeated {
+    /// A rejection.
+    #[default]
+    Refused,
+    /// Either answer conforms.
+    Read,
+}
+
+/// How strictly a timestamp's spelling is ruled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimestampSyntax {
+    /// A plain decimal integer; anything else is a rejection.
+    #[default]
+    Strict,
+    /// The provider pins no syntax: a signed timestamp in another spelling
+    /// accepted is a weakness.
+    Lenient,
+}
+
 /// A signing scheme: its wire format and its canonical string.
 pub trait Scheme: Send + Sync + fmt::Debug {
     /// The scheme's name: a seed's id (`a2a`) or a profile's name.
@@ -427,6 +513,11 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     /// Whether a nonce seen before must be rejected (where there is one).
     fn replay(&self) -> ReplayRule {
         ReplayRule::Enforced
+    }
+
+    /// What its senders deliver and its rules leave to a verifier.
+    fn sender(&self) -> Sender {
+        Sender::default()
     }
 
     /// Adds to a request what the scheme carries outside its headers

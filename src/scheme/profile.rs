@@ -533,6 +533,10 @@ impl Scheme for ProfileScheme {
             .map_or(ReplayRule::Enforced, |n| n.replay)
     }
 
+    fn sender(&self) -> crate::scheme::Sender {
+        self.profile.sender
+    }
+
     fn prepare(&self, req: &mut Request, signed_body: &[u8]) {
         if let Some((HashAt::Query(name), ..)) = &self.body_hash
             && let Some(hash) = self.body_hash_of(signed_body)

@@ -145,6 +145,13 @@ pub enum Defect {
     /// Looks key ids up with a lookup that raises on anything not ASCII
     /// (a key id used as an ASCII-only database or cache key): 500.
     ServerErrorOnNonAsciiKeyId,
+    /// Reads a form body into a dictionary (`dict(request.form)`, PHP's
+    /// `$_POST`): a repeated name keeps its last value only, and that is
+    /// signed.
+    FormAsDictionary,
+    /// Where several signatures share a header, compares only the last
+    /// (paddle-node-sdk's `h1`), where any may match.
+    LastSignatureOnly,
     /// Checks no tag at all (a control: ignores exactly the tag).
     AnyTag,
     /// Verifies each request as the signer saw it: with the method, path,
@@ -391,6 +398,22 @@ impl Defective {
             }
             Defect::FirstOfDuplicates => first_of_duplicates(&mut seen),
             Defect::ReadsLossily(read) => read_lossily(*read, &mut seen),
+            Defect::FormAsDictionary => {
+                let mut last: Vec<(String, String)> = Vec::new();
+                for (name, value) in form_urlencoded::parse(req.body()) {
+                    last.retain(|(n, _)| *n != name);
+                    last.push((name.into_owned(), value.into_owned()));
+                }
+                let body = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&last)
+                    .finish();
+                *seen.body_mut() = body.into();
+            }
+            Defect::LastSignatureOnly => {
+                if let Some(at) = self.location(&Field::Tag) {
+                    keep_last_item(&at, &mut seen);
+                }
+            }
             // Parsed as if the tag were right (where the header it is in is
             // there once: a duplicate is still refused); `verify` compares
             // the text.
@@ -521,6 +544,35 @@ impl Defective {
             Some(Location::Signed) | None => true,
             Some(at) => at.read(req).is_none(),
         }
+    }
+}
+
+/// Where `at` is an item of a list, the list with only the last of its
+/// items of that key.
+fn keep_last_item(at: &Location, req: &mut Request) {
+    let Location::Item {
+        header,
+        separator,
+        assign,
+        key,
+    } = at
+    else {
+        return;
+    };
+    let Some(text) = req.headers().get(header).and_then(|v| v.to_str().ok()) else {
+        return;
+    };
+    let is_tag = |item: &&str| item.split_once(*assign).map(|(k, _)| k) == Some(key.as_str());
+    let items: Vec<&str> = text.split(*separator).collect();
+    let last = items.iter().rposition(&is_tag);
+    let kept: Vec<&str> = items
+        .iter()
+        .enumerate()
+        .filter(|(n, item)| !is_tag(item) || Some(*n) == last)
+        .map(|(_, item)| *item)
+        .collect();
+    if let Ok(value) = http::HeaderValue::from_str(&kept.join(&separator.to_string())) {
+        req.headers_mut().insert(header.clone(), value);
     }
 }
 
@@ -689,6 +741,9 @@ impl Scheme for Defective {
     }
     fn replay(&self) -> crate::scheme::ReplayRule {
         self.inner.replay()
+    }
+    fn sender(&self) -> crate::scheme::Sender {
+        self.inner.sender()
     }
     fn prepare(&self, req: &mut Request, signed_body: &[u8]) {
         self.inner.prepare(req, signed_body)

@@ -260,3 +260,37 @@ pub fn python_packages(requirements: &[&str]) -> std::path::PathBuf {
     }
     python
 }
+
+/// A folder with `packages` (pinned `name@version`) installed from the npm
+/// registry under `node_modules`: made once for those packages under the
+/// test build's temporary folder and shared by every test and run that
+/// asks for them (a lock keeps two from making it at once).
+pub fn node_packages(packages: &[&str]) -> std::path::PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    packages.hash(&mut hasher);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("node-{:016x}", hasher.finish()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = std::fs::File::create(dir.join(".lock")).unwrap();
+    lock.lock().unwrap();
+    let done = dir.join(".installed");
+    if !done.exists() {
+        let status = std::process::Command::new("npm")
+            .args([
+                "install",
+                "--no-save",
+                "--no-package-lock",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
+            .arg(&dir)
+            .args(packages)
+            .status()
+            .unwrap_or_else(|e| panic!("npm: {e}"));
+        assert!(status.success(), "npm install {packages:?}: {status}");
+        std::fs::write(&done, packages.join("\n")).unwrap();
+    }
+    dir
+}

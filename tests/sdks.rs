@@ -1,0 +1,206 @@
+//! The built-in profiles against the providers' official SDKs, installed
+//! from PyPI and npm at pinned versions and used exactly as their
+//! documentation shows (`tests/sdks/server.py`, `tests/sdks/server.mjs`):
+//! no `fail` that is not a real defect of the SDK, and no `error`. Each
+//! SDK's real defects are listed here with why they are defects; the
+//! README lists them too. A new `fail` on an SDK is a false alarm of ours
+//! until shown otherwise, and a defect that goes away is a fix upstream:
+//! either changes this list.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{PROFILE_SECRET, node_packages, python_packages};
+use sigconform::runner::{self, Outcome, RunConfig};
+use sigconform::scheme::SchemeRef;
+use sigconform::{Secret, profile::Profile};
+
+/// The Python SDKs, pinned.
+const PYTHON: [&str; 4] = [
+    "stripe==16.1.0",
+    "svix==2.9.1",
+    "standardwebhooks==1.3.0",
+    "slack_sdk==3.48.0",
+];
+
+/// The Node SDKs, pinned.
+const NODE: [&str; 4] = [
+    "stripe@23.2.0",
+    "svix@2.5.0",
+    "standardwebhooks@1.3.0",
+    "@octokit/webhooks-methods@6.0.0",
+];
+
+/// 500s where `hmac.compare_digest` gets text that is not ASCII (TypeError).
+const COMPARE_DIGEST_ON_TEXT: [&str; 5] = [
+    "malformed/tag-non-utf8",
+    "malformed/tag-non-ascii",
+    "malformed/tag-one-non-ascii",
+    "malformed/tag-one-emoji",
+    "malformed/tag-one-non-utf8",
+];
+
+/// What each SDK gets wrong: (language, profile, case ids that fail).
+fn real_defects() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
+    let mut slack: Vec<&str> = vec![
+        // `body.decode("utf-8")` before hashing: UnicodeDecodeError.
+        "tamper/body-invalid-utf8",
+        // `int(timestamp)` on what is not an integer: ValueError.
+        "malformed/timestamp-non-numeric",
+        "malformed/timestamp-fractional",
+        "malformed/timestamp-exponent",
+        "malformed/timestamp-hexadecimal",
+        "malformed/garbage-x-slack-request-timestamp",
+        "malformed/non-utf8-x-slack-request-timestamp",
+        "malformed/non-ascii-x-slack-request-timestamp",
+        "malformed/emoji-x-slack-request-timestamp",
+        "malformed/empty-x-slack-request-timestamp",
+        "malformed/timestamp-one-non-ascii",
+        "malformed/timestamp-one-emoji",
+        "malformed/timestamp-one-non-utf8",
+        "malformed/timestamp-one-outside-alphabet",
+        // `hmac.compare_digest` on a signature that is not ASCII: TypeError.
+        "malformed/non-utf8-x-slack-signature",
+        "malformed/non-ascii-x-slack-signature",
+        "malformed/emoji-x-slack-signature",
+    ];
+    slack.extend(COMPARE_DIGEST_ON_TEXT);
+    vec![
+        ("python", "stripe", COMPARE_DIGEST_ON_TEXT.to_vec()),
+        ("python", "svix", vec![]),
+        ("python", "standard-webhooks", vec![]),
+        ("python", "slack", slack),
+        (
+            "node",
+            "stripe",
+            vec![
+                // The body decoded by `TextDecoder` before hashing: an
+                // invalid byte is read as the U+FFFD that was signed, and a
+                // byte-order mark is dropped.
+                "tamper/body-invalid-utf8",
+                "tamper/body-byte-order-mark",
+                // `secureCompare` throws on an empty `v1`.
+                "tamper/tag-empty",
+                // Lengths compared in characters, then `timingSafeEqual`
+                // on bytes: RangeError.
+                "malformed/tag-one-non-utf8",
+            ],
+        ),
+        ("node", "svix", vec![]),
+        ("node", "standard-webhooks", vec![]),
+        (
+            "node",
+            "github",
+            vec![
+                // `verify` takes the payload as text: a server must decode
+                // the body, and a signed U+FFFD sent as an invalid byte
+                // verifies.
+                "tamper/body-invalid-utf8",
+                // A missing or empty signature throws (TypeError).
+                "malformed/missing-x-hub-signature-256",
+                "malformed/empty-x-hub-signature-256",
+            ],
+        ),
+    ]
+}
+
+/// A child process killed when the test ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn listening(port: u16, child: &mut Running) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!("the SDK server exited: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on {port}");
+}
+
+/// The profile's catalog against `url`: the cases that failed or erred.
+async fn not_passed(profile: &str, url: &str) -> Vec<String> {
+    let scheme = SchemeRef::from(Profile::resolve(profile).unwrap());
+    let config = RunConfig {
+        timeout: Duration::from_secs(5),
+        deadline: Duration::from_secs(60),
+        ..RunConfig::new(scheme, "k", Secret::new(PROFILE_SECRET))
+    };
+    let results = runner::run(&config, url).await.unwrap().results;
+    let prefix = format!("{profile}/");
+    let mut ids: Vec<String> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Error))
+        .map(|r| {
+            assert_ne!(r.outcome, Outcome::Error, "{}: {}", r.id, r.observed);
+            r.id.strip_prefix(&prefix).unwrap_or(&r.id).to_owned()
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_sdks_fail_only_where_they_have_a_real_defect() {
+    let python = python_packages(&PYTHON);
+    let node_sdks = node_packages(&NODE);
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdks");
+    let mut wrong = Vec::new();
+    for (language, profile, defects) in real_defects() {
+        let port = free_port();
+        let mut command = match language {
+            "python" => {
+                let mut c = Command::new(&python);
+                c.arg(format!("{dir}/server.py"));
+                c
+            }
+            _ => {
+                let mut c = Command::new("node");
+                c.arg(format!("{dir}/server.mjs"))
+                    .env("SDK_DIR", &node_sdks);
+                c
+            }
+        };
+        let mut server = Running(
+            command
+                .args([profile, &port.to_string()])
+                .env("SECRET", PROFILE_SECRET)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        listening(port, &mut server).await;
+        let found = not_passed(profile, &format!("http://127.0.0.1:{port}/webhook")).await;
+        let mut expected: Vec<String> = defects.iter().map(|d| (*d).to_owned()).collect();
+        expected.sort();
+        if found != expected {
+            wrong.push(format!(
+                "{language} {profile}:\n  failed: {found:?}\n  listed: {expected:?}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -1,0 +1,103 @@
+"""Providers' official Python SDKs verifying webhooks exactly as their
+documentation shows, each behind Python's own HTTP server: the targets of
+tests/sdks.rs. `python server.py PROVIDER PORT`, the secret in SECRET.
+
+Each handler gets the raw body and the headers, calls the SDK, and answers
+2xx when it accepts and 400 when it raises the error its documentation
+catches (401 where the SDK returns a verdict instead); anything else
+propagates and becomes a 500, as it would in the application."""
+import os
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SECRET = os.environ["SECRET"]
+
+
+def stripe_verify(body, headers):
+    # docs.stripe.com/webhooks: construct_event, catching ValueError and
+    # SignatureVerificationError.
+    import stripe
+    try:
+        stripe.Webhook.construct_event(body, headers.get("Stripe-Signature"), SECRET)
+    except ValueError:
+        return 400
+    except stripe.SignatureVerificationError:
+        return 400
+    return 200
+
+
+def svix_verify(body, headers):
+    # docs.svix.com/receiving/verifying-payloads/how: Webhook(secret).verify.
+    from svix.webhooks import Webhook, WebhookVerificationError
+    try:
+        Webhook(SECRET).verify(body, dict(headers))
+    except WebhookVerificationError:
+        return 400
+    return 204
+
+
+def standard_webhooks_verify(body, headers):
+    # standard-webhooks' Python library README: Webhook(secret).verify.
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+    try:
+        Webhook(SECRET).verify(body, dict(headers))
+    except WebhookVerificationError:
+        return 400
+    return 204
+
+
+def slack_verify(body, headers):
+    # slack_sdk's README: SignatureVerifier.is_valid_request.
+    from slack_sdk.signature import SignatureVerifier
+    verifier = SignatureVerifier(signing_secret=SECRET)
+    return 200 if verifier.is_valid_request(body, dict(headers)) else 401
+
+
+PROVIDERS = {
+    "stripe": stripe_verify,
+    "svix": svix_verify,
+    "standard-webhooks": standard_webhooks_verify,
+    "slack": slack_verify,
+}
+
+
+class Handler(BaseHTTPRequestHandler):
+    verify = None
+
+    def do_POST(self):
+        if self.path.split("?")[0] != "/webhook":
+            return self.answer(404)
+        body = self.read_body()
+        try:
+            status = PROVIDERS[sys.argv[1]](body, self.headers)
+        except Exception as e:  # what the application would not catch
+            print(f"500: {type(e).__name__}: {e}", file=sys.stderr)
+            status = 500
+        self.answer(status)
+
+    def read_body(self):
+        # What a web framework does for the application: the body by its
+        # Content-Length, or decoded from chunks.
+        if "chunked" not in (self.headers.get("Transfer-Encoding") or "").lower():
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b""
+        while True:
+            size = int(self.rfile.readline().split(b";")[0], 16)
+            if size == 0:
+                self.rfile.readline()
+                return body
+            body += self.rfile.read(size)
+            self.rfile.readline()
+
+    def answer(self, status):
+        text = b"ok" if status < 300 else b"refused"
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(text)))
+        self.end_headers()
+        self.wfile.write(text)
+
+    def log_message(self, *args):
+        pass
+
+
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Handler).serve_forever()
