@@ -3,7 +3,8 @@
 //! A verifier must sign exactly what it received. Many read a component
 //! through a step that maps several received values to one — the body
 //! trimmed, decoded as text, or normalised; the path percent-decoded or
-//! lower-cased — and then sign what that step made of it. Such a verifier
+//! lower-cased; the query percent-decoded — and then sign what that step
+//! made of it. Such a verifier
 //! accepts a request whose component was changed after signing in exactly
 //! the information its reading step loses.
 //!
@@ -31,6 +32,8 @@ pub enum Component {
     Body,
     /// The path (without the query).
     Path,
+    /// The query.
+    Query,
 }
 
 /// One way of reading a component that loses information.
@@ -55,11 +58,14 @@ pub enum LossyRead {
     DecodedPath,
     /// The path signed in lower case (case-insensitive routing).
     LowercasedPath,
+    /// The query percent-decoded before it is signed (a URL signed as a
+    /// framework decoded it).
+    DecodedQuery,
 }
 
 impl LossyRead {
     /// Every lossy read, in catalog order.
-    pub const ALL: [LossyRead; 7] = [
+    pub const ALL: [LossyRead; 8] = [
         LossyRead::TrimmedBody,
         LossyRead::BodyAsText,
         LossyRead::BodyWithoutByteOrderMark,
@@ -67,12 +73,14 @@ impl LossyRead {
         LossyRead::NormalisedBody,
         LossyRead::DecodedPath,
         LossyRead::LowercasedPath,
+        LossyRead::DecodedQuery,
     ];
 
     /// The component it reads.
     pub fn component(self) -> Component {
         match self {
             LossyRead::DecodedPath | LossyRead::LowercasedPath => Component::Path,
+            LossyRead::DecodedQuery => Component::Query,
             _ => Component::Body,
         }
     }
@@ -87,6 +95,7 @@ impl LossyRead {
             LossyRead::NormalisedBody => "body-unicode-nfd",
             LossyRead::DecodedPath => "path-percent-encoded",
             LossyRead::LowercasedPath => "path-letter-case",
+            LossyRead::DecodedQuery => "query-percent-encoded",
         }
     }
 
@@ -113,6 +122,9 @@ impl LossyRead {
             }
             LossyRead::LowercasedPath => {
                 "the path's last segment in upper case (a verifier that signs the path in lower case accepts it)"
+            }
+            LossyRead::DecodedQuery => {
+                "a character of the query's last value percent-encoded (a verifier that signs the decoded query accepts it)"
             }
         }
     }
@@ -145,7 +157,9 @@ impl LossyRead {
                 Ok(text) => Cow::Owned(text.nfc().collect::<String>().into_bytes()),
                 Err(_) => Cow::Borrowed(value),
             },
-            LossyRead::DecodedPath => percent_encoding::percent_decode(value).into(),
+            LossyRead::DecodedPath | LossyRead::DecodedQuery => {
+                percent_encoding::percent_decode(value).into()
+            }
             LossyRead::LowercasedPath => Cow::Owned(value.to_ascii_lowercase()),
         }
     }
@@ -174,6 +188,16 @@ impl LossyRead {
             LossyRead::LowercasedPath => {
                 let at = last_segment(signed)?;
                 [&signed[..at], &signed[at..].to_ascii_uppercase()].concat()
+            }
+            LossyRead::DecodedQuery => {
+                let at = signed.iter().rposition(|b| *b == b'=')? + 1;
+                let first = *signed.get(at).filter(|b| b.is_ascii_alphanumeric())?;
+                [
+                    &signed[..at],
+                    format!("%{first:02X}").as_bytes(),
+                    &signed[at + 1..],
+                ]
+                .concat()
             }
         };
         (disguised != signed && self.read(&disguised) == signed).then_some(disguised)
@@ -220,6 +244,7 @@ mod tests {
             let signed = match read.component() {
                 Component::Body => read.signed_body(BODY).into_bytes(),
                 Component::Path => b"/api/sigconform/probe".to_vec(),
+                Component::Query => b"tenant=a&page=1".to_vec(),
             };
             assert_eq!(read.read(&signed), signed, "{read:?} changes what it signs");
             let disguised = read.disguise(&signed).expect("a disguise");
@@ -251,6 +276,12 @@ mod tests {
         assert_eq!(
             path(LossyRead::LowercasedPath).unwrap(),
             b"/api/sigconform/PROBE"
+        );
+        assert_eq!(
+            LossyRead::DecodedQuery
+                .disguise(b"tenant=a&page=1")
+                .unwrap(),
+            b"tenant=a&page=%31"
         );
         // Nothing to change: no disguise.
         assert_eq!(LossyRead::BodyAsText.disguise(BODY.as_bytes()), None);

@@ -196,6 +196,12 @@ async fn the_providers_users_bugs_are_found() {
         ),
         (
             "twilio",
+            Defect::ReadsLossily(sigconform::lossy::LossyRead::DecodedQuery),
+            "twilio/tamper/query-percent-encoded",
+            Outcome::Fail,
+        ),
+        (
+            "twilio",
             Defect::FormAsDictionary,
             "twilio/acceptance/form-body",
             Outcome::Fail,

@@ -1020,6 +1020,10 @@ async fn each_fault_family_is_found_by_its_own_cases_alone() {
                 &[Authorization, A2a, IaJson, Quable]
             }
             _ if read.component() == Component::Path => &[Authorization, A2a],
+            // Where the query is signed as sent (a profile's `{url}`:
+            // `tests/profiles.rs`); the seeds sign it sorted and decoded,
+            // or not at all.
+            _ if read.component() == Component::Query => &[],
             _ => &[Partner, Authorization, A2a, IaJson, Quable],
         };
         for &scheme in schemes {

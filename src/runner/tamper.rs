@@ -341,7 +341,8 @@ fn components(b: &Builder<'_>) -> Vec<Probe> {
 /// Each component changed after signing in exactly what a common way of
 /// reading it loses ([`LossyRead`]): the body trimmed, decoded as text,
 /// stripped of a byte-order mark, read with LF line endings or normalised
-/// to NFC; the path percent-decoded or lower-cased. Only where the scheme
+/// to NFC; the path percent-decoded or lower-cased; the query
+/// percent-decoded. Only where the scheme
 /// covers the change (under `partner`'s canonical JSON whitespace is no
 /// change at all), and for the path not on a fixed route (the disguised
 /// path would not reach the route). The control is the verifier that reads
@@ -354,6 +355,7 @@ fn lossy_reads(b: &Builder<'_>) -> Vec<Probe> {
                 Component::Body => lossy_body(b, read)?,
                 Component::Path if b.fixed_route => return None,
                 Component::Path => lossy_path(b, read)?,
+                Component::Query => lossy_query(b, read)?,
             };
             Some(
                 probe
@@ -423,6 +425,32 @@ fn lossy_path(b: &Builder<'_>, read: LossyRead) -> Option<Probe> {
         read.describe(),
         SignedAs {
             path: Some(signed),
+            ..SignedAs::default()
+        },
+        &|r| *r.uri_mut() = uri.clone(),
+    ))
+}
+
+/// The query `read` loses information of: the runner's query signed, its
+/// disguise sent.
+fn lossy_query(b: &Builder<'_>, read: LossyRead) -> Option<Probe> {
+    let post = b.base("POST", true);
+    let placed = b.path(PROBE_PATH);
+    let (path, signed) = placed.split_once('?')?;
+    let sent = String::from_utf8(read.disguise(signed.as_bytes())?).ok()?;
+    let uri: http::Uri = format!("{path}?{sent}").parse().ok()?;
+    let input = b.input(b.now);
+    if !covers(b.scheme.as_ref(), &post, &input, |r| {
+        *r.uri_mut() = uri.clone()
+    }) {
+        return None;
+    }
+    Some(changed(
+        b,
+        read.name(),
+        read.describe(),
+        SignedAs {
+            query: Some(signed.to_owned()),
             ..SignedAs::default()
         },
         &|r| *r.uri_mut() = uri.clone(),

@@ -593,6 +593,16 @@ fn read_lossily(read: LossyRead, req: &mut Request) {
                 *req.uri_mut() = uri;
             }
         }
+        Component::Query => {
+            let Some(query) = req.uri().query() else {
+                return;
+            };
+            let query = read.read(query.as_bytes()).into_owned();
+            let uri = [req.uri().path().as_bytes(), b"?", &query[..]].concat();
+            if let Ok(uri) = http::Uri::try_from(uri) {
+                *req.uri_mut() = uri;
+            }
+        }
     }
 }
 
