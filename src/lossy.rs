@@ -129,15 +129,24 @@ impl LossyRead {
         }
     }
 
-    /// The body a probe of this reader signs: the runner's usual body, with
-    /// what the disguise needs in it (a U+FFFD, a line break, an `é`).
+    /// The body a probe of this reader signs: the runner's usual body (a
+    /// JSON object, or a form), with what the disguise needs in it (a
+    /// U+FFFD, a line break, an `é`) as one more field.
     pub fn signed_body(self, usual: &str) -> String {
-        let inner = usual.strip_suffix('}').unwrap_or(usual);
-        match self {
-            LossyRead::BodyAsText => format!("{inner},\"text\":\"\u{fffd}\"}}"),
-            LossyRead::BodyLineEndings => format!("{inner},\n\"text\":\"line\"}}"),
-            LossyRead::NormalisedBody => format!("{inner},\"text\":\"caf\u{e9}\"}}"),
-            _ => usual.to_owned(),
+        let text = match self {
+            LossyRead::BodyAsText => "\u{fffd}",
+            LossyRead::BodyLineEndings => "line",
+            LossyRead::NormalisedBody => "caf\u{e9}",
+            _ => return usual.to_owned(),
+        };
+        let line_break = if self == LossyRead::BodyLineEndings {
+            "\n"
+        } else {
+            ""
+        };
+        match usual.strip_suffix('}') {
+            Some(object) => format!("{object},{line_break}\"text\":\"{text}\"}}"),
+            None => format!("{usual}&{line_break}text={text}"),
         }
     }
 
@@ -240,9 +249,12 @@ mod tests {
 
     #[test]
     fn each_disguise_is_read_as_what_was_signed_and_is_not_it() {
-        for read in LossyRead::ALL {
+        for (read, usual) in LossyRead::ALL
+            .into_iter()
+            .flat_map(|read| [(read, BODY), (read, "n=1.0&probe=sigconform")])
+        {
             let signed = match read.component() {
-                Component::Body => read.signed_body(BODY).into_bytes(),
+                Component::Body => read.signed_body(usual).into_bytes(),
                 Component::Path => b"/api/sigconform/probe".to_vec(),
                 Component::Query => b"tenant=a&page=1".to_vec(),
             };

@@ -18,11 +18,14 @@ use sigconform::scheme::SchemeRef;
 use sigconform::{Secret, profile::Profile};
 
 /// The Python SDKs, pinned.
-const PYTHON: [&str; 4] = [
+const PYTHON: [&str; 6] = [
     "stripe==16.1.0",
     "svix==2.9.1",
     "standardwebhooks==1.3.0",
     "slack_sdk==3.48.0",
+    "twilio==9.13.0",
+    // Flask's form parser, for Twilio's documented `request.form`.
+    "werkzeug==3.1.3",
 ];
 
 /// The Node SDKs, pinned.
@@ -72,6 +75,7 @@ fn real_defects() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("python", "svix", vec![]),
         ("python", "standard-webhooks", vec![]),
         ("python", "slack", slack),
+        ("python", "twilio", vec![]),
         (
             "node",
             "stripe",
@@ -144,6 +148,12 @@ async fn listening(port: u16, child: &mut Running) {
 async fn not_passed(profile: &str, url: &str) -> Vec<String> {
     let scheme = SchemeRef::from(Profile::resolve(profile).unwrap());
     let config = RunConfig {
+        // What a sender signs as its endpoint (`{url}`): the target, as
+        // `conform --target` takes it.
+        scheme_config: sigconform::scheme::SchemeConfig {
+            endpoint: Some(url.to_owned()),
+            ..Default::default()
+        },
         timeout: Duration::from_secs(5),
         deadline: Duration::from_secs(60),
         ..RunConfig::new(scheme, "k", Secret::new(PROFILE_SECRET))
@@ -187,6 +197,8 @@ async fn official_sdks_fail_only_where_they_have_a_real_defect() {
             command
                 .args([profile, &port.to_string()])
                 .env("SECRET", PROFILE_SECRET)
+                // The URL Twilio requested, as the application knows it.
+                .env("ENDPOINT", format!("http://127.0.0.1:{port}"))
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()

@@ -206,6 +206,14 @@ pub fn covers(
 /// number differently at the same length (`1E0`).
 pub(super) const PROBE_BODY: &str = r#"{"n":1.0,"probe":"sigconform"}"#;
 
+/// The body of the runner's requests where the scheme signs a form's
+/// parameters (Twilio's form posts): the same fields, as a form.
+pub(super) const PROBE_FORM: &str = "n=1.0&probe=sigconform";
+
+/// What tamper cases send instead of the runner's body.
+const OTHER_BODY: &str = r#"{"n":2.0,"probe":"sigconform"}"#;
+const OTHER_FORM: &str = "n=2.0&probe=sigconform";
+
 /// The path (and query) of the runner's requests.
 pub(super) const PROBE_PATH: &str = "/sigconform/probe?page=1";
 
@@ -233,6 +241,9 @@ pub(super) struct Builder<'a> {
     counter: std::cell::Cell<u32>,
     /// Whether the scheme signs only JSON, found out once (two categories ask).
     json_only: std::cell::OnceCell<bool>,
+    /// Whether the scheme signs a form's parameters: the runner's requests
+    /// then carry a form, as the provider's do.
+    form: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -263,6 +274,11 @@ impl<'a> Builder<'a> {
             built: tokio::time::Instant::now(),
             counter: std::cell::Cell::new(0),
             json_only: std::cell::OnceCell::new(),
+            form: false,
+        })
+        .map(|mut b| {
+            b.form = b.finds_form_signed();
+            b
         })
     }
 
@@ -345,7 +361,7 @@ impl<'a> Builder<'a> {
 
     /// The runner's request for `method`, with its JSON body or none.
     pub(super) fn base(&self, method: &str, with_body: bool) -> Request {
-        let body = if with_body { PROBE_BODY } else { "" };
+        let body = if with_body { self.probe_body() } else { "" };
         self.base_at(method, PROBE_PATH, Bytes::from_static(body.as_bytes()))
     }
 
@@ -370,7 +386,14 @@ impl<'a> Builder<'a> {
             .method(method)
             .uri(path_and_query)
             .header("host", self.target.authority())
-            .header("content-type", "application/json");
+            .header(
+                "content-type",
+                if self.form {
+                    "application/x-www-form-urlencoded"
+                } else {
+                    "application/json"
+                },
+            );
         // An empty POST or PUT says `content-length: 0`, as browsers send it
         // (some servers answer 411 without one); hyper adds no such header.
         if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
@@ -407,9 +430,25 @@ impl<'a> Builder<'a> {
         })
     }
 
-    /// Whether the scheme signs a form body's parameters sorted (Twilio):
-    /// reordering them changes nothing signed, changing a value does.
+    /// Whether the scheme signs a form body's parameters (Twilio).
     pub(super) fn signs_form(&self) -> bool {
+        self.form
+    }
+
+    /// The body of the runner's requests: JSON, or a form where the scheme
+    /// signs a form's parameters.
+    pub(super) fn probe_body(&self) -> &'static str {
+        if self.form { PROBE_FORM } else { PROBE_BODY }
+    }
+
+    /// What tamper cases send instead of [`Self::probe_body`].
+    pub(super) fn other_body(&self) -> &'static str {
+        if self.form { OTHER_FORM } else { OTHER_BODY }
+    }
+
+    /// Whether a form body's parameters are signed, sorted: reordering them
+    /// changes nothing signed, changing a value does.
+    fn finds_form_signed(&self) -> bool {
         let form = self.form_post();
         let input = self.input(self.now);
         !covers(self.scheme.as_ref(), &form, &input, |r| {

@@ -17,9 +17,7 @@
 //! the handler.
 
 use super::Category::Tamper;
-use super::probe::{
-    Builder, Expect, PROBE_BODY, PROBE_PATH, Probe, covers, recased, set_body, set_body_bytes,
-};
+use super::probe::{Builder, Expect, PROBE_PATH, Probe, covers, recased, set_body, set_body_bytes};
 use super::rules;
 use base64::Engine as _;
 
@@ -183,9 +181,6 @@ fn sibling(route: &str) -> String {
     format!("{parent}/{other}")
 }
 
-/// The body a tamper case sends instead of the signed one.
-const OTHER_BODY: &str = r#"{"n":2.0,"probe":"sigconform"}"#;
-
 /// What the runner's body was signed as, with its `content-length`.
 fn signed_body(body: &str) -> SignedAs {
     SignedAs {
@@ -261,15 +256,16 @@ fn components(b: &Builder<'_>) -> Vec<Probe> {
     // re-serialises parsed JSON accepts (only where the bytes are
     // covered: under canonical JSON that change is no change at all).
     let reencoded = r#"{"n":1E0,"probe":"sigconform"}"#;
-    let mut body_changes = vec![
-        ("body", "the body", OTHER_BODY),
-        (
+    let mut body_changes = vec![("body", "the body", b.other_body())];
+    // (JSON's: a form's repeated name is an acceptance case.)
+    if !b.signs_form() {
+        body_changes.push((
             "body-duplicate-key",
             "the body (a key duplicated)",
             r#"{"n":2,"n":1.0,"probe":"sigconform"}"#,
-        ),
-    ];
-    if covers(b.scheme.as_ref(), &post, &input, |r| set_body(r, reencoded)) {
+        ));
+    }
+    if !b.signs_form() && covers(b.scheme.as_ref(), &post, &input, |r| set_body(r, reencoded)) {
         body_changes.push((
             "body-reencoded",
             "the body (re-encoded: same JSON value, same length)",
@@ -278,7 +274,7 @@ fn components(b: &Builder<'_>) -> Vec<Probe> {
     }
     for (name, what, body) in body_changes {
         let what = format!("{what} changed after signing");
-        out.push(changed(b, name, &what, signed_body(PROBE_BODY), &|r| {
+        out.push(changed(b, name, &what, signed_body(b.probe_body()), &|r| {
             set_body(r, body)
         }));
     }
@@ -369,7 +365,7 @@ fn lossy_reads(b: &Builder<'_>) -> Vec<Probe> {
 /// The body `read` loses information of: signed as [`LossyRead::signed_body`],
 /// sent as its disguise.
 fn lossy_body(b: &Builder<'_>, read: LossyRead) -> Option<Probe> {
-    let signed = read.signed_body(PROBE_BODY);
+    let signed = read.signed_body(b.probe_body());
     let sent = bytes::Bytes::from(read.disguise(signed.as_bytes())?);
     let mut post = b.base("POST", true);
     set_body_bytes(&mut post, bytes::Bytes::from(signed.clone()));
@@ -504,8 +500,8 @@ fn bodies_on_other_methods(b: &Builder<'_>) -> Vec<Probe> {
             "PATCH",
             "body-patch",
             "a PATCH's body changed after signing",
-            signed_body(PROBE_BODY),
-            &|r| set_body(r, OTHER_BODY),
+            signed_body(b.probe_body()),
+            &|r| set_body(r, b.other_body()),
         ));
     }
     out

@@ -53,11 +53,36 @@ def slack_verify(body, headers):
     return 200 if verifier.is_valid_request(body, dict(headers)) else 401
 
 
+def twilio_verify(body, headers, path):
+    # twilio.com/docs/usage/security (Flask): RequestValidator(auth_token)
+    # .validate(request.url, request.form, X-Twilio-Signature). The form is
+    # parsed as Flask parses it (werkzeug); the URL is the public one Twilio
+    # requested (ENDPOINT), as behind a proxy.
+    from twilio.request_validator import RequestValidator
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+    environ = EnvironBuilder(
+        path=path.split("?")[0],
+        query_string=path.partition("?")[2],
+        method="POST",
+        # The body as the WSGI server hands it over: de-chunked, with its length.
+        headers=[(k, v) for k, v in headers.items() if k.lower() != "transfer-encoding"],
+        data=body,
+    ).get_environ()
+    request = Request(environ)
+    url = os.environ["ENDPOINT"] + path
+    valid = RequestValidator(SECRET).validate(
+        url, request.form, headers.get("X-Twilio-Signature", "")
+    )
+    return 200 if valid else 401
+
+
 PROVIDERS = {
     "stripe": stripe_verify,
     "svix": svix_verify,
     "standard-webhooks": standard_webhooks_verify,
     "slack": slack_verify,
+    "twilio": twilio_verify,
 }
 
 
@@ -69,7 +94,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(404)
         body = self.read_body()
         try:
-            status = PROVIDERS[sys.argv[1]](body, self.headers)
+            verify = PROVIDERS[sys.argv[1]]
+            if sys.argv[1] == "twilio":
+                status = verify(body, self.headers, self.path)
+            else:
+                status = verify(body, self.headers)
         except Exception as e:  # what the application would not catch
             print(f"500: {type(e).__name__}: {e}", file=sys.stderr)
             status = 500
