@@ -60,6 +60,19 @@ const providers = {
     }
     return 204;
   },
+  // paddle-node-sdk's README: await paddle.webhooks.unmarshal(raw body as
+  // text, secret, Paddle-Signature) in a try.
+  paddle: async (body, headers) => {
+    const { Paddle } = require("@paddle/paddle-node-sdk");
+    const paddle = new Paddle("unused-api-key");
+    try {
+      await paddle.webhooks.unmarshal(body.toString(), secret, headers["paddle-signature"] ?? "");
+    } catch (err) {
+      console.error(`400: ${err.name}: ${err.message}`);
+      return 400;
+    }
+    return 200;
+  },
   // @octokit/webhooks-methods' README: await verify(secret, payload, signature).
   github: async (body, headers) => {
     const { verify } = await importSdk("@octokit/webhooks-methods");
