@@ -9,10 +9,10 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{PROFILE_SECRET, node_packages, python_packages};
+use common::{PROFILE_SECRET, Running, free_port, listening, node_packages, python_packages};
 use sigconform::runner::{self, Outcome, RunConfig};
 use sigconform::scheme::SchemeRef;
 use sigconform::{Secret, profile::Profile};
@@ -121,40 +121,6 @@ fn real_defects() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             ],
         ),
     ]
-}
-
-/// A child process killed when the test ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn listening(port: u16, child: &mut Running) {
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        if let Ok(Some(status)) = child.0.try_wait() {
-            panic!("the SDK server exited: {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("nothing listens on {port}");
 }
 
 /// The profile's catalog against `url`: the cases that failed or erred.

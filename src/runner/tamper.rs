@@ -396,61 +396,43 @@ fn lossy_body(b: &Builder<'_>, read: LossyRead) -> Option<Probe> {
 /// The path `read` loses information of: the runner's path signed, its
 /// disguise sent.
 fn lossy_path(b: &Builder<'_>, read: LossyRead) -> Option<Probe> {
-    let post = b.base("POST", true);
-    let signed = path_of(&b.path(PROBE_PATH));
-    let sent = String::from_utf8(read.disguise(signed.as_bytes())?).ok()?;
-    let query = b
-        .path(PROBE_PATH)
-        .split_once('?')
-        .map(|(_, q)| q.to_owned());
-    let uri: http::Uri = match &query {
-        Some(q) => format!("{sent}?{q}"),
-        None => sent,
-    }
-    .parse()
-    .ok()?;
-    let input = b.input(b.now);
-    if !covers(b.scheme.as_ref(), &post, &input, |r| {
-        *r.uri_mut() = uri.clone()
-    }) {
-        return None;
-    }
-    Some(changed(
-        b,
-        read.name(),
-        read.describe(),
-        SignedAs {
-            path: Some(signed),
-            ..SignedAs::default()
-        },
-        &|r| *r.uri_mut() = uri.clone(),
-    ))
+    let placed = b.path(PROBE_PATH);
+    let (path, query) = placed.split_once('?').unwrap_or((&placed, ""));
+    let sent = String::from_utf8(read.disguise(path.as_bytes())?).ok()?;
+    let signed_as = SignedAs {
+        path: Some(path.to_owned()),
+        ..SignedAs::default()
+    };
+    lossy_uri(b, read, signed_as, &format!("{sent}?{query}"))
 }
 
 /// The query `read` loses information of: the runner's query signed, its
 /// disguise sent.
 fn lossy_query(b: &Builder<'_>, read: LossyRead) -> Option<Probe> {
-    let post = b.base("POST", true);
     let placed = b.path(PROBE_PATH);
-    let (path, signed) = placed.split_once('?')?;
-    let sent = String::from_utf8(read.disguise(signed.as_bytes())?).ok()?;
-    let uri: http::Uri = format!("{path}?{sent}").parse().ok()?;
+    let (path, query) = placed.split_once('?')?;
+    let sent = String::from_utf8(read.disguise(query.as_bytes())?).ok()?;
+    let signed_as = SignedAs {
+        query: Some(query.to_owned()),
+        ..SignedAs::default()
+    };
+    lossy_uri(b, read, signed_as, &format!("{path}?{sent}"))
+}
+
+/// The runner's POST sent to `sent` and signed as `signed_as` says, where
+/// the scheme covers the difference.
+fn lossy_uri(b: &Builder<'_>, read: LossyRead, signed_as: SignedAs, sent: &str) -> Option<Probe> {
+    let uri: http::Uri = sent.trim_end_matches('?').parse().ok()?;
+    let post = b.base("POST", true);
     let input = b.input(b.now);
     if !covers(b.scheme.as_ref(), &post, &input, |r| {
         *r.uri_mut() = uri.clone()
     }) {
         return None;
     }
-    Some(changed(
-        b,
-        read.name(),
-        read.describe(),
-        SignedAs {
-            query: Some(signed.to_owned()),
-            ..SignedAs::default()
-        },
-        &|r| *r.uri_mut() = uri.clone(),
-    ))
+    Some(changed(b, read.name(), read.describe(), signed_as, &|r| {
+        *r.uri_mut() = uri.clone()
+    }))
 }
 
 /// `input`, with a header list that leaves out `content-length` where the

@@ -226,71 +226,115 @@ pub fn bad(results: &[CaseResult]) -> Vec<String> {
         .collect()
 }
 
-/// A Python interpreter with `requirements` (pinned `name==version`)
-/// installed from PyPI: a virtual environment under the test build's
-/// temporary folder, made once for those requirements and shared by every
-/// test and run that asks for them (a lock keeps two from making it at once).
-pub fn python_packages(requirements: &[&str]) -> std::path::PathBuf {
+/// A folder under the test build's temporary folder, named `kind` and a
+/// hash of `items`, that `install` fills once: every test and run that asks
+/// for the same items shares it (a lock keeps two from filling it at once,
+/// and a marker says it was filled whole).
+fn installed_once(
+    kind: &str,
+    items: &[&str],
+    install: impl FnOnce(&std::path::Path),
+) -> std::path::PathBuf {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    requirements.hash(&mut hasher);
+    items.hash(&mut hasher);
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("python-{:016x}", hasher.finish()));
+        .join(format!("{kind}-{:016x}", hasher.finish()));
     std::fs::create_dir_all(&dir).unwrap();
     let lock = std::fs::File::create(dir.join(".lock")).unwrap();
     lock.lock().unwrap();
-    let python = dir.join("bin/python");
     let done = dir.join(".installed");
     if !done.exists() {
-        let run = |program: &std::path::Path, args: &[&str]| {
-            let status = std::process::Command::new(program)
-                .args(args)
-                .status()
-                .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
-            assert!(status.success(), "{} {args:?}: {status}", program.display());
-        };
-        run(
-            std::path::Path::new("python3"),
-            &["-m", "venv", "--clear", dir.to_str().unwrap()],
-        );
-        let mut args = vec!["-m", "pip", "install", "--quiet", "--no-input"];
-        args.extend_from_slice(requirements);
-        run(&python, &args);
-        std::fs::write(&done, requirements.join("\n")).unwrap();
+        install(&dir);
+        std::fs::write(&done, items.join("\n")).unwrap();
     }
-    python
+    dir
+}
+
+/// Runs `program` with `args`; panics unless it succeeds.
+fn run_ok(program: &std::path::Path, args: &[&std::ffi::OsStr]) {
+    let status = std::process::Command::new(program)
+        .args(args)
+        .status()
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+    assert!(status.success(), "{} {args:?}: {status}", program.display());
+}
+
+/// A Python interpreter with `requirements` (pinned `name==version`)
+/// installed from PyPI, in a virtual environment made once.
+pub fn python_packages(requirements: &[&str]) -> std::path::PathBuf {
+    let dir = installed_once("python", requirements, |dir| {
+        let python3 = std::path::Path::new("python3");
+        run_ok(
+            python3,
+            &[
+                "-m".as_ref(),
+                "venv".as_ref(),
+                "--clear".as_ref(),
+                dir.as_os_str(),
+            ],
+        );
+        let mut args: Vec<&std::ffi::OsStr> = ["-m", "pip", "install", "--quiet", "--no-input"]
+            .map(AsRef::as_ref)
+            .to_vec();
+        args.extend(requirements.iter().map(std::ffi::OsStr::new));
+        run_ok(&dir.join("bin/python"), &args);
+    });
+    dir.join("bin/python")
 }
 
 /// A folder with `packages` (pinned `name@version`) installed from the npm
-/// registry under `node_modules`: made once for those packages under the
-/// test build's temporary folder and shared by every test and run that
-/// asks for them (a lock keeps two from making it at once).
+/// registry under `node_modules`, once.
 pub fn node_packages(packages: &[&str]) -> std::path::PathBuf {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    packages.hash(&mut hasher);
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("node-{:016x}", hasher.finish()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let lock = std::fs::File::create(dir.join(".lock")).unwrap();
-    lock.lock().unwrap();
-    let done = dir.join(".installed");
-    if !done.exists() {
-        let status = std::process::Command::new("npm")
-            .args([
-                "install",
-                "--no-save",
-                "--no-package-lock",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-            ])
-            .arg(&dir)
-            .args(packages)
-            .status()
-            .unwrap_or_else(|e| panic!("npm: {e}"));
-        assert!(status.success(), "npm install {packages:?}: {status}");
-        std::fs::write(&done, packages.join("\n")).unwrap();
+    installed_once("node", packages, |dir| {
+        let mut args: Vec<&std::ffi::OsStr> = [
+            "install",
+            "--no-save",
+            "--no-package-lock",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+        ]
+        .map(AsRef::as_ref)
+        .to_vec();
+        args.push(dir.as_os_str());
+        args.extend(packages.iter().map(std::ffi::OsStr::new));
+        run_ok(std::path::Path::new("npm"), &args);
+    })
+}
+
+/// A child process killed when the test ends.
+pub struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
-    dir
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something listens on `port`; panics if `child` exits first.
+pub async fn listening(port: u16, child: &mut Running) {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!("the server exited: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on {port}");
 }

@@ -26,6 +26,20 @@ async function importSdk(name) {
 const secret = process.env.SECRET;
 const [provider, port] = process.argv.slice(2);
 
+/** Svix's and Standard Webhooks' libraries, which share their API. */
+function webhookLibrary(name) {
+  return async (body, headers) => {
+    const { Webhook, WebhookVerificationError } = require(name);
+    try {
+      new Webhook(secret).verify(body, headers);
+    } catch (err) {
+      if (err instanceof WebhookVerificationError) return 400;
+      throw err;
+    }
+    return 204;
+  };
+}
+
 const providers = {
   // docs.stripe.com/webhooks: constructEvent(raw body, header, secret) in a try.
   stripe: async (body, headers) => {
@@ -38,28 +52,10 @@ const providers = {
     }
     return 200;
   },
-  // docs.svix.com: new Webhook(secret).verify(payload, headers) in a try.
-  svix: async (body, headers) => {
-    const { Webhook, WebhookVerificationError } = require("svix");
-    try {
-      new Webhook(secret).verify(body, headers);
-    } catch (err) {
-      if (err instanceof WebhookVerificationError) return 400;
-      throw err;
-    }
-    return 204;
-  },
-  // standard-webhooks' JavaScript library README: the same.
-  "standard-webhooks": async (body, headers) => {
-    const { Webhook, WebhookVerificationError } = require("standardwebhooks");
-    try {
-      new Webhook(secret).verify(body, headers);
-    } catch (err) {
-      if (err instanceof WebhookVerificationError) return 400;
-      throw err;
-    }
-    return 204;
-  },
+  // docs.svix.com, and standard-webhooks' JavaScript library README:
+  // new Webhook(secret).verify(raw body, headers) in a try.
+  svix: webhookLibrary("svix"),
+  "standard-webhooks": webhookLibrary("standardwebhooks"),
   // paddle-node-sdk's README: await paddle.webhooks.unmarshal(raw body as
   // text, secret, Paddle-Signature) in a try.
   paddle: async (body, headers) => {

@@ -26,24 +26,20 @@ def stripe_verify(body, headers):
     return 200
 
 
-def svix_verify(body, headers):
-    # docs.svix.com/receiving/verifying-payloads/how: Webhook(secret).verify.
-    from svix.webhooks import Webhook, WebhookVerificationError
-    try:
-        Webhook(SECRET).verify(body, dict(headers))
-    except WebhookVerificationError:
-        return 400
-    return 204
+def webhook_library(module):
+    """Svix's and Standard Webhooks' libraries, which share their API
+    (docs.svix.com; standard-webhooks' Python library README):
+    Webhook(secret).verify(raw body, headers)."""
 
+    def verify(body, headers):
+        library = __import__(module, fromlist=["Webhook", "WebhookVerificationError"])
+        try:
+            library.Webhook(SECRET).verify(body, dict(headers))
+        except library.WebhookVerificationError:
+            return 400
+        return 204
 
-def standard_webhooks_verify(body, headers):
-    # standard-webhooks' Python library README: Webhook(secret).verify.
-    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
-    try:
-        Webhook(SECRET).verify(body, dict(headers))
-    except WebhookVerificationError:
-        return 400
-    return 204
+    return verify
 
 
 def slack_verify(body, headers):
@@ -79,8 +75,8 @@ def twilio_verify(body, headers, path):
 
 PROVIDERS = {
     "stripe": stripe_verify,
-    "svix": svix_verify,
-    "standard-webhooks": standard_webhooks_verify,
+    "svix": webhook_library("svix.webhooks"),
+    "standard-webhooks": webhook_library("standardwebhooks.webhooks"),
     "slack": slack_verify,
     "twilio": twilio_verify,
 }
