@@ -338,50 +338,51 @@ fn client_tls(options: &TlsOptions) -> Result<rustls::ClientConfig, RunError> {
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| RunError::Tls(e.to_string()))?;
-    let config = if options.insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-            .with_no_client_auth()
-    } else {
-        let mut roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        let mut named = Vec::new();
-        if let Some(path) = &options.ca_cert {
-            let ca_error = |reason: String| RunError::CaCert(path.display().to_string(), reason);
-            named = crate::tls::read_certificates(path).map_err(ca_error)?;
-            for cert in &named {
-                roots
-                    .add(cert.clone())
-                    .map_err(|e| ca_error(e.to_string()))?;
-            }
-        }
-        let webpki =
-            rustls::client::WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
-                .build()
-                .map_err(|e| RunError::Tls(e.to_string()))?;
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(NamedOrIssued { webpki, named }))
-            .with_no_client_auth()
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
-    Ok(config)
+    let mut named = Vec::new();
+    if let Some(path) = &options.ca_cert {
+        let ca_error = |reason: String| RunError::CaCert(path.display().to_string(), reason);
+        named = crate::tls::read_certificates(path).map_err(ca_error)?;
+        for cert in &named {
+            roots
+                .add(cert.clone())
+                .map_err(|e| ca_error(e.to_string()))?;
+        }
+    }
+    let webpki =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
+            .build()
+            .map_err(|e| RunError::Tls(e.to_string()))?;
+    let trust = ServerTrust {
+        webpki,
+        named,
+        any: options.insecure,
+    };
+    Ok(builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(trust))
+        .with_no_client_auth())
 }
 
-/// The usual verification, and beside it the certificates `--ca-cert`
-/// names trusted as the server's own, as curl, Python and Node trust them:
-/// a self-signed certificate made the usual way (`openssl req -x509`) is
+/// How a server's certificate is trusted: issued by a trusted CA (the
+/// Mozilla roots and `--ca-cert`), or one of the certificates `--ca-cert`
+/// names, trusted as the server's own as curl, Python and Node trust them
+/// (a self-signed certificate made the usual way, `openssl req -x509`, is
 /// marked as a CA, which WebPKI refuses as a server's certificate however
-/// it is trusted. Such a certificate must still name the host; its dates
-/// are not checked (nor are they by curl for a certificate it was given).
+/// it is trusted; it must still name the host, and its dates are not
+/// checked, nor are they by curl for a certificate it was given); or, with
+/// `--insecure`, any certificate. The handshake's signatures are verified
+/// in every case: the server holds the certificate's key.
 #[derive(Debug)]
-struct NamedOrIssued {
+struct ServerTrust {
     webpki: Arc<rustls::client::WebPkiServerVerifier>,
     named: Vec<CertificateDer<'static>>,
+    any: bool,
 }
 
-impl rustls::client::danger::ServerCertVerifier for NamedOrIssued {
+impl rustls::client::danger::ServerCertVerifier for ServerTrust {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -390,6 +391,9 @@ impl rustls::client::danger::ServerCertVerifier for NamedOrIssued {
         ocsp: &[u8],
         now: rustls::pki_types::UnixTime,
     ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if self.any {
+            return Ok(rustls::client::danger::ServerCertVerified::assertion());
+        }
         let issued =
             self.webpki
                 .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
@@ -421,56 +425,6 @@ impl rustls::client::danger::ServerCertVerifier for NamedOrIssued {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.webpki.supported_verify_schemes()
-    }
-}
-
-/// `--insecure`: accepts any certificate, still checking that the server
-/// holds its key (the handshake's signatures are verified).
-#[derive(Debug)]
-struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
