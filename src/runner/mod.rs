@@ -453,7 +453,7 @@ fn certificate_problem(error: &str) -> Option<String> {
     Some(if detail.contains("UnknownIssuer") {
         "it was issued by a CA that is not trusted".to_owned()
     } else if detail.contains("CaUsedAsEndEntity") {
-        "it is a CA certificate (CA:TRUE, as `openssl req -x509` makes one) used as the server's own, and not the one named".to_owned()
+        "it is a CA certificate (CA:TRUE, as `openssl req -x509` makes one) used as the server's own".to_owned()
     } else if detail.contains("NotValidForName") || detail.contains("not valid for name") {
         format!("it does not name the host ({detail})")
     } else if detail.contains("Expired") || detail.contains("expired") {
