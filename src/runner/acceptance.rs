@@ -1,7 +1,9 @@
 //! `acceptance`: correctly signed requests are accepted — every method
 //! (bodies on every method but GET), the body shapes serialisers disagree
 //! on, an encoded query, header names in any letter case, a body sent in
-//! chunks, and a parameter list written in another order or with spaces.
+//! chunks, a parameter list written in another order or with spaces,
+//! several signatures in one header (the right one first or last), and a
+//! real form where a form's parameters are signed.
 //!
 //! Positive cases have no control: there is no property to ignore. A
 //! method the user did not name that the target does not route is `skip`.

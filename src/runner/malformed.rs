@@ -15,8 +15,9 @@
 //! - **Robustness.** Input no verifier accepts by ignoring one property:
 //!   `abc`, a negative or 23-digit timestamp, a garbage header, every
 //!   header the scheme reads with non-UTF-8 bytes, non-ASCII text, an emoji
-//!   or nothing in it, the tag of the right length in the wrong alphabet, a
-//!   16 KiB header. Such a case checks that the answer is a 4xx, not a 5xx
+//!   or nothing in it, the tag of the right length in the wrong alphabet,
+//!   every field with one character replaced (a minimal malformed value,
+//!   which passes length and structure checks), a 16 KiB header. Such a case checks that the answer is a 4xx, not a 5xx
 //!   or a hang; whitespace around a header's whole value, which HTTP trims,
 //!   may be accepted.
 //!

@@ -2,7 +2,8 @@
 //! rejected — method, path, query, body (on POST, PATCH and DELETE), each
 //! other covered header, key id, nonce, timestamp, secret, the body hash,
 //! a listed header's line, the algorithm, the list of signed headers, and
-//! the tag itself.
+//! the tag itself; and each component changed in exactly what a common
+//! way of reading it loses ([`LossyRead`]).
 //!
 //! What a scheme covers is discovered ([`covers`]): an accepted change to
 //! a covered component is a `fail`, to an uncovered one the scheme's
