@@ -29,12 +29,13 @@ const PYTHON: [&str; 6] = [
 ];
 
 /// The Node SDKs, pinned.
-const NODE: [&str; 5] = [
+const NODE: [&str; 6] = [
     "stripe@23.2.0",
     "svix@2.5.0",
     "standardwebhooks@1.3.0",
     "@octokit/webhooks-methods@6.0.0",
     "@paddle/paddle-node-sdk@3.10.0",
+    "square@46.0.0",
 ];
 
 /// 500s where `hmac.compare_digest` gets text that is not ASCII (TypeError).
@@ -78,6 +79,20 @@ fn real_defects() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         ("python", "slack", slack),
         ("python", "twilio", vec![]),
         (
+            "python",
+            "twilio-json",
+            vec![
+                // `validate` takes a JSON body as text (Flask's
+                // `get_data(as_text=True)` decodes it leniently): a signed
+                // U+FFFD sent as an invalid byte verifies.
+                "tamper/body-invalid-utf8",
+                // Without `bodySHA256` in the URL, the text is read as the
+                // form's dictionary: TypeError.
+                "tamper/body-hash-missing-empty",
+                "tamper/body-hash-missing-omitted",
+            ],
+        ),
+        (
             "node",
             "stripe",
             vec![
@@ -104,6 +119,13 @@ fn real_defects() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
                 // as an invalid byte verifies.
                 "tamper/body-invalid-utf8",
             ],
+        ),
+        (
+            "node",
+            "square",
+            // `verifySignature` takes the body as text: a signed U+FFFD
+            // sent as an invalid byte verifies.
+            vec!["tamper/body-invalid-utf8"],
         ),
         ("node", "svix", vec![]),
         ("node", "standard-webhooks", vec![]),
@@ -178,6 +200,11 @@ async fn official_sdks_fail_only_where_they_have_a_real_defect() {
                 .env("SECRET", PROFILE_SECRET)
                 // The URL Twilio requested, as the application knows it.
                 .env("ENDPOINT", format!("http://127.0.0.1:{port}"))
+                // The notification URL Square signs, as configured there.
+                .env(
+                    "NOTIFICATION_URL",
+                    format!("http://127.0.0.1:{port}/webhook"),
+                )
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()

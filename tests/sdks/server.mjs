@@ -69,6 +69,19 @@ const providers = {
     }
     return 200;
   },
+  // Square's documentation (validate notifications): await
+  // WebhooksHelper.verifySignature({ requestBody (text), signatureHeader,
+  // signatureKey, notificationUrl }), the URL as configured in Square.
+  square: async (body, headers) => {
+    const { WebhooksHelper } = require("square");
+    const valid = await WebhooksHelper.verifySignature({
+      requestBody: body.toString(),
+      signatureHeader: headers["x-square-hmacsha256-signature"],
+      signatureKey: secret,
+      notificationUrl: process.env.NOTIFICATION_URL,
+    });
+    return valid ? 200 : 401;
+  },
   // @octokit/webhooks-methods' README: await verify(secret, payload, signature).
   github: async (body, headers) => {
     const { verify } = await importSdk("@octokit/webhooks-methods");

@@ -67,8 +67,11 @@ def twilio_verify(body, headers, path):
     ).get_environ()
     request = Request(environ)
     url = os.environ["ENDPOINT"] + path
+    # Form posts: the parsed form; JSON bodies (`bodySHA256` in the URL):
+    # the body as text.
+    params = request.get_data(as_text=True) if sys.argv[1] == "twilio-json" else request.form
     valid = RequestValidator(SECRET).validate(
-        url, request.form, headers.get("X-Twilio-Signature", "")
+        url, params, headers.get("X-Twilio-Signature", "")
     )
     return 200 if valid else 401
 
@@ -79,6 +82,7 @@ PROVIDERS = {
     "standard-webhooks": webhook_library("standardwebhooks.webhooks"),
     "slack": slack_verify,
     "twilio": twilio_verify,
+    "twilio-json": twilio_verify,
 }
 
 
@@ -91,7 +95,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.read_body()
         try:
             verify = PROVIDERS[sys.argv[1]]
-            if sys.argv[1] == "twilio":
+            if sys.argv[1].startswith("twilio"):
                 status = verify(body, self.headers, self.path)
             else:
                 status = verify(body, self.headers)
