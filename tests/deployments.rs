@@ -128,7 +128,12 @@ async fn the_full_catalog_over_tls() {
             bad(&unverified.results)
         );
         let reports = [(target.clone(), unverified.clone())];
-        let text = runner::render_text(&target, &unverified, &mut runner::Files::new(&dir));
+        let text = runner::render_text(
+            &target,
+            &unverified,
+            &mut runner::Files::new(&dir),
+            &Default::default(),
+        );
         assert!(text.contains("NOT verified (--insecure)"), "{text}");
         let json = runner::render_json(&reports);
         assert_eq!(json["insecure"], true);
@@ -397,7 +402,12 @@ async fn a_gateway_header_goes_with_every_request_and_never_into_a_report() {
     let dir = scratch("gateway");
     let reports = [(target.clone(), done.clone())];
     for report in [
-        runner::render_text(&target, &done, &mut runner::Files::new(&dir)),
+        runner::render_text(
+            &target,
+            &done,
+            &mut runner::Files::new(&dir),
+            &Default::default(),
+        ),
         runner::render_json(&reports).to_string(),
         runner::render_junit(&reports).unwrap(),
         runner::render_html(&reports),
@@ -472,7 +482,7 @@ async fn a_large_failing_case_is_reproduced_from_a_file() {
 
     let dir = scratch("artifacts");
     let mut files = runner::Files::new(dir.join("run"));
-    let text = runner::render_text(&target, &done, &mut files);
+    let text = runner::render_text(&target, &done, &mut files, &Default::default());
     let command = text
         .lines()
         .find_map(|l| l.trim().strip_prefix("reproduce: "))

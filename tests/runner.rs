@@ -145,7 +145,12 @@ async fn reports_never_contain_the_secret() {
         results,
     };
     let json = runner::render_json(&[("t".into(), run.clone())]).to_string();
-    let text = runner::render_text("t", &run, &mut runner::Files::new("target/unused"));
+    let text = runner::render_text(
+        "t",
+        &run,
+        &mut runner::Files::new("target/unused"),
+        &Default::default(),
+    );
     let junit = runner::render_junit(&[("t".into(), run.clone())]).unwrap();
     let fails = run
         .results
@@ -1076,4 +1081,46 @@ async fn each_fault_family_is_found_by_its_own_cases_alone() {
     // Upper-case hex is the same tag: a case-folding compare is no defect.
     let results = run_against(Authorization, Some(Defect::CaseFoldedTagCompare)).await;
     assert!(not_passed(&results, Authorization).is_empty());
+}
+
+/// The terminal report shows what needs attention: failures, errors and
+/// warnings in full, `info` and `skip` only counted unless verbose; the
+/// heading names the scheme.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_terminal_report_shows_what_needs_attention() {
+    let results = run_against(SchemeId::A2a, Some(Defect::IgnoresExpiry)).await;
+    let run = runner::Run {
+        insecure: false,
+        clock: runner::ClockEstimate {
+            offset_ms: 0,
+            uncertainty_ms: Some(500),
+        },
+        results,
+    };
+    let text = |verbose| {
+        runner::render_text(
+            "t",
+            &run,
+            &mut runner::Files::new("target/unused"),
+            &runner::TextOptions {
+                scheme: "a2a",
+                verbose,
+            },
+        )
+    };
+    let short = text(false);
+    assert!(short.starts_with("target t, a2a "), "{short}");
+    assert!(short.contains("FAIL") && short.contains("WARN"), "{short}");
+    assert!(short.contains("rule: ") && short.contains("reproduce: "));
+    assert!(
+        !short.contains("INFO ") && !short.contains("SKIP "),
+        "{short}"
+    );
+    assert!(
+        short.contains("info and skip cases counted above"),
+        "{short}"
+    );
+    let long = text(true);
+    assert!(long.contains("INFO ") && long.contains("SKIP "), "{long}");
+    assert!(!long.contains("counted above"));
 }

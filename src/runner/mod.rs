@@ -51,7 +51,7 @@ pub use report::Counts;
 pub use report::html::render_html;
 pub use report::json::render_json;
 pub use report::junit::render_junit;
-pub use report::text::render_text;
+pub use report::text::{TextOptions, render_text};
 pub use timing::{TIMING_SAMPLES, welch_t};
 pub use transport::ClockEstimate;
 

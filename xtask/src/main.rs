@@ -155,6 +155,10 @@ struct ConformArgs {
     /// Print every case id with its description and exit.
     #[arg(long)]
     list: bool,
+    /// Show every case that did not pass in the terminal, `info` and `skip`
+    /// ones too (otherwise those are counted per category).
+    #[arg(long)]
+    verbose: bool,
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 5)]
     timeout: u64,
@@ -1073,7 +1077,15 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
         let _ = write!(
             anstream::stdout(),
             "{}",
-            runner::render_text(target, &run, &mut files)
+            runner::render_text(
+                target,
+                &run,
+                &mut files,
+                &runner::TextOptions {
+                    scheme: &scheme.to_string(),
+                    verbose: args.verbose,
+                },
+            )
         );
         let results = run.results.clone();
         table.push((scheme.to_string(), Counts::of(&results), started.elapsed()));
@@ -1101,7 +1113,15 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
                 let _ = write!(
                     anstream::stdout(),
                     "{}",
-                    runner::render_text(&label, &instances, &mut files)
+                    runner::render_text(
+                        &label,
+                        &instances,
+                        &mut files,
+                        &runner::TextOptions {
+                            scheme: &first.scheme.to_string(),
+                            verbose: args.verbose,
+                        },
+                    )
                 );
                 reports[0].1.results.push(case);
                 table[0].1 = Counts::of(&reports[0].1.results);

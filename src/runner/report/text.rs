@@ -23,15 +23,27 @@ impl Outcome {
     }
 }
 
-/// The human report for one target: results grouped by category, every
-/// case that did not pass shown with what was expected, what was observed,
-/// the canonical string and a curl command. Outcomes carry ANSI colours;
+/// What the terminal report shows besides the cases that need attention.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions<'a> {
+    /// The scheme or profile probed, named on the target's heading.
+    pub scheme: &'a str,
+    /// Every case that did not pass, `info` and `skip` ones included
+    /// (otherwise those are only counted).
+    pub verbose: bool,
+}
+
+/// The human report for one target: counts per category, and every case
+/// that needs attention (`fail`, `error`, `warn`; with `verbose`, `info`
+/// and `skip` too) shown with what was expected, what was observed, its
+/// rule, and for failures and errors the canonical string and a command
+/// that sends the request again. Outcomes carry ANSI colours;
 /// print through a stream that strips them where they do not belong
 /// (`anstream`).
 ///
 /// Reproductions with payloads over 1 KiB refer to files written under
 /// `files` rather than carrying the payload inline.
-pub fn render_text(target: &str, run: &Run, files: &mut Files) -> String {
+pub fn render_text(target: &str, run: &Run, files: &mut Files, options: &TextOptions) -> String {
     let results = &run.results;
     let mut out = String::new();
     if run.insecure {
@@ -40,17 +52,23 @@ pub fn render_text(target: &str, run: &Run, files: &mut Files) -> String {
             "WARNING: {target}: TLS certificate NOT verified (--insecure); this run does not prove who answered"
         );
     }
+    let scheme = if options.scheme.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", options.scheme)
+    };
     let _ = match run.clock.uncertainty_ms {
         Some(u) => writeln!(
             out,
-            "target {target} (clock offset {:+} ms ± {u} ms)",
+            "target {target}{scheme} (clock offset {:+} ms ± {u} ms)",
             run.clock.offset_ms
         ),
         None => writeln!(
             out,
-            "target {target} (no Date header: clock offset unknown, boundary margin 2 s)"
+            "target {target}{scheme} (no Date header: clock offset unknown, boundary margin 2 s)"
         ),
     };
+    let mut unshown = 0;
     let mut categories: Vec<Category> = results.iter().map(|r| r.category).collect();
     categories.sort_unstable();
     categories.dedup();
@@ -70,6 +88,10 @@ pub fn render_text(target: &str, run: &Run, files: &mut Files) -> String {
             counts.skip
         );
         for r in in_category.iter().filter(|r| r.outcome != Outcome::Pass) {
+            if !options.verbose && matches!(r.outcome, Outcome::Info | Outcome::Skip) {
+                unshown += 1;
+                continue;
+            }
             let style = r.outcome.style();
             let _ = writeln!(
                 out,
@@ -86,10 +108,11 @@ pub fn render_text(target: &str, run: &Run, files: &mut Files) -> String {
             if !r.retries.is_empty() {
                 let _ = writeln!(out, "          retried after {}", r.retries.join(", "));
             }
-            if r.outcome == Outcome::Fail && !r.rule.is_empty() {
+            let attention = matches!(r.outcome, Outcome::Fail | Outcome::Error | Outcome::Warn);
+            if attention && !r.rule.is_empty() {
                 let _ = writeln!(out, "          rule: {}", r.rule);
             }
-            if r.outcome == Outcome::Fail || r.outcome == Outcome::Error {
+            if attention {
                 if !r.detail.is_empty() {
                     let _ = writeln!(out, "          {}", r.detail);
                 }
@@ -98,6 +121,12 @@ pub fn render_text(target: &str, run: &Run, files: &mut Files) -> String {
                 }
             }
         }
+    }
+    if unshown > 0 {
+        let _ = writeln!(
+            out,
+            "  ({unshown} info and skip cases counted above, not shown: --verbose shows them)"
+        );
     }
     out
 }
