@@ -26,11 +26,14 @@ pub(super) fn catalog(
 ) -> Result<Vec<Probe>, RunError> {
     let b = Builder::new(config, target, now_ms, margin_ms)?;
     let mut probes = sections(&b);
-    probes.retain(|p| {
-        (config.only.is_empty() || config.only.iter().any(|g| g.matches(&p.id)))
-            && !config.skip.iter().any(|g| g.matches(&p.id))
-    });
+    probes.retain(|p| selected(config, &p.id));
     Ok(probes)
+}
+
+/// Whether `--only` and `--skip` select the case `id`.
+pub(super) fn selected(config: &RunConfig, id: &str) -> bool {
+    (config.only.is_empty() || config.only.iter().any(|g| g.matches(id)))
+        && !config.skip.iter().any(|g| g.matches(id))
 }
 
 fn sections(b: &Builder<'_>) -> Vec<Probe> {

@@ -367,12 +367,17 @@ pub fn list(config: &RunConfig) -> Result<Vec<(String, String)>, RunError> {
         .collect();
     if config.admin.is_some() && Builder::new(config, &target, now_ms, MIN_MARGIN_MS)?.has_key_ids()
     {
-        cases.extend(lifecycle::CASES.iter().map(|(name, description)| {
-            (
-                format!("{}/keys/{name}", config.scheme),
-                (*description).to_owned(),
-            )
-        }));
+        cases.extend(
+            lifecycle::CASES
+                .iter()
+                .map(|(name, description)| {
+                    (
+                        format!("{}/keys/{name}", config.scheme),
+                        (*description).to_owned(),
+                    )
+                })
+                .filter(|(id, _)| catalog::selected(config, id)),
+        );
     }
     Ok(cases)
 }
@@ -516,12 +521,19 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     }
     let mut results: Vec<(usize, CaseResult)> = tasks.join_all().await;
     results.sort_by_key(|(i, _)| *i);
-    // In order, after the others: each step depends on the one before.
+    // In order, after the others: each step depends on the one before, so
+    // all run where `--only`/`--skip` select any, and those selected are
+    // reported.
     if let Some(access) = &config.admin {
         let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
-        if b.has_key_ids() {
+        let any_selected = lifecycle::CASES
+            .iter()
+            .any(|(name, _)| catalog::selected(config, &format!("{}/keys/{name}", config.scheme)));
+        if b.has_key_ids() && any_selected {
             for case in lifecycle::cases(&b, &session, access).await {
-                results.push((usize::MAX - 1, case));
+                if catalog::selected(config, &case.id) {
+                    results.push((usize::MAX - 1, case));
+                }
             }
         }
     }

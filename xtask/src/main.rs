@@ -146,6 +146,15 @@ struct ConformArgs {
     /// Only cases whose id matches this glob (e.g. `a2a/replay/*`); may repeat.
     #[arg(long, value_parser = glob_pattern)]
     only: Vec<glob::Pattern>,
+    /// Run again only the cases that failed or erred in this JSON report
+    /// (from `--report json=PATH`).
+    #[arg(long, value_name = "REPORT", conflicts_with = "only")]
+    rerun_failed: Option<PathBuf>,
+    /// The least outcome that makes the exit status 1: `fail` (the
+    /// default), `error` (a failure or a case that could not be judged),
+    /// `warn`, or `info`.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    fail_on: FailOn,
     /// Leave out cases whose id matches this glob; may repeat.
     #[arg(long, value_parser = glob_pattern)]
     skip: Vec<glob::Pattern>,
@@ -960,7 +969,64 @@ fn artifacts(args: &ConformArgs) -> runner::Files {
     )
 }
 
-async fn conform_async(args: ConformArgs) -> ExitCode {
+/// The outcomes that make `conform`'s exit status 1 (`--fail-on`), from
+/// the most to the least severe: each level includes the ones before it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+enum FailOn {
+    Fail,
+    Error,
+    Warn,
+    Info,
+}
+
+impl FailOn {
+    /// Whether `counts` hold an outcome at or above this level.
+    fn reached(self, counts: &Counts) -> bool {
+        counts.fail > 0
+            || (self >= FailOn::Error && counts.error > 0)
+            || (self >= FailOn::Warn && counts.warn > 0)
+            || (self >= FailOn::Info && counts.info > 0)
+    }
+}
+
+/// The ids of the cases that failed or erred in a JSON report, each as a
+/// glob that matches it alone.
+fn failed_in_report(path: &Path) -> Result<Vec<glob::Pattern>, String> {
+    let at = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("--rerun-failed {at}: {e}"))?;
+    let report: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("--rerun-failed {at}: not a JSON report: {e}"))?;
+    let cases = report["targets"]
+        .as_array()
+        .ok_or_else(|| format!("--rerun-failed {at}: not a JSON report of `conform` (no targets)"))?
+        .iter()
+        .filter_map(|target| target["cases"].as_array())
+        .flatten();
+    let mut ids: Vec<&str> = cases
+        .filter(|case| matches!(case["outcome"].as_str(), Some("fail" | "error")))
+        .filter_map(|case| case["id"].as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.into_iter()
+        .map(|id| glob::Pattern::new(&glob::Pattern::escape(id)).map_err(|e| e.to_string()))
+        .collect()
+}
+
+async fn conform_async(mut args: ConformArgs) -> ExitCode {
+    if let Some(report) = &args.rerun_failed {
+        match failed_in_report(report) {
+            Ok(ids) if ids.is_empty() => {
+                println!(
+                    "no case failed or erred in {}: nothing to run again",
+                    report.display()
+                );
+                return ExitCode::SUCCESS;
+            }
+            Ok(ids) => args.only = ids,
+            Err(e) => return usage_error(e),
+        }
+    }
     let report_files = match report_files(if args.list { &[] } else { &args.report }) {
         Ok(files) => files,
         Err(e) => return usage_error(e),
@@ -1170,7 +1236,7 @@ async fn conform_async(args: ConformArgs) -> ExitCode {
             return usage_error(e);
         }
     }
-    let failed = table.iter().any(|(_, c, _)| c.fail > 0);
+    let failed = table.iter().any(|(_, c, _)| args.fail_on.reached(c));
     if failed {
         ExitCode::from(1)
     } else {

@@ -42,6 +42,55 @@ fn the_main_command_passes_and_writes_its_reports() {
     assert!(report["summary"]["pass"].as_u64().unwrap() > 30);
 }
 
+/// `--fail-on` sets the least outcome that fails the run; `--rerun-failed`
+/// runs exactly the cases that failed or erred in a JSON report.
+#[test]
+fn fail_on_and_rerun_failed() {
+    let status = |extra: &[&str]| {
+        xtask(&["conform", "--scheme", "a2a"])
+            .args(extra)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    // The built-in a2a server has a warning (its unsigned query), no failure.
+    assert_eq!(status(&[]), Some(0));
+    assert_eq!(status(&["--fail-on", "error"]), Some(0));
+    assert_eq!(status(&["--fail-on", "warn"]), Some(1));
+
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-rerun");
+    std::fs::create_dir_all(&dir).unwrap();
+    let earlier = dir.join("earlier.json");
+    std::fs::write(
+        &earlier,
+        r#"{"targets":[{"cases":[
+            {"id":"a2a/acceptance/post","outcome":"fail"},
+            {"id":"a2a/replay/identical","outcome":"error"},
+            {"id":"a2a/tamper/body","outcome":"pass"},
+            {"id":"a2a/tamper/query","outcome":"warn"}]}]}"#,
+    )
+    .unwrap();
+    let again = dir.join("again.json");
+    let output = xtask(&["conform", "--scheme", "a2a", "--rerun-failed"])
+        .arg(&earlier)
+        .arg("--report")
+        .arg(format!("json={}", again.display()))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&again).unwrap()).unwrap();
+    let mut ids: Vec<&str> = report["targets"][0]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["a2a/acceptance/post", "a2a/replay/identical"]);
+}
+
 #[test]
 fn usage_errors_are_one_line_and_exit_2() {
     for line in [
@@ -53,6 +102,7 @@ fn usage_errors_are_one_line_and_exit_2() {
         "conform --scheme a2a --secret-env SIGCONFORM_UNSET_VARIABLE --target http://127.0.0.1:1",
         "serve --scheme a2a --key no-equals-sign",
         "conform --scheme a2a --report html=/nonexistent/dir/r.html",
+        "conform --scheme a2a --rerun-failed /nonexistent/report.json",
         "conform --scheme a2a --header no-colon-here",
         "conform --scheme a2a --header host:evil.test",
         "conform --scheme a2a --header-env X-Token=SIGCONFORM_UNSET_VARIABLE",
