@@ -133,17 +133,22 @@ async fn an_unreachable_target_is_one_clear_error() {
     assert!(matches!(err, RunError::Target(..)), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reports_never_contain_the_secret() {
-    let results = run_against(SchemeId::Authorization, Some(Defect::IgnoresExpiry)).await;
-    let run = runner::Run {
+/// A finished run of `results`, for rendering reports.
+fn run_of(results: Vec<CaseResult>) -> runner::Run {
+    runner::Run {
         insecure: false,
         clock: runner::ClockEstimate {
             offset_ms: 0,
             uncertainty_ms: Some(500),
         },
         results,
-    };
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_never_contain_the_secret() {
+    let results = run_against(SchemeId::Authorization, Some(Defect::IgnoresExpiry)).await;
+    let run = run_of(results);
     let json = runner::render_json(&[("t".into(), run.clone())]).to_string();
     let text = runner::render_text(
         "t",
@@ -1089,14 +1094,7 @@ async fn each_fault_family_is_found_by_its_own_cases_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_terminal_report_shows_what_needs_attention() {
     let results = run_against(SchemeId::A2a, Some(Defect::IgnoresExpiry)).await;
-    let run = runner::Run {
-        insecure: false,
-        clock: runner::ClockEstimate {
-            offset_ms: 0,
-            uncertainty_ms: Some(500),
-        },
-        results,
-    };
+    let run = run_of(results);
     let text = |verbose| {
         runner::render_text(
             "t",
