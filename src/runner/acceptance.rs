@@ -11,7 +11,7 @@
 use bytes::Bytes;
 
 use super::Category::Acceptance;
-use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step};
+use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step, set_body};
 use super::rules;
 use crate::scheme::{Compared, Field, Location};
 use crate::tamper::{HeaderEdit, ParameterStyle, Recipe};
@@ -70,7 +70,8 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
 
 /// A form body as a form-posting provider sends one (Twilio's parameters):
 /// a name repeated, `+` for a space, `%XX` for `+` and for UTF-8.
-const FORM_BODY: &str = "To=%2B14155550100&Digits=5678&Body=hello+world&Digits=1234&From=caf%C3%A9";
+const PROVIDER_FORM: &str =
+    "To=%2B14155550100&Digits=5678&Body=hello+world&Digits=1234&From=caf%C3%A9";
 
 /// Where the scheme signs a form's parameters (sorted, decoded), a real
 /// form body: a verifier that keeps one value of a repeated name (a
@@ -80,7 +81,7 @@ fn form_bodies(b: &Builder<'_>) -> Option<Probe> {
         return None;
     }
     let mut form = b.form_post();
-    crate::runner::probe::set_body(&mut form, FORM_BODY);
+    set_body(&mut form, PROVIDER_FORM);
     Some(accepted(
         b,
         "form-body",

@@ -36,7 +36,7 @@ pub struct AdminAccess {
 pub const REVOCATION_GRACE: Duration = Duration::from_secs(5);
 
 /// The lifecycle cases, in the order they run: name and description.
-pub(super) const CASES: [(&str, &str); 5] = [
+const CASES: [(&str, &str); 5] = [
     (
         "lifecycle-create",
         "a key created through the admin API signs accepted requests",
@@ -156,6 +156,21 @@ fn admin_error(b: &Builder<'_>, name: &str, description: &str, error: String) ->
     )
 }
 
+/// The id of the lifecycle case `name` of `scheme`.
+fn case_id(scheme: &impl std::fmt::Display, name: &str) -> String {
+    format!("{scheme}/keys/{name}")
+}
+
+/// The lifecycle cases `--only` and `--skip` select, as ids with their
+/// descriptions.
+pub(super) fn selected(config: &super::RunConfig) -> Vec<(String, String)> {
+    CASES
+        .iter()
+        .map(|(name, description)| (case_id(&config.scheme, name), (*description).to_owned()))
+        .filter(|(id, _)| super::catalog::selected(config, id))
+        .collect()
+}
+
 fn result(
     b: &Builder<'_>,
     name: &str,
@@ -165,7 +180,7 @@ fn result(
     observed: String,
 ) -> CaseResult {
     CaseResult::new(
-        format!("{}/keys/{name}", b.config.scheme),
+        case_id(&b.config.scheme, name),
         Category::Keys,
         description,
         outcome,

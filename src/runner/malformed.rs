@@ -17,9 +17,9 @@
 //!   header the scheme reads with non-UTF-8 bytes, non-ASCII text, an emoji
 //!   or nothing in it, the tag of the right length in the wrong alphabet,
 //!   every field with one character replaced (a minimal malformed value,
-//!   which passes length and structure checks), a 16 KiB header. Such a case checks that the answer is a 4xx, not a 5xx
-//!   or a hang; whitespace around a header's whole value, which HTTP trims,
-//!   may be accepted.
+//!   which passes length and structure checks), a 16 KiB header. Such a
+//!   case checks that the answer is a 4xx, not a 5xx or a hang; whitespace
+//!   around a header's whole value, which HTTP trims, may be accepted.
 //!
 //! Plain decimal integers with leading zeros (up to 19 digits) are valid
 //! syntax: either answer conforms.
@@ -159,6 +159,7 @@ fn timestamps(b: &Builder<'_>) -> Vec<Probe> {
     }
     let trims = matches!(at, Some(Location::Header(_)));
     let unbounded_future = b.scheme.window().future == u64::MAX;
+    let lenient = b.scheme.sender().timestamp_syntax == TimestampSyntax::Lenient;
     // A syntax with the separator of a header of parts (`partner`'s `.`)
     // breaks the header rather than the timestamp.
     let breaks = |text: &str| matches!(&at, Some(Location::Part { separator, .. }) if text.contains(*separator));
@@ -174,19 +175,13 @@ fn timestamps(b: &Builder<'_>) -> Vec<Probe> {
                 },
                 ..Recipe::default()
             };
-            let sender = b.scheme.sender();
+            // Without a future limit, a signed far-future timestamp is in
+            // the window for a parser that holds it.
+            let in_window = syntax.name == "overlong" && unbounded_future;
             let expect = match syntax.kind {
                 Kind::Valid => Expect::Either,
-                // Without a future limit, a signed far-future timestamp is
-                // in the window for a parser that holds it.
-                Kind::Robustness if syntax.name == "overlong" && unbounded_future => {
-                    Expect::Either
-                }
-                Kind::Lenient | Kind::LenientInside
-                    if sender.timestamp_syntax == TimestampSyntax::Lenient =>
-                {
-                    Expect::RejectOrWarn
-                }
+                Kind::Robustness if in_window => Expect::Either,
+                Kind::Lenient | Kind::LenientInside if lenient => Expect::RejectOrWarn,
                 _ => Expect::Reject,
             };
             let mut probe = b
@@ -198,7 +193,7 @@ fn timestamps(b: &Builder<'_>) -> Vec<Probe> {
                 )
                 .rule(rules::TIMESTAMP_SYNTAX);
             probe = match syntax.kind {
-                _ if expect == Expect::Either && syntax.kind == Kind::Robustness => probe
+                _ if in_window => probe
                     .no_control("no future limit: a parser that holds the value reads a time in the window, and either answer conforms"),
                 _ if breaks_header => probe.no_control(
                     "the syntax holds the separator of the header's parts, which then no longer says where the timestamp is: the case checks a 4xx, not a 5xx",
@@ -216,22 +211,6 @@ fn timestamps(b: &Builder<'_>) -> Vec<Probe> {
             probe
         })
         .collect()
-}
-
-/// The fields the scheme carries in header `name`.
-fn fields_in(b: &Builder<'_>, name: &http::HeaderName) -> Vec<Field> {
-    [
-        Field::KeyId,
-        Field::Algorithm,
-        Field::Timestamp,
-        Field::Nonce,
-        Field::Tag,
-        Field::BodyHash,
-        Field::SignedHeaders,
-    ]
-    .into_iter()
-    .filter(|f| b.location(f).is_some_and(|at| at.header() == Some(name)))
-    .collect()
 }
 
 /// The runner's POST, signed, then edited by `edit`.
@@ -253,7 +232,7 @@ fn signature_headers(b: &Builder<'_>) -> Vec<Probe> {
     let mut out = Vec::new();
     for (name, value) in &b.signature_headers() {
         let n = name.as_str();
-        let fields = fields_in(b, name);
+        let fields = b.scheme.fields_in(name);
         let missing = b
             .probe(
                 Malformed,

@@ -367,17 +367,7 @@ pub fn list(config: &RunConfig) -> Result<Vec<(String, String)>, RunError> {
         .collect();
     if config.admin.is_some() && Builder::new(config, &target, now_ms, MIN_MARGIN_MS)?.has_key_ids()
     {
-        cases.extend(
-            lifecycle::CASES
-                .iter()
-                .map(|(name, description)| {
-                    (
-                        format!("{}/keys/{name}", config.scheme),
-                        (*description).to_owned(),
-                    )
-                })
-                .filter(|(id, _)| catalog::selected(config, id)),
-        );
+        cases.extend(lifecycle::selected(config));
     }
     Ok(cases)
 }
@@ -526,10 +516,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     // reported.
     if let Some(access) = &config.admin {
         let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
-        let any_selected = lifecycle::CASES
-            .iter()
-            .any(|(name, _)| catalog::selected(config, &format!("{}/keys/{name}", config.scheme)));
-        if b.has_key_ids() && any_selected {
+        if b.has_key_ids() && !lifecycle::selected(config).is_empty() {
             for case in lifecycle::cases(&b, &session, access).await {
                 if catalog::selected(config, &case.id) {
                     results.push((usize::MAX - 1, case));

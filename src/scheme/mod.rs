@@ -520,6 +520,22 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         Sender::default()
     }
 
+    /// The fields it carries in header `name`.
+    fn fields_in(&self, name: &HeaderName) -> Vec<Field> {
+        [
+            Field::KeyId,
+            Field::Algorithm,
+            Field::Timestamp,
+            Field::Nonce,
+            Field::Tag,
+            Field::BodyHash,
+            Field::SignedHeaders,
+        ]
+        .into_iter()
+        .filter(|f| self.location(f).is_some_and(|at| at.header() == Some(name)))
+        .collect()
+    }
+
     /// Adds to a request what the scheme carries outside its headers
     /// (Twilio's body hash in the query), derived from the body the signer
     /// signs (`signed_body`, the request's own unless a test signs another):

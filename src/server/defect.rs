@@ -273,10 +273,16 @@ impl Defect {
             // The lookup comes after the header's structure was checked:
             // every field the header carries is there.
             Defect::ServerErrorOnNonAsciiKeyId => {
+                let header = scheme
+                    .location(&Field::KeyId)
+                    .and_then(|at| at.header().cloned());
                 field_text(scheme, req, &Field::KeyId).is_some_and(|id| !id.is_ascii())
-                    && fields_beside(scheme, &Field::KeyId)
-                        .iter()
-                        .all(|f| field_text(scheme, req, f).is_some())
+                    && header.is_some_and(|header| {
+                        scheme
+                            .fields_in(&header)
+                            .iter()
+                            .all(|f| field_text(scheme, req, f).is_some())
+                    })
             }
             _ => false,
         }
@@ -324,13 +330,11 @@ impl Defective {
         match &self.defect {
             Defect::PathNotCovered => {
                 let path = normalize_path(req.uri().path());
-                let uri = match req.uri().query() {
-                    Some(q) => format!("{path}?{q}"),
-                    None => path,
-                };
-                if let Ok(uri) = uri.parse() {
-                    *seen.uri_mut() = uri;
-                }
+                set_path_and_query(
+                    &mut seen,
+                    path.as_bytes(),
+                    req.uri().query().map(str::as_bytes),
+                );
             }
             Defect::ReadsFirstChunkOnly => {
                 *seen.body_mut() = req.body().slice(..req.body().len().min(FIRST_CHUNK));
@@ -522,8 +526,8 @@ impl Defective {
     /// Whether the header that carries the tag is there exactly once.
     fn tag_header_once(&self, req: &Request) -> bool {
         self.location(&Field::Tag)
-            .and_then(|at| Some(req.headers().get_all(at.header()?).iter().count() == 1))
-            .unwrap_or(false)
+            .and_then(|at| at.header().cloned())
+            .is_some_and(|header| req.headers().get_all(header).iter().count() == 1)
     }
 
     fn algorithm_is_none(&self, req: &Request) -> bool {
@@ -585,24 +589,29 @@ fn read_lossily(read: LossyRead, req: &mut Request) {
         }
         Component::Path => {
             let path = read.read(req.uri().path().as_bytes()).into_owned();
-            let uri = match req.uri().query() {
-                Some(q) => [&path[..], b"?", q.as_bytes()].concat(),
-                None => path,
-            };
-            if let Ok(uri) = http::Uri::try_from(uri) {
-                *req.uri_mut() = uri;
-            }
+            let query = req.uri().query().map(|q| q.as_bytes().to_vec());
+            set_path_and_query(req, &path, query.as_deref());
         }
         Component::Query => {
             let Some(query) = req.uri().query() else {
                 return;
             };
             let query = read.read(query.as_bytes()).into_owned();
-            let uri = [req.uri().path().as_bytes(), b"?", &query[..]].concat();
-            if let Ok(uri) = http::Uri::try_from(uri) {
-                *req.uri_mut() = uri;
-            }
+            let path = req.uri().path().to_owned();
+            set_path_and_query(req, path.as_bytes(), Some(&query));
         }
+    }
+}
+
+/// Gives `req` the target `path` and `query`, where they make a URI (a
+/// reading step may make one that is not: it is then left as it was).
+fn set_path_and_query(req: &mut Request, path: &[u8], query: Option<&[u8]>) {
+    let uri = match query {
+        Some(q) => [path, b"?", q].concat(),
+        None => path.to_vec(),
+    };
+    if let Ok(uri) = http::Uri::try_from(uri) {
+        *req.uri_mut() = uri;
     }
 }
 
@@ -616,22 +625,6 @@ fn field_text<'r>(scheme: &dyn Scheme, req: &'r Request, field: &Field) -> Optio
         }
         None => at.read(req),
     }
-}
-
-/// The other fields `scheme` carries in the header `field` is in.
-fn fields_beside(scheme: &dyn Scheme, field: &Field) -> Vec<Field> {
-    let Some(header) = scheme.location(field).and_then(|at| at.header().cloned()) else {
-        return Vec::new();
-    };
-    [Field::Timestamp, Field::Nonce, Field::Tag, Field::Algorithm]
-        .into_iter()
-        .filter(|f| f != field)
-        .filter(|f| {
-            scheme
-                .location(f)
-                .is_some_and(|at| at.header() == Some(&header))
-        })
-        .collect()
 }
 
 /// A signing input for asking a scheme what it signs with (the algorithm).

@@ -34,10 +34,10 @@ pub struct TextOptions<'a> {
 }
 
 /// The human report for one target: counts per category, and every case
-/// that needs attention (`fail`, `error`, `warn`; with `verbose`, `info`
-/// and `skip` too) shown with what was expected, what was observed, its
-/// rule, and for failures and errors the canonical string and a command
-/// that sends the request again. Outcomes carry ANSI colours;
+/// that needs attention (`fail`, `error`, `warn`) shown with what was
+/// expected, what was observed, its rule, the canonical string and a
+/// command that sends the request again; with `verbose`, `info` and `skip`
+/// cases too, with what was expected and observed. Outcomes carry ANSI colours;
 /// print through a stream that strips them where they do not belong
 /// (`anstream`).
 ///
