@@ -8,7 +8,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -202,19 +202,14 @@ async fn hyper_the_reference_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_http() {
     let port = free_port();
-    let mut node = Running(
-        Command::new("node")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/stacks/webhook.mjs"
-            ))
-            .env("PORT", port.to_string())
-            .env("SECRET", SECRET)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("node runs"),
-    );
-    listening(port, &mut node).await;
+    let mut node = Command::new("node");
+    node.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/stacks/webhook.mjs"
+    ))
+    .env("PORT", port.to_string())
+    .env("SECRET", SECRET);
+    let _node = started(node, port).await;
     same_verdicts_every_run("node http", &format!("http://127.0.0.1:{port}/hook")).await;
 }
 
@@ -222,17 +217,13 @@ async fn node_http() {
 async fn uvicorn_asgi() {
     let python = common::python_packages(&["uvicorn==0.32.1", "h11==0.16.0"]);
     let port = free_port();
-    let mut uvicorn = Running(
-        Command::new(python)
-            .args(["-m", "uvicorn", "--app-dir"])
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stacks"))
-            .args(["webhook_asgi:app", "--log-level", "warning", "--port"])
-            .arg(port.to_string())
-            .env("SECRET", SECRET)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("uvicorn runs"),
-    );
-    listening(port, &mut uvicorn).await;
+    let mut uvicorn = Command::new(python);
+    uvicorn
+        .args(["-m", "uvicorn", "--app-dir"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stacks"))
+        .args(["webhook_asgi:app", "--log-level", "warning", "--port"])
+        .arg(port.to_string())
+        .env("SECRET", SECRET);
+    let _uvicorn = started(uvicorn, port).await;
     same_verdicts_every_run("uvicorn", &format!("http://127.0.0.1:{port}/hook")).await;
 }

@@ -217,6 +217,19 @@ pub fn failures(results: &[CaseResult], category: Category) -> Vec<&str> {
         .collect()
 }
 
+/// The ids of the cases that failed or could not be judged, without the
+/// `scheme/` they start with, sorted.
+pub fn not_passed(results: &[CaseResult], scheme: &str) -> Vec<String> {
+    let prefix = format!("{scheme}/");
+    let mut ids: Vec<String> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Error))
+        .map(|r| r.id.strip_prefix(&prefix).unwrap_or(&r.id).to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// The cases that failed or could not be judged, with what was observed.
 pub fn bad(results: &[CaseResult]) -> Vec<String> {
     results
@@ -304,7 +317,7 @@ pub fn node_packages(packages: &[&str]) -> std::path::PathBuf {
 }
 
 /// A child process killed when the test ends.
-pub struct Running(pub std::process::Child);
+pub struct Running(std::process::Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -322,8 +335,20 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `command`, a server that listens on `port`, started, once it listens.
+pub async fn started(mut command: std::process::Command, port: u16) -> Running {
+    let mut child = Running(
+        command
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{command:?}: {e}")),
+    );
+    listening(port, &mut child).await;
+    child
+}
+
 /// Waits until something listens on `port`; panics if `child` exits first.
-pub async fn listening(port: u16, child: &mut Running) {
+async fn listening(port: u16, child: &mut Running) {
     for _ in 0..200 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
