@@ -1,80 +1,152 @@
-//! # sigconform
+//! # sigconform, the command-line tool
 //!
-//! Conformance vectors, a reference implementation and a test harness for
-//! HMAC request signing. Six schemes (see `../shared/SCHEMES.md`) share one
-//! set of parts:
+//! One binary for everything a user of the project does:
 //!
-//! - [`scheme::Scheme`]: a scheme's wire format and canonical string, one
-//!   file per scheme under [`scheme`];
-//! - [`crypto`]: HMAC-SHA256/512, hex and base64, constant-time comparison;
-//! - [`time`]: the injected [`Clock`], timestamp syntax and windows;
-//! - [`nonce`]: the atomic check-and-record [`NonceStore`];
-//! - [`keys`]: the asynchronous [`KeyLookup`] and key policy;
-//! - [`Verifier`]: the one verification procedure that uses them all;
-//! - [`vectors`]: the YAML test vectors and the code that runs them.
+//! - `conform`: probe a verifier (or, with no `--target`, the built-in
+//!   reference servers) and report each case with its rule;
+//! - `serve`: run a verifying reference server, to test a signer against;
+//! - `sign` and `verify`: one request by hand;
+//! - `vectors`: export the test vectors for other languages, or check
+//!   vector files against the reference implementation;
+//! - `profiles`: list, show or validate scheme profiles.
 //!
-//! ```
-//! use std::sync::Arc;
-//! use sigconform::{FixedClock, MemoryNonceStore, StaticKeys, Verifier};
-//! use sigconform::scheme::{SchemeId, SchemeConfig, SignInput};
-//!
-//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let keys = StaticKeys::from_pairs([("svc-1", "s3cret")]);
-//! let scheme = SchemeId::A2a.build(&SchemeConfig::default()).unwrap();
-//!
-//! // Sign: the scheme returns the headers to add.
-//! let mut req = http::Request::post("/v1/orders").body(r#"{"qty":1}"#.into()).unwrap();
-//! let input = SignInput {
-//!     key_id: Some("svc-1".into()),
-//!     timestamp: "1700000000".into(),
-//!     nonce: Some("n-1".into()),
-//!     ..SignInput::default()
-//! };
-//! for (name, value) in scheme.sign(&req, &input, keys.get("svc-1").unwrap()).unwrap() {
-//!     req.headers_mut().append(name, value.parse().unwrap());
-//! }
-//!
-//! // Verify: clock, nonce store and key lookup are pluggable.
-//! let verifier = Verifier::new(
-//!     scheme,
-//!     Arc::new(FixedClock::new(1_700_000_000_000)),
-//!     Arc::new(MemoryNonceStore::default()),
-//!     Arc::new(keys),
-//!     Default::default(),
-//! );
-//! assert_eq!(verifier.verify(&req).await.unwrap().key_id(), "svc-1");
-//! // The same request again is a replay.
-//! assert!(verifier.verify(&req).await.is_err());
-//! # });
-//! ```
+//! The work is done by the library crates: `sigconform-core` signs and
+//! verifies, `sigconform-server` serves, `sigconform-runner` probes. This
+//! crate only reads the command line, prints, and sets the exit status:
+//! 0 when all went well, 1 when a check found a problem (a case at or
+//! above `--fail-on`, a request that does not verify, a vector that
+//! drifted), 2 for a usage error or a target that cannot be probed at all.
 
-#![deny(missing_docs)]
+use std::ffi::OsString;
+use std::process::ExitCode;
 
-pub mod admin;
-pub mod answer;
-pub mod canonical_json;
-pub mod crypto;
-mod error;
-pub mod keys;
-pub mod load;
-pub mod lossy;
-pub mod measure;
-pub mod nonce;
-pub mod profile;
-pub mod request;
-pub mod runner;
-pub mod scheme;
-pub mod server;
-pub mod tamper;
-pub mod time;
-pub mod tls;
-pub mod vectors;
-mod verifier;
-pub mod workload;
+use clap::{Parser, Subcommand};
+use sigconform_core::Secret;
+use sigconform_core::scheme::SchemeRef;
 
-pub use error::{ReasonCode, Rejection};
-pub use keys::{Key, KeyLookup, KeyPolicy, Secret, StaticKeys};
-pub use nonce::{MemoryNonceStore, NonceStore};
-pub use request::Request;
-pub use time::{Clock, FixedClock, SystemClock};
-pub use verifier::{Verified, Verifier};
+pub mod built_in;
+pub mod conform;
+mod profiles;
+pub mod serve;
+mod sign;
+mod vectors;
+mod verify;
+
+#[derive(Parser)]
+#[command(
+    name = "sigconform",
+    version,
+    about = "Conformance tests for HMAC request signing"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Probe signing verifiers; with no --target, the built-in reference servers.
+    Conform(Box<conform::ConformArgs>),
+    /// Run a verifying reference server.
+    Serve(Box<serve::ServeArgs>),
+    /// Print the signature headers for a request.
+    Sign(Box<sign::SignArgs>),
+    /// Verify one request as the reference implementation does.
+    Verify(Box<verify::VerifyArgs>),
+    /// The test vectors: export them for other languages, or check vector files.
+    Vectors {
+        #[command(subcommand)]
+        action: vectors::VectorsAction,
+    },
+    /// The scheme profiles: list the built-in ones, show one, validate a file.
+    Profiles {
+        #[command(subcommand)]
+        action: profiles::ProfilesAction,
+    },
+}
+
+/// Runs the command line `args` (the program name first) and returns the
+/// exit status.
+pub fn main<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let checked = match cli.command {
+        Command::Conform(args) => return conform::run(*args),
+        Command::Serve(args) => {
+            return serve::run(*args).map_or_else(usage_error, |()| ExitCode::SUCCESS);
+        }
+        Command::Sign(args) => {
+            return sign::run(*args).map_or_else(usage_error, |()| ExitCode::SUCCESS);
+        }
+        Command::Verify(args) => verify::run(*args),
+        Command::Vectors { action } => vectors::run(action),
+        Command::Profiles { action } => profiles::run(action),
+    };
+    match checked {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => usage_error(e),
+    }
+}
+
+/// Exit status 2 with a one-line message: usage errors and targets that
+/// cannot be reached at all.
+pub(crate) fn usage_error(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+/// A secret (or token) from the environment variable `var`.
+pub(crate) fn secret_from_env(var: &str) -> Result<Secret, String> {
+    std::env::var(var)
+        .map(Secret::new)
+        .map_err(|_| format!("environment variable {var} is not set"))
+}
+
+/// A fresh secret for a built-in server, a benchmark or an admin token.
+pub fn random_secret() -> Result<Secret, String> {
+    Secret::generate().map_err(|e| format!("no randomness from the operating system: {e}"))
+}
+
+/// The scheme named by `--scheme` or `--profile`, if either is given; a
+/// profile that cannot be used is a usage error of one line.
+pub fn chosen_scheme(
+    scheme: Option<&str>,
+    profile: Option<&str>,
+) -> Result<Option<SchemeRef>, String> {
+    match (scheme, profile) {
+        (Some(name), _) => SchemeRef::by_name(name).map(Some).ok_or_else(|| {
+            format!(
+                "unknown scheme `{name}` (partner, authorization, webhook, a2a, ia-json, quable, or a built-in profile: {}); a profile file goes to --profile",
+                sigconform_core::profile::BUILT_IN.map(|(n, _)| n).join(", ")
+            )
+        }),
+        (None, Some(profile)) => sigconform_core::profile::Profile::resolve(profile)
+            .map(|p| Some(SchemeRef::from(p)))
+            .map_err(|e| e.to_string()),
+        (None, None) => Ok(None),
+    }
+}
+
+/// A reference server on loopback (`port` 0: any free port).
+pub async fn start_reference(
+    config: sigconform_server::ServerConfig,
+    port: u16,
+) -> Result<sigconform_server::RunningServer, String> {
+    sigconform_server::start(config, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .map_err(|e| format!("cannot start the reference server on 127.0.0.1:{port}: {e}"))
+}

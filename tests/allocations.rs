@@ -9,10 +9,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::sync::Arc;
 
-use sigconform::Secret;
-use sigconform::nonce::ForgetfulNonces;
-use sigconform::scheme::SchemeId;
-use sigconform::workload::Workload;
+use sigconform_bench::workload::Workload;
+use sigconform_core::Secret;
+use sigconform_core::nonce::ForgetfulNonces;
+use sigconform_core::scheme::SchemeId;
 
 struct Counting;
 

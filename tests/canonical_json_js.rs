@@ -35,7 +35,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use sigconform::canonical_json::{MAX_DEPTH, canonical_json};
+use sigconform_core::canonical_json::{MAX_DEPTH, canonical_json};
 
 // ---------------------------------------------------------------- documents
 
@@ -926,7 +926,8 @@ fn the_python_variant_differs_only_in_the_listed_ways() {
 #[test]
 fn partner_vectors_are_flagged_interop_python_exactly_where_the_variant_differs() {
     let mut python = Peer::start("python3", "crosscheck/python-variant-peer.py");
-    let vectors = sigconform::vectors::load_file(&root().join("vectors/partner.yaml")).unwrap();
+    let vectors =
+        sigconform_core::vectors::load_file(&root().join("vectors/partner.yaml")).unwrap();
     let mut bodies = Vec::new();
     for case in &vectors.cases {
         for step in &case.steps {

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{API, Deployment, SECRET, bad, run_config, scheme_config, server_config, start_with};
-use sigconform::runner::{self, CaseResult, Outcome, RunError};
-use sigconform::scheme::SchemeId;
-use sigconform::server::{Defect, RateLimit};
+use sigconform_core::scheme::SchemeId;
+use sigconform_runner::{self as runner, CaseResult, Outcome, RunError};
+use sigconform_server::{Defect, RateLimit};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -75,7 +75,7 @@ async fn the_full_catalog_over_tls() {
     let (ca, cert, key) = certificates(&dir);
     for scheme in [SchemeId::Authorization, SchemeId::Webhook] {
         let mut config = server_config(scheme, None, API);
-        config.tls = Some(sigconform::tls::server_config(&cert, &key).unwrap());
+        config.tls = Some(sigconform_server::tls::server_config(&cert, &key).unwrap());
         let server = start_with(config).await;
         let target = API.target(&server);
         assert!(target.starts_with("https://127.0.0.1:"), "{target}");
@@ -175,7 +175,7 @@ async fn a_self_signed_certificate_named_by_ca_cert() {
     // For the host: trusted when --ca-cert names it, as curl trusts it.
     let (cert, key) = self_signed(&dir, &["127.0.0.1"]);
     let mut config = server_config(scheme, None, API);
-    config.tls = Some(sigconform::tls::server_config(&cert, &key).unwrap());
+    config.tls = Some(sigconform_server::tls::server_config(&cert, &key).unwrap());
     let server = start_with(config).await;
     let mut run = config_for(scheme, API);
     run.tls.ca_cert = Some(cert.clone());
@@ -198,7 +198,7 @@ async fn a_self_signed_certificate_named_by_ca_cert() {
     // Named, but for another host: refused, and the message says so.
     let (other, other_key) = self_signed(&dir, &["sigconform.test"]);
     let mut config = server_config(scheme, None, API);
-    config.tls = Some(sigconform::tls::server_config(&other, &other_key).unwrap());
+    config.tls = Some(sigconform_server::tls::server_config(&other, &other_key).unwrap());
     let server = start_with(config).await;
     run.tls.ca_cert = Some(other);
     let refused = runner::run(&run, &API.target(&server)).await.unwrap_err();
@@ -271,7 +271,7 @@ async fn a_method_answered_404_like_an_unsigned_request_is_skipped() {
     // skipped only because an unsigned request of the method gets the same.
     let route = Deployment::Route("/hook", &["POST"]);
     let mut config = server_config(SchemeId::A2a, None, route);
-    config.mount = sigconform::server::Mount::Route {
+    config.mount = sigconform_server::Mount::Route {
         path: "/hook".into(),
         methods: vec![http::Method::POST],
         not_found_for_other_methods: true,
@@ -394,7 +394,7 @@ async fn a_gateway_header_goes_with_every_request_and_never_into_a_report() {
     let mut run = config_for(SchemeId::Authorization, API);
     run.extra_headers = vec![runner::ExtraHeader {
         name,
-        value: sigconform::Secret::new(token),
+        value: sigconform_core::Secret::new(token),
         from_env: Some("GATEWAY_TOKEN".into()),
     }];
     let done = runner::run(&run, &target).await.unwrap();

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use sigconform::canonical_json::canonical_json;
+use sigconform_core::canonical_json::canonical_json;
 
 fn input(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -39,7 +39,7 @@ fn canonical_json_float_rounding() {
 /// Each is now an error of one line naming the field.
 #[test]
 fn profile_load_mistakes_are_one_line_errors() {
-    use sigconform::profile::Profile;
+    use sigconform_core::profile::Profile;
     for (name, field, says) in [
         (
             "profile_load-placeholder-line-break.yaml",

@@ -15,9 +15,9 @@ use std::process::Command;
 
 use common::{API, run_config, scheme_config, server_config, start_with};
 use scraper::{Html, Selector};
-use sigconform::runner::{self, Outcome, Run};
-use sigconform::scheme::SchemeId;
-use sigconform::server::Defect;
+use sigconform_core::scheme::SchemeId;
+use sigconform_runner::{self as runner, Outcome, Run};
+use sigconform_server::Defect;
 
 /// The Chromium binary: `SIGCONFORM_CHROMIUM`, else `chromium` on the path.
 fn chromium() -> Option<String> {
@@ -242,4 +242,46 @@ async fn the_html_report_in_a_browser() {
         .filter(|c| c["category"] == "replay" && (c["outcome"] == "fail" || c["outcome"] == "pass"))
         .count();
     assert_eq!(visible.len(), expected);
+
+    // The picture of the report in the README: what Chromium shows of the
+    // failures, taken by this test. `SIGCONFORM_SCREENSHOT=docs/images/report.png`
+    // writes it there.
+    let png = dir.join("report.png");
+    screenshot(&chromium, &file, "outcome=fail,error,warn", &profile, &png);
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(
+        bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 10_000,
+        "not a picture of a page"
+    );
+    if let Some(to) = std::env::var_os("SIGCONFORM_SCREENSHOT") {
+        std::fs::copy(&png, Path::new(env!("CARGO_MANIFEST_DIR")).join(to)).unwrap();
+    }
+}
+
+/// A picture of `file` (with `fragment`) as Chromium draws it, 1200 by 1500 px.
+fn screenshot(chromium: &str, file: &Path, fragment: &str, profile: &Path, png: &Path) {
+    let url = format!("file://{}#{fragment}", file.display());
+    let output = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
+        .args([
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-sync",
+        ])
+        .arg("--window-size=1200,1500")
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(&url)
+        .output()
+        .expect("chromium runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

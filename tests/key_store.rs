@@ -10,11 +10,11 @@ use futures_util::future::Either;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use sigconform::keys::sql::{SqlKeys, SqlKeysConfig, StoreError};
-use sigconform::keys::{Key, KeyLookup, LookupError, Permissions, Secret};
-use sigconform::scheme::{SchemeConfig, SchemeId, SignInput};
-use sigconform::server::{self, KeySource, ServerConfig};
-use sigconform::{Clock, SystemClock};
+use sigconform_core::keys::{Key, KeyLookup, LookupError, Permissions, Secret};
+use sigconform_core::scheme::{SchemeConfig, SchemeId, SignInput};
+use sigconform_core::{Clock, SystemClock};
+use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig, StoreError};
+use sigconform_server::{self as server, KeySource, ServerConfig};
 
 /// A fresh SQLite file in the test's scratch directory.
 fn sqlite_url(name: &str) -> String {
@@ -52,7 +52,7 @@ fn unique(name: &str) -> String {
     format!(
         "{name}-{}-{}",
         std::process::id(),
-        sigconform::runner::random_u64() % 1_000_000
+        sigconform_runner::random_u64() % 1_000_000
     )
 }
 
@@ -240,15 +240,15 @@ async fn a_store_that_cannot_answer_is_never_an_accept() {
         {
             req.headers_mut().append(name, value.parse().unwrap());
         }
-        let verifier = sigconform::Verifier::new(
+        let verifier = sigconform_core::Verifier::new(
             scheme,
             Arc::new(SystemClock),
-            Arc::new(sigconform::MemoryNonceStore::default()),
+            Arc::new(sigconform_core::MemoryNonceStore::default()),
             store.clone(),
             Default::default(),
         );
         let rejection = verifier.verify(&req).await.unwrap_err();
-        assert_eq!(rejection, sigconform::Rejection::KeyStoreUnavailable);
+        assert_eq!(rejection, sigconform_core::Rejection::KeyStoreUnavailable);
         assert_eq!(rejection.status(), 503);
     }
     // A database that is not there at all: a clear error, not a hang.
@@ -307,7 +307,7 @@ async fn signed(url: &str, method: &str, path: &str, key_id: &str, secret: &str)
     let input = SignInput {
         key_id: Some(key_id.into()),
         timestamp: (SystemClock.now_ms() / 1000).to_string(),
-        nonce: Some(format!("n-{}", sigconform::runner::random_u64())),
+        nonce: Some(format!("n-{}", sigconform_runner::random_u64())),
         ..SignInput::default()
     };
     for (name, value) in scheme

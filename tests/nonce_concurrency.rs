@@ -3,8 +3,8 @@
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use sigconform::MemoryNonceStore;
-use sigconform::nonce::NonceError;
+use sigconform_core::MemoryNonceStore;
+use sigconform_core::nonce::NonceError;
 
 #[test]
 fn exactly_one_thread_wins_each_nonce() {
@@ -41,8 +41,8 @@ fn exactly_one_thread_wins_each_nonce() {
 /// at the same moment, at most one accepted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_identical_requests_through_the_verifier() {
-    use sigconform::scheme::{SchemeConfig, SchemeId, SignInput};
-    use sigconform::{FixedClock, KeyPolicy, StaticKeys, Verifier};
+    use sigconform_core::scheme::{SchemeConfig, SchemeId, SignInput};
+    use sigconform_core::{FixedClock, KeyPolicy, StaticKeys, Verifier};
 
     let keys = StaticKeys::from_pairs([("k", "secret")]);
     let scheme = SchemeId::A2a.build(&SchemeConfig::default()).unwrap();

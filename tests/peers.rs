@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sigconform::Secret;
-use sigconform::scheme::SchemeRef;
-use sigconform::workload::Workload;
+use sigconform_bench::workload::Workload;
+use sigconform_core::Secret;
+use sigconform_core::scheme::SchemeRef;
 
 const REQUESTS: usize = 50;
 
@@ -26,7 +26,7 @@ fn peers(dir: &Path) -> Vec<(String, Command, Vec<String>)> {
     let javac = Command::new("javac")
         .arg("-d")
         .arg(&classes)
-        .arg(root.join("benches/peers/Verify.java"))
+        .arg(root.join("crates/bench/benches/peers/Verify.java"))
         .status()
         .expect("javac (JDK 17)");
     assert!(javac.success(), "javac failed");
@@ -47,12 +47,12 @@ fn peers(dir: &Path) -> Vec<(String, Command, Vec<String>)> {
     vec![
         (
             "python3".into(),
-            script("python3", "benches/peers/verify.py"),
+            script("python3", "crates/bench/benches/peers/verify.py"),
             all.clone(),
         ),
         (
             "node".into(),
-            script("node", "benches/peers/verify.mjs"),
+            script("node", "crates/bench/benches/peers/verify.mjs"),
             all,
         ),
         ("java".into(), java(), schemes),

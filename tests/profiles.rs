@@ -6,9 +6,9 @@
 
 use std::path::Path;
 
-use sigconform::profile::SEED_PROFILES;
-use sigconform::scheme::{SchemeId, SchemeRef};
-use sigconform::vectors::{self, VectorFile};
+use sigconform_core::profile::SEED_PROFILES;
+use sigconform_core::scheme::{SchemeId, SchemeRef};
+use sigconform_core::vectors::{self, VectorFile};
 
 fn load(scheme: SchemeId) -> VectorFile {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -57,8 +57,8 @@ mod common;
 /// weakness.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_server_of_every_built_in_profile_is_clean() {
-    use sigconform::runner::Outcome;
-    for (name, _) in sigconform::profile::BUILT_IN {
+    use sigconform_runner::Outcome;
+    for (name, _) in sigconform_core::profile::BUILT_IN {
         let scheme = SchemeRef::by_name(name).unwrap();
         let results = common::run_deployed(scheme, None, common::Deployment::Root).await;
         let bad = common::bad(&results);
@@ -81,9 +81,9 @@ async fn the_reference_server_of_every_built_in_profile_is_clean() {
 /// token), a weakness; a message id that is signed, replays checked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_catalog_adapts_to_what_a_profile_covers() {
-    use sigconform::profile::Profile;
-    use sigconform::runner::Outcome;
-    let outcome = |results: &[sigconform::runner::CaseResult], id: &str| {
+    use sigconform_core::profile::Profile;
+    use sigconform_runner::Outcome;
+    let outcome = |results: &[sigconform_runner::CaseResult], id: &str| {
         results
             .iter()
             .find(|r| r.id == id)
@@ -151,8 +151,8 @@ nonce:
 /// (or, where the provider only advises, a warning).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_providers_users_bugs_are_found() {
-    use sigconform::runner::Outcome;
-    use sigconform::server::Defect;
+    use sigconform_runner::Outcome;
+    use sigconform_server::Defect;
     let cases = [
         // stripe/stripe-node#341: the body parsed and serialised again.
         (
@@ -196,7 +196,7 @@ async fn the_providers_users_bugs_are_found() {
         ),
         (
             "twilio",
-            Defect::ReadsLossily(sigconform::lossy::LossyRead::DecodedQuery),
+            Defect::ReadsLossily(sigconform_core::lossy::LossyRead::DecodedQuery),
             "twilio/tamper/query-percent-encoded",
             Outcome::Fail,
         ),
@@ -214,7 +214,7 @@ async fn the_providers_users_bugs_are_found() {
         ),
         (
             "svix",
-            Defect::ReadsLossily(sigconform::lossy::LossyRead::BodyAsText),
+            Defect::ReadsLossily(sigconform_core::lossy::LossyRead::BodyAsText),
             "svix/tamper/body-invalid-utf8",
             Outcome::Fail,
         ),
@@ -284,7 +284,7 @@ fn every_profile_file_matches_the_json_schema() {
         );
         files += 1;
     }
-    assert_eq!(files, sigconform::profile::BUILT_IN.len());
+    assert_eq!(files, sigconform_core::profile::BUILT_IN.len());
 }
 
 /// A signature header's literals must be printable ASCII: a profile that
@@ -316,7 +316,7 @@ fn signature_literals_a_header_cannot_hold_are_refused() {
         ),
     ] {
         let text = profile(signature);
-        let error = sigconform::profile::Profile::from_yaml("acme.yaml", &text).unwrap_err();
+        let error = sigconform_core::profile::Profile::from_yaml("acme.yaml", &text).unwrap_err();
         assert_eq!(error.field, field, "{error}");
         assert!(
             error
@@ -330,7 +330,7 @@ fn signature_literals_a_header_cannot_hold_are_refused() {
         "{header: X-Sig, prefix: 'v0 ='}",
         "{header: X-Sig, list: {separator: ' ', assign: ',', tag: v1}}",
     ] {
-        sigconform::profile::Profile::from_yaml("acme.yaml", &profile(signature)).unwrap();
+        sigconform_core::profile::Profile::from_yaml("acme.yaml", &profile(signature)).unwrap();
     }
 }
 
@@ -377,9 +377,9 @@ fn the_profile_schema_rejects_what_the_loader_rejects() {
         assert!(!validator.is_valid(&bad), "{bad}");
         // The loader refuses it too, in one line.
         let yaml = serde_json::to_string(&bad).unwrap();
-        let error = sigconform::profile::Profile::from_yaml("bad.yaml", &yaml).unwrap_err();
+        let error = sigconform_core::profile::Profile::from_yaml("bad.yaml", &yaml).unwrap_err();
         assert!(!error.to_string().contains('\n'));
     }
     let yaml = serde_json::to_string(&good).unwrap();
-    sigconform::profile::Profile::from_yaml("good.yaml", &yaml).unwrap();
+    sigconform_core::profile::Profile::from_yaml("good.yaml", &yaml).unwrap();
 }

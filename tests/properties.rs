@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use sigconform::scheme::{SchemeConfig, SchemeId, SignInput};
-use sigconform::tamper::{Recipe, SignedAs, TagTransform};
-use sigconform::{FixedClock, KeyPolicy, MemoryNonceStore, Request, StaticKeys, Verifier};
+use sigconform_core::scheme::{SchemeConfig, SchemeId, SignInput};
+use sigconform_core::tamper::{Recipe, SignedAs, TagTransform};
+use sigconform_core::{FixedClock, KeyPolicy, MemoryNonceStore, Request, StaticKeys, Verifier};
 
 const NOW_S: u64 = 1_700_000_000;
 
@@ -128,7 +128,7 @@ impl Input {
             .unwrap()
     }
 
-    fn verify(&self, req: &Request) -> Result<String, sigconform::Rejection> {
+    fn verify(&self, req: &Request) -> Result<String, sigconform_core::Rejection> {
         let verifier = Verifier::new(
             self.scheme.build(&config()).unwrap(),
             Arc::new(FixedClock::new(NOW_S * 1000)),
@@ -215,7 +215,7 @@ fn covered_mutations(input: &Input) -> Vec<(&'static str, Recipe)> {
         out.push((
             "host",
             with(SignedAs {
-                headers: vec![sigconform::tamper::Header(
+                headers: vec![sigconform_core::tamper::Header(
                     "host".into(),
                     "other.example".into(),
                 )],

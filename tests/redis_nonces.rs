@@ -6,12 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sigconform::Secret;
-use sigconform::nonce::redis::RedisNonceStore;
-use sigconform::nonce::{NonceError, NonceStore};
-use sigconform::runner::{self, Outcome, RunConfig};
-use sigconform::scheme::{SchemeConfig, SchemeId};
-use sigconform::server::{self, KeySource, ServerConfig};
+use sigconform_core::Secret;
+use sigconform_core::nonce::{NonceError, NonceStore};
+use sigconform_core::scheme::{SchemeConfig, SchemeId};
+use sigconform_runner::{self as runner, Outcome, RunConfig};
+use sigconform_server::redis_nonces::RedisNonceStore;
+use sigconform_server::{self as server, KeySource, ServerConfig};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -35,7 +35,7 @@ fn redis_url() -> Option<String> {
 
 /// Nonces unique to this run: Redis outlives it.
 fn nonce(name: &str) -> String {
-    format!("{name}-{}", sigconform::runner::random_u64())
+    format!("{name}-{}", sigconform_runner::random_u64())
 }
 
 #[tokio::test]

@@ -11,14 +11,14 @@ use common::{
     Deployment, SECRET, bad, failures, not_passed, run_against, run_config, run_deployed,
     scheme_config, start,
 };
-use sigconform::MemoryNonceStore;
-use sigconform::Secret;
-use sigconform::keys::Permissions;
-use sigconform::keys::sql::{SqlKeys, SqlKeysConfig};
-use sigconform::nonce::NonceStore;
-use sigconform::runner::{self, CaseResult, Category, Outcome, RunConfig, RunError};
-use sigconform::scheme::{Absent, Field, SchemeConfig, SchemeId, SchemeRef};
-use sigconform::server::{self, Defect, KeySource, ServerConfig};
+use sigconform_core::MemoryNonceStore;
+use sigconform_core::Secret;
+use sigconform_core::keys::Permissions;
+use sigconform_core::nonce::NonceStore;
+use sigconform_core::scheme::{Absent, Field, SchemeConfig, SchemeId, SchemeRef};
+use sigconform_runner::{self as runner, CaseResult, Category, Outcome, RunConfig, RunError};
+use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig};
+use sigconform_server::{self as server, Defect, KeySource, ServerConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_correct_server_has_no_failures_or_errors() {
@@ -1008,7 +1008,7 @@ async fn finds_a_nonce_store_that_forgets_before_the_window_ends() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_fault_family_is_found_by_its_own_cases_alone() {
     use SchemeId::*;
-    use sigconform::lossy::{Component, LossyRead};
+    use sigconform_core::lossy::{Component, LossyRead};
     let mut cases: Vec<(Defect, SchemeId, Vec<String>)> = Vec::new();
     for read in LossyRead::ALL {
         let schemes: &[SchemeId] = match read {
@@ -1097,7 +1097,18 @@ async fn the_terminal_report_shows_what_needs_attention() {
     let short = text(false);
     assert!(short.starts_with("target t, a2a "), "{short}");
     assert!(short.contains("FAIL") && short.contains("WARN"), "{short}");
-    assert!(short.contains("rule: ") && short.contains("reproduce: "));
+    assert!(short.contains("reproduce: "), "{short}");
+    // Each case shown names its rule by an id of docs/rules/, with its text.
+    let cited: Vec<&str> = short
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("rule "))
+        .collect();
+    assert!(!cited.is_empty(), "{short}");
+    for line in cited {
+        let (id, text) = line.split_once(": ").unwrap();
+        let rule = sigconform_core::rules::by_id(id).unwrap();
+        assert!(text.starts_with(&rule.text), "{line}");
+    }
     assert!(
         !short.contains("INFO ") && !short.contains("SKIP "),
         "{short}"

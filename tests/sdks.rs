@@ -13,9 +13,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{PROFILE_SECRET, free_port, node_packages, not_passed, python_packages, started};
-use sigconform::runner::{self, Outcome, RunConfig};
-use sigconform::scheme::SchemeRef;
-use sigconform::{Secret, profile::Profile};
+use sigconform_core::scheme::SchemeRef;
+use sigconform_core::{Secret, profile::Profile};
+use sigconform_runner::{self as runner, Outcome, RunConfig};
 
 /// The Python SDKs, pinned.
 const PYTHON: [&str; 6] = [
@@ -152,7 +152,7 @@ async fn failed(profile: &str, url: &str) -> Vec<String> {
     let config = RunConfig {
         // What a sender signs as its endpoint (`{url}`): the target, as
         // `conform --target` takes it.
-        scheme_config: sigconform::scheme::SchemeConfig {
+        scheme_config: sigconform_core::scheme::SchemeConfig {
             endpoint: Some(url.to_owned()),
             ..Default::default()
         },

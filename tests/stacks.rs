@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use sigconform::runner::{self, Outcome};
-use sigconform::scheme::{SchemeConfig, SchemeId};
-use sigconform::{MemoryNonceStore, StaticKeys, SystemClock, Verifier};
+use sigconform_core::scheme::{SchemeConfig, SchemeId};
+use sigconform_core::{MemoryNonceStore, StaticKeys, SystemClock, Verifier};
+use sigconform_runner::{self as runner, Outcome};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How many times each target is probed.
@@ -110,7 +110,7 @@ async fn serve_until_error(mut stream: tokio::net::TcpStream, verifier: Arc<Veri
 async fn read_request(
     stream: &mut tokio::net::TcpStream,
     buf: &mut Vec<u8>,
-) -> Option<sigconform::Request> {
+) -> Option<sigconform_core::Request> {
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut parsed = httparse::Request::new(&mut headers);

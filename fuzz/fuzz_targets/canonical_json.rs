@@ -8,7 +8,7 @@
 //! number beyond the double range, nesting past serde_json's limit).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use sigconform::canonical_json::canonical_json;
+use sigconform_core::canonical_json::canonical_json;
 
 fn as_doubles(v: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;

@@ -1,7 +1,7 @@
 //! The `Authorization: Signature …` parameter parser, through the scheme.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use sigconform::scheme::{SchemeConfig, SchemeId};
+use sigconform_core::scheme::{SchemeConfig, SchemeId};
 
 fuzz_target!(|data: &[u8]| {
     let scheme = SchemeId::Authorization

@@ -3,7 +3,7 @@
 #![no_main]
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sigconform::scheme::{SchemeConfig, SchemeRef};
+use sigconform_core::scheme::{SchemeConfig, SchemeRef};
 
 #[derive(Debug, Arbitrary)]
 struct Input {

@@ -7,10 +7,10 @@ mod common;
 
 use common::NOW_S;
 use libfuzzer_sys::fuzz_target;
-use sigconform::profile::Profile;
-use sigconform::scheme::{SchemeConfig, SchemeRef, SignInput};
-use sigconform::tamper::Recipe;
-use sigconform::{Secret, StaticKeys};
+use sigconform_core::profile::Profile;
+use sigconform_core::scheme::{SchemeConfig, SchemeRef, SignInput};
+use sigconform_core::tamper::Recipe;
+use sigconform_core::{Secret, StaticKeys};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -55,8 +55,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let unit_ts = match scheme.window().unit {
-        sigconform::time::TimeUnit::Seconds => NOW_S,
-        sigconform::time::TimeUnit::Milliseconds => NOW_S * 1000,
+        sigconform_core::time::TimeUnit::Seconds => NOW_S,
+        sigconform_core::time::TimeUnit::Milliseconds => NOW_S * 1000,
     };
     let recipe = Recipe {
         input: SignInput {

@@ -9,10 +9,10 @@ mod common;
 use arbitrary::Arbitrary;
 use common::NOW_S;
 use libfuzzer_sys::fuzz_target;
-use sigconform::profile::SEED_PROFILES;
-use sigconform::scheme::{SchemeConfig, SchemeId, SchemeRef, SignInput};
-use sigconform::tamper::Recipe;
-use sigconform::{Secret, StaticKeys};
+use sigconform_core::profile::SEED_PROFILES;
+use sigconform_core::scheme::{SchemeConfig, SchemeId, SchemeRef, SignInput};
+use sigconform_core::tamper::Recipe;
+use sigconform_core::{Secret, StaticKeys};
 
 #[derive(Debug, Arbitrary)]
 struct Input {

@@ -7,9 +7,9 @@ mod common;
 use arbitrary::Arbitrary;
 use common::NOW_S;
 use libfuzzer_sys::fuzz_target;
-use sigconform::StaticKeys;
-use sigconform::scheme::{SchemeConfig, SchemeId, SignInput};
-use sigconform::tamper::{Recipe, SignedAs};
+use sigconform_core::StaticKeys;
+use sigconform_core::scheme::{SchemeConfig, SchemeId, SignInput};
+use sigconform_core::tamper::{Recipe, SignedAs};
 
 #[derive(Debug, Arbitrary)]
 struct Input {
@@ -65,7 +65,7 @@ fuzz_target!(|input: Input| {
         ..Recipe::default()
     };
     let verify =
-        |req: &sigconform::Request| common::verify(id.build(&config).unwrap(), keys.clone(), req);
+        |req: &sigconform_core::Request| common::verify(id.build(&config).unwrap(), keys.clone(), req);
     let signed = recipe
         .apply(scheme.as_ref(), &req, keys.get(key_id).unwrap())
         .unwrap();

@@ -2,7 +2,7 @@
 //! same text (so no two spellings of one tag are both accepted).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use sigconform::crypto::TagEncoding;
+use sigconform_core::crypto::TagEncoding;
 
 fuzz_target!(|text: &str| {
     for encoding in [TagEncoding::LowerHex, TagEncoding::Base64] {

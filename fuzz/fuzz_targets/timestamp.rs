@@ -1,7 +1,7 @@
 //! Timestamp syntax and window arithmetic: never a panic or an overflow.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use sigconform::time::{TimeUnit, Window, parse_timestamp};
+use sigconform_core::time::{TimeUnit, Window, parse_timestamp};
 
 fuzz_target!(|data: (&str, u64, u64, u64)| {
     let (text, now_ms, past, future) = data;

@@ -8,11 +8,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sigconform::nonce::NonceStore;
-use sigconform::runner::{self, CaseResult, Category, Outcome, RunConfig};
-use sigconform::scheme::{SchemeConfig, SchemeId, SchemeRef};
-use sigconform::server::{self, Defect, KeySource, Mount, ServerConfig};
-use sigconform::{KeyPolicy, Secret};
+use sigconform_core::nonce::NonceStore;
+use sigconform_core::scheme::{SchemeConfig, SchemeId, SchemeRef};
+use sigconform_core::{KeyPolicy, Secret};
+use sigconform_runner::{self as runner, CaseResult, Category, Outcome, RunConfig};
+use sigconform_server::{self as server, Defect, KeySource, Mount, ServerConfig};
 
 pub const SECRET: &str = "runner-test-secret";
 

@@ -2,8 +2,8 @@
 //! request they sign, and a verifier with fresh state.
 use std::sync::Arc;
 
-use sigconform::scheme::Scheme;
-use sigconform::{
+use sigconform_core::scheme::Scheme;
+use sigconform_core::{
     FixedClock, KeyPolicy, MemoryNonceStore, Rejection, Request, StaticKeys, Verified, Verifier,
 };
 

@@ -1,0 +1,6 @@
+//! Benchmark workloads and measurements: what `cargo bench` and
+//! `cargo xtask bench` run. Not part of the tool or the library.
+
+pub mod load;
+pub mod measure;
+pub mod workload;

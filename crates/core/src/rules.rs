@@ -1,0 +1,165 @@
+//! The rule book: the normative rules of every scheme and profile, each
+//! with a stable id and its source, as the project states them in
+//! `docs/rules/*.md` (built into the library from there, so the files
+//! people read are the rules the tool applies).
+//!
+//! A rule's id is `<scope>.<name>`: `common.window-past`,
+//! `a2a.signed-string`, `stripe.list`. Vector flags and catalog cases name
+//! a rule by its name; [`resolve`] finds the one that applies to a scheme:
+//! its own, then (for a scheme described by a profile) the rules of
+//! profiles, then the common rules.
+
+use std::sync::LazyLock;
+
+use crate::scheme::SchemeRef;
+
+/// One rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// Its stable id, `<scope>.<name>`.
+    pub id: String,
+    /// What it requires, in one paragraph.
+    pub text: String,
+    /// Where it comes from: the seed specification, a provider's
+    /// documentation, a standard.
+    pub source: String,
+}
+
+/// The rule files, by scope.
+const FILES: [(&str, &str); 18] = [
+    ("common", include_str!("../../../docs/rules/common.md")),
+    ("profile", include_str!("../../../docs/rules/profile.md")),
+    ("partner", include_str!("../../../docs/rules/partner.md")),
+    (
+        "authorization",
+        include_str!("../../../docs/rules/authorization.md"),
+    ),
+    ("webhook", include_str!("../../../docs/rules/webhook.md")),
+    ("a2a", include_str!("../../../docs/rules/a2a.md")),
+    ("ia-json", include_str!("../../../docs/rules/ia-json.md")),
+    ("quable", include_str!("../../../docs/rules/quable.md")),
+    ("stripe", include_str!("../../../docs/rules/stripe.md")),
+    ("github", include_str!("../../../docs/rules/github.md")),
+    ("slack", include_str!("../../../docs/rules/slack.md")),
+    (
+        "standard-webhooks",
+        include_str!("../../../docs/rules/standard-webhooks.md"),
+    ),
+    ("svix", include_str!("../../../docs/rules/svix.md")),
+    ("shopify", include_str!("../../../docs/rules/shopify.md")),
+    ("twilio", include_str!("../../../docs/rules/twilio.md")),
+    (
+        "twilio-json",
+        include_str!("../../../docs/rules/twilio-json.md"),
+    ),
+    ("square", include_str!("../../../docs/rules/square.md")),
+    ("paddle", include_str!("../../../docs/rules/paddle.md")),
+];
+
+static BOOK: LazyLock<Vec<Rule>> =
+    LazyLock::new(|| FILES.iter().flat_map(|(_, text)| parse(text)).collect());
+
+/// The rules of one file: each starts at a heading `` ## `id` ``; its
+/// paragraphs up to a `Source:` line are its text.
+fn parse(markdown: &str) -> Vec<Rule> {
+    let mut rules = Vec::new();
+    let mut current: Option<Rule> = None;
+    for line in markdown.lines() {
+        if let Some(id) = line.strip_prefix("## `").and_then(|l| l.strip_suffix('`')) {
+            rules.extend(current.take());
+            current = Some(Rule {
+                id: id.to_owned(),
+                text: String::new(),
+                source: String::new(),
+            });
+        } else if let Some(rule) = current.as_mut() {
+            if let Some(source) = line.strip_prefix("Source: ") {
+                rule.source = source.trim().to_owned();
+            } else if !line.trim().is_empty() && rule.source.is_empty() {
+                if !rule.text.is_empty() {
+                    rule.text.push(' ');
+                }
+                rule.text.push_str(line.trim());
+            }
+        }
+    }
+    rules.extend(current);
+    rules
+}
+
+/// Every rule, in the order of the files.
+pub fn all() -> &'static [Rule] {
+    &BOOK
+}
+
+/// The rule with this id.
+pub fn by_id(id: &str) -> Option<&'static Rule> {
+    BOOK.iter().find(|r| r.id == id)
+}
+
+/// The rule named `name` that applies to `scheme`: the scheme's own, then
+/// for a profile the rules of profiles, then the common one.
+pub fn resolve(scheme: &SchemeRef, name: &str) -> Option<&'static Rule> {
+    let own = format!("{}.{name}", scheme.name());
+    let profile = matches!(scheme, SchemeRef::Profile(_)).then(|| format!("profile.{name}"));
+    by_id(&own)
+        .or_else(|| profile.and_then(|id| by_id(&id)))
+        .or_else(|| by_id(&format!("common.{name}")))
+}
+
+/// The text of the rule `id`, which the library itself quotes (a seed's
+/// signed string); empty if the book lacks it, which a test forbids.
+pub(crate) fn text(id: &str) -> &'static str {
+    by_id(id).map_or("", |r| r.text.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_holds_rules_of_its_own_scope_each_with_text_and_source() {
+        for (scope, markdown) in FILES {
+            let rules = parse(markdown);
+            assert!(!rules.is_empty(), "{scope}");
+            for rule in rules {
+                assert!(
+                    rule.id.starts_with(&format!("{scope}.")),
+                    "{scope}: {}",
+                    rule.id
+                );
+                assert!(
+                    !rule.text.is_empty() && !rule.source.is_empty(),
+                    "{}",
+                    rule.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ids_are_unique() {
+        let mut ids: Vec<&str> = all().iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(before, ids.len());
+    }
+
+    #[test]
+    fn a_scheme_own_rule_comes_first_then_profiles_then_common() {
+        let stripe = SchemeRef::by_name("stripe").unwrap();
+        assert_eq!(resolve(&stripe, "list").unwrap().id, "stripe.list");
+        assert_eq!(
+            resolve(&stripe, "signed-string").unwrap().id,
+            "profile.signed-string"
+        );
+        assert_eq!(resolve(&stripe, "status").unwrap().id, "common.status");
+        let a2a = SchemeRef::by_name("a2a").unwrap();
+        assert_eq!(
+            resolve(&a2a, "signed-string").unwrap().id,
+            "a2a.signed-string"
+        );
+        assert!(resolve(&a2a, "list").is_none());
+    }
+}

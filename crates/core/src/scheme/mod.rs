@@ -1,0 +1,744 @@
+//! The [`Scheme`] trait and the six schemes that implement it.
+//!
+//! A scheme knows its wire format: where the signature material sits in a
+//! request ([`Scheme::parse`]), which bytes are signed
+//! ([`Scheme::canonicalize`]) and how a signer writes its headers
+//! ([`Scheme::signature_headers`]). Everything schemes share — HMAC,
+//! encodings, windows, nonces, key lookup — lives outside this module, and
+//! [`crate::Verifier`] puts the pieces together in one order for all.
+//!
+//! One file per scheme, each following `../shared/SCHEMES.md`:
+//! [`partner`], [`authorization`], [`webhook`], [`a2a`], [`ia_json`], [`quable`].
+
+pub mod a2a;
+pub mod authorization;
+pub mod ia_json;
+mod location;
+pub mod partner;
+pub mod profile;
+pub mod quable;
+pub mod webhook;
+
+pub use location::{Absent, Field, Location};
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use http::HeaderName;
+use serde::{Deserialize, Serialize};
+
+use crate::Rejection;
+use crate::crypto::{Algorithm, ByteSink, Tag, TagEncoding};
+use crate::keys::{Key, Secret};
+use crate::request::Request;
+use crate::time::Window;
+
+/// The six schemes, by the ids SCHEMES.md gives them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SchemeId {
+    /// `X-Signature: id.timestampMs.hex` over canonical JSON (seed 000).
+    #[serde(rename = "partner")]
+    Partner,
+    /// `Authorization: Signature keyId=…` with nonce and timestamp (seed 001).
+    #[serde(rename = "authorization")]
+    Authorization,
+    /// `X-Webhook-Signature` over `{timestamp}.{body}` (seed 001).
+    #[serde(rename = "webhook")]
+    Webhook,
+    /// `X-API-Key-ID`/`X-Signature`/`X-Body-Hash` with nonce (seed 002).
+    #[serde(rename = "a2a")]
+    A2a,
+    /// ia.json `signed_key`: `X-IA-*` over `{timestamp}.{body}` (seed 003).
+    #[serde(rename = "ia-json")]
+    IaJson,
+    /// Quable App `METHOD|ENDPOINT|TIMESTAMP|PAYLOAD` (seed 004).
+    #[serde(rename = "quable")]
+    Quable,
+}
+
+impl SchemeId {
+    /// All schemes, in SCHEMES.md order.
+    pub const ALL: [SchemeId; 6] = [
+        SchemeId::Partner,
+        SchemeId::Authorization,
+        SchemeId::Webhook,
+        SchemeId::A2a,
+        SchemeId::IaJson,
+        SchemeId::Quable,
+    ];
+
+    /// The id as written in SCHEMES.md, vector files and on the command line.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SchemeId::Partner => "partner",
+            SchemeId::Authorization => "authorization",
+            SchemeId::Webhook => "webhook",
+            SchemeId::A2a => "a2a",
+            SchemeId::IaJson => "ia-json",
+            SchemeId::Quable => "quable",
+        }
+    }
+
+    /// Builds the scheme with `config` applied over its defaults.
+    pub fn build(self, config: &SchemeConfig) -> Result<Box<dyn Scheme>, ConfigError> {
+        Ok(match self {
+            SchemeId::Partner => Box::new(partner::Partner::new(config)?),
+            SchemeId::Authorization => Box::new(authorization::Authorization::new(config)?),
+            SchemeId::Webhook => Box::new(webhook::Webhook::new(config)?),
+            SchemeId::A2a => Box::new(a2a::A2a::new(config)?),
+            SchemeId::IaJson => Box::new(ia_json::IaJson::new(config)?),
+            SchemeId::Quable => Box::new(quable::Quable::new(config)?),
+        })
+    }
+}
+
+impl fmt::Display for SchemeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SchemeId {
+    type Err = ConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SchemeId::ALL
+            .into_iter()
+            .find(|id| id.as_str() == s)
+            .ok_or_else(|| ConfigError::UnknownScheme(s.to_owned()))
+    }
+}
+
+/// A scheme by what it is: one of the six seeds' schemes, written in Rust,
+/// or a [profile](crate::profile), run by the profile engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchemeRef {
+    /// A seed's scheme.
+    Seed(SchemeId),
+    /// A profile.
+    Profile(std::sync::Arc<crate::profile::Profile>),
+}
+
+impl SchemeRef {
+    /// Its name: the seed's id, or the profile's name.
+    pub fn name(&self) -> &str {
+        match self {
+            SchemeRef::Seed(id) => id.as_str(),
+            SchemeRef::Profile(p) => &p.name,
+        }
+    }
+
+    /// Builds the scheme with `config` applied over its defaults.
+    pub fn build(&self, config: &SchemeConfig) -> Result<Box<dyn Scheme>, ConfigError> {
+        match self {
+            SchemeRef::Seed(id) => id.build(config),
+            SchemeRef::Profile(p) => Ok(Box::new(profile::ProfileScheme::new(p.clone(), config)?)),
+        }
+    }
+
+    /// A seed's id, or the name of a built-in profile.
+    pub fn by_name(name: &str) -> Option<SchemeRef> {
+        name.parse::<SchemeId>()
+            .ok()
+            .map(SchemeRef::Seed)
+            .or_else(|| {
+                crate::profile::Profile::built_in(name).map(|p| SchemeRef::Profile(p.into()))
+            })
+    }
+
+    /// A seed's id, a built-in profile's name, or a profile file.
+    pub fn resolve(name_or_path: &str) -> Result<SchemeRef, crate::profile::ProfileError> {
+        match name_or_path.parse::<SchemeId>() {
+            Ok(id) => Ok(SchemeRef::Seed(id)),
+            Err(_) => crate::profile::Profile::resolve(name_or_path).map(SchemeRef::from),
+        }
+    }
+
+    /// The six seeds' schemes, then every built-in profile.
+    pub fn all_built_in() -> Vec<SchemeRef> {
+        SchemeId::ALL
+            .map(SchemeRef::Seed)
+            .into_iter()
+            .chain(
+                crate::profile::BUILT_IN
+                    .iter()
+                    .filter_map(|(name, _)| SchemeRef::by_name(name)),
+            )
+            .collect()
+    }
+}
+
+impl From<SchemeId> for SchemeRef {
+    fn from(id: SchemeId) -> Self {
+        SchemeRef::Seed(id)
+    }
+}
+
+impl From<crate::profile::Profile> for SchemeRef {
+    fn from(profile: crate::profile::Profile) -> Self {
+        SchemeRef::Profile(profile.into())
+    }
+}
+
+impl fmt::Display for SchemeRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for SchemeRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for SchemeRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        SchemeRef::by_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown scheme `{name}` (a seed's id or a built-in profile's name)"
+            ))
+        })
+    }
+}
+
+/// Settings that differ between deployments of a scheme. Every field is
+/// optional; an absent field keeps the scheme's SCHEMES.md default, and a
+/// field a scheme has no use for is ignored by it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemeConfig {
+    /// How old a timestamp may be, in the scheme's unit (ms for `partner`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance_past: Option<u64>,
+    /// How far in the future a timestamp may be, in the scheme's unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance_future: Option<u64>,
+    /// `ia-json`: the `auth.signed_key.algorithm` of the ia.json file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<Algorithm>,
+    /// `ia-json`: the header prefix (default `X-IA-`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_prefix: Option<String>,
+    /// `webhook`: the signature header (default `X-Webhook-Signature`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_header: Option<String>,
+    /// `webhook`: the timestamp header (default `X-Webhook-Timestamp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp_header: Option<String>,
+    /// `quable`: the declared app endpoint string (default `https:app.example/hook`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// `authorization`: headers every signature must cover. Default: `host`,
+    /// plus `content-type` when the request has a body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_headers: Option<Vec<String>>,
+}
+
+/// A configuration a scheme cannot be built from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// Not one of the six scheme ids.
+    #[error(
+        "unknown scheme `{0}` (expected one of partner, authorization, webhook, a2a, ia-json, quable)"
+    )]
+    UnknownScheme(String),
+    /// `quable` needs the declared app endpoint string.
+    #[error("the quable scheme needs the app endpoint string (`endpoint`)")]
+    MissingEndpoint,
+    /// A configured header name is not a valid HTTP header name.
+    #[error("`{0}` is not a valid header name")]
+    HeaderName(String),
+    /// A key's secret is not in the encoding the scheme decodes.
+    #[error("the secret of key `{0}` is not base64 (the scheme decodes its secrets)")]
+    Secret(String),
+}
+
+/// The signature material of one request: what [`Scheme::parse`] reads out
+/// of a received request (borrowing from it: parsing allocates nothing), or
+/// what a signer is about to write into one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureParams<'a> {
+    /// The key id, for schemes that carry one.
+    pub key_id: Option<Cow<'a, str>>,
+    /// The HMAC's hash function.
+    pub algorithm: Algorithm,
+    /// The timestamp exactly as written in the request.
+    pub timestamp: Cow<'a, str>,
+    /// The timestamp's value, in the scheme's unit.
+    pub timestamp_value: u64,
+    /// The nonce, for schemes that carry one.
+    pub nonce: Option<Cow<'a, str>>,
+    /// `authorization`: the lower-case header names the signature covers
+    /// (borrowed from the request unless they had to be lower-cased).
+    pub signed_headers: Vec<Cow<'a, str>>,
+    /// `a2a`: the `X-Body-Hash` value as written, when present.
+    pub body_hash: Option<Cow<'a, str>>,
+    /// The decoded tag (empty while signing).
+    pub tag: Tag,
+    /// Further tags, any of which may match (several signatures during a
+    /// key rotation); empty for the six seeds' schemes.
+    pub alternatives: Vec<Tag>,
+    /// A field the signed string leaves out altogether (its line, or its
+    /// place between separators): how a verifier that treats the field as
+    /// optional signs its absence. `None` for every correct signature.
+    pub omitted: Option<Field>,
+}
+
+impl<'a> SignatureParams<'a> {
+    /// The parameters read from a received request: the timestamp must be
+    /// a plain integer and the tag strictly in `encoding` (checked in that
+    /// order). Nonce, signed headers and body hash are left for the scheme to
+    /// fill in.
+    pub(crate) fn received(
+        key_id: Option<&'a str>,
+        algorithm: Algorithm,
+        timestamp: &'a str,
+        encoding: TagEncoding,
+        tag: &str,
+    ) -> Result<Self, Rejection> {
+        let timestamp_value = crate::time::parse_timestamp(timestamp)?;
+        // The length is checked where tags are compared (`Scheme::verify`).
+        let tag = encoding
+            .decode_tag(tag)
+            .map_err(|_| Rejection::MalformedSignature)?;
+        Ok(SignatureParams {
+            key_id: key_id.map(Cow::Borrowed),
+            algorithm,
+            timestamp: Cow::Borrowed(timestamp),
+            timestamp_value,
+            nonce: None,
+            signed_headers: Vec::new(),
+            body_hash: None,
+            tag,
+            alternatives: Vec::new(),
+            omitted: None,
+        })
+    }
+
+    /// The same parameters, owning their strings.
+    pub fn into_owned(self) -> SignatureParams<'static> {
+        let own = |s: Cow<'a, str>| Cow::Owned(s.into_owned());
+        SignatureParams {
+            key_id: self.key_id.map(own),
+            algorithm: self.algorithm,
+            timestamp: own(self.timestamp),
+            timestamp_value: self.timestamp_value,
+            nonce: self.nonce.map(own),
+            signed_headers: self.signed_headers.into_iter().map(own).collect(),
+            body_hash: self.body_hash.map(own),
+            tag: self.tag,
+            alternatives: self.alternatives,
+            omitted: self.omitted,
+        }
+    }
+
+    /// Whether the signed string leaves `field` out.
+    pub fn omits(&self, field: &Field) -> bool {
+        self.omitted.as_ref() == Some(field)
+    }
+}
+
+/// What a signer chooses: everything in the signature except the tag.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInput {
+    /// The key id to name in the request (ignored by schemes without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The timestamp string to write, in the scheme's unit.
+    pub timestamp: String,
+    /// The nonce (required by `authorization` and `a2a`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// `authorization`: the algorithm to name (default HMAC-SHA256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<Algorithm>,
+    /// `authorization`: the headers to cover (default `host content-type
+    /// content-length`, the original implementation's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_headers: Option<Vec<String>>,
+}
+
+/// Why a request could not be signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    /// The signing input lacks something the scheme needs, or the request
+    /// cannot be signed by this scheme (e.g. a non-JSON body for `partner`).
+    #[error("cannot sign: {0}")]
+    Invalid(String),
+}
+
+impl From<Rejection> for SignError {
+    fn from(r: Rejection) -> Self {
+        SignError::Invalid(r.to_string())
+    }
+}
+
+/// How signed requests of a scheme reach a verifier: what decides where
+/// the runner sends its probes, and with which methods, by default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// An API: signed requests to any of its routes, with any method. The
+    /// runner sends its probes below the target URL's path.
+    Api,
+    /// One declared endpoint receives every request (a webhook receiver,
+    /// an app endpoint): the runner sends every probe to exactly the
+    /// target URL, with these methods unless told others.
+    Endpoint {
+        /// The methods the senders use.
+        methods: Vec<String>,
+    },
+}
+
+/// Whether a verifier must reject a nonce (or message id) it has seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplayRule {
+    /// Accepting it twice within the window is a failure.
+    #[default]
+    Enforced,
+    /// Accepting it twice goes against the scheme's advice (a warning).
+    Advised,
+}
+
+/// What a scheme's senders deliver, and what its rules leave to a verifier
+/// beyond the signed string: the runner does not fault a verifier for
+/// refusing what no sender sends, nor for accepting what the rules allow.
+/// The default is the seeds' rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sender {
+    /// Whether a sender ever delivers an empty body (Stripe, GitHub and
+    /// Standard Webhooks never do, and their SDKs refuse one by design).
+    #[serde(default = "yes")]
+    pub empty_body: bool,
+    /// What a header repeated with the same value is: `refused` (the
+    /// seeds' rule: a verifier and a proxy could each pick a different
+    /// copy), or `read` (a provider that sets no rule; Node joins the copies
+    /// into one list, Python keeps one).
+    #[serde(default)]
+    pub repeated_headers: Repeated,
+    /// Whether a timestamp must be a plain decimal integer (`strict`, the
+    /// seeds' rule), or whether another spelling of a signed timestamp read
+    /// by a lenient parser is only a weakness (`lenient`: the provider pins
+    /// no syntax).
+    #[serde(default)]
+    pub timestamp_syntax: TimestampSyntax,
+    /// Where several signatures share a header (a list during a key
+    /// rotation), which of them a verifier compares: `any` may match (the
+    /// default), or only the `last`.
+    #[serde(default)]
+    pub signatures_compared: Compared,
+}
+
+impl Sender {
+    /// Whether these are the seeds' rules (a profile that says nothing).
+    pub fn is_default(&self) -> bool {
+        *self == Sender::default()
+    }
+}
+
+/// Which of several signatures in one header a verifier compares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Compared {
+    /// Any of them may match.
+    #[default]
+    Any,
+    /// Only the last.
+    Last,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Sender {
+    fn default() -> Sender {
+        Sender {
+            empty_body: true,
+            repeated_headers: Repeated::Refused,
+            timestamp_syntax: TimestampSyntax::Strict,
+            signatures_compared: Compared::Any,
+        }
+    }
+}
+
+/// What a header repeated with the same value is to a scheme.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Repeated {
+    /// A rejection.
+    #[default]
+    Refused,
+    /// Either answer conforms.
+    Read,
+}
+
+/// How strictly a timestamp's spelling is ruled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimestampSyntax {
+    /// A plain decimal integer; anything else is a rejection.
+    #[default]
+    Strict,
+    /// The provider pins no syntax: a signed timestamp in another spelling
+    /// accepted is a weakness.
+    Lenient,
+}
+
+/// A signing scheme: its wire format and its canonical string.
+pub trait Scheme: Send + Sync + fmt::Debug {
+    /// The scheme's name: a seed's id (`a2a`) or a profile's name.
+    fn name(&self) -> &str;
+
+    /// How its requests reach a verifier (an API, unless the scheme says
+    /// otherwise).
+    fn delivery(&self) -> Delivery {
+        Delivery::Api
+    }
+
+    /// Where `field` sits in a request; `None` for a field the scheme does
+    /// not carry.
+    fn location(&self, field: &Field) -> Option<Location>;
+
+    /// What it signs, as its rules say (`docs/rules/`) or the profile
+    /// describes it (the runner prints it when a change to a signed
+    /// component is accepted).
+    fn rule(&self) -> &str;
+
+    /// Whether a nonce seen before must be rejected (where there is one).
+    fn replay(&self) -> ReplayRule {
+        ReplayRule::Enforced
+    }
+
+    /// What its senders deliver and its rules leave to a verifier.
+    fn sender(&self) -> Sender {
+        Sender::default()
+    }
+
+    /// The fields it carries in header `name`.
+    fn fields_in(&self, name: &HeaderName) -> Vec<Field> {
+        [
+            Field::KeyId,
+            Field::Algorithm,
+            Field::Timestamp,
+            Field::Nonce,
+            Field::Tag,
+            Field::BodyHash,
+            Field::SignedHeaders,
+        ]
+        .into_iter()
+        .filter(|f| self.location(f).is_some_and(|at| at.header() == Some(name)))
+        .collect()
+    }
+
+    /// Adds to a request what the scheme carries outside its headers
+    /// (Twilio's body hash in the query), derived from the body the signer
+    /// signs (`signed_body`, the request's own unless a test signs another):
+    /// signers call it on the request they build, before signing it.
+    fn prepare(&self, _req: &mut Request, _signed_body: &[u8]) {}
+
+    /// The acceptance window for timestamps.
+    fn window(&self) -> Window;
+
+    /// How tags are written in this scheme's headers.
+    fn tag_encoding(&self) -> TagEncoding;
+
+    /// Reads and checks the signature material of a received request:
+    /// presence, syntax, duplicates, and the checks that need only the
+    /// request (a body hash against the body, required signed headers).
+    fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection>;
+
+    /// Writes the bytes that are signed for `req` under `params` to `out`:
+    /// a buffer, or a MAC computation directly.
+    fn canonicalize(
+        &self,
+        req: &Request,
+        params: &SignatureParams<'_>,
+        out: &mut dyn ByteSink,
+    ) -> Result<(), Rejection>;
+
+    /// Turns a signer's choices into the parameters that will be written.
+    fn signing_params<'a>(
+        &self,
+        req: &Request,
+        input: &'a SignInput,
+    ) -> Result<SignatureParams<'a>, SignError>;
+
+    /// The headers a signer adds to the request, given the encoded tag.
+    ///
+    /// The tag is passed encoded so that test tools can write deliberately
+    /// wrong encodings through the same formatting code.
+    fn signature_headers(
+        &self,
+        params: &SignatureParams<'_>,
+        encoded_tag: &str,
+    ) -> Vec<(HeaderName, String)>;
+
+    /// Signs `req`: the headers to add to it.
+    fn sign(
+        &self,
+        req: &Request,
+        input: &SignInput,
+        key: &Key,
+    ) -> Result<Vec<(HeaderName, String)>, SignError> {
+        let params = self.signing_params(req, input)?;
+        let tag = key
+            .mac()
+            .sign_streamed(params.algorithm, |out| self.canonicalize(req, &params, out))?;
+        Ok(self.signature_headers(&params, &self.tag_encoding().encode(tag.as_bytes())))
+    }
+
+    /// Checks the tag in `params` (or any of its alternatives) against
+    /// `req` with `key`, in constant time.
+    ///
+    /// A tag of the wrong length is malformed, never compared: its length is
+    /// public, and comparing only the bytes present would accept a prefix.
+    /// The canonical string is streamed into the MAC, never buffered.
+    fn verify(
+        &self,
+        req: &Request,
+        params: &SignatureParams<'_>,
+        key: &Key,
+    ) -> Result<(), Rejection> {
+        let len = params.algorithm.tag_len();
+        if params.alternatives.is_empty() {
+            if params.tag.as_bytes().len() != len {
+                return Err(Rejection::MalformedSignature);
+            }
+            let valid =
+                key.mac()
+                    .verify_streamed(params.algorithm, params.tag.as_bytes(), |out| {
+                        self.canonicalize(req, params, out)
+                    })?;
+            return if valid {
+                Ok(())
+            } else {
+                Err(Rejection::BadSignature)
+            };
+        }
+        // Several signatures: the MAC once, compared with each in turn.
+        let expected = key
+            .mac()
+            .sign_streamed(params.algorithm, |out| self.canonicalize(req, params, out))?;
+        let tags = std::iter::once(&params.tag).chain(&params.alternatives);
+        let mut any = false;
+        for tag in tags.filter(|t| t.as_bytes().len() == len) {
+            any |= crate::crypto::constant_time_eq(expected.as_bytes(), tag.as_bytes());
+        }
+        match any {
+            true => Ok(()),
+            false if params.tag.as_bytes().len() != len => Err(Rejection::MalformedSignature),
+            false => Err(Rejection::BadSignature),
+        }
+    }
+
+    /// The key `secret` makes for this scheme: its UTF-8 bytes, unless the
+    /// scheme decodes its secrets (a profile's base64 or `whsec_` secrets).
+    fn key(&self, id: &str, secret: &Secret) -> Result<Key, ConfigError> {
+        Ok(Key::new(id, secret))
+    }
+}
+
+/// Writes `text` upper-cased (methods: the standard ones already are, so
+/// they go through as they are; an extension method is upper-cased in
+/// pieces, without allocating).
+pub(crate) fn put_uppercase(out: &mut dyn ByteSink, text: &str) {
+    if !text.bytes().any(|b| b.is_ascii_lowercase()) {
+        out.put(text.as_bytes());
+        return;
+    }
+    for chunk in text.as_bytes().chunks(32) {
+        let mut upper = [0u8; 32];
+        let upper = &mut upper[..chunk.len()];
+        upper.copy_from_slice(chunk);
+        upper.make_ascii_uppercase();
+        out.put(upper);
+    }
+}
+
+/// Writes `{timestamp}.{body}`, the signed string of `webhook` and `ia-json`.
+pub(crate) fn timestamp_dot_body(
+    params: &SignatureParams<'_>,
+    body: &[u8],
+    out: &mut dyn ByteSink,
+) {
+    put_field(
+        out,
+        params,
+        &Field::Timestamp,
+        b"",
+        params.timestamp.as_bytes(),
+        b".",
+    );
+    out.put(body);
+}
+
+/// Writes one field of a signed string, `{before}{value}{after}`, or
+/// nothing at all when the signer left the field out ([`SignatureParams::omitted`]).
+pub(crate) fn put_field(
+    out: &mut dyn ByteSink,
+    params: &SignatureParams<'_>,
+    field: &Field,
+    before: &[u8],
+    value: &[u8],
+    after: &[u8],
+) {
+    if params.omits(field) {
+        return;
+    }
+    out.put(before);
+    out.put(value);
+    out.put(after);
+}
+
+/// The parameters of a signer's input with nothing scheme-specific in them.
+pub(crate) fn basic_signing_params(
+    input: &SignInput,
+    algorithm: Algorithm,
+    needs_key_id: bool,
+    needs_nonce: bool,
+) -> Result<SignatureParams<'_>, SignError> {
+    if needs_key_id && input.key_id.is_none() {
+        return Err(SignError::Invalid("a key id is required".into()));
+    }
+    if needs_nonce && input.nonce.is_none() {
+        return Err(SignError::Invalid("a nonce is required".into()));
+    }
+    // A signer may deliberately write a malformed timestamp (test vectors
+    // do); its value only matters to verifiers.
+    let timestamp_value = crate::time::parse_timestamp(&input.timestamp).unwrap_or(0);
+    Ok(SignatureParams {
+        key_id: input
+            .key_id
+            .as_deref()
+            .filter(|_| needs_key_id)
+            .map(Cow::Borrowed),
+        algorithm,
+        timestamp: Cow::Borrowed(&input.timestamp),
+        timestamp_value,
+        nonce: input
+            .nonce
+            .as_deref()
+            .filter(|_| needs_nonce)
+            .map(Cow::Borrowed),
+        signed_headers: Vec::new(),
+        body_hash: None,
+        tag: Tag::default(),
+        alternatives: Vec::new(),
+        omitted: None,
+    })
+}
+
+/// The scheme's window with `config`'s overrides applied.
+pub(crate) fn configured_window(default: Window, config: &SchemeConfig) -> Window {
+    Window {
+        unit: default.unit,
+        past: config.tolerance_past.unwrap_or(default.past),
+        future: config.tolerance_future.unwrap_or(default.future),
+    }
+}

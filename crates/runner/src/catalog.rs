@@ -1,0 +1,48 @@
+//! The catalog: every category's probes, in the order they are listed and
+//! reported. Each category's probes are built in that category's file;
+//! this file only assembles them.
+//!
+//! The rule every negative case follows: it starts from a request the
+//! target would accept (a fresh nonce, a timestamp near the target's clock,
+//! a correct signature over exactly what is sent) and changes one
+//! property. Each such case names its control, the deliberate defect
+//! ([`sigconform_server::Defect`]) that ignores exactly that property; a server
+//! with the control must accept the case (`tests/controls.rs` proves it for
+//! every case). Robustness cases, which check that bad input gets a 4xx and
+//! not a 5xx, say why they have none.
+
+use super::probe::{Builder, Probe};
+use super::transport::Target;
+use super::{RunConfig, RunError, acceptance, keys, malformed, replay, tamper, window};
+
+/// Builds the catalog for `config` at `now_ms` (case ids and descriptions
+/// are stable; requests depend on the time), keeping the cases `--only`
+/// and `--skip` select.
+pub(super) fn catalog(
+    config: &RunConfig,
+    target: &Target,
+    now_ms: u64,
+    margin_ms: u64,
+) -> Result<Vec<Probe>, RunError> {
+    let b = Builder::new(config, target, now_ms, margin_ms)?;
+    let mut probes = sections(&b);
+    probes.retain(|p| selected(config, &p.id));
+    Ok(probes)
+}
+
+/// Whether `--only` and `--skip` select the case `id`.
+pub(super) fn selected(config: &RunConfig, id: &str) -> bool {
+    (config.only.is_empty() || config.only.iter().any(|g| g.matches(id)))
+        && !config.skip.iter().any(|g| g.matches(id))
+}
+
+fn sections(b: &Builder<'_>) -> Vec<Probe> {
+    let mut out = acceptance::probes(b);
+    out.extend(tamper::probes(b));
+    out.extend(window::expiry(b));
+    out.extend(window::skew(b));
+    out.extend(replay::probes(b));
+    out.extend(malformed::probes(b));
+    out.extend(keys::probes(b));
+    out
+}

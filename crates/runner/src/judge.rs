@@ -1,0 +1,427 @@
+//! Judging: what a target's answers to a probe's steps say about it.
+//!
+//! A probe's steps are sent in order; the first step that does not pass
+//! decides the case, and is shown with its canonical string, the request
+//! as sent and a command that sends it again.
+//!
+//! Only answers a verifier gives are evidence. A 2xx accepts, a 5xx is a
+//! failure whatever was expected, and 400, 401 and 403 (any 4xx but the
+//! ones below) reject. A 404, 405, 413 or 429 says the request never
+//! reached a verifier (routing, size limits, rate limiting): a negative
+//! case answered so is `error` ("inconclusive"), never `pass`. A 429 or
+//! 503 with `Retry-After` is sent again after the delay it asks for, while
+//! the run's deadline allows.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::probe::{Expect, Probe, Step};
+use super::report::reproduce::{Destination, FromEnv, Replay};
+use super::transport::{Answer, Response, TlsOptions, Transport};
+use super::{CaseResult, Outcome};
+use sigconform_core::time::{Clock, SystemClock};
+
+/// Statuses that say nothing about a signature: the request did not reach
+/// a verifier, or was turned away before one looked at it.
+pub(super) const NOT_EVIDENCE: [u16; 9] = [404, 405, 407, 408, 411, 413, 414, 415, 429];
+
+/// At most this many retries of one request.
+const MAX_RETRIES: usize = 10;
+
+/// How much of a request as sent the reports show.
+const SHOWN_BYTES: usize = 4096;
+
+/// What `answer` says, given what was expected.
+pub(super) fn judge(expect: Expect, answer: &Answer) -> Outcome {
+    let Some(r) = answer.response() else {
+        return Outcome::Error;
+    };
+    match r.status {
+        500.. if inconclusive(expect, r).is_some() => Outcome::Error,
+        500.. => Outcome::Fail,
+        s if !(200..300).contains(&s) && !(400..500).contains(&s) => Outcome::Error,
+        _ if inconclusive(expect, r).is_some() => Outcome::Error,
+        403 if expect == Expect::Forbidden => Outcome::Pass,
+        _ => match (expect, r.accepted()) {
+            (Expect::Accept, true)
+            | (Expect::Reject | Expect::RejectOrWarn | Expect::Either, false) => Outcome::Pass,
+            (Expect::Accept, false) | (Expect::Reject | Expect::Forbidden, true) => Outcome::Fail,
+            (Expect::RejectOrWarn, true) | (Expect::Forbidden, false) => Outcome::Warn,
+            (Expect::Either, true) => Outcome::Info,
+        },
+    }
+}
+
+/// Why `r` cannot count as a rejection of a negative case, if it cannot.
+fn inconclusive(expect: Expect, r: &Response) -> Option<String> {
+    let rate_limited = r.status == 503 && r.retry_after.is_some();
+    if expect == Expect::Accept || !(NOT_EVIDENCE.contains(&r.status) || rate_limited) {
+        return None;
+    }
+    let reason = http::StatusCode::from_u16(r.status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    Some(format!(
+        "inconclusive: {} {reason}, not an answer about the signature",
+        r.status
+    ))
+}
+
+/// How one run sends its probes and judges the answers.
+#[derive(Clone)]
+pub(super) struct Session {
+    pub(super) transport: Transport,
+    /// Limit for each request.
+    pub(super) timeout: Duration,
+    /// Limit for the whole run.
+    pub(super) deadline: Instant,
+    /// Header values from the environment, never written into a command.
+    pub(super) from_env: Vec<FromEnv>,
+    /// How the target's certificate is trusted (for the commands).
+    pub(super) tls: TlsOptions,
+    /// The target's clock minus ours, in milliseconds.
+    pub(super) offset_ms: i64,
+}
+
+/// An answer, and the answers before it that asked to be retried.
+pub(super) struct Exchange {
+    pub(super) answer: Answer,
+    pub(super) retries: Vec<String>,
+    /// The request as last sent and its canonical string, where it was
+    /// signed again at sending.
+    pub(super) resigned: Option<(sigconform_core::Request, String)>,
+}
+
+impl Session {
+    /// Sends one request of `step` (over raw TCP where the step says so),
+    /// again after each `Retry-After` the deadline leaves time for.
+    pub(super) async fn exchange(&self, step: &Step) -> Exchange {
+        let mut retries = Vec::new();
+        let mut resigned = None;
+        loop {
+            let timeout = self
+                .timeout
+                .min(self.deadline.saturating_duration_since(Instant::now()));
+            let answer = match (&step.raw, &step.resign) {
+                (Some(bytes), _) => self.transport.send_raw(bytes, timeout).await,
+                (None, Some(resign)) => {
+                    let now = SystemClock.now_ms().saturating_add_signed(self.offset_ms);
+                    match resign.at(now) {
+                        Ok((request, canonical)) => {
+                            let answer = self.transport.send(&request, timeout).await;
+                            resigned = Some((request, canonical));
+                            answer
+                        }
+                        Err(e) => Answer::Broken(format!("not sent: {e}")),
+                    }
+                }
+                (None, None) => self.transport.send(&step.request, timeout).await,
+            };
+            let wait = answer
+                .response()
+                .filter(|r| matches!(r.status, 429 | 503))
+                .and_then(|r| Some((r.status, r.retry_after?)));
+            match wait {
+                Some((status, wait))
+                    if retries.len() < MAX_RETRIES
+                        && Instant::now() + wait + self.timeout / 4 < self.deadline =>
+                {
+                    retries.push(format!("{status} (Retry-After {} s)", wait.as_secs()));
+                    tokio::time::sleep(wait.max(Duration::from_millis(20))).await;
+                }
+                _ => {
+                    return Exchange {
+                        answer,
+                        retries,
+                        resigned,
+                    };
+                }
+            }
+        }
+    }
+
+    /// Where the commands send a request again.
+    fn destination(&self) -> Destination {
+        let (host, port) = self.transport.target.host_port();
+        Destination {
+            origin: self.transport.target.origin(),
+            host: host.to_owned(),
+            port,
+            tls: self.transport.target.is_tls(),
+            insecure: self.tls.insecure,
+            ca_cert: self.tls.ca_cert.clone(),
+        }
+    }
+
+    /// What sends `step`'s request again.
+    pub(super) fn replay(&self, step: &Step) -> Replay {
+        match &step.raw {
+            Some(bytes) => Replay::raw(self.destination(), bytes, &self.from_env),
+            None => Replay::http(self.destination(), &step.request, &self.from_env),
+        }
+    }
+
+    /// Sends a probe's steps in order and judges them: the first step that
+    /// does not pass decides the case.
+    pub(super) async fn execute(&self, probe: Probe) -> CaseResult {
+        if let Some(reason) = probe.skip.clone() {
+            let mut case = self.verdict(probe, Outcome::Skip, None);
+            case.expected = "a case that applies to this target".into();
+            case.observed = reason;
+            return case;
+        }
+        let steps = match &probe.steps {
+            Ok(steps) => steps,
+            Err(reason) => {
+                let observed = format!("not sent: {reason}");
+                let mut case = self.verdict(probe, Outcome::Error, None);
+                case.expected = "a request the runner can build".into();
+                case.observed = observed;
+                return case;
+            }
+        };
+        let mut decided: Option<Decided> = None;
+        let mut last = None;
+        for step in steps {
+            if !step.pause.is_zero() {
+                tokio::time::sleep(step.pause).await;
+            }
+            if let Some(at) = step.not_before {
+                tokio::time::sleep_until(at).await;
+            }
+            let (outcome, exchange) = if step.copies > 1 {
+                self.send_concurrently(step).await
+            } else {
+                let exchange = self.exchange(step).await;
+                (judge(step.expect, &exchange.answer), exchange)
+            };
+            let skipped = match (outcome, &step.unrouted_control) {
+                (Outcome::Fail | Outcome::Error, Some(control)) => {
+                    self.unrouted(step, control, &exchange.answer).await
+                }
+                _ => None,
+            };
+            let decided_here = Decided {
+                step: step.clone(),
+                outcome: if skipped.is_some() {
+                    Outcome::Skip
+                } else {
+                    outcome
+                },
+                exchange,
+                note: skipped,
+            };
+            if decided_here.outcome != Outcome::Pass && decided.is_none() {
+                decided = Some(decided_here);
+            } else {
+                last = Some(decided_here);
+            }
+        }
+        match decided {
+            Some(d) => self.verdict(probe, d.outcome, Some(&d)),
+            None => self.verdict(probe, Outcome::Pass, last.as_ref()),
+        }
+    }
+
+    /// Why a method's acceptance case is `skip`: the target does not route
+    /// the method (405, or 404 as for an unsigned request of it).
+    async fn unrouted(
+        &self,
+        step: &Step,
+        control: &sigconform_core::Request,
+        answer: &Answer,
+    ) -> Option<String> {
+        let r = answer.response()?;
+        let method = step.request.method();
+        match r.status {
+            405 => Some(match &r.allow {
+                Some(allow) => format!("{allow} only: {method} answered 405"),
+                None => format!("{method} answered 405: the target does not route it"),
+            }),
+            404 => {
+                let unsigned = self.transport.send(control, self.timeout).await;
+                (unsigned.response().map(|r| r.status) == Some(404)).then(|| {
+                    format!(
+                        "{method} answered 404, as an unsigned {method} does: the target does not route it"
+                    )
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Sends `step.copies` identical requests at once: more than one
+    /// accepted is a failure (a nonce store that checks and records in two
+    /// steps).
+    async fn send_concurrently(&self, step: &Step) -> (Outcome, Exchange) {
+        let exchanges =
+            futures_util::future::join_all((0..step.copies).map(|_| self.exchange(step))).await;
+        let retries: Vec<String> = exchanges.iter().flat_map(|e| e.retries.clone()).collect();
+        if let Some(worst) = exchanges.iter().find(|e| {
+            matches!(
+                judge(Expect::Either, &e.answer),
+                Outcome::Fail | Outcome::Error
+            )
+        }) {
+            return (
+                judge(Expect::Either, &worst.answer),
+                Exchange {
+                    answer: worst.answer.clone(),
+                    retries,
+                    resigned: None,
+                },
+            );
+        }
+        let accepted = exchanges.iter().filter(|e| e.answer.accepted()).count();
+        let summary = Answer::Status(Response {
+            status: if accepted > 0 { 200 } else { 401 },
+            body: format!(
+                "{accepted} of {} identical concurrent requests accepted",
+                step.copies
+            ),
+            retry_after: None,
+            allow: None,
+        });
+        let outcome = match (accepted > 1, step.expect) {
+            (false, _) => Outcome::Pass,
+            (true, Expect::RejectOrWarn) => Outcome::Warn,
+            (true, _) => Outcome::Fail,
+        };
+        (
+            outcome,
+            Exchange {
+                answer: summary,
+                retries,
+                resigned: None,
+            },
+        )
+    }
+
+    /// The result of a probe: its outcome, and the step shown with it (the
+    /// deciding one, or the last when every step passed) with its expected
+    /// and observed answer, canonical string, the request as sent and a
+    /// command that sends it again.
+    pub(super) fn verdict(
+        &self,
+        probe: Probe,
+        outcome: Outcome,
+        shown: Option<&Decided>,
+    ) -> CaseResult {
+        let mut case = CaseResult::new(
+            probe.id,
+            probe.category,
+            probe.description,
+            outcome,
+            "as specified",
+            "as specified",
+        );
+        case.rule = probe.rule;
+        if let Some(d) = shown {
+            let mut sent = d.step.clone();
+            if let Some((request, canonical)) = &d.exchange.resigned {
+                sent.request = request.clone();
+                sent.canonical = canonical.clone();
+            }
+            let replay = self.replay(&sent);
+            case.expected = d.step.expect.describe().to_owned();
+            case.observed = match (
+                &d.note,
+                inconclusive_answer(d.step.expect, &d.exchange.answer),
+            ) {
+                (Some(note), _) => note.clone(),
+                (None, Some(why)) => format!("{why} ({})", d.exchange.answer.describe()),
+                (None, None) => d.exchange.answer.describe(),
+            };
+            case.detail = format!(
+                "canonical string of the request as sent: {}",
+                shortened(&sent.canonical, SHOWN_BYTES)
+            );
+            case.reproduce = replay.command();
+            case.request = replay.as_sent(SHOWN_BYTES);
+            case.retries = d.exchange.retries.clone();
+            case.replay = Some(replay);
+        }
+        case
+    }
+}
+
+/// `text` quoted as a Rust string, cut after about `limit` bytes with a
+/// note of its length.
+fn shortened(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return format!("{text:?}");
+    }
+    let prefix = super::report::prefix_within(text, limit);
+    format!("{prefix:?}… ({} bytes in all)", text.len())
+}
+
+/// Why `answer` is inconclusive for a step expecting `expect`, if it is.
+fn inconclusive_answer(expect: Expect, answer: &Answer) -> Option<String> {
+    inconclusive(expect, answer.response()?)
+}
+
+/// The step that decided a case (or the last one sent), its answer, and
+/// why it was skipped, if it was.
+pub(super) struct Decided {
+    pub(super) step: Step,
+    pub(super) outcome: Outcome,
+    pub(super) exchange: Exchange,
+    pub(super) note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(status: u16, retry_after: Option<u64>) -> Answer {
+        Answer::Status(Response {
+            status,
+            body: String::new(),
+            retry_after: retry_after.map(Duration::from_secs),
+            allow: None,
+        })
+    }
+
+    #[test]
+    fn only_a_verifier_s_answers_are_evidence() {
+        for rejection in [400, 401, 403, 422] {
+            assert_eq!(
+                judge(Expect::Reject, &status(rejection, None)),
+                Outcome::Pass
+            );
+        }
+        for not_evidence in NOT_EVIDENCE {
+            for expect in [
+                Expect::Reject,
+                Expect::RejectOrWarn,
+                Expect::Either,
+                Expect::Forbidden,
+            ] {
+                assert_eq!(
+                    judge(expect, &status(not_evidence, None)),
+                    Outcome::Error,
+                    "{not_evidence} {expect:?}"
+                );
+            }
+            // An acceptance case answered so simply was not accepted.
+            assert_eq!(
+                judge(Expect::Accept, &status(not_evidence, None)),
+                Outcome::Fail
+            );
+        }
+        // A rate-limited 503 is no verdict either; a plain 503 is a failure.
+        assert_eq!(judge(Expect::Reject, &status(503, Some(1))), Outcome::Error);
+        assert_eq!(judge(Expect::Reject, &status(503, None)), Outcome::Fail);
+        assert_eq!(judge(Expect::Accept, &status(500, None)), Outcome::Fail);
+        assert_eq!(judge(Expect::Reject, &status(302, None)), Outcome::Error);
+        assert_eq!(judge(Expect::Forbidden, &status(403, None)), Outcome::Pass);
+        assert_eq!(judge(Expect::Forbidden, &status(401, None)), Outcome::Warn);
+        assert!(
+            inconclusive(Expect::Reject, status(429, None).response().unwrap())
+                .unwrap()
+                .contains("429 Too Many Requests")
+        );
+    }
+}

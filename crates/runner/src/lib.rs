@@ -1,0 +1,620 @@
+//! The black-box runner: probes a server for correct acceptance, tamper
+//! rejection, expiry, clock skew, replay, malformed input and key handling.
+//!
+//! The runner knows schemes only through [`Scheme`](sigconform_core::scheme::Scheme).
+//! What a scheme covers is discovered, not listed: a component is covered
+//! when changing it changes the canonical string ([`covers`]), so an
+//! accepted change to a covered component is a `fail`, while one to an
+//! uncovered component is the scheme's documented weakness (`warn`).
+//! Probes are built with the same [`Recipe`]s the
+//! vectors use.
+//!
+//! One file per concern:
+//!
+//! | file | what |
+//! |---|---|
+//! | `probe.rs` | what a probe is; the `Builder` the category files use |
+//! | `acceptance.rs`, `tamper.rs`, `window.rs` (expiry and skew), `replay.rs`, `malformed.rs`, `keys.rs` with `lifecycle.rs`, `timing.rs` | the probes of each category |
+//! | `catalog.rs` | the catalog: the categories' probes, in order |
+//! | `transport.rs` | HTTP, raw TCP, the target's clock |
+//! | `judge.rs` | answers into outcomes |
+//! | [`report`] | one file per report format, and the reproduction commands |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use sigconform_core::keys::Secret;
+use sigconform_core::scheme::{SchemeConfig, SchemeRef};
+use sigconform_core::time::{Clock, SystemClock};
+
+mod acceptance;
+mod catalog;
+mod judge;
+mod keys;
+mod lifecycle;
+mod malformed;
+mod probe;
+mod replay;
+pub mod report;
+mod rules;
+
+pub use rules::Cited;
+mod tamper;
+mod timing;
+mod transport;
+mod window;
+
+pub use lifecycle::{AdminAccess, REVOCATION_GRACE};
+pub use probe::covers;
+pub use replay::REPLAY_PAUSE;
+pub use report::Counts;
+pub use report::html::render_html;
+pub use report::json::render_json;
+pub use report::junit::render_junit;
+pub use report::text::{TextOptions, render_text};
+pub use timing::{TIMING_SAMPLES, welch_t};
+pub use transport::ClockEstimate;
+
+use bytes::Bytes;
+use catalog::catalog;
+pub use report::reproduce::{Destination, Files, FromEnv, Replay};
+pub use transport::{Target, TlsOptions};
+
+use judge::Session;
+use probe::{Builder, Expect};
+use timing::timing_case;
+use transport::{Answer, MIN_MARGIN_MS, Transport};
+
+/// What a probe checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// Valid requests are accepted.
+    Acceptance,
+    /// Changed signed components are rejected.
+    Tamper,
+    /// Old timestamps are rejected at the limit.
+    Expiry,
+    /// Future timestamps are rejected at the limit.
+    Skew,
+    /// Nonces are single-use.
+    Replay,
+    /// Bad input gets a 4xx, never a 5xx.
+    Malformed,
+    /// Unknown keys are rejected.
+    Keys,
+    /// Response time does not depend on how much of the tag is right
+    /// (advisory, with `--timing`).
+    Timing,
+}
+
+/// The verdict on one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// As the rule requires.
+    Pass,
+    /// A conformance failure.
+    Fail,
+    /// A weakness the scheme does not strictly forbid.
+    Warn,
+    /// Worth knowing, not a failure.
+    Info,
+    /// Could not be judged (timeout, reset, unexpected status class).
+    Error,
+    /// Not applicable to this scheme.
+    Skip,
+}
+
+/// How a run is set up.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The scheme the target verifies.
+    pub scheme: SchemeRef,
+    /// Scheme settings (windows, header names, endpoint).
+    pub scheme_config: SchemeConfig,
+    /// The key id to sign with.
+    pub key_id: String,
+    /// The secret of that key.
+    pub secret: Secret,
+    /// Time limit for each request.
+    pub timeout: Duration,
+    /// Only cases whose id matches one of these globs (all when empty).
+    pub only: Vec<glob::Pattern>,
+    /// Leave out cases whose id matches one of these globs.
+    pub skip: Vec<glob::Pattern>,
+    /// The methods the acceptance cases use, each of which must be
+    /// accepted. When empty, the scheme's (an endpoint's senders' methods;
+    /// GET, POST, PUT, DELETE for an API), and a method the target does not
+    /// route makes its case `skip`.
+    pub methods: Vec<http::Method>,
+    /// Whether the target URL is one route that every probe goes to
+    /// exactly (`Some(true)`), or a path the probes go below
+    /// (`Some(false)`). `None`: a fixed route for schemes delivered to one
+    /// endpoint (`webhook`, `quable`), a path for APIs.
+    pub fixed_route: Option<bool>,
+    /// How an `https` target's certificate is trusted.
+    pub tls: TlsOptions,
+    /// Headers every request carries (a gateway's tenant id or token).
+    pub extra_headers: Vec<ExtraHeader>,
+    /// How many cases run at once.
+    pub concurrency: usize,
+    /// Limit for the whole run; cases not finished by then are `error`.
+    pub deadline: Duration,
+    /// Also run the timing case (advisory; sends `2 * TIMING_SAMPLES` requests,
+    /// twice that when the first batch is over the threshold).
+    pub timing: bool,
+    /// Also replay a request near the end of the window (waits for most
+    /// of it: the run's deadline must be longer than the window).
+    pub slow: bool,
+    /// Told how many cases have finished, out of how many, as they finish.
+    pub progress: Option<Progress>,
+    /// The target's key lifecycle API, for the lifecycle cases (`keys`).
+    pub admin: Option<AdminAccess>,
+    /// A key the target knows but must refuse on one route, for
+    /// `keys/key-not-allowed`.
+    pub denied_key: Option<DeniedKey>,
+    /// An admin-only route of the target (seed 001), for `keys/admin-route`:
+    /// the runner's own key, not an admin key, must get 403 there.
+    pub admin_path: Option<String>,
+}
+
+impl RunConfig {
+    /// A run of the whole catalog signed by `key_id` with `secret`, with the
+    /// scheme's default settings, a 5 s request timeout, a 60 s deadline,
+    /// 8 cases at a time, and no optional cases.
+    pub fn new(
+        scheme: impl Into<SchemeRef>,
+        key_id: impl Into<String>,
+        secret: Secret,
+    ) -> RunConfig {
+        RunConfig {
+            scheme: scheme.into(),
+            scheme_config: SchemeConfig::default(),
+            key_id: key_id.into(),
+            secret,
+            timeout: Duration::from_secs(5),
+            only: Vec::new(),
+            skip: Vec::new(),
+            methods: Vec::new(),
+            concurrency: 8,
+            deadline: Duration::from_secs(60),
+            timing: false,
+            slow: false,
+            progress: None,
+            admin: None,
+            denied_key: None,
+            admin_path: None,
+            fixed_route: None,
+            tls: TlsOptions::default(),
+            extra_headers: Vec::new(),
+        }
+    }
+
+    /// The extra headers whose values came from the environment: reports
+    /// and commands name the variable, never the value.
+    fn values_from_env(&self) -> Vec<report::reproduce::FromEnv> {
+        self.extra_headers
+            .iter()
+            .filter_map(|h| {
+                Some(report::reproduce::FromEnv {
+                    name: h.name.as_str().to_owned(),
+                    var: h.from_env.clone()?,
+                    value: h.value.expose().to_owned(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A header every request of a run carries, in front of the signature
+/// (for a gateway that wants a tenant id, a bearer token or basic auth).
+#[derive(Debug, Clone)]
+pub struct ExtraHeader {
+    /// Its name.
+    pub name: http::HeaderName,
+    /// Its value.
+    pub value: Secret,
+    /// The environment variable the value came from; such a value is
+    /// redacted like the secret (commands read the variable instead).
+    pub from_env: Option<String>,
+}
+
+/// A key the target knows (its signatures verify) but must not accept on
+/// `path`: seed 001's `allowed_key_ids` leaves it out there.
+#[derive(Debug, Clone)]
+pub struct DeniedKey {
+    /// Its id.
+    pub key_id: String,
+    /// Its secret.
+    pub secret: Secret,
+    /// A path (and query) the target restricts to other keys.
+    pub path: String,
+}
+
+/// A progress callback: `(finished, total)` cases.
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+/// The result of one case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    /// `SCHEME/CATEGORY/NAME`.
+    pub id: String,
+    /// Its category.
+    pub category: Category,
+    /// What it checks.
+    pub description: String,
+    /// The rule it checks (`docs/rules/`): its id and text.
+    pub rule: Cited,
+    /// The verdict.
+    pub outcome: Outcome,
+    /// What the runner expected.
+    pub expected: String,
+    /// What the target did.
+    pub observed: String,
+    /// The canonical string the runner signed for the request shown.
+    pub detail: String,
+    /// A command that sends the request shown again (the deciding one, or
+    /// the last one of a case that passed), with everything in it.
+    pub reproduce: String,
+    /// Answers that asked to be retried (429 or 503 with `Retry-After`)
+    /// before the one judged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retries: Vec<String>,
+    /// The request shown, as it went on the wire (its body cut after 4 KiB).
+    pub request: String,
+    /// What the reproduction command is made from (for commands that keep
+    /// large payloads in files).
+    #[serde(skip)]
+    pub replay: Option<Replay>,
+}
+
+impl CaseResult {
+    /// A result with nothing sent to show.
+    pub fn new(
+        id: String,
+        category: Category,
+        description: impl Into<String>,
+        outcome: Outcome,
+        expected: impl Into<String>,
+        observed: impl Into<String>,
+    ) -> CaseResult {
+        CaseResult {
+            id,
+            category,
+            description: description.into(),
+            rule: Cited::default(),
+            outcome,
+            expected: expected.into(),
+            observed: observed.into(),
+            detail: String::new(),
+            reproduce: String::new(),
+            retries: Vec::new(),
+            request: String::new(),
+            replay: None,
+        }
+    }
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The scheme configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] sigconform_core::scheme::ConfigError),
+    /// The target URL is not an absolute http or https URL.
+    #[error("target `{0}` is not an http:// or https:// URL (host, optional port, path and query)")]
+    Target(String),
+    /// The TLS client cannot be set up.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The `--ca-cert` file cannot be used.
+    #[error("--ca-cert {0}: {1}")]
+    CaCert(String, String),
+    /// The target's certificate is not trusted.
+    #[error(
+        "target {0}: its TLS certificate is not trusted: {1}; pass --ca-cert FILE with the CA that issued it or the certificate itself, or --insecure for a staging server"
+    )]
+    Certificate(String, String),
+    /// The target's certificate is not trusted, even with the `--ca-cert`
+    /// file.
+    #[error("target {0}: its TLS certificate is not trusted with --ca-cert {2}: {1}")]
+    CertificateWithCaFile(String, String, String),
+    /// The target does not answer at all.
+    #[error("target {0} cannot be reached: {1}")]
+    Unreachable(String, String),
+    /// The target's clock is further off than its window: every boundary
+    /// case would be meaningless.
+    #[error(
+        "target {target} clock is off by {offset_ms} ms (±{uncertainty_ms} ms), more than its window allows; fix its clock or pass --tolerance"
+    )]
+    ClockOff {
+        /// The target.
+        target: String,
+        /// Target clock minus ours.
+        offset_ms: i64,
+        /// How sure the estimate is.
+        uncertainty_ms: u64,
+    },
+}
+
+/// A random number from the OS-seeded hasher keys (no extra dependency;
+/// it has to differ between runs and be unguessable to other local users,
+/// not to be a cryptographic key).
+pub fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(SystemClock.now_ms());
+    h.finish()
+}
+
+/// Every case id with its description (the lifecycle cases too, when the
+/// admin API is given), for a target at the root of `sigconform.test`.
+pub fn list(config: &RunConfig) -> Result<Vec<(String, String)>, RunError> {
+    let now_ms = SystemClock.now_ms();
+    let target = Target::parse("http://sigconform.test")?;
+    let mut cases: Vec<(String, String)> = catalog(config, &target, now_ms, MIN_MARGIN_MS)?
+        .into_iter()
+        .map(|p| (p.id, p.description))
+        .collect();
+    if config.admin.is_some() && Builder::new(config, &target, now_ms, MIN_MARGIN_MS)?.has_key_ids()
+    {
+        cases.extend(lifecycle::selected(config));
+    }
+    Ok(cases)
+}
+
+/// A case of the catalog, with what proves it changes one property.
+#[derive(Debug, Clone)]
+pub struct CaseControl {
+    /// The case id.
+    pub id: String,
+    /// Whether the case expects a rejection.
+    pub negative: bool,
+    /// The rule it checks (`docs/rules/`).
+    pub rule: Cited,
+    /// The deliberate defect that ignores exactly the property the case
+    /// changes (a server with it must accept the case), or why no defect
+    /// does.
+    pub control: Result<sigconform_server::Defect, &'static str>,
+    /// Why the case does not apply to a target at the root (`skip`).
+    pub skip: Option<String>,
+}
+
+/// Every case of the catalog for `target` with its control (a control
+/// may name the target's paths and host; nothing is sent).
+pub fn controls(config: &RunConfig, target: &str) -> Result<Vec<CaseControl>, RunError> {
+    let target = Target::parse(target)?;
+    Ok(
+        catalog(config, &target, SystemClock.now_ms(), MIN_MARGIN_MS)?
+            .into_iter()
+            .map(|p| CaseControl {
+                negative: p.is_negative(),
+                id: p.id,
+                rule: p.rule,
+                control: p.control,
+                skip: p.skip,
+            })
+            .collect(),
+    )
+}
+
+/// A session with `target`: its transport, checked to answer at all, and
+/// the run's limits.
+async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> {
+    let target = Target::parse(target)?;
+    let transport = Transport::new(target.clone(), &config.tls)?;
+    // One reachability check up front: an unreachable target (or one whose
+    // certificate is not trusted) is one error, not a hundred. A target that
+    // accepts connections but answers badly is judged case by case (each
+    // ends as `error`).
+    let check = http::Request::get(target.path_and_query())
+        .body(Bytes::new())
+        .map_err(|_| RunError::Target(target.url().to_owned()))?;
+    if let Answer::Refused(e) = transport.send(&check, config.timeout).await {
+        let url = target.url().to_owned();
+        return Err(match (certificate_problem(&e), &config.tls.ca_cert) {
+            (Some(reason), None) => RunError::Certificate(url, reason),
+            (Some(reason), Some(file)) => {
+                RunError::CertificateWithCaFile(url, reason, file.display().to_string())
+            }
+            (None, _) => RunError::Unreachable(url, e),
+        });
+    }
+    Ok(Session {
+        transport,
+        timeout: config.timeout,
+        deadline: tokio::time::Instant::now() + config.deadline,
+        from_env: config.values_from_env(),
+        tls: config.tls.clone(),
+        offset_ms: 0,
+    })
+}
+
+/// What is wrong with a certificate, in words, from a TLS error (rustls
+/// names the reasons by their variants); `None` for an error about
+/// something else.
+fn certificate_problem(error: &str) -> Option<String> {
+    let (_, detail) = error.split_once("invalid peer certificate: ")?;
+    let detail = detail.trim();
+    Some(if detail.contains("UnknownIssuer") {
+        "it was issued by a CA that is not trusted".to_owned()
+    } else if detail.contains("CaUsedAsEndEntity") {
+        "it is a CA certificate (CA:TRUE, as `openssl req -x509` makes one) used as the server's own".to_owned()
+    } else if detail.contains("NotValidForName") || detail.contains("not valid for name") {
+        format!("it does not name the host ({detail})")
+    } else if detail.contains("Expired") || detail.contains("expired") {
+        format!("it has expired ({detail})")
+    } else if detail.contains("NotValidYet") || detail.contains("not valid yet") {
+        format!("it is not valid yet ({detail})")
+    } else {
+        detail.to_owned()
+    })
+}
+
+/// Runs the catalog against `target`: a URL whose path the probes go
+/// below, or, for a fixed route, to (see [`RunConfig::fixed_route`]).
+pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
+    let mut session = connect(config, target).await?;
+    let target = session.transport.target.clone();
+    let clock = session.transport.estimate_clock(config.timeout).await;
+    let window = config.scheme.build(&config.scheme_config)?.window();
+    let off_by = clock
+        .offset_ms
+        .unsigned_abs()
+        .saturating_sub(clock.uncertainty_ms.unwrap_or(0));
+    if off_by > window.unit.to_ms(window.past.min(window.future)) {
+        return Err(RunError::ClockOff {
+            target: target.url().into(),
+            offset_ms: clock.offset_ms,
+            uncertainty_ms: clock.uncertainty_ms.unwrap_or(0),
+        });
+    }
+    let target_now = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
+    let probes = catalog(config, &target, target_now, clock.margin_ms())?;
+    session.deadline = tokio::time::Instant::now() + config.deadline;
+    session.offset_ms = clock.offset_ms;
+    let session = Arc::new(session);
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
+    let total = probes.len() + usize::from(config.timing);
+    // (The lifecycle cases are few and quick; progress is not reported for them.)
+    let finished = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let hook = config.progress.clone();
+    let report_progress = move |finished: &std::sync::atomic::AtomicUsize| {
+        let done = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if let Some(Progress(hook)) = &hook {
+            hook(done, total);
+        }
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, probe) in probes.into_iter().enumerate() {
+        let (session, slots, finished) = (session.clone(), slots.clone(), finished.clone());
+        let report_progress = report_progress.clone();
+        tasks.spawn(async move {
+            // At most `concurrency` probes in flight; a probe's steps run in order.
+            let _slot = slots
+                .acquire_owned()
+                .await
+                .expect("semaphore is never closed");
+            let result = session.execute(probe).await;
+            report_progress(&finished);
+            (index, result)
+        });
+    }
+    let mut results: Vec<(usize, CaseResult)> = tasks.join_all().await;
+    results.sort_by_key(|(i, _)| *i);
+    // In order, after the others: each step depends on the one before, so
+    // all run where `--only`/`--skip` select any, and those selected are
+    // reported.
+    if let Some(access) = &config.admin {
+        let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
+        if b.has_key_ids() && !lifecycle::selected(config).is_empty() {
+            for case in lifecycle::cases(&b, &session, access).await {
+                if catalog::selected(config, &case.id) {
+                    results.push((usize::MAX - 1, case));
+                }
+            }
+        }
+    }
+    if config.timing {
+        // Alone, after the others: concurrent traffic would drown the signal.
+        let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
+        results.push((usize::MAX, timing_case(&b, &session).await));
+        report_progress(&finished);
+    }
+    Ok(Run {
+        clock,
+        insecure: target.is_tls() && config.tls.insecure,
+        results: results.into_iter().map(|(_, r)| r).collect(),
+    })
+}
+
+/// A finished run against one target.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The clock estimate the boundary probes used.
+    pub clock: ClockEstimate,
+    /// Whether the target's TLS certificate went unverified (`--insecure`):
+    /// every report says so, so that nobody mistakes such a run for a
+    /// verified one.
+    pub insecure: bool,
+    /// Every case, in catalog order.
+    pub results: Vec<CaseResult>,
+}
+
+/// The cross-instance replay case: `targets` are instances of one
+/// deployment, so a request accepted by the first must be rejected by every
+/// other (a per-instance nonce store lets it through). Every instance is
+/// sent the same bytes, `Host` and path included (the first target's).
+pub async fn run_cross_instance(
+    config: &RunConfig,
+    targets: &[String],
+) -> Result<Option<CaseResult>, RunError> {
+    let [first, others @ ..] = targets else {
+        return Ok(None);
+    };
+    if others.is_empty() {
+        return Ok(None);
+    }
+    let b = Builder::new(
+        config,
+        &Target::parse(first)?,
+        SystemClock.now_ms(),
+        MIN_MARGIN_MS,
+    )?;
+    if !b.has_nonce() {
+        return Ok(None); // without nonces, replays inside the window are accepted by design
+    }
+    let step = b.step(&b.base("POST", true), &b.recipe(b.now), Expect::Accept);
+    let mut result = CaseResult::new(
+        format!("{}/replay/cross-instance", config.scheme),
+        Category::Replay,
+        "a request accepted by one instance is rejected by the others",
+        Outcome::Pass,
+        "first instance 2xx, every other 4xx",
+        "",
+    );
+    result.rule = b.cite("nonce-replay");
+    let step = match step {
+        Ok(step) => step,
+        Err(reason) => {
+            result.outcome = Outcome::Error;
+            result.observed = format!("not sent: {reason}");
+            return Ok(Some(result));
+        }
+    };
+    let mut observed = Vec::new();
+    for (i, target) in targets.iter().enumerate() {
+        let session = connect(config, target).await?;
+        let exchange = session.exchange(&step).await;
+        let expect = if i == 0 {
+            Expect::Accept
+        } else {
+            Expect::Reject
+        };
+        let outcome = judge::judge(expect, &exchange.answer);
+        observed.push(match exchange.answer.response() {
+            Some(r) => format!("{target}: {}", r.status),
+            None => format!("{target}: {}", exchange.answer.describe()),
+        });
+        if outcome != Outcome::Pass && result.outcome == Outcome::Pass {
+            let replay = session.replay(&step);
+            result.outcome = outcome;
+            result.detail = format!("canonical string signed: {:?}", step.canonical);
+            result.reproduce = replay.command();
+            result.request = replay.as_sent(4096);
+            result.replay = Some(replay);
+        }
+    }
+    result.observed = observed.join("; ");
+    Ok(Some(result))
+}

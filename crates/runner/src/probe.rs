@@ -1,0 +1,788 @@
+//! What a probe is, and the [`Builder`] every category file builds its
+//! probes with: the runner's key, the target's clock, fresh nonces, and the
+//! requests every probe starts from.
+//!
+//! A probe is one or more [`Step`]s, each a concrete request (signed by a
+//! [`Recipe`], as the vectors are) and what the target is expected to do
+//! with it. Probes are built before anything is sent; the steps of one
+//! probe are sent in order.
+
+use bytes::Bytes;
+
+use super::Cited;
+use super::transport::Target;
+use super::{Category, RunConfig, RunError};
+use sigconform_core::keys::{Key, Secret};
+use sigconform_core::request::Request;
+use sigconform_core::scheme::{Absent, Delivery, Field, Location, Scheme, SignInput};
+use sigconform_core::tamper::{Absence, Recipe, SignedAs};
+use sigconform_core::time::TimeUnit;
+use sigconform_server::Defect;
+
+/// What a server is expected to do with a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Expect {
+    Accept,
+    Reject,
+    /// Rejecting is right; accepting is a documented weakness.
+    RejectOrWarn,
+    /// Either is conformant; accepting is reported as info.
+    Either,
+    /// Authenticated but not entitled: 403. Another 4xx rejects too, but
+    /// reads as if the key were unknown or the signature wrong (`warn`).
+    Forbidden,
+}
+
+impl Expect {
+    pub(super) fn describe(self) -> &'static str {
+        match self {
+            Expect::Accept => "2xx (accepted)",
+            Expect::Reject => "4xx (rejected)",
+            Expect::RejectOrWarn => "4xx (the scheme does not cover this, so 2xx is its weakness)",
+            Expect::Either => "2xx or 4xx",
+            Expect::Forbidden => "403 (authenticated, but not entitled)",
+        }
+    }
+}
+
+/// One request of a probe, and what the runner signed for it.
+#[derive(Debug, Clone)]
+pub(super) struct Step {
+    /// Sent this many times at the same moment (concurrent replay).
+    pub(super) copies: usize,
+    /// Sent as these bytes over a raw TCP connection instead (what an HTTP
+    /// client refuses to send: odd header-name case, non-UTF-8 bytes).
+    pub(super) raw: Option<Vec<u8>>,
+    pub(super) request: Request,
+    pub(super) canonical: String,
+    pub(super) expect: Expect,
+    /// For the acceptance of a method the user did not name: the same
+    /// request unsigned. When the target answers 405, or 404 to both, it
+    /// does not route the method, and the case is `skip`.
+    pub(super) unrouted_control: Option<Request>,
+    /// Sent only after this pause (a replay after a while).
+    pub(super) pause: std::time::Duration,
+    /// Sent not before this instant (a replay near the end of the window).
+    pub(super) not_before: Option<tokio::time::Instant>,
+    /// Signed again when it is sent, at a timestamp this far from the
+    /// target's clock then (a case at the window's limit must not drift
+    /// across it while it waits for its turn or for a rate limit).
+    pub(super) resign: Option<std::sync::Arc<Resign>>,
+}
+
+/// What signs a step again when it is sent.
+pub(super) struct Resign {
+    scheme: std::sync::Arc<dyn Scheme>,
+    key: Key,
+    recipe: Recipe,
+    request: Request,
+    /// The timestamp minus the target's "now", in the scheme's unit.
+    offset: i64,
+    unit: TimeUnit,
+}
+
+impl std::fmt::Debug for Resign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resign")
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Resign {
+    /// The request signed at the target's `now_ms` plus the offset, and
+    /// the canonical string signed.
+    pub(super) fn at(&self, now_ms: u64) -> Result<(Request, String), String> {
+        let timestamp = self.unit.from_ms(now_ms).saturating_add_signed(self.offset);
+        let input = SignInput {
+            timestamp: timestamp.to_string(),
+            ..self.recipe.input.clone()
+        };
+        let recipe = Recipe {
+            input: input.clone(),
+            ..self.recipe.clone()
+        };
+        let request = recipe
+            .apply(self.scheme.as_ref(), &self.request, &self.key)
+            .map_err(|e| e.to_string())?;
+        let mut canonical = Vec::new();
+        if let Ok(params) = self.scheme.signing_params(&self.request, &input) {
+            let _ = self
+                .scheme
+                .canonicalize(&self.request, &params, &mut canonical);
+        }
+        Ok((request, String::from_utf8_lossy(&canonical).into_owned()))
+    }
+}
+
+/// A catalog entry.
+#[derive(Debug, Clone)]
+pub(super) struct Probe {
+    pub(super) id: String,
+    pub(super) category: Category,
+    pub(super) description: String,
+    /// The requests to send, or why one of them could not be built (the
+    /// case is then reported as `error`, not left out of the report).
+    pub(super) steps: Result<Vec<Step>, String>,
+    /// Why the case cannot apply to this target (reported as `skip`).
+    pub(super) skip: Option<String>,
+    /// The rule it checks (`docs/rules/`).
+    pub(super) rule: Cited,
+    /// For a negative case: the deliberate defect that ignores exactly the
+    /// property the case changes (a server with it must accept the case,
+    /// or the case changes more than that property), or why there is none.
+    pub(super) control: Result<Defect, &'static str>,
+}
+
+impl Probe {
+    /// The rule the case checks, found with [`Builder::cite`].
+    pub(super) fn rule(mut self, rule: Cited) -> Probe {
+        self.rule = rule;
+        self
+    }
+
+    /// The defect that ignores exactly what the case changes.
+    pub(super) fn control(mut self, defect: Defect) -> Probe {
+        self.control = Ok(defect);
+        self
+    }
+
+    /// Why no defect ignores exactly what the case changes.
+    pub(super) fn no_control(mut self, why: &'static str) -> Probe {
+        self.control = Err(why);
+        self
+    }
+
+    /// Whether the case expects a rejection (of some step).
+    pub(super) fn is_negative(&self) -> bool {
+        self.steps.as_ref().is_ok_and(|steps| {
+            steps.iter().any(|s| {
+                s.copies > 1
+                    || matches!(
+                        s.expect,
+                        Expect::Reject | Expect::RejectOrWarn | Expect::Forbidden
+                    )
+            })
+        })
+    }
+}
+
+/// Why a robustness case has no control: it checks the answer, not that a
+/// property is ignored.
+pub(super) const ROBUSTNESS: &str = "a robustness case: it checks that the answer is a 4xx, not a 5xx or a hang; no verifier accepts this input by ignoring one property of it";
+
+/// Whether changing the request with `change` changes the canonical string
+/// `scheme` signs: the runner's way of learning what a scheme covers.
+pub fn covers(
+    scheme: &dyn Scheme,
+    req: &Request,
+    input: &SignInput,
+    change: impl Fn(&mut Request),
+) -> bool {
+    let canonical = |r: &Request| {
+        let mut out = Vec::new();
+        scheme
+            .signing_params(r, input)
+            .ok()
+            .and_then(|p| scheme.canonicalize(r, &p, &mut out).ok())
+            .map(|()| out)
+    };
+    // Each as a signer builds it: with what the scheme adds to a request
+    // (Twilio's body hash in the URL, which follows a changed body).
+    let prepared = |r: &Request| {
+        let mut r = r.clone();
+        let body = r.body().clone();
+        scheme.prepare(&mut r, &body);
+        r
+    };
+    let mut changed = req.clone();
+    change(&mut changed);
+    canonical(&prepared(req)) != canonical(&prepared(&changed))
+}
+
+/// The body of the runner's requests: compact JSON with sorted keys, so
+/// that a verifier which re-serialises parsed JSON still accepts it and only
+/// the tamper cases tell it apart. `1.0` leaves room to write the same
+/// number differently at the same length (`1E0`).
+pub(super) const PROBE_BODY: &str = r#"{"n":1.0,"probe":"sigconform"}"#;
+
+/// The body of the runner's requests where the scheme signs a form's
+/// parameters (Twilio's form posts): the same fields, as a form.
+pub(super) const PROBE_FORM: &str = "n=1.0&probe=sigconform";
+
+/// What tamper cases send instead of the runner's body.
+const OTHER_BODY: &str = r#"{"n":2.0,"probe":"sigconform"}"#;
+const OTHER_FORM: &str = "n=2.0&probe=sigconform";
+
+/// The path (and query) of the runner's requests.
+pub(super) const PROBE_PATH: &str = "/sigconform/probe?page=1";
+
+/// Everything the category files need to build probes for one run.
+pub(super) struct Builder<'a> {
+    pub(super) config: &'a RunConfig,
+    /// Where the probes go; its authority is the `Host` they carry (signed
+    /// by `authorization`).
+    target: Target,
+    /// Every probe goes to exactly the target's path (one route), rather
+    /// than below it.
+    pub(super) fixed_route: bool,
+    pub(super) scheme: std::sync::Arc<dyn Scheme>,
+    pub(super) key: Key,
+    wrong_key: Key,
+    /// The target's "now", in the scheme's unit.
+    pub(super) now: u64,
+    pub(super) unit: TimeUnit,
+    /// Distance of boundary probes from the limits, in `unit`.
+    pub(super) margin: u64,
+    /// Random per run, so nonces never collide with an earlier run's.
+    pub(super) run_id: u64,
+    /// When the catalog was built, at the target's "now".
+    pub(super) built: tokio::time::Instant,
+    counter: std::cell::Cell<u32>,
+    /// Whether the scheme signs only JSON, found out once (two categories ask).
+    json_only: std::cell::OnceCell<bool>,
+    /// Whether the scheme signs a form's parameters: the runner's requests
+    /// then carry a form, as the provider's do.
+    form: bool,
+}
+
+impl<'a> Builder<'a> {
+    pub(super) fn new(
+        config: &'a RunConfig,
+        target: &Target,
+        now_ms: u64,
+        margin_ms: u64,
+    ) -> Result<Self, RunError> {
+        let scheme: std::sync::Arc<dyn Scheme> = config.scheme.build(&config.scheme_config)?.into();
+        let key = scheme.key(&config.key_id, &config.secret)?;
+        let unit = scheme.window().unit;
+        let endpoint = matches!(scheme.delivery(), Delivery::Endpoint { .. });
+        Ok(Builder {
+            config,
+            target: target.clone(),
+            fixed_route: config.fixed_route.unwrap_or(endpoint),
+            scheme,
+            key,
+            wrong_key: Key::new(
+                "wrong",
+                &Secret::new(format!("{}-wrong", config.secret.expose())),
+            ),
+            now: unit.from_ms(now_ms),
+            unit,
+            margin: unit.from_ms(margin_ms).max(1),
+            run_id: super::random_u64(),
+            built: tokio::time::Instant::now(),
+            counter: std::cell::Cell::new(0),
+            json_only: std::cell::OnceCell::new(),
+            form: false,
+        })
+        .map(|mut b| {
+            b.form = b.finds_form_signed();
+            b
+        })
+    }
+
+    /// A step of the runner's POST at `offset` from the target's "now" (in
+    /// the scheme's unit), signed again when it is sent.
+    pub(super) fn step_at_offset(&self, offset: i64, expect: Expect) -> Result<Step, String> {
+        let post = self.base("POST", true);
+        let recipe = self.recipe(self.now.saturating_add_signed(offset));
+        let mut step = self.step(&post, &recipe, expect)?;
+        step.resign = Some(std::sync::Arc::new(Resign {
+            scheme: self.scheme.clone(),
+            key: self.key.clone(),
+            recipe,
+            request: post,
+            offset,
+            unit: self.unit,
+        }));
+        Ok(step)
+    }
+
+    /// The key `secret` makes for the scheme (as the target makes it: a
+    /// profile may decode its secrets), or its UTF-8 bytes where it does
+    /// not decode.
+    pub(super) fn key_for(&self, id: &str, secret: &Secret) -> Key {
+        self.scheme
+            .key(id, secret)
+            .unwrap_or_else(|_| Key::new(id, secret))
+    }
+
+    /// A well-formed tag that is not the right one: zeros, of the length
+    /// and encoding the scheme's tags have.
+    pub(super) fn wrong_tag(&self) -> String {
+        let post = self.base("POST", true);
+        let len = self
+            .scheme
+            .signing_params(&post, &self.input(self.now))
+            .map_or(32, |p| p.algorithm.tag_len());
+        self.scheme.tag_encoding().encode(&vec![0; len])
+    }
+
+    /// Whether the scheme carries key ids (the lifecycle cases need them).
+    pub(super) fn has_key_ids(&self) -> bool {
+        let post = self.base("POST", true);
+        self.scheme
+            .signing_params(&post, &self.input(self.now))
+            .is_ok_and(|p| p.key_id.is_some())
+    }
+
+    /// Whether the scheme carries a nonce in its signatures.
+    pub(super) fn has_nonce(&self) -> bool {
+        let post = self.base("POST", true);
+        self.scheme
+            .signing_params(&post, &self.input(self.now))
+            .is_ok_and(|p| p.nonce.is_some())
+    }
+
+    /// A nonce no earlier request of this run (or of another run) used.
+    pub(super) fn nonce(&self) -> String {
+        self.counter.set(self.counter.get() + 1);
+        format!("sc-{}-{}", self.run_id, self.counter.get())
+    }
+
+    /// The runner's signing input at `timestamp`, with a fresh nonce.
+    pub(super) fn input(&self, timestamp: u64) -> SignInput {
+        SignInput {
+            key_id: Some(self.config.key_id.clone()),
+            timestamp: timestamp.to_string(),
+            nonce: Some(self.nonce()),
+            ..SignInput::default()
+        }
+    }
+
+    /// A plain recipe: the runner's input at `timestamp`, nothing changed.
+    pub(super) fn recipe(&self, timestamp: u64) -> Recipe {
+        Recipe {
+            input: self.input(timestamp),
+            ..Recipe::default()
+        }
+    }
+
+    /// The runner's request for `method`, with its JSON body or none.
+    pub(super) fn base(&self, method: &str, with_body: bool) -> Request {
+        let body = if with_body { self.probe_body() } else { "" };
+        self.base_at(method, PROBE_PATH, Bytes::from_static(body.as_bytes()))
+    }
+
+    /// Where a probe for the runner's own `path_and_query` goes on the
+    /// target (see [`Target::place`]).
+    pub(super) fn path(&self, path_and_query: &str) -> String {
+        self.target.place(path_and_query, self.fixed_route)
+    }
+
+    /// A request to the runner's own `path_and_query` with `body`, placed
+    /// on the target.
+    pub(super) fn base_at(&self, method: &str, path_and_query: &str, body: Bytes) -> Request {
+        self.request_to(method, &self.path(path_and_query), body)
+    }
+
+    /// A request to exactly `path_and_query` with `body`. Every header the
+    /// client will send is set here, so that what the runner signs is what
+    /// the server sees (hyper would add these), and the run's own headers
+    /// (`--header`) come with every request.
+    pub(super) fn request_to(&self, method: &str, path_and_query: &str, body: Bytes) -> Request {
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(path_and_query)
+            .header("host", self.target.authority())
+            .header(
+                "content-type",
+                if self.form {
+                    "application/x-www-form-urlencoded"
+                } else {
+                    "application/json"
+                },
+            );
+        // An empty POST or PUT says `content-length: 0`, as browsers send it
+        // (some servers answer 411 without one); hyper adds no such header.
+        if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
+            builder = builder.header("content-length", body.len());
+        }
+        for extra in &self.config.extra_headers {
+            builder = builder.header(&extra.name, extra.value.expose());
+        }
+        builder.body(body).expect("the runner's requests are valid")
+    }
+
+    /// The methods the acceptance cases use: `--methods`, else the
+    /// scheme's (an endpoint's senders' methods; GET, POST, PUT and DELETE
+    /// for an API).
+    pub(super) fn methods(&self) -> Vec<String> {
+        if !self.config.methods.is_empty() {
+            return self.config.methods.iter().map(|m| m.to_string()).collect();
+        }
+        match self.scheme.delivery() {
+            Delivery::Endpoint { methods } => methods,
+            Delivery::Api => ["GET", "POST", "PUT", "PATCH", "DELETE"]
+                .map(str::to_owned)
+                .to_vec(),
+        }
+    }
+
+    /// Whether the scheme signs only JSON bodies (canonicalising them):
+    /// it refuses to sign a form body.
+    pub(super) fn signs_json_only(&self) -> bool {
+        *self.json_only.get_or_init(|| {
+            self.scheme
+                .sign(&self.form_post(), &self.input(self.now), &self.key)
+                .is_err()
+        })
+    }
+
+    /// Whether the scheme signs a form body's parameters (Twilio).
+    pub(super) fn signs_form(&self) -> bool {
+        self.form
+    }
+
+    /// The body of the runner's requests: JSON, or a form where the scheme
+    /// signs a form's parameters.
+    pub(super) fn probe_body(&self) -> &'static str {
+        if self.form { PROBE_FORM } else { PROBE_BODY }
+    }
+
+    /// What tamper cases send instead of [`Self::probe_body`].
+    pub(super) fn other_body(&self) -> &'static str {
+        if self.form { OTHER_FORM } else { OTHER_BODY }
+    }
+
+    /// Whether a form body's parameters are signed, sorted: reordering them
+    /// changes nothing signed, changing a value does.
+    fn finds_form_signed(&self) -> bool {
+        let form = self.form_post();
+        let input = self.input(self.now);
+        !covers(self.scheme.as_ref(), &form, &input, |r| {
+            set_body(r, "action=create&userId=1")
+        }) && covers(self.scheme.as_ref(), &form, &input, |r| {
+            set_body(r, "userId=2&action=create")
+        })
+    }
+
+    /// The runner's POST with a body that is not JSON: form data.
+    pub(super) fn form_post(&self) -> Request {
+        let mut form = self.base("POST", true);
+        set_body(&mut form, FORM_BODY);
+        form.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        form
+    }
+
+    /// Whether the catalog sends `method` in acceptance cases.
+    pub(super) fn method_selected(&self, method: &str) -> bool {
+        self.methods().iter().any(|m| m == method)
+    }
+
+    /// An acceptance step for `req`: when the user did not name its
+    /// method, a target that does not route it makes the case `skip`.
+    pub(super) fn acceptance_step(&self, req: &Request) -> Result<Step, String> {
+        let mut step = self.step(req, &self.recipe(self.now), Expect::Accept)?;
+        if self.config.methods.is_empty() {
+            step.unrouted_control = Some(req.clone());
+        }
+        Ok(step)
+    }
+
+    /// A step signed by the runner's key (or, for a recipe naming
+    /// `secret_of`, by a wrong one).
+    pub(super) fn step(
+        &self,
+        req: &Request,
+        recipe: &Recipe,
+        expect: Expect,
+    ) -> Result<Step, String> {
+        let key = if recipe.secret_of.is_some() {
+            &self.wrong_key
+        } else {
+            &self.key
+        };
+        self.step_signed_by(req, recipe, key, expect)
+    }
+
+    /// A step signed with `key` (the recipe names its id).
+    pub(super) fn step_signed_by(
+        &self,
+        req: &Request,
+        recipe: &Recipe,
+        key: &Key,
+        expect: Expect,
+    ) -> Result<Step, String> {
+        let request = recipe
+            .apply(self.scheme.as_ref(), req, key)
+            .map_err(|e| format!("the request could not be signed: {e}"))?;
+        let mut canonical = Vec::new();
+        let params = self.scheme.signing_params(req, &recipe.input).ok();
+        if let Some(p) = params {
+            let _ = self.scheme.canonicalize(req, &p, &mut canonical);
+        }
+        Ok(Step {
+            copies: 1,
+            raw: None,
+            request,
+            canonical: String::from_utf8_lossy(&canonical).into_owned(),
+            expect,
+            unrouted_control: None,
+            pause: std::time::Duration::ZERO,
+            not_before: None,
+            resign: None,
+        })
+    }
+
+    /// A probe of `category` named `name`: id `SCHEME/CATEGORY/NAME`.
+    /// The rule named `name` for the scheme under test (`docs/rules/`):
+    /// its id and text. A profile's signed string is quoted as well, from
+    /// the profile itself.
+    pub(super) fn cite(&self, name: &str) -> Cited {
+        Cited::resolve(&self.config.scheme, self.scheme.as_ref(), name)
+    }
+
+    pub(super) fn probe(
+        &self,
+        category: Category,
+        name: &str,
+        description: &str,
+        steps: Vec<Result<Step, String>>,
+    ) -> Probe {
+        Probe {
+            id: format!(
+                "{}/{}/{name}",
+                self.config.scheme,
+                format!("{category:?}").to_lowercase()
+            ),
+            category,
+            description: description.to_owned(),
+            steps: steps.into_iter().collect(),
+            skip: None,
+            rule: self.cite(category.rule()),
+            control: Err(""),
+        }
+    }
+}
+
+/// A body that is not JSON: form data.
+const FORM_BODY: &str = "userId=1&action=create";
+
+/// Replaces the body, keeping `content-length` true.
+pub(super) fn set_body(req: &mut Request, body: &'static str) {
+    set_body_bytes(req, Bytes::from_static(body.as_bytes()));
+}
+
+/// Replaces the body with any bytes, keeping `content-length` true.
+pub(super) fn set_body_bytes(req: &mut Request, body: Bytes) {
+    req.headers_mut()
+        .insert(http::header::CONTENT_LENGTH, body.len().into());
+    *req.body_mut() = body;
+}
+
+/// `key_id` with the case of its ASCII letters swapped, if it has any.
+pub(super) fn recased(key_id: &str) -> Option<String> {
+    let swapped: String = key_id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect();
+    (swapped != key_id).then_some(swapped)
+}
+
+impl Builder<'_> {
+    /// The names of the headers the scheme writes when it signs.
+    pub(super) fn signature_header_names(&self) -> Vec<String> {
+        self.signature_headers()
+            .iter()
+            .map(|(n, _)| n.as_str().to_owned())
+            .collect()
+    }
+
+    /// The headers the scheme writes for the runner's POST, with `x` as
+    /// the tag (what is there, not what it says).
+    pub(super) fn signature_headers(&self) -> Vec<(http::HeaderName, String)> {
+        let post = self.base("POST", true);
+        self.scheme
+            .signing_params(&post, &self.input(self.now))
+            .map(|p| self.scheme.signature_headers(&p, "x"))
+            .unwrap_or_default()
+    }
+
+    /// The runner's signed POST, sent over raw TCP with header names
+    /// written by `header_case` and, with `mangle`, the first signature
+    /// header's value replaced by those bytes.
+    pub(super) fn raw_step(
+        &self,
+        expect: Expect,
+        header_case: fn(&str) -> String,
+        mangle: Option<&[u8]>,
+    ) -> Result<Step, String> {
+        let names = self.signature_header_names();
+        let post = self.base("POST", true);
+        self.step(&post, &self.recipe(self.now), expect)
+            .map(|mut step| {
+                step.raw = Some(super::transport::raw_request(
+                    &step.request,
+                    header_case,
+                    &names,
+                    mangle,
+                ));
+                step
+            })
+    }
+}
+
+impl Builder<'_> {
+    /// Where the scheme carries `field`, if it does.
+    pub(super) fn location(&self, field: &Field) -> Option<Location> {
+        self.scheme.location(field)
+    }
+
+    /// The signature header, where it is a list of `name="value"`
+    /// parameters (`Authorization: Signature …`).
+    pub(super) fn parameter_header(&self) -> Option<String> {
+        match self.location(&Field::Tag)? {
+            Location::Parameter { header, .. } => Some(header.as_str().to_owned()),
+            _ => None,
+        }
+    }
+
+    /// The runner's POST with `field` left out, signed as `absent` says,
+    /// at `timestamp`.
+    pub(super) fn absent_step(
+        &self,
+        field: &Field,
+        absent: Absent,
+        timestamp: u64,
+    ) -> Result<Step, String> {
+        let recipe = Recipe {
+            signed_as: Some(SignedAs {
+                absent: Some(Absence {
+                    field: field.clone(),
+                    signed: absent,
+                }),
+                ..SignedAs::default()
+            }),
+            ..self.recipe(timestamp)
+        };
+        self.step(&self.base("POST", true), &recipe, Expect::Reject)
+    }
+
+    /// `field` missing from the runner's POST, in every way a verifier may
+    /// sign its absence: its line left out, an empty value (where that
+    /// signs differently), and for a timestamp in seconds the target's
+    /// current second (and the seconds either side of it, for the
+    /// uncertainty of the target's clock). Named `{name}-missing-…`.
+    pub(super) fn absence_probes(
+        &self,
+        category: Category,
+        field: &Field,
+        name: &str,
+    ) -> Vec<Probe> {
+        let Some(at) = self.location(field) else {
+            return Vec::new();
+        };
+        let what = field.to_string();
+        // A part of a header (`id.timestamp.tag`) that is missing makes
+        // the header say something else; only a robustness case is left.
+        let controllable = !matches!(at, Location::Part { .. });
+        let mut out = Vec::new();
+        let in_string =
+            self.canonical_with(field, None) != self.canonical_with(field, Some(Absent::Omitted));
+        let mut ways = vec![(
+            Absent::Omitted,
+            format!("{name}-missing"),
+            if in_string {
+                format!("without a {what}, signed with its place left out")
+            } else {
+                format!("without a {what}")
+            },
+        )];
+        let signs_empty = matches!(field, Field::Timestamp | Field::Nonce)
+            || (*field == Field::BodyHash && at != Location::Signed);
+        if signs_empty
+            && self.canonical_with(field, Some(Absent::Omitted))
+                != self.canonical_with(field, Some(Absent::Empty))
+        {
+            ways[0].1 = format!("{name}-missing-omitted");
+            ways.push((
+                Absent::Empty,
+                format!("{name}-missing-empty"),
+                format!("without a {what}, signed with an empty value"),
+            ));
+        }
+        for (absent, id, description) in ways {
+            let probe = self.probe(
+                category,
+                &id,
+                &description,
+                vec![self.absent_step(field, absent, self.now)],
+            );
+            out.push(self.absence_control(probe, field, absent, controllable));
+        }
+        if *field == Field::Timestamp && self.unit == TimeUnit::Seconds {
+            let steps = [self.now - 1, self.now, self.now + 1]
+                .map(|ts| self.absent_step(field, Absent::Now, ts))
+                .to_vec();
+            let probe = self.probe(
+                category,
+                &format!("{name}-missing-now"),
+                "without a timestamp, signed with the target's current second (and the seconds either side)",
+                steps,
+            );
+            out.push(self.absence_control(probe, field, Absent::Now, controllable));
+        }
+        out
+    }
+
+    fn absence_control(
+        &self,
+        probe: Probe,
+        field: &Field,
+        absent: Absent,
+        controllable: bool,
+    ) -> Probe {
+        let probe = probe.rule(self.cite("absence-signed"));
+        if controllable {
+            probe.control(Defect::OptionalField(field.clone(), absent))
+        } else {
+            probe.no_control(
+                "a header of parts with one part missing no longer says which part is missing: the case checks a 4xx, not a 5xx (a destructuring parser meets `undefined`)",
+            )
+        }
+    }
+
+    /// The signed string of the runner's POST with `field` signed as
+    /// `absent` says (as it is, for `None`): where two ways sign alike, one
+    /// case is enough.
+    fn canonical_with(&self, field: &Field, absent: Option<Absent>) -> Option<Vec<u8>> {
+        let mut post = self.base("POST", true);
+        let body = post.body().clone();
+        self.scheme.prepare(&mut post, &body);
+        if let Some(how) = absent {
+            sigconform_core::tamper::sign_absence_in_request(
+                self.scheme.as_ref(),
+                &mut post,
+                field,
+                how,
+            )
+            .ok()?;
+        }
+        let input = SignInput {
+            nonce: Some("n".into()),
+            ..self.input(self.now)
+        };
+        let mut params = self.scheme.signing_params(&post, &input).ok()?;
+        match (absent, field) {
+            (Some(Absent::Omitted), _) => params.omitted = Some(field.clone()),
+            (Some(Absent::Empty), Field::Timestamp) => params.timestamp = "".into(),
+            (Some(Absent::Empty), Field::Nonce) => params.nonce = Some("".into()),
+            (Some(Absent::Empty), Field::BodyHash) => params.body_hash = Some("".into()),
+            _ => {}
+        }
+        let mut out = Vec::new();
+        self.scheme.canonicalize(&post, &params, &mut out).ok()?;
+        Some(out)
+    }
+}

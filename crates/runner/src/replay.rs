@@ -1,0 +1,154 @@
+//! `replay`: a nonce is single-use — the same request twice (at once,
+//! after a pause, and with `--slow` near the end of the window), the nonce
+//! again in a new signature or under the key id in other letter case, a
+//! request without its nonce (in every way a verifier may sign its
+//! absence), identical requests at the same moment, and (with several
+//! targets) a request accepted by one instance sent to the others.
+//!
+//! The replayed requests are the accepted one, unchanged: their control
+//! records no nonces ([`Defect::NeverRecordsNonces`]). The absence cases'
+//! control treats the nonce as optional ([`Defect::OptionalField`]).
+
+use std::time::Duration;
+
+use super::Category::Replay;
+use super::probe::{Builder, Expect, Probe, recased};
+use sigconform_core::scheme::{Field, ReplayRule, SignInput};
+use sigconform_core::tamper::Recipe;
+use sigconform_server::Defect;
+
+/// How many identical requests the concurrent replay case sends at once.
+const CONCURRENT_COPIES: usize = 8;
+
+/// The pause before the replay of `replay/after-pause`: a store that
+/// forgets in seconds, not at the end of the window, accepts it.
+pub const REPLAY_PAUSE: Duration = Duration::from_secs(3);
+
+/// When a replay is sent.
+#[derive(Clone, Copy)]
+enum Pause {
+    /// This long after the accepted request.
+    For(Duration),
+    /// Not before this instant.
+    Until(tokio::time::Instant),
+}
+
+/// Every replay case, in catalog order.
+pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
+    let post = b.base("POST", true);
+    let has_nonce = b.has_nonce();
+    let now = b.now;
+    let mut out = Vec::new();
+    // A replay the scheme only advises against is a weakness, not a
+    // failure (Standard Webhooks suggests remembering message ids).
+    let refused = match b.scheme.replay() {
+        ReplayRule::Enforced => Expect::Reject,
+        ReplayRule::Advised => Expect::RejectOrWarn,
+    };
+
+    // The accepted request, sent again after `pause`.
+    let again = |name: &str, description: &str, pause: Pause| {
+        let replayed = b.recipe(now);
+        let second = if has_nonce { refused } else { Expect::Either };
+        let mut replay = b.step(&post, &replayed, second);
+        if let Ok(step) = replay.as_mut() {
+            match pause {
+                Pause::For(pause) => step.pause = pause,
+                Pause::Until(at) => step.not_before = Some(at),
+            }
+        }
+        let probe = b
+            .probe(
+                Replay,
+                name,
+                description,
+                vec![b.step(&post, &replayed, Expect::Accept), replay],
+            )
+            .rule(b.cite("nonce-replay"));
+        if has_nonce {
+            probe.control(Defect::NeverRecordsNonces)
+        } else {
+            probe.no_control("no nonce: a replay inside the window is accepted by design")
+        }
+    };
+    out.push(again(
+        "identical",
+        "the same request twice: the second is a replay",
+        Pause::For(Duration::ZERO),
+    ));
+    if !has_nonce {
+        return out;
+    }
+    out.push(again(
+        "after-pause",
+        "the same request again after a pause of a few seconds, inside the window",
+        Pause::For(REPLAY_PAUSE),
+    ));
+    if b.config.slow {
+        // Sent when its timestamp (the target's "now" when the catalog
+        // was built) is a margin from leaving the window.
+        let w = b.scheme.window();
+        let near_end = b.unit.to_ms(w.past.saturating_sub(b.margin));
+        out.push(again(
+            "near-window-end",
+            "the same request again near the end of the window (--slow)",
+            Pause::Until(b.built + Duration::from_millis(near_end)),
+        ));
+    }
+    // A first request accepted, then its nonce again in another one.
+    let nonce_again = |name: &str, description: &str, change: &dyn Fn(&mut SignInput)| {
+        let first = b.recipe(now);
+        let mut input = first.input.clone();
+        change(&mut input);
+        let second = Recipe {
+            input,
+            ..Recipe::default()
+        };
+        b.probe(
+            Replay,
+            name,
+            description,
+            vec![
+                b.step(&post, &first, Expect::Accept),
+                b.step(&post, &second, refused),
+            ],
+        )
+        .rule(b.cite("nonce-replay"))
+    };
+    out.push(
+        nonce_again(
+            "fresh-signature",
+            "the nonce again with a new timestamp and signature",
+            &|input| input.timestamp = (now - 1).to_string(),
+        )
+        .control(Defect::NeverRecordsNonces),
+    );
+    // Under the key id in other letter case: where the key lookup ignores
+    // case but the nonce store does not, a replay.
+    if let Some(recased) = recased(&b.config.key_id).filter(|_| b.has_key_ids()) {
+        out.push(
+            nonce_again(
+                "key-id-case",
+                "the nonce again, under the key id in other letter case",
+                &|input| input.key_id = Some(recased.clone()),
+            )
+            .control(Defect::CaseInsensitiveKeyIds),
+        );
+    }
+    out.extend(b.absence_probes(Replay, &Field::Nonce, "nonce"));
+    let mut step = b.step(&post, &b.recipe(now), refused);
+    if let Ok(s) = step.as_mut() {
+        s.copies = CONCURRENT_COPIES;
+    }
+    out.push(
+        b.probe(
+            Replay,
+            "concurrent",
+            "identical requests sent at the same moment: at most one accepted",
+            vec![step],
+        )
+        .rule(b.cite("nonce-replay"))
+        .control(Defect::NeverRecordsNonces),
+    );
+    out
+}

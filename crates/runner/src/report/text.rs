@@ -1,0 +1,146 @@
+//! The human report, for a terminal.
+
+use std::fmt::Write as _;
+
+use super::Counts;
+use super::reproduce::Files;
+use crate::{CaseResult, Category, Outcome, Run};
+
+impl Outcome {
+    /// How the terminal report marks this outcome (the caller's stream
+    /// drops the colour where it is not a terminal).
+    pub fn style(self) -> anstyle::Style {
+        use anstyle::AnsiColor::*;
+        let color = match self {
+            Outcome::Pass => Green,
+            Outcome::Fail => Red,
+            Outcome::Warn => Yellow,
+            Outcome::Info => Cyan,
+            Outcome::Error => Magenta,
+            Outcome::Skip => BrightBlack,
+        };
+        anstyle::Style::new().fg_color(Some(color.into())).bold()
+    }
+}
+
+/// What the terminal report shows besides the cases that need attention.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions<'a> {
+    /// The scheme or profile probed, named on the target's heading.
+    pub scheme: &'a str,
+    /// Every case that did not pass, `info` and `skip` ones included
+    /// (otherwise those are only counted).
+    pub verbose: bool,
+}
+
+/// The human report for one target: counts per category, and every case
+/// that needs attention (`fail`, `error`, `warn`) shown with what was
+/// expected, what was observed, its rule, the canonical string and a
+/// command that sends the request again; with `verbose`, `info` and `skip`
+/// cases too, with what was expected and observed. Outcomes carry ANSI colours;
+/// print through a stream that strips them where they do not belong
+/// (`anstream`).
+///
+/// Reproductions with payloads over 1 KiB refer to files written under
+/// `files` rather than carrying the payload inline.
+pub fn render_text(target: &str, run: &Run, files: &mut Files, options: &TextOptions) -> String {
+    let results = &run.results;
+    let mut out = String::new();
+    if run.insecure {
+        let _ = writeln!(
+            out,
+            "WARNING: {target}: TLS certificate NOT verified (--insecure); this run does not prove who answered"
+        );
+    }
+    let scheme = if options.scheme.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", options.scheme)
+    };
+    let _ = match run.clock.uncertainty_ms {
+        Some(u) => writeln!(
+            out,
+            "target {target}{scheme} (clock offset {:+} ms ± {u} ms)",
+            run.clock.offset_ms
+        ),
+        None => writeln!(
+            out,
+            "target {target}{scheme} (no Date header: clock offset unknown, boundary margin 2 s)"
+        ),
+    };
+    let mut unshown = 0;
+    let mut categories: Vec<Category> = results.iter().map(|r| r.category).collect();
+    categories.sort_unstable();
+    categories.dedup();
+    for category in categories {
+        let in_category: Vec<&CaseResult> =
+            results.iter().filter(|r| r.category == category).collect();
+        let counts = Counts::of(&in_category.iter().map(|r| (*r).clone()).collect::<Vec<_>>());
+        let _ = writeln!(
+            out,
+            "  {:<11} {} pass, {} fail, {} warn, {} info, {} error, {} skip",
+            format!("{category:?}").to_lowercase(),
+            counts.pass,
+            counts.fail,
+            counts.warn,
+            counts.info,
+            counts.error,
+            counts.skip
+        );
+        for r in in_category.iter().filter(|r| r.outcome != Outcome::Pass) {
+            if !options.verbose && matches!(r.outcome, Outcome::Info | Outcome::Skip) {
+                unshown += 1;
+                continue;
+            }
+            let style = r.outcome.style();
+            let _ = writeln!(
+                out,
+                "    {style}{:<5}{style:#} {}  {}",
+                format!("{:?}", r.outcome).to_uppercase(),
+                r.id,
+                r.description
+            );
+            let _ = writeln!(
+                out,
+                "          expected {}, observed {}",
+                r.expected, r.observed
+            );
+            if !r.retries.is_empty() {
+                let _ = writeln!(out, "          retried after {}", r.retries.join(", "));
+            }
+            let attention = matches!(r.outcome, Outcome::Fail | Outcome::Error | Outcome::Warn);
+            if attention && r.rule.is_known() {
+                let _ = writeln!(out, "          rule {}: {}", r.rule.id, r.rule.text);
+            }
+            if attention {
+                if !r.detail.is_empty() {
+                    let _ = writeln!(out, "          {}", r.detail);
+                }
+                if let Some(command) = short_command(r, files) {
+                    let _ = writeln!(out, "          reproduce: {command}");
+                }
+            }
+        }
+    }
+    if unshown > 0 {
+        let _ = writeln!(
+            out,
+            "  ({unshown} info and skip cases counted above, not shown: --verbose shows them)"
+        );
+    }
+    out
+}
+
+/// The case's reproduction with large payloads in files (inline when the
+/// files cannot be written, saying so).
+fn short_command(case: &CaseResult, files: &mut Files) -> Option<String> {
+    let replay = case.replay.as_ref()?;
+    Some(match replay.command_with_files(files, &case.id) {
+        Ok(command) => command,
+        Err(e) => format!(
+            "(payload files could not be written to {}: {e}) {}",
+            files.dir().display(),
+            case.reproduce
+        ),
+    })
+}

@@ -1,0 +1,1089 @@
+//! Deliberate defects, for proving that the runner finds what real
+//! verifiers get wrong (runner tests only).
+//!
+//! A defect is made by swapping a part of a correct server — the scheme's
+//! configuration (windows), the scheme itself (wrapped in [`Defective`],
+//! which changes what the correct scheme sees), the key lookup, the nonce
+//! store, the key policy — never by special cases in the verifier.
+//!
+//! Two kinds live here. Realistic defects are the bugs verifiers in the
+//! field have (a `float()` timestamp parser, a missing nonce signed as
+//! empty, a DELETE body nobody reads). Controls ignore exactly one property
+//! of a request; each negative probe of the runner names the control that
+//! must accept it, which proves the probe changes only that property.
+
+use std::sync::Arc;
+
+use sigconform_core::Rejection;
+use sigconform_core::answer::{self, Answer};
+use sigconform_core::crypto::{Algorithm, TagEncoding};
+use sigconform_core::keys::{DEFAULT_KEY_ID, Key, KeyLookup, KeyPolicy, LookupError, Secret};
+use sigconform_core::lossy::{Component, LossyRead};
+use sigconform_core::nonce::{ForgetfulNonces, MemoryNonceStore, NonceError, NonceStore};
+use sigconform_core::request::Request;
+use sigconform_core::scheme::{
+    Absent, Field, Location, Scheme, SchemeConfig, SignInput, SignatureParams,
+};
+use sigconform_core::tamper::SignedAs;
+use sigconform_core::time::{Clock, SystemClock, Window};
+
+/// A deliberate bug, for proving that the runner finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Defect {
+    /// Accepts any timestamp, however old or new.
+    IgnoresExpiry,
+    /// Never records nonces: every replay is accepted.
+    NeverRecordsNonces,
+    /// Checks, then records, in two steps with a pause between: identical
+    /// concurrent requests can all pass the check.
+    NonAtomicNonces,
+    /// Forgets a nonce after this many milliseconds, before the window
+    /// ends.
+    ForgetsNoncesAfter(u64),
+    /// Accepts any future timestamp (no future limit).
+    AcceptsAnyFuture,
+    /// Reads a window in seconds as milliseconds: the window shrinks to
+    /// almost nothing.
+    WindowInMilliseconds,
+    /// Reads a timestamp in the other unit when it looks like one
+    /// (`if ts > 1e12: ts /= 1000`).
+    EitherUnit,
+    /// Parses timestamps as JavaScript's `Number()` or Python's `float()`
+    /// would (a sign, whitespace, a fraction, an exponent, `0x`, any number
+    /// of digits), and signs the text as received.
+    LenientTimestamps,
+    /// `a2a`: trusts `X-Body-Hash` without recomputing it over the body.
+    TrustsBodyHash,
+    /// Answers 500 to a malformed timestamp.
+    ServerErrorOnMalformedTimestamp,
+    /// Compares tags as text with a compare that raises on anything not
+    /// ASCII (Python's `hmac.compare_digest` on `str`): 500.
+    ServerErrorOnNonAsciiTag,
+    /// Falls back to the default key for unknown key ids.
+    AcceptsUnknownKeys,
+    /// Gives unknown key ids the empty secret.
+    UnknownKeysGetEmptySecret,
+    /// Gives unknown key ids their own id as the secret.
+    UnknownKeysGetTheirIdAsSecret,
+    /// Compares tags byte by byte, stopping at the first difference, with
+    /// a measurable cost per matching byte.
+    ByteByByteCompare,
+    /// The same compare run from the last byte to the first: the tags
+    /// whose first byte is wrong are now the slow ones.
+    ByteByByteCompareFromTheEnd,
+    /// Treats a field as optional: when it is missing, signs it as
+    /// [`Absent`] says, and goes on without it (no replay check without a
+    /// nonce, the default key without a key id, the window passed without a
+    /// timestamp).
+    OptionalField(Field, Absent),
+    /// Does not cover the method: accepts a tag made for any standard
+    /// method ("tolerating" clients behind method-rewriting proxies).
+    MethodNotCovered,
+    /// Does not cover the path as received: verifies against the path with
+    /// dot segments and empty segments removed, as `new URL(...).pathname`
+    /// or `os.path.normpath` would give it.
+    PathNotCovered,
+    /// Does not cover the body bytes: verifies against the body parsed and
+    /// re-serialised (`JSON.stringify(req.body)` after a JSON middleware has
+    /// consumed the raw body), so whitespace and duplicate keys are free.
+    BodyNotCovered,
+    /// Reads bodies only for POST, PUT and PATCH (as the original
+    /// `authorization` implementation does): a DELETE's body is never
+    /// signed.
+    BodiesOnlyForPostPutPatch,
+    /// Reads no body sent in chunks (only `Content-Length` bodies).
+    IgnoresChunkedBodies,
+    /// Reads only the first 16 KiB of a body (one fixed buffer) and
+    /// verifies that: larger bodies never verify.
+    ReadsFirstChunkOnly,
+    /// Compares only as many bytes as the received tag has: a prefix of
+    /// the right tag, the empty tag included, is accepted.
+    AcceptsTagPrefix,
+    /// Verifies signatures but enforces no key policy: keys outside an
+    /// allow-list and non-admin keys on admin routes are accepted.
+    IgnoresKeyPolicy,
+    /// Looks key ids up ignoring letter case (a case-insensitive SQL
+    /// collation) while its nonce store keys nonces by the id as sent.
+    CaseInsensitiveKeyIds,
+    /// Keeps the first of repeated headers and of repeated `name="value"`
+    /// parameters.
+    FirstOfDuplicates,
+    /// Signs a body that is not JSON as `{}` (`partner`).
+    NonJsonBodyAsEmpty,
+    /// Reads bodies with a strict JSON parser (serde_json, Jackson): a lone
+    /// surrogate or a number beyond the double range is refused where
+    /// JavaScript's `JSON.parse` reads it (`partner`).
+    StrictJsonParser,
+    /// Sorts keys into a fresh object by assignment (`out[k] = v`), which
+    /// drops `__proto__` members from the signed string (`partner`).
+    KeySortDropsProto,
+    /// `authorization`: the algorithm read from the tag's length, whatever
+    /// the `algorithm` parameter says.
+    AlgorithmFromTagLength,
+    /// `authorization`: an algorithm it does not know read as HMAC-SHA256.
+    UnknownAlgorithmsAsSha256,
+    /// `authorization`: `algorithm="none"` accepted without a tag.
+    AcceptsAlgorithmNone,
+    /// `authorization`: requires no header to be signed.
+    RequiresNoSignedHeaders,
+    /// `authorization`: a missing `headers` parameter read as the default
+    /// list, `host content-type content-length`.
+    DefaultHeaderList,
+    /// `authorization`: parameter values accepted without quotes.
+    UnquotedParameters,
+    /// Reads a component through a step that loses information (the body
+    /// trimmed, decoded as text or normalised; the path percent-decoded or
+    /// lower-cased) and signs what that step made of it.
+    ReadsLossily(LossyRead),
+    /// Compares the encoded tags ignoring letter case (as a verifier does
+    /// that lower-cases both to accept upper-case hex): for base64 that
+    /// compares less than the tag.
+    CaseFoldedTagCompare,
+    /// Checks a tag's length in characters, then compares its bytes with a
+    /// compare that raises when the byte lengths differ (stripe-node's
+    /// `timingSafeEqual`): 500 for a tag of the right length with a
+    /// character of several bytes in it.
+    ServerErrorOnTagByteLength,
+    /// Looks key ids up with a lookup that raises on anything not ASCII
+    /// (a key id used as an ASCII-only database or cache key): 500.
+    ServerErrorOnNonAsciiKeyId,
+    /// Reads a form body into a dictionary (`dict(request.form)`, PHP's
+    /// `$_POST`): a repeated name keeps its last value only, and that is
+    /// signed.
+    FormAsDictionary,
+    /// Where several signatures share a header, compares only the last
+    /// (paddle-node-sdk's `h1`), where any may match.
+    LastSignatureOnly,
+    /// Checks no tag at all (a control: ignores exactly the tag).
+    AnyTag,
+    /// Verifies each request as the signer saw it: with the method, path,
+    /// query, body, headers, timestamp, nonce and omissions of a recipe's
+    /// [`SignedAs`] (a control: ignores exactly what a tamper probe changed
+    /// after signing).
+    VerifiesAsSigned(SignedAs),
+}
+
+impl Defect {
+    /// The scheme configuration the defect changes (windows, required
+    /// headers), from `default` (the scheme's window).
+    pub(super) fn configure(&self, config: &mut SchemeConfig, default: Window) {
+        match self {
+            Defect::IgnoresExpiry => {
+                config.tolerance_past = Some(u64::MAX);
+                config.tolerance_future = Some(u64::MAX);
+            }
+            Defect::AcceptsAnyFuture => config.tolerance_future = Some(u64::MAX),
+            Defect::WindowInMilliseconds => {
+                config.tolerance_past = Some(default.past / 1000);
+                config.tolerance_future = Some(default.future / 1000);
+            }
+            Defect::RequiresNoSignedHeaders => config.required_headers = Some(Vec::new()),
+            _ => {}
+        }
+    }
+
+    /// The scheme, wrapped when the defect is in how it parses,
+    /// canonicalises or compares.
+    pub(super) fn scheme(&self, inner: Box<dyn Scheme>) -> Box<dyn Scheme> {
+        let wraps = !matches!(
+            self,
+            Defect::IgnoresExpiry
+                | Defect::AcceptsAnyFuture
+                | Defect::WindowInMilliseconds
+                | Defect::RequiresNoSignedHeaders
+                | Defect::NeverRecordsNonces
+                | Defect::NonAtomicNonces
+                | Defect::ForgetsNoncesAfter(_)
+                | Defect::AcceptsUnknownKeys
+                | Defect::UnknownKeysGetEmptySecret
+                | Defect::UnknownKeysGetTheirIdAsSecret
+                | Defect::CaseInsensitiveKeyIds
+                | Defect::IgnoresKeyPolicy
+                | Defect::ServerErrorOnMalformedTimestamp
+                | Defect::ServerErrorOnNonAsciiTag
+                | Defect::ServerErrorOnTagByteLength
+                | Defect::ServerErrorOnNonAsciiKeyId
+        );
+        if wraps {
+            Box::new(Defective {
+                inner,
+                defect: self.clone(),
+            })
+        } else {
+            inner
+        }
+    }
+
+    /// The key lookup the defect puts in front of `keys`.
+    pub(super) fn keys(&self, keys: Arc<dyn KeyLookup>) -> Arc<dyn KeyLookup> {
+        let fallback = match self {
+            Defect::AcceptsUnknownKeys => Fallback::Id(|_| DEFAULT_KEY_ID.to_owned()),
+            Defect::CaseInsensitiveKeyIds => Fallback::Id(str::to_ascii_lowercase),
+            Defect::UnknownKeysGetEmptySecret => Fallback::Secret(|_| String::new()),
+            Defect::UnknownKeysGetTheirIdAsSecret => Fallback::Secret(str::to_owned),
+            _ => return keys,
+        };
+        Arc::new(SecondLookup { keys, fallback })
+    }
+
+    /// The nonce store the defect swaps in, if it swaps one.
+    pub(super) fn nonces(&self) -> Option<Arc<dyn NonceStore>> {
+        match self {
+            Defect::NeverRecordsNonces => Some(Arc::new(ForgetfulNonces)),
+            Defect::NonAtomicNonces => Some(Arc::new(RacyNonces::default())),
+            Defect::ForgetsNoncesAfter(ms) => Some(Arc::new(ShortMemory {
+                store: MemoryNonceStore::default(),
+                ms: *ms,
+            })),
+            _ => None,
+        }
+    }
+
+    /// The key policy with the defect applied.
+    pub(super) fn policy(&self, policy: &KeyPolicy) -> KeyPolicy {
+        if *self == Defect::IgnoresKeyPolicy {
+            KeyPolicy::default()
+        } else {
+            policy.clone()
+        }
+    }
+
+    /// Whether the server answers 500 to `req`, which `scheme` rejected or
+    /// is about to verify.
+    pub(super) fn crashes(
+        &self,
+        scheme: &dyn Scheme,
+        req: &Request,
+        rejection: Option<&Rejection>,
+    ) -> bool {
+        match self {
+            Defect::ServerErrorOnMalformedTimestamp => {
+                rejection == Some(&Rejection::MalformedTimestamp)
+            }
+            Defect::ServerErrorOnNonAsciiTag => scheme
+                .location(&Field::Tag)
+                .and_then(|l| req.headers().get(l.header()?))
+                .is_some_and(|v| v.as_bytes().iter().any(|b| !b.is_ascii())),
+            Defect::ServerErrorOnTagByteLength => {
+                let expected = scheme
+                    .signing_params(req, &placeholder_input())
+                    .map_or(32, |p| p.algorithm.tag_len());
+                let expected = scheme.tag_encoding().encode(&vec![0; expected]).len();
+                field_text(scheme, req, &Field::Tag)
+                    .is_some_and(|tag| tag.chars().count() == expected && tag.len() != expected)
+            }
+            // The lookup comes after the header's structure was checked:
+            // every field the header carries is there.
+            Defect::ServerErrorOnNonAsciiKeyId => {
+                let header = scheme
+                    .location(&Field::KeyId)
+                    .and_then(|at| at.header().cloned());
+                field_text(scheme, req, &Field::KeyId).is_some_and(|id| !id.is_ascii())
+                    && header.is_some_and(|header| {
+                        scheme
+                            .fields_in(&header)
+                            .iter()
+                            .all(|f| field_text(scheme, req, f).is_some())
+                    })
+            }
+            _ => false,
+        }
+    }
+}
+
+/// How much of a body [`Defect::ReadsFirstChunkOnly`] reads.
+const FIRST_CHUNK: usize = 16 * 1024;
+
+/// The byte a [`Defect::AnyTag`] placeholder tag is made of.
+const PLACEHOLDER_TAG_BYTE: u8 = 0xa5;
+
+/// The methods [`Defect::MethodNotCovered`] tries.
+const ANY_METHOD: [http::Method; 7] = [
+    http::Method::GET,
+    http::Method::HEAD,
+    http::Method::POST,
+    http::Method::PUT,
+    http::Method::PATCH,
+    http::Method::DELETE,
+    http::Method::OPTIONS,
+];
+
+/// A scheme with a defect in how it parses, canonicalises or compares;
+/// everything else is delegated to the correct scheme.
+#[derive(Debug)]
+struct Defective {
+    inner: Box<dyn Scheme>,
+    defect: Defect,
+}
+
+impl Defective {
+    fn location(&self, field: &Field) -> Option<Location> {
+        self.inner.location(field)
+    }
+
+    /// "Now" in the scheme's unit, by the server's clock.
+    fn now(&self) -> u64 {
+        self.inner.window().unit.from_ms(SystemClock.now_ms())
+    }
+
+    /// The request as the defective verifier sees it.
+    fn seen(&self, req: &Request) -> Request {
+        let mut seen = req.clone();
+        match &self.defect {
+            Defect::PathNotCovered => {
+                let path = normalize_path(req.uri().path());
+                set_path_and_query(
+                    &mut seen,
+                    path.as_bytes(),
+                    req.uri().query().map(str::as_bytes),
+                );
+            }
+            Defect::ReadsFirstChunkOnly => {
+                *seen.body_mut() = req.body().slice(..req.body().len().min(FIRST_CHUNK));
+            }
+            Defect::BodyNotCovered => {
+                if let Ok(value) = serde_json::from_slice::<serde_json::Value>(req.body()) {
+                    *seen.body_mut() = serde_json::to_vec(&value)
+                        .expect("a parsed value serialises")
+                        .into();
+                }
+            }
+            Defect::BodiesOnlyForPostPutPatch
+                if !matches!(req.method().as_str(), "POST" | "PUT" | "PATCH") =>
+            {
+                *seen.body_mut() = bytes::Bytes::new();
+            }
+            Defect::IgnoresChunkedBodies
+                if req
+                    .headers()
+                    .get(http::header::TRANSFER_ENCODING)
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked")) =>
+            {
+                *seen.body_mut() = bytes::Bytes::new();
+            }
+            Defect::NonJsonBodyAsEmpty
+                if serde_json::from_slice::<serde_json::Value>(req.body()).is_err() =>
+            {
+                *seen.body_mut() = bytes::Bytes::from_static(b"{}");
+            }
+            // What serde_json refuses is, to this verifier, no JSON at all.
+            Defect::StrictJsonParser
+                if serde_json::from_slice::<serde_json::Value>(req.body()).is_err() =>
+            {
+                *seen.body_mut() = bytes::Bytes::from_static(b"not JSON");
+            }
+            Defect::KeySortDropsProto => {
+                if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(req.body())
+                    && drop_proto_members(&mut value)
+                {
+                    *seen.body_mut() = serde_json::to_vec(&value)
+                        .expect("a parsed value serialises")
+                        .into();
+                }
+            }
+            // Parse as if the header were right; the claimed hash is put
+            // back into the signed parameters afterwards.
+            Defect::TrustsBodyHash => {
+                if let Some(at) = self.location(&Field::BodyHash)
+                    && !req.body().is_empty()
+                    && at.read(req).is_some()
+                {
+                    let _ = at.write(&mut seen, self.body_hash(req).as_bytes());
+                }
+            }
+            Defect::VerifiesAsSigned(signed_as) => {
+                if let Ok(signed) = signed_as.request(req) {
+                    seen = signed;
+                    // A signed query of its own is the signer's, with what
+                    // the scheme adds to it (as `Recipe::apply` signs it).
+                    if signed_as.query.is_some() {
+                        let body = seen.body().clone();
+                        self.inner.prepare(&mut seen, &body);
+                    }
+                }
+            }
+            Defect::FirstOfDuplicates => first_of_duplicates(&mut seen),
+            Defect::ReadsLossily(read) => read_lossily(*read, &mut seen),
+            Defect::FormAsDictionary => {
+                let mut last: Vec<(String, String)> = Vec::new();
+                for (name, value) in form_urlencoded::parse(req.body()) {
+                    last.retain(|(n, _)| *n != name);
+                    last.push((name.into_owned(), value.into_owned()));
+                }
+                let body = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&last)
+                    .finish();
+                *seen.body_mut() = body.into();
+            }
+            Defect::LastSignatureOnly => {
+                if let Some(at) = self.location(&Field::Tag) {
+                    keep_last_item(&at, &mut seen);
+                }
+            }
+            // Parsed as if the tag were right (where the header it is in is
+            // there once: a duplicate is still refused); `verify` compares
+            // the text.
+            Defect::CaseFoldedTagCompare if self.tag_header_once(req) => {
+                self.placeholder_tag(&mut seen)
+            }
+            Defect::OptionalField(field, _) => self.fill_missing(field, &mut seen),
+            Defect::LenientTimestamps => {
+                if let Some(at) = self.location(&Field::Timestamp)
+                    && let Some(value) = at.read(req).and_then(lenient_timestamp)
+                {
+                    let _ = at.write(&mut seen, value.to_string().as_bytes());
+                }
+            }
+            Defect::AnyTag => self.placeholder_tag(&mut seen),
+            Defect::AcceptsAlgorithmNone if self.algorithm_is_none(req) => {
+                self.placeholder_tag(&mut seen);
+                self.set_algorithm(&mut seen, "HMAC-SHA256");
+            }
+            Defect::UnknownAlgorithmsAsSha256 => {
+                let known = self
+                    .location(&Field::Algorithm)
+                    .and_then(|at| at.read(req))
+                    .is_none_or(|name| Algorithm::from_http_signature_name(name).is_some());
+                if !known {
+                    self.set_algorithm(&mut seen, "HMAC-SHA256");
+                }
+            }
+            Defect::DefaultHeaderList => {
+                if let Some(at) = self.location(&Field::SignedHeaders)
+                    && at.read(req).is_none()
+                {
+                    let _ = at.write(&mut seen, b"host content-type content-length");
+                }
+            }
+            Defect::UnquotedParameters => requote(&mut seen),
+            _ => {}
+        }
+        seen
+    }
+
+    /// Writes a stand-in where `field` is missing, so that the correct
+    /// scheme parses the request; [`Defective::parse`] then signs the
+    /// field's absence as the defect says.
+    fn fill_missing(&self, field: &Field, req: &mut Request) {
+        let Some(at) = self.location(field) else {
+            return;
+        };
+        if at.read(req).is_some() {
+            return;
+        }
+        let value = match field {
+            Field::Timestamp => self.now().to_string(),
+            Field::Nonce => "-".into(),
+            Field::KeyId => DEFAULT_KEY_ID.into(),
+            Field::BodyHash => self.body_hash(req),
+            _ => return,
+        };
+        let _ = at.write(req, value.as_bytes());
+    }
+
+    /// The request as the defective verifier signs it: as it reads it
+    /// ([`Self::seen`]), except that a field in the query is part of the
+    /// URL, which is signed as sent: left out or empty where the signer
+    /// wrote its absence so, the claimed body hash where it was trusted
+    /// (parsing found them filled in or corrected).
+    fn signed_view(&self, req: &Request) -> Request {
+        let mut seen = self.seen(req);
+        match &self.defect {
+            Defect::OptionalField(field, how) if self.missing(req, field) => {
+                let _ =
+                    sigconform_core::tamper::sign_absence_in_request(self, &mut seen, field, *how);
+            }
+            Defect::TrustsBodyHash => {
+                if let Some(at @ Location::Query(_)) = self.location(&Field::BodyHash)
+                    && let Some(claimed) = at.read(req)
+                {
+                    let _ = at.write(&mut seen, claimed.as_bytes());
+                }
+            }
+            _ => {}
+        }
+        seen
+    }
+
+    /// The body hash a signer of the scheme writes for `req` (base64, as
+    /// `a2a` writes it, where the scheme writes none).
+    fn body_hash(&self, req: &Request) -> String {
+        self.inner
+            .signing_params(req, &placeholder_input())
+            .ok()
+            .and_then(|p| p.body_hash.map(|h| h.into_owned()))
+            .unwrap_or_else(|| {
+                TagEncoding::Base64.encode(&sigconform_core::crypto::sha256(req.body()))
+            })
+    }
+
+    /// A well-formed tag of the placeholder byte where the tag is.
+    fn placeholder_tag(&self, req: &mut Request) {
+        if let Some(at) = self.location(&Field::Tag) {
+            let tag = self
+                .inner
+                .tag_encoding()
+                .encode(&[PLACEHOLDER_TAG_BYTE; 32]);
+            let _ = at.write(req, tag.as_bytes());
+        }
+    }
+
+    /// Whether the header that carries the tag is there exactly once.
+    fn tag_header_once(&self, req: &Request) -> bool {
+        self.location(&Field::Tag)
+            .and_then(|at| at.header().cloned())
+            .is_some_and(|header| req.headers().get_all(header).iter().count() == 1)
+    }
+
+    fn algorithm_is_none(&self, req: &Request) -> bool {
+        self.location(&Field::Algorithm)
+            .and_then(|at| at.read(req))
+            .is_some_and(|name| name.eq_ignore_ascii_case("none"))
+    }
+
+    fn set_algorithm(&self, req: &mut Request, name: &str) {
+        if let Some(at) = self.location(&Field::Algorithm) {
+            let _ = at.write(req, name.as_bytes());
+        }
+    }
+
+    /// Whether `field` is missing from `req` where the scheme carries it.
+    fn missing(&self, req: &Request, field: &Field) -> bool {
+        match self.location(field) {
+            Some(Location::Signed) | None => true,
+            Some(at) => at.read(req).is_none(),
+        }
+    }
+}
+
+/// Where `at` is an item of a list, the list with only the last of its
+/// items of that key.
+fn keep_last_item(at: &Location, req: &mut Request) {
+    let Location::Item {
+        header,
+        separator,
+        assign,
+        key,
+    } = at
+    else {
+        return;
+    };
+    let Some(text) = req.headers().get(header).and_then(|v| v.to_str().ok()) else {
+        return;
+    };
+    let is_tag = |item: &&str| item.split_once(*assign).map(|(k, _)| k) == Some(key.as_str());
+    let items: Vec<&str> = text.split(*separator).collect();
+    let last = items.iter().rposition(&is_tag);
+    let kept: Vec<&str> = items
+        .iter()
+        .enumerate()
+        .filter(|(n, item)| !is_tag(item) || Some(*n) == last)
+        .map(|(_, item)| *item)
+        .collect();
+    if let Ok(value) = http::HeaderValue::from_str(&kept.join(&separator.to_string())) {
+        req.headers_mut().insert(header.clone(), value);
+    }
+}
+
+/// `req` as a verifier that reads one component through `read` sees it.
+fn read_lossily(read: LossyRead, req: &mut Request) {
+    match read.component() {
+        Component::Body => {
+            let body = read.read(req.body()).into_owned();
+            *req.body_mut() = body.into();
+        }
+        Component::Path => {
+            let path = read.read(req.uri().path().as_bytes()).into_owned();
+            let query = req.uri().query().map(|q| q.as_bytes().to_vec());
+            set_path_and_query(req, &path, query.as_deref());
+        }
+        Component::Query => {
+            let Some(query) = req.uri().query() else {
+                return;
+            };
+            let query = read.read(query.as_bytes()).into_owned();
+            let path = req.uri().path().to_owned();
+            set_path_and_query(req, path.as_bytes(), Some(&query));
+        }
+    }
+}
+
+/// Gives `req` the target `path` and `query`, where they make a URI (a
+/// reading step may make one that is not: it is then left as it was).
+fn set_path_and_query(req: &mut Request, path: &[u8], query: Option<&[u8]>) {
+    let uri = match query {
+        Some(q) => [path, b"?", q].concat(),
+        None => path.to_vec(),
+    };
+    if let Ok(uri) = http::Uri::try_from(uri) {
+        *req.uri_mut() = uri;
+    }
+}
+
+/// The text of `field` in `req`, where `scheme` carries it, with the
+/// header it is in read as UTF-8 (as web frameworks hand headers to code).
+fn field_text<'r>(scheme: &dyn Scheme, req: &'r Request, field: &Field) -> Option<&'r str> {
+    let at = scheme.location(field)?;
+    match at.header() {
+        Some(header) => {
+            at.read_in(std::str::from_utf8(req.headers().get(header)?.as_bytes()).ok()?)
+        }
+        None => at.read(req),
+    }
+}
+
+/// A signing input for asking a scheme what it signs with (the algorithm).
+fn placeholder_input() -> SignInput {
+    SignInput {
+        key_id: Some(DEFAULT_KEY_ID.into()),
+        timestamp: "0".into(),
+        nonce: Some("-".into()),
+        ..SignInput::default()
+    }
+}
+
+/// Removes `.` and `..` segments and empty segments from a path.
+fn normalize_path(path: &str) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    format!("/{}", segments.join("/"))
+}
+
+/// A timestamp as JavaScript's `Number()` or Python's `float()` reads it:
+/// whitespace around it, a sign, a fraction, an exponent, hexadecimal
+/// `0x`, any number of digits; rounded down. `None` for what they reject
+/// or for a time before 1970.
+fn lenient_timestamp(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    if let Some(hex) = unsigned
+        .strip_prefix("0x")
+        .or_else(|| unsigned.strip_prefix("0X"))
+    {
+        return u64::from_str_radix(hex, 16).ok();
+    }
+    let value: f64 = text.parse().ok()?;
+    (value.is_finite() && value >= 0.0).then(|| value.floor() as u64)
+}
+
+/// Drops repeated headers and repeated `name="value"` parameters, keeping
+/// the first of each.
+fn first_of_duplicates(req: &mut Request) {
+    let names: Vec<http::HeaderName> = req.headers().keys().cloned().collect();
+    for name in names {
+        let first = req.headers().get(&name).cloned();
+        if let Some(first) = first {
+            req.headers_mut().insert(name.clone(), first);
+        }
+        let rewritten = req
+            .headers()
+            .get(&name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|text| {
+                let sigconform_core::request::Parameters { word, items: list } =
+                    sigconform_core::request::parameters(text)?;
+                let mut kept: Vec<(&str, &str)> = Vec::new();
+                for (n, v) in list {
+                    if !kept.iter().any(|(k, _)| *k == n) {
+                        kept.push((n, v));
+                    }
+                }
+                Some(sigconform_core::request::write_parameters(
+                    word, &kept, None,
+                ))
+            });
+        if let Some(value) = rewritten.and_then(|t| http::HeaderValue::from_str(&t).ok()) {
+            req.headers_mut().insert(name, value);
+        }
+    }
+}
+
+/// Puts double quotes around the unquoted parameter values of the
+/// `Authorization` header.
+fn requote(req: &mut Request) {
+    let Some(text) = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let (word, list) = match text.split_once(' ') {
+        Some((word, list)) => (Some(word), list),
+        None => (None, text),
+    };
+    let quoted: Vec<String> = list
+        .split(',')
+        .map(|part| match part.trim().split_once('=') {
+            Some((n, v)) if !v.starts_with('"') => format!("{n}=\"{v}\""),
+            _ => part.trim().to_owned(),
+        })
+        .collect();
+    let value = match word {
+        Some(word) => format!("{word} {}", quoted.join(",")),
+        None => quoted.join(","),
+    };
+    if let Ok(value) = http::HeaderValue::from_str(&value) {
+        req.headers_mut().insert(http::header::AUTHORIZATION, value);
+    }
+}
+
+impl Scheme for Defective {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn delivery(&self) -> sigconform_core::scheme::Delivery {
+        self.inner.delivery()
+    }
+    fn location(&self, field: &Field) -> Option<Location> {
+        self.inner.location(field)
+    }
+    fn rule(&self) -> &str {
+        self.inner.rule()
+    }
+    fn replay(&self) -> sigconform_core::scheme::ReplayRule {
+        self.inner.replay()
+    }
+    fn sender(&self) -> sigconform_core::scheme::Sender {
+        self.inner.sender()
+    }
+    fn prepare(&self, req: &mut Request, signed_body: &[u8]) {
+        self.inner.prepare(req, signed_body)
+    }
+    fn key(&self, id: &str, secret: &Secret) -> Result<Key, sigconform_core::scheme::ConfigError> {
+        self.inner.key(id, secret)
+    }
+    fn window(&self) -> Window {
+        self.inner.window()
+    }
+    fn tag_encoding(&self) -> TagEncoding {
+        self.inner.tag_encoding()
+    }
+    fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
+        let mut params = self.inner.parse(&self.seen(req))?.into_owned();
+        match &self.defect {
+            Defect::TrustsBodyHash => {
+                if let Some(claimed) = self.location(&Field::BodyHash).and_then(|at| at.read(req)) {
+                    params.body_hash = Some(claimed.to_owned().into());
+                }
+            }
+            Defect::OptionalField(field, absent) if self.missing(req, field) => {
+                sign_absence(&mut params, field, absent, self.now());
+            }
+            Defect::LenientTimestamps => {
+                // The window read the lenient value; the string signed is
+                // the one received.
+                if let Some(raw) = self.location(&Field::Timestamp).and_then(|at| at.read(req)) {
+                    params.timestamp = raw.to_owned().into();
+                }
+            }
+            Defect::EitherUnit => {
+                let now = self.now();
+                let value = params.timestamp_value;
+                if value / 1000 > now / 2 && value / 1000 < now.saturating_mul(2) {
+                    params.timestamp_value = value / 1000;
+                } else if value.saturating_mul(1000) > now / 2
+                    && value.saturating_mul(1000) < now.saturating_mul(2)
+                {
+                    params.timestamp_value = value.saturating_mul(1000);
+                }
+            }
+            Defect::AlgorithmFromTagLength => {
+                params.algorithm = match params.tag.as_bytes().len() {
+                    64 => Algorithm::Sha512,
+                    _ => Algorithm::Sha256,
+                };
+            }
+            Defect::VerifiesAsSigned(signed_as) => {
+                if let Some(ts) = &signed_as.timestamp {
+                    params.timestamp = ts.clone().into();
+                }
+                if let Some(nonce) = &signed_as.nonce {
+                    params.nonce = Some(nonce.clone().into());
+                }
+                if let Some(absence) = &signed_as.absent {
+                    sign_absence(&mut params, &absence.field, &absence.signed, self.now());
+                }
+            }
+            _ => {}
+        }
+        Ok(params)
+    }
+    fn canonicalize(
+        &self,
+        req: &Request,
+        params: &SignatureParams<'_>,
+        out: &mut dyn sigconform_core::crypto::ByteSink,
+    ) -> Result<(), Rejection> {
+        self.inner.canonicalize(&self.signed_view(req), params, out)
+    }
+    fn signing_params<'a>(
+        &self,
+        req: &Request,
+        input: &'a SignInput,
+    ) -> Result<SignatureParams<'a>, sigconform_core::scheme::SignError> {
+        self.inner.signing_params(req, input)
+    }
+    fn signature_headers(
+        &self,
+        params: &SignatureParams<'_>,
+        encoded_tag: &str,
+    ) -> Vec<(http::HeaderName, String)> {
+        self.inner.signature_headers(params, encoded_tag)
+    }
+    fn verify(
+        &self,
+        req: &Request,
+        params: &SignatureParams<'_>,
+        key: &Key,
+    ) -> Result<(), Rejection> {
+        let expected = |req: &Request| {
+            key.mac()
+                .sign_streamed(params.algorithm, |out| self.canonicalize(req, params, out))
+        };
+        match &self.defect {
+            Defect::AnyTag => Ok(()),
+            Defect::AcceptsAlgorithmNone if self.algorithm_is_none(req) => Ok(()),
+            Defect::MethodNotCovered => {
+                let mut other = req.clone();
+                for method in ANY_METHOD {
+                    *other.method_mut() = method;
+                    if self
+                        .inner
+                        .verify(&self.signed_view(&other), params, key)
+                        .is_ok()
+                    {
+                        return Ok(());
+                    }
+                }
+                Err(Rejection::BadSignature)
+            }
+            Defect::CaseFoldedTagCompare => {
+                // The bug: `expected.lower() == received.lower()`.
+                let expected = self.inner.tag_encoding().encode(expected(req)?.as_bytes());
+                match field_text(self, req, &Field::Tag) {
+                    Some(received) if received.eq_ignore_ascii_case(&expected) => Ok(()),
+                    _ => Err(Rejection::BadSignature),
+                }
+            }
+            Defect::AcceptsTagPrefix => {
+                // The bug: `expected.starts_with(received)`.
+                if expected(req)?.as_bytes().starts_with(params.tag.as_bytes()) {
+                    Ok(())
+                } else {
+                    Err(Rejection::BadSignature)
+                }
+            }
+            Defect::ByteByByteCompare | Defect::ByteByByteCompareFromTheEnd => {
+                if params.tag.as_bytes().len() != params.algorithm.tag_len() {
+                    return Err(Rejection::MalformedSignature);
+                }
+                let (expected, received) = (expected(req)?, params.tag.as_bytes());
+                let from_the_end = matches!(self.defect, Defect::ByteByByteCompareFromTheEnd);
+                for i in 0..received.len() {
+                    let i = if from_the_end {
+                        received.len() - 1 - i
+                    } else {
+                        i
+                    };
+                    if expected.as_bytes().get(i) != Some(&received[i]) {
+                        return Err(Rejection::BadSignature);
+                    }
+                    // The bug made visible: work per matching byte.
+                    let until = std::time::Instant::now() + std::time::Duration::from_micros(20);
+                    while std::time::Instant::now() < until {
+                        std::hint::spin_loop();
+                    }
+                }
+                Ok(())
+            }
+            _ => self.inner.verify(&self.signed_view(req), params, key),
+        }
+    }
+}
+
+/// How a verifier that treats `field` as optional signs its absence.
+fn sign_absence(params: &mut SignatureParams<'_>, field: &Field, absent: &Absent, now: u64) {
+    match absent {
+        Absent::Omitted => params.omitted = Some(field.clone()),
+        Absent::Empty => match field {
+            Field::Timestamp => params.timestamp = "".into(),
+            Field::Nonce => params.nonce = Some("".into()),
+            Field::BodyHash => params.body_hash = Some("".into()),
+            _ => {}
+        },
+        // The stand-in written where the timestamp was missing is "now".
+        Absent::Now => {}
+    }
+    match field {
+        // No nonce: no replay check.
+        Field::Nonce if *absent == Absent::Omitted => params.nonce = None,
+        // No key id: the default key.
+        Field::KeyId => params.key_id = None,
+        Field::Timestamp => params.timestamp_value = now,
+        _ => {}
+    }
+}
+
+/// Unknown key ids given a key after all: looked up again under another
+/// id, or given a secret made from the id.
+#[derive(Debug, Clone, Copy)]
+enum Fallback {
+    Id(fn(&str) -> String),
+    Secret(fn(&str) -> String),
+}
+
+struct SecondLookup {
+    keys: Arc<dyn KeyLookup>,
+    fallback: Fallback,
+}
+
+impl KeyLookup for SecondLookup {
+    fn lookup<'a>(&'a self, key_id: &'a str) -> Answer<'a, Result<Arc<Key>, LookupError>> {
+        answer::later(async move {
+            match (self.keys.lookup(key_id).await, self.fallback) {
+                (Err(LookupError::Unknown), Fallback::Id(instead)) => {
+                    self.keys.lookup(&instead(key_id)).await
+                }
+                (Err(LookupError::Unknown), Fallback::Secret(secret)) => {
+                    Ok(Arc::new(Key::new(key_id, &Secret::new(secret(key_id)))))
+                }
+                (other, _) => other,
+            }
+        })
+    }
+}
+
+/// Check-then-record in two steps ([`Defect::NonAtomicNonces`]).
+#[derive(Default)]
+struct RacyNonces(std::sync::Mutex<std::collections::HashSet<String>>);
+
+impl NonceStore for RacyNonces {
+    fn check_and_record<'a>(
+        &'a self,
+        key_id: &'a str,
+        nonce: &'a str,
+        _: u64,
+        _: u64,
+    ) -> Answer<'a, Result<(), NonceError>> {
+        answer::later(self.check_then_record(format!("{key_id}\n{nonce}")))
+    }
+}
+
+impl RacyNonces {
+    async fn check_then_record(&self, key: String) -> Result<(), NonceError> {
+        if self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&key)
+        {
+            return Err(NonceError::Replayed);
+        }
+        // The bug: the lock is released between the check and the record.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(key);
+        Ok(())
+    }
+}
+
+/// A correct store that keeps nonces for `ms` only
+/// ([`Defect::ForgetsNoncesAfter`]).
+struct ShortMemory {
+    store: MemoryNonceStore,
+    ms: u64,
+}
+
+impl NonceStore for ShortMemory {
+    fn check_and_record<'a>(
+        &'a self,
+        key_id: &'a str,
+        nonce: &'a str,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> Answer<'a, Result<(), NonceError>> {
+        self.store
+            .check_and_record(key_id, nonce, now_ms, ttl_ms.min(self.ms))
+    }
+}
+
+/// Removes every `__proto__` member, as `out[k] = v` does in JavaScript;
+/// whether there was one.
+fn drop_proto_members(value: &mut serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(members) => {
+            let mut dropped = members.remove("__proto__").is_some();
+            for member in members.values_mut() {
+                dropped |= drop_proto_members(member);
+            }
+            dropped
+        }
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |dropped, item| drop_proto_members(item) | dropped),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lenient_timestamps_read_what_float_and_number_read() {
+        for (text, value) in [
+            ("1700000000", Some(1_700_000_000)),
+            ("1700000000.5", Some(1_700_000_000)),
+            ("+1700000000", Some(1_700_000_000)),
+            (" 1700000000", Some(1_700_000_000)),
+            ("1700000000 ", Some(1_700_000_000)),
+            ("1.7e9", Some(1_700_000_000)),
+            ("0x6553f100", Some(1_700_000_000)),
+            ("01700000000", Some(1_700_000_000)),
+            ("00000000001700000000", Some(1_700_000_000)),
+            ("-1700000000", None),
+            ("abc", None),
+            ("inf", None),
+        ] {
+            assert_eq!(lenient_timestamp(text), value, "{text}");
+        }
+    }
+
+    #[test]
+    fn duplicates_keep_their_first_copy() {
+        let mut req = http::Request::get("/")
+            .header("x-a", "1")
+            .header("x-a", "2")
+            .header("authorization", r#"Signature a="1",b="2",a="3""#)
+            .body(bytes::Bytes::new())
+            .unwrap();
+        first_of_duplicates(&mut req);
+        assert_eq!(req.headers().get_all("x-a").iter().count(), 1);
+        assert_eq!(req.headers()["x-a"], "1");
+        assert_eq!(req.headers()["authorization"], r#"Signature a="1",b="2""#);
+    }
+
+    #[test]
+    fn unquoted_parameters_are_quoted() {
+        let mut req = http::Request::get("/")
+            .header(
+                "authorization",
+                r#"Signature keyId=k, nonce="n",timestamp=1"#,
+            )
+            .body(bytes::Bytes::new())
+            .unwrap();
+        requote(&mut req);
+        assert_eq!(
+            req.headers()["authorization"],
+            r#"Signature keyId="k",nonce="n",timestamp="1""#
+        );
+    }
+}

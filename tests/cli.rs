@@ -1,0 +1,450 @@
+//! The command line as a user runs it: `sigconform conform` against the
+//! built-in servers, usage errors, and `sigconform serve --instances 2`
+//! probed by `sigconform conform` with two targets, with and without a
+//! shared Redis (`SIGCONFORM_REDIS_URL`; `cargo xtask test` starts one).
+
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn sigconform(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sigconform"));
+    cmd.args(args).env("NO_COLOR", "1");
+    cmd
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn the_main_command_passes_and_writes_its_reports() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("report.json");
+    let output = sigconform(&["conform", "--scheme", "webhook"])
+        .arg("--report")
+        .arg(format!("json={}", json.display()))
+        .output()
+        .unwrap();
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    assert!(
+        printed.contains("scheme") && printed.contains("webhook"),
+        "{printed}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["summary"]["fail"], 0);
+    assert!(report["summary"]["pass"].as_u64().unwrap() > 30);
+}
+
+/// `--fail-on` sets the least outcome that fails the run; `--rerun-failed`
+/// runs exactly the cases that failed or erred in a JSON report.
+#[test]
+fn fail_on_and_rerun_failed() {
+    let status = |extra: &[&str]| {
+        sigconform(&["conform", "--scheme", "a2a"])
+            .args(extra)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    // The built-in a2a server has a warning (its unsigned query), no failure.
+    assert_eq!(status(&[]), Some(0));
+    assert_eq!(status(&["--fail-on", "error"]), Some(0));
+    assert_eq!(status(&["--fail-on", "warn"]), Some(1));
+
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-rerun");
+    std::fs::create_dir_all(&dir).unwrap();
+    let earlier = dir.join("earlier.json");
+    std::fs::write(
+        &earlier,
+        r#"{"targets":[{"cases":[
+            {"id":"a2a/acceptance/post","outcome":"fail"},
+            {"id":"a2a/replay/identical","outcome":"error"},
+            {"id":"a2a/tamper/body","outcome":"pass"},
+            {"id":"a2a/tamper/query","outcome":"warn"}]}]}"#,
+    )
+    .unwrap();
+    let again = dir.join("again.json");
+    let output = sigconform(&["conform", "--scheme", "a2a", "--rerun-failed"])
+        .arg(&earlier)
+        .arg("--report")
+        .arg(format!("json={}", again.display()))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&again).unwrap()).unwrap();
+    let mut ids: Vec<&str> = report["targets"][0]["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["a2a/acceptance/post", "a2a/replay/identical"]);
+}
+
+#[test]
+fn usage_errors_are_one_line_and_exit_2() {
+    for line in [
+        "conform --target http://127.0.0.1:1 --scheme a2a --secret s",
+        "conform --target ftp://example --scheme a2a --secret s",
+        "conform --target http://127.0.0.1:1 --scheme a2a",
+        "conform --scheme a2a --report xml=out",
+        "conform --scheme a2a --report json=/nonexistent/dir/r.json",
+        "conform --scheme a2a --secret-env SIGCONFORM_UNSET_VARIABLE --target http://127.0.0.1:1",
+        "serve --scheme a2a --key no-equals-sign",
+        "conform --scheme a2a --report html=/nonexistent/dir/r.html",
+        "conform --scheme a2a --rerun-failed /nonexistent/report.json",
+        "conform --scheme a2a --header no-colon-here",
+        "conform --scheme a2a --header host:evil.test",
+        "conform --scheme a2a --header-env X-Token=SIGCONFORM_UNSET_VARIABLE",
+        "conform --target https://127.0.0.1:1/api --scheme a2a --secret s",
+        "conform --target http://127.0.0.1:1 --scheme a2a --secret s --ca-cert /nonexistent.pem",
+        "serve --scheme webhook --base-path api",
+        "serve --scheme webhook --tls-cert /nonexistent.pem --tls-key /nonexistent.key",
+        "conform --profile no-such-profile",
+        "conform --scheme stripee",
+        "serve --profile /nonexistent/profile.yaml",
+        "serve --profile standard-webhooks --keys-db sqlite://unused.db --key default=whsec_AAAA",
+        "serve --profile standard-webhooks --key default=not-base64! --port 1",
+    ] {
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let output = sigconform(&args).output().unwrap();
+        let printed = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {printed}");
+        let lines: Vec<&str> = printed.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {printed}");
+        assert!(lines[0].starts_with("error: "), "{args:?}: {printed}");
+        assert!(!printed.contains("panicked"), "{args:?}: {printed}");
+    }
+}
+
+/// A free loopback port (bound, then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+}
+
+/// Waits until something listens on `port`.
+fn wait_for(port: u16) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nothing on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A private CA and a certificate it signed for 127.0.0.1, as PEM files.
+fn certificates(dir: &std::path::Path) -> [std::path::PathBuf; 3] {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    let files = ["ca.pem", "server.pem", "server.key"].map(|f| dir.join(f));
+    std::fs::write(&files[0], ca_cert.pem()).unwrap();
+    std::fs::write(&files[1], leaf.pem()).unwrap();
+    std::fs::write(&files[2], leaf_key.serialize_pem()).unwrap();
+    files
+}
+
+#[test]
+fn a_webhook_route_served_over_tls_probed_as_deployed() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-tls");
+    std::fs::create_dir_all(&dir).unwrap();
+    let [ca, cert, key] = certificates(&dir);
+    let port = free_port();
+    let _served = Served::start(
+        &[
+            "--scheme",
+            "webhook",
+            "--key",
+            "default=cli-tls-secret",
+            "--route",
+            "/webhooks/payment",
+            "--route-methods",
+            "POST",
+            "--tls-cert",
+            cert_path(&cert),
+            "--tls-key",
+            cert_path(&key),
+        ],
+        port,
+    );
+    wait_for(port);
+    let target = format!("https://127.0.0.1:{port}/webhooks/payment");
+    let conform = |extra: &[&str]| {
+        sigconform(&[
+            "conform",
+            "--scheme",
+            "webhook",
+            "--secret-env",
+            "CLI_SECRET",
+        ])
+        .args(["--target", &target])
+        .args(extra)
+        .env("CLI_SECRET", "cli-tls-secret")
+        .output()
+        .unwrap()
+    };
+    // Trusting the private CA: clean (the webhook scheme is probed as one
+    // route by default), with an HTML report.
+    let html = dir.join("report.html");
+    let output = conform(&[
+        "--ca-cert",
+        cert_path(&ca),
+        "--report",
+        &format!("html={}", html.display()),
+    ]);
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("webhook/acceptance/post")
+    );
+    // Not trusting it: one line, exit 2, and no report left behind (the
+    // one asked for is not there, whole or in part; nothing else is either).
+    let refused = dir.join("refused");
+    std::fs::create_dir_all(&refused).unwrap();
+    let json = refused.join("report.json");
+    let output = conform(&["--report", &format!("json={}", json.display())]);
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{printed}");
+    assert_eq!(printed.trim().lines().count(), 1, "{printed}");
+    assert!(printed.contains("certificate is not trusted"), "{printed}");
+    assert_eq!(std::fs::read_dir(&refused).unwrap().count(), 0);
+    // --insecure: clean, and said so.
+    let output = conform(&["--insecure"]);
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    assert!(printed.contains("NOT verified (--insecure)"), "{printed}");
+}
+
+fn cert_path(path: &std::path::Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// `sigconform serve` in the background; killed when dropped.
+struct Served(Child);
+
+impl Served {
+    /// Starts `sigconform serve` with `args` on `port` (the first of them,
+    /// with `--instances`), its output discarded.
+    fn start(args: &[&str], port: u16) -> Served {
+        let child = sigconform(&["serve"])
+            .args(args)
+            .args(["--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Served(child)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Two instances of one a2a deployment on consecutive free ports.
+fn serve_two(nonce_store: &str) -> (Served, [String; 2]) {
+    for _ in 0..20 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        if port == u16::MAX || TcpStream::connect(("127.0.0.1", port + 1)).is_ok() {
+            continue;
+        }
+        let served = Served::start(
+            &[
+                "--scheme",
+                "a2a",
+                "--key",
+                "k=cli-test-secret",
+                "--instances",
+                "2",
+                "--nonce-store",
+                nonce_store,
+            ],
+            port,
+        );
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if [port, port + 1]
+                .iter()
+                .all(|p| TcpStream::connect(("127.0.0.1", *p)).is_ok())
+            {
+                return (
+                    served,
+                    [port, port + 1].map(|p| format!("http://127.0.0.1:{p}")),
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!("no two consecutive free ports for the servers");
+}
+
+fn conform_two(urls: &[String; 2]) -> Output {
+    sigconform(&[
+        "conform",
+        "--scheme",
+        "a2a",
+        "--key-id",
+        "k",
+        "--secret-env",
+        "CLI_SECRET",
+    ])
+    .args(["--target", &urls[0], "--target", &urls[1]])
+    .args(["--only", "a2a/replay/*"])
+    .env("CLI_SECRET", "cli-test-secret")
+    .output()
+    .unwrap()
+}
+
+#[test]
+fn instances_sharing_redis_pass_the_cross_instance_case_and_separate_ones_fail_it() {
+    let redis = match std::env::var("SIGCONFORM_REDIS_URL") {
+        Ok(url) => url,
+        Err(_) if std::env::var_os("SIGCONFORM_REQUIRE_SERVICES").is_some() => {
+            panic!("SIGCONFORM_REDIS_URL is required here")
+        }
+        Err(_) => {
+            eprintln!("Redis not configured: skipped (cargo xtask test runs it)");
+            return;
+        }
+    };
+    let (_served, urls) = serve_two(&redis);
+    let output = conform_two(&urls);
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{printed}");
+    assert!(!printed.contains("FAIL"), "{printed}");
+
+    let (_served, urls) = serve_two("memory");
+    let output = conform_two(&urls);
+    let printed = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{printed}");
+    assert!(
+        printed.contains("FAIL  a2a/replay/cross-instance"),
+        "{printed}"
+    );
+    // Each instance alone still passes its own replay cases.
+    assert_eq!(printed.matches("FAIL").count(), 1, "{printed}");
+}
+
+/// A profile file with one mistake: one line naming the file, the field
+/// and what was expected; exit 2.
+#[test]
+fn a_bad_profile_file_is_one_line_naming_file_and_field() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-profile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("acme-typo.yaml");
+    std::fs::write(
+        &file,
+        ACME.replace("{timestamp}:{body}", "{timestmp}:{body}"),
+    )
+    .unwrap();
+    for task in ["conform", "serve"] {
+        let output = sigconform(&[task, "--profile", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let printed = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{printed}");
+        assert_eq!(printed.trim().lines().count(), 1, "{printed}");
+        assert!(
+            printed.contains("acme-typo.yaml: signed: unknown placeholder `{timestmp}`"),
+            "{printed}"
+        );
+    }
+}
+
+/// A provider's scheme no one built in, as a user writes it.
+const ACME: &str = r#"name: acme
+description: "ACME webhooks: X-Acme-Signature `sha256=<hex>` over `{timestamp}:{body}`"
+hash: sha256
+encoding: hex
+signature:
+  header: X-Acme-Signature
+  prefix: "sha256="
+signed: "{timestamp}:{body}"
+timestamp:
+  header: X-Acme-Timestamp
+  unit: s
+  past: 300
+  future: 60
+"#;
+
+/// `serve --profile` and `conform --profile`, with a profile file and with
+/// a built-in profile's name: clean.
+#[test]
+fn a_profile_is_served_and_probed_by_file_and_by_name() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-profile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("acme.yaml");
+    std::fs::write(&file, ACME).unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    for (profile, secret) in [(file.as_str(), "acme-secret"), ("stripe", "whsec_cli")] {
+        let port = free_port();
+        let key = format!("default={secret}");
+        let _served = Served::start(
+            &["--profile", profile, "--key", &key, "--route", "/hooks"],
+            port,
+        );
+        wait_for(port);
+        let output = sigconform(&[
+            "conform",
+            "--profile",
+            profile,
+            "--secret-env",
+            "CLI_SECRET",
+        ])
+        .args(["--target", &format!("http://127.0.0.1:{port}/hooks")])
+        .env("CLI_SECRET", secret)
+        .output()
+        .unwrap();
+        let printed = text(&output);
+        assert_eq!(output.status.code(), Some(0), "{profile}: {printed}");
+        // The summary's row: the profile's name, then pass and fail.
+        let name = if profile == "stripe" {
+            "stripe"
+        } else {
+            "acme"
+        };
+        let row: Vec<&str> = printed
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no summary row for {name}: {printed}"))
+            .split_whitespace()
+            .collect();
+        assert!(row[1].parse::<u32>().unwrap() > 30, "{printed}");
+        assert_eq!(row[2], "0", "{printed}");
+    }
+}
