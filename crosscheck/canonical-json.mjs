@@ -1,4 +1,4 @@
-// `partner`'s canonical JSON as SCHEMES.md §1 defines it, computed by
+// `partner`'s canonical JSON as `docs/rules/partner.md` defines it, computed by
 // JavaScript itself: JSON.stringify of JSON.parse's result with object keys
 // sorted recursively (the default sort: UTF-16 code units); `{}` for an
 // empty body and for JSON null. Shared by crosscheck.mjs and the

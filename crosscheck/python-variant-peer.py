@@ -5,7 +5,7 @@ long-running peer for the expected-difference test
     json.dumps(body or {}, sort_keys=True, separators=(",", ":"))
 
 where `body` is the request body read with json.loads. It is not the
-scheme's definition (that is JavaScript's, SCHEMES.md section 1); the test
+scheme's definition (that is JavaScript's, docs/rules/partner.md); the test
 checks that it differs from it exactly where the vectors' interop-python
 flags say.
 

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 use sigconform_core::keys::{KeyPolicy, Permissions, Secret};
-use sigconform_core::scheme::{SchemeConfig, SchemeRef};
+use sigconform_core::registry::SchemeRef;
+use sigconform_core::scheme::SchemeConfig;
 use sigconform_runner::{self as runner, RunConfig};
 use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig};
 use sigconform_server::{self as server, KeySource, ServerConfig};

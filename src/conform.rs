@@ -12,7 +12,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use sigconform_core::Secret;
-use sigconform_core::scheme::{SchemeConfig, SchemeRef};
+use sigconform_core::registry::SchemeRef;
+use sigconform_core::scheme::SchemeConfig;
 use sigconform_runner::{self as runner, Counts, RunConfig};
 
 use crate::built_in::{Planned, built_in};

@@ -22,7 +22,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use sigconform_core::Secret;
-use sigconform_core::scheme::SchemeRef;
+use sigconform_core::registry::SchemeRef;
 
 pub mod built_in;
 pub mod conform;

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use sigconform_core::keys::{KeyPolicy, Permissions, Secret};
 use sigconform_core::nonce::NonceStore;
-use sigconform_core::scheme::{SchemeConfig, SchemeRef};
+use sigconform_core::registry::SchemeRef;
+use sigconform_core::scheme::SchemeConfig;
 use sigconform_server::redis_nonces::RedisNonceStore;
 use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig};
 use sigconform_server::{KeySource, Mount, ServerConfig};

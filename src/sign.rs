@@ -2,7 +2,8 @@
 //! client or a server by hand.
 
 use sigconform_core::Secret;
-use sigconform_core::scheme::{SchemeConfig, SchemeRef, SignInput};
+use sigconform_core::registry::SchemeRef;
+use sigconform_core::scheme::{SchemeConfig, SignInput};
 
 /// Prints the signature headers for a request, one `Name: value` per line
 /// (after a `Request-Target:` line where the scheme adds to the URL, as

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use sigconform_core::keys::{DEFAULT_KEY_ID, StaticKeys};
-use sigconform_core::scheme::{SchemeConfig, SchemeRef};
+use sigconform_core::registry::SchemeRef;
+use sigconform_core::scheme::SchemeConfig;
 use sigconform_core::time::{Clock, FixedClock, SystemClock};
 use sigconform_core::{KeyPolicy, MemoryNonceStore, Verifier};
 

@@ -10,17 +10,17 @@ mod common;
 use std::time::Duration;
 
 use common::{API, run_config, scheme_config, server_config};
-use sigconform_core::scheme::SchemeRef;
+use sigconform_core::registry::SchemeRef;
 use sigconform_runner::{self as runner, Outcome};
 
 /// A server on `addr`, which the previous one lets go of shortly after it
 /// is dropped.
 async fn start_at(
-    config: sigconform_server::ServerConfig,
+    setup: common::Setup,
     addr: std::net::SocketAddr,
 ) -> sigconform_server::RunningServer {
     for _ in 0..100 {
-        if let Ok(server) = sigconform_server::start(config.clone(), addr).await {
+        if let Ok(server) = setup.clone().start(addr).await {
             return server;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use sigconform_bench::workload::Workload;
 use sigconform_core::Secret;
-use sigconform_core::scheme::SchemeRef;
+use sigconform_core::registry::SchemeRef;
 
 const REQUESTS: usize = 50;
 

@@ -6,8 +6,9 @@
 
 use std::path::Path;
 
-use sigconform_core::profile::SEED_PROFILES;
-use sigconform_core::scheme::{SchemeId, SchemeRef};
+use sigconform_core::registry::SEED_PROFILES;
+use sigconform_core::registry::SchemeRef;
+use sigconform_core::scheme::SchemeId;
 use sigconform_core::vectors::{self, VectorFile};
 
 fn load(scheme: SchemeId) -> VectorFile {

@@ -144,7 +144,7 @@ impl Input {
     }
 }
 
-/// The changes each scheme's signature must detect (SCHEMES.md: what it covers).
+/// The changes each scheme's signature must detect (its rules: what it covers).
 fn covered_mutations(input: &Input) -> Vec<(&'static str, Recipe)> {
     let base = input.recipe();
     let with = |signed_as: SignedAs| Recipe {

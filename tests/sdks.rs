@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{PROFILE_SECRET, free_port, node_packages, not_passed, python_packages, started};
-use sigconform_core::scheme::SchemeRef;
+use sigconform_core::registry::SchemeRef;
 use sigconform_core::{Secret, profile::Profile};
 use sigconform_runner::{self as runner, Outcome, RunConfig};
 

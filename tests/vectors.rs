@@ -11,8 +11,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use sigconform_core::rules;
-use sigconform_core::scheme::SchemeRef;
+use sigconform_core::registry::SchemeRef;
 use sigconform_core::vectors::{self, Expected, VectorFile};
 
 fn vector_dir() -> PathBuf {
@@ -110,7 +109,7 @@ fn files_are_well_formed_catalogues() {
             assert!(seen_ids.insert(case.id.clone()), "duplicate id {}", case.id);
             for flag in &case.flags {
                 assert!(
-                    rules::resolve(&file.scheme, flag).is_some(),
+                    file.scheme.rule(flag).is_some(),
                     "{}: flag {flag} names no rule of docs/rules/ for {}",
                     case.id,
                     file.scheme

@@ -3,7 +3,8 @@
 #![no_main]
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use sigconform_core::scheme::{SchemeConfig, SchemeRef};
+use sigconform_core::scheme::SchemeConfig;
+use sigconform_core::registry::SchemeRef;
 
 #[derive(Debug, Arbitrary)]
 struct Input {

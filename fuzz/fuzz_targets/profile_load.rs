@@ -8,7 +8,8 @@ mod common;
 use common::NOW_S;
 use libfuzzer_sys::fuzz_target;
 use sigconform_core::profile::Profile;
-use sigconform_core::scheme::{SchemeConfig, SchemeRef, SignInput};
+use sigconform_core::scheme::{SchemeConfig, SignInput};
+use sigconform_core::registry::SchemeRef;
 use sigconform_core::tamper::Recipe;
 use sigconform_core::{Secret, StaticKeys};
 

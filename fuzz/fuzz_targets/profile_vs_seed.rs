@@ -9,8 +9,9 @@ mod common;
 use arbitrary::Arbitrary;
 use common::NOW_S;
 use libfuzzer_sys::fuzz_target;
-use sigconform_core::profile::SEED_PROFILES;
-use sigconform_core::scheme::{SchemeConfig, SchemeId, SchemeRef, SignInput};
+use sigconform_core::registry::SEED_PROFILES;
+use sigconform_core::scheme::{SchemeConfig, SchemeId, SignInput};
+use sigconform_core::registry::SchemeRef;
 use sigconform_core::tamper::Recipe;
 use sigconform_core::{Secret, StaticKeys};
 

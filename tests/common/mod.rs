@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sigconform_core::nonce::NonceStore;
-use sigconform_core::scheme::{SchemeConfig, SchemeId, SchemeRef};
+use sigconform_core::registry::SchemeRef;
+use sigconform_core::scheme::{SchemeConfig, SchemeId};
 use sigconform_core::{KeyPolicy, Secret};
 use sigconform_runner::{self as runner, CaseResult, Category, Outcome, RunConfig};
 use sigconform_server::{self as server, Defect, KeySource, Mount, ServerConfig};
@@ -135,14 +136,45 @@ pub fn run_config(
     }
 }
 
+/// A server to start: its configuration, and the deliberate defect it is
+/// started with (from outside: [`server::start_altered`]).
+#[derive(Clone)]
+pub struct Setup {
+    pub config: ServerConfig,
+    pub defect: Option<Defect>,
+}
+
+impl std::ops::Deref for Setup {
+    type Target = ServerConfig;
+    fn deref(&self) -> &ServerConfig {
+        &self.config
+    }
+}
+
+impl std::ops::DerefMut for Setup {
+    fn deref_mut(&mut self) -> &mut ServerConfig {
+        &mut self.config
+    }
+}
+
+impl Setup {
+    /// Starts it on `addr`.
+    pub async fn start(self, addr: std::net::SocketAddr) -> std::io::Result<server::RunningServer> {
+        let defect = self
+            .defect
+            .map(|d| Arc::new(d) as Arc<dyn server::Alteration>);
+        server::start_altered(self.config, defect, addr).await
+    }
+}
+
 /// A reference server for `scheme` with key "k" (and "default") = the test
 /// secret, and seed 001's policies: only those two on [`RESTRICTED`], admin
-/// keys only on [`ADMIN`].
+/// keys only on [`ADMIN`]; with `defect`, if one.
 pub fn server_config(
     scheme: impl Into<SchemeRef>,
     defect: Option<Defect>,
     deployment: Deployment,
-) -> ServerConfig {
+) -> Setup {
     let scheme = scheme.into();
     let secret = secret_for(&scheme);
     let denied_secret = denied_secret_for(&scheme);
@@ -162,15 +194,12 @@ pub fn server_config(
         admin_path_prefixes: vec![format!("{base}{ADMIN}")],
         admin_key_prefix: None,
     };
-    config.defect = defect;
     config.mount = deployment.mount();
-    config
+    Setup { config, defect }
 }
 
-pub async fn start_with(config: ServerConfig) -> server::RunningServer {
-    server::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
+pub async fn start_with(setup: Setup) -> server::RunningServer {
+    setup.start("127.0.0.1:0".parse().unwrap()).await.unwrap()
 }
 
 /// A server at the root.

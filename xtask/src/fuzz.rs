@@ -4,7 +4,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use sigconform_core::scheme::{SchemeId, SchemeRef};
+use sigconform_core::scheme::SchemeId;
+
+use sigconform_core::registry::SchemeRef;
 
 use crate::run;
 

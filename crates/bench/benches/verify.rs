@@ -27,9 +27,10 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use sigconform_bench::measure;
 use sigconform_bench::workload::{BODY_SIZES, Workload};
 use sigconform_core::crypto::{Algorithm, MacKey, sha256};
-use sigconform_core::profile::SEED_PROFILES;
+use sigconform_core::registry::SEED_PROFILES;
+use sigconform_core::registry::SchemeRef;
 use sigconform_core::sample::json_document;
-use sigconform_core::scheme::{SchemeId, SchemeRef};
+use sigconform_core::scheme::SchemeId;
 use sigconform_core::{MemoryNonceStore, Secret};
 
 const NOW_MS: u64 = 1_700_000_000_000;

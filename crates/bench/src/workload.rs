@@ -14,8 +14,9 @@ use bytes::Bytes;
 
 use sigconform_core::keys::{Key, Secret, StaticKeys};
 use sigconform_core::nonce::NonceStore;
+use sigconform_core::registry::SchemeRef;
 use sigconform_core::request::Request;
-use sigconform_core::scheme::{Scheme, SchemeConfig, SchemeRef, SignInput};
+use sigconform_core::scheme::{Scheme, SchemeConfig, SignInput};
 use sigconform_core::time::FixedClock;
 use sigconform_core::{KeyPolicy, Verifier};
 

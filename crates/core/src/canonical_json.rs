@@ -1,7 +1,7 @@
 //! `partner`'s canonical JSON: what JavaScript's `JSON.stringify` prints for
 //! a body parsed with `JSON.parse` whose object keys were sorted recursively.
 //!
-//! The rules (SCHEMES.md §1) differ from most languages' JSON printers in
+//! The rules (`docs/rules/partner.md`) differ from most languages' JSON printers in
 //! ways that change signatures:
 //! - keys sort by UTF-16 code units (JavaScript's default sort), which
 //!   differs from UTF-8 byte order for characters above U+FFFF — except

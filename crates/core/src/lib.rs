@@ -1,7 +1,7 @@
 //! # sigconform
 //!
 //! Conformance vectors, a reference implementation and a test harness for
-//! HMAC request signing. Six schemes (see `../shared/SCHEMES.md`) share one
+//! HMAC request signing. Six schemes (their rules are in `docs/rules/`) share one
 //! set of parts:
 //!
 //! - [`scheme::Scheme`]: a scheme's wire format and canonical string, one
@@ -58,6 +58,7 @@ pub mod keys;
 pub mod lossy;
 pub mod nonce;
 pub mod profile;
+pub mod registry;
 pub mod request;
 pub mod rules;
 pub mod sample;

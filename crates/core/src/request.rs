@@ -76,12 +76,6 @@ pub fn required_header<'r>(req: &'r Request, name: &HeaderName) -> Result<&'r st
     single_header(req, name)?.ok_or_else(|| Rejection::MissingHeader(name.as_str().to_owned()))
 }
 
-/// Parses a configured header name, as given in a scheme's configuration.
-pub fn header_name(name: &str) -> Result<HeaderName, crate::scheme::ConfigError> {
-    HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| crate::scheme::ConfigError::HeaderName(name.to_owned()))
-}
-
 /// A header value made of `name="value"` parameters after an optional
 /// scheme word (`Signature keyId="…",algorithm="…"`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,19 +112,19 @@ pub fn parameters(value: &str) -> Option<Parameters<'_>> {
 pub fn write_parameters(
     word: Option<&str>,
     list: &[(&str, &str)],
-    style: Option<crate::tamper::ParameterStyle>,
+    style: Option<ParameterStyle>,
 ) -> String {
     let mut items: Vec<String> = list
         .iter()
         .map(|(n, v)| match style {
-            Some(crate::tamper::ParameterStyle::Unquoted) => format!("{n}={v}"),
+            Some(ParameterStyle::Unquoted) => format!("{n}={v}"),
             _ => format!("{n}=\"{v}\""),
         })
         .collect();
-    if style == Some(crate::tamper::ParameterStyle::Reversed) {
+    if style == Some(ParameterStyle::Reversed) {
         items.reverse();
     }
-    let separator = if style == Some(crate::tamper::ParameterStyle::SpaceAfterCommas) {
+    let separator = if style == Some(ParameterStyle::SpaceAfterCommas) {
         ", "
     } else {
         ","
@@ -187,4 +181,16 @@ mod tests {
             Err(Rejection::DuplicateHeader("x-a".into()))
         );
     }
+}
+
+/// Another way to write a `name="value"` parameter list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParameterStyle {
+    /// The parameters in reverse order.
+    Reversed,
+    /// A space after each comma.
+    SpaceAfterCommas,
+    /// Values without their double quotes.
+    Unquoted,
 }

@@ -5,13 +5,12 @@
 //!
 //! A rule's id is `<scope>.<name>`: `common.window-past`,
 //! `a2a.signed-string`, `stripe.list`. Vector flags and catalog cases name
-//! a rule by its name; [`resolve`] finds the one that applies to a scheme:
-//! its own, then (for a scheme described by a profile) the rules of
-//! profiles, then the common rules.
+//! a rule by its name; [`resolve`] (or
+//! [`SchemeRef::rule`](crate::registry::SchemeRef::rule)) finds the one that
+//! applies to a scheme: its own, then (for a scheme described by a profile)
+//! the rules of profiles, then the common rules.
 
 use std::sync::LazyLock;
-
-use crate::scheme::SchemeRef;
 
 /// One rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,11 +96,12 @@ pub fn by_id(id: &str) -> Option<&'static Rule> {
     BOOK.iter().find(|r| r.id == id)
 }
 
-/// The rule named `name` that applies to `scheme`: the scheme's own, then
-/// for a profile the rules of profiles, then the common one.
-pub fn resolve(scheme: &SchemeRef, name: &str) -> Option<&'static Rule> {
-    let own = format!("{}.{name}", scheme.name());
-    let profile = matches!(scheme, SchemeRef::Profile(_)).then(|| format!("profile.{name}"));
+/// The rule named `name` that applies to the scheme named `scheme`: the
+/// scheme's own, then for a scheme described by a profile (`is_profile`)
+/// the rules of profiles, then the common one.
+pub fn resolve(scheme: &str, is_profile: bool, name: &str) -> Option<&'static Rule> {
+    let own = format!("{scheme}.{name}");
+    let profile = is_profile.then(|| format!("profile.{name}"));
     by_id(&own)
         .or_else(|| profile.and_then(|id| by_id(&id)))
         .or_else(|| by_id(&format!("common.{name}")))
@@ -148,18 +148,12 @@ mod tests {
 
     #[test]
     fn a_scheme_own_rule_comes_first_then_profiles_then_common() {
-        let stripe = SchemeRef::by_name("stripe").unwrap();
-        assert_eq!(resolve(&stripe, "list").unwrap().id, "stripe.list");
-        assert_eq!(
-            resolve(&stripe, "signed-string").unwrap().id,
-            "profile.signed-string"
-        );
-        assert_eq!(resolve(&stripe, "status").unwrap().id, "common.status");
-        let a2a = SchemeRef::by_name("a2a").unwrap();
-        assert_eq!(
-            resolve(&a2a, "signed-string").unwrap().id,
-            "a2a.signed-string"
-        );
-        assert!(resolve(&a2a, "list").is_none());
+        let stripe = |name| resolve("stripe", true, name).unwrap().id.as_str();
+        assert_eq!(stripe("list"), "stripe.list");
+        assert_eq!(stripe("signed-string"), "profile.signed-string");
+        assert_eq!(stripe("status"), "common.status");
+        let a2a = |name| resolve("a2a", false, name).map(|r| r.id.as_str());
+        assert_eq!(a2a("signed-string"), Some("a2a.signed-string"));
+        assert_eq!(a2a("list"), None);
     }
 }

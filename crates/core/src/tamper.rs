@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{Algorithm, TagEncoding};
 use crate::keys::Key;
+pub use crate::request::ParameterStyle;
 use crate::request::{Request, parameters, write_parameters};
-use crate::scheme::{Absent, Field, Scheme, SignError, SignInput};
+use crate::scheme::{Absent, Field, Scheme, SignError, SignInput, SignatureParams};
 
 /// A change to the encoded tag after it was computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,16 +218,23 @@ pub enum HeaderEdit {
     },
 }
 
-/// Another way to write a `name="value"` parameter list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ParameterStyle {
-    /// The parameters in reverse order.
-    Reversed,
-    /// A space after each comma.
-    SpaceAfterCommas,
-    /// Values without their double quotes.
-    Unquoted,
+/// Removes `field` from `out`, where the scheme carries it, for a recipe
+/// that leaves it out.
+fn leave_out(scheme: &dyn Scheme, out: &mut Request, field: &Field) -> Result<(), RecipeError> {
+    match (scheme.location(field), field) {
+        // Only in the signed string: nothing in the request to remove.
+        (Some(crate::scheme::Location::Signed), _) => {}
+        (Some(at), _) => at.remove(out).map_err(RecipeError::Http)?,
+        (None, Field::Header(name)) => {
+            out.headers_mut().remove(name.as_str());
+        }
+        (None, _) => {
+            return Err(RecipeError::Http(format!(
+                "the scheme carries no {field} to leave out"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Applies `change` to the parameter list of header `name` in `req`.
@@ -352,6 +360,42 @@ impl Recipe {
             sign_absence_in_request(scheme, &mut signed, field, *how).map_err(RecipeError::Http)?;
         }
         let header_params = scheme.signing_params(&signed, &self.input)?;
+        let signed_params = self.signed_params(&signed_as, &header_params);
+        let mut canonical = Vec::new();
+        scheme
+            .canonicalize(&signed, &signed_params, &mut canonical)
+            .map_err(SignError::from)?;
+        let tag = key.mac().sign(signed_params.algorithm, &canonical);
+        let encoding = scheme.tag_encoding();
+        let encoded = match self.tag_transform {
+            Some(t) => t.apply(tag.as_bytes(), encoding),
+            None => encoding.encode(tag.as_bytes()),
+        };
+
+        let mut out = req.clone();
+        let produced = scheme.signature_headers(&header_params, &encoded);
+        for (name, _) in &produced {
+            out.headers_mut().remove(name);
+        }
+        for (name, value) in produced {
+            out.headers_mut()
+                .append(name, HeaderValue::from_str(&value).map_err(http_error)?);
+        }
+        if let Some(absence) = &signed_as.absent {
+            leave_out(scheme, &mut out, &absence.field)?;
+        }
+        self.edit(&mut out)?;
+        Ok(out)
+    }
+
+    /// The parameters signed: those the request carries, with what the
+    /// recipe signs otherwise (another timestamp or nonce, a field's
+    /// absence, the other algorithm).
+    fn signed_params<'a>(
+        &self,
+        signed_as: &'a SignedAs,
+        header_params: &SignatureParams<'a>,
+    ) -> SignatureParams<'a> {
         let mut signed_params = header_params.clone();
         if let Some(ts) = &signed_as.timestamp {
             signed_params.timestamp = ts.as_str().into();
@@ -376,41 +420,11 @@ impl Recipe {
                 Algorithm::Sha512 | Algorithm::Sha1 => Algorithm::Sha256,
             };
         }
-        let mut canonical = Vec::new();
-        scheme
-            .canonicalize(&signed, &signed_params, &mut canonical)
-            .map_err(SignError::from)?;
-        let tag = key.mac().sign(signed_params.algorithm, &canonical);
-        let encoding = scheme.tag_encoding();
-        let encoded = match self.tag_transform {
-            Some(t) => t.apply(tag.as_bytes(), encoding),
-            None => encoding.encode(tag.as_bytes()),
-        };
+        signed_params
+    }
 
-        let mut out = req.clone();
-        let produced = scheme.signature_headers(&header_params, &encoded);
-        for (name, _) in &produced {
-            out.headers_mut().remove(name);
-        }
-        for (name, value) in produced {
-            out.headers_mut()
-                .append(name, HeaderValue::from_str(&value).map_err(http_error)?);
-        }
-        if let Some(Absence { field, .. }) = &signed_as.absent {
-            match (scheme.location(field), field) {
-                // Only in the signed string: nothing in the request to remove.
-                (Some(crate::scheme::Location::Signed), _) => {}
-                (Some(at), _) => at.remove(&mut out).map_err(RecipeError::Http)?,
-                (None, Field::Header(name)) => {
-                    out.headers_mut().remove(name.as_str());
-                }
-                (None, _) => {
-                    return Err(RecipeError::Http(format!(
-                        "the scheme carries no {field} to leave out"
-                    )));
-                }
-            }
-        }
+    /// Applies the recipe's edits to the signed request.
+    fn edit(&self, out: &mut Request) -> Result<(), RecipeError> {
         for edit in &self.edits {
             match edit {
                 HeaderEdit::Remove(name) => {
@@ -425,7 +439,7 @@ impl Recipe {
                     out.headers_mut().append(name, value);
                 }
                 HeaderEdit::RemoveParameter { header, name } => {
-                    edit_parameters(&mut out, header, |list| {
+                    edit_parameters(out, header, |list| {
                         list.retain(|(n, _)| n != name);
                         None
                     })?;
@@ -435,7 +449,7 @@ impl Recipe {
                     name,
                     value,
                 } => {
-                    edit_parameters(&mut out, header, |list| {
+                    edit_parameters(out, header, |list| {
                         match list.iter_mut().find(|(n, _)| n == name) {
                             Some((_, v)) => *v = value.clone(),
                             None => list.push((name.clone(), value.clone())),
@@ -444,10 +458,10 @@ impl Recipe {
                     })?;
                 }
                 HeaderEdit::Restyle { header, style } => {
-                    edit_parameters(&mut out, header, |_| Some(*style))?;
+                    edit_parameters(out, header, |_| Some(*style))?;
                 }
             }
         }
-        Ok(out)
+        Ok(())
     }
 }

@@ -28,8 +28,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys::{DEFAULT_KEY_ID, KeyPolicy, StaticKeys};
 use crate::nonce::MemoryNonceStore;
+use crate::registry::SchemeRef;
 use crate::request::Request;
-use crate::scheme::{Scheme, SchemeConfig, SchemeRef};
+use crate::scheme::{Scheme, SchemeConfig};
 use crate::tamper::{Header, Recipe, RecipeError, build_uri};
 use crate::time::FixedClock;
 use crate::{ReasonCode, Rejection, Verifier};
@@ -70,7 +71,7 @@ pub struct Case {
     /// One line saying what the case checks.
     pub description: String,
     /// The rules this case tests, by name: each resolves, for the file's
-    /// scheme, to a rule of `docs/rules/` ([`crate::rules::resolve`]).
+    /// scheme, to a rule of `docs/rules/` ([`crate::registry::SchemeRef::rule`]).
     pub flags: Vec<String>,
     /// Scheme configuration replacing the file's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -235,7 +236,7 @@ pub fn to_json(file: &VectorFile) -> serde_json::Value {
         .iter()
         .flat_map(|c| &c.flags)
         .filter_map(|name| {
-            let rule = crate::rules::resolve(&file.scheme, name)?;
+            let rule = file.scheme.rule(name)?;
             let value =
                 serde_json::json!({"id": rule.id, "text": rule.text, "source": rule.source});
             Some((name.clone(), value))

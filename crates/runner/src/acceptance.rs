@@ -321,7 +321,7 @@ fn chunked(b: &Builder<'_>) -> Option<Probe> {
 }
 
 /// A signature header of `name="value"` parameters written in another
-/// order and with spaces after its commas (SCHEMES.md: "parameters in any
+/// order and with spaces after its commas (`authorization.param-syntax`: "parameters in any
 /// order"; the project's grammar allows optional spaces).
 fn parameter_styles(b: &Builder<'_>) -> Vec<Probe> {
     let Some(header) = b.parameter_header() else {

@@ -26,7 +26,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use sigconform_core::keys::Secret;
-use sigconform_core::scheme::{SchemeConfig, SchemeRef};
+use sigconform_core::registry::SchemeRef;
+use sigconform_core::scheme::SchemeConfig;
 use sigconform_core::time::{Clock, SystemClock};
 
 mod acceptance;

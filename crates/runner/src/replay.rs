@@ -35,51 +35,25 @@ enum Pause {
 
 /// Every replay case, in catalog order.
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
-    let post = b.base("POST", true);
-    let has_nonce = b.has_nonce();
-    let now = b.now;
-    let mut out = Vec::new();
     // A replay the scheme only advises against is a weakness, not a
     // failure (Standard Webhooks suggests remembering message ids).
     let refused = match b.scheme.replay() {
         ReplayRule::Enforced => Expect::Reject,
         ReplayRule::Advised => Expect::RejectOrWarn,
     };
-
-    // The accepted request, sent again after `pause`.
-    let again = |name: &str, description: &str, pause: Pause| {
-        let replayed = b.recipe(now);
-        let second = if has_nonce { refused } else { Expect::Either };
-        let mut replay = b.step(&post, &replayed, second);
-        if let Ok(step) = replay.as_mut() {
-            match pause {
-                Pause::For(pause) => step.pause = pause,
-                Pause::Until(at) => step.not_before = Some(at),
-            }
-        }
-        let probe = b
-            .probe(
-                Replay,
-                name,
-                description,
-                vec![b.step(&post, &replayed, Expect::Accept), replay],
-            )
-            .rule(b.cite("nonce-replay"));
-        if has_nonce {
-            probe.control(Defect::NeverRecordsNonces)
-        } else {
-            probe.no_control("no nonce: a replay inside the window is accepted by design")
-        }
-    };
-    out.push(again(
+    let mut out = vec![sent_again(
+        b,
+        refused,
         "identical",
         "the same request twice: the second is a replay",
         Pause::For(Duration::ZERO),
-    ));
-    if !has_nonce {
+    )];
+    if !b.has_nonce() {
         return out;
     }
-    out.push(again(
+    out.push(sent_again(
+        b,
+        refused,
         "after-pause",
         "the same request again after a pause of a few seconds, inside the window",
         Pause::For(REPLAY_PAUSE),
@@ -89,34 +63,19 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         // was built) is a margin from leaving the window.
         let w = b.scheme.window();
         let near_end = b.unit.to_ms(w.past.saturating_sub(b.margin));
-        out.push(again(
+        out.push(sent_again(
+            b,
+            refused,
             "near-window-end",
             "the same request again near the end of the window (--slow)",
             Pause::Until(b.built + Duration::from_millis(near_end)),
         ));
     }
-    // A first request accepted, then its nonce again in another one.
-    let nonce_again = |name: &str, description: &str, change: &dyn Fn(&mut SignInput)| {
-        let first = b.recipe(now);
-        let mut input = first.input.clone();
-        change(&mut input);
-        let second = Recipe {
-            input,
-            ..Recipe::default()
-        };
-        b.probe(
-            Replay,
-            name,
-            description,
-            vec![
-                b.step(&post, &first, Expect::Accept),
-                b.step(&post, &second, refused),
-            ],
-        )
-        .rule(b.cite("nonce-replay"))
-    };
+    let now = b.now;
     out.push(
         nonce_again(
+            b,
+            refused,
             "fresh-signature",
             "the nonce again with a new timestamp and signature",
             &|input| input.timestamp = (now - 1).to_string(),
@@ -128,6 +87,8 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     if let Some(recased) = recased(&b.config.key_id).filter(|_| b.has_key_ids()) {
         out.push(
             nonce_again(
+                b,
+                refused,
                 "key-id-case",
                 "the nonce again, under the key id in other letter case",
                 &|input| input.key_id = Some(recased.clone()),
@@ -136,19 +97,89 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         );
     }
     out.extend(b.absence_probes(Replay, &Field::Nonce, "nonce"));
-    let mut step = b.step(&post, &b.recipe(now), refused);
+    out.push(concurrent(b, refused));
+    out
+}
+
+/// The accepted request, sent again after `pause`; `refused` is what a
+/// replay must get.
+fn sent_again(
+    b: &Builder<'_>,
+    refused: Expect,
+    name: &str,
+    description: &str,
+    pause: Pause,
+) -> Probe {
+    let post = b.base("POST", true);
+    let replayed = b.recipe(b.now);
+    let second = if b.has_nonce() {
+        refused
+    } else {
+        Expect::Either
+    };
+    let mut replay = b.step(&post, &replayed, second);
+    if let Ok(step) = replay.as_mut() {
+        match pause {
+            Pause::For(pause) => step.pause = pause,
+            Pause::Until(at) => step.not_before = Some(at),
+        }
+    }
+    let probe = b
+        .probe(
+            Replay,
+            name,
+            description,
+            vec![b.step(&post, &replayed, Expect::Accept), replay],
+        )
+        .rule(b.cite("nonce-replay"));
+    if b.has_nonce() {
+        probe.control(Defect::NeverRecordsNonces)
+    } else {
+        probe.no_control("no nonce: a replay inside the window is accepted by design")
+    }
+}
+
+/// A first request accepted, then its nonce again in another one, signed
+/// with the input `change` makes.
+fn nonce_again(
+    b: &Builder<'_>,
+    refused: Expect,
+    name: &str,
+    description: &str,
+    change: &dyn Fn(&mut SignInput),
+) -> Probe {
+    let post = b.base("POST", true);
+    let first = b.recipe(b.now);
+    let mut input = first.input.clone();
+    change(&mut input);
+    let second = Recipe {
+        input,
+        ..Recipe::default()
+    };
+    b.probe(
+        Replay,
+        name,
+        description,
+        vec![
+            b.step(&post, &first, Expect::Accept),
+            b.step(&post, &second, refused),
+        ],
+    )
+    .rule(b.cite("nonce-replay"))
+}
+
+/// Identical requests sent at the same moment: at most one accepted.
+fn concurrent(b: &Builder<'_>, refused: Expect) -> Probe {
+    let mut step = b.step(&b.base("POST", true), &b.recipe(b.now), refused);
     if let Ok(s) = step.as_mut() {
         s.copies = CONCURRENT_COPIES;
     }
-    out.push(
-        b.probe(
-            Replay,
-            "concurrent",
-            "identical requests sent at the same moment: at most one accepted",
-            vec![step],
-        )
-        .rule(b.cite("nonce-replay"))
-        .control(Defect::NeverRecordsNonces),
-    );
-    out
+    b.probe(
+        Replay,
+        "concurrent",
+        "identical requests sent at the same moment: at most one accepted",
+        vec![step],
+    )
+    .rule(b.cite("nonce-replay"))
+    .control(Defect::NeverRecordsNonces)
 }

@@ -3,8 +3,9 @@
 //! printed with the rule's id and text, as h2spec prints a requirement.
 
 use serde::Serialize;
-use sigconform_core::rules;
-use sigconform_core::scheme::{Scheme, SchemeRef};
+
+use sigconform_core::registry::SchemeRef;
+use sigconform_core::scheme::Scheme;
 
 use super::Category;
 
@@ -24,7 +25,7 @@ impl Cited {
     /// its would-be id and no text (a test holds that no built-in case
     /// names one).
     pub(crate) fn resolve(scheme: &SchemeRef, built: &dyn Scheme, name: &str) -> Cited {
-        let Some(rule) = rules::resolve(scheme, name) else {
+        let Some(rule) = scheme.rule(name) else {
             return Cited {
                 id: format!("{}.{name}", scheme.name()),
                 text: String::new(),

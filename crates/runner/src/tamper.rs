@@ -192,8 +192,15 @@ fn signed_body(body: &str) -> SignedAs {
 
 /// Method, path, query, body, and every other covered header.
 fn components(b: &Builder<'_>) -> Vec<Probe> {
-    let post = b.base("POST", true);
-    let input = b.input(b.now);
+    let mut out = request_line(b);
+    out.extend(body_changes(b));
+    out.extend(dot_segments(b));
+    out.extend(other_headers(b));
+    out
+}
+
+/// The method, the path and the query, each changed after signing.
+fn request_line(b: &Builder<'_>) -> Vec<Probe> {
     let signed_path = path_of(&b.path(PROBE_PATH));
     let path = if b.fixed_route {
         // The request must reach the route's handler: the path sent is the
@@ -215,7 +222,7 @@ fn components(b: &Builder<'_>) -> Vec<Probe> {
             "path",
             "the path changed after signing",
             SignedAs {
-                path: Some(signed_path.clone()),
+                path: Some(signed_path),
                 ..SignedAs::default()
             },
             &|r| *r.uri_mut() = other.parse().unwrap(),
@@ -226,7 +233,7 @@ fn components(b: &Builder<'_>) -> Vec<Probe> {
         .split_once('?')
         .map(|(_, q)| q.to_owned());
     let other_query = b.path("/sigconform/probe?page=2");
-    let mut out = vec![
+    vec![
         // Sent as POST, which the target routes, and signed as PUT.
         changed(
             b,
@@ -249,64 +256,83 @@ fn components(b: &Builder<'_>) -> Vec<Probe> {
             },
             &|r| *r.uri_mut() = other_query.parse().unwrap(),
         ),
-    ];
-    // Body changes: another value; a duplicated key whose first copy
-    // differs (one JSON parser reads 2, another 1); and the same value at
-    // the same length written differently, which a verifier that
-    // re-serialises parsed JSON accepts (only where the bytes are
-    // covered: under canonical JSON that change is no change at all).
+    ]
+}
+
+/// The body changed after signing: another value; a duplicated key whose
+/// first copy differs (one JSON parser reads 2, another 1); and the same
+/// value at the same length written differently, which a verifier that
+/// re-serialises parsed JSON accepts (only where the bytes are covered:
+/// under canonical JSON that change is no change at all).
+fn body_changes(b: &Builder<'_>) -> Vec<Probe> {
+    let post = b.base("POST", true);
+    let input = b.input(b.now);
     let reencoded = r#"{"n":1E0,"probe":"sigconform"}"#;
-    let mut body_changes = vec![("body", "the body", b.other_body())];
+    let mut changes = vec![("body", "the body", b.other_body())];
     // (JSON's: a form's repeated name is an acceptance case.)
     if !b.signs_form() {
-        body_changes.push((
+        changes.push((
             "body-duplicate-key",
             "the body (a key duplicated)",
             r#"{"n":2,"n":1.0,"probe":"sigconform"}"#,
         ));
     }
     if !b.signs_form() && covers(b.scheme.as_ref(), &post, &input, |r| set_body(r, reencoded)) {
-        body_changes.push((
+        changes.push((
             "body-reencoded",
             "the body (re-encoded: same JSON value, same length)",
             reencoded,
         ));
     }
-    for (name, what, body) in body_changes {
-        let what = format!("{what} changed after signing");
-        out.push(changed(b, name, &what, signed_body(b.probe_body()), &|r| {
-            set_body(r, body)
-        }));
-    }
-    // A path that names the signed one only after dot segments are
-    // resolved (what `new URL(...)` or `normpath` do). Only where the
-    // path is covered at all; elsewhere tamper/path already says so.
+    changes
+        .into_iter()
+        .map(|(name, what, body)| {
+            let what = format!("{what} changed after signing");
+            changed(b, name, &what, signed_body(b.probe_body()), &|r| {
+                set_body(r, body)
+            })
+        })
+        .collect()
+}
+
+/// A path that names the signed one only after dot segments are resolved
+/// (what `new URL(...)` or `normpath` do). Only where the path is covered
+/// at all; elsewhere tamper/path already says so.
+fn dot_segments(b: &Builder<'_>) -> Option<Probe> {
+    let post = b.base("POST", true);
     let other = b.path("/sigconform/other?page=1");
-    if covers(b.scheme.as_ref(), &post, &input, |r| {
+    let covered = covers(b.scheme.as_ref(), &post, &b.input(b.now), |r| {
         *r.uri_mut() = other.parse().unwrap()
-    }) {
-        let dotted = b.path("/sigconform/other/../probe?page=1");
-        let mut probe = changed(
-            b,
-            "path-dot-segments",
-            "the path (dot segments resolving to the signed one) changed after signing",
-            SignedAs {
-                path: Some(signed_path.clone()),
-                ..SignedAs::default()
-            },
-            &|r| *r.uri_mut() = dotted.parse().unwrap(),
-        );
-        if b.fixed_route {
-            probe.skip = Some(
-                "a fixed route: a path with dot segments would not reach the route's handler"
-                    .into(),
-            );
-        }
-        out.push(probe);
+    });
+    if !covered {
+        return None;
     }
-    // Every other header the scheme covers (for `authorization`, the
-    // signed header list), changed after signing. `content-length` is
-    // left alone: changing it changes the framing, not the header.
+    let dotted = b.path("/sigconform/other/../probe?page=1");
+    let mut probe = changed(
+        b,
+        "path-dot-segments",
+        "the path (dot segments resolving to the signed one) changed after signing",
+        SignedAs {
+            path: Some(path_of(&b.path(PROBE_PATH))),
+            ..SignedAs::default()
+        },
+        &|r| *r.uri_mut() = dotted.parse().unwrap(),
+    );
+    if b.fixed_route {
+        probe.skip = Some(
+            "a fixed route: a path with dot segments would not reach the route's handler".into(),
+        );
+    }
+    Some(probe)
+}
+
+/// Every other header the scheme covers (for `authorization`, the signed
+/// header list), changed after signing. `content-length` is left alone:
+/// changing it changes the framing, not the header.
+fn other_headers(b: &Builder<'_>) -> Vec<Probe> {
+    let post = b.base("POST", true);
+    let input = b.input(b.now);
+    let mut out = Vec::new();
     for (name, value) in [
         ("host", "sigconform-other.test"),
         ("content-type", "text/plain"),

@@ -520,7 +520,7 @@ pub(super) fn raw_chunked(req: &Request, size: usize) -> Vec<u8> {
     out
 }
 
-/// Boundary probes stay at least this far from a limit (SCHEMES.md asks 2 s).
+/// Boundary probes stay at least this far from a limit (the seed rules ask 2 s).
 pub(super) const MIN_MARGIN_MS: u64 = 2000;
 
 /// The target's clock relative to ours, from its `Date` header.

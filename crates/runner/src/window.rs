@@ -7,7 +7,7 @@
 //! ([`Defect::IgnoresExpiry`]), of a future case its future limit
 //! ([`Defect::AcceptsAnyFuture`]), of the wrong unit the unit
 //! ([`Defect::EitherUnit`]). Sub-second boundaries (300.999 s against a
-//! 300 s window), which SCHEMES.md leaves open, are vectors marked
+//! 300 s window), which the rules leave open (`common.subsecond`), are vectors marked
 //! `acceptable`, not cases: a runner cannot place a request within a
 //! second of a remote clock.
 

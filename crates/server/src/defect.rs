@@ -14,6 +14,7 @@
 
 use std::sync::Arc;
 
+use super::Alteration;
 use sigconform_core::Rejection;
 use sigconform_core::answer::{self, Answer};
 use sigconform_core::crypto::{Algorithm, TagEncoding};
@@ -163,10 +164,10 @@ pub enum Defect {
     VerifiesAsSigned(SignedAs),
 }
 
-impl Defect {
+impl Alteration for Defect {
     /// The scheme configuration the defect changes (windows, required
     /// headers), from `default` (the scheme's window).
-    pub(super) fn configure(&self, config: &mut SchemeConfig, default: Window) {
+    fn configure(&self, config: &mut SchemeConfig, default: Window) {
         match self {
             Defect::IgnoresExpiry => {
                 config.tolerance_past = Some(u64::MAX);
@@ -184,7 +185,7 @@ impl Defect {
 
     /// The scheme, wrapped when the defect is in how it parses,
     /// canonicalises or compares.
-    pub(super) fn scheme(&self, inner: Box<dyn Scheme>) -> Box<dyn Scheme> {
+    fn scheme(&self, inner: Box<dyn Scheme>) -> Box<dyn Scheme> {
         let wraps = !matches!(
             self,
             Defect::IgnoresExpiry
@@ -215,7 +216,7 @@ impl Defect {
     }
 
     /// The key lookup the defect puts in front of `keys`.
-    pub(super) fn keys(&self, keys: Arc<dyn KeyLookup>) -> Arc<dyn KeyLookup> {
+    fn keys(&self, keys: Arc<dyn KeyLookup>) -> Arc<dyn KeyLookup> {
         let fallback = match self {
             Defect::AcceptsUnknownKeys => Fallback::Id(|_| DEFAULT_KEY_ID.to_owned()),
             Defect::CaseInsensitiveKeyIds => Fallback::Id(str::to_ascii_lowercase),
@@ -227,7 +228,7 @@ impl Defect {
     }
 
     /// The nonce store the defect swaps in, if it swaps one.
-    pub(super) fn nonces(&self) -> Option<Arc<dyn NonceStore>> {
+    fn nonces(&self) -> Option<Arc<dyn NonceStore>> {
         match self {
             Defect::NeverRecordsNonces => Some(Arc::new(ForgetfulNonces)),
             Defect::NonAtomicNonces => Some(Arc::new(RacyNonces::default())),
@@ -240,7 +241,7 @@ impl Defect {
     }
 
     /// The key policy with the defect applied.
-    pub(super) fn policy(&self, policy: &KeyPolicy) -> KeyPolicy {
+    fn policy(&self, policy: &KeyPolicy) -> KeyPolicy {
         if *self == Defect::IgnoresKeyPolicy {
             KeyPolicy::default()
         } else {
@@ -250,12 +251,7 @@ impl Defect {
 
     /// Whether the server answers 500 to `req`, which `scheme` rejected or
     /// is about to verify.
-    pub(super) fn crashes(
-        &self,
-        scheme: &dyn Scheme,
-        req: &Request,
-        rejection: Option<&Rejection>,
-    ) -> bool {
+    fn crashes(&self, scheme: &dyn Scheme, req: &Request, rejection: Option<&Rejection>) -> bool {
         match self {
             Defect::ServerErrorOnMalformedTimestamp => {
                 rejection == Some(&Rejection::MalformedTimestamp)
@@ -329,14 +325,19 @@ impl Defective {
     /// The request as the defective verifier sees it.
     fn seen(&self, req: &Request) -> Request {
         let mut seen = req.clone();
+        if !self.reads_content(req, &mut seen) {
+            self.reads_fields(req, &mut seen);
+        }
+        seen
+    }
+
+    /// What a defect in reading the path or the body makes of them in
+    /// `seen`; whether the defect is one of those.
+    fn reads_content(&self, req: &Request, seen: &mut Request) -> bool {
         match &self.defect {
             Defect::PathNotCovered => {
                 let path = normalize_path(req.uri().path());
-                set_path_and_query(
-                    &mut seen,
-                    path.as_bytes(),
-                    req.uri().query().map(str::as_bytes),
-                );
+                set_path_and_query(seen, path.as_bytes(), req.uri().query().map(str::as_bytes));
             }
             Defect::ReadsFirstChunkOnly => {
                 *seen.body_mut() = req.body().slice(..req.body().len().min(FIRST_CHUNK));
@@ -381,29 +382,6 @@ impl Defective {
                         .into();
                 }
             }
-            // Parse as if the header were right; the claimed hash is put
-            // back into the signed parameters afterwards.
-            Defect::TrustsBodyHash => {
-                if let Some(at) = self.location(&Field::BodyHash)
-                    && !req.body().is_empty()
-                    && at.read(req).is_some()
-                {
-                    let _ = at.write(&mut seen, self.body_hash(req).as_bytes());
-                }
-            }
-            Defect::VerifiesAsSigned(signed_as) => {
-                if let Ok(signed) = signed_as.request(req) {
-                    seen = signed;
-                    // A signed query of its own is the signer's, with what
-                    // the scheme adds to it (as `Recipe::apply` signs it).
-                    if signed_as.query.is_some() {
-                        let body = seen.body().clone();
-                        self.inner.prepare(&mut seen, &body);
-                    }
-                }
-            }
-            Defect::FirstOfDuplicates => first_of_duplicates(&mut seen),
-            Defect::ReadsLossily(read) => read_lossily(*read, &mut seen),
             Defect::FormAsDictionary => {
                 let mut last: Vec<(String, String)> = Vec::new();
                 for (name, value) in form_urlencoded::parse(req.body()) {
@@ -415,29 +393,59 @@ impl Defective {
                     .finish();
                 *seen.body_mut() = body.into();
             }
+            _ => return false,
+        }
+        true
+    }
+
+    /// What a defect in reading the signature's fields makes of them in
+    /// `seen`.
+    fn reads_fields(&self, req: &Request, seen: &mut Request) {
+        match &self.defect {
+            // Parse as if the header were right; the claimed hash is put
+            // back into the signed parameters afterwards.
+            Defect::TrustsBodyHash => {
+                if let Some(at) = self.location(&Field::BodyHash)
+                    && !req.body().is_empty()
+                    && at.read(req).is_some()
+                {
+                    let _ = at.write(seen, self.body_hash(req).as_bytes());
+                }
+            }
+            Defect::VerifiesAsSigned(signed_as) => {
+                if let Ok(signed) = signed_as.request(req) {
+                    *seen = signed;
+                    // A signed query of its own is the signer's, with what
+                    // the scheme adds to it (as `Recipe::apply` signs it).
+                    if signed_as.query.is_some() {
+                        let body = seen.body().clone();
+                        self.inner.prepare(seen, &body);
+                    }
+                }
+            }
+            Defect::FirstOfDuplicates => first_of_duplicates(seen),
+            Defect::ReadsLossily(read) => read_lossily(*read, seen),
             Defect::LastSignatureOnly => {
                 if let Some(at) = self.location(&Field::Tag) {
-                    keep_last_item(&at, &mut seen);
+                    keep_last_item(&at, seen);
                 }
             }
             // Parsed as if the tag were right (where the header it is in is
             // there once: a duplicate is still refused); `verify` compares
             // the text.
-            Defect::CaseFoldedTagCompare if self.tag_header_once(req) => {
-                self.placeholder_tag(&mut seen)
-            }
-            Defect::OptionalField(field, _) => self.fill_missing(field, &mut seen),
+            Defect::CaseFoldedTagCompare if self.tag_header_once(req) => self.placeholder_tag(seen),
+            Defect::OptionalField(field, _) => self.fill_missing(field, seen),
             Defect::LenientTimestamps => {
                 if let Some(at) = self.location(&Field::Timestamp)
                     && let Some(value) = at.read(req).and_then(lenient_timestamp)
                 {
-                    let _ = at.write(&mut seen, value.to_string().as_bytes());
+                    let _ = at.write(seen, value.to_string().as_bytes());
                 }
             }
-            Defect::AnyTag => self.placeholder_tag(&mut seen),
+            Defect::AnyTag => self.placeholder_tag(seen),
             Defect::AcceptsAlgorithmNone if self.algorithm_is_none(req) => {
-                self.placeholder_tag(&mut seen);
-                self.set_algorithm(&mut seen, "HMAC-SHA256");
+                self.placeholder_tag(seen);
+                self.set_algorithm(seen, "HMAC-SHA256");
             }
             Defect::UnknownAlgorithmsAsSha256 => {
                 let known = self
@@ -445,20 +453,19 @@ impl Defective {
                     .and_then(|at| at.read(req))
                     .is_none_or(|name| Algorithm::from_http_signature_name(name).is_some());
                 if !known {
-                    self.set_algorithm(&mut seen, "HMAC-SHA256");
+                    self.set_algorithm(seen, "HMAC-SHA256");
                 }
             }
             Defect::DefaultHeaderList => {
                 if let Some(at) = self.location(&Field::SignedHeaders)
                     && at.read(req).is_none()
                 {
-                    let _ = at.write(&mut seen, b"host content-type content-length");
+                    let _ = at.write(seen, b"host content-type content-length");
                 }
             }
-            Defect::UnquotedParameters => requote(&mut seen),
+            Defect::UnquotedParameters => requote(seen),
             _ => {}
         }
-        seen
     }
 
     /// Writes a stand-in where `field` is missing, so that the correct

@@ -9,9 +9,11 @@
 //! diagnose mode every rejection is logged with the canonical string the
 //! server expected — never the secret.
 //!
-//! For the runner's own tests a server can be started with one deliberate
-//! [`Defect`]; each defect is made by swapping a part (window, nonce store),
-//! not by special cases in the verifier.
+//! For the runner's own tests a server can be started altered from outside
+//! ([`start_altered`] with an [`Alteration`], such as a deliberate
+//! [`Defect`]): each defect swaps a part (window, nonce store, key lookup,
+//! the scheme's parsing) or answers 500 to some requests; the verifier has
+//! no special cases for any.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -29,7 +31,9 @@ use tokio::sync::oneshot;
 use crate::sql_keys::SqlKeys;
 use sigconform_core::keys::{KeyLookup, KeyPolicy, Secret, StaticKeys};
 use sigconform_core::nonce::{MemoryNonceStore, NonceStore};
-use sigconform_core::scheme::{SchemeConfig, SchemeRef};
+use sigconform_core::registry::SchemeRef;
+use sigconform_core::request::Request;
+use sigconform_core::scheme::{Scheme, SchemeConfig};
 
 pub mod admin;
 mod defect;
@@ -210,8 +214,6 @@ pub struct ServerConfig {
     pub policy: KeyPolicy,
     /// Log each rejection with the canonical string expected.
     pub diagnose: bool,
-    /// A deliberate bug (runner tests only).
-    pub defect: Option<Defect>,
     /// A nonce store shared with other instances of one deployment; `None`
     /// gives this server its own in-memory store.
     pub shared_nonces: Option<Arc<dyn NonceStore>>,
@@ -234,7 +236,6 @@ impl ServerConfig {
             keys,
             policy: KeyPolicy::default(),
             diagnose: false,
-            defect: None,
             shared_nonces: None,
             mount: Mount::Root,
             tls: None,
@@ -264,20 +265,69 @@ impl RunningServer {
     }
 }
 
+/// A change made to a server's parts from outside it, before it starts:
+/// what the runner's tests start servers with ([`Defect`]). Each method
+/// leaves its part as it is unless the alteration is about that part.
+pub trait Alteration: Send + Sync + 'static {
+    /// Changes the scheme's configuration; `default` is its window.
+    fn configure(&self, _config: &mut SchemeConfig, _default: sigconform_core::time::Window) {}
+
+    /// The scheme the server verifies with.
+    fn scheme(&self, inner: Box<dyn Scheme>) -> Box<dyn Scheme> {
+        inner
+    }
+
+    /// The key lookup.
+    fn keys(&self, keys: Arc<dyn KeyLookup>) -> Arc<dyn KeyLookup> {
+        keys
+    }
+
+    /// A nonce store in place of the server's own.
+    fn nonces(&self) -> Option<Arc<dyn NonceStore>> {
+        None
+    }
+
+    /// The key policy.
+    fn policy(&self, policy: &KeyPolicy) -> KeyPolicy {
+        policy.clone()
+    }
+
+    /// Whether the server answers 500 to `req`, which `scheme` rejected
+    /// (`rejection`) or is about to verify (`None`).
+    fn crashes(
+        &self,
+        _scheme: &dyn Scheme,
+        _req: &Request,
+        _rejection: Option<&Rejection>,
+    ) -> bool {
+        false
+    }
+}
+
 /// Starts a server on `addr` (port 0 picks a free port) in the current
 /// tokio runtime.
 pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<RunningServer> {
+    start_altered(config, None, addr).await
+}
+
+/// The verifier `config` describes, with `alteration`'s changes, and the
+/// key store and token of its key lifecycle API if it serves one.
+#[allow(clippy::type_complexity)]
+fn verifier(
+    config: &ServerConfig,
+    alteration: Option<&dyn Alteration>,
+) -> std::io::Result<(Arc<Verifier>, Option<(Arc<SqlKeys>, Secret)>)> {
     let invalid = |e: sigconform_core::scheme::ConfigError| {
         std::io::Error::new(std::io::ErrorKind::InvalidInput, e)
     };
     let mut scheme_config = config.scheme_config.clone();
-    if let Some(defect) = &config.defect {
+    if let Some(alteration) = alteration {
         let window = config
             .scheme
             .build(&scheme_config)
             .map_err(invalid)?
             .window();
-        defect.configure(&mut scheme_config, window);
+        alteration.configure(&mut scheme_config, window);
     }
     let mut scheme = config.scheme.build(&scheme_config).map_err(invalid)?;
     let (mut keys, admin): (Arc<dyn KeyLookup>, _) = match &config.keys {
@@ -298,11 +348,11 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
         .clone()
         .unwrap_or_else(|| Arc::new(MemoryNonceStore::default()));
     let mut policy = config.policy.clone();
-    if let Some(defect) = &config.defect {
-        scheme = defect.scheme(scheme);
-        keys = defect.keys(keys);
-        nonces = defect.nonces().unwrap_or(nonces);
-        policy = defect.policy(&policy);
+    if let Some(alteration) = alteration {
+        scheme = alteration.scheme(scheme);
+        keys = alteration.keys(keys);
+        nonces = alteration.nonces().unwrap_or(nonces);
+        policy = alteration.policy(&policy);
     }
     let verifier = Arc::new(Verifier::new(
         scheme,
@@ -311,11 +361,21 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
         keys,
         policy,
     ));
+    Ok((verifier, admin))
+}
+
+/// [`start`], with its parts changed by `alteration`.
+pub async fn start_altered(
+    config: ServerConfig,
+    alteration: Option<Arc<dyn Alteration>>,
+    addr: SocketAddr,
+) -> std::io::Result<RunningServer> {
+    let (verifier, admin) = verifier(&config, alteration.as_deref())?;
     let service = Arc::new(Service {
         verifier,
         admin,
         diagnose: config.diagnose,
-        defect: config.defect.clone(),
+        alteration,
         mount: config.mount.clone(),
         limiter: config.front.rate_limit.map(|limit| Limiter {
             limit,
@@ -390,8 +450,9 @@ struct Service {
     /// The key store and admin token, when the admin API is served.
     admin: Option<(Arc<SqlKeys>, Secret)>,
     diagnose: bool,
-    /// A defect that answers 500 (the others are in the verifier's parts).
-    defect: Option<Defect>,
+    /// An alteration that may answer 500 (its other changes are in the
+    /// verifier's parts).
+    alteration: Option<Arc<dyn Alteration>>,
     mount: Mount,
     limiter: Option<Limiter>,
     required_header: Option<(http::HeaderName, String)>,
@@ -405,7 +466,7 @@ async fn handle(
         verifier,
         admin,
         diagnose,
-        defect,
+        alteration,
         mount,
         limiter,
         required_header,
@@ -460,9 +521,9 @@ async fn handle(
         return Ok(refused);
     }
     let crashes = |rejection: Option<&Rejection>| {
-        defect
+        alteration
             .as_ref()
-            .is_some_and(|d| d.crashes(verifier.scheme(), &req, rejection))
+            .is_some_and(|a| a.crashes(verifier.scheme(), &req, rejection))
     };
     if crashes(None) {
         return Ok(json_response(500, serde_json::json!({"error": "internal"})));

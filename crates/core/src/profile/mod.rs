@@ -7,7 +7,7 @@
 //! request), the hash and the tag's encoding, how the secret becomes a key
 //! (its UTF-8 bytes, base64, or `whsec_` and base64), where the timestamp,
 //! key id, message id and body hash are, and the window. One engine
-//! ([`crate::scheme::profile::ProfileScheme`]) implements
+//! ([`engine::ProfileScheme`]) implements
 //! [`crate::scheme::Scheme`] for every profile, so the verifier, the
 //! reference server, the runner, the vectors and the fuzzers work for any
 //! profile.
@@ -16,6 +16,7 @@
 //! schemes that the format can express, which must agree with their
 //! hand-written implementations (`tests/profiles.rs`).
 
+pub mod engine;
 pub mod template;
 
 use std::path::Path;
@@ -318,21 +319,6 @@ fn one_line(text: &str) -> String {
     text.replace('\n', "\\n").replace('\r', "\\r")
 }
 
-/// The seeds' schemes the format expresses, each with the built-in profile
-/// that describes it (`authorization` cannot be one: the request names the
-/// headers it signs and its algorithm, the query is signed sorted, and the
-/// server's policy requires headers; see the README).
-pub const SEED_PROFILES: [(crate::scheme::SchemeId, &str); 5] = {
-    use crate::scheme::SchemeId;
-    [
-        (SchemeId::Partner, "seed-partner"),
-        (SchemeId::Webhook, "seed-webhook"),
-        (SchemeId::A2a, "seed-a2a"),
-        (SchemeId::IaJson, "seed-ia-json"),
-        (SchemeId::Quable, "seed-quable"),
-    ]
-};
-
 /// The built-in profiles: the public schemes, then the seeds' schemes the
 /// format expresses, by name.
 pub const BUILT_IN: [(&str, &str); 15] = [
@@ -475,20 +461,38 @@ impl Profile {
 
     /// Every check that needs more than the file's syntax.
     fn validate(&self, origin: &str) -> Result<(), ProfileError> {
-        let fail = |field: &str, message: String| Err(ProfileError::new(origin, field, message));
-        let template = match Template::parse(&self.signed) {
-            Ok(t) => t,
-            Err(e) => return fail("signed", e.to_string()),
-        };
-        let header = |field: &str, name: &str| -> Result<(), ProfileError> {
-            let name = name.replace("{prefix}", self.header_prefix.as_deref().unwrap_or(""));
-            match http::HeaderName::from_bytes(name.as_bytes()) {
-                Ok(_) => Ok(()),
-                Err(_) => fail(field, format!("`{name}` is not a valid header name")),
-            }
-        };
-        header("signature.header", &self.signature.header)?;
+        let template = Template::parse(&self.signed)
+            .map_err(|e| ProfileError::new(origin, "signed", e.to_string()))?;
+        self.check_header(origin, "signature.header", &self.signature.header)?;
         self.check_signature_literals(origin)?;
+        self.check_signature_format(origin)?;
+        if let Some(list) = &self.signature.list {
+            self.check_list(origin, list)?;
+        }
+        if let Some(parts) = &self.signature.parts {
+            self.check_parts(origin, parts)?;
+        }
+        self.check_timestamp(origin, &template)?;
+        self.check_other_fields(origin, &template)?;
+        self.check_one_field_per_header(origin)?;
+        self.check_delivery(origin, &template)
+    }
+
+    /// `name` (after `{prefix}`) is a header name.
+    fn check_header(&self, origin: &str, field: &str, name: &str) -> Result<(), ProfileError> {
+        let name = name.replace("{prefix}", self.header_prefix.as_deref().unwrap_or(""));
+        match http::HeaderName::from_bytes(name.as_bytes()) {
+            Ok(_) => Ok(()),
+            Err(_) => fail(
+                origin,
+                field,
+                format!("`{name}` is not a valid header name"),
+            ),
+        }
+    }
+
+    /// The signature header has at most one layout.
+    fn check_signature_format(&self, origin: &str) -> Result<(), ProfileError> {
         let formats = [
             self.signature.prefix.is_some(),
             self.signature.list.is_some(),
@@ -496,144 +500,188 @@ impl Profile {
         ];
         if formats.iter().filter(|f| **f).count() > 1 {
             return fail(
+                origin,
                 "signature",
                 "at most one of prefix, list and parts (none: the tag is the header's whole value)"
                     .into(),
             );
         }
-        // A separator the tag's encoding may hold would cut tags apart.
-        let in_tags = |c: char| match self.encoding {
+        Ok(())
+    }
+
+    /// Whether a tag in this profile's encoding may hold `c`: such a
+    /// separator would cut tags apart.
+    fn in_tags(&self, c: char) -> bool {
+        match self.encoding {
             Encoding::Hex => c.is_ascii_hexdigit(),
             Encoding::Base64 => c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='),
-        };
-        if let Some(list) = &self.signature.list {
-            if list.separator == list.assign || in_tags(list.separator) {
+        }
+    }
+
+    /// A list's separator, assign character and keys tell its items apart.
+    fn check_list(&self, origin: &str, list: &ListSpec) -> Result<(), ProfileError> {
+        if list.separator == list.assign || self.in_tags(list.separator) {
+            return fail(
+                origin,
+                "signature.list.separator",
+                format!(
+                    "`{}` cannot separate items (it is the assign character, or a tag may hold it)",
+                    list.separator
+                ),
+            );
+        }
+        let keys = [Some(&list.tag), list.timestamp.as_ref()];
+        for key in keys.into_iter().flatten() {
+            if key.is_empty() || key.contains([list.separator, list.assign]) {
                 return fail(
-                    "signature.list.separator",
+                    origin,
+                    "signature.list",
                     format!(
-                        "`{}` cannot separate items (it is the assign character, or a tag may hold it)",
-                        list.separator
+                        "`{key}` is not an item key (empty, or holds the separator or the assign character)"
                     ),
                 );
             }
-            let keys = [Some(&list.tag), list.timestamp.as_ref()];
-            for key in keys.into_iter().flatten() {
-                if key.is_empty() || key.contains([list.separator, list.assign]) {
-                    return fail(
-                        "signature.list",
-                        format!(
-                            "`{key}` is not an item key (empty, or holds the separator or the assign character)"
-                        ),
-                    );
-                }
-            }
-            if list.timestamp.as_ref() == Some(&list.tag) {
-                return fail(
-                    "signature.list.timestamp",
-                    "the timestamp's key is the tag's".into(),
-                );
-            }
         }
-        if let Some(parts) = &self.signature.parts {
-            if in_tags(parts.separator) {
-                return fail(
-                    "signature.parts.separator",
-                    format!(
-                        "`{}` cannot separate parts: a tag may hold it",
-                        parts.separator
-                    ),
-                );
-            }
-            for needed in [PartField::Tag] {
-                if !parts.fields.contains(&needed) {
-                    return fail(
-                        "signature.parts.fields",
-                        "the parts must hold the tag".into(),
-                    );
-                }
-            }
-            let mut seen = parts.fields.clone();
-            seen.sort_by_key(|f| *f as u8);
-            seen.dedup();
-            if seen.len() != parts.fields.len() {
-                return fail("signature.parts.fields", "a field appears twice".into());
-            }
+        if list.timestamp.as_ref() == Some(&list.tag) {
+            return fail(
+                origin,
+                "signature.list.timestamp",
+                "the timestamp's key is the tag's".into(),
+            );
         }
-        let in_signature = |field: PartField| {
-            self.signature
-                .parts
-                .as_ref()
-                .is_some_and(|p| p.fields.contains(&field))
-        };
+        Ok(())
+    }
+
+    /// Parts hold the tag, each field once, between a separator no tag holds.
+    fn check_parts(&self, origin: &str, parts: &PartsSpec) -> Result<(), ProfileError> {
+        if self.in_tags(parts.separator) {
+            return fail(
+                origin,
+                "signature.parts.separator",
+                format!(
+                    "`{}` cannot separate parts: a tag may hold it",
+                    parts.separator
+                ),
+            );
+        }
+        if !parts.fields.contains(&PartField::Tag) {
+            return fail(
+                origin,
+                "signature.parts.fields",
+                "the parts must hold the tag".into(),
+            );
+        }
+        let mut seen = parts.fields.clone();
+        seen.sort_by_key(|f| *f as u8);
+        seen.dedup();
+        if seen.len() != parts.fields.len() {
+            return fail(
+                origin,
+                "signature.parts.fields",
+                "a field appears twice".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether the signature's parts carry `field`.
+    fn in_signature(&self, field: PartField) -> bool {
+        self.signature
+            .parts
+            .as_ref()
+            .is_some_and(|p| p.fields.contains(&field))
+    }
+
+    /// A timestamp is in exactly one place, and described wherever it is
+    /// carried or signed.
+    fn check_timestamp(&self, origin: &str, template: &Template) -> Result<(), ProfileError> {
         let list_timestamp = self
             .signature
             .list
             .as_ref()
             .is_some_and(|l| l.timestamp.is_some());
+        let in_parts = self.in_signature(PartField::Timestamp);
         match &self.timestamp {
             Some(t) => {
-                let places = [
-                    t.header.is_some(),
-                    list_timestamp,
-                    in_signature(PartField::Timestamp),
-                ];
+                let places = [t.header.is_some(), list_timestamp, in_parts];
                 if places.iter().filter(|p| **p).count() != 1 {
                     return fail(
+                        origin,
                         "timestamp",
                         "the timestamp must be in exactly one place: timestamp.header, signature.list.timestamp or a part".into(),
                     );
                 }
-                if let Some(h) = &t.header {
-                    header("timestamp.header", h)?;
+                match &t.header {
+                    Some(h) => self.check_header(origin, "timestamp.header", h),
+                    None => Ok(()),
                 }
             }
-            None if list_timestamp || in_signature(PartField::Timestamp) => {
-                return fail(
-                    "timestamp",
-                    "the signature carries a timestamp: say its unit and window".into(),
-                );
-            }
+            None if list_timestamp || in_parts => fail(
+                origin,
+                "timestamp",
+                "the signature carries a timestamp: say its unit and window".into(),
+            ),
             None if template.uses(&Placeholder::Timestamp) => {
-                return fail("signed", "`{timestamp}` without a timestamp".into());
+                fail(origin, "signed", "`{timestamp}` without a timestamp".into())
             }
-            None => {}
+            None => Ok(()),
         }
-        if self.key_id.is_some() && in_signature(PartField::KeyId) {
+    }
+
+    /// The key id, nonce and body hash: carried once, and described
+    /// wherever the signed string uses them.
+    fn check_other_fields(&self, origin: &str, template: &Template) -> Result<(), ProfileError> {
+        if self.key_id.is_some() && self.in_signature(PartField::KeyId) {
             return fail(
+                origin,
                 "key_id",
                 "the key id is already a part of the signature".into(),
             );
         }
         if let Some(k) = &self.key_id {
-            header("key_id.header", &k.header)?;
+            self.check_header(origin, "key_id.header", &k.header)?;
         }
         match (&self.nonce, template.uses(&Placeholder::Nonce)) {
-            (Some(n), _) => header("nonce.header", &n.header)?,
-            (None, true) => return fail("signed", "`{nonce}` without a nonce".into()),
+            (Some(n), _) => self.check_header(origin, "nonce.header", &n.header)?,
+            (None, true) => return fail(origin, "signed", "`{nonce}` without a nonce".into()),
             (None, false) => {}
         }
         match (&self.body_hash, template.uses(&Placeholder::BodyHash)) {
-            (Some(b), _) => match (&b.header, &b.query) {
-                (Some(h), None) => header("body_hash.header", h)?,
-                (None, Some(q)) => {
-                    // Written into the query as it is: unreserved characters only.
-                    let unreserved =
-                        |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~');
-                    if q.is_empty() || !q.chars().all(unreserved) {
-                        return fail(
-                            "body_hash.query",
-                            format!(
-                                "`{q}` is not a query parameter name (letters, digits, `-`, `.`, `_`, `~`)"
-                            ),
-                        );
-                    }
-                }
-                _ => return fail("body_hash", "exactly one of header and query".into()),
-            },
-            (None, true) => return fail("signed", "`{body_hash}` without a body_hash".into()),
-            (None, false) => {}
+            (Some(b), _) => self.check_body_hash(origin, b),
+            (None, true) => fail(origin, "signed", "`{body_hash}` without a body_hash".into()),
+            (None, false) => Ok(()),
         }
-        // Each header carries one field.
+    }
+
+    /// A body hash is in a header or in a query parameter it can be
+    /// written into as it is (unreserved characters only).
+    fn check_body_hash(&self, origin: &str, hash: &BodyHashSpec) -> Result<(), ProfileError> {
+        match (&hash.header, &hash.query) {
+            (Some(h), None) => self.check_header(origin, "body_hash.header", h),
+            (None, Some(q)) => {
+                let unreserved =
+                    |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~');
+                if q.is_empty() || !q.chars().all(unreserved) {
+                    return fail(
+                        origin,
+                        "body_hash.query",
+                        format!(
+                            "`{q}` is not a query parameter name (letters, digits, `-`, `.`, `_`, `~`)"
+                        ),
+                    );
+                }
+                Ok(())
+            }
+            _ => fail(
+                origin,
+                "body_hash",
+                "exactly one of header and query".into(),
+            ),
+        }
+    }
+
+    /// Each header carries one field.
+    fn check_one_field_per_header(&self, origin: &str) -> Result<(), ProfileError> {
         let mut names: Vec<(&str, String)> = [
             ("signature.header", Some(&self.signature.header)),
             (
@@ -651,25 +699,44 @@ impl Profile {
         .filter_map(|(field, name)| Some((field, name?.to_ascii_lowercase())))
         .collect();
         names.sort_by(|a, b| a.1.cmp(&b.1));
-        if let Some(pair) = names.windows(2).find(|w| w[0].1 == w[1].1) {
-            return fail(
+        match names.windows(2).find(|w| w[0].1 == w[1].1) {
+            Some(pair) => fail(
+                origin,
                 pair[1].0,
                 format!("`{}` is already {}", pair[1].1, pair[0].0),
-            );
+            ),
+            None => Ok(()),
         }
+    }
+
+    /// The endpoint, the hash and the methods say what a sender does.
+    fn check_delivery(&self, origin: &str, template: &Template) -> Result<(), ProfileError> {
         let uses_endpoint =
             template.uses(&Placeholder::Endpoint) || template.uses(&Placeholder::Url);
         if uses_endpoint && self.endpoint.as_deref() == Some("") {
-            return fail("endpoint", "an empty endpoint".into());
+            return fail(origin, "endpoint", "an empty endpoint".into());
         }
         if self.hash == Algorithm::Sha1 && self.name.starts_with("seed-") {
-            return fail("hash", "sha1 is for providers that require it".into());
+            return fail(
+                origin,
+                "hash",
+                "sha1 is for providers that require it".into(),
+            );
         }
         if self.delivery == DeliveryKind::Endpoint && self.methods.is_empty() {
-            return fail("methods", "an endpoint needs at least one method".into());
+            return fail(
+                origin,
+                "methods",
+                "an endpoint needs at least one method".into(),
+            );
         }
         Ok(())
     }
+}
+
+/// A profile error about `field` of the file `origin`.
+fn fail<T>(origin: &str, field: &str, message: String) -> Result<T, ProfileError> {
+    Err(ProfileError::new(origin, field, message))
 }
 
 #[cfg(test)]

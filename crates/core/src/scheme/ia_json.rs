@@ -9,11 +9,11 @@ use http::HeaderName;
 
 use super::{
     ConfigError, Field, Location, Scheme, SchemeConfig, SchemeId, SignError, SignInput,
-    SignatureParams, basic_signing_params, configured_window, timestamp_dot_body,
+    SignatureParams, basic_signing_params, configured_window, header_name, timestamp_dot_body,
 };
 use crate::Rejection;
 use crate::crypto::{Algorithm, ByteSink, TagEncoding};
-use crate::request::{Request, header_name, required_header};
+use crate::request::{Request, required_header};
 use crate::time::{TimeUnit, Window};
 
 /// The `ia-json` scheme.

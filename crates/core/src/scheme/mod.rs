@@ -7,15 +7,14 @@
 //! encodings, windows, nonces, key lookup — lives outside this module, and
 //! [`crate::Verifier`] puts the pieces together in one order for all.
 //!
-//! One file per scheme, each following `../shared/SCHEMES.md`:
+//! One file per scheme, each following its rules in `docs/rules/`:
 //! [`partner`], [`authorization`], [`webhook`], [`a2a`], [`ia_json`], [`quable`].
 
 pub mod a2a;
 pub mod authorization;
 pub mod ia_json;
-mod location;
+pub(crate) mod location;
 pub mod partner;
-pub mod profile;
 pub mod quable;
 pub mod webhook;
 
@@ -34,7 +33,7 @@ use crate::keys::{Key, Secret};
 use crate::request::Request;
 use crate::time::Window;
 
-/// The six schemes, by the ids SCHEMES.md gives them.
+/// The six schemes, by their ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SchemeId {
     /// `X-Signature: id.timestampMs.hex` over canonical JSON (seed 000).
@@ -58,7 +57,7 @@ pub enum SchemeId {
 }
 
 impl SchemeId {
-    /// All schemes, in SCHEMES.md order.
+    /// All schemes, in the order of their rules.
     pub const ALL: [SchemeId; 6] = [
         SchemeId::Partner,
         SchemeId::Authorization,
@@ -68,7 +67,7 @@ impl SchemeId {
         SchemeId::Quable,
     ];
 
-    /// The id as written in SCHEMES.md, vector files and on the command line.
+    /// The id as written in its rules, vector files and on the command line.
     pub const fn as_str(self) -> &'static str {
         match self {
             SchemeId::Partner => "partner",
@@ -110,102 +109,8 @@ impl FromStr for SchemeId {
     }
 }
 
-/// A scheme by what it is: one of the six seeds' schemes, written in Rust,
-/// or a [profile](crate::profile), run by the profile engine.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SchemeRef {
-    /// A seed's scheme.
-    Seed(SchemeId),
-    /// A profile.
-    Profile(std::sync::Arc<crate::profile::Profile>),
-}
-
-impl SchemeRef {
-    /// Its name: the seed's id, or the profile's name.
-    pub fn name(&self) -> &str {
-        match self {
-            SchemeRef::Seed(id) => id.as_str(),
-            SchemeRef::Profile(p) => &p.name,
-        }
-    }
-
-    /// Builds the scheme with `config` applied over its defaults.
-    pub fn build(&self, config: &SchemeConfig) -> Result<Box<dyn Scheme>, ConfigError> {
-        match self {
-            SchemeRef::Seed(id) => id.build(config),
-            SchemeRef::Profile(p) => Ok(Box::new(profile::ProfileScheme::new(p.clone(), config)?)),
-        }
-    }
-
-    /// A seed's id, or the name of a built-in profile.
-    pub fn by_name(name: &str) -> Option<SchemeRef> {
-        name.parse::<SchemeId>()
-            .ok()
-            .map(SchemeRef::Seed)
-            .or_else(|| {
-                crate::profile::Profile::built_in(name).map(|p| SchemeRef::Profile(p.into()))
-            })
-    }
-
-    /// A seed's id, a built-in profile's name, or a profile file.
-    pub fn resolve(name_or_path: &str) -> Result<SchemeRef, crate::profile::ProfileError> {
-        match name_or_path.parse::<SchemeId>() {
-            Ok(id) => Ok(SchemeRef::Seed(id)),
-            Err(_) => crate::profile::Profile::resolve(name_or_path).map(SchemeRef::from),
-        }
-    }
-
-    /// The six seeds' schemes, then every built-in profile.
-    pub fn all_built_in() -> Vec<SchemeRef> {
-        SchemeId::ALL
-            .map(SchemeRef::Seed)
-            .into_iter()
-            .chain(
-                crate::profile::BUILT_IN
-                    .iter()
-                    .filter_map(|(name, _)| SchemeRef::by_name(name)),
-            )
-            .collect()
-    }
-}
-
-impl From<SchemeId> for SchemeRef {
-    fn from(id: SchemeId) -> Self {
-        SchemeRef::Seed(id)
-    }
-}
-
-impl From<crate::profile::Profile> for SchemeRef {
-    fn from(profile: crate::profile::Profile) -> Self {
-        SchemeRef::Profile(profile.into())
-    }
-}
-
-impl fmt::Display for SchemeRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl Serialize for SchemeRef {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
-    }
-}
-
-impl<'de> Deserialize<'de> for SchemeRef {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(d)?;
-        SchemeRef::by_name(&name).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "unknown scheme `{name}` (a seed's id or a built-in profile's name)"
-            ))
-        })
-    }
-}
-
 /// Settings that differ between deployments of a scheme. Every field is
-/// optional; an absent field keeps the scheme's SCHEMES.md default, and a
+/// optional; an absent field keeps the scheme's default (its rules), and a
 /// field a scheme has no use for is ignored by it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -741,4 +646,10 @@ pub(crate) fn configured_window(default: Window, config: &SchemeConfig) -> Windo
         past: config.tolerance_past.unwrap_or(default.past),
         future: config.tolerance_future.unwrap_or(default.future),
     }
+}
+
+/// Parses a configured header name, as given in a scheme's configuration.
+pub fn header_name(name: &str) -> Result<http::HeaderName, ConfigError> {
+    http::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| ConfigError::HeaderName(name.to_owned()))
 }

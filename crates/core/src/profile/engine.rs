@@ -15,19 +15,17 @@ use std::sync::Arc;
 use base64::Engine as _;
 use http::HeaderName;
 
-use super::{
-    ConfigError, Delivery, Field, Location, ReplayRule, Scheme, SchemeConfig, SignError, SignInput,
-    SignatureParams, basic_signing_params, put_uppercase,
-};
+use super::template::{Piece, Placeholder, Template};
+use super::{BodyHashWhen, DeliveryKind, Encoding, PartField, Profile, SecretDecoding, Unit};
 use crate::Rejection;
 use crate::canonical_json::canonicalize_body;
 use crate::crypto::{Algorithm, ByteSink, Tag, TagEncoding, sha256};
 use crate::keys::{Key, Secret};
-use crate::profile::template::{Piece, Placeholder, Template};
-use crate::profile::{
-    BodyHashWhen, DeliveryKind, Encoding, PartField, Profile, SecretDecoding, Unit,
-};
 use crate::request::{Request, single_headers_into};
+use crate::scheme::{
+    ConfigError, Delivery, Field, Location, ReplayRule, Scheme, SchemeConfig, SignError, SignInput,
+    SignatureParams, basic_signing_params, put_uppercase,
+};
 use crate::time::{TimeUnit, Window};
 
 /// How the tag sits in the signature header.
@@ -99,7 +97,7 @@ impl ProfileScheme {
             .as_deref()
             .or(profile.header_prefix.as_deref())
             .unwrap_or("");
-        let name = |text: &str| crate::request::header_name(&text.replace("{prefix}", prefix));
+        let name = |text: &str| crate::scheme::header_name(&text.replace("{prefix}", prefix));
         let template = profile.template();
         let unit = match profile.timestamp.as_ref().map(|t| t.unit) {
             Some(Unit::Milliseconds) => TimeUnit::Milliseconds,
@@ -226,7 +224,7 @@ impl ProfileScheme {
                 tag,
                 timestamp,
             } => {
-                for (key, item) in super::location::items(value, *separator, *assign) {
+                for (key, item) in crate::scheme::location::items(value, *separator, *assign) {
                     if key == tag {
                         read.tags.push(item);
                     } else if timestamp.as_deref() == Some(key)
@@ -282,7 +280,7 @@ impl ProfileScheme {
         };
         let (claimed, name) = match at {
             HashAt::Header(h) => (header, h.as_str()),
-            HashAt::Query(q) => (super::location::query_value(req, q), q.as_str()),
+            HashAt::Query(q) => (crate::scheme::location::query_value(req, q), q.as_str()),
         };
         let expected = *when == BodyHashWhen::Always || !req.body().is_empty();
         match (expected, claimed) {
