@@ -26,6 +26,7 @@ use sigconform_core::registry::SchemeRef;
 
 pub mod built_in;
 pub mod conform;
+mod one_request;
 mod profiles;
 pub mod serve;
 mod sign;

@@ -7,6 +7,8 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn sigconform(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sigconform"));
     cmd.args(args).env("NO_COLOR", "1");
@@ -147,35 +149,11 @@ fn wait_for(port: u16) {
     }
 }
 
-/// A private CA and a certificate it signed for 127.0.0.1, as PEM files.
-fn certificates(dir: &std::path::Path) -> [std::path::PathBuf; 3] {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_key = KeyPair::generate().unwrap();
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &issuer)
-        .unwrap();
-    let files = ["ca.pem", "server.pem", "server.key"].map(|f| dir.join(f));
-    std::fs::write(&files[0], ca_cert.pem()).unwrap();
-    std::fs::write(&files[1], leaf.pem()).unwrap();
-    std::fs::write(&files[2], leaf_key.serialize_pem()).unwrap();
-    files
-}
-
 #[test]
 fn a_webhook_route_served_over_tls_probed_as_deployed() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-tls");
     std::fs::create_dir_all(&dir).unwrap();
-    let [ca, cert, key] = certificates(&dir);
+    let (ca, cert, key) = common::certificates(&dir);
     let port = free_port();
     let _served = Served::start(
         &[
@@ -447,4 +425,127 @@ fn a_profile_is_served_and_probed_by_file_and_by_name() {
         assert!(row[1].parse::<u32>().unwrap() > 30, "{printed}");
         assert_eq!(row[2], "0", "{printed}");
     }
+}
+
+/// `sign` prints the headers a scheme adds; `verify` accepts the request
+/// that carries them, and refuses it (exit 1, with the reason) once its
+/// body is changed or its time has passed.
+#[test]
+fn sign_then_verify_by_hand() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("sign-verify");
+    std::fs::create_dir_all(&dir).unwrap();
+    let body = dir.join("body.json");
+    std::fs::write(&body, r#"{"qty":1}"#).unwrap();
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let common = |command: &str| {
+        let mut cmd = sigconform(&[command, "--scheme", "a2a", "--key-id", "k"]);
+        cmd.args(["--secret-env", "SIGNING_SECRET", "--method", "POST"])
+            .args([
+                "--path",
+                "/v1/orders",
+                "--header",
+                "content-type: application/json",
+            ])
+            .env("SIGNING_SECRET", "s3cret-for-the-cli-test");
+        cmd
+    };
+    let signed = common("sign")
+        .args(["--timestamp", &now_s.to_string(), "--nonce", "n-1"])
+        .arg("--body-file")
+        .arg(&body)
+        .output()
+        .unwrap();
+    assert_eq!(signed.status.code(), Some(0), "{}", text(&signed));
+    let headers: Vec<String> = String::from_utf8(signed.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        headers.iter().any(|h| h.starts_with("x-signature: ")),
+        "{headers:?}"
+    );
+    let verify = |body_text: &str, now_ms: Option<u64>| {
+        std::fs::write(&body, body_text).unwrap();
+        let mut cmd = common("verify");
+        for header in &headers {
+            cmd.args(["--header", header]);
+        }
+        cmd.arg("--body-file").arg(&body);
+        if let Some(ms) = now_ms {
+            cmd.args(["--now-ms", &ms.to_string()]);
+        }
+        cmd.output().unwrap()
+    };
+    let valid = verify(r#"{"qty":1}"#, None);
+    assert_eq!(valid.status.code(), Some(0), "{}", text(&valid));
+    assert!(text(&valid).starts_with("valid: signed by key k"));
+    let changed = verify(r#"{"qty":9}"#, None);
+    assert_eq!(changed.status.code(), Some(1), "{}", text(&changed));
+    assert!(
+        text(&changed).contains("invalid: body_hash_mismatch"),
+        "{}",
+        text(&changed)
+    );
+    let later = verify(r#"{"qty":1}"#, Some((now_s + 3600) * 1000));
+    assert_eq!(later.status.code(), Some(1));
+    assert!(
+        text(&later).contains("invalid: expired"),
+        "{}",
+        text(&later)
+    );
+}
+
+/// `profiles` lists, shows and validates; `vectors` exports the built-in
+/// files with their rules and checks a file against the reference.
+#[test]
+fn profiles_and_vectors_commands() {
+    let listed = sigconform(&["profiles", "list"]).output().unwrap();
+    assert_eq!(listed.status.code(), Some(0));
+    assert!(text(&listed).lines().any(|l| l.starts_with("stripe ")));
+    let shown = sigconform(&["profiles", "show", "stripe"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&shown.stdout).starts_with("name: stripe"));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("profiles-vectors");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mine = dir.join("mine.yaml");
+    std::fs::write(&mine, &shown.stdout).unwrap();
+    let valid = sigconform(&["profiles", "validate"])
+        .arg(&mine)
+        .output()
+        .unwrap();
+    assert_eq!(valid.status.code(), Some(0), "{}", text(&valid));
+    let text_of_mine =
+        String::from_utf8_lossy(&shown.stdout).replace("{timestamp}.{body}", "{bdy}");
+    std::fs::write(&mine, text_of_mine).unwrap();
+    let refused = sigconform(&["profiles", "validate"])
+        .arg(&mine)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused).contains("signed"), "{}", text(&refused));
+
+    let out = dir.join("json");
+    let exported = sigconform(&["vectors", "export", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(exported.status.code(), Some(0), "{}", text(&exported));
+    let a2a: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("a2a.json")).unwrap()).unwrap();
+    assert_eq!(a2a["rules"]["valid-basic"]["id"], "common.valid-basic");
+    let checked = sigconform(&["vectors", "check"])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors/webhook.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(checked.status.code(), Some(0), "{}", text(&checked));
+    assert!(
+        text(&checked).contains("0 problem(s)"),
+        "{}",
+        text(&checked)
+    );
 }

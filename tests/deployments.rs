@@ -9,7 +9,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{API, Deployment, SECRET, bad, run_config, scheme_config, server_config, start_with};
+use common::{
+    API, Deployment, SECRET, bad, certificates, run_config, scheme_config, server_config,
+    start_with,
+};
 use sigconform_core::scheme::SchemeId;
 use sigconform_runner::{self as runner, CaseResult, Outcome, RunError};
 use sigconform_server::{Defect, RateLimit};
@@ -38,35 +41,6 @@ fn case<'a>(results: &'a [CaseResult], id: &str) -> &'a CaseResult {
         .iter()
         .find(|r| r.id == id)
         .unwrap_or_else(|| panic!("no case {id}"))
-}
-
-/// A CA and a certificate it signed for 127.0.0.1, written as PEM files
-/// (generated here: no private key is committed). Returns the CA file, the
-/// server's certificate chain and key.
-fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_key = KeyPair::generate().unwrap();
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let leaf =
-        CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
-    let files = (
-        dir.join("ca.pem"),
-        dir.join("server.pem"),
-        dir.join("server.key"),
-    );
-    std::fs::write(&files.0, ca_cert.pem()).unwrap();
-    std::fs::write(&files.1, leaf_cert.pem()).unwrap();
-    std::fs::write(&files.2, leaf_key.serialize_pem()).unwrap();
-    files
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -29,11 +29,11 @@ fn chromium() -> Option<String> {
         .then_some(candidate)
 }
 
-/// The DOM Chromium renders for `file` (with `fragment` after `#`), and
-/// what it logged.
-fn render(chromium: &str, file: &Path, fragment: &str, profile: &Path) -> (Html, String) {
-    let url = format!("file://{}#{fragment}", file.display());
-    let output = Command::new(chromium)
+/// Chromium, headless, with a profile of its own and nothing it would
+/// fetch or sync on its own.
+fn headless(chromium: &str, profile: &Path) -> Command {
+    let mut command = Command::new(chromium);
+    command
         .args([
             "--headless",
             "--no-sandbox",
@@ -43,18 +43,30 @@ fn render(chromium: &str, file: &Path, fragment: &str, profile: &Path) -> (Html,
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
         ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .expect("chromium runs");
+        .arg(format!("--user-data-dir={}", profile.display()));
+    command
+}
+
+/// Runs `command`, which must succeed; its output.
+fn succeeded(command: &mut Command) -> std::process::Output {
+    let output = command.output().expect("chromium runs");
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// The DOM Chromium renders for `file` (with `fragment` after `#`), and
+/// what it logged.
+fn render(chromium: &str, file: &Path, fragment: &str, profile: &Path) -> (Html, String) {
+    let url = format!("file://{}#{fragment}", file.display());
+    let output = succeeded(
+        headless(chromium, profile)
+            .args(["--enable-logging=stderr", "--v=0", "--dump-dom"])
+            .arg(&url),
     );
     (
         Html::parse_document(&String::from_utf8(output.stdout).unwrap()),
@@ -70,8 +82,6 @@ fn text(element: &scraper::ElementRef<'_>) -> String {
     element.text().collect()
 }
 
-/// Two targets' runs with failures, warnings and passes in them, and a
-/// case whose observed answer is a target's markup.
 async fn runs() -> Vec<(String, Run)> {
     let mut out = Vec::new();
     for (scheme, defect) in [
@@ -261,27 +271,10 @@ async fn the_html_report_in_a_browser() {
 /// A picture of `file` (with `fragment`) as Chromium draws it, 1200 by 1500 px.
 fn screenshot(chromium: &str, file: &Path, fragment: &str, profile: &Path, png: &Path) {
     let url = format!("file://{}#{fragment}", file.display());
-    let output = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-        ])
-        .args([
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-sync",
-        ])
-        .arg("--window-size=1200,1500")
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(&url)
-        .output()
-        .expect("chromium runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    succeeded(
+        headless(chromium, profile)
+            .args(["--hide-scrollbars", "--window-size=1200,1500"])
+            .arg(format!("--screenshot={}", png.display()))
+            .arg(&url),
     );
 }
