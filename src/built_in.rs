@@ -97,37 +97,9 @@ pub async fn built_in(
         (sigconform_core::keys::DEFAULT_KEY_ID, secret.clone()),
         (DENIED_KEY_ID, denied_secret.clone()),
     ];
-    let (keys, admin, db) = match &scheme {
-        SchemeRef::Seed(_) => {
-            let (keys, token, db) = sql_keys(&scheme, &secrets).await?;
-            (keys, Some(token), Some(db))
-        }
-        SchemeRef::Profile(_) => (
-            KeySource::Static(
-                secrets
-                    .iter()
-                    .map(|(id, s)| ((*id).to_owned(), s.clone()))
-                    .collect(),
-            ),
-            None,
-            None,
-        ),
-    };
+    let (keys, admin, db) = key_source(&scheme, &secrets).await?;
     let mut server_config = ServerConfig::new(scheme.clone(), config.clone(), keys);
-    let delivery = scheme.build(config).map_err(|e| e.to_string())?.delivery();
-    let (mount, path) = match delivery {
-        sigconform_core::scheme::Delivery::Api => {
-            (server::Mount::Prefix(API_PREFIX.into()), API_PREFIX)
-        }
-        sigconform_core::scheme::Delivery::Endpoint { methods } => (
-            server::Mount::Route {
-                path: ENDPOINT_ROUTE.into(),
-                methods: methods.iter().filter_map(|m| m.parse().ok()).collect(),
-                not_found_for_other_methods: false,
-            },
-            ENDPOINT_ROUTE,
-        ),
-    };
+    let (mount, path) = mount_for(&scheme, config)?;
     server_config.mount = mount;
     server_config.policy = KeyPolicy {
         allowed_key_ids: Some(vec![
@@ -186,4 +158,49 @@ async fn sql_keys(
         admin_token: Some(token.clone()),
     };
     Ok((keys, token, db))
+}
+
+/// A seed's server keeps its keys in a fresh SQLite store (with the key
+/// lifecycle API's token, and the database to remove after the run); a
+/// profile's in memory.
+async fn key_source(
+    scheme: &SchemeRef,
+    secrets: &[(&str, Secret)],
+) -> Result<(KeySource, Option<Secret>, Option<PathBuf>), String> {
+    match scheme {
+        SchemeRef::Seed(_) => {
+            let (keys, token, db) = sql_keys(scheme, secrets).await?;
+            Ok((keys, Some(token), Some(db)))
+        }
+        SchemeRef::Profile(_) => {
+            let pairs = secrets
+                .iter()
+                .map(|(id, s)| ((*id).to_owned(), s.clone()))
+                .collect();
+            Ok((KeySource::Static(pairs), None, None))
+        }
+    }
+}
+
+/// Where a scheme's server is mounted, as its senders deliver: an API
+/// under [`API_PREFIX`], an endpoint as the one route [`ENDPOINT_ROUTE`]
+/// with its senders' methods; and the path of its URL.
+fn mount_for(
+    scheme: &SchemeRef,
+    config: &SchemeConfig,
+) -> Result<(server::Mount, &'static str), String> {
+    let delivery = scheme.build(config).map_err(|e| e.to_string())?.delivery();
+    Ok(match delivery {
+        sigconform_core::scheme::Delivery::Api => {
+            (server::Mount::Prefix(API_PREFIX.into()), API_PREFIX)
+        }
+        sigconform_core::scheme::Delivery::Endpoint { methods } => (
+            server::Mount::Route {
+                path: ENDPOINT_ROUTE.into(),
+                methods: methods.iter().filter_map(|m| m.parse().ok()).collect(),
+                not_found_for_other_methods: false,
+            },
+            ENDPOINT_ROUTE,
+        ),
+    })
 }

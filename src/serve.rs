@@ -175,12 +175,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             config.diagnose = args.diagnose;
             config.mount = mount.clone();
             config.tls = tls.clone();
-            config.policy = KeyPolicy {
-                allowed_key_ids: (!args.allowed_keys.is_empty()).then(|| args.allowed_keys.clone()),
-                restricted_path_prefixes: args.restricted_paths.clone(),
-                admin_path_prefixes: args.admin_paths.clone(),
-                admin_key_prefix: None,
-            };
+            config.policy = policy(&args);
             config.shared_nonces = shared_nonces(&args.nonce_store).await?;
             let port = args.port.checked_add(i).ok_or("port out of range")?;
             let server = crate::start_reference(config, port).await?;
@@ -244,5 +239,16 @@ async fn shared_nonces(spec: &str) -> Result<Option<Arc<dyn NonceStore>>, String
         other => Err(format!(
             "--nonce-store takes `memory` or redis://…, not `{other}`"
         )),
+    }
+}
+
+/// Seed 001's key policies, from `--allow-key`, `--restricted-path` and
+/// `--admin-path`.
+fn policy(args: &ServeArgs) -> KeyPolicy {
+    KeyPolicy {
+        allowed_key_ids: (!args.allowed_keys.is_empty()).then(|| args.allowed_keys.clone()),
+        restricted_path_prefixes: args.restricted_paths.clone(),
+        admin_path_prefixes: args.admin_paths.clone(),
+        admin_key_prefix: None,
     }
 }

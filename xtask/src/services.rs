@@ -190,72 +190,16 @@ impl Services {
             started: None,
         };
 
-        // Redis: no persistence, on loopback only.
         let redis_port = free_port()?;
         services.started = Some(Started {
             pg_bin: pg_bin.clone(),
             pg_data: pg_data.clone(),
             redis_port,
         });
-        run(
-            Command::new("redis-server")
-                .args(["--port", &redis_port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--daemonize", "yes"])
-                .arg("--logfile")
-                .arg(dir.join("redis.log"))
-                .arg("--dir")
-                .arg(&dir),
-            "redis-server",
-        )?;
-        wait("redis", Duration::from_secs(10), || {
-            redis_answers(redis_port)
-        })?;
+        start_redis(&dir, redis_port)?;
         services.redis_url = format!("redis://127.0.0.1:{redis_port}/");
-
-        // PostgreSQL: a throwaway cluster, trusting loopback, without fsync.
-        if is_root() {
-            run(
-                Command::new("chown")
-                    .arg("-R")
-                    .arg("postgres:postgres")
-                    .arg(&dir),
-                "chown",
-            )?;
-        }
-        run(
-            as_postgres(&pg_bin.join("initdb"))
-                .arg("-D")
-                .arg(&pg_data)
-                .args(["--auth=trust", "-U", "postgres", "--no-sync", "-E", "UTF8"]),
-            "initdb",
-        )?;
         let pg_port = free_port()?;
-        run(
-            as_postgres(&pg_bin.join("pg_ctl"))
-                .arg("-D")
-                .arg(&pg_data)
-                .arg("-l")
-                .arg(dir.join("pg.log"))
-                .arg("-o")
-                .arg(format!(
-                    "-p {pg_port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-                    pg_data.display()
-                ))
-                .args(["-w", "start"]),
-            "pg_ctl start",
-        )?;
-        run(
-            as_postgres(&pg_bin.join("createdb")).args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &pg_port.to_string(),
-                "-U",
-                "postgres",
-                "sigconform",
-            ]),
-            "createdb",
-        )?;
+        start_postgres(&dir, &pg_bin, &pg_data, pg_port)?;
         services.postgres_url = format!("postgres://postgres@127.0.0.1:{pg_port}/sigconform");
         println!(
             "started PostgreSQL on 127.0.0.1:{pg_port} and Redis on 127.0.0.1:{redis_port} (target/services)"
@@ -288,4 +232,72 @@ impl Drop for Services {
         let _ = redis_command(started.redis_port, b"SHUTDOWN NOSAVE\r\n");
         println!("stopped PostgreSQL and Redis");
     }
+}
+
+/// Redis on loopback at `port`, without persistence, its files in `dir`.
+fn start_redis(dir: &Path, port: u16) -> Result<(), String> {
+    run(
+        Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--daemonize", "yes"])
+            .arg("--logfile")
+            .arg(dir.join("redis.log"))
+            .arg("--dir")
+            .arg(dir),
+        "redis-server",
+    )?;
+    wait("redis", Duration::from_secs(10), || redis_answers(port))?;
+    Ok(())
+}
+
+/// A throwaway PostgreSQL cluster in `data` on loopback at `port`, trusting
+/// loopback, without fsync, with a database `sigconform`.
+fn start_postgres(dir: &Path, bin: &Path, data: &Path, port: u16) -> Result<(), String> {
+    if is_root() {
+        run(
+            Command::new("chown")
+                .arg("-R")
+                .arg("postgres:postgres")
+                .arg(dir),
+            "chown",
+        )?;
+    }
+    run(
+        as_postgres(&bin.join("initdb")).arg("-D").arg(data).args([
+            "--auth=trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ]),
+        "initdb",
+    )?;
+    run(
+        as_postgres(&bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(data)
+            .arg("-l")
+            .arg(dir.join("pg.log"))
+            .arg("-o")
+            .arg(format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                data.display()
+            ))
+            .args(["-w", "start"]),
+        "pg_ctl start",
+    )?;
+    run(
+        as_postgres(&bin.join("createdb")).args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "postgres",
+            "sigconform",
+        ]),
+        "createdb",
+    )?;
+    Ok(())
 }

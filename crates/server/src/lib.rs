@@ -462,49 +462,11 @@ async fn handle(
     service: Arc<Service>,
     req: http::Request<Incoming>,
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
-    let Service {
-        verifier,
-        admin,
-        diagnose,
-        alteration,
-        mount,
-        limiter,
-        required_header,
-    } = &*service;
-    if let Some(refused) = limiter.as_ref().and_then(Limiter::refuse) {
-        return Ok(refused);
-    }
-    if let Some((name, value)) = required_header
-        && req
-            .headers()
-            .get(name)
-            .is_none_or(|v| v.as_bytes() != value.as_bytes())
-    {
-        return Ok(json_response(
-            407,
-            serde_json::json!({"error": "gateway", "message": format!("the gateway wants {name}")}),
-        ));
-    }
-    let (parts, body) = req.into_parts();
-    let body = match tokio::time::timeout(READ_TIMEOUT, Limited::new(body, MAX_BODY).collect())
-        .await
-    {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Err(_) => {
-            return Ok(json_response(
-                408,
-                serde_json::json!({"error": "request_timeout", "message": "the body did not arrive in time"}),
-            ));
-        }
-        Ok(Err(_)) => {
-            return Ok(json_response(
-                413,
-                serde_json::json!({"error": "body_too_large", "message": format!("bodies are limited to {MAX_BODY} bytes")}),
-            ));
-        }
+    let req = match service.read(req).await {
+        Ok(req) => req,
+        Err(refused) => return Ok(refused),
     };
-    let req = http::Request::from_parts(parts, body);
-    if let Some((store, token)) = admin
+    if let Some((store, token)) = &service.admin
         && req.uri().path().starts_with(crate::admin::PREFIX)
     {
         let reply = crate::admin::handle(store, token, &req).await;
@@ -517,35 +479,78 @@ async fn handle(
         }
         return Ok(response);
     }
-    if let Some(refused) = mount.refuse(req.method(), req.uri().path()) {
+    if let Some(refused) = service.mount.refuse(req.method(), req.uri().path()) {
         return Ok(refused);
     }
-    let crashes = |rejection: Option<&Rejection>| {
-        alteration
-            .as_ref()
-            .is_some_and(|a| a.crashes(verifier.scheme(), &req, rejection))
-    };
-    if crashes(None) {
-        return Ok(json_response(500, serde_json::json!({"error": "internal"})));
-    }
-    Ok(match verifier.verify(&req).await {
-        Ok(verified) => json_response(
-            200,
-            serde_json::json!({"ok": true, "key_id": verified.key_id()}),
-        ),
-        Err(rejection) => {
-            if *diagnose {
-                log_rejection(verifier, &req, &rejection);
-            }
-            if crashes(Some(&rejection)) {
-                return Ok(json_response(500, serde_json::json!({"error": "internal"})));
-            }
-            json_response(
-                rejection.status(),
-                serde_json::json!({"error": rejection.code(), "message": rejection.to_string()}),
-            )
+    Ok(service.verify(&req).await)
+}
+
+impl Service {
+    /// The request with its whole body, past what stands in front of the
+    /// verifier (a rate limit, a gateway's header); or the answer that
+    /// refuses it there.
+    async fn read(
+        &self,
+        req: http::Request<Incoming>,
+    ) -> Result<sigconform_core::Request, http::Response<Full<Bytes>>> {
+        if let Some(refused) = self.limiter.as_ref().and_then(Limiter::refuse) {
+            return Err(refused);
         }
-    })
+        if let Some((name, value)) = &self.required_header
+            && req
+                .headers()
+                .get(name)
+                .is_none_or(|v| v.as_bytes() != value.as_bytes())
+        {
+            return Err(json_response(
+                407,
+                serde_json::json!({"error": "gateway", "message": format!("the gateway wants {name}")}),
+            ));
+        }
+        let (parts, body) = req.into_parts();
+        match tokio::time::timeout(READ_TIMEOUT, Limited::new(body, MAX_BODY).collect()).await {
+            Ok(Ok(collected)) => Ok(http::Request::from_parts(parts, collected.to_bytes())),
+            Err(_) => Err(json_response(
+                408,
+                serde_json::json!({"error": "request_timeout", "message": "the body did not arrive in time"}),
+            )),
+            Ok(Err(_)) => Err(json_response(
+                413,
+                serde_json::json!({"error": "body_too_large", "message": format!("bodies are limited to {MAX_BODY} bytes")}),
+            )),
+        }
+    }
+
+    /// The verifier's answer: 200 with the key id, or the rejection's
+    /// status and reason (500 where an alteration crashes).
+    async fn verify(&self, req: &sigconform_core::Request) -> http::Response<Full<Bytes>> {
+        let crashes = |rejection: Option<&Rejection>| {
+            self.alteration
+                .as_ref()
+                .is_some_and(|a| a.crashes(self.verifier.scheme(), req, rejection))
+        };
+        if crashes(None) {
+            return json_response(500, serde_json::json!({"error": "internal"}));
+        }
+        match self.verifier.verify(req).await {
+            Ok(verified) => json_response(
+                200,
+                serde_json::json!({"ok": true, "key_id": verified.key_id()}),
+            ),
+            Err(rejection) => {
+                if self.diagnose {
+                    log_rejection(&self.verifier, req, &rejection);
+                }
+                if crashes(Some(&rejection)) {
+                    return json_response(500, serde_json::json!({"error": "internal"}));
+                }
+                json_response(
+                    rejection.status(),
+                    serde_json::json!({"error": rejection.code(), "message": rejection.to_string()}),
+                )
+            }
+        }
+    }
 }
 
 /// Logs why a request was rejected and what the server would have signed.

@@ -45,6 +45,49 @@ pub struct TextOptions<'a> {
 /// `files` rather than carrying the payload inline.
 pub fn render_text(target: &str, run: &Run, files: &mut Files, options: &TextOptions) -> String {
     let results = &run.results;
+    let mut out = heading(target, run, options);
+    let mut unshown = 0;
+    let mut categories: Vec<Category> = results.iter().map(|r| r.category).collect();
+    categories.sort_unstable();
+    categories.dedup();
+    for category in categories {
+        let in_category: Vec<CaseResult> = results
+            .iter()
+            .filter(|r| r.category == category)
+            .cloned()
+            .collect();
+        let counts = Counts::of(&in_category);
+        let _ = writeln!(
+            out,
+            "  {:<11} {} pass, {} fail, {} warn, {} info, {} error, {} skip",
+            format!("{category:?}").to_lowercase(),
+            counts.pass,
+            counts.fail,
+            counts.warn,
+            counts.info,
+            counts.error,
+            counts.skip
+        );
+        for r in in_category.iter().filter(|r| r.outcome != Outcome::Pass) {
+            if !options.verbose && matches!(r.outcome, Outcome::Info | Outcome::Skip) {
+                unshown += 1;
+                continue;
+            }
+            write_case(&mut out, r, files);
+        }
+    }
+    if unshown > 0 {
+        let _ = writeln!(
+            out,
+            "  ({unshown} info and skip cases counted above, not shown: --verbose shows them)"
+        );
+    }
+    out
+}
+
+/// The target's heading: its URL, scheme and clock, after a warning when
+/// its certificate was not verified.
+fn heading(target: &str, run: &Run, options: &TextOptions) -> String {
     let mut out = String::new();
     if run.insecure {
         let _ = writeln!(
@@ -68,67 +111,40 @@ pub fn render_text(target: &str, run: &Run, files: &mut Files, options: &TextOpt
             "target {target}{scheme} (no Date header: clock offset unknown, boundary margin 2 s)"
         ),
     };
-    let mut unshown = 0;
-    let mut categories: Vec<Category> = results.iter().map(|r| r.category).collect();
-    categories.sort_unstable();
-    categories.dedup();
-    for category in categories {
-        let in_category: Vec<&CaseResult> =
-            results.iter().filter(|r| r.category == category).collect();
-        let counts = Counts::of(&in_category.iter().map(|r| (*r).clone()).collect::<Vec<_>>());
-        let _ = writeln!(
-            out,
-            "  {:<11} {} pass, {} fail, {} warn, {} info, {} error, {} skip",
-            format!("{category:?}").to_lowercase(),
-            counts.pass,
-            counts.fail,
-            counts.warn,
-            counts.info,
-            counts.error,
-            counts.skip
-        );
-        for r in in_category.iter().filter(|r| r.outcome != Outcome::Pass) {
-            if !options.verbose && matches!(r.outcome, Outcome::Info | Outcome::Skip) {
-                unshown += 1;
-                continue;
-            }
-            let style = r.outcome.style();
-            let _ = writeln!(
-                out,
-                "    {style}{:<5}{style:#} {}  {}",
-                format!("{:?}", r.outcome).to_uppercase(),
-                r.id,
-                r.description
-            );
-            let _ = writeln!(
-                out,
-                "          expected {}, observed {}",
-                r.expected, r.observed
-            );
-            if !r.retries.is_empty() {
-                let _ = writeln!(out, "          retried after {}", r.retries.join(", "));
-            }
-            let attention = matches!(r.outcome, Outcome::Fail | Outcome::Error | Outcome::Warn);
-            if attention && r.rule.is_known() {
-                let _ = writeln!(out, "          rule {}: {}", r.rule.id, r.rule.text);
-            }
-            if attention {
-                if !r.detail.is_empty() {
-                    let _ = writeln!(out, "          {}", r.detail);
-                }
-                if let Some(command) = short_command(r, files) {
-                    let _ = writeln!(out, "          reproduce: {command}");
-                }
-            }
-        }
-    }
-    if unshown > 0 {
-        let _ = writeln!(
-            out,
-            "  ({unshown} info and skip cases counted above, not shown: --verbose shows them)"
-        );
-    }
     out
+}
+
+/// One case that did not pass: its outcome, id and answers; for one that
+/// needs attention, its rule, canonical string and reproduction too.
+fn write_case(out: &mut String, r: &CaseResult, files: &mut Files) {
+    let style = r.outcome.style();
+    let _ = writeln!(
+        out,
+        "    {style}{:<5}{style:#} {}  {}",
+        format!("{:?}", r.outcome).to_uppercase(),
+        r.id,
+        r.description
+    );
+    let _ = writeln!(
+        out,
+        "          expected {}, observed {}",
+        r.expected, r.observed
+    );
+    if !r.retries.is_empty() {
+        let _ = writeln!(out, "          retried after {}", r.retries.join(", "));
+    }
+    if !matches!(r.outcome, Outcome::Fail | Outcome::Error | Outcome::Warn) {
+        return;
+    }
+    if r.rule.is_known() {
+        let _ = writeln!(out, "          rule {}: {}", r.rule.id, r.rule.text);
+    }
+    if !r.detail.is_empty() {
+        let _ = writeln!(out, "          {}", r.detail);
+    }
+    if let Some(command) = short_command(r, files) {
+        let _ = writeln!(out, "          reproduce: {command}");
+    }
 }
 
 /// The case's reproduction with large payloads in files (inline when the
