@@ -647,7 +647,7 @@ struct Difference {
 }
 
 /// Every way the Python variant differs, in [`python_variant`]'s rules
-/// (the bit of each is its index). The README lists them.
+/// (the bit of each is its index). `docs/canonical-json.md` lists them.
 const PYTHON_DIFFERENCES: [Difference; 7] = [
     Difference {
         name: "ensure_ascii: DEL and every non-ASCII character escaped as \\uxxxx",

@@ -64,7 +64,7 @@ pub use report::reproduce::{Destination, Files, FromEnv, Replay};
 pub use transport::{Target, TlsOptions};
 
 use judge::Session;
-use probe::{Builder, Expect};
+use probe::{Builder, Expect, Probe};
 use timing::timing_case;
 use transport::{Answer, MIN_MARGIN_MS, Transport};
 
@@ -468,6 +468,59 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     let mut session = connect(config, target).await?;
     let target = session.transport.target.clone();
     let clock = session.transport.estimate_clock(config.timeout).await;
+    within_the_window(config, &target, &clock)?;
+    let target_now = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
+    let probes = catalog(config, &target, target_now, clock.margin_ms())?;
+    session.deadline = tokio::time::Instant::now() + config.deadline;
+    session.offset_ms = clock.offset_ms;
+    let session = Arc::new(session);
+    let total = probes.len() + usize::from(config.timing);
+    // (The lifecycle cases are few and quick; progress is not reported for them.)
+    let finished = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let hook = config.progress.clone();
+    let report_progress = move |finished: &std::sync::atomic::AtomicUsize| {
+        let done = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if let Some(Progress(hook)) = &hook {
+            hook(done, total);
+        }
+    };
+    let mut results = {
+        let (finished, report_progress) = (finished.clone(), report_progress.clone());
+        execute_all(config, &session, probes, move || report_progress(&finished)).await
+    };
+    // In order, after the others: each step depends on the one before, so
+    // all run where `--only`/`--skip` select any, and those selected are
+    // reported.
+    if let Some(access) = &config.admin {
+        let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
+        if b.has_key_ids() && !lifecycle::selected(config).is_empty() {
+            for case in lifecycle::cases(&b, &session, access).await {
+                if catalog::selected(config, &case.id) {
+                    results.push(case);
+                }
+            }
+        }
+    }
+    if config.timing {
+        // Alone, after the others: concurrent traffic would drown the signal.
+        let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
+        results.push(timing_case(&b, &session).await);
+        report_progress(&finished);
+    }
+    Ok(Run {
+        clock,
+        insecure: target.is_tls() && config.tls.insecure,
+        results,
+    })
+}
+
+/// A target whose clock is off by more than the scheme's window cannot be
+/// probed at its limits: refused up front.
+fn within_the_window(
+    config: &RunConfig,
+    target: &Target,
+    clock: &ClockEstimate,
+) -> Result<(), RunError> {
     let window = config.scheme.build(&config.scheme_config)?.window();
     let off_by = clock
         .offset_ms
@@ -480,63 +533,34 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
             uncertainty_ms: clock.uncertainty_ms.unwrap_or(0),
         });
     }
-    let target_now = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
-    let probes = catalog(config, &target, target_now, clock.margin_ms())?;
-    session.deadline = tokio::time::Instant::now() + config.deadline;
-    session.offset_ms = clock.offset_ms;
-    let session = Arc::new(session);
+    Ok(())
+}
+
+/// Runs every probe, at most `--concurrency` at once (a probe's steps in
+/// order), calling `done` after each; the results in catalog order.
+async fn execute_all(
+    config: &RunConfig,
+    session: &Arc<Session>,
+    probes: Vec<Probe>,
+    done: impl Fn() + Clone + Send + 'static,
+) -> Vec<CaseResult> {
     let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
-    let total = probes.len() + usize::from(config.timing);
-    // (The lifecycle cases are few and quick; progress is not reported for them.)
-    let finished = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let hook = config.progress.clone();
-    let report_progress = move |finished: &std::sync::atomic::AtomicUsize| {
-        let done = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if let Some(Progress(hook)) = &hook {
-            hook(done, total);
-        }
-    };
     let mut tasks = tokio::task::JoinSet::new();
     for (index, probe) in probes.into_iter().enumerate() {
-        let (session, slots, finished) = (session.clone(), slots.clone(), finished.clone());
-        let report_progress = report_progress.clone();
+        let (session, slots, done) = (session.clone(), slots.clone(), done.clone());
         tasks.spawn(async move {
-            // At most `concurrency` probes in flight; a probe's steps run in order.
             let _slot = slots
                 .acquire_owned()
                 .await
                 .expect("semaphore is never closed");
             let result = session.execute(probe).await;
-            report_progress(&finished);
+            done();
             (index, result)
         });
     }
     let mut results: Vec<(usize, CaseResult)> = tasks.join_all().await;
     results.sort_by_key(|(i, _)| *i);
-    // In order, after the others: each step depends on the one before, so
-    // all run where `--only`/`--skip` select any, and those selected are
-    // reported.
-    if let Some(access) = &config.admin {
-        let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
-        if b.has_key_ids() && !lifecycle::selected(config).is_empty() {
-            for case in lifecycle::cases(&b, &session, access).await {
-                if catalog::selected(config, &case.id) {
-                    results.push((usize::MAX - 1, case));
-                }
-            }
-        }
-    }
-    if config.timing {
-        // Alone, after the others: concurrent traffic would drown the signal.
-        let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
-        results.push((usize::MAX, timing_case(&b, &session).await));
-        report_progress(&finished);
-    }
-    Ok(Run {
-        clock,
-        insecure: target.is_tls() && config.tls.insecure,
-        results: results.into_iter().map(|(_, r)| r).collect(),
-    })
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 /// A finished run against one target.
