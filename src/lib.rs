@@ -30,7 +30,7 @@ mod one_request;
 mod profiles;
 pub mod serve;
 mod sign;
-mod vectors;
+pub mod vectors;
 mod verify;
 
 #[derive(Parser)]

@@ -83,7 +83,9 @@ fn export(out: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn check(paths: &[PathBuf]) -> Result<bool, String> {
+/// Checks the vector files at `paths` (none: the built-in ones) against the
+/// reference implementation, printing each problem; whether there were none.
+pub fn check(paths: &[PathBuf]) -> Result<bool, String> {
     let files = if paths.is_empty() {
         built_in()?
     } else {

@@ -137,6 +137,26 @@ mod tests {
         }
     }
 
+    /// Every file of `docs/rules/` is built in, and nothing else.
+    #[test]
+    fn every_rule_file_is_built_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()?
+                    .strip_suffix(".md")
+                    .map(str::to_owned)
+            })
+            .collect();
+        on_disk.sort();
+        let mut built_in: Vec<String> = FILES.iter().map(|(s, _)| (*s).to_owned()).collect();
+        built_in.sort();
+        assert_eq!(built_in, on_disk);
+    }
+
     #[test]
     fn ids_are_unique() {
         let mut ids: Vec<&str> = all().iter().map(|r| r.id.as_str()).collect();

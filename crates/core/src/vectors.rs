@@ -231,10 +231,10 @@ pub fn to_yaml(file: &VectorFile) -> Result<String, VectorError> {
 pub fn to_json(file: &VectorFile) -> serde_json::Value {
     let mut json = serde_json::to_value(file).expect("vector files serialise");
     // The rules the flags name, resolved for this scheme: id, text, source.
-    let rules: serde_json::Map<String, serde_json::Value> = file
-        .cases
-        .iter()
-        .flat_map(|c| &c.flags)
+    let names: std::collections::BTreeSet<&String> =
+        file.cases.iter().flat_map(|c| &c.flags).collect();
+    let rules: serde_json::Map<String, serde_json::Value> = names
+        .into_iter()
         .filter_map(|name| {
             let rule = file.scheme.rule(name)?;
             let value =

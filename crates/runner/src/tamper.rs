@@ -192,10 +192,12 @@ fn signed_body(body: &str) -> SignedAs {
 
 /// Method, path, query, body, and every other covered header.
 fn components(b: &Builder<'_>) -> Vec<Probe> {
+    // The request and input the coverage checks change.
+    let (post, input) = (b.base("POST", true), b.input(b.now));
     let mut out = request_line(b);
-    out.extend(body_changes(b));
-    out.extend(dot_segments(b));
-    out.extend(other_headers(b));
+    out.extend(body_changes(b, &post, &input));
+    out.extend(dot_segments(b, &post, &input));
+    out.extend(other_headers(b, &post, &input));
     out
 }
 
@@ -264,9 +266,7 @@ fn request_line(b: &Builder<'_>) -> Vec<Probe> {
 /// value at the same length written differently, which a verifier that
 /// re-serialises parsed JSON accepts (only where the bytes are covered:
 /// under canonical JSON that change is no change at all).
-fn body_changes(b: &Builder<'_>) -> Vec<Probe> {
-    let post = b.base("POST", true);
-    let input = b.input(b.now);
+fn body_changes(b: &Builder<'_>, post: &Request, input: &SignInput) -> Vec<Probe> {
     let reencoded = r#"{"n":1E0,"probe":"sigconform"}"#;
     let mut changes = vec![("body", "the body", b.other_body())];
     // (JSON's: a form's repeated name is an acceptance case.)
@@ -277,7 +277,7 @@ fn body_changes(b: &Builder<'_>) -> Vec<Probe> {
             r#"{"n":2,"n":1.0,"probe":"sigconform"}"#,
         ));
     }
-    if !b.signs_form() && covers(b.scheme.as_ref(), &post, &input, |r| set_body(r, reencoded)) {
+    if !b.signs_form() && covers(b.scheme.as_ref(), post, input, |r| set_body(r, reencoded)) {
         changes.push((
             "body-reencoded",
             "the body (re-encoded: same JSON value, same length)",
@@ -298,10 +298,9 @@ fn body_changes(b: &Builder<'_>) -> Vec<Probe> {
 /// A path that names the signed one only after dot segments are resolved
 /// (what `new URL(...)` or `normpath` do). Only where the path is covered
 /// at all; elsewhere tamper/path already says so.
-fn dot_segments(b: &Builder<'_>) -> Option<Probe> {
-    let post = b.base("POST", true);
+fn dot_segments(b: &Builder<'_>, post: &Request, input: &SignInput) -> Option<Probe> {
     let other = b.path("/sigconform/other?page=1");
-    let covered = covers(b.scheme.as_ref(), &post, &b.input(b.now), |r| {
+    let covered = covers(b.scheme.as_ref(), post, input, |r| {
         *r.uri_mut() = other.parse().unwrap()
     });
     if !covered {
@@ -329,9 +328,7 @@ fn dot_segments(b: &Builder<'_>) -> Option<Probe> {
 /// Every other header the scheme covers (for `authorization`, the signed
 /// header list), changed after signing. `content-length` is left alone:
 /// changing it changes the framing, not the header.
-fn other_headers(b: &Builder<'_>) -> Vec<Probe> {
-    let post = b.base("POST", true);
-    let input = b.input(b.now);
+fn other_headers(b: &Builder<'_>, post: &Request, input: &SignInput) -> Vec<Probe> {
     let mut out = Vec::new();
     for (name, value) in [
         ("host", "sigconform-other.test"),
@@ -344,7 +341,7 @@ fn other_headers(b: &Builder<'_>) -> Vec<Probe> {
             r.headers_mut()
                 .insert(name, http::HeaderValue::from_static(value));
         };
-        if covers(b.scheme.as_ref(), &post, &input, change) {
+        if covers(b.scheme.as_ref(), post, input, change) {
             out.push(changed(
                 b,
                 &format!("header-{name}"),

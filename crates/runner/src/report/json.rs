@@ -1,11 +1,10 @@
 //! The machine-readable report.
 
 use super::Counts;
-use crate::{CaseResult, Run};
+use crate::Run;
 
 /// The machine-readable report: every case, and counts per outcome.
 pub fn render_json(runs: &[(String, Run)]) -> serde_json::Value {
-    let all: Vec<CaseResult> = runs.iter().flat_map(|(_, r)| r.results.clone()).collect();
     serde_json::json!({
         "targets": runs.iter().map(|(target, run)| serde_json::json!({
             "target": target,
@@ -14,7 +13,7 @@ pub fn render_json(runs: &[(String, Run)]) -> serde_json::Value {
             "summary": Counts::of(&run.results),
             "cases": run.results,
         })).collect::<Vec<_>>(),
-        "summary": Counts::of(&all),
+        "summary": Counts::of(runs.iter().flat_map(|(_, r)| &r.results)),
         "insecure": runs.iter().any(|(_, r)| r.insecure),
     })
 }

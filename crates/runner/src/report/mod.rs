@@ -32,7 +32,7 @@ pub struct Counts {
 
 impl Counts {
     /// Tallies `results`.
-    pub fn of(results: &[CaseResult]) -> Counts {
+    pub fn of<'a>(results: impl IntoIterator<Item = &'a CaseResult>) -> Counts {
         let mut c = Counts::default();
         for r in results {
             *match r.outcome {

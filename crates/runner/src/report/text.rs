@@ -51,12 +51,8 @@ pub fn render_text(target: &str, run: &Run, files: &mut Files, options: &TextOpt
     categories.sort_unstable();
     categories.dedup();
     for category in categories {
-        let in_category: Vec<CaseResult> = results
-            .iter()
-            .filter(|r| r.category == category)
-            .cloned()
-            .collect();
-        let counts = Counts::of(&in_category);
+        let in_category = || results.iter().filter(move |r| r.category == category);
+        let counts = Counts::of(in_category());
         let _ = writeln!(
             out,
             "  {:<11} {} pass, {} fail, {} warn, {} info, {} error, {} skip",
@@ -68,7 +64,7 @@ pub fn render_text(target: &str, run: &Run, files: &mut Files, options: &TextOpt
             counts.error,
             counts.skip
         );
-        for r in in_category.iter().filter(|r| r.outcome != Outcome::Pass) {
+        for r in in_category().filter(|r| r.outcome != Outcome::Pass) {
             if !options.verbose && matches!(r.outcome, Outcome::Info | Outcome::Skip) {
                 unshown += 1;
                 continue;
