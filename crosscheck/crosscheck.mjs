@@ -76,8 +76,85 @@ const schemes = {
   quable(req, config) {
     const head = `${req.method.toUpperCase()}|${config.endpoint}|${header(req, 'X-Timestamp')}|`;
     return [Buffer.concat([Buffer.from(head), bodyOf(req)]), 'default', 'sha256', 'base64', header(req, 'X-Signature')];
-  },
+  },  sigv4,
 };
+
+// AWS Signature Version 4, from the AWS IAM User Guide's description.
+// Percent-decoding works on bytes (a decoded path need not be UTF-8).
+function percentDecode(text) {
+  const out = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '%' && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3))) {
+      out.push(parseInt(text.slice(i + 1, i + 3), 16)); i += 2;
+    } else out.push(...Buffer.from(text[i], 'utf8'));
+  }
+  return Buffer.from(out);
+}
+function awsEncode(bytes, keepSlash) {
+  let out = '';
+  for (const b of bytes) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9\-._~]/.test(c) || (keepSlash && c === '/') ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+function sigv4Path(path, config) {
+  const s3 = (config.service ?? 's3') === 's3';
+  if (config.normalize_path ?? !s3) {
+    const kept = [];
+    for (const seg of path.split('/')) {
+      if (seg === '..') kept.pop(); else if (seg !== '' && seg !== '.') kept.push(seg);
+    }
+    let normal = `/${kept.join('/')}`;
+    if (path.endsWith('/') && normal !== '/') normal += '/';
+    path = normal;
+  }
+  const once = (config.uri_encoding ?? (s3 ? 'once' : 'twice')) === 'once';
+  return awsEncode(once ? percentDecode(path) : Buffer.from(path, 'utf8'), true);
+}
+function sigv4(req, config) {
+  const s3 = (config.service ?? 's3') === 's3';
+  const pairs = (req.query ?? '').split('&').filter(Boolean).map((p) => {
+    const at = p.indexOf('=');
+    return at < 0 ? [p, ''] : [p.slice(0, at), p.slice(at + 1)];
+  });
+  const auth = header(req, 'Authorization');
+  let credential; let signed; let tag; let date; let skip = [];
+  if (auth !== undefined) {
+    const [algorithm, ...rest] = auth.split(' ');
+    if (algorithm !== 'AWS4-HMAC-SHA256') throw new Error(`algorithm ${algorithm}`);
+    const parts = Object.fromEntries(rest.join(' ').split(',').map((c) => {
+      const t = c.trim(); const at = t.indexOf('=');
+      return [t.slice(0, at), t.slice(at + 1)];
+    }));
+    ({ Credential: credential, SignedHeaders: signed, Signature: tag } = parts);
+    date = header(req, 'X-Amz-Date');
+  } else {
+    const q = Object.fromEntries(pairs.map(([k, v]) => [k, percentDecode(v).toString('utf8')]));
+    ({ 'X-Amz-Credential': credential, 'X-Amz-SignedHeaders': signed, 'X-Amz-Signature': tag, 'X-Amz-Date': date } = q);
+    skip = ['X-Amz-Signature', ...(config.token_added_after_signing ? ['X-Amz-Security-Token'] : [])];
+  }
+  const slash = credential.indexOf('/');
+  const [keyId, scope] = [credential.slice(0, slash), credential.slice(slash + 1)];
+  const query = pairs.filter(([k]) => !skip.includes(k))
+    .map(([k, v]) => [awsEncode(percentDecode(k), false), awsEncode(percentDecode(v), false)])
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`).join('&');
+  const headerLines = signed.split(';').map((name) => {
+    const values = req.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v.trim().replace(/[ \t]+/g, ' '));
+    return `${name}:${values.join(',')}`;
+  });
+  const payload = header(req, 'x-amz-content-sha256')
+    ?? (s3 && auth === undefined ? 'UNSIGNED-PAYLOAD' : createHash('sha256').update(bodyOf(req)).digest('hex'));
+  const canonicalRequest = [req.method, sigv4Path(req.path, config), query, ...headerLines, '', signed, payload].join('\n');
+  const toSign = ['AWS4-HMAC-SHA256', date, scope, createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')].join('\n');
+  return [Buffer.from(toSign, 'utf8'), keyId, 'sha256', 'hex', tag];
+}
+// kSigning for the scope on the third line of the string to sign.
+function sigv4SigningKey(secret, stringToSign) {
+  return stringToSign.toString('utf8').split('\n')[2].split('/')
+    .reduce((key, part) => hmac('sha256', key, part), Buffer.from(`AWS4${secret}`, 'utf8'));
+}
 
 // A profile template as [{lit: Buffer} | {part: name} | {body: pieces}].
 function templatePieces(text) {
@@ -197,7 +274,8 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
       if (step.tag === undefined) return;
       const secret = keys[keyId];
       if (secret === undefined) { failures.push(`${at}: key ${keyId} not in file`); return; }
-      const tag = hmac(alg, keyBytes(file.profile, secret), canonical).toString(enc);
+      const key = file.scheme === 'sigv4' ? sigv4SigningKey(secret, canonical) : keyBytes(file.profile, secret);
+      const tag = hmac(alg, key, canonical).toString(enc);
       if (tag !== step.tag) failures.push(`${at}: tag differs: vector ${step.tag}, node ${tag}`);
       if (step.result === 'valid') {
         validChecked++;

@@ -165,6 +165,70 @@ def quable(req, config):
     return head.encode() + body_of(req), "default", "sha256", "base64", header(req, "X-Signature")
 
 
+def sigv4_encode(data, keep_slash):
+    """SigV4's percent-encoding: all but A-Z a-z 0-9 - . _ ~ (and / in paths)."""
+    safe = b"-._~/" if keep_slash else b"-._~"
+    return "".join(chr(b) if chr(b).isalnum() and b < 128 or b in safe else "%%%02X" % b for b in data)
+
+
+def sigv4_path(path, config):
+    s3 = config.get("service", "s3") == "s3"
+    if config.get("normalize_path", not s3):
+        segments = []
+        for seg in path.split("/"):
+            if seg == "..":
+                segments = segments[:-1]
+            elif seg not in ("", "."):
+                segments.append(seg)
+        normal = "/" + "/".join(segments)
+        if path.endswith("/") and normal != "/":
+            normal += "/"
+        path = normal
+    if config.get("uri_encoding", "once" if s3 else "twice") == "once":
+        return sigv4_encode(urllib.parse.unquote_to_bytes(path), True)
+    return sigv4_encode(path.encode(), True)
+
+
+def sigv4(req, config):
+    """AWS Signature Version 4, from the AWS IAM User Guide's description."""
+    s3 = config.get("service", "s3") == "s3"
+    pairs = [p.split("=", 1) if "=" in p else [p, ""] for p in (req.get("query") or "").split("&") if p]
+    auth = header(req, "Authorization")
+    if auth is not None:
+        algorithm, rest = auth.split(" ", 1)
+        parts = dict(c.strip(" ").split("=", 1) for c in rest.split(","))
+        credential, signed, tag = parts["Credential"], parts["SignedHeaders"], parts["Signature"]
+        date, skip = header(req, "X-Amz-Date"), []
+    else:
+        q = {k: urllib.parse.unquote(v) for k, v in pairs}
+        algorithm, credential, signed = q["X-Amz-Algorithm"], q["X-Amz-Credential"], q["X-Amz-SignedHeaders"]
+        date, tag = q["X-Amz-Date"], q["X-Amz-Signature"]
+        skip = ["X-Amz-Signature"] + (["X-Amz-Security-Token"] if config.get("token_added_after_signing") else [])
+    assert algorithm == "AWS4-HMAC-SHA256"
+    key_id, scope = credential.split("/", 1)
+    query = sorted((sigv4_encode(urllib.parse.unquote_to_bytes(k), False),
+                    sigv4_encode(urllib.parse.unquote_to_bytes(v), False)) for k, v in pairs if k not in skip)
+    lines = [req["method"], sigv4_path(req["path"], config), "&".join("%s=%s" % kv for kv in query)]
+    for name in signed.split(";"):
+        values = [" ".join(v.split()) for n, v in req["headers"] if n.lower() == name]
+        lines.append("%s:%s" % (name, ",".join(values)))
+    payload = header(req, "x-amz-content-sha256")
+    if payload is None:
+        payload = "UNSIGNED-PAYLOAD" if s3 and auth is None else hashlib.sha256(body_of(req)).hexdigest()
+    lines += ["", signed, payload]
+    canonical_request = "\n".join(lines).encode()
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", date, scope, hashlib.sha256(canonical_request).hexdigest()])
+    return to_sign.encode(), key_id, "sha256", "hex", tag
+
+
+def sigv4_signing_key(secret, string_to_sign):
+    """kSigning for the scope on the third line of the string to sign."""
+    key = ("AWS4" + secret).encode()
+    for part in string_to_sign.split(b"\n")[2].split(b"/"):
+        key = hmac.new(key, part, "sha256").digest()
+    return key
+
+
 def template_pieces(text):
     """A profile template as [("lit", bytes) | ("part", name) | ("body", [pieces])]."""
     pieces, group, literal, i = [], None, "", 0
@@ -310,7 +374,7 @@ def key_bytes(profile, secret):
 
 
 SCHEMES = {"partner": partner, "authorization": authorization, "webhook": webhook,
-           "a2a": a2a, "ia-json": ia_json, "quable": quable}
+           "a2a": a2a, "ia-json": ia_json, "quable": quable, "sigv4": sigv4}
 
 
 def main(directory):
@@ -345,7 +409,11 @@ def main(directory):
                 checked += 1
                 if "tag" not in step:
                     continue
-                mac = hmac.new(key_bytes(profile, keys[key_id]), canonical, alg).digest()
+                if vector_file["scheme"] == "sigv4":
+                    secret = sigv4_signing_key(keys[key_id], canonical)
+                else:
+                    secret = key_bytes(profile, keys[key_id])
+                mac = hmac.new(secret, canonical, alg).digest()
                 tag = mac.hex() if encoding == "hex" else base64.b64encode(mac).decode()
                 if tag != step["tag"]:
                     failures.append("%s: tag differs: vector %s, python %s" % (at, step["tag"], tag))

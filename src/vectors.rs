@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use sigconform_core::vectors::{self, VectorFile};
 
 /// The vector files, as they are in the repository's `vectors/`.
-const BUILT_IN: [(&str, &str); 16] = [
+const BUILT_IN: [(&str, &str); 17] = [
     ("a2a", include_str!("../vectors/a2a.yaml")),
     (
         "authorization",
@@ -20,6 +20,7 @@ const BUILT_IN: [(&str, &str); 16] = [
     ("partner", include_str!("../vectors/partner.yaml")),
     ("quable", include_str!("../vectors/quable.yaml")),
     ("shopify", include_str!("../vectors/shopify.yaml")),
+    ("sigv4", include_str!("../vectors/sigv4.yaml")),
     ("slack", include_str!("../vectors/slack.yaml")),
     ("square", include_str!("../vectors/square.yaml")),
     (

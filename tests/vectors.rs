@@ -74,7 +74,7 @@ fn schema_rejects_what_it_should() {
     unknown_field["cases"][0]["typo"] = 1.into();
     assert!(!validator.is_valid(&unknown_field));
     let mut bad_scheme = good;
-    bad_scheme["scheme"] = "sigv4".into();
+    bad_scheme["scheme"] = "sigv4a".into();
     assert!(!validator.is_valid(&bad_scheme));
 }
 

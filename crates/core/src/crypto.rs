@@ -117,6 +117,13 @@ impl ByteSink for Vec<u8> {
     }
 }
 
+/// A hash being computed (SigV4's canonical request, hashed as it is written).
+impl ByteSink for Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        sha2::Digest::update(self, bytes);
+    }
+}
+
 /// An HMAC key with its keyed state precomputed for each hash function.
 ///
 /// Deliberately not `Debug`-printable with its contents: secrets never reach

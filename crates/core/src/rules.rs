@@ -25,7 +25,7 @@ pub struct Rule {
 }
 
 /// The rule files, by scope.
-const FILES: [(&str, &str); 18] = [
+const FILES: [(&str, &str); 19] = [
     ("common", include_str!("../../../docs/rules/common.md")),
     ("profile", include_str!("../../../docs/rules/profile.md")),
     ("partner", include_str!("../../../docs/rules/partner.md")),
@@ -37,6 +37,7 @@ const FILES: [(&str, &str); 18] = [
     ("a2a", include_str!("../../../docs/rules/a2a.md")),
     ("ia-json", include_str!("../../../docs/rules/ia-json.md")),
     ("quable", include_str!("../../../docs/rules/quable.md")),
+    ("sigv4", include_str!("../../../docs/rules/sigv4.md")),
     ("stripe", include_str!("../../../docs/rules/stripe.md")),
     ("github", include_str!("../../../docs/rules/github.md")),
     ("slack", include_str!("../../../docs/rules/slack.md")),

@@ -365,7 +365,9 @@ impl Recipe {
         scheme
             .canonicalize(&signed, &signed_params, &mut canonical)
             .map_err(SignError::from)?;
-        let tag = key.mac().sign(signed_params.algorithm, &canonical);
+        let tag = scheme
+            .signing_key(key, &signed_params)
+            .sign(signed_params.algorithm, &canonical);
         let encoding = scheme.tag_encoding();
         let encoded = match self.tag_transform {
             Some(t) => t.apply(tag.as_bytes(), encoding),

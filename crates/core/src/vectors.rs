@@ -116,6 +116,9 @@ pub struct Step {
     /// `canonical` in base64, when it is not UTF-8.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canonical_base64: Option<String>,
+    /// `sigv4`: the canonical request, whose SHA-256 ends `canonical`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical_request: Option<String>,
     /// The correct tag for `canonical` with the named key, encoded as the
     /// scheme encodes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -344,6 +347,8 @@ pub struct Derived {
     pub signed_request: Option<HttpRequest>,
     /// The canonical string of the received request, if it parses.
     pub canonical: Option<Vec<u8>>,
+    /// What the scheme hashes into `canonical`, where it has such a stage.
+    pub canonical_request: Option<String>,
     /// The correct tag for `canonical`, if its key exists.
     pub tag: Option<String>,
 }
@@ -393,19 +398,25 @@ pub fn derive(
     };
 
     let req = received.to_request().map_err(|e| case_error(case, e))?;
-    let (canonical, tag) = match scheme.parse(&req) {
-        Err(_) => (None, None),
+    let (canonical, tag, canonical_request) = match scheme.parse(&req) {
+        Err(_) => (None, None, None),
         Ok(params) => {
+            let canonical_request = scheme
+                .canonical_request(&req, &params)
+                .and_then(Result::ok)
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
             let mut canonical = Vec::new();
             match scheme.canonicalize(&req, &params, &mut canonical) {
-                Err(_) => (None, None),
+                Err(_) => (None, None, None),
                 Ok(()) => {
                     let key_id = params.key_id.as_deref().unwrap_or(DEFAULT_KEY_ID);
                     let tag = keys.get(key_id).map(|key| {
-                        let tag = key.mac().sign(params.algorithm, &canonical);
+                        let tag = scheme
+                            .signing_key(key, &params)
+                            .sign(params.algorithm, &canonical);
                         scheme.tag_encoding().encode(tag.as_bytes())
                     });
-                    (Some(canonical), tag)
+                    (Some(canonical), tag, canonical_request)
                 }
             }
         }
@@ -413,6 +424,7 @@ pub fn derive(
     Ok(Derived {
         signed_request,
         canonical,
+        canonical_request,
         tag,
     })
 }
@@ -430,6 +442,7 @@ pub fn fill(file: &VectorFile) -> Result<VectorFile, VectorError> {
                 step.request = req;
             }
             (step.canonical, step.canonical_base64) = derived.canonical_fields();
+            step.canonical_request = derived.canonical_request;
             step.tag = derived.tag;
         }
     }
@@ -489,6 +502,19 @@ pub async fn check_case(file: &VectorFile, case: &Case) -> Result<Vec<String>, V
                 first_divergence(
                     step.canonical.as_deref().unwrap_or("<none>"),
                     canonical.as_deref().unwrap_or("<none>")
+                )
+            ));
+        }
+        if outcome.derived.canonical_request != step.canonical_request {
+            problems.push(format!(
+                "{at}: canonical request differs\n{}",
+                first_divergence(
+                    step.canonical_request.as_deref().unwrap_or("<none>"),
+                    outcome
+                        .derived
+                        .canonical_request
+                        .as_deref()
+                        .unwrap_or("<none>")
                 )
             ));
         }

@@ -78,7 +78,7 @@ impl Verifier {
         let params = self.scheme.parse(req)?;
         let now_ms = self.clock.now_ms();
         let window = self.scheme.window();
-        window.check(params.timestamp_value, now_ms)?;
+        self.scheme.check_time(&params, now_ms)?;
 
         let key_id = params.key_id.as_deref().unwrap_or(DEFAULT_KEY_ID);
         let key = self.keys.lookup(key_id).await.map_err(|e| match e {

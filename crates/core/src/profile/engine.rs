@@ -655,6 +655,7 @@ impl Scheme for ProfileScheme {
             tag,
             alternatives,
             omitted: None,
+            presigned_for: None,
         })
     }
 

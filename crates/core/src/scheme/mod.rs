@@ -7,8 +7,9 @@
 //! encodings, windows, nonces, key lookup — lives outside this module, and
 //! [`crate::Verifier`] puts the pieces together in one order for all.
 //!
-//! One file per scheme, each following its rules in `docs/rules/`:
-//! [`partner`], [`authorization`], [`webhook`], [`a2a`], [`ia_json`], [`quable`].
+//! One file per scheme, each following its rules in `docs/rules/`: the six
+//! seeds' [`partner`], [`authorization`], [`webhook`], [`a2a`], [`ia_json`],
+//! [`quable`], and AWS Signature Version 4, [`sigv4`].
 
 pub mod a2a;
 pub mod authorization;
@@ -16,6 +17,7 @@ pub mod ia_json;
 pub(crate) mod location;
 pub mod partner;
 pub mod quable;
+pub mod sigv4;
 pub mod webhook;
 
 pub use location::{Absent, Field, Location};
@@ -28,12 +30,12 @@ use http::HeaderName;
 use serde::{Deserialize, Serialize};
 
 use crate::Rejection;
-use crate::crypto::{Algorithm, ByteSink, Tag, TagEncoding};
+use crate::crypto::{Algorithm, ByteSink, MacKey, Tag, TagEncoding};
 use crate::keys::{Key, Secret};
 use crate::request::Request;
 use crate::time::Window;
 
-/// The six schemes, by their ids.
+/// The schemes written in Rust, by their ids: the six seeds' and SigV4.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SchemeId {
     /// `X-Signature: id.timestampMs.hex` over canonical JSON (seed 000).
@@ -54,10 +56,14 @@ pub enum SchemeId {
     /// Quable App `METHOD|ENDPOINT|TIMESTAMP|PAYLOAD` (seed 004).
     #[serde(rename = "quable")]
     Quable,
+    /// AWS Signature Version 4, `AWS4-HMAC-SHA256`: the `Authorization`
+    /// header and the presigned query.
+    #[serde(rename = "sigv4")]
+    Sigv4,
 }
 
 impl SchemeId {
-    /// All schemes, in the order of their rules.
+    /// The six seeds' schemes, in the order of their rules.
     pub const ALL: [SchemeId; 6] = [
         SchemeId::Partner,
         SchemeId::Authorization,
@@ -66,6 +72,9 @@ impl SchemeId {
         SchemeId::IaJson,
         SchemeId::Quable,
     ];
+
+    /// The published standards' schemes.
+    pub const STANDARDS: [SchemeId; 1] = [SchemeId::Sigv4];
 
     /// The id as written in its rules, vector files and on the command line.
     pub const fn as_str(self) -> &'static str {
@@ -76,6 +85,7 @@ impl SchemeId {
             SchemeId::A2a => "a2a",
             SchemeId::IaJson => "ia-json",
             SchemeId::Quable => "quable",
+            SchemeId::Sigv4 => "sigv4",
         }
     }
 
@@ -88,6 +98,7 @@ impl SchemeId {
             SchemeId::A2a => Box::new(a2a::A2a::new(config)?),
             SchemeId::IaJson => Box::new(ia_json::IaJson::new(config)?),
             SchemeId::Quable => Box::new(quable::Quable::new(config)?),
+            SchemeId::Sigv4 => Box::new(sigv4::SigV4::new(config)?),
         })
     }
 }
@@ -104,6 +115,7 @@ impl FromStr for SchemeId {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         SchemeId::ALL
             .into_iter()
+            .chain(SchemeId::STANDARDS)
             .find(|id| id.as_str() == s)
             .ok_or_else(|| ConfigError::UnknownScheme(s.to_owned()))
     }
@@ -140,6 +152,27 @@ pub struct SchemeConfig {
     /// plus `content-type` when the request has a body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_headers: Option<Vec<String>>,
+    /// `sigv4`: the region every credential scope must name (default `us-east-1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// `sigv4`: the service every credential scope must name (default `s3`).
+    /// `s3` also sets S3's rules: the path neither normalised nor encoded
+    /// again, `x-amz-content-sha256` required, every `x-amz-*` header signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// `sigv4`: how the canonical URI is made from the path as sent
+    /// (default: `once` for S3, `twice` for other services).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri_encoding: Option<sigv4::UriEncoding>,
+    /// `sigv4`: whether dot segments and repeated slashes are removed from
+    /// the path before it is encoded (default: not for S3, for others yes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize_path: Option<bool>,
+    /// `sigv4`: a presigned URL's `X-Amz-Security-Token` is added after
+    /// signing and left out of its canonical query (the convention of AWS
+    /// IoT's presigned WebSocket URLs; default: it is signed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_added_after_signing: Option<bool>,
 }
 
 /// A configuration a scheme cannot be built from.
@@ -147,7 +180,7 @@ pub struct SchemeConfig {
 pub enum ConfigError {
     /// Not one of the six scheme ids.
     #[error(
-        "unknown scheme `{0}` (expected one of partner, authorization, webhook, a2a, ia-json, quable)"
+        "unknown scheme `{0}` (expected one of partner, authorization, webhook, a2a, ia-json, quable, sigv4)"
     )]
     UnknownScheme(String),
     /// `quable` needs the declared app endpoint string.
@@ -156,6 +189,14 @@ pub enum ConfigError {
     /// A configured header name is not a valid HTTP header name.
     #[error("`{0}` is not a valid header name")]
     HeaderName(String),
+    /// A configured value the scheme cannot use.
+    #[error("`{field}`: {reason}")]
+    Invalid {
+        /// The setting.
+        field: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
     /// A key's secret is not in the encoding the scheme decodes.
     #[error("the secret of key `{0}` is not base64 (the scheme decodes its secrets)")]
     Secret(String),
@@ -190,6 +231,9 @@ pub struct SignatureParams<'a> {
     /// place between separators): how a verifier that treats the field as
     /// optional signs its absence. `None` for every correct signature.
     pub omitted: Option<Field>,
+    /// `sigv4`: a presigned URL's lifetime in seconds (`X-Amz-Expires`);
+    /// `None` where the signature is in a header.
+    pub presigned_for: Option<u64>,
 }
 
 impl<'a> SignatureParams<'a> {
@@ -220,6 +264,7 @@ impl<'a> SignatureParams<'a> {
             tag,
             alternatives: Vec::new(),
             omitted: None,
+            presigned_for: None,
         })
     }
 
@@ -237,6 +282,7 @@ impl<'a> SignatureParams<'a> {
             tag: self.tag,
             alternatives: self.alternatives,
             omitted: self.omitted,
+            presigned_for: self.presigned_for,
         }
     }
 
@@ -450,6 +496,19 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     /// The acceptance window for timestamps.
     fn window(&self) -> Window;
 
+    /// Checks the request's time against `now_ms`: the window, unless the
+    /// scheme says otherwise (a presigned URL is valid until it expires).
+    fn check_time(&self, params: &SignatureParams<'_>, now_ms: u64) -> Result<(), Rejection> {
+        self.window().check(params.timestamp_value, now_ms)
+    }
+
+    /// A timestamp `value` (in the window's unit) as the scheme writes it:
+    /// decimal digits, unless the scheme says otherwise (SigV4's
+    /// `20150830T123600Z`).
+    fn timestamp_text(&self, value: u64) -> String {
+        value.to_string()
+    }
+
     /// How tags are written in this scheme's headers.
     fn tag_encoding(&self) -> TagEncoding;
 
@@ -484,6 +543,22 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         encoded_tag: &str,
     ) -> Vec<(HeaderName, String)>;
 
+    /// The HMAC key of one signature: the key itself, unless the scheme
+    /// derives one per request (SigV4's key for a date, region and service).
+    fn signing_key<'k>(&self, key: &'k Key, _params: &SignatureParams<'_>) -> Cow<'k, MacKey> {
+        Cow::Borrowed(key.mac())
+    }
+
+    /// What a scheme hashes into its signed string, where it has such a
+    /// stage (SigV4's canonical request); `None` for the others.
+    fn canonical_request(
+        &self,
+        _req: &Request,
+        _params: &SignatureParams<'_>,
+    ) -> Option<Result<Vec<u8>, Rejection>> {
+        None
+    }
+
     /// Signs `req`: the headers to add to it.
     fn sign(
         &self,
@@ -492,8 +567,8 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         key: &Key,
     ) -> Result<Vec<(HeaderName, String)>, SignError> {
         let params = self.signing_params(req, input)?;
-        let tag = key
-            .mac()
+        let tag = self
+            .signing_key(key, &params)
             .sign_streamed(params.algorithm, |out| self.canonicalize(req, &params, out))?;
         Ok(self.signature_headers(&params, &self.tag_encoding().encode(tag.as_bytes())))
     }
@@ -515,11 +590,11 @@ pub trait Scheme: Send + Sync + fmt::Debug {
             if params.tag.as_bytes().len() != len {
                 return Err(Rejection::MalformedSignature);
             }
-            let valid =
-                key.mac()
-                    .verify_streamed(params.algorithm, params.tag.as_bytes(), |out| {
-                        self.canonicalize(req, params, out)
-                    })?;
+            let valid = self.signing_key(key, params).verify_streamed(
+                params.algorithm,
+                params.tag.as_bytes(),
+                |out| self.canonicalize(req, params, out),
+            )?;
             return if valid {
                 Ok(())
             } else {
@@ -527,8 +602,8 @@ pub trait Scheme: Send + Sync + fmt::Debug {
             };
         }
         // Several signatures: the MAC once, compared with each in turn.
-        let expected = key
-            .mac()
+        let expected = self
+            .signing_key(key, params)
             .sign_streamed(params.algorithm, |out| self.canonicalize(req, params, out))?;
         let tags = std::iter::once(&params.tag).chain(&params.alternatives);
         let mut any = false;
@@ -636,6 +711,7 @@ pub(crate) fn basic_signing_params(
         tag: Tag::default(),
         alternatives: Vec::new(),
         omitted: None,
+        presigned_for: None,
     })
 }
 
