@@ -1,6 +1,10 @@
 //! Our implementation must not be its own oracle: the Python and Node
 //! standard-library scripts in `crosscheck/` recompute the canonical string
 //! and tag of every vector from its inputs, and must agree with all of them.
+//! The SigV4 vectors have a third implementation besides: botocore's own
+//! signer, installed from PyPI at a pinned version.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -56,4 +60,32 @@ fn python_stdlib_agrees_with_every_vector() {
 #[test]
 fn node_stdlib_agrees_with_every_vector() {
     run("node", "crosscheck/crosscheck.mjs");
+}
+
+/// botocore, the AWS SDK for Python's signer, pinned.
+const BOTOCORE: &str = "botocore==1.44.18";
+
+#[test]
+fn botocore_signs_the_sigv4_vectors_as_they_say() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = common::python_packages(&[BOTOCORE]);
+    let dir = export_json("botocore");
+    let output = Command::new(python)
+        .arg(root.join("crosscheck/botocore_sigv4.py"))
+        .arg(&dir)
+        .output()
+        .expect("the botocore virtual environment runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "botocore disagrees with the SigV4 vectors:\n{stderr}{stdout}"
+    );
+    // Every case botocore's conventions allow: the suite's and the derived.
+    let confirmed: usize = stdout
+        .rsplit("cross-check: ")
+        .next()
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    assert!(confirmed >= 60, "botocore confirmed only {confirmed}:\n{stdout}");
 }
