@@ -8,7 +8,7 @@ use sigconform_core::keys::{KeyPolicy, Permissions, Secret};
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::scheme::SchemeConfig;
 use sigconform_runner::{self as runner, RunConfig};
-use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig};
+use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig, key_maker};
 use sigconform_server::{self as server, KeySource, ServerConfig};
 
 /// One target to probe, and what it takes.
@@ -100,6 +100,8 @@ pub async fn built_in(
     let (keys, admin, db) = key_source(&scheme, &secrets).await?;
     let mut server_config = ServerConfig::new(scheme.clone(), config.clone(), keys);
     let (mount, path) = mount_for(&scheme, config)?;
+    // Seed 001's key policy routes are an API's: an endpoint has one route.
+    let api = matches!(mount, server::Mount::Prefix(_));
     server_config.mount = mount;
     server_config.policy = KeyPolicy {
         allowed_key_ids: Some(vec![
@@ -120,13 +122,13 @@ pub async fn built_in(
             url: server.url(),
             token,
         }),
-        denied_key: Some(runner::DeniedKey {
+        denied_key: api.then(|| runner::DeniedKey {
             key_id: DENIED_KEY_ID.into(),
             secret: denied_secret,
             path: format!("{RESTRICTED_PREFIX}probe"),
         }),
         // An admin key on the admin route is accepted, as it should be.
-        admin_path: (!key_id.starts_with("admin_"))
+        admin_path: (api && !key_id.starts_with("admin_"))
             .then(|| format!("{ADMIN_PREFIX}sigconform-probe")),
         _server: Some(server),
         db,
@@ -143,9 +145,13 @@ async fn sql_keys(
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let db = dir.join(format!("keys-{scheme}-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&db);
+    let made_by = scheme
+        .build(&SchemeConfig::default())
+        .map_err(|e| e.to_string())?;
     let store = SqlKeys::connect(&SqlKeysConfig::new(format!("sqlite://{}", db.display())))
         .await
-        .map_err(|e| format!("the built-in key store: {e}"))?;
+        .map_err(|e| format!("the built-in key store: {e}"))?
+        .making_keys_with(key_maker(made_by.into()));
     for (id, secret) in secrets {
         store
             .put(id, secret, Permissions::all())

@@ -342,12 +342,13 @@ impl Shared {
             }),
             _ => None,
         };
+        let scheme = crate::chosen_scheme(args.scheme.as_deref(), args.profile.as_deref())?;
         Ok(Shared {
             extra_headers: extra_headers(args)?,
             secret,
             admin,
             denied_key,
-            scheme: crate::chosen_scheme(args.scheme.as_deref(), args.profile.as_deref())?,
+            scheme,
         })
     }
 }

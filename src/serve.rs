@@ -15,13 +15,13 @@ use sigconform_core::nonce::NonceStore;
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::scheme::SchemeConfig;
 use sigconform_server::redis_nonces::RedisNonceStore;
-use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig};
+use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig, key_maker};
 use sigconform_server::{KeySource, Mount, ServerConfig};
 
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("verifies").required(true).args(["scheme", "profile"])))]
 pub struct ServeArgs {
-    /// partner, authorization, webhook, a2a, ia-json or quable, or a
+    /// partner, authorization, webhook, a2a, ia-json, quable or sigv4, or a
     /// built-in profile's name.
     #[arg(long)]
     scheme: Option<String>,
@@ -170,7 +170,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         for i in 0..args.instances {
             // Each instance its own connections and cache, as separate
             // processes would have; they share the database and Redis.
-            let keys = key_source(&args, &pairs, admin_token.as_ref()).await?;
+            let keys = key_source(&args, &scheme, &pairs, admin_token.as_ref()).await?;
             let mut config = ServerConfig::new(scheme.clone(), scheme_config.clone(), keys);
             config.diagnose = args.diagnose;
             config.mount = mount.clone();
@@ -204,15 +204,20 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
 /// would have; they share the database).
 async fn key_source(
     args: &ServeArgs,
+    scheme: &SchemeRef,
     pairs: &[(String, Secret)],
     admin_token: Option<&Secret>,
 ) -> Result<KeySource, String> {
     let Some(url) = &args.keys_db else {
         return Ok(KeySource::Static(pairs.to_vec()));
     };
+    let made_by = scheme
+        .build(&SchemeConfig::default())
+        .map_err(|e| e.to_string())?;
     let store = SqlKeys::connect(&SqlKeysConfig::new(url.as_str()))
         .await
-        .map_err(|e| format!("--keys-db: {e}"))?;
+        .map_err(|e| format!("--keys-db: {e}"))?
+        .making_keys_with(key_maker(made_by.into()));
     for (id, secret) in pairs {
         store
             .put(id, secret, Permissions::all())

@@ -12,7 +12,8 @@ use crate::one_request::OneRequest;
 pub(crate) struct SignArgs {
     #[command(flatten)]
     request: OneRequest,
-    /// Timestamp in the scheme's unit (ms for partner, s otherwise).
+    /// Timestamp as the scheme writes it: seconds (ms for partner), or for
+    /// sigv4 an X-Amz-Date (`20150830T123600Z`).
     #[arg(long)]
     timestamp: String,
     /// The nonce (authorization, a2a, profiles with one).

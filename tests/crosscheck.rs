@@ -87,5 +87,8 @@ fn botocore_signs_the_sigv4_vectors_as_they_say() {
         .next()
         .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
-    assert!(confirmed >= 60, "botocore confirmed only {confirmed}:\n{stdout}");
+    assert!(
+        confirmed >= 60,
+        "botocore confirmed only {confirmed}:\n{stdout}"
+    );
 }

@@ -92,6 +92,14 @@ impl Key {
         }
     }
 
+    /// This key, allowed only what `permissions` allow.
+    pub fn restricted_to(self, permissions: Permissions) -> Self {
+        Key {
+            permissions: Some(permissions),
+            ..self
+        }
+    }
+
     /// The key id.
     pub fn id(&self) -> &str {
         &self.id

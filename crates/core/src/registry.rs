@@ -64,11 +64,13 @@ impl SchemeRef {
         crate::rules::resolve(self.name(), matches!(self, SchemeRef::Profile(_)), name)
     }
 
-    /// The six seeds' schemes, then every built-in profile.
+    /// The six seeds' schemes, the standards' (SigV4), then every built-in
+    /// profile.
     pub fn all_built_in() -> Vec<SchemeRef> {
         SchemeId::ALL
-            .map(SchemeRef::Seed)
             .into_iter()
+            .chain(SchemeId::STANDARDS)
+            .map(SchemeRef::Seed)
             .chain(
                 crate::profile::BUILT_IN
                     .iter()

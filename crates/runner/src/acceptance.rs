@@ -103,7 +103,7 @@ fn several_signatures(b: &Builder<'_>) -> Vec<Probe> {
         return Vec::new();
     }
     let with_wrong = |expect: Expect, first: bool| {
-        b.step(&b.base("POST", true), &b.recipe(b.now), expect)
+        b.step(&b.probe_request(), &b.recipe(b.now), expect)
             .and_then(|mut step| {
                 let wrong = b.wrong_tag();
                 let added = if first {
@@ -177,7 +177,7 @@ fn methods(b: &Builder<'_>) -> Vec<Probe> {
 /// re-serialises the body before hashing it, fails here); and a body
 /// larger than a first buffer.
 fn bodies(b: &Builder<'_>) -> Vec<Probe> {
-    if !b.method_selected("POST") {
+    if !b.method_selected(b.probe_method()) {
         return Vec::new();
     }
     [
@@ -210,7 +210,7 @@ fn bodies(b: &Builder<'_>) -> Vec<Probe> {
     .into_iter()
     .map(|(name, description, body)| {
         let empty = body.is_empty();
-        let req = b.base_at("POST", PROBE_PATH, body);
+        let req = b.base_at(b.probe_method(), PROBE_PATH, body);
         let mut probe = accepted(b, name, description, b.acceptance_step(&req));
         if empty && !b.scheme.sender().empty_body {
             probe.skip =
@@ -226,7 +226,7 @@ fn bodies(b: &Builder<'_>) -> Vec<Probe> {
 /// JavaScript signer sends them (`finds_what_real_verifiers_get_wrong`
 /// runs the verifiers that fail them).
 fn javascript_json(b: &Builder<'_>) -> Vec<Probe> {
-    if !b.method_selected("POST") || !b.signs_json_only() {
+    if !b.method_selected(b.probe_method()) || !b.signs_json_only() {
         return Vec::new();
     }
     [
@@ -248,7 +248,7 @@ fn javascript_json(b: &Builder<'_>) -> Vec<Probe> {
     ]
     .into_iter()
     .map(|(name, description, body)| {
-        let req = b.base_at("POST", PROBE_PATH, Bytes::from_static(body.as_bytes()));
+        let req = b.base_at(b.probe_method(), PROBE_PATH, Bytes::from_static(body.as_bytes()));
         accepted(b, name, description, b.acceptance_step(&req))
     })
     .collect()
@@ -297,10 +297,10 @@ fn header_name_case(b: &Builder<'_>) -> Vec<Probe> {
 /// Over raw TCP: the body in chunks (`Transfer-Encoding: chunked`, no
 /// `Content-Length`), signed over its decoded bytes.
 fn chunked(b: &Builder<'_>) -> Option<Probe> {
-    if !b.method_selected("POST") {
+    if !b.method_selected(b.probe_method()) {
         return None;
     }
-    let mut req = b.base("POST", true);
+    let mut req = b.probe_request();
     req.headers_mut().remove(http::header::CONTENT_LENGTH);
     req.headers_mut().insert(
         http::header::TRANSFER_ENCODING,
@@ -352,7 +352,7 @@ fn parameter_styles(b: &Builder<'_>) -> Vec<Probe> {
             Acceptance,
             name,
             description,
-            vec![b.step(&b.base("POST", true), &recipe, Expect::Accept)],
+            vec![b.step(&b.probe_request(), &recipe, Expect::Accept)],
         )
         .rule(b.cite("param-syntax"))
         .no_control("a valid request: nothing to ignore")

@@ -21,7 +21,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     if !b.has_key_ids() {
         return Vec::new();
     }
-    let post = b.base("POST", true);
+    let post = b.probe_request();
     let under = |key_id: &str| Recipe {
         input: SignInput {
             key_id: Some(key_id.into()),
@@ -69,7 +69,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     if let Some(denied) = &b.config.denied_key {
         // The route is named as it is on the target's host, not below the
         // target's path.
-        let req = b.request_to("POST", &denied.path, post.body().clone());
+        let req = b.request_to(b.probe_method(), &denied.path, post.body().clone());
         out.push(
             b.probe(
                 Keys,
@@ -87,7 +87,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         );
     }
     if let Some(path) = &b.config.admin_path {
-        let req = b.request_to("POST", path, post.body().clone());
+        let req = b.request_to(b.probe_method(), path, post.body().clone());
         out.push(
             b.probe(
                 Keys,

@@ -599,7 +599,7 @@ pub async fn run_cross_instance(
     if !b.has_nonce() {
         return Ok(None); // without nonces, replays inside the window are accepted by design
     }
-    let step = b.step(&b.base("POST", true), &b.recipe(b.now), Expect::Accept);
+    let step = b.step(&b.probe_request(), &b.recipe(b.now), Expect::Accept);
     let mut result = CaseResult::new(
         format!("{}/replay/cross-instance", config.scheme),
         Category::Replay,

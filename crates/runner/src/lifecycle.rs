@@ -215,7 +215,7 @@ impl Signer<'_, '_> {
             ..Recipe::default()
         };
         let step = self.b.step_signed_by(
-            &self.b.base("POST", true),
+            &self.b.probe_request(),
             &recipe,
             &self.b.key_for(key_id, secret),
             expect,

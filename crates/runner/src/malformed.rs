@@ -32,8 +32,11 @@ use sigconform_server::Defect;
 
 /// Every malformed case, in catalog order.
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
-    let mut out = timestamps(b);
-    out.extend(b.absence_probes(Malformed, &Field::Timestamp, "timestamp"));
+    let mut out = Vec::new();
+    if b.decimal_timestamps() {
+        out.extend(timestamps(b));
+        out.extend(b.absence_probes(Malformed, &Field::Timestamp, "timestamp"));
+    }
     out.extend(signature_headers(b));
     out.extend(header_values(b));
     out.extend(tag_values(b));
@@ -151,7 +154,7 @@ const SYNTAXES: [Syntax; 13] = [
 
 /// "Now" written in each timestamp syntax, signed as sent.
 fn timestamps(b: &Builder<'_>) -> Vec<Probe> {
-    let post = b.base("POST", true);
+    let post = b.probe_request();
     let at = b.location(&Field::Timestamp);
     if at.is_none() {
         return Vec::new();
@@ -215,7 +218,7 @@ fn timestamps(b: &Builder<'_>) -> Vec<Probe> {
 /// The runner's POST, signed, then edited by `edit`.
 fn edited(b: &Builder<'_>, edit: HeaderEdit, expect: Expect) -> Result<Step, String> {
     b.step(
-        &b.base("POST", true),
+        &b.probe_request(),
         &Recipe {
             edits: vec![edit],
             ..b.recipe(b.now)
@@ -304,7 +307,7 @@ fn duplicate_header(b: &Builder<'_>, name: &str, value: &str) -> Probe {
 /// parser that keeps the first and one that keeps the last read different
 /// requests). Each case signs afresh, so that no two share a nonce.
 fn doubled_parameters(b: &Builder<'_>, name: &http::HeaderName) -> Vec<Probe> {
-    let post = b.base("POST", true);
+    let post = b.probe_request();
     let n = name.as_str();
     let signed_value = |step: &Step| {
         step.request
@@ -386,7 +389,7 @@ fn header_values(b: &Builder<'_>) -> Vec<Probe> {
     for name in b.signature_header_names() {
         for (kind, what, bytes, expect) in VALUES {
             let step = b
-                .step(&b.base("POST", true), &b.recipe(b.now), expect)
+                .step(&b.probe_request(), &b.recipe(b.now), expect)
                 .and_then(|mut step| {
                     let signed = step
                         .request
@@ -461,7 +464,7 @@ fn tag_values(b: &Builder<'_>) -> Vec<Probe> {
         .into_iter()
         .map(|(name, description, write)| {
             let step = b
-                .step(&b.base("POST", true), &b.recipe(b.now), Expect::Reject)
+                .step(&b.probe_request(), &b.recipe(b.now), Expect::Reject)
                 .and_then(|mut step| {
                     let tag = at.read(&step.request).unwrap_or_default().to_owned();
                     at.write(&mut step.request, &write(&tag))?;
@@ -530,7 +533,7 @@ fn minimal_values(b: &Builder<'_>) -> Vec<Probe> {
                 continue;
             }
             let step = b
-                .step(&b.base("POST", true), &b.recipe(b.now), Expect::Reject)
+                .step(&b.probe_request(), &b.recipe(b.now), Expect::Reject)
                 .and_then(|mut step| {
                     let changed = at
                         .read(&step.request)
@@ -598,7 +601,7 @@ fn parameters(b: &Builder<'_>) -> Vec<Probe> {
     };
     let case = |name: &str, description: &str, edits: Vec<HeaderEdit>, expect: Expect| {
         let step = b.step(
-            &b.base("POST", true),
+            &b.probe_request(),
             &Recipe {
                 edits,
                 ..b.recipe(b.now)

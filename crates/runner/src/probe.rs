@@ -95,7 +95,7 @@ impl Resign {
     pub(super) fn at(&self, now_ms: u64) -> Result<(Request, String), String> {
         let timestamp = self.unit.from_ms(now_ms).saturating_add_signed(self.offset);
         let input = SignInput {
-            timestamp: timestamp.to_string(),
+            timestamp: self.scheme.timestamp_text(timestamp),
             ..self.recipe.input.clone()
         };
         let recipe = Recipe {
@@ -244,6 +244,8 @@ pub(super) struct Builder<'a> {
     /// Whether the scheme signs a form's parameters: the runner's requests
     /// then carry a form, as the provider's do.
     form: bool,
+    /// See [`Builder::probe_method`].
+    probe_method: String,
 }
 
 impl<'a> Builder<'a> {
@@ -256,7 +258,14 @@ impl<'a> Builder<'a> {
         let scheme: std::sync::Arc<dyn Scheme> = config.scheme.build(&config.scheme_config)?.into();
         let key = scheme.key(&config.key_id, &config.secret)?;
         let unit = scheme.window().unit;
-        let endpoint = matches!(scheme.delivery(), Delivery::Endpoint { .. });
+        let delivery = scheme.delivery();
+        let endpoint = matches!(delivery, Delivery::Endpoint { .. });
+        let probe_method = match delivery {
+            Delivery::Endpoint { methods } if !methods.iter().any(|m| m == "POST") => {
+                methods.into_iter().next().unwrap_or_else(|| "POST".into())
+            }
+            _ => "POST".into(),
+        };
         Ok(Builder {
             config,
             target: target.clone(),
@@ -275,6 +284,7 @@ impl<'a> Builder<'a> {
             counter: std::cell::Cell::new(0),
             json_only: std::cell::OnceCell::new(),
             form: false,
+            probe_method,
         })
         .map(|mut b| {
             b.form = b.finds_form_signed();
@@ -285,7 +295,7 @@ impl<'a> Builder<'a> {
     /// A step of the runner's POST at `offset` from the target's "now" (in
     /// the scheme's unit), signed again when it is sent.
     pub(super) fn step_at_offset(&self, offset: i64, expect: Expect) -> Result<Step, String> {
-        let post = self.base("POST", true);
+        let post = self.probe_request();
         let recipe = self.recipe(self.now.saturating_add_signed(offset));
         let mut step = self.step(&post, &recipe, expect)?;
         step.resign = Some(std::sync::Arc::new(Resign {
@@ -311,7 +321,7 @@ impl<'a> Builder<'a> {
     /// A well-formed tag that is not the right one: zeros, of the length
     /// and encoding the scheme's tags have.
     pub(super) fn wrong_tag(&self) -> String {
-        let post = self.base("POST", true);
+        let post = self.probe_request();
         let len = self
             .scheme
             .signing_params(&post, &self.input(self.now))
@@ -321,7 +331,7 @@ impl<'a> Builder<'a> {
 
     /// Whether the scheme carries key ids (the lifecycle cases need them).
     pub(super) fn has_key_ids(&self) -> bool {
-        let post = self.base("POST", true);
+        let post = self.probe_request();
         self.scheme
             .signing_params(&post, &self.input(self.now))
             .is_ok_and(|p| p.key_id.is_some())
@@ -329,7 +339,7 @@ impl<'a> Builder<'a> {
 
     /// Whether the scheme carries a nonce in its signatures.
     pub(super) fn has_nonce(&self) -> bool {
-        let post = self.base("POST", true);
+        let post = self.probe_request();
         self.scheme
             .signing_params(&post, &self.input(self.now))
             .is_ok_and(|p| p.nonce.is_some())
@@ -345,7 +355,7 @@ impl<'a> Builder<'a> {
     pub(super) fn input(&self, timestamp: u64) -> SignInput {
         SignInput {
             key_id: Some(self.config.key_id.clone()),
-            timestamp: timestamp.to_string(),
+            timestamp: self.scheme.timestamp_text(timestamp),
             nonce: Some(self.nonce()),
             ..SignInput::default()
         }
@@ -360,6 +370,26 @@ impl<'a> Builder<'a> {
     }
 
     /// The runner's request for `method`, with its JSON body or none.
+    /// The method of the request most probes change one property of: POST,
+    /// unless the target's senders never POST (an S3 object takes a PUT):
+    /// then their first method.
+    pub(super) fn probe_method(&self) -> &str {
+        &self.probe_method
+    }
+
+    /// Whether the scheme writes its timestamps as decimal numbers (all but
+    /// SigV4, whose `X-Amz-Date` has cases of its own): the cases of number
+    /// syntax, units and signed absences apply.
+    pub(super) fn decimal_timestamps(&self) -> bool {
+        self.scheme.timestamp_text(1) == "1"
+    }
+
+    /// The runner's request most probes change one property of: its
+    /// [`probe_method`](Self::probe_method) with the runner's body.
+    pub(super) fn probe_request(&self) -> Request {
+        self.base(self.probe_method(), true)
+    }
+
     pub(super) fn base(&self, method: &str, with_body: bool) -> Request {
         let body = if with_body { self.probe_body() } else { "" };
         self.base_at(method, PROBE_PATH, Bytes::from_static(body.as_bytes()))
@@ -460,7 +490,7 @@ impl<'a> Builder<'a> {
 
     /// The runner's POST with a body that is not JSON: form data.
     pub(super) fn form_post(&self) -> Request {
-        let mut form = self.base("POST", true);
+        let mut form = self.probe_request();
         set_body(&mut form, FORM_BODY);
         form.headers_mut().insert(
             http::header::CONTENT_TYPE,
@@ -602,7 +632,7 @@ impl Builder<'_> {
     /// The headers the scheme writes for the runner's POST, with `x` as
     /// the tag (what is there, not what it says).
     pub(super) fn signature_headers(&self) -> Vec<(http::HeaderName, String)> {
-        let post = self.base("POST", true);
+        let post = self.probe_request();
         self.scheme
             .signing_params(&post, &self.input(self.now))
             .map(|p| self.scheme.signature_headers(&p, "x"))
@@ -619,7 +649,7 @@ impl Builder<'_> {
         mangle: Option<&[u8]>,
     ) -> Result<Step, String> {
         let names = self.signature_header_names();
-        let post = self.base("POST", true);
+        let post = self.probe_request();
         self.step(&post, &self.recipe(self.now), expect)
             .map(|mut step| {
                 step.raw = Some(super::transport::raw_request(
@@ -666,7 +696,7 @@ impl Builder<'_> {
             }),
             ..self.recipe(timestamp)
         };
-        self.step(&self.base("POST", true), &recipe, Expect::Reject)
+        self.step(&self.probe_request(), &recipe, Expect::Reject)
     }
 
     /// `field` missing from the runner's POST, in every way a verifier may
@@ -699,8 +729,16 @@ impl Builder<'_> {
                 format!("without a {what}")
             },
         )];
+        // A field that is itself a signed header (SigV4's
+        // `x-amz-content-sha256`) is signed as that header's line: leaving it
+        // out is its one absence.
+        let signed_header = at.header().is_some_and(|h| {
+            self.scheme
+                .signing_params(&self.probe_request(), &self.input(self.now))
+                .is_ok_and(|p| p.signed_headers.iter().any(|s| s == h.as_str()))
+        });
         let signs_empty = matches!(field, Field::Timestamp | Field::Nonce)
-            || (*field == Field::BodyHash && at != Location::Signed);
+            || (*field == Field::BodyHash && at != Location::Signed && !signed_header);
         if signs_empty
             && self.canonical_with(field, Some(Absent::Omitted))
                 != self.canonical_with(field, Some(Absent::Empty))
@@ -757,7 +795,7 @@ impl Builder<'_> {
     /// `absent` says (as it is, for `None`): where two ways sign alike, one
     /// case is enough.
     fn canonical_with(&self, field: &Field, absent: Option<Absent>) -> Option<Vec<u8>> {
-        let mut post = self.base("POST", true);
+        let mut post = self.probe_request();
         let body = post.body().clone();
         self.scheme.prepare(&mut post, &body);
         if let Some(how) = absent {

@@ -78,7 +78,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
             refused,
             "fresh-signature",
             "the nonce again with a new timestamp and signature",
-            &|input| input.timestamp = (now - 1).to_string(),
+            &|input| input.timestamp = b.scheme.timestamp_text(now - 1),
         )
         .control(Defect::NeverRecordsNonces),
     );
@@ -110,7 +110,7 @@ fn sent_again(
     description: &str,
     pause: Pause,
 ) -> Probe {
-    let post = b.base("POST", true);
+    let post = b.probe_request();
     let replayed = b.recipe(b.now);
     let second = if b.has_nonce() {
         refused
@@ -148,7 +148,7 @@ fn nonce_again(
     description: &str,
     change: &dyn Fn(&mut SignInput),
 ) -> Probe {
-    let post = b.base("POST", true);
+    let post = b.probe_request();
     let first = b.recipe(b.now);
     let mut input = first.input.clone();
     change(&mut input);
@@ -170,7 +170,7 @@ fn nonce_again(
 
 /// Identical requests sent at the same moment: at most one accepted.
 fn concurrent(b: &Builder<'_>, refused: Expect) -> Probe {
-    let mut step = b.step(&b.base("POST", true), &b.recipe(b.now), refused);
+    let mut step = b.step(&b.probe_request(), &b.recipe(b.now), refused);
     if let Ok(s) = step.as_mut() {
         s.copies = CONCURRENT_COPIES;
     }

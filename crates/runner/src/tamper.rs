@@ -72,12 +72,7 @@ fn secret_forms(b: &Builder<'_>) -> Option<Probe> {
             Key::from_bytes(&b.config.key_id, &bytes),
         )
     };
-    let step = b.step_signed_by(
-        &b.base("POST", true),
-        &b.recipe(b.now),
-        &key,
-        Expect::Reject,
-    );
+    let step = b.step_signed_by(&b.probe_request(), &b.recipe(b.now), &key, Expect::Reject);
     Some(
         b.probe(Tamper, name, description, vec![step])
             .rule(b.cite("signed-string"))
@@ -96,7 +91,7 @@ fn several_wrong_signatures(b: &Builder<'_>) -> Option<Probe> {
         ..b.recipe(b.now)
     };
     let step = b
-        .step(&b.base("POST", true), &r, Expect::Reject)
+        .step(&b.probe_request(), &r, Expect::Reject)
         .and_then(|mut step| {
             at.add_first(&mut step.request, &b.wrong_tag())
                 .unwrap_or(Ok(()))
@@ -140,7 +135,7 @@ fn changed_on(
         ..b.recipe(b.now)
     };
     let mut step = b.step(&sent, &r, expect);
-    if method != "POST"
+    if method != b.probe_method()
         && let Ok(step) = step.as_mut()
     {
         // A method the target may not route: skipped then, not judged.
@@ -151,7 +146,7 @@ fn changed_on(
         .control(Defect::VerifiesAsSigned(signed_as))
 }
 
-/// [`changed_on`] for the runner's POST.
+/// [`changed_on`] for the runner's probe request.
 fn changed(
     b: &Builder<'_>,
     name: &str,
@@ -159,7 +154,7 @@ fn changed(
     signed_as: SignedAs,
     change: &dyn Fn(&mut Request),
 ) -> Probe {
-    changed_on(b, "POST", name, what, signed_as, change)
+    changed_on(b, b.probe_method(), name, what, signed_as, change)
 }
 
 /// The path of `path_and_query`, without its query.
@@ -193,7 +188,7 @@ fn signed_body(body: &str) -> SignedAs {
 /// Method, path, query, body, and every other covered header.
 fn components(b: &Builder<'_>) -> Vec<Probe> {
     // The request and input the coverage checks change.
-    let (post, input) = (b.base("POST", true), b.input(b.now));
+    let (post, input) = (b.probe_request(), b.input(b.now));
     let mut out = request_line(b);
     out.extend(body_changes(b, &post, &input));
     out.extend(dot_segments(b, &post, &input));
@@ -235,14 +230,16 @@ fn request_line(b: &Builder<'_>) -> Vec<Probe> {
         .split_once('?')
         .map(|(_, q)| q.to_owned());
     let other_query = b.path("/sigconform/probe?page=2");
+    // Sent with the method the target routes, and signed with another.
+    let sent = b.probe_method().to_owned();
+    let signed = if sent == "PUT" { "POST" } else { "PUT" };
     vec![
-        // Sent as POST, which the target routes, and signed as PUT.
         changed(
             b,
             "method",
-            "the method (signed as PUT, sent as POST)",
+            &format!("the method (signed as {signed}, sent as {sent})"),
             SignedAs {
-                method: Some("PUT".into()),
+                method: Some(signed.into()),
                 ..SignedAs::default()
             },
             &|_| {},
@@ -390,7 +387,7 @@ fn lossy_reads(b: &Builder<'_>) -> Vec<Probe> {
 fn lossy_body(b: &Builder<'_>, read: LossyRead) -> Option<Probe> {
     let signed = read.signed_body(b.probe_body());
     let sent = bytes::Bytes::from(read.disguise(signed.as_bytes())?);
-    let mut post = b.base("POST", true);
+    let mut post = b.probe_request();
     set_body_bytes(&mut post, bytes::Bytes::from(signed.clone()));
     let input = b.input(b.now);
     if !covers(b.scheme.as_ref(), &post, &input, |r| {
@@ -446,7 +443,7 @@ fn lossy_query(b: &Builder<'_>, read: LossyRead) -> Option<Probe> {
 /// the scheme covers the difference.
 fn lossy_uri(b: &Builder<'_>, read: LossyRead, signed_as: SignedAs, sent: &str) -> Option<Probe> {
     let uri: http::Uri = sent.trim_end_matches('?').parse().ok()?;
-    let post = b.base("POST", true);
+    let post = b.probe_request();
     let input = b.input(b.now);
     if !covers(b.scheme.as_ref(), &post, &input, |r| {
         *r.uri_mut() = uri.clone()
@@ -519,7 +516,7 @@ fn key_id(b: &Builder<'_>) -> Vec<Probe> {
     if !b.has_key_ids() {
         return Vec::new();
     }
-    let post = b.base("POST", true);
+    let post = b.probe_request();
     let key_id = &b.config.key_id;
     let renamed = |name: &str, description: &str, other: String, expect: Expect| {
         let r = Recipe {
@@ -566,7 +563,7 @@ fn key_id(b: &Builder<'_>) -> Vec<Probe> {
 /// The nonce and the timestamp signed as other values than sent, and a
 /// tag made with a wrong secret.
 fn nonce_timestamp_secret(b: &Builder<'_>) -> Vec<Probe> {
-    let post = b.base("POST", true);
+    let post = b.probe_request();
     let mut out = Vec::new();
     // The values signed are fresh in each run, so the control cannot name
     // them: it checks no tag, which proves that nothing but what the tag
@@ -595,7 +592,7 @@ fn nonce_timestamp_secret(b: &Builder<'_>) -> Vec<Probe> {
             "timestamp",
             "the timestamp changed after signing",
             SignedAs {
-                timestamp: Some((b.now - 1).to_string()),
+                timestamp: Some(b.scheme.timestamp_text(b.now - 1)),
                 ..SignedAs::default()
             },
         ));
@@ -627,7 +624,7 @@ fn signed_header_list(b: &Builder<'_>) -> Vec<Probe> {
     if b.location(&Field::SignedHeaders).is_none() {
         return Vec::new();
     }
-    let post = b.base("POST", true);
+    let post = b.probe_request();
     // The list a signer writes by default, as the scheme gives it.
     let default: Vec<String> = b
         .scheme
@@ -694,7 +691,7 @@ fn algorithm(b: &Builder<'_>) -> Vec<Probe> {
     ) {
         return Vec::new();
     }
-    let post = b.base("POST", true);
+    let post = b.probe_request();
     [
         (
             "algorithm-downgrade",
@@ -815,7 +812,7 @@ fn tags(b: &Builder<'_>) -> Vec<Probe> {
                 // and the query and body where the scheme signs neither
                 // (Twilio's form posts sign only the URL).
                 let post = if attempt == 0 {
-                    b.base("POST", true)
+                    b.probe_request()
                 } else {
                     let body = format!(r#"{{"attempt":{attempt},"probe":"sigconform"}}"#);
                     b.base_at(

@@ -67,7 +67,7 @@ impl Batch {
 /// while a burst of load on a shared machine does not (a correct server
 /// once measured t = -5.4 in CI).
 pub(super) async fn timing_case(b: &Builder<'_>, session: &Session) -> CaseResult {
-    let post = b.base("POST", true);
+    let post = b.probe_request();
     let make = |t: TagTransform| {
         let recipe = Recipe {
             input: b.input(b.now),

@@ -101,7 +101,7 @@ pub(super) fn skew(b: &Builder<'_>) -> Vec<Probe> {
         TimeUnit::Seconds => now * 1000,
         TimeUnit::Milliseconds => now / 1000,
     };
-    vec![
+    let mut out = vec![
         at(
             b,
             Skew,
@@ -129,14 +129,19 @@ pub(super) fn skew(b: &Builder<'_>) -> Vec<Probe> {
             Expect::Reject,
         )
         .control(Defect::AcceptsAnyFuture),
-        at(
-            b,
-            Skew,
-            "unit-confusion",
-            "a timestamp in the wrong unit is rejected",
-            confused,
-            Expect::Reject,
-        )
-        .control(Defect::EitherUnit),
-    ]
+    ];
+    if b.decimal_timestamps() {
+        out.push(
+            at(
+                b,
+                Skew,
+                "unit-confusion",
+                "a timestamp in the wrong unit is rejected",
+                confused,
+                Expect::Reject,
+            )
+            .control(Defect::EitherUnit),
+        );
+    }
+    out
 }

@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 use super::Alteration;
+use super::sql_keys::KeyMaker;
 use sigconform_core::Rejection;
 use sigconform_core::answer::{self, Answer};
 use sigconform_core::crypto::{Algorithm, TagEncoding};
@@ -216,7 +217,7 @@ impl Alteration for Defect {
     }
 
     /// The key lookup the defect puts in front of `keys`.
-    fn keys(&self, keys: Arc<dyn KeyLookup>) -> Arc<dyn KeyLookup> {
+    fn keys(&self, keys: Arc<dyn KeyLookup>, make_key: KeyMaker) -> Arc<dyn KeyLookup> {
         let fallback = match self {
             Defect::AcceptsUnknownKeys => Fallback::Id(|_| DEFAULT_KEY_ID.to_owned()),
             Defect::CaseInsensitiveKeyIds => Fallback::Id(str::to_ascii_lowercase),
@@ -224,7 +225,11 @@ impl Alteration for Defect {
             Defect::UnknownKeysGetTheirIdAsSecret => Fallback::Secret(str::to_owned),
             _ => return keys,
         };
-        Arc::new(SecondLookup { keys, fallback })
+        Arc::new(SecondLookup {
+            keys,
+            fallback,
+            make_key,
+        })
     }
 
     /// The nonce store the defect swaps in, if it swaps one.
@@ -774,6 +779,29 @@ impl Scheme for Defective {
     fn tag_encoding(&self) -> TagEncoding {
         self.inner.tag_encoding()
     }
+    fn check_time(&self, params: &SignatureParams<'_>, now_ms: u64) -> Result<(), Rejection> {
+        self.inner.check_time(params, now_ms)
+    }
+    fn timestamp_text(&self, value: u64) -> String {
+        self.inner.timestamp_text(value)
+    }
+    fn fields_in(&self, name: &http::HeaderName) -> Vec<Field> {
+        self.inner.fields_in(name)
+    }
+    fn signing_key<'k>(
+        &self,
+        key: &'k Key,
+        params: &SignatureParams<'_>,
+    ) -> std::borrow::Cow<'k, sigconform_core::crypto::MacKey> {
+        self.inner.signing_key(key, params)
+    }
+    fn canonical_request(
+        &self,
+        req: &Request,
+        params: &SignatureParams<'_>,
+    ) -> Option<Result<Vec<u8>, Rejection>> {
+        self.inner.canonical_request(&self.signed_view(req), params)
+    }
     fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
         let mut params = self.inner.parse(&self.seen(req))?.into_owned();
         match &self.defect {
@@ -853,7 +881,7 @@ impl Scheme for Defective {
         key: &Key,
     ) -> Result<(), Rejection> {
         let expected = |req: &Request| {
-            key.mac()
+            self.signing_key(key, params)
                 .sign_streamed(params.algorithm, |out| self.canonicalize(req, params, out))
         };
         match &self.defect {
@@ -951,6 +979,8 @@ enum Fallback {
 struct SecondLookup {
     keys: Arc<dyn KeyLookup>,
     fallback: Fallback,
+    /// The scheme's keys from secrets (SigV4's are `"AWS4" + secret`).
+    make_key: KeyMaker,
 }
 
 impl KeyLookup for SecondLookup {
@@ -960,9 +990,11 @@ impl KeyLookup for SecondLookup {
                 (Err(LookupError::Unknown), Fallback::Id(instead)) => {
                     self.keys.lookup(&instead(key_id)).await
                 }
-                (Err(LookupError::Unknown), Fallback::Secret(secret)) => {
-                    Ok(Arc::new(Key::new(key_id, &Secret::new(secret(key_id)))))
-                }
+                (Err(LookupError::Unknown), Fallback::Secret(secret)) => Ok(Arc::new((self
+                    .make_key)(
+                    key_id,
+                    &Secret::new(secret(key_id)),
+                ))),
                 (other, _) => other,
             }
         })

@@ -277,8 +277,9 @@ pub trait Alteration: Send + Sync + 'static {
         inner
     }
 
-    /// The key lookup.
-    fn keys(&self, keys: Arc<dyn KeyLookup>) -> Arc<dyn KeyLookup> {
+    /// The key lookup (`make_key` makes a key from a secret as the
+    /// scheme does).
+    fn keys(&self, keys: Arc<dyn KeyLookup>, _make_key: sql_keys::KeyMaker) -> Arc<dyn KeyLookup> {
         keys
     }
 
@@ -350,7 +351,9 @@ fn verifier(
     let mut policy = config.policy.clone();
     if let Some(alteration) = alteration {
         scheme = alteration.scheme(scheme);
-        keys = alteration.keys(keys);
+        let make_key =
+            sql_keys::key_maker(config.scheme.build(&scheme_config).map_err(invalid)?.into());
+        keys = alteration.keys(keys, make_key);
         nonces = alteration.nonces().unwrap_or(nonces);
         policy = alteration.policy(&policy);
     }

@@ -23,6 +23,7 @@ use sqlx::{AnyPool, Row};
 
 use sigconform_core::answer::{self, Answer};
 use sigconform_core::keys::{Key, KeyLookup, LookupError, Permissions, Secret};
+use sigconform_core::scheme::Scheme;
 
 /// The table, portable between SQLite and PostgreSQL (integers are
 /// BIGINT on both; timestamps are milliseconds since the epoch).
@@ -123,6 +124,22 @@ pub struct SqlKeys {
     pool: AnyPool,
     cache: moka::sync::Cache<String, Cached>,
     lookup_timeout: Duration,
+    make_key: KeyMaker,
+}
+
+/// How a stored secret becomes a key: as the scheme makes its keys (a
+/// profile may decode its secrets; SigV4's keys are `"AWS4" + secret`).
+pub type KeyMaker = Arc<dyn Fn(&str, &Secret) -> Key + Send + Sync>;
+
+/// The [`KeyMaker`] of `scheme`: its [`Scheme::key`], or the secret's bytes
+/// where the scheme cannot make one (a secret it cannot decode, which then
+/// signs nothing the sender signs).
+pub fn key_maker(scheme: Arc<dyn Scheme>) -> KeyMaker {
+    Arc::new(move |id, secret| {
+        scheme
+            .key(id, secret)
+            .unwrap_or_else(|_| Key::new(id, secret))
+    })
 }
 
 impl std::fmt::Debug for SqlKeys {
@@ -309,7 +326,14 @@ impl SqlKeys {
                 .time_to_live(config.cache_ttl)
                 .build(),
             lookup_timeout: config.lookup_timeout,
+            make_key: Arc::new(|id, secret| Key::new(id, secret)),
         })
+    }
+
+    /// The store, making its keys with `make_key` ([`key_maker`]) rather
+    /// than from the secret's bytes.
+    pub fn making_keys_with(self, make_key: KeyMaker) -> Self {
+        SqlKeys { make_key, ..self }
     }
 
     /// Stops using the database: every later lookup is
@@ -337,11 +361,9 @@ impl SqlKeys {
         let permissions: String = row.try_get("permissions")?;
         let permissions = Permissions::from_names(permissions.split_whitespace())
             .map_err(|e| sqlx::Error::Decode(e.into()))?;
-        Ok(Ok(Arc::new(Key::with_permissions(
-            key_id,
-            &secret,
-            permissions,
-        ))))
+        Ok(Ok(Arc::new(
+            (self.make_key)(key_id, &secret).restricted_to(permissions),
+        )))
     }
 
     /// [`query`](Self::query) within the lookup timeout, transient

@@ -108,11 +108,45 @@ pub enum Location {
         /// The item's key.
         key: String,
     },
+    /// A `Name=value` component of a header after its scheme word, the
+    /// components separated by `,` and optional spaces, values unquoted
+    /// (SigV4's `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`).
+    Component {
+        /// The header.
+        header: HeaderName,
+        /// The component's name.
+        name: String,
+    },
     /// A query parameter (Twilio's `bodySHA256`).
     Query(String),
     /// Nowhere but in the signed string, computed from the request
     /// (`authorization`'s body hash).
     Signed,
+}
+
+/// A header value's scheme word and its `,`-separated components, each
+/// without the spaces before it.
+fn components(value: &[u8]) -> (&[u8], Vec<Vec<u8>>) {
+    let Some(space) = value.iter().position(|&b| b == b' ') else {
+        return (value, Vec::new());
+    };
+    let list = value[space + 1..]
+        .split(|&b| b == b',')
+        .map(|c| c.iter().skip_while(|&&b| b == b' ').copied().collect())
+        .filter(|c: &Vec<u8>| !c.is_empty())
+        .collect();
+    (&value[..space], list)
+}
+
+fn component_named(component: &[u8], name: &str) -> bool {
+    component
+        .strip_prefix(name.as_bytes())
+        .is_some_and(|rest| rest.first() == Some(&b'='))
+}
+
+/// `word c1, c2, …`, as SigV4 signers write it.
+fn join_components(word: &[u8], list: &[Vec<u8>]) -> Vec<u8> {
+    [word, b" ", &list.join(&b", "[..])].concat()
 }
 
 /// The first value of the query parameter `name` in `req`, as written
@@ -132,7 +166,8 @@ impl Location {
             | Location::Prefixed { header: h, .. }
             | Location::Parameter { header: h, .. }
             | Location::Part { header: h, .. }
-            | Location::Item { header: h, .. } => Some(h),
+            | Location::Item { header: h, .. }
+            | Location::Component { header: h, .. } => Some(h),
             Location::Query(_) | Location::Signed => None,
         }
     }
@@ -167,6 +202,14 @@ impl Location {
             } => items(text, *separator, *assign)
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v),
+            Location::Component { name, .. } => {
+                let (_, list) = text.split_once(' ')?;
+                list.split(',').find_map(|c| {
+                    c.trim_start_matches(' ')
+                        .strip_prefix(name.as_str())?
+                        .strip_prefix('=')
+                })
+            }
             Location::Query(_) | Location::Signed => None,
         }
     }
@@ -230,6 +273,15 @@ impl Location {
                 }
                 pieces.join(&(*separator as u8))
             }
+            Location::Component { name, .. } => {
+                let (word, mut list) = components(&current);
+                let item = [name.as_bytes(), b"=", value].concat();
+                match list.iter_mut().find(|c| component_named(c, name)) {
+                    Some(found) => *found = item,
+                    None => list.push(item),
+                }
+                join_components(word, &list)
+            }
             Location::Query(_) | Location::Signed => unreachable!("no header"),
         };
         let value = http::HeaderValue::from_bytes(&bytes).map_err(|e| e.to_string())?;
@@ -280,6 +332,11 @@ impl Location {
                 .filter(|p| p.split(|&b| b == *assign as u8).next() != Some(key.as_bytes()))
                 .collect::<Vec<_>>()
                 .join(&(*separator as u8)),
+            Location::Component { name, .. } => {
+                let (word, mut list) = components(&current);
+                list.retain(|c| !component_named(c, name));
+                join_components(word, &list)
+            }
             Location::Query(_) | Location::Signed => unreachable!("no header"),
         };
         let value = http::HeaderValue::from_bytes(&bytes).map_err(|e| e.to_string())?;

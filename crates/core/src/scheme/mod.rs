@@ -148,8 +148,9 @@ pub struct SchemeConfig {
     /// `quable`: the declared app endpoint string (default `https:app.example/hook`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
-    /// `authorization`: headers every signature must cover. Default: `host`,
-    /// plus `content-type` when the request has a body.
+    /// `authorization`, `sigv4`: headers every signature must cover.
+    /// Default: `host`, plus for `authorization` `content-type` when the
+    /// request has a body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_headers: Option<Vec<String>>,
     /// `sigv4`: the region every credential scope must name (default `us-east-1`).
