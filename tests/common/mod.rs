@@ -326,6 +326,30 @@ pub fn python_packages(requirements: &[&str]) -> std::path::PathBuf {
     dir.join("bin/python")
 }
 
+/// The folder `cargo install` put crate `name` at `version` (with
+/// `features`) in, with its own lock file, once; its programs are in `bin/`.
+pub fn cargo_installed(name: &str, version: &str, features: &[&str]) -> std::path::PathBuf {
+    let items: Vec<&str> = [name, version]
+        .into_iter()
+        .chain(features.iter().copied())
+        .collect();
+    installed_once("cargo", &items, |dir| {
+        let mut args: Vec<&std::ffi::OsStr> = ["install", "--locked", "--quiet", "--version"]
+            .map(AsRef::as_ref)
+            .to_vec();
+        args.push(version.as_ref());
+        if !features.is_empty() {
+            args.push("--features".as_ref());
+        }
+        let joined = features.join(",");
+        if !features.is_empty() {
+            args.push(joined.as_ref());
+        }
+        args.extend(["--root".as_ref(), dir.as_os_str(), name.as_ref()]);
+        run_ok(std::path::Path::new(env!("CARGO")), &args);
+    })
+}
+
 /// A folder with `packages` (pinned `name@version`) installed from the npm
 /// registry under `node_modules`, once.
 pub fn node_packages(packages: &[&str]) -> std::path::PathBuf {

@@ -401,7 +401,11 @@ fn peer_table(
     let mut a2a_1k = None;
     let mut authorization_1k = None;
     let mut profiles_below_5x = Vec::new();
-    for scheme in SchemeRef::all_built_in() {
+    // SigV4 is compared with its own peers (aws-sigv4, botocore) below.
+    for scheme in SchemeRef::all_built_in()
+        .into_iter()
+        .filter(|s| s.name() != "sigv4")
+    {
         for size in [0, 1024] {
             let w = Workload::new(
                 scheme.clone(),

@@ -297,7 +297,7 @@ fn header_name_case(b: &Builder<'_>) -> Vec<Probe> {
 /// Over raw TCP: the body in chunks (`Transfer-Encoding: chunked`, no
 /// `Content-Length`), signed over its decoded bytes.
 fn chunked(b: &Builder<'_>) -> Option<Probe> {
-    if !b.method_selected(b.probe_method()) {
+    if !b.method_selected(b.probe_method()) || !b.scheme.sender().chunked_bodies {
         return None;
     }
     let mut req = b.probe_request();

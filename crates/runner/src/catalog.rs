@@ -13,7 +13,9 @@
 
 use super::probe::{Builder, Probe};
 use super::transport::Target;
-use super::{RunConfig, RunError, acceptance, keys, malformed, replay, tamper, window};
+use super::{
+    RunConfig, RunError, acceptance, keys, malformed, presigned, replay, scope, tamper, window,
+};
 
 /// Builds the catalog for `config` at `now_ms` (case ids and descriptions
 /// are stable; requests depend on the time), keeping the cases `--only`
@@ -44,5 +46,7 @@ fn sections(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(replay::probes(b));
     out.extend(malformed::probes(b));
     out.extend(keys::probes(b));
+    out.extend(presigned::probes(b));
+    out.extend(scope::probes(b));
     out
 }

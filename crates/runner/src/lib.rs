@@ -36,10 +36,12 @@ mod judge;
 mod keys;
 mod lifecycle;
 mod malformed;
+mod presigned;
 mod probe;
 mod replay;
 pub mod report;
 mod rules;
+mod scope;
 
 pub use rules::Cited;
 mod tamper;
@@ -86,6 +88,12 @@ pub enum Category {
     Malformed,
     /// Unknown keys are rejected.
     Keys,
+    /// Presigned URLs are accepted until they expire, and only for as
+    /// long as the scheme allows (SigV4).
+    Presigned,
+    /// A credential scope names the verifier's own region and service
+    /// (SigV4).
+    Scope,
     /// Response time does not depend on how much of the tag is right
     /// (advisory, with `--timing`).
     Timing,

@@ -70,6 +70,23 @@ pub(super) struct Step {
     pub(super) resign: Option<std::sync::Arc<Resign>>,
 }
 
+impl Step {
+    /// A step of a request signed elsewhere, with the string it signed.
+    pub(super) fn signed(request: Request, canonical: String, expect: Expect) -> Step {
+        Step {
+            copies: 1,
+            raw: None,
+            request,
+            canonical,
+            expect,
+            unrouted_control: None,
+            pause: std::time::Duration::ZERO,
+            not_before: None,
+            resign: None,
+        }
+    }
+}
+
 /// What signs a step again when it is sent.
 pub(super) struct Resign {
     scheme: std::sync::Arc<dyn Scheme>,
@@ -79,6 +96,9 @@ pub(super) struct Resign {
     /// The timestamp minus the target's "now", in the scheme's unit.
     offset: i64,
     unit: TimeUnit,
+    /// Signed as a presigned URL valid this many seconds, rather than in
+    /// headers.
+    presigned_for: Option<u64>,
 }
 
 impl std::fmt::Debug for Resign {
@@ -102,9 +122,15 @@ impl Resign {
             input: input.clone(),
             ..self.recipe.clone()
         };
-        let request = recipe
-            .apply(self.scheme.as_ref(), &self.request, &self.key)
-            .map_err(|e| e.to_string())?;
+        let request = match self.presigned_for {
+            Some(expires) => self
+                .scheme
+                .presign(&self.request, &input, expires, &self.key)
+                .ok_or("the scheme has no presigned form")?
+                .map_err(Into::into),
+            None => recipe.apply(self.scheme.as_ref(), &self.request, &self.key),
+        }
+        .map_err(|e| e.to_string())?;
         let mut canonical = Vec::new();
         if let Ok(params) = self.scheme.signing_params(&self.request, &input) {
             let _ = self
@@ -305,8 +331,51 @@ impl<'a> Builder<'a> {
             request: post,
             offset,
             unit: self.unit,
+            presigned_for: None,
         }));
         Ok(step)
+    }
+
+    /// A step of the runner's probe request as a presigned URL valid
+    /// `expires` seconds, dated `offset` from the target's "now", signed
+    /// again when it is sent; `None` for a scheme without presigned URLs.
+    pub(super) fn presigned_at_offset(
+        &self,
+        offset: i64,
+        expires: u64,
+        expect: Expect,
+    ) -> Option<Result<Step, String>> {
+        let req = self.probe_request();
+        let recipe = self.recipe(self.now.saturating_add_signed(offset));
+        let resign = Resign {
+            scheme: self.scheme.clone(),
+            key: self.key.clone(),
+            recipe,
+            request: req,
+            offset,
+            unit: self.unit,
+            presigned_for: Some(expires),
+        };
+        let signed =
+            match self
+                .scheme
+                .presign(&resign.request, &resign.recipe.input, expires, &self.key)?
+            {
+                Ok(signed) => signed,
+                Err(e) => return Some(Err(format!("the request could not be signed: {e}"))),
+            };
+        let (_, canonical) = resign.at(self.unit.to_ms(self.now)).unwrap_or_default();
+        Some(Ok(Step {
+            copies: 1,
+            raw: None,
+            request: signed,
+            canonical,
+            expect,
+            unrouted_control: None,
+            pause: std::time::Duration::ZERO,
+            not_before: None,
+            resign: Some(std::sync::Arc::new(resign)),
+        }))
     }
 
     /// The key `secret` makes for the scheme (as the target makes it: a

@@ -163,6 +163,19 @@ pub enum Defect {
     /// [`SignedAs`] (a control: ignores exactly what a tamper probe changed
     /// after signing).
     VerifiesAsSigned(SignedAs),
+    /// `sigv4`: presigned URLs never expire (LocalStack issue 1685).
+    PresignedNeverExpires,
+    /// `sigv4`: any `X-Amz-Expires` is accepted, seven days or more (MinIO
+    /// issue 5162).
+    AcceptsAnyExpires,
+    /// `sigv4`: a credential scope naming any region is verified with that
+    /// region's key (a store configured for no region in particular).
+    AnyRegion,
+}
+
+/// `X-Amz-Expires`, where [`Defect::AcceptsAnyExpires`] reads it.
+fn x_amz_expires() -> Location {
+    Location::Query("X-Amz-Expires".into())
 }
 
 impl Alteration for Defect {
@@ -180,6 +193,7 @@ impl Alteration for Defect {
                 config.tolerance_future = Some(default.future / 1000);
             }
             Defect::RequiresNoSignedHeaders => config.required_headers = Some(Vec::new()),
+            Defect::AnyRegion => config.region = Some("*".into()),
             _ => {}
         }
     }
@@ -193,6 +207,7 @@ impl Alteration for Defect {
                 | Defect::AcceptsAnyFuture
                 | Defect::WindowInMilliseconds
                 | Defect::RequiresNoSignedHeaders
+                | Defect::AnyRegion
                 | Defect::NeverRecordsNonces
                 | Defect::NonAtomicNonces
                 | Defect::ForgetsNoncesAfter(_)
@@ -780,7 +795,10 @@ impl Scheme for Defective {
         self.inner.tag_encoding()
     }
     fn check_time(&self, params: &SignatureParams<'_>, now_ms: u64) -> Result<(), Rejection> {
-        self.inner.check_time(params, now_ms)
+        match self.defect {
+            Defect::PresignedNeverExpires if params.presigned_for.is_some() => Ok(()),
+            _ => self.inner.check_time(params, now_ms),
+        }
     }
     fn timestamp_text(&self, value: u64) -> String {
         self.inner.timestamp_text(value)
@@ -803,6 +821,19 @@ impl Scheme for Defective {
         self.inner.canonical_request(&self.signed_view(req), params)
     }
     fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
+        if matches!(self.defect, Defect::AcceptsAnyExpires)
+            && let Some(asked) = x_amz_expires()
+                .read(req)
+                .and_then(|v| v.parse::<u64>().ok())
+        {
+            // The bug: a lifetime read, then capped at seven days rather
+            // than refused (only for parsing: the query signed is as sent).
+            let mut capped = req.clone();
+            let _ = x_amz_expires().write(&mut capped, asked.min(604_800).to_string().as_bytes());
+            let mut params = self.inner.parse(&self.seen(&capped))?.into_owned();
+            params.presigned_for = Some(asked.min(604_800));
+            return Ok(params);
+        }
         let mut params = self.inner.parse(&self.seen(req))?.into_owned();
         match &self.defect {
             Defect::TrustsBodyHash => {

@@ -656,6 +656,7 @@ impl Scheme for ProfileScheme {
             alternatives,
             omitted: None,
             presigned_for: None,
+            scope: None,
         })
     }
 

@@ -235,6 +235,9 @@ pub struct SignatureParams<'a> {
     /// `sigv4`: a presigned URL's lifetime in seconds (`X-Amz-Expires`);
     /// `None` where the signature is in a header.
     pub presigned_for: Option<u64>,
+    /// `sigv4`: the credential scope as received
+    /// (`20150830/us-east-1/s3/aws4_request`); `None` while signing.
+    pub scope: Option<Cow<'a, str>>,
 }
 
 impl<'a> SignatureParams<'a> {
@@ -266,6 +269,7 @@ impl<'a> SignatureParams<'a> {
             alternatives: Vec::new(),
             omitted: None,
             presigned_for: None,
+            scope: None,
         })
     }
 
@@ -284,6 +288,7 @@ impl<'a> SignatureParams<'a> {
             alternatives: self.alternatives,
             omitted: self.omitted,
             presigned_for: self.presigned_for,
+            scope: self.scope.map(own),
         }
     }
 
@@ -367,6 +372,11 @@ pub struct Sender {
     /// Standard Webhooks never do, and their SDKs refuse one by design).
     #[serde(default = "yes")]
     pub empty_body: bool,
+    /// Whether a sender ever sends a body in HTTP chunks without a length
+    /// (`Transfer-Encoding: chunked`). S3 refuses uploads without
+    /// `Content-Length` (411), and its SDKs always send one.
+    #[serde(default = "yes")]
+    pub chunked_bodies: bool,
     /// What a header repeated with the same value is: `refused` (the
     /// seeds' rule: a verifier and a proxy could each pick a different
     /// copy), or `read` (a provider that sets no rule; Node joins the copies
@@ -412,6 +422,7 @@ impl Default for Sender {
     fn default() -> Sender {
         Sender {
             empty_body: true,
+            chunked_bodies: true,
             repeated_headers: Repeated::Refused,
             timestamp_syntax: TimestampSyntax::Strict,
             signatures_compared: Compared::Any,
@@ -557,6 +568,19 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         _req: &Request,
         _params: &SignatureParams<'_>,
     ) -> Option<Result<Vec<u8>, Rejection>> {
+        None
+    }
+
+    /// A presigned URL for `req`: the request with its signature in the
+    /// query, valid `expires` seconds from `input`'s timestamp; `None` for a
+    /// scheme without that form (all but SigV4).
+    fn presign(
+        &self,
+        _req: &Request,
+        _input: &SignInput,
+        _expires: u64,
+        _key: &Key,
+    ) -> Option<Result<Request, SignError>> {
         None
     }
 
@@ -713,6 +737,7 @@ pub(crate) fn basic_signing_params(
         alternatives: Vec::new(),
         omitted: None,
         presigned_for: None,
+        scope: None,
     })
 }
 

@@ -54,7 +54,8 @@ pub static X_AMZ_CONTENT_SHA256: HeaderName = HeaderName::from_static("x-amz-con
 /// The `sigv4` scheme for one region and service.
 #[derive(Debug)]
 pub struct SigV4 {
-    region: String,
+    /// `None`: any region, the one the credential names (`*`).
+    region: Option<String>,
     service: String,
     /// S3's rules: `x-amz-content-sha256` required and every `x-amz-*` header signed.
     s3: bool,
@@ -75,6 +76,7 @@ impl SigV4 {
     /// unless it names others.
     pub fn new(config: &SchemeConfig) -> Result<Self, ConfigError> {
         let region = config.region.clone().unwrap_or_else(|| "us-east-1".into());
+        let any_region = region == "*";
         let service = config.service.clone().unwrap_or_else(|| "s3".into());
         for (field, value) in [("region", &region), ("service", &service)] {
             if value.is_empty() || value.contains(['/', '\n']) {
@@ -100,19 +102,25 @@ impl SigV4 {
                 |names| names.iter().map(|n| n.to_ascii_lowercase()).collect(),
             ),
             window: super::configured_window(Self::DEFAULT_WINDOW, config),
-            region,
+            region: (!any_region).then_some(region),
             service,
             s3,
             keys: SigningKeys::default(),
         })
     }
 
-    /// The credential scope of a request signed at `amz_date`.
-    fn scope(&self, amz_date: &str) -> String {
-        // A checked `X-Amz-Date`, or a signer's input (which a test may
-        // make malformed: then as much of it as there is).
+    /// The credential scope of a request signed at `amz_date`: the one
+    /// received (checked by `parse`), else this scheme's.
+    fn scope<'p>(&self, params: &'p SignatureParams<'_>) -> Cow<'p, str> {
+        if let Some(received) = &params.scope {
+            return Cow::Borrowed(received);
+        }
+        // A signer's input (which a test may make malformed: then as much
+        // of it as there is).
+        let amz_date = &params.timestamp;
         let date = amz_date.get(..8).unwrap_or(amz_date);
-        format!("{date}/{}/{}/{TERMINATOR}", self.region, self.service)
+        let region = self.region.as_deref().unwrap_or("us-east-1");
+        Cow::Owned(format!("{date}/{region}/{}/{TERMINATOR}", self.service))
     }
 
     /// The payload hash line of the canonical request: the signed
@@ -185,7 +193,7 @@ impl SigV4 {
         if received.amz_date.get(..8) != Some(&scope.date) {
             return Err(bad_scope("the credential's date is not the request's date"));
         }
-        if scope.region != self.region {
+        if self.region.as_ref().is_some_and(|r| *r != scope.region) {
             return Err(bad_scope("the credential scope names another region"));
         }
         if scope.service != self.service {
@@ -297,6 +305,13 @@ impl Scheme for SigV4 {
             .collect()
     }
 
+    fn sender(&self) -> super::Sender {
+        super::Sender {
+            chunked_bodies: !self.s3,
+            ..super::Sender::default()
+        }
+    }
+
     fn replay(&self) -> super::ReplayRule {
         // No nonce: a request may be sent again while it is valid.
         super::ReplayRule::Advised
@@ -336,8 +351,10 @@ impl Scheme for SigV4 {
     }
 
     fn signing_key<'k>(&self, key: &'k Key, params: &SignatureParams<'_>) -> Cow<'k, MacKey> {
-        let date = params.timestamp.get(..8).unwrap_or(&params.timestamp);
-        Cow::Owned(self.keys.derive(key, date, &self.region, &self.service))
+        let scope = self.scope(params);
+        let mut parts = scope.split('/');
+        let (date, region) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        Cow::Owned(self.keys.derive(key, date, region, &self.service))
     }
 
     fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
@@ -357,6 +374,7 @@ impl Scheme for SigV4 {
         params.signed_headers = received.signed_headers;
         params.body_hash = received.body_hash.map(Cow::Borrowed);
         params.presigned_for = received.expires;
+        params.scope = Some(received.scope.text);
         Ok(params)
     }
 
@@ -374,7 +392,7 @@ impl Scheme for SigV4 {
         for (i, line) in [
             ALGORITHM.as_bytes(),
             params.timestamp.as_bytes(),
-            self.scope(&params.timestamp).as_bytes(),
+            self.scope(params).as_bytes(),
             hex,
         ]
         .into_iter()
@@ -431,7 +449,18 @@ impl Scheme for SigV4 {
             alternatives: Vec::new(),
             omitted: None,
             presigned_for: None,
+            scope: None,
         })
+    }
+
+    fn presign(
+        &self,
+        req: &Request,
+        input: &SignInput,
+        expires: u64,
+        key: &Key,
+    ) -> Option<Result<Request, SignError>> {
+        Some(self.presigned_url(req, input, expires, key))
     }
 
     fn signature_headers(
@@ -446,7 +475,7 @@ impl Scheme for SigV4 {
         let value = format!(
             "{ALGORITHM} Credential={}/{}, SignedHeaders={}, Signature={encoded_tag}",
             params.key_id.as_deref().unwrap_or_default(),
-            self.scope(&params.timestamp),
+            self.scope(params),
             params.signed_headers.join(";"),
         );
         headers.push((AUTHORIZATION, value));
@@ -458,7 +487,7 @@ impl SigV4 {
     /// A presigned URL for `req`, valid `expires` seconds from
     /// `input.timestamp`: the request with the `X-Amz-*` parameters and the
     /// signature added to its query (its headers unchanged).
-    pub fn presign(
+    pub fn presigned_url(
         &self,
         req: &Request,
         input: &SignInput,
@@ -475,7 +504,7 @@ impl SigV4 {
         let credential = format!(
             "{}/{}",
             params.key_id.as_deref().unwrap_or_default(),
-            self.scope(&params.timestamp)
+            self.scope(&params)
         );
         let signed_headers = params.signed_headers.join(";");
         let added = form::presigned_query(&[
@@ -548,7 +577,9 @@ mod tests {
             ),
             "{authorization}"
         );
-        let presigned = scheme.presign(&get_vanilla(), &input, 3600, &key).unwrap();
+        let presigned = scheme
+            .presigned_url(&get_vanilla(), &input, 3600, &key)
+            .unwrap();
         assert!(
             presigned.uri().query().unwrap().ends_with(
                 "X-Amz-Signature=e93c787ed7f371d5c6b165c1b38ede9550f4dce4144713e844b25b7192d3865d"
@@ -580,7 +611,9 @@ mod tests {
             Err(Rejection::Expired)
         );
 
-        let presigned = scheme.presign(&get_vanilla(), &input, 60, &key).unwrap();
+        let presigned = scheme
+            .presigned_url(&get_vanilla(), &input, 60, &key)
+            .unwrap();
         let params = scheme.parse(&presigned).unwrap();
         assert_eq!(scheme.verify(&presigned, &params, &key), Ok(()));
         assert_eq!(scheme.check_time(&params, signed_at + 60_999), Ok(()));

@@ -26,7 +26,7 @@ const OUTCOMES: [Outcome; 6] = [
     Outcome::Pass,
 ];
 
-const CATEGORIES: [Category; 8] = [
+const CATEGORIES: [Category; 10] = [
     Category::Acceptance,
     Category::Tamper,
     Category::Expiry,
@@ -34,6 +34,8 @@ const CATEGORIES: [Category; 8] = [
     Category::Replay,
     Category::Malformed,
     Category::Keys,
+    Category::Presigned,
+    Category::Scope,
     Category::Timing,
 ];
 

@@ -18,9 +18,10 @@ use crate::request::{Request, single_headers};
 /// The query parameter that holds a presigned URL's signature.
 pub const QUERY_SIGNATURE: &str = "X-Amz-Signature";
 
-/// A credential scope: `AKID/date/region/service/aws4_request`, split.
+/// A credential scope: `date/region/service/aws4_request`, whole and split.
 #[derive(Debug)]
 pub(super) struct Scope<'r> {
+    pub text: Cow<'r, str>,
     pub date: Cow<'r, str>,
     pub region: Cow<'r, str>,
     pub service: Cow<'r, str>,
@@ -236,9 +237,14 @@ fn credential_parts<'r>(
     if access_key.is_empty() {
         return Err(bad());
     }
+    let text = match &credential {
+        Cow::Borrowed(text) => Cow::Borrowed(&text[access_key.len() + 1..]),
+        Cow::Owned(text) => Cow::Owned(text[access_key.len() + 1..].to_owned()),
+    };
     Ok((
         access_key,
         Scope {
+            text,
             date,
             region,
             service,

@@ -11,7 +11,8 @@
 //! The scheme's keys hold `"AWS4" + secret` (`SigV4::key`), so kDate is one
 //! HMAC with a precomputed state. The cache is keyed by kDate itself: a
 //! rotated secret under the same key id, or another day, derives another
-//! kDate and so never meets a key derived from the old one.
+//! kDate and so never meets a key derived from the old one; each entry
+//! holds the region and service it was derived for.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -19,11 +20,14 @@ use std::sync::RwLock;
 use crate::crypto::{Algorithm, MacKey};
 use crate::keys::Key;
 
-/// Derived signing keys, by kDate. A scheme serves one region and service,
-/// so kDate alone tells the keys apart.
+/// A signing key and the region and service it was derived for.
+type Derived = (Box<str>, Box<str>, MacKey);
+
+/// Derived signing keys, by kDate (a scheme serves one region and service,
+/// unless it serves any region: then the last one derived for the day).
 #[derive(Default)]
 pub(super) struct SigningKeys {
-    derived: RwLock<HashMap<[u8; 32], MacKey>>,
+    derived: RwLock<HashMap<[u8; 32], Derived>>,
 }
 
 impl std::fmt::Debug for SigningKeys {
@@ -46,7 +50,10 @@ impl SigningKeys {
             .as_bytes()
             .try_into()
             .expect("an HMAC-SHA256 tag is 32 bytes");
-        if let Some(found) = self.read().get(&k_date) {
+        if let Some((r, s, found)) = self.read().get(&k_date)
+            && **r == *region
+            && **s == *service
+        {
             return found.clone();
         }
         let step = |key: &[u8], data: &str| {
@@ -62,11 +69,11 @@ impl SigningKeys {
         if derived.len() >= CAPACITY {
             derived.clear();
         }
-        derived.insert(k_date, k_signing.clone());
+        derived.insert(k_date, (region.into(), service.into(), k_signing.clone()));
         k_signing
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<[u8; 32], MacKey>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<[u8; 32], Derived>> {
         // A poisoned lock held only a map of derived keys: still usable.
         self.derived.read().unwrap_or_else(|e| e.into_inner())
     }
@@ -87,8 +94,14 @@ mod tests {
         let keys = SigningKeys::default();
         let first = keys.derive(&key, "20150830", "us-east-1", "service");
         let again = keys.derive(&key, "20150830", "us-east-1", "service");
-        let other_day = keys.derive(&key, "20150831", "us-east-1", "service");
         let tag = |k: &MacKey| k.sign(Algorithm::Sha256, b"m");
+        let other_day = keys.derive(&key, "20150831", "us-east-1", "service");
+        let other_region = keys.derive(&key, "20150830", "us-west-2", "service");
+        assert_ne!(tag(&first), tag(&other_region));
+        assert_eq!(
+            tag(&keys.derive(&key, "20150830", "us-east-1", "service")),
+            tag(&first)
+        );
         assert_eq!(tag(&first), tag(&again));
         assert_ne!(tag(&first), tag(&other_day));
         let by_hand = ["20150830", "us-east-1", "service", "aws4_request"]
