@@ -60,7 +60,7 @@ pub struct ConformArgs {
     #[arg(long, value_name = "DIR", default_value = "sigconform-artifacts")]
     artifacts: PathBuf,
     /// The scheme the target verifies (this or --profile is required with
-    /// --target): partner, authorization, webhook, a2a, ia-json or quable,
+    /// --target): partner, authorization, webhook, a2a, ia-json, quable or sigv4,
     /// or a built-in profile's name. Without --target: only its built-in
     /// server.
     #[arg(long, conflicts_with = "profile")]
@@ -88,6 +88,13 @@ pub struct ConformArgs {
     /// Future limit in the scheme's unit.
     #[arg(long)]
     future_tolerance: Option<u64>,
+    /// sigv4: the region the target serves (default us-east-1; `*`: any).
+    #[arg(long)]
+    region: Option<String>,
+    /// sigv4: the service the target serves (default s3: the target URL is
+    /// an object the runner may write, in a bucket, and removes at the end).
+    #[arg(long)]
+    service: Option<String>,
     /// Only cases whose id matches this glob (e.g. `a2a/replay/*`); may repeat.
     #[arg(long, value_parser = glob_pattern)]
     only: Vec<glob::Pattern>,
@@ -359,6 +366,8 @@ fn scheme_config(args: &ConformArgs, endpoint: String) -> SchemeConfig {
         tolerance_past: args.tolerance,
         tolerance_future: args.future_tolerance,
         endpoint: Some(endpoint),
+        region: args.region.clone(),
+        service: args.service.clone(),
         ..SchemeConfig::default()
     }
 }

@@ -11,7 +11,7 @@ use sigconform_core::registry::SchemeRef;
 use crate::run;
 
 /// The fuzz targets, as named in `fuzz/Cargo.toml`.
-const FUZZ_TARGETS: [&str; 9] = [
+const FUZZ_TARGETS: [&str; 11] = [
     "header_authorization",
     "header_partner",
     "headers_any_scheme",
@@ -21,6 +21,8 @@ const FUZZ_TARGETS: [&str; 9] = [
     "sign_verify",
     "profile_load",
     "profile_vs_seed",
+    "sigv4_authorization",
+    "sigv4_presigned_query",
 ];
 
 /// Writes seed corpora from the vectors: each input is named after the case
@@ -33,8 +35,15 @@ pub(crate) fn corpus(root: &Path) -> Result<(), String> {
             for (i, step) in case.steps.iter().enumerate() {
                 let name = format!("{}-{}", case.id, i + 1);
                 let mut seeds: Vec<(&str, Vec<u8>)> = Vec::new();
+                let sigv4 = file.scheme == SchemeRef::Seed(SchemeId::Sigv4);
+                if let Some(query) = step.request.query.as_ref().filter(|_| sigv4) {
+                    seeds.push(("sigv4_presigned_query", query.clone().into_bytes()));
+                }
                 for header in &step.request.headers {
                     match header.0.as_str() {
+                        "authorization" if sigv4 => {
+                            seeds.push(("sigv4_authorization", header.1.clone().into_bytes()))
+                        }
                         "authorization" => {
                             seeds.push(("header_authorization", header.1.clone().into_bytes()))
                         }
@@ -62,7 +71,7 @@ pub(crate) fn corpus(root: &Path) -> Result<(), String> {
                     seeds.push(("headers_any_scheme", body.clone()));
                     // The structured targets build their own requests of
                     // the seeds' schemes.
-                    if matches!(file.scheme, SchemeRef::Seed(_)) {
+                    if matches!(file.scheme, SchemeRef::Seed(_)) && !sigv4 {
                         seeds.push(("profile_vs_seed", body.clone()));
                         seeds.push(("sign_verify", body));
                     }

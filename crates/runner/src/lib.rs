@@ -515,11 +515,34 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
         results.push(timing_case(&b, &session).await);
         report_progress(&finished);
     }
+    let now_ms = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
+    remove_what_was_written(config, &target, now_ms, clock.margin_ms(), &session).await?;
     Ok(Run {
         clock,
         insecure: target.is_tls() && config.tls.insecure,
         results,
     })
+}
+
+/// Where the probes write a resource (an S3 object, which every accepted
+/// PUT replaces), a signed DELETE of it once the run is over; its answer
+/// judges nothing.
+async fn remove_what_was_written(
+    config: &RunConfig,
+    target: &Target,
+    now_ms: u64,
+    margin_ms: u64,
+    session: &Session,
+) -> Result<(), RunError> {
+    let b = Builder::new(config, target, now_ms, margin_ms)?;
+    if b.probe_method() != "PUT" {
+        return Ok(());
+    }
+    let delete = b.base("DELETE", false);
+    if let Ok(step) = b.step(&delete, &b.recipe(b.now), Expect::Either) {
+        let _ = session.exchange(&step).await;
+    }
+    Ok(())
 }
 
 /// A target whose clock is off by more than the scheme's window cannot be
