@@ -39,6 +39,8 @@ def why_not(case, config, step):
         return "a session token added after signing"
     if step["request"].get("body") and "X-Amz-Signature" in (step["request"].get("query") or ""):
         return "a presigned request with a body (botocore moves a form body into the query)"
+    if any(n == "x-amz-content-sha256" and v.startswith("STREAMING-") for n, v in step["request"]["headers"]):
+        return "a chunk-signed upload (botocore's signer does not write aws-chunked bodies)"
     query = step["request"].get("query") or ""
     names = [p.split("=", 1)[0] for p in query.split("&") if p]
     if len(names) != len(set(names)):

@@ -221,6 +221,32 @@ def sigv4(req, config):
     return to_sign.encode(), key_id, "sha256", "hex", tag
 
 
+def sigv4_chunks_verify(req, key, string_to_sign):
+    """A chunk-signed body's chain: each chunk's signature from the one
+    before it, the first from the request's own; None where the body is
+    not chunk-signed, else whether every chunk verifies."""
+    if header(req, "x-amz-content-sha256") != "STREAMING-AWS4-HMAC-SHA256-PAYLOAD":
+        return None
+    lines = string_to_sign.split(b"\n")
+    previous = hmac.new(key, string_to_sign, "sha256").hexdigest()
+    rest, total = body_of(req), 0
+    while True:
+        line, _, rest = rest.partition(b"\r\n")
+        size, _, signature = line.decode().partition(";chunk-signature=")
+        if not size:
+            return False
+        size = int(size, 16)
+        data, rest = rest[:size], rest[size + 2:]
+        text = b"\n".join([b"AWS4-HMAC-SHA256-PAYLOAD", lines[1], lines[2], previous.encode(),
+                           hashlib.sha256(b"").hexdigest().encode(), hashlib.sha256(data).hexdigest().encode()])
+        previous = hmac.new(key, text, "sha256").hexdigest()
+        if previous != signature:
+            return False
+        total += size
+        if size == 0:
+            return rest == b"" and str(total) == header(req, "x-amz-decoded-content-length")
+
+
 def sigv4_signing_key(secret, string_to_sign):
     """kSigning for the scope on the third line of the string to sign."""
     key = ("AWS4" + secret).encode()
@@ -417,6 +443,10 @@ def main(directory):
                 tag = mac.hex() if encoding == "hex" else base64.b64encode(mac).decode()
                 if tag != step["tag"]:
                     failures.append("%s: tag differs: vector %s, python %s" % (at, step["tag"], tag))
+                if vector_file["scheme"] == "sigv4":
+                    chunks = sigv4_chunks_verify(step["request"], secret, canonical)
+                    if chunks is not None and chunks != (step["result"] == "valid"):
+                        failures.append("%s: the chunks %s, the step is %s" % (at, "verify" if chunks else "do not verify", step["result"]))
                 if step["result"] == "valid":
                     valid_checked += 1
                     if isinstance(header_tags, str):

@@ -97,7 +97,7 @@ pub async fn built_in(
         (sigconform_core::keys::DEFAULT_KEY_ID, secret.clone()),
         (DENIED_KEY_ID, denied_secret.clone()),
     ];
-    let (keys, admin, db) = key_source(&scheme, &secrets).await?;
+    let (keys, admin, db) = key_source(&scheme, config, &secrets).await?;
     let mut server_config = ServerConfig::new(scheme.clone(), config.clone(), keys);
     let (mount, path) = mount_for(&scheme, config)?;
     // Seed 001's key policy routes are an API's: an endpoint has one route.
@@ -139,15 +139,14 @@ pub async fn built_in(
 /// token of its key lifecycle API.
 async fn sql_keys(
     scheme: &SchemeRef,
+    config: &SchemeConfig,
     secrets: &[(&str, Secret)],
 ) -> Result<(KeySource, Secret, PathBuf), String> {
     let dir = std::env::temp_dir().join("sigconform");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let db = dir.join(format!("keys-{scheme}-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&db);
-    let made_by = scheme
-        .build(&SchemeConfig::default())
-        .map_err(|e| e.to_string())?;
+    let made_by = scheme.build(config).map_err(|e| e.to_string())?;
     let store = SqlKeys::connect(&SqlKeysConfig::new(format!("sqlite://{}", db.display())))
         .await
         .map_err(|e| format!("the built-in key store: {e}"))?
@@ -171,11 +170,12 @@ async fn sql_keys(
 /// profile's in memory.
 async fn key_source(
     scheme: &SchemeRef,
+    config: &SchemeConfig,
     secrets: &[(&str, Secret)],
 ) -> Result<(KeySource, Option<Secret>, Option<PathBuf>), String> {
     match scheme {
         SchemeRef::Seed(_) => {
-            let (keys, token, db) = sql_keys(scheme, secrets).await?;
+            let (keys, token, db) = sql_keys(scheme, config, secrets).await?;
             Ok((keys, Some(token), Some(db)))
         }
         SchemeRef::Profile(_) => {

@@ -170,7 +170,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         for i in 0..args.instances {
             // Each instance its own connections and cache, as separate
             // processes would have; they share the database and Redis.
-            let keys = key_source(&args, &scheme, &pairs, admin_token.as_ref()).await?;
+            let keys = key_source(&args, &scheme, &scheme_config, &pairs, admin_token.as_ref()).await?;
             let mut config = ServerConfig::new(scheme.clone(), scheme_config.clone(), keys);
             config.diagnose = args.diagnose;
             config.mount = mount.clone();
@@ -205,15 +205,14 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
 async fn key_source(
     args: &ServeArgs,
     scheme: &SchemeRef,
+    scheme_config: &SchemeConfig,
     pairs: &[(String, Secret)],
     admin_token: Option<&Secret>,
 ) -> Result<KeySource, String> {
     let Some(url) = &args.keys_db else {
         return Ok(KeySource::Static(pairs.to_vec()));
     };
-    let made_by = scheme
-        .build(&SchemeConfig::default())
-        .map_err(|e| e.to_string())?;
+    let made_by = scheme.build(scheme_config).map_err(|e| e.to_string())?;
     let store = SqlKeys::connect(&SqlKeysConfig::new(url.as_str()))
         .await
         .map_err(|e| format!("--keys-db: {e}"))?

@@ -47,7 +47,7 @@ fn run(program: &str, script: &str) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(
-        confirmed >= 190,
+        confirmed >= 280,
         "{script} confirmed only {confirmed} valid tags:\n{stdout}"
     );
 }

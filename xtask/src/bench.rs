@@ -140,7 +140,12 @@ struct PeerResult {
 /// Runs a peer (`command`: the program and its script) on a workload file;
 /// `None` (with the reason printed) when it cannot run or did not accept
 /// every request.
-fn peer(program: &str, mut command: Command, workload: &Path, budget: Duration) -> Option<f64> {
+pub(crate) fn peer(
+    program: &str,
+    mut command: Command,
+    workload: &Path,
+    budget: Duration,
+) -> Option<f64> {
     command.arg(workload).arg(budget.as_secs_f64().to_string());
     let output = succeeded(&format!("{program} peer"), &mut command)?;
     let result: PeerResult = match serde_json::from_slice(&output.stdout) {
@@ -327,7 +332,7 @@ fn ratio(ours: f64, theirs: Option<f64>) -> String {
     theirs.map_or_else(|| "-".into(), |t| format!("{:.1}x", ours / t))
 }
 
-fn met(ok: bool) -> &'static str {
+pub(crate) fn met(ok: bool) -> &'static str {
     if ok { "met" } else { "NOT MET" }
 }
 
@@ -366,6 +371,7 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
     let secret = Secret::new(format!("whsec_{}", sigconform::random_secret()?.expose()));
     let now_ms = sigconform_core::Clock::now_ms(&sigconform_core::SystemClock);
     let kept = peer_table(root, &dir, &secret, now_ms, budget)?;
+    crate::sigv4_bench::table(root, &dir, now_ms, budget)?;
     engine_against_seeds(&secret, now_ms, budget)?;
     against_the_limits(kept, budget);
     parts(root, budget)

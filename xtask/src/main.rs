@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod fuzz;
 mod services;
+mod sigv4_bench;
 mod test;
 mod vectors;
 

@@ -3,4 +3,5 @@
 
 pub mod load;
 pub mod measure;
+pub mod sigv4_peer;
 pub mod workload;

@@ -42,6 +42,9 @@ pub struct Workload {
     pub body: Bytes,
     /// The requests, each with its own nonce.
     pub requests: Vec<Request>,
+    /// Presigned URLs valid this many seconds, rather than signature
+    /// headers (SigV4).
+    pub presigned_for: Option<u64>,
     signer: Box<dyn Scheme>,
     template: Request,
     key: Key,
@@ -59,7 +62,40 @@ impl Workload {
         secret: &Secret,
         now_ms: u64,
     ) -> Result<Self, String> {
-        let scheme = scheme.into();
+        Self::signed_as(scheme.into(), body_len, count, host, secret, now_ms, None)
+    }
+
+    /// [`Workload::new`], as presigned URLs valid `expires` seconds (a
+    /// scheme without that form cannot make one).
+    pub fn presigned(
+        scheme: impl Into<SchemeRef>,
+        body_len: usize,
+        count: usize,
+        secret: &Secret,
+        now_ms: u64,
+        expires: u64,
+    ) -> Result<Self, String> {
+        let host = "api.example.com";
+        Self::signed_as(
+            scheme.into(),
+            body_len,
+            count,
+            host,
+            secret,
+            now_ms,
+            Some(expires),
+        )
+    }
+
+    fn signed_as(
+        scheme: SchemeRef,
+        body_len: usize,
+        count: usize,
+        host: &str,
+        secret: &Secret,
+        now_ms: u64,
+        presigned_for: Option<u64>,
+    ) -> Result<Self, String> {
         let config = SchemeConfig {
             endpoint: Some("https:sigconform.test/app".into()),
             ..SchemeConfig::default()
@@ -82,6 +118,7 @@ impl Workload {
             template: template.body(body.clone()).map_err(|e| e.to_string())?,
             body,
             requests: Vec::new(),
+            presigned_for,
             key,
         };
         workload.requests = (0..count as u64)
@@ -96,10 +133,19 @@ impl Workload {
         self.signer.prepare(&mut req, &body);
         let input = SignInput {
             key_id: Some(KEY_ID.into()),
-            timestamp: self.signer.window().unit.from_ms(now_ms).to_string(),
+            timestamp: self
+                .signer
+                .timestamp_text(self.signer.window().unit.from_ms(now_ms)),
             nonce: Some(format!("n-{nonce:08}")),
             ..SignInput::default()
         };
+        if let Some(expires) = self.presigned_for {
+            return self
+                .signer
+                .presign(&req, &input, expires, &self.key)
+                .ok_or("the scheme has no presigned form")?
+                .map_err(|e| e.to_string());
+        }
         let headers = self
             .signer
             .sign(&req, &input, &self.key)

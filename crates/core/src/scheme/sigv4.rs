@@ -15,6 +15,7 @@
 //! ([`signing_key`]). Rules: `docs/rules/sigv4.md`.
 
 mod canonical;
+pub mod chunked;
 mod form;
 mod signing_key;
 
@@ -190,16 +191,16 @@ impl SigV4 {
             detail,
         };
         let scope = &received.scope;
-        if received.amz_date.get(..8) != Some(&scope.date) {
+        if received.amz_date.get(..8) != Some(scope.date()) {
             return Err(bad_scope("the credential's date is not the request's date"));
         }
-        if self.region.as_ref().is_some_and(|r| *r != scope.region) {
+        if self.region.as_deref().is_some_and(|r| r != scope.region()) {
             return Err(bad_scope("the credential scope names another region"));
         }
-        if scope.service != self.service {
+        if scope.service() != self.service {
             return Err(bad_scope("the credential scope names another service"));
         }
-        if scope.terminator != TERMINATOR {
+        if scope.terminator() != TERMINATOR {
             return Err(bad_scope(
                 "the credential scope does not end with aws4_request",
             ));
@@ -219,6 +220,16 @@ impl SigV4 {
     }
 }
 
+/// `x-amz-decoded-content-length`, which a chunk-signed body must have.
+fn decoded_length(req: &Request) -> Result<u64, Rejection> {
+    let name = http::HeaderName::from_static("x-amz-decoded-content-length");
+    let value = crate::request::required_header(req, &name)?;
+    crate::time::parse_timestamp(value).map_err(|_| Rejection::MalformedHeader {
+        header: name.as_str().to_owned(),
+        detail: "not a number of bytes",
+    })
+}
+
 /// Where a component of the `Authorization` header is.
 fn component(name: &str) -> Location {
     Location::Component {
@@ -227,17 +238,37 @@ fn component(name: &str) -> Location {
     }
 }
 
-/// `x-amz-content-sha256`: a hex SHA-256, which must be the body's, or
-/// `UNSIGNED-PAYLOAD`. Streaming (chunk-signed) payloads are not verified
-/// here, and are refused rather than accepted unverified.
+/// `x-amz-content-sha256`: a hex SHA-256, which must be the body's,
+/// `UNSIGNED-PAYLOAD`, or a chunk-signed body (its chunks are checked with
+/// the signature, [`chunked::verify`]). The other streaming forms (trailers)
+/// are refused rather than accepted unverified.
 fn check_payload_hash(req: &Request, hash: &str) -> Result<(), Rejection> {
     if hash == UNSIGNED_PAYLOAD {
         return Ok(());
     }
+    if hash == chunked::STREAMING_PAYLOAD {
+        decoded_length(req)?;
+        let aws_chunked = req
+            .headers()
+            .get_all(http::header::CONTENT_ENCODING)
+            .iter()
+            .any(|v| {
+                v.to_str()
+                    .is_ok_and(|v| v.split(',').any(|e| e.trim() == "aws-chunked"))
+            });
+        return if aws_chunked {
+            Ok(())
+        } else {
+            Err(Rejection::MalformedHeader {
+                header: "content-encoding".into(),
+                detail: "a chunk-signed body without aws-chunked",
+            })
+        };
+    }
     if hash.starts_with("STREAMING-") {
         return Err(Rejection::MalformedHeader {
             header: "x-amz-content-sha256".into(),
-            detail: "streaming (chunk-signed) payloads are not verified",
+            detail: "streaming payloads with trailers are not verified",
         });
     }
     let declared = TagEncoding::LowerHex
@@ -406,6 +437,38 @@ impl Scheme for SigV4 {
         Ok(())
     }
 
+    fn verify(
+        &self,
+        req: &Request,
+        params: &SignatureParams<'_>,
+        key: &Key,
+    ) -> Result<(), Rejection> {
+        if params.tag.as_bytes().len() != params.algorithm.tag_len() {
+            return Err(Rejection::MalformedSignature);
+        }
+        let signing_key = self.signing_key(key, params);
+        let valid =
+            signing_key.verify_streamed(params.algorithm, params.tag.as_bytes(), |out| {
+                self.canonicalize(req, params, out)
+            })?;
+        if !valid {
+            return Err(Rejection::BadSignature);
+        }
+        // A chunk-signed body: the request's signature is the seed of the
+        // chunks' chain.
+        if params.body_hash.as_deref() == Some(chunked::STREAMING_PAYLOAD) {
+            chunked::verify(
+                req.body(),
+                &signing_key,
+                &params.timestamp,
+                &self.scope(params),
+                &base16ct::lower::encode_string(params.tag.as_bytes()),
+                decoded_length(req)?,
+            )?;
+        }
+        Ok(())
+    }
+
     fn canonical_request(
         &self,
         req: &Request,
@@ -484,6 +547,73 @@ impl Scheme for SigV4 {
 }
 
 impl SigV4 {
+    /// `req` as a chunked upload: its body sent in aws-chunked chunks of
+    /// `chunk_size` bytes, each signed, after the request's headers signed
+    /// with the streaming payload hash (`content-encoding`,
+    /// `x-amz-decoded-content-length` and the encoded `content-length`
+    /// among them).
+    pub fn chunked_upload(
+        &self,
+        req: &Request,
+        input: &SignInput,
+        chunk_size: usize,
+        key: &Key,
+    ) -> Result<Request, SignError> {
+        let data = req.body().clone();
+        let mut upload = req.clone();
+        let headers = upload.headers_mut();
+        for (name, value) in [
+            ("content-encoding", "aws-chunked".to_owned()),
+            ("x-amz-decoded-content-length", data.len().to_string()),
+            (
+                "content-length",
+                chunked::encoded_len(data.len(), chunk_size).to_string(),
+            ),
+        ] {
+            let value = value.parse().map_err(|_| SignError::Invalid(name.into()))?;
+            headers.insert(http::HeaderName::from_static(name), value);
+        }
+        let mut params = self.signing_params(&upload, input)?;
+        params.body_hash = Some(Cow::Borrowed(chunked::STREAMING_PAYLOAD));
+        params.signed_headers = match &input.signed_headers {
+            Some(_) => params.signed_headers,
+            None => canonical::default_signed_headers(&upload, true)
+                .into_iter()
+                .chain(
+                    [
+                        "content-encoding",
+                        "content-length",
+                        "x-amz-decoded-content-length",
+                    ]
+                    .map(Cow::Borrowed),
+                )
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+        };
+        let signing_key = self.signing_key(key, &params);
+        let seed = signing_key.sign_streamed(params.algorithm, |out| {
+            self.canonicalize(&upload, &params, out)
+        })?;
+        let seed = base16ct::lower::encode_string(seed.as_bytes());
+        let body = chunked::encode(
+            &signing_key,
+            &params.timestamp,
+            &self.scope(&params),
+            &seed,
+            &data,
+            chunk_size,
+        );
+        for (name, value) in self.signature_headers(&params, &seed) {
+            let value = value
+                .parse()
+                .map_err(|_| SignError::Invalid(name.to_string()))?;
+            upload.headers_mut().insert(name, value);
+        }
+        *upload.body_mut() = body.into();
+        Ok(upload)
+    }
+
     /// A presigned URL for `req`, valid `expires` seconds from
     /// `input.timestamp`: the request with the `X-Amz-*` parameters and the
     /// signature added to its query (its headers unchanged).

@@ -97,25 +97,32 @@ pub(super) fn uri(path: &str, rules: PathRules, out: &mut dyn ByteSink) {
 /// Writes the canonical query of `query` (as sent): each name and value
 /// decoded and encoded again, sorted by name then value, without the
 /// parameters named in `skip` (a presigned URL's signature).
+///
+/// Every pair is encoded into one buffer and sorted by its ranges there:
+/// two allocations for any number of parameters.
 pub(super) fn query(query: &str, skip: &[&str], out: &mut dyn ByteSink) {
-    let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .filter_map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            if skip.contains(&name) {
-                return None;
-            }
-            let mut encoded = (Vec::new(), Vec::new());
-            let name: Cow<'_, [u8]> = percent_encoding::percent_decode_str(name).into();
-            let value: Cow<'_, [u8]> = percent_encoding::percent_decode_str(value).into();
-            encode(&name, false, &mut encoded.0);
-            encode(&value, false, &mut encoded.1);
-            Some(encoded)
-        })
-        .collect();
-    pairs.sort_unstable();
-    for (i, (name, value)) in pairs.iter().enumerate() {
+    let mut encoded = Vec::with_capacity(query.len() + 16);
+    // (name start, value start, value end) in `encoded`.
+    let mut pairs: smallvec::SmallVec<[(usize, usize, usize); 8]> = smallvec::SmallVec::new();
+    for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if skip.contains(&name) {
+            continue;
+        }
+        let start = encoded.len();
+        let name: Cow<'_, [u8]> = percent_encoding::percent_decode_str(name).into();
+        encode(&name, false, &mut encoded);
+        let middle = encoded.len();
+        let value: Cow<'_, [u8]> = percent_encoding::percent_decode_str(value).into();
+        encode(&value, false, &mut encoded);
+        pairs.push((start, middle, encoded.len()));
+    }
+    let part = |(start, middle, end): (usize, usize, usize)| {
+        (&encoded[start..middle], &encoded[middle..end])
+    };
+    pairs.sort_unstable_by(|a, b| part(*a).cmp(&part(*b)));
+    for (i, pair) in pairs.iter().enumerate() {
+        let (name, value) = part(*pair);
         if i > 0 {
             out.put(b"&");
         }

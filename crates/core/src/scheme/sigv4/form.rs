@@ -18,14 +18,39 @@ use crate::request::{Request, single_headers};
 /// The query parameter that holds a presigned URL's signature.
 pub const QUERY_SIGNATURE: &str = "X-Amz-Signature";
 
-/// A credential scope: `date/region/service/aws4_request`, whole and split.
+/// A credential scope: `date/region/service/aws4_request`, whole, and
+/// where its parts are in it.
 #[derive(Debug)]
 pub(super) struct Scope<'r> {
     pub text: Cow<'r, str>,
-    pub date: Cow<'r, str>,
-    pub region: Cow<'r, str>,
-    pub service: Cow<'r, str>,
-    pub terminator: Cow<'r, str>,
+    /// The four `/`-separated parts' byte ranges in `text`.
+    parts: [std::ops::Range<usize>; 4],
+}
+
+impl Scope<'_> {
+    fn part(&self, i: usize) -> &str {
+        &self.text[self.parts[i].clone()]
+    }
+
+    /// `YYYYMMDD`.
+    pub fn date(&self) -> &str {
+        self.part(0)
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        self.part(1)
+    }
+
+    /// The service.
+    pub fn service(&self) -> &str {
+        self.part(2)
+    }
+
+    /// `aws4_request`, in a correct scope.
+    pub fn terminator(&self) -> &str {
+        self.part(3)
+    }
 }
 
 /// The signature material of a received request, in either form.
@@ -216,7 +241,7 @@ fn parse_expires(text: &str) -> Result<u64, Rejection> {
 }
 
 /// Splits `AKID/date/region/service/aws4_request` (exactly five parts, the
-/// key id not empty).
+/// key id not empty), borrowing from `credential` where it can.
 fn credential_parts<'r>(
     field: &str,
     credential: Cow<'r, str>,
@@ -227,30 +252,27 @@ fn credential_parts<'r>(
             "the credential is not key/date/region/service/aws4_request",
         )
     };
-    let parts: Vec<Cow<'r, str>> = match &credential {
-        Cow::Borrowed(text) => text.split('/').map(Cow::Borrowed).collect(),
-        Cow::Owned(text) => text.split('/').map(|p| Cow::Owned(p.to_owned())).collect(),
+    let slash = credential.find('/').filter(|&at| at > 0).ok_or_else(bad)?;
+    let (access_key, text) = match credential {
+        Cow::Borrowed(c) => (Cow::Borrowed(&c[..slash]), Cow::Borrowed(&c[slash + 1..])),
+        Cow::Owned(mut c) => {
+            let text = c.split_off(slash + 1);
+            c.pop();
+            (Cow::Owned(c), Cow::Owned(text))
+        }
     };
-    let Ok([access_key, date, region, service, terminator]) = <[_; 5]>::try_from(parts) else {
-        return Err(bad());
-    };
-    if access_key.is_empty() {
+    let mut parts: [std::ops::Range<usize>; 4] = Default::default();
+    let mut start = 0;
+    let mut pieces = text.split('/');
+    for part in &mut parts {
+        let piece = pieces.next().ok_or_else(bad)?;
+        *part = start..start + piece.len();
+        start += piece.len() + 1;
+    }
+    if pieces.next().is_some() {
         return Err(bad());
     }
-    let text = match &credential {
-        Cow::Borrowed(text) => Cow::Borrowed(&text[access_key.len() + 1..]),
-        Cow::Owned(text) => Cow::Owned(text[access_key.len() + 1..].to_owned()),
-    };
-    Ok((
-        access_key,
-        Scope {
-            text,
-            date,
-            region,
-            service,
-            terminator,
-        },
-    ))
+    Ok((access_key, Scope { text, parts }))
 }
 
 /// `SignedHeaders`: `;`-separated lower-case names, sorted, each once.
