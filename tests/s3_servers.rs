@@ -49,9 +49,10 @@ fn s3s_fs_defects() -> Vec<&'static str> {
         // key: s3s-fs has no region of its own.
         "scope/other-region",
     ];
-    // A body that does not match the signed `x-amz-content-sha256` gets a
-    // 500 InternalError, not a 4xx.
+    // A body that does not match the signed `x-amz-content-sha256`, or a
+    // chunk changed after signing, gets a 500 InternalError, not a 4xx.
     defects.extend(BODY_CHANGED);
+    defects.push("tamper/chunk-changed");
     defects
 }
 
@@ -89,8 +90,10 @@ fn moto_defects() -> Vec<&'static str> {
         // Without `host` signed: 500.
         "tamper/headers-without-host",
     ];
-    // The body is never compared with `x-amz-content-sha256`: accepted.
+    // The body is never compared with `x-amz-content-sha256`, nor a
+    // chunk with its signature: accepted.
     defects.extend(BODY_CHANGED);
+    defects.push("tamper/chunk-changed");
     defects
 }
 

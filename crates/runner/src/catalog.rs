@@ -14,7 +14,8 @@
 use super::probe::{Builder, Probe};
 use super::transport::Target;
 use super::{
-    RunConfig, RunError, acceptance, keys, malformed, presigned, replay, scope, tamper, window,
+    RunConfig, RunError, acceptance, keys, malformed, payload, presigned, replay, scope, tamper,
+    window,
 };
 
 /// Builds the catalog for `config` at `now_ms` (case ids and descriptions
@@ -46,6 +47,7 @@ fn sections(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(replay::probes(b));
     out.extend(malformed::probes(b));
     out.extend(keys::probes(b));
+    out.extend(payload::probes(b));
     out.extend(presigned::probes(b));
     out.extend(scope::probes(b));
     out

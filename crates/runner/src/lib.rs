@@ -36,6 +36,7 @@ mod judge;
 mod keys;
 mod lifecycle;
 mod malformed;
+mod payload;
 mod presigned;
 mod probe;
 mod replay;

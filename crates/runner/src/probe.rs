@@ -72,7 +72,7 @@ pub(super) struct Step {
 
 impl Step {
     /// A step of a request signed elsewhere, with the string it signed.
-    pub(super) fn signed(request: Request, canonical: String, expect: Expect) -> Step {
+    pub(super) fn signed(canonical: String, request: Request, expect: Expect) -> Step {
         Step {
             copies: 1,
             raw: None,
@@ -444,6 +444,16 @@ impl<'a> Builder<'a> {
     /// then their first method.
     pub(super) fn probe_method(&self) -> &str {
         &self.probe_method
+    }
+
+    /// The string the scheme signs for a request signed elsewhere (a
+    /// chunked upload), as a verifier reads it; empty where it does not parse.
+    pub(super) fn canonical_of(&self, signed: &Request) -> String {
+        let mut out = Vec::new();
+        if let Ok(params) = self.scheme.parse(signed) {
+            let _ = self.scheme.canonicalize(signed, &params, &mut out);
+        }
+        String::from_utf8_lossy(&out).into_owned()
     }
 
     /// Whether the scheme writes its timestamps as decimal numbers (all but

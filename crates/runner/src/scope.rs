@@ -26,8 +26,8 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         .map_err(|e| format!("the request could not be signed: {e}"))
         .map(|request| {
             Step::signed(
-                request,
                 canonical(elsewhere.as_ref(), &req, &recipe.input),
+                request,
                 Expect::Reject,
             )
         });

@@ -163,6 +163,10 @@ pub enum Defect {
     /// [`SignedAs`] (a control: ignores exactly what a tamper probe changed
     /// after signing).
     VerifiesAsSigned(SignedAs),
+    /// `sigv4`: a chunk-signed upload's request signature (the seed) is
+    /// checked, its chunks' never (MinIO CVE-2025-31489's kind: a request
+    /// form whose signatures go unchecked).
+    ChunksNotVerified,
     /// `sigv4`: presigned URLs never expire (LocalStack issue 1685).
     PresignedNeverExpires,
     /// `sigv4`: any `X-Amz-Expires` is accepted, seven days or more (MinIO
@@ -917,6 +921,19 @@ impl Scheme for Defective {
         };
         match &self.defect {
             Defect::AnyTag => Ok(()),
+            Defect::ChunksNotVerified => {
+                // The seed alone: the signed string does not hold the body.
+                let seed = self.signing_key(key, params).verify_streamed(
+                    params.algorithm,
+                    params.tag.as_bytes(),
+                    |out| self.canonicalize(req, params, out),
+                )?;
+                if seed {
+                    Ok(())
+                } else {
+                    Err(Rejection::BadSignature)
+                }
+            }
             Defect::AcceptsAlgorithmNone if self.algorithm_is_none(req) => Ok(()),
             Defect::MethodNotCovered => {
                 let mut other = req.clone();

@@ -584,6 +584,19 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         None
     }
 
+    /// `req` as a chunk-signed upload (its body in signed chunks of
+    /// `chunk_size` bytes); `None` for a scheme without that form (all but
+    /// SigV4).
+    fn chunked(
+        &self,
+        _req: &Request,
+        _input: &SignInput,
+        _chunk_size: usize,
+        _key: &Key,
+    ) -> Option<Result<Request, SignError>> {
+        None
+    }
+
     /// Signs `req`: the headers to add to it.
     fn sign(
         &self,

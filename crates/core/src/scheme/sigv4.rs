@@ -490,9 +490,19 @@ impl Scheme for SigV4 {
             .key_id
             .as_deref()
             .ok_or_else(|| SignError::Invalid("an access key id is required".into()))?;
-        let body_hash = self
-            .s3
-            .then(|| Cow::Owned(base16ct::lower::encode_string(&sha256(req.body()))));
+        // A payload hash the request already says (`UNSIGNED-PAYLOAD`) is
+        // the signer's choice; S3's signers otherwise write the body's.
+        let said = req
+            .headers()
+            .get(&X_AMZ_CONTENT_SHA256)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| *v == UNSIGNED_PAYLOAD);
+        let body_hash = match said {
+            Some(said) => Some(Cow::Owned(said.to_owned())),
+            None => self
+                .s3
+                .then(|| Cow::Owned(base16ct::lower::encode_string(&sha256(req.body())))),
+        };
         let signed_headers = match &input.signed_headers {
             Some(list) => list
                 .iter()
@@ -524,6 +534,16 @@ impl Scheme for SigV4 {
         key: &Key,
     ) -> Option<Result<Request, SignError>> {
         Some(self.presigned_url(req, input, expires, key))
+    }
+
+    fn chunked(
+        &self,
+        req: &Request,
+        input: &SignInput,
+        chunk_size: usize,
+        key: &Key,
+    ) -> Option<Result<Request, SignError>> {
+        Some(self.chunked_upload(req, input, chunk_size, key))
     }
 
     fn signature_headers(
