@@ -76,6 +76,24 @@ pub fn required_header<'r>(req: &'r Request, name: &HeaderName) -> Result<&'r st
     single_header(req, name)?.ok_or_else(|| Rejection::MissingHeader(name.as_str().to_owned()))
 }
 
+/// The segments of `path` with its dot segments resolved (`..` removes
+/// the segment before it) and its `.` and empty segments dropped: what
+/// path normalisers (RFC 3986's dot-segment removal, `os.path.normpath`,
+/// SigV4's canonical URI for services other than S3) leave of it.
+pub fn resolved_segments(path: &str) -> Vec<&str> {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    segments
+}
+
 /// A header value made of `name="value"` parameters after an optional
 /// scheme word (`Signature keyId="…",algorithm="…"`).
 #[derive(Debug, Clone, PartialEq, Eq)]

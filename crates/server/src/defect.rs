@@ -675,16 +675,7 @@ fn placeholder_input() -> SignInput {
 
 /// Removes `.` and `..` segments and empty segments from a path.
 fn normalize_path(path: &str) -> String {
-    let mut segments: Vec<&str> = Vec::new();
-    for segment in path.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            s => segments.push(s),
-        }
-    }
+    let segments = sigconform_core::request::resolved_segments(path);
     format!("/{}", segments.join("/"))
 }
 
@@ -921,18 +912,9 @@ impl Scheme for Defective {
         };
         match &self.defect {
             Defect::AnyTag => Ok(()),
+            // The seed alone: the signed string does not hold the body.
             Defect::ChunksNotVerified => {
-                // The seed alone: the signed string does not hold the body.
-                let seed = self.signing_key(key, params).verify_streamed(
-                    params.algorithm,
-                    params.tag.as_bytes(),
-                    |out| self.canonicalize(req, params, out),
-                )?;
-                if seed {
-                    Ok(())
-                } else {
-                    Err(Rejection::BadSignature)
-                }
+                sigconform_core::scheme::verify_tag(self, req, params, key)
             }
             Defect::AcceptsAlgorithmNone if self.algorithm_is_none(req) => Ok(()),
             Defect::MethodNotCovered => {

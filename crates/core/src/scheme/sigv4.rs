@@ -443,23 +443,13 @@ impl Scheme for SigV4 {
         params: &SignatureParams<'_>,
         key: &Key,
     ) -> Result<(), Rejection> {
-        if params.tag.as_bytes().len() != params.algorithm.tag_len() {
-            return Err(Rejection::MalformedSignature);
-        }
-        let signing_key = self.signing_key(key, params);
-        let valid =
-            signing_key.verify_streamed(params.algorithm, params.tag.as_bytes(), |out| {
-                self.canonicalize(req, params, out)
-            })?;
-        if !valid {
-            return Err(Rejection::BadSignature);
-        }
+        super::verify_tag(self, req, params, key)?;
         // A chunk-signed body: the request's signature is the seed of the
         // chunks' chain.
         if params.body_hash.as_deref() == Some(chunked::STREAMING_PAYLOAD) {
             chunked::verify(
                 req.body(),
-                &signing_key,
+                &self.signing_key(key, params),
                 &params.timestamp,
                 &self.scope(params),
                 &base16ct::lower::encode_string(params.tag.as_bytes()),

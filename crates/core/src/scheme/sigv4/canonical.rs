@@ -50,16 +50,7 @@ pub(super) fn encode(bytes: &[u8], keep_slash: bool, out: &mut Vec<u8>) {
 
 /// Removes `.` and `..` segments and empty segments, keeping a final `/`.
 fn normalize(path: &str) -> Cow<'_, str> {
-    let mut segments: Vec<&str> = Vec::new();
-    for segment in path.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            s => segments.push(s),
-        }
-    }
+    let segments = crate::request::resolved_segments(path);
     let mut out = String::with_capacity(path.len());
     for s in &segments {
         out.push('/');
