@@ -17,9 +17,9 @@ const LONGEST: u64 = 604_800;
 
 /// Every presigned case, or none for a scheme without presigned URLs.
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
-    if b.presigned_at_offset(0, LIFETIME, Expect::Accept).is_none() {
+    let Some(accepted) = b.presigned_at_offset(0, LIFETIME, Expect::Accept) else {
         return Vec::new();
-    }
+    };
     let lifetime = i64::try_from(LIFETIME).expect("a small lifetime");
     let margin = i64::try_from(b.margin).unwrap_or(i64::MAX);
     let future = i64::try_from(b.scheme.window().future).unwrap_or(i64::MAX);
@@ -30,12 +30,11 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         b.probe(Presigned, name, what, vec![step])
     };
     vec![
-        case(
+        b.probe(
+            Presigned,
             "accepted",
             "a presigned URL dated now is accepted",
-            0,
-            LIFETIME,
-            Expect::Accept,
+            vec![accepted],
         )
         .rule(b.cite("presigned-query"))
         .no_control("a valid request: nothing to ignore"),

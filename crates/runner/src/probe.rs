@@ -70,6 +70,16 @@ pub(super) struct Step {
     pub(super) resign: Option<std::sync::Arc<Resign>>,
 }
 
+/// The string `scheme` signs for `signed`, as a verifier reads it; empty
+/// where it does not parse.
+fn canonical_of(scheme: &dyn Scheme, signed: &Request) -> String {
+    let mut out = Vec::new();
+    if let Ok(params) = scheme.parse(signed) {
+        let _ = scheme.canonicalize(signed, &params, &mut out);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 impl Step {
     /// A step of a request signed elsewhere, with the string it signed.
     pub(super) fn signed(canonical: String, request: Request, expect: Expect) -> Step {
@@ -122,15 +132,18 @@ impl Resign {
             input: input.clone(),
             ..self.recipe.clone()
         };
-        let request = match self.presigned_for {
-            Some(expires) => self
+        if let Some(expires) = self.presigned_for {
+            let request = self
                 .scheme
                 .presign(&self.request, &input, expires, &self.key)
                 .ok_or("the scheme has no presigned form")?
-                .map_err(Into::into),
-            None => recipe.apply(self.scheme.as_ref(), &self.request, &self.key),
+                .map_err(|e| e.to_string())?;
+            let canonical = canonical_of(self.scheme.as_ref(), &request);
+            return Ok((request, canonical));
         }
-        .map_err(|e| e.to_string())?;
+        let request = recipe
+            .apply(self.scheme.as_ref(), &self.request, &self.key)
+            .map_err(|e| e.to_string())?;
         let mut canonical = Vec::new();
         if let Ok(params) = self.scheme.signing_params(&self.request, &input) {
             let _ = self
@@ -364,12 +377,11 @@ impl<'a> Builder<'a> {
                 Ok(signed) => signed,
                 Err(e) => return Some(Err(format!("the request could not be signed: {e}"))),
             };
-        let (_, canonical) = resign.at(self.unit.to_ms(self.now)).unwrap_or_default();
         Some(Ok(Step {
             copies: 1,
             raw: None,
+            canonical: self.canonical_of(&signed),
             request: signed,
-            canonical,
             expect,
             unrouted_control: None,
             pause: std::time::Duration::ZERO,
@@ -449,11 +461,7 @@ impl<'a> Builder<'a> {
     /// The string the scheme signs for a request signed elsewhere (a
     /// chunked upload), as a verifier reads it; empty where it does not parse.
     pub(super) fn canonical_of(&self, signed: &Request) -> String {
-        let mut out = Vec::new();
-        if let Ok(params) = self.scheme.parse(signed) {
-            let _ = self.scheme.canonicalize(signed, &params, &mut out);
-        }
-        String::from_utf8_lossy(&out).into_owned()
+        canonical_of(self.scheme.as_ref(), signed)
     }
 
     /// Whether the scheme writes its timestamps as decimal numbers (all but

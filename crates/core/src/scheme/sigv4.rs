@@ -173,7 +173,12 @@ impl SigV4 {
             out.put(b"\n");
         }
         out.put(b"\n");
-        out.put(params.signed_headers.join(";").as_bytes());
+        for (i, name) in params.signed_headers.iter().enumerate() {
+            if i > 0 {
+                out.put(b";");
+            }
+            out.put(name.as_bytes());
+        }
         out.put(b"\n");
         out.put(self.payload_hash(req, params).as_bytes());
         Ok(())
@@ -392,21 +397,24 @@ impl Scheme for SigV4 {
         let received = form::read(req)?;
         let timestamp_value = form::parse_amz_date(&received.amz_date)?;
         self.check_received(req, &received)?;
-        let mut params = SignatureParams::received(
-            None,
-            Algorithm::Sha256,
-            "0",
-            TagEncoding::LowerHex,
-            received.signature,
-        )?;
-        params.timestamp_value = timestamp_value;
-        params.timestamp = received.amz_date;
-        params.key_id = Some(received.access_key);
-        params.signed_headers = received.signed_headers;
-        params.body_hash = received.body_hash.map(Cow::Borrowed);
-        params.presigned_for = received.expires;
-        params.scope = Some(received.scope.text);
-        Ok(params)
+        // The length is checked where tags are compared (`verify_tag`).
+        let tag = TagEncoding::LowerHex
+            .decode_tag(received.signature)
+            .map_err(|_| Rejection::MalformedSignature)?;
+        Ok(SignatureParams {
+            key_id: Some(received.access_key),
+            algorithm: Algorithm::Sha256,
+            timestamp: received.amz_date,
+            timestamp_value,
+            nonce: None,
+            signed_headers: received.signed_headers,
+            body_hash: received.body_hash.map(Cow::Borrowed),
+            tag,
+            alternatives: Vec::new(),
+            omitted: None,
+            presigned_for: received.expires,
+            scope: Some(received.scope.text),
+        })
     }
 
     fn canonicalize(
@@ -585,22 +593,20 @@ impl SigV4 {
         }
         let mut params = self.signing_params(&upload, input)?;
         params.body_hash = Some(Cow::Borrowed(chunked::STREAMING_PAYLOAD));
-        params.signed_headers = match &input.signed_headers {
-            Some(_) => params.signed_headers,
-            None => canonical::default_signed_headers(&upload, true)
-                .into_iter()
-                .chain(
-                    [
-                        "content-encoding",
-                        "content-length",
-                        "x-amz-decoded-content-length",
-                    ]
-                    .map(Cow::Borrowed),
-                )
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .collect(),
-        };
+        if input.signed_headers.is_none() {
+            // The defaults, with the payload hash and the framing headers.
+            params.signed_headers.extend(
+                [
+                    "x-amz-content-sha256",
+                    "content-encoding",
+                    "content-length",
+                    "x-amz-decoded-content-length",
+                ]
+                .map(Cow::Borrowed),
+            );
+            params.signed_headers.sort_unstable();
+            params.signed_headers.dedup();
+        }
         let signing_key = self.signing_key(key, &params);
         let seed = signing_key.sign_streamed(params.algorithm, |out| {
             self.canonicalize(&upload, &params, out)
