@@ -18,11 +18,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     let req = b.probe_request();
     let recipe = b.recipe(b.now);
     let step = recipe
-        .apply(
-            elsewhere.as_ref(),
-            &req,
-            &b.key_for(&b.config.key_id, &b.config.secret),
-        )
+        .apply(elsewhere.as_ref(), &req, &b.key)
         .map_err(|e| format!("the request could not be signed: {e}"))
         .map(|request| {
             Step::signed(
