@@ -15,6 +15,7 @@ import { createHmac, createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson } from './canonical-json.mjs';
+import { signatureBase } from './rfc9421.mjs';
 
 const dir = process.argv[2];
 if (!dir) { console.error('usage: crosscheck.mjs DIR'); process.exit(2); }
@@ -77,6 +78,11 @@ const schemes = {
     const head = `${req.method.toUpperCase()}|${config.endpoint}|${header(req, 'X-Timestamp')}|`;
     return [Buffer.concat([Buffer.from(head), bodyOf(req)]), 'default', 'sha256', 'base64', header(req, 'X-Signature')];
   },  sigv4,
+  // RFC 9421 with hmac-sha256 (rfc9421.mjs).
+  rfc9421(req, config) {
+    const [base, keyId, tag] = signatureBase(req, config);
+    return [base, keyId, 'sha256', 'base64', tag];
+  },
 };
 
 // AWS Signature Version 4, from the AWS IAM User Guide's description.
@@ -274,7 +280,9 @@ for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
       if (step.tag === undefined) return;
       const secret = keys[keyId];
       if (secret === undefined) { failures.push(`${at}: key ${keyId} not in file`); return; }
-      const key = file.scheme === 'sigv4' ? sigv4SigningKey(secret, canonical) : keyBytes(file.profile, secret);
+      // RFC 9421's shared secrets are bytes, given in base64.
+      const key = file.scheme === 'sigv4' ? sigv4SigningKey(secret, canonical)
+        : file.scheme === 'rfc9421' ? Buffer.from(secret, 'base64') : keyBytes(file.profile, secret);
       const tag = hmac(alg, key, canonical).toString(enc);
       if (tag !== step.tag) failures.push(`${at}: tag differs: vector ${step.tag}, node ${tag}`);
       if (step.result === 'valid') {

@@ -24,6 +24,8 @@ import re
 import sys
 import urllib.parse
 
+import rfc9421 as message_signatures
+
 
 def header(req, name):
     for n, v in req["headers"]:
@@ -399,8 +401,14 @@ def key_bytes(profile, secret):
     return base64.b64decode(secret + "=" * (-len(secret) % 4), validate=True)
 
 
+def rfc9421(req, config):
+    """RFC 9421 with hmac-sha256 (rfc9421.py)."""
+    base, key_id, tag = message_signatures.signature_base(req, config)
+    return base, key_id, "sha256", "base64", tag
+
+
 SCHEMES = {"partner": partner, "authorization": authorization, "webhook": webhook,
-           "a2a": a2a, "ia-json": ia_json, "quable": quable, "sigv4": sigv4}
+           "a2a": a2a, "ia-json": ia_json, "quable": quable, "sigv4": sigv4, "rfc9421": rfc9421}
 
 
 def main(directory):
@@ -437,6 +445,9 @@ def main(directory):
                     continue
                 if vector_file["scheme"] == "sigv4":
                     secret = sigv4_signing_key(keys[key_id], canonical)
+                elif vector_file["scheme"] == "rfc9421":
+                    # RFC 9421's shared secrets are bytes, given in base64.
+                    secret = base64.b64decode(keys[key_id], validate=True)
                 else:
                     secret = key_bytes(profile, keys[key_id])
                 mac = hmac.new(secret, canonical, alg).digest()

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use sigconform_core::vectors::{self, VectorFile};
 
 /// The vector files, as they are in the repository's `vectors/`.
-const BUILT_IN: [(&str, &str); 17] = [
+const BUILT_IN: [(&str, &str); 18] = [
     ("a2a", include_str!("../vectors/a2a.yaml")),
     (
         "authorization",
@@ -21,6 +21,7 @@ const BUILT_IN: [(&str, &str); 17] = [
     ("quable", include_str!("../vectors/quable.yaml")),
     ("shopify", include_str!("../vectors/shopify.yaml")),
     ("sigv4", include_str!("../vectors/sigv4.yaml")),
+    ("rfc9421", include_str!("../vectors/rfc9421.yaml")),
     ("slack", include_str!("../vectors/slack.yaml")),
     ("square", include_str!("../vectors/square.yaml")),
     (

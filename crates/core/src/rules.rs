@@ -25,7 +25,7 @@ pub struct Rule {
 }
 
 /// The rule files, by scope.
-const FILES: [(&str, &str); 19] = [
+const FILES: [(&str, &str); 20] = [
     ("common", include_str!("../../../docs/rules/common.md")),
     ("profile", include_str!("../../../docs/rules/profile.md")),
     ("partner", include_str!("../../../docs/rules/partner.md")),
@@ -38,6 +38,7 @@ const FILES: [(&str, &str); 19] = [
     ("ia-json", include_str!("../../../docs/rules/ia-json.md")),
     ("quable", include_str!("../../../docs/rules/quable.md")),
     ("sigv4", include_str!("../../../docs/rules/sigv4.md")),
+    ("rfc9421", include_str!("../../../docs/rules/rfc9421.md")),
     ("stripe", include_str!("../../../docs/rules/stripe.md")),
     ("github", include_str!("../../../docs/rules/github.md")),
     ("slack", include_str!("../../../docs/rules/slack.md")),

@@ -657,6 +657,7 @@ impl Scheme for ProfileScheme {
             omitted: None,
             presigned_for: None,
             scope: None,
+            parameters: Vec::new(),
         })
     }
 

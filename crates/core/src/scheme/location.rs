@@ -117,6 +117,18 @@ pub enum Location {
         /// The component's name.
         name: String,
     },
+    /// A member of a structured-field dictionary (RFC 9421's
+    /// `Signature: sig1=:…:`), or one parameter of it (`Signature-Input:
+    /// sig1=(…);created=…`): the value without its type's delimiters (a byte
+    /// sequence's colons, a string's quotes).
+    Member {
+        /// The header.
+        header: HeaderName,
+        /// The member's key (the signature's label).
+        key: String,
+        /// The parameter, or `None` for the member's value.
+        param: Option<String>,
+    },
     /// A query parameter (Twilio's `bodySHA256`).
     Query(String),
     /// Nowhere but in the signed string, computed from the request
@@ -167,7 +179,8 @@ impl Location {
             | Location::Parameter { header: h, .. }
             | Location::Part { header: h, .. }
             | Location::Item { header: h, .. }
-            | Location::Component { header: h, .. } => Some(h),
+            | Location::Component { header: h, .. }
+            | Location::Member { header: h, .. } => Some(h),
             Location::Query(_) | Location::Signed => None,
         }
     }
@@ -210,6 +223,7 @@ impl Location {
                         .strip_prefix('=')
                 })
             }
+            Location::Member { key, param, .. } => super::member::read(text, key, param.as_deref()),
             Location::Query(_) | Location::Signed => None,
         }
     }
@@ -282,6 +296,10 @@ impl Location {
                 }
                 join_components(word, &list)
             }
+            Location::Member { key, param, .. } => {
+                let text = std::str::from_utf8(&current).map_err(|e| e.to_string())?;
+                super::member::write(text, key, param.as_deref(), value)
+            }
             Location::Query(_) | Location::Signed => unreachable!("no header"),
         };
         let value = http::HeaderValue::from_bytes(&bytes).map_err(|e| e.to_string())?;
@@ -336,6 +354,10 @@ impl Location {
                 let (word, mut list) = components(&current);
                 list.retain(|c| !component_named(c, name));
                 join_components(word, &list)
+            }
+            Location::Member { key, param, .. } => {
+                let text = std::str::from_utf8(&current).map_err(|e| e.to_string())?;
+                super::member::remove(text, key, param.as_deref())
             }
             Location::Query(_) | Location::Signed => unreachable!("no header"),
         };

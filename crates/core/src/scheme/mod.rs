@@ -9,14 +9,17 @@
 //!
 //! One file per scheme, each following its rules in `docs/rules/`: the six
 //! seeds' [`partner`], [`authorization`], [`webhook`], [`a2a`], [`ia_json`],
-//! [`quable`], and AWS Signature Version 4, [`sigv4`].
+//! [`quable`]; the standards' AWS Signature Version 4, [`sigv4`], and
+//! HTTP Message Signatures with `hmac-sha256`, [`rfc9421`].
 
 pub mod a2a;
 pub mod authorization;
 pub mod ia_json;
 pub(crate) mod location;
+mod member;
 pub mod partner;
 pub mod quable;
+pub mod rfc9421;
 pub mod sigv4;
 pub mod webhook;
 
@@ -60,6 +63,10 @@ pub enum SchemeId {
     /// header and the presigned query.
     #[serde(rename = "sigv4")]
     Sigv4,
+    /// HTTP Message Signatures (RFC 9421) with `hmac-sha256`:
+    /// `Signature-Input` and `Signature`.
+    #[serde(rename = "rfc9421")]
+    Rfc9421,
 }
 
 impl SchemeId {
@@ -74,7 +81,7 @@ impl SchemeId {
     ];
 
     /// The published standards' schemes.
-    pub const STANDARDS: [SchemeId; 1] = [SchemeId::Sigv4];
+    pub const STANDARDS: [SchemeId; 2] = [SchemeId::Sigv4, SchemeId::Rfc9421];
 
     /// The id as written in its rules, vector files and on the command line.
     pub const fn as_str(self) -> &'static str {
@@ -86,6 +93,7 @@ impl SchemeId {
             SchemeId::IaJson => "ia-json",
             SchemeId::Quable => "quable",
             SchemeId::Sigv4 => "sigv4",
+            SchemeId::Rfc9421 => "rfc9421",
         }
     }
 
@@ -99,6 +107,7 @@ impl SchemeId {
             SchemeId::IaJson => Box::new(ia_json::IaJson::new(config)?),
             SchemeId::Quable => Box::new(quable::Quable::new(config)?),
             SchemeId::Sigv4 => Box::new(sigv4::SigV4::new(config)?),
+            SchemeId::Rfc9421 => Box::new(rfc9421::MessageSignatures::new(config)?),
         })
     }
 }
@@ -150,7 +159,9 @@ pub struct SchemeConfig {
     pub endpoint: Option<String>,
     /// `authorization`, `sigv4`: headers every signature must cover.
     /// Default: `host`, plus for `authorization` `content-type` when the
-    /// request has a body.
+    /// request has a body. `rfc9421`: the component identifiers every
+    /// signature must cover (default `@method`, `@authority`, `@path`, and
+    /// `content-digest` when the request has a body).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_headers: Option<Vec<String>>,
     /// `sigv4`: the region every credential scope must name (default `us-east-1`).
@@ -174,6 +185,23 @@ pub struct SchemeConfig {
     /// IoT's presigned WebSocket URLs; default: it is signed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_added_after_signing: Option<bool>,
+    /// `rfc9421`: the label of the signature a verifier checks and a signer
+    /// writes (default: a verifier checks the first signature of
+    /// `Signature-Input`, a signer writes `sig1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `rfc9421`: the metadata parameters every signature must carry, of
+    /// `created`, `expires`, `nonce`, `alg`, `keyid` (default: `created`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_parameters: Option<Vec<String>>,
+    /// `rfc9421`: the `tag` parameter every signature must carry, and that
+    /// a signer writes (default: none required).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_tag: Option<String>,
+    /// `rfc9421`: the scheme of the target URI, for `@scheme` and
+    /// `@target-uri`, where the request itself does not say (default `https`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_scheme: Option<String>,
 }
 
 /// A configuration a scheme cannot be built from.
@@ -181,7 +209,7 @@ pub struct SchemeConfig {
 pub enum ConfigError {
     /// Not one of the six scheme ids.
     #[error(
-        "unknown scheme `{0}` (expected one of partner, authorization, webhook, a2a, ia-json, quable, sigv4)"
+        "unknown scheme `{0}` (expected one of partner, authorization, webhook, a2a, ia-json, quable, sigv4, rfc9421)"
     )]
     UnknownScheme(String),
     /// `quable` needs the declared app endpoint string.
@@ -238,6 +266,12 @@ pub struct SignatureParams<'a> {
     /// `sigv4`: the credential scope as received
     /// (`20150830/us-east-1/s3/aws4_request`); `None` while signing.
     pub scope: Option<Cow<'a, str>>,
+    /// `rfc9421`: the signature's metadata parameters (`created`, `keyid`,
+    /// `nonce`, …) in the order they are written, each value serialized as
+    /// a structured-field bare item. The values of `created`, `nonce` and
+    /// `keyid` are those of [`Self::timestamp`], [`Self::nonce`] and
+    /// [`Self::key_id`] wherever the signed string is written.
+    pub parameters: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 }
 
 impl<'a> SignatureParams<'a> {
@@ -270,6 +304,7 @@ impl<'a> SignatureParams<'a> {
             omitted: None,
             presigned_for: None,
             scope: None,
+            parameters: Vec::new(),
         })
     }
 
@@ -289,6 +324,11 @@ impl<'a> SignatureParams<'a> {
             omitted: self.omitted,
             presigned_for: self.presigned_for,
             scope: self.scope.map(own),
+            parameters: self
+                .parameters
+                .into_iter()
+                .map(|(name, value)| (own(name), own(value)))
+                .collect(),
         }
     }
 
@@ -314,9 +354,14 @@ pub struct SignInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub algorithm: Option<Algorithm>,
     /// `authorization`: the headers to cover (default `host content-type
-    /// content-length`, the original implementation's default).
+    /// content-length`, the original implementation's default); `rfc9421`:
+    /// the component identifiers to cover (`@method`, `content-digest`,
+    /// `"@query-param";name="id"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_headers: Option<Vec<String>>,
+    /// `rfc9421`: the `expires` parameter to write (seconds since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<u64>,
 }
 
 /// Why a request could not be signed.
@@ -764,6 +809,7 @@ pub(crate) fn basic_signing_params(
         omitted: None,
         presigned_for: None,
         scope: None,
+        parameters: Vec::new(),
     })
 }
 

@@ -414,6 +414,7 @@ impl Scheme for SigV4 {
             omitted: None,
             presigned_for: received.expires,
             scope: Some(received.scope.text),
+            parameters: Vec::new(),
         })
     }
 
@@ -521,6 +522,7 @@ impl Scheme for SigV4 {
             omitted: None,
             presigned_for: None,
             scope: None,
+            parameters: Vec::new(),
         })
     }
 

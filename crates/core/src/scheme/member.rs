@@ -1,0 +1,255 @@
+//! The text of one member of a structured-field dictionary (RFC 8941), and
+//! of one parameter of it, read and rewritten in place: where the runner
+//! and the deliberate defects find RFC 9421's fields
+//! (`Signature-Input: sig1=("@method");created=…;keyid="…"`,
+//! `Signature: sig1=:…:`).
+//!
+//! Verifiers parse these fields with `sfv`; this module is for test tools
+//! that must write *any* bytes into a member (a malformed value included),
+//! so it works on the text: members split at top-level commas, parameters
+//! at top-level semicolons, quotes and parentheses respected.
+
+/// A member value's text without the delimiters of its type: a byte
+/// sequence's colons and a string's quotes are left out.
+fn unwrap(value: &str) -> &str {
+    for delimiter in [':', '"'] {
+        if let Some(inner) = value
+            .strip_prefix(delimiter)
+            .and_then(|v| v.strip_suffix(delimiter))
+        {
+            return inner;
+        }
+    }
+    value
+}
+
+/// `value` wrapped as `like` was (a byte sequence in colons, a string in
+/// quotes); as it is where `like` was neither.
+fn wrap_like(like: &str, value: &[u8]) -> Vec<u8> {
+    for delimiter in [b':', b'"'] {
+        if like.len() >= 2 && like.as_bytes()[0] == delimiter && like.ends_with(delimiter as char) {
+            return [&[delimiter], value, &[delimiter]].concat();
+        }
+    }
+    value.to_vec()
+}
+
+/// `text` split at each top-level `separator` (outside quotes and
+/// parentheses), the pieces as written.
+fn split_top(text: &str, separator: u8) -> Vec<&str> {
+    let (mut pieces, mut start, mut depth, mut quoted, mut escaped) =
+        (Vec::new(), 0, 0, false, false);
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if quoted => escaped = true,
+            b'"' => quoted = !quoted,
+            b'(' if !quoted => depth += 1,
+            b')' if !quoted && depth > 0 => depth -= 1,
+            _ if b == separator && !quoted && depth == 0 => {
+                pieces.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    pieces.push(&text[start..]);
+    pieces
+}
+
+/// A member: its key, its value and its `;name=value` parameters, as written.
+struct Member<'t> {
+    key: &'t str,
+    value: &'t str,
+    params: Vec<(&'t str, &'t str)>,
+}
+
+impl<'t> Member<'t> {
+    fn parse(text: &'t str) -> Member<'t> {
+        let mut parts = split_top(text.trim(), b';').into_iter();
+        let first = parts.next().unwrap_or_default();
+        let (key, value) = first.split_once('=').unwrap_or((first, ""));
+        let params = parts
+            .map(|p| {
+                let p = p.trim();
+                p.split_once('=').unwrap_or((p, ""))
+            })
+            .collect();
+        Member {
+            key: key.trim(),
+            value,
+            params,
+        }
+    }
+
+    fn write(&self, value: &[u8], params: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut out = self.key.as_bytes().to_vec();
+        if !value.is_empty() {
+            out.push(b'=');
+            out.extend_from_slice(value);
+        }
+        for (name, value) in params {
+            out.push(b';');
+            out.extend_from_slice(name.as_bytes());
+            if !value.is_empty() {
+                out.push(b'=');
+                out.extend_from_slice(value);
+            }
+        }
+        out
+    }
+}
+
+/// The member `key` of the dictionary `text`, its value (`param: None`,
+/// without its type's delimiters) or the value of its parameter `param`.
+pub(crate) fn read<'t>(text: &'t str, key: &str, param: Option<&str>) -> Option<&'t str> {
+    let member = split_top(text, b',')
+        .into_iter()
+        .map(Member::parse)
+        .find(|m| m.key == key)?;
+    match param {
+        None => Some(unwrap(member.value)),
+        Some(name) => member
+            .params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| unwrap(v)),
+    }
+}
+
+/// `text` with the member `key`'s value, or its parameter `param`, set to
+/// `value` (wrapped as the value it replaces was; a new parameter is a
+/// string unless `value` is a number); the member is added where absent.
+pub(crate) fn write(text: &str, key: &str, param: Option<&str>, value: &[u8]) -> Vec<u8> {
+    let mut members: Vec<Vec<u8>> = Vec::new();
+    let mut found = false;
+    for piece in split_top(text, b',')
+        .into_iter()
+        .filter(|p| !p.trim().is_empty())
+    {
+        let member = Member::parse(piece);
+        if member.key != key || found {
+            members.push(piece.trim().as_bytes().to_vec());
+            continue;
+        }
+        found = true;
+        let mut params: Vec<(&str, Vec<u8>)> = member
+            .params
+            .iter()
+            .map(|(n, v)| (*n, v.as_bytes().to_vec()))
+            .collect();
+        let member_value = match param {
+            None => wrap_like(member.value, value),
+            Some(name) => {
+                match params.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, old)) => *old = wrap_like(&String::from_utf8_lossy(old), value),
+                    None => params.push((name, new_parameter(value))),
+                }
+                member.value.as_bytes().to_vec()
+            }
+        };
+        members.push(member.write(&member_value, &params));
+    }
+    if !found {
+        let member = Member {
+            key,
+            value: "",
+            params: Vec::new(),
+        };
+        members.push(match param {
+            None => member.write(value, &[]),
+            Some(name) => member.write(b"()", &[(name, new_parameter(value))]),
+        });
+    }
+    members.join(&b", "[..])
+}
+
+/// A parameter's value as a new parameter is written: digits as an integer,
+/// anything else as a string.
+fn new_parameter(value: &[u8]) -> Vec<u8> {
+    if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
+        value.to_vec()
+    } else {
+        [b"\"", value, b"\""].concat()
+    }
+}
+
+/// `text` without the member `key` (`param: None`) or without that
+/// member's parameter `param`.
+pub(crate) fn remove(text: &str, key: &str, param: Option<&str>) -> Vec<u8> {
+    let mut members: Vec<Vec<u8>> = Vec::new();
+    for piece in split_top(text, b',')
+        .into_iter()
+        .filter(|p| !p.trim().is_empty())
+    {
+        let member = Member::parse(piece);
+        if member.key != key {
+            members.push(piece.trim().as_bytes().to_vec());
+            continue;
+        }
+        let Some(name) = param else { continue };
+        let params: Vec<(&str, Vec<u8>)> = member
+            .params
+            .iter()
+            .filter(|(n, _)| *n != name)
+            .map(|(n, v)| (*n, v.as_bytes().to_vec()))
+            .collect();
+        members.push(member.write(member.value.as_bytes(), &params));
+    }
+    members.join(&b", "[..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INPUT: &str =
+        r#"sig1=("@method" "a;b,c");created=1618884473;keyid="k, 1", proxy=();created=2"#;
+
+    #[test]
+    fn members_and_their_parameters_are_read_in_place() {
+        assert_eq!(read(INPUT, "sig1", None), Some(r#"("@method" "a;b,c")"#));
+        assert_eq!(read(INPUT, "sig1", Some("created")), Some("1618884473"));
+        assert_eq!(read(INPUT, "sig1", Some("keyid")), Some("k, 1"));
+        assert_eq!(read(INPUT, "proxy", Some("created")), Some("2"));
+        assert_eq!(read("sig1=:AAAA:", "sig1", None), Some("AAAA"));
+        assert_eq!(read(INPUT, "other", None), None);
+        assert_eq!(read(INPUT, "sig1", Some("nonce")), None);
+    }
+
+    #[test]
+    fn values_are_written_as_the_values_they_replace() {
+        let written = write(INPUT, "sig1", Some("keyid"), b"other");
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            r#"sig1=("@method" "a;b,c");created=1618884473;keyid="other", proxy=();created=2"#
+        );
+        let written = write(INPUT, "sig1", Some("created"), b"12a");
+        assert!(
+            String::from_utf8(written)
+                .unwrap()
+                .contains(";created=12a;")
+        );
+        let written = write(INPUT, "sig1", Some("nonce"), b"n1");
+        assert!(
+            String::from_utf8(written)
+                .unwrap()
+                .contains(r#";keyid="k, 1";nonce="n1", proxy"#)
+        );
+        let written = write("sig1=:AAAA:", "sig1", None, b"BBBB");
+        assert_eq!(written, b"sig1=:BBBB:");
+        let written = write("", "sig1", None, b":BBBB:");
+        assert_eq!(written, b"sig1=:BBBB:");
+    }
+
+    #[test]
+    fn members_and_parameters_are_removed() {
+        let removed = String::from_utf8(remove(INPUT, "sig1", Some("keyid"))).unwrap();
+        assert_eq!(
+            removed,
+            r#"sig1=("@method" "a;b,c");created=1618884473, proxy=();created=2"#
+        );
+        let removed = String::from_utf8(remove(INPUT, "sig1", None)).unwrap();
+        assert_eq!(removed, "proxy=();created=2");
+    }
+}

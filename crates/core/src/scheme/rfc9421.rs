@@ -1,0 +1,566 @@
+//! `rfc9421`: HTTP Message Signatures (RFC 9421) with `hmac-sha256`.
+//!
+//! ```text
+//! Signature-Input: sig1=("@method" "@authority" "@path" "content-digest");created=1618884473;keyid="k1"
+//! Signature: sig1=:<base64 HMAC-SHA256>:
+//! Content-Digest: sha-256=:<base64 SHA-256 of the body>:
+//! ```
+//!
+//! The tag is the HMAC-SHA256 of the *signature base*: one line per
+//! covered component, `"{identifier}": {value}` ([`components`]), then
+//! `"@signature-params": ` and the covered list with its metadata
+//! parameters. Both fields are RFC 8941 dictionaries keyed by the
+//! signature's label ([`fields`]). What a verifier demands beyond the RFC
+//! is its policy, set in [`SchemeConfig`]: the components to cover, the
+//! metadata required, the label, the `tag`, the window. Rules:
+//! `docs/rules/rfc9421.md`.
+
+mod components;
+pub mod digest;
+mod fields;
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use http::HeaderName;
+
+use super::{
+    ConfigError, Field, Location, Scheme, SchemeConfig, SchemeId, SignError, SignInput,
+    SignatureParams, configured_window,
+};
+use crate::Rejection;
+use crate::crypto::{Algorithm, ByteSink, Tag, TagEncoding};
+use crate::keys::{Key, Secret};
+use crate::request::Request;
+use crate::time::{TimeUnit, Window};
+
+use components::Identifier;
+pub use digest::CONTENT_DIGEST;
+pub use fields::{SIGNATURE, SIGNATURE_INPUT};
+
+/// The algorithm's registered name, for `alg`.
+pub const ALG: &str = "hmac-sha256";
+/// The label a signer writes unless configured otherwise.
+pub const DEFAULT_LABEL: &str = "sig1";
+/// The metadata parameters RFC 9421 defines, in the order a signer writes them.
+pub const PARAMETERS: [&str; 6] = ["created", "expires", "nonce", "alg", "keyid", "tag"];
+
+/// The `rfc9421` scheme with a verifier's policy.
+#[derive(Debug)]
+pub struct MessageSignatures {
+    /// The signature checked (`None`: the first of `Signature-Input`).
+    label: Option<String>,
+    /// The components every signature must cover; `None`: `@method`,
+    /// `@authority`, `@path`, and `content-digest` with a body.
+    required_components: Option<Vec<Identifier>>,
+    /// The metadata parameters every signature must carry.
+    required_parameters: Vec<String>,
+    /// The `tag` every signature must carry (and a signer writes).
+    signature_tag: Option<String>,
+    target_scheme: String,
+    window: Window,
+}
+
+impl MessageSignatures {
+    /// A signature may be 300 s old and 30 s ahead of the verifier's clock.
+    pub const DEFAULT_WINDOW: Window = Window {
+        unit: TimeUnit::Seconds,
+        past: 300,
+        future: 30,
+    };
+
+    /// Builds the scheme from `config`'s policy.
+    pub fn new(config: &SchemeConfig) -> Result<Self, ConfigError> {
+        let required_components = match &config.required_headers {
+            None => None,
+            Some(list) => Some(
+                list.iter()
+                    .map(|c| Identifier::from_text(c))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| ConfigError::Invalid {
+                        field: "required_headers",
+                        reason: "a component identifier the RFC does not define for requests",
+                    })?,
+            ),
+        };
+        let required_parameters = config
+            .required_parameters
+            .clone()
+            .unwrap_or_else(|| vec!["created".into()]);
+        if required_parameters
+            .iter()
+            .any(|p| !PARAMETERS.contains(&p.as_str()))
+        {
+            return Err(ConfigError::Invalid {
+                field: "required_parameters",
+                reason: "one of created, expires, nonce, alg, keyid, tag",
+            });
+        }
+        let target_scheme = config
+            .target_scheme
+            .clone()
+            .unwrap_or_else(|| "https".into())
+            .to_ascii_lowercase();
+        Ok(MessageSignatures {
+            label: config.label.clone(),
+            required_components,
+            required_parameters,
+            signature_tag: config.signature_tag.clone(),
+            target_scheme,
+            window: configured_window(Self::DEFAULT_WINDOW, config),
+        })
+    }
+
+    fn label(&self) -> &str {
+        self.label.as_deref().unwrap_or(DEFAULT_LABEL)
+    }
+
+    fn requires(&self, parameter: &str) -> bool {
+        self.required_parameters.iter().any(|p| p == parameter)
+    }
+
+    /// The components `req` must have covered.
+    fn required(&self, req: &Request) -> Cow<'_, [Identifier]> {
+        match &self.required_components {
+            Some(list) => Cow::Borrowed(list),
+            None => {
+                let mut names = vec!["@method", "@authority", "@path"];
+                if !req.body().is_empty() {
+                    names.push("content-digest");
+                }
+                Cow::Owned(
+                    names
+                        .into_iter()
+                        .map(|n| Identifier::from_text(n).expect("a plain name"))
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    /// The checks of the received signature's metadata and coverage
+    /// against the policy (RFC 9421 section 3.2.1).
+    fn check_policy(&self, req: &Request, received: &fields::Received) -> Result<(), Rejection> {
+        let metadata = &received.metadata;
+        for required in &self.required_parameters {
+            if !metadata.list.iter().any(|(name, _)| name == required) {
+                return Err(Rejection::MissingHeader(format!(
+                    "the signature parameter {required}"
+                )));
+            }
+        }
+        if metadata.alg.as_deref().is_some_and(|alg| alg != ALG) {
+            return Err(Rejection::UnsupportedAlgorithm);
+        }
+        if let Some(expected) = &self.signature_tag
+            && metadata.tag.as_ref() != Some(expected)
+        {
+            return Err(Rejection::MalformedHeader {
+                header: SIGNATURE_INPUT.as_str().into(),
+                detail: "the signature's tag is not the application's",
+            });
+        }
+        for required in self.required(req).iter() {
+            if !received.components.iter().any(|(_, id)| id == required) {
+                return Err(Rejection::HeaderNotSigned(required.name.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the `@signature-params` value: the covered components and the
+    /// metadata parameters, those the parameters carry as values written
+    /// from them (so a signer's changed timestamp or nonce is what is
+    /// signed), any the signer left out ([`SignatureParams::omitted`]) not
+    /// at all.
+    fn write_signature_params(&self, params: &SignatureParams<'_>, out: &mut dyn ByteSink) {
+        out.put(b"(");
+        for (i, id) in params.signed_headers.iter().enumerate() {
+            if i > 0 {
+                out.put(b" ");
+            }
+            out.put(id.as_bytes());
+        }
+        out.put(b")");
+        for (name, value) in &params.parameters {
+            let field = match name.as_ref() {
+                "created" => Some(Field::Timestamp),
+                "nonce" => Some(Field::Nonce),
+                "keyid" => Some(Field::KeyId),
+                _ => None,
+            };
+            if field.as_ref().is_some_and(|f| params.omits(f)) {
+                continue;
+            }
+            out.put(b";");
+            out.put(name.as_bytes());
+            out.put(b"=");
+            match name.as_ref() {
+                "created" => out.put(params.timestamp.as_bytes()),
+                "nonce" => put_string(out, params.nonce.as_deref().unwrap_or_default()),
+                "keyid" => put_string(out, params.key_id.as_deref().unwrap_or_default()),
+                _ => out.put(value.as_bytes()),
+            }
+        }
+    }
+}
+
+/// Writes `text` as a structured-field string: quoted, `"` and `\` escaped.
+fn put_string(out: &mut dyn ByteSink, text: &str) {
+    out.put(b"\"");
+    for piece in text.split_inclusive(['"', '\\']) {
+        match piece.as_bytes().split_last() {
+            Some((&last, rest)) if last == b'"' || last == b'\\' => {
+                out.put(rest);
+                out.put(&[b'\\', last]);
+            }
+            _ => out.put(piece.as_bytes()),
+        }
+    }
+    out.put(b"\"");
+}
+
+/// A signer's component identifier as it is serialized: a bare name quoted.
+fn serialized_identifier(text: &str) -> Result<String, SignError> {
+    let id = Identifier::from_text(text)
+        .map_err(|e| SignError::Invalid(format!("component `{text}`: {e}")))?;
+    Ok(if text.starts_with('"') {
+        text.to_owned()
+    } else {
+        format!("\"{}\"", id.name)
+    })
+}
+
+impl Scheme for MessageSignatures {
+    fn name(&self) -> &str {
+        SchemeId::Rfc9421.as_str()
+    }
+
+    fn rule(&self) -> &str {
+        crate::rules::text("rfc9421.signature-base")
+    }
+
+    fn location(&self, field: &Field) -> Option<Location> {
+        let param = |name: &str| Location::Member {
+            header: SIGNATURE_INPUT,
+            key: self.label().to_owned(),
+            param: Some(name.to_owned()),
+        };
+        match field {
+            Field::KeyId => Some(param("keyid")),
+            Field::Timestamp => Some(param("created")),
+            // Optional metadata is a field of the scheme only where the
+            // policy requires it: elsewhere leaving it out is correct.
+            Field::Nonce => self.requires("nonce").then(|| param("nonce")),
+            Field::Algorithm => self.requires("alg").then(|| param("alg")),
+            Field::Tag => Some(Location::Member {
+                header: SIGNATURE,
+                key: self.label().to_owned(),
+                param: None,
+            }),
+            Field::SignedHeaders => Some(Location::Member {
+                header: SIGNATURE_INPUT,
+                key: self.label().to_owned(),
+                param: None,
+            }),
+            Field::BodyHash => Some(Location::Header(CONTENT_DIGEST)),
+            Field::Header(_) => None,
+        }
+    }
+
+    fn replay(&self) -> super::ReplayRule {
+        if self.requires("nonce") {
+            super::ReplayRule::Enforced
+        } else {
+            super::ReplayRule::Advised
+        }
+    }
+
+    fn prepare(&self, req: &mut Request, signed_body: &[u8]) {
+        if !signed_body.is_empty() && !req.headers().contains_key(CONTENT_DIGEST) {
+            let value = digest::content_digest(signed_body)
+                .parse()
+                .expect("base64 is a header value");
+            req.headers_mut().insert(CONTENT_DIGEST, value);
+        }
+    }
+
+    fn window(&self) -> Window {
+        self.window
+    }
+
+    fn check_time(&self, params: &SignatureParams<'_>, now_ms: u64) -> Result<(), Rejection> {
+        let value = |name: &str| {
+            params
+                .parameters
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, v)| v.parse::<u64>().ok())
+        };
+        if value("created").is_some() {
+            self.window.check(params.timestamp_value, now_ms)?;
+        }
+        match value("expires") {
+            Some(expires) if TimeUnit::Seconds.to_ms(expires) < now_ms => Err(Rejection::Expired),
+            _ => Ok(()),
+        }
+    }
+
+    fn tag_encoding(&self) -> TagEncoding {
+        TagEncoding::Base64
+    }
+
+    fn key(&self, id: &str, secret: &Secret) -> Result<Key, ConfigError> {
+        // RFC 9421's shared secrets are bytes, given in base64 (appendix B.1.5).
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(secret.expose())
+            .map_err(|_| ConfigError::Secret(id.to_owned()))?;
+        Ok(Key::from_bytes(id, &bytes))
+    }
+
+    fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
+        let received = fields::read(req, self.label.as_deref())?;
+        self.check_policy(req, &received)?;
+        digest::check(req)?;
+        let tag = Tag::from_slice(&received.signature).ok_or(Rejection::MalformedSignature)?;
+        let metadata = received.metadata;
+        let created = metadata.created;
+        Ok(SignatureParams {
+            key_id: metadata.keyid.map(Cow::Owned),
+            algorithm: Algorithm::Sha256,
+            timestamp: Cow::Owned(created.map(|c| c.to_string()).unwrap_or_default()),
+            timestamp_value: created.unwrap_or(0),
+            nonce: metadata.nonce.map(Cow::Owned),
+            signed_headers: received
+                .components
+                .into_iter()
+                .map(|(serialized, _)| Cow::Owned(serialized))
+                .collect(),
+            body_hash: None,
+            tag,
+            alternatives: Vec::new(),
+            omitted: None,
+            presigned_for: None,
+            scope: None,
+            parameters: metadata
+                .list
+                .into_iter()
+                .map(|(n, v)| (Cow::Owned(n), Cow::Owned(v)))
+                .collect(),
+        })
+    }
+
+    fn canonicalize(
+        &self,
+        req: &Request,
+        params: &SignatureParams<'_>,
+        out: &mut dyn ByteSink,
+    ) -> Result<(), Rejection> {
+        for serialized in &params.signed_headers {
+            let id = Identifier::from_text(serialized)?;
+            if params.omits(&Field::Header(id.name.clone()))
+                && !req.headers().contains_key(id.name.as_str())
+            {
+                // A verifier that signs a covered but absent field by
+                // leaving its line out (never a correct signature).
+                continue;
+            }
+            components::write_line(req, serialized, &id, &self.target_scheme, out)?;
+        }
+        out.put(b"\"@signature-params\": ");
+        self.write_signature_params(params, out);
+        Ok(())
+    }
+
+    fn signing_params<'a>(
+        &self,
+        req: &Request,
+        input: &'a SignInput,
+    ) -> Result<SignatureParams<'a>, SignError> {
+        let signed_headers = match &input.signed_headers {
+            Some(list) => list
+                .iter()
+                .map(|c| serialized_identifier(c).map(Cow::Owned))
+                .collect::<Result<Vec<_>, _>>()?,
+            None => self.default_components(req),
+        };
+        let mut parameters: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
+        let mut add = |name: &'static str, value: String| {
+            parameters.push((Cow::Borrowed(name), Cow::Owned(value)));
+        };
+        add("created", String::new());
+        if let Some(expires) = input.expires {
+            add("expires", expires.to_string());
+        }
+        if input.nonce.is_some() {
+            add("nonce", String::new());
+        }
+        if input.algorithm.is_some() {
+            add("alg", format!("\"{ALG}\""));
+        }
+        if input.key_id.is_some() {
+            add("keyid", String::new());
+        }
+        if let Some(tag) = &self.signature_tag {
+            let mut quoted = Vec::new();
+            put_string(&mut quoted, tag);
+            add("tag", String::from_utf8(quoted).expect("quoted UTF-8"));
+        }
+        Ok(SignatureParams {
+            key_id: input.key_id.as_deref().map(Cow::Borrowed),
+            algorithm: Algorithm::Sha256,
+            timestamp: Cow::Borrowed(&input.timestamp),
+            timestamp_value: crate::time::parse_timestamp(&input.timestamp).unwrap_or(0),
+            nonce: input.nonce.as_deref().map(Cow::Borrowed),
+            signed_headers,
+            body_hash: None,
+            tag: Tag::default(),
+            alternatives: Vec::new(),
+            omitted: None,
+            presigned_for: None,
+            scope: None,
+            parameters,
+        })
+    }
+
+    fn signature_headers(
+        &self,
+        params: &SignatureParams<'_>,
+        encoded_tag: &str,
+    ) -> Vec<(HeaderName, String)> {
+        let label = self.label();
+        let mut input = format!("{label}=").into_bytes();
+        self.write_signature_params(params, &mut input);
+        vec![
+            (
+                SIGNATURE_INPUT,
+                String::from_utf8_lossy(&input).into_owned(),
+            ),
+            (SIGNATURE, format!("{label}=:{encoded_tag}:")),
+        ]
+    }
+}
+
+impl MessageSignatures {
+    /// What a signer covers unless told otherwise: the method, authority,
+    /// path, the query where there is one, the body's digest and type where
+    /// there is a body, and whatever else the policy requires.
+    fn default_components<'a>(&self, req: &Request) -> Vec<Cow<'a, str>> {
+        let mut names: Vec<String> = ["@method", "@authority", "@path"]
+            .map(|n| format!("\"{n}\""))
+            .to_vec();
+        if req.uri().query().is_some() {
+            names.push("\"@query\"".into());
+        }
+        for header in [CONTENT_DIGEST, http::header::CONTENT_TYPE] {
+            if req.headers().contains_key(&header) {
+                names.push(format!("\"{}\"", header.as_str()));
+            }
+        }
+        for required in self.required(req).iter() {
+            let text = format!("\"{}\"", required.name);
+            if required.query_name.is_none()
+                && required.key.is_none()
+                && !required.sf
+                && !required.bs
+                && !names.contains(&text)
+            {
+                names.push(text);
+            }
+        }
+        names.into_iter().map(Cow::Owned).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 9421 appendix B.2's test request.
+    fn test_request() -> Request {
+        http::Request::builder()
+            .method("POST")
+            .uri("/foo?param=Value&Pet=dog")
+            .header("host", "example.com")
+            .header("date", "Tue, 20 Apr 2021 02:07:55 GMT")
+            .header("content-type", "application/json")
+            .header("content-digest", "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:")
+            .header("content-length", "18")
+            .body(bytes::Bytes::from_static(br#"{"hello": "world"}"#))
+            .unwrap()
+    }
+
+    fn permissive() -> MessageSignatures {
+        MessageSignatures::new(&SchemeConfig {
+            required_headers: Some(Vec::new()),
+            required_parameters: Some(Vec::new()),
+            ..SchemeConfig::default()
+        })
+        .unwrap()
+    }
+
+    fn base(scheme: &MessageSignatures, req: &Request) -> String {
+        let params = scheme.parse(req).unwrap();
+        let mut out = Vec::new();
+        scheme.canonicalize(req, &params, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_rfcs_hmac_sha256_example_verifies() {
+        // RFC 9421 appendix B.2.5.
+        let mut req = test_request();
+        req.headers_mut().insert(
+            SIGNATURE_INPUT,
+            r#"sig-b25=("date" "@authority" "content-type");created=1618884473;keyid="test-shared-secret""#.parse().unwrap(),
+        );
+        req.headers_mut().insert(
+            SIGNATURE,
+            "sig-b25=:pxcQw6G3AjtMBQjwo8XzkZf/bws5LelbaMk5rGIGtE8=:"
+                .parse()
+                .unwrap(),
+        );
+        let scheme = permissive();
+        assert_eq!(
+            base(&scheme, &req),
+            "\"date\": Tue, 20 Apr 2021 02:07:55 GMT\n\"@authority\": example.com\n\"content-type\": application/json\n\"@signature-params\": (\"date\" \"@authority\" \"content-type\");created=1618884473;keyid=\"test-shared-secret\""
+        );
+        let secret = Secret::new(
+            "uzvJfB4u3N0Jy4T7NZ75MDVcr8zSTInedJtkgcu46YW4XByzNJjxBdtjUkdJPBtbmHhIDi6pcl8jsasjlTMtDQ==",
+        );
+        let key = scheme.key("test-shared-secret", &secret).unwrap();
+        let params = scheme.parse(&req).unwrap();
+        assert_eq!(scheme.verify(&req, &params, &key), Ok(()));
+        // The default policy wants @method and @path covered.
+        let strict = MessageSignatures::new(&SchemeConfig::default()).unwrap();
+        assert_eq!(
+            strict.parse(&req).err(),
+            Some(Rejection::HeaderNotSigned("@method".into()))
+        );
+    }
+
+    #[test]
+    fn signing_writes_what_verifying_reads() {
+        let scheme = MessageSignatures::new(&SchemeConfig::default()).unwrap();
+        let mut req = test_request();
+        req.headers_mut().remove(CONTENT_DIGEST);
+        let body = req.body().clone();
+        scheme.prepare(&mut req, &body);
+        let input = SignInput {
+            key_id: Some("k1".into()),
+            timestamp: "1618884473".into(),
+            nonce: Some("n\"1".into()),
+            ..SignInput::default()
+        };
+        let key = Key::from_bytes("k1", b"secret");
+        for (name, value) in scheme.sign(&req, &input, &key).unwrap() {
+            req.headers_mut().insert(name, value.parse().unwrap());
+        }
+        let params = scheme.parse(&req).unwrap();
+        assert_eq!(params.nonce.as_deref(), Some("n\"1"));
+        assert_eq!(scheme.verify(&req, &params, &key), Ok(()));
+        assert_eq!(scheme.check_time(&params, 1_618_884_473_000), Ok(()));
+        *req.body_mut() = bytes::Bytes::from_static(b"{}");
+        assert_eq!(scheme.parse(&req).err(), Some(Rejection::BodyHashMismatch));
+    }
+}
