@@ -173,7 +173,7 @@ function componentValue(req, name, params, config) {
       case '@path': return path;
       case '@query': return `?${query ?? ''}`;
       case '@request-target': return withQuery;
-      case '@target-uri': return `${scheme}://${authority(req, scheme)}${withQuery}`;
+      case '@target-uri': return `${scheme}://${fieldLines(req, 'host')[0]}${withQuery}`;
       case '@query-param': {
         const wanted = new URLSearchParams(`${p.name}=`).keys().next().value;
         const values = new URLSearchParams(query ?? '').getAll(wanted);

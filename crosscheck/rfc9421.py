@@ -249,7 +249,8 @@ def component_value(req, name, params, config):
         if name == "@request-target":
             return path + ("?" + query if query is not None else "")
         if name == "@target-uri":
-            return "%s://%s%s" % (scheme, authority(req, scheme), path + ("?" + query if query is not None else ""))
+            host = next(v for n, v in req["headers"] if n.lower() == "host")
+            return "%s://%s%s" % (scheme, host, path + ("?" + query if query is not None else ""))
         if name == "@query-param":
             wanted = urllib.parse.unquote_plus(p["name"])
             values = [v for k, v in urllib.parse.parse_qsl(query or "", keep_blank_values=True) if k == wanted]

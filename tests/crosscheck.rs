@@ -1,8 +1,9 @@
 //! Our implementation must not be its own oracle: the Python and Node
 //! standard-library scripts in `crosscheck/` recompute the canonical string
 //! and tag of every vector from its inputs, and must agree with all of them.
-//! The SigV4 vectors have a third implementation besides: botocore's own
-//! signer, installed from PyPI at a pinned version.
+//! The standards' vectors have a third implementation besides, installed
+//! from PyPI at a pinned version: botocore's signer for SigV4, and
+//! http-message-signatures's verifier for RFC 9421.
 
 mod common;
 
@@ -90,5 +91,37 @@ fn botocore_signs_the_sigv4_vectors_as_they_say() {
     assert!(
         confirmed >= 60,
         "botocore confirmed only {confirmed}:\n{stdout}"
+    );
+}
+
+/// PyPI's http-message-signatures, the RFC 9421 library its authors test
+/// against the RFC's appendix, pinned.
+const HTTP_MESSAGE_SIGNATURES: &str = "http-message-signatures==3.0.0";
+
+#[test]
+fn http_message_signatures_verifies_the_rfc9421_vectors() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = common::python_packages(&[HTTP_MESSAGE_SIGNATURES]);
+    let dir = export_json("http-message-signatures");
+    let output = Command::new(python)
+        .arg(root.join("crosscheck/http_message_signatures_rfc9421.py"))
+        .arg(&dir)
+        .output()
+        .expect("the http-message-signatures virtual environment runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "http-message-signatures disagrees with the RFC 9421 vectors:\n{stderr}{stdout}"
+    );
+    // Every valid step but those the library cannot take (each named).
+    let verified: usize = stdout
+        .rsplit("cross-check: ")
+        .next()
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        verified >= 15,
+        "http-message-signatures verified only {verified}:\n{stdout}"
     );
 }

@@ -228,7 +228,9 @@ fn derived(req: &Request, id: &Identifier, target_scheme: &str) -> Result<String
         "@authority" => authority(req, &scheme)?,
         "@scheme" => scheme,
         "@target-uri" => {
-            let authority = authority(req, &scheme)?;
+            // The target URI as received: unlike `@authority`, the RFC
+            // normalises nothing in it.
+            let authority = raw_authority(req)?;
             match uri.query() {
                 Some(q) => format!("{scheme}://{authority}{path}?{q}"),
                 None => format!("{scheme}://{authority}{path}"),
@@ -252,11 +254,7 @@ fn derived(req: &Request, id: &Identifier, target_scheme: &str) -> Result<String
 /// `@authority`: the host lower-cased, the port left out where it is the
 /// scheme's default.
 fn authority(req: &Request, scheme: &str) -> Result<String, Rejection> {
-    let raw = match req.uri().authority() {
-        Some(a) => a.as_str(),
-        None => crate::request::single_header(req, &http::header::HOST)?
-            .ok_or_else(|| Rejection::MissingHeader("host".into()))?,
-    };
+    let raw = raw_authority(req)?;
     let authority: http::uri::Authority = raw.parse().map_err(|_| Rejection::MalformedHeader {
         header: "host".into(),
         detail: "not an authority",
@@ -271,6 +269,15 @@ fn authority(req: &Request, scheme: &str) -> Result<String, Rejection> {
         Some(port) if Some(port) != default_port => format!("{host}:{port}"),
         _ => host,
     })
+}
+
+/// The authority as the request gives it: its URI's, else its `Host`.
+fn raw_authority(req: &Request) -> Result<&str, Rejection> {
+    match req.uri().authority() {
+        Some(a) => Ok(a.as_str()),
+        None => crate::request::single_header(req, &http::header::HOST)?
+            .ok_or_else(|| Rejection::MissingHeader("host".into())),
+    }
 }
 
 /// `@query-param;name=…`: the one parameter whose decoded name is `wanted`
