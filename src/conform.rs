@@ -60,7 +60,7 @@ pub struct ConformArgs {
     #[arg(long, value_name = "DIR", default_value = "sigconform-artifacts")]
     artifacts: PathBuf,
     /// The scheme the target verifies (this or --profile is required with
-    /// --target): partner, authorization, webhook, a2a, ia-json, quable or sigv4,
+    /// --target): partner, authorization, webhook, a2a, ia-json, quable, sigv4 or rfc9421,
     /// or a built-in profile's name. Without --target: only its built-in
     /// server.
     #[arg(long, conflicts_with = "profile")]
@@ -95,6 +95,22 @@ pub struct ConformArgs {
     /// an object the runner may write, in a bucket, and removes at the end).
     #[arg(long)]
     service: Option<String>,
+    /// rfc9421: the components the target requires every signature to
+    /// cover, separated by spaces (default `@method @authority @path`, and
+    /// `content-digest` with a body); the runner's signatures cover them.
+    #[arg(long, value_name = "COMPONENTS")]
+    covered: Option<String>,
+    /// rfc9421: the metadata parameters the target requires, separated by
+    /// spaces (default `created keyid`; add `nonce` for the replay cases).
+    #[arg(long, value_name = "PARAMETERS")]
+    required_params: Option<String>,
+    /// rfc9421: the signature label the target checks (default: the first;
+    /// the runner writes `sig1`).
+    #[arg(long)]
+    label: Option<String>,
+    /// rfc9421: the application `tag` the target requires.
+    #[arg(long)]
+    signature_tag: Option<String>,
     /// Only cases whose id matches this glob (e.g. `a2a/replay/*`); may repeat.
     #[arg(long, value_parser = glob_pattern)]
     only: Vec<glob::Pattern>,
@@ -362,14 +378,28 @@ impl Shared {
 
 /// The scheme settings of a target whose endpoint string is `endpoint`.
 fn scheme_config(args: &ConformArgs, endpoint: String) -> SchemeConfig {
+    // `@scheme` and `@target-uri` as the target's URL says.
+    let target_scheme = endpoint
+        .split_once("://")
+        .map(|(scheme, _)| scheme.to_ascii_lowercase());
     SchemeConfig {
         tolerance_past: args.tolerance,
         tolerance_future: args.future_tolerance,
         endpoint: Some(endpoint),
         region: args.region.clone(),
         service: args.service.clone(),
+        required_headers: args.covered.as_deref().map(words),
+        required_parameters: args.required_params.as_deref().map(words),
+        label: args.label.clone(),
+        signature_tag: args.signature_tag.clone(),
+        target_scheme,
         ..SchemeConfig::default()
     }
+}
+
+/// A list given as one argument, its items separated by spaces.
+fn words(list: &str) -> Vec<String> {
+    list.split_whitespace().map(str::to_owned).collect()
 }
 
 /// The targets to probe: the `--target`s, or the built-in servers.

@@ -131,7 +131,7 @@ pub fn chosen_scheme(
     match (scheme, profile) {
         (Some(name), _) => SchemeRef::by_name(name).map(Some).ok_or_else(|| {
             format!(
-                "unknown scheme `{name}` (partner, authorization, webhook, a2a, ia-json, quable, sigv4, or a built-in profile: {}); a profile file goes to --profile",
+                "unknown scheme `{name}` (partner, authorization, webhook, a2a, ia-json, quable, sigv4, rfc9421, or a built-in profile: {}); a profile file goes to --profile",
                 sigconform_core::profile::BUILT_IN.map(|(n, _)| n).join(", ")
             )
         }),

@@ -9,7 +9,7 @@ use sigconform_core::scheme::{Scheme, SchemeConfig};
 /// A scheme, a key and a request, from the command line.
 #[derive(clap::Args)]
 pub(crate) struct OneRequest {
-    /// partner, authorization, webhook, a2a, ia-json, quable or sigv4; a built-in
+    /// partner, authorization, webhook, a2a, ia-json, quable, sigv4 or rfc9421; a built-in
     /// profile's name (stripe, github, …); or a profile file.
     #[arg(long)]
     pub(crate) scheme: String,

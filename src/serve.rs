@@ -21,7 +21,7 @@ use sigconform_server::{KeySource, Mount, ServerConfig};
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("verifies").required(true).args(["scheme", "profile"])))]
 pub struct ServeArgs {
-    /// partner, authorization, webhook, a2a, ia-json, quable or sigv4, or a
+    /// partner, authorization, webhook, a2a, ia-json, quable, sigv4 or rfc9421, or a
     /// built-in profile's name.
     #[arg(long)]
     scheme: Option<String>,

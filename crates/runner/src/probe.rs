@@ -70,6 +70,19 @@ pub(super) struct Step {
     pub(super) resign: Option<std::sync::Arc<Resign>>,
 }
 
+/// The string a signer of `scheme` signs for `req` with `input`: the
+/// request as the signer prepares it (RFC 9421's Content-Digest, Twilio's
+/// body hash in the query are added first); empty where it cannot be made.
+fn canonical_for(scheme: &dyn Scheme, req: &Request, input: &SignInput) -> String {
+    let mut prepared = req.clone();
+    scheme.prepare(&mut prepared, req.body());
+    let mut out = Vec::new();
+    if let Ok(params) = scheme.signing_params(&prepared, input) {
+        let _ = scheme.canonicalize(&prepared, &params, &mut out);
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The string `scheme` signs for `signed`, as a verifier reads it; empty
 /// where it does not parse.
 fn canonical_of(scheme: &dyn Scheme, signed: &Request) -> String {
@@ -144,13 +157,8 @@ impl Resign {
         let request = recipe
             .apply(self.scheme.as_ref(), &self.request, &self.key)
             .map_err(|e| e.to_string())?;
-        let mut canonical = Vec::new();
-        if let Ok(params) = self.scheme.signing_params(&self.request, &input) {
-            let _ = self
-                .scheme
-                .canonicalize(&self.request, &params, &mut canonical);
-        }
-        Ok((request, String::from_utf8_lossy(&canonical).into_owned()))
+        let canonical = canonical_for(self.scheme.as_ref(), &self.request, &input);
+        Ok((request, canonical))
     }
 }
 
@@ -432,12 +440,18 @@ impl<'a> Builder<'a> {
         format!("sc-{}-{}", self.run_id, self.counter.get())
     }
 
-    /// The runner's signing input at `timestamp`, with a fresh nonce.
+    /// The runner's signing input at `timestamp`, with a fresh nonce where
+    /// the scheme carries one (RFC 9421's is optional: written where the
+    /// target's policy requires it).
     pub(super) fn input(&self, timestamp: u64) -> SignInput {
         SignInput {
             key_id: Some(self.config.key_id.clone()),
             timestamp: self.scheme.timestamp_text(timestamp),
-            nonce: Some(self.nonce()),
+            nonce: self
+                .scheme
+                .location(&Field::Nonce)
+                .is_some()
+                .then(|| self.nonce()),
             ..SignInput::default()
         }
     }
@@ -628,16 +642,11 @@ impl<'a> Builder<'a> {
         let request = recipe
             .apply(self.scheme.as_ref(), req, key)
             .map_err(|e| format!("the request could not be signed: {e}"))?;
-        let mut canonical = Vec::new();
-        let params = self.scheme.signing_params(req, &recipe.input).ok();
-        if let Some(p) = params {
-            let _ = self.scheme.canonicalize(req, &p, &mut canonical);
-        }
         Ok(Step {
             copies: 1,
             raw: None,
             request,
-            canonical: String::from_utf8_lossy(&canonical).into_owned(),
+            canonical: canonical_for(self.scheme.as_ref(), req, &recipe.input),
             expect,
             unrouted_control: None,
             pause: std::time::Duration::ZERO,

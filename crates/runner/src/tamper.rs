@@ -655,8 +655,19 @@ fn signed_header_list(b: &Builder<'_>) -> Vec<Probe> {
         }),
         ..Recipe::default()
     };
-    let without_host = Recipe {
-        input: listed(&[], Some("host")),
+    // The header every policy requires by default (`host`; RFC 9421's
+    // first default component, `@method`, where the list has no `host`).
+    let required = if default.iter().any(|h| h == "host") {
+        "host".to_owned()
+    } else {
+        default.first().cloned().unwrap_or_else(|| "host".into())
+    };
+    let required_name = required
+        .trim_matches('"')
+        .trim_start_matches('@')
+        .to_owned();
+    let without_required = Recipe {
+        input: listed(&[], Some(&required)),
         ..Recipe::default()
     };
     vec![
@@ -673,9 +684,12 @@ fn signed_header_list(b: &Builder<'_>) -> Vec<Probe> {
         )),
         b.probe(
             Tamper,
-            "headers-without-host",
-            "a signature that does not cover host",
-            vec![b.step(&post, &without_host, Expect::Reject)],
+            &format!("headers-without-{required_name}"),
+            &format!(
+                "a signature that does not cover {}",
+                required.trim_matches('"')
+            ),
+            vec![b.step(&post, &without_required, Expect::Reject)],
         )
         .rule(b.cite("required-headers"))
         .control(Defect::RequiresNoSignedHeaders),

@@ -191,7 +191,8 @@ pub struct SchemeConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// `rfc9421`: the metadata parameters every signature must carry, of
-    /// `created`, `expires`, `nonce`, `alg`, `keyid` (default: `created`).
+    /// `created`, `expires`, `nonce`, `alg`, `keyid`, `tag` (default:
+    /// `created` and `keyid`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required_parameters: Option<Vec<String>>,
     /// `rfc9421`: the `tag` parameter every signature must carry, and that

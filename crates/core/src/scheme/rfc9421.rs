@@ -53,7 +53,8 @@ pub struct MessageSignatures {
     /// The components every signature must cover; `None`: `@method`,
     /// `@authority`, `@path`, and `content-digest` with a body.
     required_components: Option<Vec<Identifier>>,
-    /// The metadata parameters every signature must carry.
+    /// The metadata parameters every signature must carry (default
+    /// `created` and `keyid`: a verifier with several keys needs the id).
     required_parameters: Vec<String>,
     /// The `tag` every signature must carry (and a signer writes).
     signature_tag: Option<String>,
@@ -86,7 +87,7 @@ impl MessageSignatures {
         let required_parameters = config
             .required_parameters
             .clone()
-            .unwrap_or_else(|| vec!["created".into()]);
+            .unwrap_or_else(|| vec!["created".into(), "keyid".into()]);
         if required_parameters
             .iter()
             .any(|p| !PARAMETERS.contains(&p.as_str()))
