@@ -22,9 +22,15 @@ pub const SECRET: &str = "runner-test-secret";
 /// Standard Webhooks decodes and Stripe uses as text.
 pub const PROFILE_SECRET: &str = "whsec_cnVubmVyLXRlc3Qtc2VjcmV0LWtleS0zMi1ieXRlcyE=";
 
+/// The secret of RFC 9421's test servers: bytes, given in base64.
+pub const RFC9421_SECRET: &str = "cnVubmVyLXRlc3Qtc2VjcmV0LW9mLTMyLWJ5dGVzISE=";
+/// [`DENIED_SECRET`] for RFC 9421, in base64.
+pub const RFC9421_DENIED_SECRET: &str = "ZGVuaWVkLWtleS1zZWNyZXQ=";
+
 /// The secret the tests sign with for `scheme`.
 pub fn secret_for(scheme: &SchemeRef) -> &'static str {
     match scheme {
+        SchemeRef::Seed(SchemeId::Rfc9421) => RFC9421_SECRET,
         SchemeRef::Seed(_) => SECRET,
         SchemeRef::Profile(_) => PROFILE_SECRET,
     }
@@ -39,6 +45,7 @@ pub const PROFILE_DENIED_SECRET: &str = "whsec_ZGVuaWVkLWtleS1zZWNyZXQtMzItYnl0Z
 /// The denied key's secret for `scheme`.
 pub fn denied_secret_for(scheme: &SchemeRef) -> &'static str {
     match scheme {
+        SchemeRef::Seed(SchemeId::Rfc9421) => RFC9421_DENIED_SECRET,
         SchemeRef::Seed(_) => DENIED_SECRET,
         SchemeRef::Profile(_) => PROFILE_DENIED_SECRET,
     }

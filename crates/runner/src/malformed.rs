@@ -164,7 +164,13 @@ fn timestamps(b: &Builder<'_>) -> Vec<Probe> {
     let lenient = b.scheme.sender().timestamp_syntax == TimestampSyntax::Lenient;
     // A syntax with the separator of a header of parts (`partner`'s `.`)
     // breaks the header rather than the timestamp.
-    let breaks = |text: &str| matches!(&at, Some(Location::Part { separator, .. }) if text.contains(*separator));
+    // So does a space in a structured field's parameter (RFC 9421's
+    // `created`), where the field's grammar allows none.
+    let breaks = |text: &str| match &at {
+        Some(Location::Part { separator, .. }) => text.contains(*separator),
+        Some(Location::Member { .. }) => text.contains(' '),
+        _ => false,
+    };
     SYNTAXES
         .iter()
         .map(|syntax| {
@@ -198,7 +204,7 @@ fn timestamps(b: &Builder<'_>) -> Vec<Probe> {
                 _ if in_window => probe
                     .no_control("no future limit: a parser that holds the value reads a time in the window, and either answer conforms"),
                 _ if breaks_header => probe.no_control(
-                    "the syntax holds the separator of the header's parts, which then no longer says where the timestamp is: the case checks a 4xx, not a 5xx",
+                    "the syntax holds a separator of the header (of its parts, or a space where a structured field allows none), which then no longer says where the timestamp is: the case checks a 4xx, not a 5xx",
                 ),
                 Kind::Lenient | Kind::LenientInside => probe.control(Defect::LenientTimestamps),
                 Kind::Valid => probe.no_control("valid syntax: either answer conforms"),

@@ -833,8 +833,13 @@ impl Builder<'_> {
                 .signing_params(&self.probe_request(), &self.input(self.now))
                 .is_ok_and(|p| p.signed_headers.iter().any(|s| s == h.as_str()))
         });
-        let signs_empty = matches!(field, Field::Timestamp | Field::Nonce)
-            || (*field == Field::BodyHash && at != Location::Signed && !signed_header);
+        // A structured field's parameter (RFC 9421's `created`) that is
+        // absent is absent from the signed metadata too: no verifier signs
+        // it as empty or as now.
+        let structured = matches!(at, Location::Member { param: Some(_), .. });
+        let signs_empty = !structured
+            && (matches!(field, Field::Timestamp | Field::Nonce)
+                || (*field == Field::BodyHash && at != Location::Signed && !signed_header));
         if signs_empty
             && self.canonical_with(field, Some(Absent::Omitted))
                 != self.canonical_with(field, Some(Absent::Empty))
@@ -855,7 +860,7 @@ impl Builder<'_> {
             );
             out.push(self.absence_control(probe, field, absent, controllable));
         }
-        if *field == Field::Timestamp && self.unit == TimeUnit::Seconds {
+        if *field == Field::Timestamp && self.unit == TimeUnit::Seconds && !structured {
             let steps = [self.now - 1, self.now, self.now + 1]
                 .map(|ts| self.absent_step(field, Absent::Now, ts))
                 .to_vec();

@@ -461,7 +461,11 @@ fn without_content_length(b: &Builder<'_>, req: &Request, input: SignInput) -> S
     if b.location(&Field::SignedHeaders).is_none() {
         return input;
     }
-    let listed = b.scheme.signing_params(req, &input).map(|p| {
+    // The list a signer writes for the request as it prepares it (with
+    // RFC 9421's Content-Digest).
+    let mut prepared = req.clone();
+    b.scheme.prepare(&mut prepared, req.body());
+    let listed = b.scheme.signing_params(&prepared, &input).map(|p| {
         p.signed_headers
             .iter()
             .map(|h| h.to_string())
@@ -626,9 +630,13 @@ fn signed_header_list(b: &Builder<'_>) -> Vec<Probe> {
     }
     let post = b.probe_request();
     // The list a signer writes by default, as the scheme gives it.
+    // The list a signer writes by default, for the request as it prepares
+    // it (with RFC 9421's Content-Digest).
+    let mut prepared = post.clone();
+    b.scheme.prepare(&mut prepared, post.body());
     let default: Vec<String> = b
         .scheme
-        .signing_params(&post, &b.input(b.now))
+        .signing_params(&prepared, &b.input(b.now))
         .map(|p| p.signed_headers.iter().map(|h| h.to_string()).collect())
         .unwrap_or_default();
     let listed = |extra: &[&str], without: Option<&str>| {

@@ -34,6 +34,16 @@ fn wrap_like(like: &str, value: &[u8]) -> Vec<u8> {
     value.to_vec()
 }
 
+/// A new member's value: an inner list as it is, anything else a byte
+/// sequence (RFC 9421's members are one or the other).
+fn new_member(value: &[u8]) -> Vec<u8> {
+    if value.starts_with(b"(") {
+        value.to_vec()
+    } else {
+        [b":", value, b":"].concat()
+    }
+}
+
 /// `text` split at each top-level `separator` (outside quotes and
 /// parentheses), the pieces as written.
 fn split_top(text: &str, separator: u8) -> Vec<&str> {
@@ -157,7 +167,7 @@ pub(crate) fn write(text: &str, key: &str, param: Option<&str>, value: &[u8]) ->
             params: Vec::new(),
         };
         members.push(match param {
-            None => member.write(value, &[]),
+            None => member.write(&new_member(value), &[]),
             Some(name) => member.write(b"()", &[(name, new_parameter(value))]),
         });
     }
@@ -238,7 +248,7 @@ mod tests {
         );
         let written = write("sig1=:AAAA:", "sig1", None, b"BBBB");
         assert_eq!(written, b"sig1=:BBBB:");
-        let written = write("", "sig1", None, b":BBBB:");
+        let written = write("", "sig1", None, b"BBBB");
         assert_eq!(written, b"sig1=:BBBB:");
     }
 

@@ -388,7 +388,7 @@ mod tests {
         assert_eq!(v("@authority"), "www.example.com");
         assert_eq!(
             v("@target-uri"),
-            "https://www.example.com/path?param=value&foo=bar&baz=bat%2Dman&qux="
+            "https://WWW.example.com:443/path?param=value&foo=bar&baz=bat%2Dman&qux="
         );
         assert_eq!(
             v("@request-target"),
