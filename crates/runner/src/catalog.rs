@@ -14,8 +14,8 @@
 use super::probe::{Builder, Probe};
 use super::transport::Target;
 use super::{
-    RunConfig, RunError, acceptance, keys, malformed, payload, presigned, replay, scope, tamper,
-    window,
+    RunConfig, RunError, acceptance, coverage, keys, malformed, payload, presigned, replay, scope,
+    tamper, window,
 };
 
 /// Builds the catalog for `config` at `now_ms` (case ids and descriptions
@@ -50,5 +50,6 @@ fn sections(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(payload::probes(b));
     out.extend(presigned::probes(b));
     out.extend(scope::probes(b));
+    out.extend(coverage::probes(b));
     out
 }

@@ -32,6 +32,7 @@ use sigconform_core::time::{Clock, SystemClock};
 
 mod acceptance;
 mod catalog;
+mod coverage;
 mod judge;
 mod keys;
 mod lifecycle;

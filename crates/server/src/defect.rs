@@ -175,6 +175,76 @@ pub enum Defect {
     /// `sigv4`: a credential scope naming any region is verified with that
     /// region's key (a store configured for no region in particular).
     AnyRegion,
+    /// `rfc9421`: the covered components are read as listed, unchecked: a
+    /// component twice, a parameter it does not know (ignored in deriving
+    /// the value), `req` in a request.
+    ComponentsUnchecked,
+    /// `rfc9421`: the first signature of `Signature` is taken for the first
+    /// of `Signature-Input`, whatever their labels.
+    LabelsUnchecked,
+    /// `rfc9421`: `alg` is signed as received but never compared with the
+    /// algorithm verified.
+    IgnoresAlg,
+    /// `rfc9421`: `expires` is signed as received but never compared with
+    /// the clock.
+    IgnoresExpires,
+}
+
+/// The RFC 9421 metadata parameter `name` of the signature that `covered`
+/// (where the scheme's covered list is) names.
+fn metadata_parameter(covered: &Location, name: &str) -> Option<Location> {
+    match covered {
+        Location::Member { header, key, .. } => Some(Location::Member {
+            header: header.clone(),
+            key: key.clone(),
+            param: Some(name.into()),
+        }),
+        _ => None,
+    }
+}
+
+/// The items of a structured inner list as written (`("@method" "a";x)`),
+/// split at the spaces outside quotes.
+fn inner_list_items(list: &str) -> Vec<String> {
+    let inner = list
+        .trim()
+        .strip_prefix('(')
+        .and_then(|l| l.strip_suffix(')'))
+        .unwrap_or_default();
+    let (mut items, mut current, mut quoted) = (Vec::new(), String::new(), false);
+    for c in inner.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            ' ' if !quoted => {
+                if !current.is_empty() {
+                    items.push(std::mem::take(&mut current));
+                }
+            }
+            _ => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        items.push(current);
+    }
+    items
+}
+
+/// An item of a covered list with only the parameters RFC 9421 defines for
+/// requests (`sf`, `key`, `bs`, `name`).
+fn known_parameters_only(item: &str) -> String {
+    let mut pieces = item.split(';');
+    let mut out = pieces.next().unwrap_or_default().to_owned();
+    for piece in pieces {
+        let name = piece.split('=').next().unwrap_or_default();
+        if matches!(name, "sf" | "key" | "bs" | "name") {
+            out.push(';');
+            out.push_str(piece);
+        }
+    }
+    out
 }
 
 /// `X-Amz-Expires`, where [`Defect::AcceptsAnyExpires`] reads it.
@@ -488,7 +558,29 @@ impl Defective {
                 }
             }
             Defect::UnquotedParameters => requote(seen),
+            Defect::LabelsUnchecked => self.first_signature_as_labelled(seen),
             _ => {}
+        }
+    }
+
+    /// `rfc9421`: the first member of `Signature` renamed to the label of
+    /// the signature checked.
+    fn first_signature_as_labelled(&self, seen: &mut Request) {
+        let (Some(Location::Member { key: label, .. }), Some(Location::Member { header, .. })) = (
+            self.location(&Field::SignedHeaders),
+            self.location(&Field::Tag),
+        ) else {
+            return;
+        };
+        let Some(value) = seen.headers().get(&header).and_then(|v| v.to_str().ok()) else {
+            return;
+        };
+        let renamed = match value.split_once('=') {
+            Some((_, rest)) => format!("{label}={rest}"),
+            None => return,
+        };
+        if let Ok(value) = http::HeaderValue::from_str(&renamed) {
+            seen.headers_mut().insert(header, value);
         }
     }
 
@@ -792,6 +884,11 @@ impl Scheme for Defective {
     fn check_time(&self, params: &SignatureParams<'_>, now_ms: u64) -> Result<(), Rejection> {
         match self.defect {
             Defect::PresignedNeverExpires if params.presigned_for.is_some() => Ok(()),
+            Defect::IgnoresExpires => {
+                let mut unexpiring = params.clone();
+                unexpiring.parameters.retain(|(name, _)| name != "expires");
+                self.inner.check_time(&unexpiring, now_ms)
+            }
             _ => self.inner.check_time(params, now_ms),
         }
     }
@@ -827,6 +924,43 @@ impl Scheme for Defective {
             let _ = x_amz_expires().write(&mut capped, asked.min(604_800).to_string().as_bytes());
             let mut params = self.inner.parse(&self.seen(&capped))?.into_owned();
             params.presigned_for = Some(asked.min(604_800));
+            return Ok(params);
+        }
+        if matches!(self.defect, Defect::ComponentsUnchecked)
+            && let Some(at) = self.location(&Field::SignedHeaders)
+            && let Some(listed) = at.read(req)
+        {
+            // Parsed with the list cleaned; the base written from the list
+            // as received.
+            let items = inner_list_items(listed);
+            let mut cleaned: Vec<String> = Vec::new();
+            for item in items.iter().map(|i| known_parameters_only(i)) {
+                if !cleaned.contains(&item) {
+                    cleaned.push(item);
+                }
+            }
+            let mut seen = req.clone();
+            let _ = at.write(&mut seen, format!("({})", cleaned.join(" ")).as_bytes());
+            let mut params = self.inner.parse(&self.seen(&seen))?.into_owned();
+            params.signed_headers = items.into_iter().map(Into::into).collect();
+            return Ok(params);
+        }
+        if matches!(self.defect, Defect::IgnoresAlg)
+            && let Some(at) = self
+                .location(&Field::SignedHeaders)
+                .and_then(|covered| metadata_parameter(&covered, "alg"))
+            && let Some(named) = at.read(req)
+        {
+            // Parsed as if the algorithm were the verifier's; signed as named.
+            let named = named.to_owned();
+            let mut seen = req.clone();
+            let _ = at.write(&mut seen, b"hmac-sha256");
+            let mut params = self.inner.parse(&self.seen(&seen))?.into_owned();
+            for (name, value) in &mut params.parameters {
+                if name == "alg" {
+                    *value = format!("\"{named}\"").into();
+                }
+            }
             return Ok(params);
         }
         let mut params = self.inner.parse(&self.seen(req))?.into_owned();

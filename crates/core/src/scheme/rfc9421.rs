@@ -222,8 +222,9 @@ fn put_string(out: &mut dyn ByteSink, text: &str) {
 }
 
 /// A signer's component identifier as it is serialized: a bare name quoted.
+/// Parameters a verifier must refuse are the signer's to write.
 fn serialized_identifier(text: &str) -> Result<String, SignError> {
-    let id = Identifier::from_text(text)
+    let id = Identifier::lenient(text)
         .map_err(|e| SignError::Invalid(format!("component `{text}`: {e}")))?;
     Ok(if text.starts_with('"') {
         text.to_owned()
@@ -358,7 +359,7 @@ impl Scheme for MessageSignatures {
         out: &mut dyn ByteSink,
     ) -> Result<(), Rejection> {
         for serialized in &params.signed_headers {
-            let id = Identifier::from_text(serialized)?;
+            let id = Identifier::lenient(serialized)?;
             if params.omits(&Field::Header(id.name.clone()))
                 && !req.headers().contains_key(id.name.as_str())
             {
@@ -396,8 +397,13 @@ impl Scheme for MessageSignatures {
         if input.nonce.is_some() {
             add("nonce", String::new());
         }
-        if input.algorithm.is_some() {
-            add("alg", format!("\"{ALG}\""));
+        match input.algorithm {
+            None => {}
+            Some(Algorithm::Sha256) => add("alg", format!("\"{ALG}\"")),
+            // Another hash named (a name the RFC's registry does not hold):
+            // a test signer's, which a verifier must refuse.
+            Some(Algorithm::Sha512) => add("alg", "\"hmac-sha512\"".into()),
+            Some(Algorithm::Sha1) => add("alg", "\"hmac-sha1\"".into()),
         }
         if input.key_id.is_some() {
             add("keyid", String::new());

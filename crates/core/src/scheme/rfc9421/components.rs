@@ -98,6 +98,43 @@ impl Identifier {
     }
 }
 
+impl Identifier {
+    /// Reads an identifier as written, keeping the parameters that change
+    /// its value and passing over the others: how the signature base is
+    /// written once [`Identifier::from_item`] has accepted the list (a
+    /// signer may write what a verifier must refuse, and signs it so).
+    pub fn lenient(text: &str) -> Result<Identifier, Rejection> {
+        let item: Item = if text.starts_with('"') {
+            Parser::new(text)
+                .with_version(sfv::Version::Rfc8941)
+                .parse()
+                .map_err(|_| malformed("a component identifier is not a structured item"))?
+        } else {
+            return Identifier::from_text(text);
+        };
+        let BareItem::String(name) = &item.bare_item else {
+            return Err(malformed("a covered component is not a string"));
+        };
+        let mut id = Identifier {
+            name: name.as_str().to_owned(),
+            sf: false,
+            key: None,
+            bs: false,
+            query_name: None,
+        };
+        for (param, value) in &item.params {
+            match (param.as_str(), value) {
+                ("sf", BareItem::Boolean(true)) => id.sf = true,
+                ("bs", BareItem::Boolean(true)) => id.bs = true,
+                ("key", BareItem::String(key)) => id.key = Some(key.as_str().to_owned()),
+                ("name", BareItem::String(q)) => id.query_name = Some(q.as_str().to_owned()),
+                _ => {}
+            }
+        }
+        Ok(id)
+    }
+}
+
 /// Writes one line of the signature base, `{identifier}: {value}\n`:
 /// the identifier as serialized in `Signature-Input` (`serialized`), the
 /// value as [`value`] derives it.
