@@ -11,7 +11,7 @@ use sigconform_core::registry::SchemeRef;
 use crate::run;
 
 /// The fuzz targets, as named in `fuzz/Cargo.toml`.
-const FUZZ_TARGETS: [&str; 11] = [
+const FUZZ_TARGETS: [&str; 13] = [
     "header_authorization",
     "header_partner",
     "headers_any_scheme",
@@ -23,6 +23,8 @@ const FUZZ_TARGETS: [&str; 11] = [
     "profile_vs_seed",
     "sigv4_authorization",
     "sigv4_presigned_query",
+    "rfc9421_signature_input",
+    "rfc9421_signature",
 ];
 
 /// Writes seed corpora from the vectors: each input is named after the case
@@ -36,6 +38,8 @@ pub(crate) fn corpus(root: &Path) -> Result<(), String> {
                 let name = format!("{}-{}", case.id, i + 1);
                 let mut seeds: Vec<(&str, Vec<u8>)> = Vec::new();
                 let sigv4 = file.scheme == SchemeRef::Seed(SchemeId::Sigv4);
+                let standard =
+                    matches!(file.scheme, SchemeRef::Seed(id) if SchemeId::STANDARDS.contains(&id));
                 if let Some(query) = step.request.query.as_ref().filter(|_| sigv4) {
                     seeds.push(("sigv4_presigned_query", query.clone().into_bytes()));
                 }
@@ -49,6 +53,12 @@ pub(crate) fn corpus(root: &Path) -> Result<(), String> {
                         }
                         "x-signature" if file.scheme == SchemeRef::Seed(SchemeId::Partner) => {
                             seeds.push(("header_partner", header.1.clone().into_bytes()))
+                        }
+                        "signature-input" => {
+                            seeds.push(("rfc9421_signature_input", header.1.clone().into_bytes()))
+                        }
+                        "signature" => {
+                            seeds.push(("rfc9421_signature", header.1.clone().into_bytes()))
                         }
                         "x-signature" | "x-webhook-signature" | "x-ia-signature" => {
                             seeds.push(("tag_decode", header.1.clone().into_bytes()))
@@ -71,7 +81,7 @@ pub(crate) fn corpus(root: &Path) -> Result<(), String> {
                     seeds.push(("headers_any_scheme", body.clone()));
                     // The structured targets build their own requests of
                     // the seeds' schemes.
-                    if matches!(file.scheme, SchemeRef::Seed(_)) && !sigv4 {
+                    if matches!(file.scheme, SchemeRef::Seed(_)) && !standard {
                         seeds.push(("profile_vs_seed", body.clone()));
                         seeds.push(("sign_verify", body));
                     }
