@@ -372,6 +372,7 @@ fn side_by_side(root: &Path, budget: Duration) -> Result<(), String> {
     let now_ms = sigconform_core::Clock::now_ms(&sigconform_core::SystemClock);
     let kept = peer_table(root, &dir, &secret, now_ms, budget)?;
     crate::sigv4_bench::table(root, &dir, now_ms, budget)?;
+    crate::rfc9421_bench::table(root, &dir, now_ms, budget)?;
     engine_against_seeds(&secret, now_ms, budget)?;
     against_the_limits(kept, budget);
     parts(root, budget)
@@ -407,10 +408,11 @@ fn peer_table(
     let mut a2a_1k = None;
     let mut authorization_1k = None;
     let mut profiles_below_5x = Vec::new();
-    // SigV4 is compared with its own peers (aws-sigv4, botocore) below.
+    // The standards are compared with their own peers below (aws-sigv4
+    // and botocore; the RFC 9421 libraries).
     for scheme in SchemeRef::all_built_in()
         .into_iter()
-        .filter(|s| s.name() != "sigv4")
+        .filter(|s| !matches!(s, SchemeRef::Seed(id) if SchemeId::STANDARDS.contains(id)))
     {
         for size in [0, 1024] {
             let w = Workload::new(

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod fuzz;
+mod rfc9421_bench;
 mod services;
 mod sigv4_bench;
 mod test;
