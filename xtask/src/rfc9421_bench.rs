@@ -22,20 +22,16 @@ const REQUESTS: usize = 5_000;
 /// The target: at least this many times each peer's rate, per core.
 const OVER_PEERS: f64 = 10.0;
 
-/// `done` run once in `dir` (a marker named `name` says it was).
-fn once(dir: &Path, name: &str, done: impl FnOnce() -> bool) -> bool {
-    let marker = dir.join(format!("{name}.installed"));
-    if marker.exists() {
-        return true;
-    }
-    done() && std::fs::write(&marker, "").is_ok()
+/// `done` run once: `marker` is written after it succeeded.
+fn once(marker: &Path, done: impl FnOnce() -> bool) -> bool {
+    marker.exists() || (done() && std::fs::write(marker, "").is_ok())
 }
 
 /// A Python with the PyPI library: a virtual environment under `dir`.
 fn python(dir: &Path) -> Option<PathBuf> {
     let venv = dir.join("rfc9421-venv");
     let python = venv.join("bin/python");
-    let installed = once(&venv.with_extension("python"), PYTHON_LIBRARY, || {
+    let installed = once(&venv.join(PYTHON_LIBRARY), || {
         Command::new("python3")
             .args(["-m", "venv", "--clear"])
             .arg(&venv)
@@ -55,7 +51,7 @@ fn python(dir: &Path) -> Option<PathBuf> {
 /// A folder whose `node_modules` holds the npm library.
 fn node_packages(dir: &Path) -> Option<PathBuf> {
     let packages = dir.join("rfc9421-node");
-    let installed = once(&packages.with_extension("node"), NODE_LIBRARY, || {
+    let installed = once(&packages.join(NODE_LIBRARY), || {
         std::fs::create_dir_all(&packages).is_ok()
             && Command::new("npm")
                 .args([
@@ -133,7 +129,10 @@ pub(crate) fn table(
             })
             .collect();
         std::fs::remove_file(&path).ok();
-        let met = rates.iter().flatten().all(|peer| ours >= OVER_PEERS * peer);
+        // A peer not measured is a target not met.
+        let met = rates
+            .iter()
+            .all(|r| r.is_some_and(|peer| ours >= OVER_PEERS * peer));
         all_met &= met;
         let rate = |r: &Option<f64>| r.map_or("-".into(), |r| format!("{r:.0}"));
         let ratio = |r: &Option<f64>| r.map_or("-".into(), |r| format!("{:.1}x", ours / r));

@@ -239,7 +239,7 @@ impl Scheme for MessageSignatures {
     }
 
     fn rule(&self) -> &str {
-        crate::rules::text("rfc9421.signature-base")
+        crate::rules::text("rfc9421.signed-string")
     }
 
     fn location(&self, field: &Field) -> Option<Location> {

@@ -39,11 +39,32 @@ impl Identifier {
     /// verifier cannot take (the request of a response, trailers); any
     /// other parameter is unknown; each is an error, as the RFC requires.
     pub fn from_item(item: &Item) -> Result<Identifier, Rejection> {
+        Identifier::read(item, true)
+    }
+
+    /// Reads an identifier as a signer gives it: a bare name
+    /// (`content-type`, `@method`) or a serialized one with parameters
+    /// (`"@query-param";name="id"`).
+    pub fn from_text(text: &str) -> Result<Identifier, Rejection> {
+        Identifier::read(&item_of(text)?, true)
+    }
+
+    /// Reads an identifier as written, keeping the parameters that change
+    /// its value and passing over the others: how the signature base is
+    /// written once [`Identifier::from_item`] has accepted the list (a
+    /// signer may write what a verifier must refuse, and signs it so).
+    pub fn lenient(text: &str) -> Result<Identifier, Rejection> {
+        Identifier::read(&item_of(text)?, false)
+    }
+
+    /// The identifier `item` names; `strict`: refusing what the RFC
+    /// refuses (see [`Identifier::from_item`]).
+    fn read(item: &Item, strict: bool) -> Result<Identifier, Rejection> {
         let BareItem::String(name) = &item.bare_item else {
             return Err(malformed("a covered component is not a string"));
         };
         let name = name.as_str();
-        if name.is_empty() || name.bytes().any(|b| b.is_ascii_uppercase()) {
+        if strict && (name.is_empty() || name.bytes().any(|b| b.is_ascii_uppercase())) {
             return Err(malformed("a component name is empty or not lower-case"));
         }
         let mut id = Identifier {
@@ -59,80 +80,47 @@ impl Identifier {
                 ("bs", BareItem::Boolean(true)) => id.bs = true,
                 ("key", BareItem::String(key)) => id.key = Some(key.as_str().to_owned()),
                 ("name", BareItem::String(q)) => id.query_name = Some(q.as_str().to_owned()),
+                _ if !strict => {}
                 ("req", _) => return Err(malformed("`req` names a response's request")),
                 ("tr", _) => return Err(malformed("trailers are not covered in requests")),
                 _ => return Err(malformed("a component parameter is unknown or ill-typed")),
             }
         }
-        let derived = id.name.starts_with('@');
-        if derived && (id.sf || id.bs || id.key.is_some()) {
+        if strict {
+            id.check()?;
+        }
+        Ok(id)
+    }
+
+    /// The combinations of parameters the RFC refuses.
+    fn check(&self) -> Result<(), Rejection> {
+        if self.name.starts_with('@') && (self.sf || self.bs || self.key.is_some()) {
             return Err(malformed("a field parameter on a derived component"));
         }
-        if id.query_name.is_some() != (id.name == "@query-param") {
+        if self.query_name.is_some() != (self.name == "@query-param") {
             return Err(malformed(
                 "`name` belongs to @query-param, and it needs one",
             ));
         }
-        if id.bs && (id.sf || id.key.is_some()) {
+        if self.bs && (self.sf || self.key.is_some()) {
             return Err(malformed("`bs` with `sf` or `key`"));
         }
-        Ok(id)
-    }
-
-    /// Reads an identifier as a signer gives it: a bare name
-    /// (`content-type`, `@method`) or a serialized one with parameters
-    /// (`"@query-param";name="id"`).
-    pub fn from_text(text: &str) -> Result<Identifier, Rejection> {
-        if !text.starts_with('"') {
-            let item = Item::new(
-                sfv::String::from_string(text.to_owned())
-                    .map_err(|_| malformed("a component name is not a string"))?,
-            );
-            return Identifier::from_item(&item);
-        }
-        let item: Item = Parser::new(text)
-            .with_version(sfv::Version::Rfc8941)
-            .parse()
-            .map_err(|_| malformed("a component identifier is not a structured item"))?;
-        Identifier::from_item(&item)
+        Ok(())
     }
 }
 
-impl Identifier {
-    /// Reads an identifier as written, keeping the parameters that change
-    /// its value and passing over the others: how the signature base is
-    /// written once [`Identifier::from_item`] has accepted the list (a
-    /// signer may write what a verifier must refuse, and signs it so).
-    pub fn lenient(text: &str) -> Result<Identifier, Rejection> {
-        let item: Item = if text.starts_with('"') {
-            Parser::new(text)
-                .with_version(sfv::Version::Rfc8941)
-                .parse()
-                .map_err(|_| malformed("a component identifier is not a structured item"))?
-        } else {
-            return Identifier::from_text(text);
-        };
-        let BareItem::String(name) = &item.bare_item else {
-            return Err(malformed("a covered component is not a string"));
-        };
-        let mut id = Identifier {
-            name: name.as_str().to_owned(),
-            sf: false,
-            key: None,
-            bs: false,
-            query_name: None,
-        };
-        for (param, value) in &item.params {
-            match (param.as_str(), value) {
-                ("sf", BareItem::Boolean(true)) => id.sf = true,
-                ("bs", BareItem::Boolean(true)) => id.bs = true,
-                ("key", BareItem::String(key)) => id.key = Some(key.as_str().to_owned()),
-                ("name", BareItem::String(q)) => id.query_name = Some(q.as_str().to_owned()),
-                _ => {}
-            }
-        }
-        Ok(id)
+/// The item a signer's identifier is: a bare name as a string, a
+/// serialized identifier parsed.
+fn item_of(text: &str) -> Result<Item, Rejection> {
+    if !text.starts_with('"') {
+        return sfv::String::from_string(text.to_owned())
+            .map(Item::new)
+            .map_err(|_| malformed("a component name is not a string"));
     }
+    Parser::new(text)
+        .with_version(sfv::Version::Rfc8941)
+        .parse()
+        .map_err(|_| malformed("a component identifier is not a structured item"))
 }
 
 /// Writes one line of the signature base, `{identifier}: {value}\n`:
