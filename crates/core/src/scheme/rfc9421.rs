@@ -58,6 +58,9 @@ pub struct MessageSignatures {
     required_parameters: Vec<String>,
     /// The `tag` every signature must carry (and a signer writes).
     signature_tag: Option<String>,
+    /// `@method`, `@authority`, `@path` and `content-digest`: the default
+    /// policy's components (the last where there is a body), made once.
+    default_required: [Identifier; 4],
     target_scheme: String,
     window: Window,
 }
@@ -107,6 +110,8 @@ impl MessageSignatures {
             required_components,
             required_parameters,
             signature_tag: config.signature_tag.clone(),
+            default_required: ["@method", "@authority", "@path", "content-digest"]
+                .map(Identifier::plain),
             target_scheme,
             window: configured_window(Self::DEFAULT_WINDOW, config),
         })
@@ -121,21 +126,11 @@ impl MessageSignatures {
     }
 
     /// The components `req` must have covered.
-    fn required(&self, req: &Request) -> Cow<'_, [Identifier]> {
+    fn required(&self, req: &Request) -> &[Identifier] {
         match &self.required_components {
-            Some(list) => Cow::Borrowed(list),
-            None => {
-                let mut names = vec!["@method", "@authority", "@path"];
-                if !req.body().is_empty() {
-                    names.push("content-digest");
-                }
-                Cow::Owned(
-                    names
-                        .into_iter()
-                        .map(|n| Identifier::from_text(n).expect("a plain name"))
-                        .collect(),
-                )
-            }
+            Some(list) => list,
+            None if req.body().is_empty() => &self.default_required[..3],
+            None => &self.default_required,
         }
     }
 
@@ -161,7 +156,7 @@ impl MessageSignatures {
                 detail: "the signature's tag is not the application's",
             });
         }
-        for required in self.required(req).iter() {
+        for required in self.required(req) {
             if !received.components.iter().any(|(_, id)| id == required) {
                 return Err(Rejection::HeaderNotSigned(required.name.clone()));
             }
@@ -500,7 +495,7 @@ impl MessageSignatures {
                 names.push(format!("\"{}\"", header.as_str()));
             }
         }
-        for required in self.required(req).iter() {
+        for required in self.required(req) {
             let text = format!("\"{}\"", required.name);
             // A field the request does not carry is not covered: the
             // verifier then refuses the signature for what it lacks.

@@ -2,6 +2,8 @@
 //! `"example-dict";key="a"`, `"@query-param";name="id"`) and the value each
 //! takes in the signature base (RFC 9421 section 2).
 
+use std::borrow::Cow;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sfv::{BareItem, Dictionary, FieldType, Item, List, ListEntry, Parser};
@@ -54,7 +56,24 @@ impl Identifier {
     /// written once [`Identifier::from_item`] has accepted the list (a
     /// signer may write what a verifier must refuse, and signs it so).
     pub fn lenient(text: &str) -> Result<Identifier, Rejection> {
+        // A plain `"name"` (most components) needs no parser.
+        if let Some(name) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
+            && !name.contains(['"', '\\'])
+        {
+            return Ok(Identifier::plain(name));
+        }
         Identifier::read(&item_of(text)?, false)
+    }
+
+    /// A component without parameters.
+    pub fn plain(name: &str) -> Identifier {
+        Identifier {
+            name: name.to_owned(),
+            sf: false,
+            key: None,
+            bs: false,
+            query_name: None,
+        }
     }
 
     /// The identifier `item` names; `strict`: refusing what the RFC
@@ -145,13 +164,25 @@ pub(super) fn write_line(
 }
 
 /// The component's value in `req`; an error where it has none.
-pub(super) fn value(
-    req: &Request,
+pub(super) fn value<'r>(
+    req: &'r Request,
     id: &Identifier,
     target_scheme: &str,
-) -> Result<String, Rejection> {
+) -> Result<Cow<'r, str>, Rejection> {
     if id.name.starts_with('@') {
         return derived(req, id, target_scheme);
+    }
+    let not_ascii = || Rejection::MalformedHeader {
+        header: id.name.clone(),
+        detail: "not ASCII",
+    };
+    let mut values = req.headers().get_all(id.name.as_str()).iter();
+    // One line, no parameter: the value as it is, trimmed (most fields).
+    if let (Some(only), None, false, false, None) =
+        (values.next(), values.next(), id.bs, id.sf, &id.key)
+    {
+        let text = only.to_str().map_err(|_| not_ascii())?;
+        return Ok(Cow::Borrowed(text.trim_matches([' ', '\t'])));
     }
     let lines: Vec<&str> = req
         .headers()
@@ -171,11 +202,13 @@ pub(super) fn value(
     }
     let combined = lines.join(", ");
     if id.bs {
-        return Ok(lines
-            .iter()
-            .map(|l| format!(":{}:", STANDARD.encode(l)))
-            .collect::<Vec<_>>()
-            .join(", "));
+        return Ok(Cow::Owned(
+            lines
+                .iter()
+                .map(|l| format!(":{}:", STANDARD.encode(l)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
     }
     let bad_structure = || Rejection::MalformedHeader {
         header: id.name.clone(),
@@ -188,12 +221,16 @@ pub(super) fn value(
             .find(|(k, _)| k.as_str() == key)
             .map(|(_, v)| v)
             .ok_or_else(|| Rejection::MissingHeader(format!("{};key=\"{key}\"", id.name)))?;
-        return serialize_entry(member).ok_or_else(bad_structure);
+        return serialize_entry(member)
+            .map(Cow::Owned)
+            .ok_or_else(bad_structure);
     }
     if id.sf {
-        return strict(&id.name, &combined).ok_or_else(bad_structure);
+        return strict(&id.name, &combined)
+            .map(Cow::Owned)
+            .ok_or_else(bad_structure);
     }
-    Ok(combined)
+    Ok(Cow::Owned(combined))
 }
 
 fn parse<T: FieldType>(text: &str) -> Option<T> {
@@ -238,7 +275,11 @@ fn strict(name: &str, combined: &str) -> Option<String> {
 }
 
 /// A derived component's value (RFC 9421 section 2.2).
-fn derived(req: &Request, id: &Identifier, target_scheme: &str) -> Result<String, Rejection> {
+fn derived<'r>(
+    req: &'r Request,
+    id: &Identifier,
+    target_scheme: &str,
+) -> Result<Cow<'r, str>, Rejection> {
     let uri = req.uri();
     let scheme = uri
         .scheme_str()
@@ -249,27 +290,27 @@ fn derived(req: &Request, id: &Identifier, target_scheme: &str) -> Result<String
         path => path,
     };
     Ok(match id.name.as_str() {
-        "@method" => req.method().as_str().to_owned(),
+        "@method" => Cow::Borrowed(req.method().as_str()),
         "@authority" => authority(req, &scheme)?,
-        "@scheme" => scheme,
+        "@scheme" => Cow::Owned(scheme),
         "@target-uri" => {
             // The target URI as received: unlike `@authority`, the RFC
             // normalises nothing in it.
             let authority = raw_authority(req)?;
-            match uri.query() {
+            Cow::Owned(match uri.query() {
                 Some(q) => format!("{scheme}://{authority}{path}?{q}"),
                 None => format!("{scheme}://{authority}{path}"),
-            }
+            })
         }
         "@request-target" => match uri.query() {
-            Some(q) => format!("{path}?{q}"),
-            None => path.to_owned(),
+            Some(q) => Cow::Owned(format!("{path}?{q}")),
+            None => Cow::Borrowed(path),
         },
-        "@path" => path.to_owned(),
-        "@query" => format!("?{}", uri.query().unwrap_or("")),
+        "@path" => Cow::Borrowed(path),
+        "@query" => Cow::Owned(format!("?{}", uri.query().unwrap_or(""))),
         "@query-param" => {
             let wanted = id.query_name.as_deref().unwrap_or_default();
-            query_param(uri.query().unwrap_or(""), wanted)?
+            Cow::Owned(query_param(uri.query().unwrap_or(""), wanted)?)
         }
         "@status" => return Err(malformed("@status is a response's")),
         _ => return Err(malformed("an unknown derived component")),
@@ -278,8 +319,22 @@ fn derived(req: &Request, id: &Identifier, target_scheme: &str) -> Result<String
 
 /// `@authority`: the host lower-cased, the port left out where it is the
 /// scheme's default.
-fn authority(req: &Request, scheme: &str) -> Result<String, Rejection> {
+fn authority<'r>(req: &'r Request, scheme: &str) -> Result<Cow<'r, str>, Rejection> {
     let raw = raw_authority(req)?;
+    let default_port = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => ":",
+    };
+    // Already normal (a lower-case name or address, a port that is not the
+    // default): as it is, without parsing it into a new string.
+    let plain = raw
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.:".contains(&b));
+    if plain && raw.matches(':').count() <= 1 && !raw.ends_with(default_port) && !raw.ends_with(':')
+    {
+        return Ok(Cow::Borrowed(raw));
+    }
     let authority: http::uri::Authority = raw.parse().map_err(|_| Rejection::MalformedHeader {
         header: "host".into(),
         detail: "not an authority",
@@ -290,10 +345,10 @@ fn authority(req: &Request, scheme: &str) -> Result<String, Rejection> {
         "https" => Some(443),
         _ => None,
     };
-    Ok(match authority.port_u16() {
+    Ok(Cow::Owned(match authority.port_u16() {
         Some(port) if Some(port) != default_port => format!("{host}:{port}"),
         _ => host,
-    })
+    }))
 }
 
 /// The authority as the request gives it: its URI's, else its `Host`.
@@ -349,7 +404,7 @@ mod tests {
     }
 
     fn value_of(req: &Request, id: &str) -> Result<String, Rejection> {
-        value(req, &Identifier::from_text(id)?, "https")
+        value(req, &Identifier::from_text(id)?, "https").map(Cow::into_owned)
     }
 
     #[test]
