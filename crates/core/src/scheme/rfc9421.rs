@@ -52,7 +52,7 @@ pub struct MessageSignatures {
     label: Option<String>,
     /// The components every signature must cover; `None`: `@method`,
     /// `@authority`, `@path`, and `content-digest` with a body.
-    required_components: Option<Vec<Identifier>>,
+    required_components: Option<Vec<Identifier<'static>>>,
     /// The metadata parameters every signature must carry (default
     /// `created` and `keyid`: a verifier with several keys needs the id).
     required_parameters: Vec<String>,
@@ -60,7 +60,7 @@ pub struct MessageSignatures {
     signature_tag: Option<String>,
     /// `@method`, `@authority`, `@path` and `content-digest`: the default
     /// policy's components (the last where there is a body), made once.
-    default_required: [Identifier; 4],
+    default_required: [Identifier<'static>; 4],
     target_scheme: String,
     window: Window,
 }
@@ -126,7 +126,7 @@ impl MessageSignatures {
     }
 
     /// The components `req` must have covered.
-    fn required(&self, req: &Request) -> &[Identifier] {
+    fn required(&self, req: &Request) -> &[Identifier<'static>] {
         match &self.required_components {
             Some(list) => list,
             None if req.body().is_empty() => &self.default_required[..3],
@@ -158,7 +158,7 @@ impl MessageSignatures {
         }
         for required in self.required(req) {
             if !received.components.iter().any(|(_, id)| id == required) {
-                return Err(Rejection::HeaderNotSigned(required.name.clone()));
+                return Err(Rejection::HeaderNotSigned(required.name.to_string()));
             }
         }
         Ok(())
@@ -355,9 +355,8 @@ impl Scheme for MessageSignatures {
     ) -> Result<(), Rejection> {
         for serialized in &params.signed_headers {
             let id = Identifier::lenient(serialized)?;
-            if params.omits(&Field::Header(id.name.clone()))
-                && !req.headers().contains_key(id.name.as_str())
-            {
+            let omitted = matches!(&params.omitted, Some(Field::Header(name)) if *name == id.name);
+            if omitted && !req.headers().contains_key(id.name.as_ref()) {
                 // A verifier that signs a covered but absent field by
                 // leaving its line out (never a correct signature).
                 continue;
@@ -500,7 +499,7 @@ impl MessageSignatures {
             // A field the request does not carry is not covered: the
             // verifier then refuses the signature for what it lacks.
             let absent = !required.name.starts_with('@')
-                && !req.headers().contains_key(required.name.as_str());
+                && !req.headers().contains_key(required.name.as_ref());
             if !absent
                 && required.query_name.is_none()
                 && required.key.is_none()

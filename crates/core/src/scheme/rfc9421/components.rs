@@ -15,9 +15,9 @@ use crate::request::Request;
 /// How a component is named in `Signature-Input`: its name and the
 /// parameters RFC 9421 defines for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Identifier {
+pub(super) struct Identifier<'a> {
     /// The lower-case field name, or the derived component's `@name`.
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// `sf`: the field's value serialized strictly as a structured field.
     pub sf: bool,
     /// `key`: one member of a dictionary field.
@@ -35,19 +35,19 @@ fn malformed(detail: &'static str) -> Rejection {
     }
 }
 
-impl Identifier {
+impl<'a> Identifier<'a> {
     /// Reads one item of the covered components' inner list: a string with
     /// the parameters the RFC defines. `req` and `tr` name values a request
     /// verifier cannot take (the request of a response, trailers); any
     /// other parameter is unknown; each is an error, as the RFC requires.
-    pub fn from_item(item: &Item) -> Result<Identifier, Rejection> {
+    pub fn from_item(item: &Item) -> Result<Identifier<'static>, Rejection> {
         Identifier::read(item, true)
     }
 
     /// Reads an identifier as a signer gives it: a bare name
     /// (`content-type`, `@method`) or a serialized one with parameters
     /// (`"@query-param";name="id"`).
-    pub fn from_text(text: &str) -> Result<Identifier, Rejection> {
+    pub fn from_text(text: &str) -> Result<Identifier<'static>, Rejection> {
         Identifier::read(&item_of(text)?, true)
     }
 
@@ -55,7 +55,7 @@ impl Identifier {
     /// its value and passing over the others: how the signature base is
     /// written once [`Identifier::from_item`] has accepted the list (a
     /// signer may write what a verifier must refuse, and signs it so).
-    pub fn lenient(text: &str) -> Result<Identifier, Rejection> {
+    pub fn lenient(text: &'a str) -> Result<Identifier<'a>, Rejection> {
         // A plain `"name"` (most components) needs no parser.
         if let Some(name) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
             && !name.contains(['"', '\\'])
@@ -66,9 +66,9 @@ impl Identifier {
     }
 
     /// A component without parameters.
-    pub fn plain(name: &str) -> Identifier {
+    pub fn plain(name: &'a str) -> Identifier<'a> {
         Identifier {
-            name: name.to_owned(),
+            name: Cow::Borrowed(name),
             sf: false,
             key: None,
             bs: false,
@@ -78,7 +78,7 @@ impl Identifier {
 
     /// The identifier `item` names; `strict`: refusing what the RFC
     /// refuses (see [`Identifier::from_item`]).
-    fn read(item: &Item, strict: bool) -> Result<Identifier, Rejection> {
+    fn read(item: &Item, strict: bool) -> Result<Identifier<'static>, Rejection> {
         let BareItem::String(name) = &item.bare_item else {
             return Err(malformed("a covered component is not a string"));
         };
@@ -87,7 +87,7 @@ impl Identifier {
             return Err(malformed("a component name is empty or not lower-case"));
         }
         let mut id = Identifier {
-            name: name.to_owned(),
+            name: Cow::Owned(name.to_owned()),
             sf: false,
             key: None,
             bs: false,
@@ -173,10 +173,10 @@ pub(super) fn value<'r>(
         return derived(req, id, target_scheme);
     }
     let not_ascii = || Rejection::MalformedHeader {
-        header: id.name.clone(),
+        header: id.name.to_string(),
         detail: "not ASCII",
     };
-    let mut values = req.headers().get_all(id.name.as_str()).iter();
+    let mut values = req.headers().get_all(id.name.as_ref()).iter();
     // One line, no parameter: the value as it is, trimmed (most fields).
     if let (Some(only), None, false, false, None) =
         (values.next(), values.next(), id.bs, id.sf, &id.key)
@@ -186,19 +186,19 @@ pub(super) fn value<'r>(
     }
     let lines: Vec<&str> = req
         .headers()
-        .get_all(id.name.as_str())
+        .get_all(id.name.as_ref())
         .iter()
         .map(|v| {
             v.to_str()
                 .map(|s| s.trim_matches([' ', '\t']))
                 .map_err(|_| Rejection::MalformedHeader {
-                    header: id.name.clone(),
+                    header: id.name.to_string(),
                     detail: "not ASCII",
                 })
         })
         .collect::<Result<_, _>>()?;
     if lines.is_empty() {
-        return Err(Rejection::MissingHeader(id.name.clone()));
+        return Err(Rejection::MissingHeader(id.name.to_string()));
     }
     let combined = lines.join(", ");
     if id.bs {
@@ -211,7 +211,7 @@ pub(super) fn value<'r>(
         ));
     }
     let bad_structure = || Rejection::MalformedHeader {
-        header: id.name.clone(),
+        header: id.name.to_string(),
         detail: "not the structured field its component says",
     };
     if let Some(key) = &id.key {
@@ -289,7 +289,7 @@ fn derived<'r>(
         "" => "/",
         path => path,
     };
-    Ok(match id.name.as_str() {
+    Ok(match id.name.as_ref() {
         "@method" => Cow::Borrowed(req.method().as_str()),
         "@authority" => authority(req, &scheme)?,
         "@scheme" => Cow::Owned(scheme),

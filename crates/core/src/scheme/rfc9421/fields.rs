@@ -25,7 +25,7 @@ fn malformed(header: &http::HeaderName, detail: &'static str) -> Rejection {
 #[derive(Debug)]
 pub(super) struct Received {
     /// The covered components, each serialized strictly, with what it names.
-    pub components: Vec<(String, Identifier)>,
+    pub components: Vec<(String, Identifier<'static>)>,
     /// The metadata parameters.
     pub metadata: Metadata,
     /// The signature's bytes.
@@ -115,14 +115,19 @@ fn repeated_label(req: &Request, name: &http::HeaderName, distinct: usize) -> bo
 }
 
 /// The covered components, each once.
-fn components(input: &InnerList) -> Result<Vec<(String, Identifier)>, Rejection> {
-    let mut out: Vec<(String, Identifier)> = Vec::with_capacity(input.items.len());
+fn components(input: &InnerList) -> Result<Vec<(String, Identifier<'static>)>, Rejection> {
+    let mut out: Vec<(String, Identifier<'static>)> = Vec::with_capacity(input.items.len());
     for item in &input.items {
         let id = Identifier::from_item(item)?;
         if id.name == "@signature-params" {
             return Err(malformed(&SIGNATURE_INPUT, "@signature-params is covered"));
         }
-        let serialized = sfv::FieldType::serialize(item);
+        // A name alone (most components) is its quoted self.
+        let serialized = if item.params.is_empty() && !id.name.contains(['"', '\\']) {
+            format!("\"{}\"", id.name)
+        } else {
+            sfv::FieldType::serialize(item)
+        };
         if out.iter().any(|(s, _)| *s == serialized) {
             return Err(malformed(&SIGNATURE_INPUT, "a component is covered twice"));
         }
@@ -173,9 +178,14 @@ fn metadata(input: &InnerList) -> Result<Metadata, Rejection> {
             }
             _ => {}
         }
-        let item = sfv::Item::new(value.clone());
-        out.list
-            .push((name.as_str().to_owned(), sfv::FieldType::serialize(&item)));
+        let serialized = match (time, value) {
+            (Some(seconds), _) => seconds.to_string(),
+            (None, BareItem::String(text)) if !text.as_str().contains(['"', '\\']) => {
+                format!("\"{}\"", text.as_str())
+            }
+            _ => sfv::FieldType::serialize(&sfv::Item::new(value.clone())),
+        };
+        out.list.push((name.as_str().to_owned(), serialized));
     }
     Ok(out)
 }
