@@ -7,7 +7,8 @@ use crate::one_request::OneRequest;
 
 /// Prints the signature headers for a request, one `Name: value` per line
 /// (after a `Request-Target:` line where the scheme adds to the URL, as
-/// Twilio's body hash).
+/// Twilio's body hash, and the headers it adds to the request, as RFC
+/// 9421's `Content-Digest`).
 #[derive(clap::Args)]
 pub(crate) struct SignArgs {
     #[command(flatten)]
@@ -26,9 +27,15 @@ pub(crate) fn run(args: SignArgs) -> Result<(), String> {
     let key = args.request.key(scheme.as_ref(), "")?;
     let mut req = args.request.request()?;
     let body = req.body().clone();
+    let before = req.headers().clone();
     scheme.prepare(&mut req, &body);
     if req.uri() != args.request.path.as_str() {
         println!("Request-Target: {}", req.uri());
+    }
+    for (name, value) in req.headers() {
+        if !before.contains_key(name) {
+            println!("{name}: {}", value.to_str().unwrap_or_default());
+        }
     }
     let input = SignInput {
         key_id: args.request.key_id,
