@@ -828,3 +828,20 @@ pub fn header_name(name: &str) -> Result<http::HeaderName, ConfigError> {
     http::HeaderName::from_bytes(name.as_bytes())
         .map_err(|_| ConfigError::HeaderName(name.to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scheme_quotes_a_rule_that_exists() {
+        let config = SchemeConfig {
+            endpoint: Some("https:app.example/hook".into()),
+            ..SchemeConfig::default()
+        };
+        for id in SchemeId::ALL.into_iter().chain(SchemeId::STANDARDS) {
+            let scheme = id.build(&config).unwrap();
+            assert!(!scheme.rule().is_empty(), "{id}");
+        }
+    }
+}
