@@ -26,7 +26,7 @@ const NODE_LIBRARY: &str = "http-message-signatures@1.0.6";
 
 /// What npm's http-message-signatures 1.0.6, used as its README shows,
 /// gets wrong. (PyPI's has nothing the catalog finds.)
-const NODE_DEFECTS: [&str; 14] = [
+const NODE_DEFECTS: [&str; 15] = [
     // It compares no Content-Digest with the body: a body changed under
     // the signed digest is accepted (its README shows no digest check).
     "tamper/body",
@@ -46,9 +46,11 @@ const NODE_DEFECTS: [&str; 14] = [
     // `@path` is the WHATWG URL's pathname, dot segments resolved, where
     // the RFC compares the path as a string (section 2.2.6).
     "tamper/path-dot-segments",
-    // `created=abc` is accepted: it is subtracted from, giving NaN, and
-    // every comparison with NaN is false.
+    // `created` is never checked to be an Integer: `abc` is subtracted
+    // from, giving NaN, and every comparison with NaN is false; a Decimal
+    // is compared as the number it is.
     "malformed/timestamp-non-numeric",
+    "malformed/timestamp-fractional",
 ];
 
 /// A deployment: the library behind its server, and the policy the runner

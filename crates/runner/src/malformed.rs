@@ -3,7 +3,7 @@
 //! Two kinds of case live here, and the catalog says which each is:
 //!
 //! - **One property changed.** A timestamp in another syntax but with the
-//!   value of "now" and signed as sent (`<now>.5`, `+<now>`, `<now>e0`,
+//!   value of "now" and signed as sent (`<now - 1>.5`, `+<now>`, `<now>e0`,
 //!   `0x…`, 20 digits), the timestamp missing (in every way a verifier may
 //!   sign its absence), a header or parameter repeated with the same value,
 //!   the `Authorization` header's parameters missing, unquoted, or naming
@@ -84,10 +84,13 @@ const SYNTAXES: [Syntax; 13] = [
         write: |now| format!("-{now}"),
         kind: Kind::Robustness,
     },
+    // Half a second before now, not after: `<now>.5` is in the future
+    // until the target's clock passes the second, so a lenient parser with
+    // no skew allowed ahead would accept or reject it by the instant.
     Syntax {
         name: "fractional",
-        description: "a fractional timestamp (`<now>.5`, signed)",
-        write: |now| format!("{now}.5"),
+        description: "a fractional timestamp half a second ago (`<now - 1>.5`, signed)",
+        write: |now| format!("{}.5", now.saturating_sub(1)),
         kind: Kind::Lenient,
     },
     Syntax {
