@@ -15,6 +15,7 @@
 //! metadata required, the label, the `tag`, the window. Rules:
 //! `docs/rules/rfc9421.md`.
 
+mod borrowed;
 mod components;
 pub mod digest;
 mod fields;

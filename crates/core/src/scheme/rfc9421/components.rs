@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use sfv::{BareItem, Dictionary, FieldType, Item, List, ListEntry, Parser};
+use sfv::{Dictionary, FieldType, Item, List, ListEntry, Parser, RefBareItem};
 
 use crate::Rejection;
 use crate::crypto::ByteSink;
@@ -40,15 +40,16 @@ impl<'a> Identifier<'a> {
     /// the parameters the RFC defines. `req` and `tr` name values a request
     /// verifier cannot take (the request of a response, trailers); any
     /// other parameter is unknown; each is an error, as the RFC requires.
-    pub fn from_item(item: &Item) -> Result<Identifier<'static>, Rejection> {
-        Identifier::read(item, true)
+    pub fn from_item(item: &super::borrowed::Item<'_>) -> Result<Identifier<'static>, Rejection> {
+        let params = item.params.0.iter().map(|(k, v)| (k.as_str(), v.into()));
+        Identifier::read((&item.bare).into(), params, true)
     }
 
     /// Reads an identifier as a signer gives it: a bare name
     /// (`content-type`, `@method`) or a serialized one with parameters
     /// (`"@query-param";name="id"`).
     pub fn from_text(text: &str) -> Result<Identifier<'static>, Rejection> {
-        Identifier::read(&item_of(text)?, true)
+        Identifier::read_item(&item_of(text)?, true)
     }
 
     /// Reads an identifier as written, keeping the parameters that change
@@ -62,7 +63,7 @@ impl<'a> Identifier<'a> {
         {
             return Ok(Identifier::plain(name));
         }
-        Identifier::read(&item_of(text)?, false)
+        Identifier::read_item(&item_of(text)?, false)
     }
 
     /// A component without parameters.
@@ -76,10 +77,20 @@ impl<'a> Identifier<'a> {
         }
     }
 
-    /// The identifier `item` names; `strict`: refusing what the RFC
-    /// refuses (see [`Identifier::from_item`]).
-    fn read(item: &Item, strict: bool) -> Result<Identifier<'static>, Rejection> {
-        let BareItem::String(name) = &item.bare_item else {
+    /// [`Identifier::read`] of a parsed item.
+    fn read_item(item: &Item, strict: bool) -> Result<Identifier<'static>, Rejection> {
+        let params = item.params.iter().map(|(k, v)| (k.as_str(), v.into()));
+        Identifier::read((&item.bare_item).into(), params, strict)
+    }
+
+    /// The identifier an item (`name` and its `params`) names; `strict`:
+    /// refusing what the RFC refuses (see [`Identifier::from_item`]).
+    fn read<'i>(
+        name: RefBareItem<'i>,
+        params: impl Iterator<Item = (&'i str, RefBareItem<'i>)>,
+        strict: bool,
+    ) -> Result<Identifier<'static>, Rejection> {
+        let RefBareItem::String(name) = name else {
             return Err(malformed("a covered component is not a string"));
         };
         let name = name.as_str();
@@ -93,12 +104,12 @@ impl<'a> Identifier<'a> {
             bs: false,
             query_name: None,
         };
-        for (param, value) in &item.params {
-            match (param.as_str(), value) {
-                ("sf", BareItem::Boolean(true)) => id.sf = true,
-                ("bs", BareItem::Boolean(true)) => id.bs = true,
-                ("key", BareItem::String(key)) => id.key = Some(key.as_str().to_owned()),
-                ("name", BareItem::String(q)) => id.query_name = Some(q.as_str().to_owned()),
+        for (param, value) in params {
+            match (param, value) {
+                ("sf", RefBareItem::Boolean(true)) => id.sf = true,
+                ("bs", RefBareItem::Boolean(true)) => id.bs = true,
+                ("key", RefBareItem::String(key)) => id.key = Some(key.as_str().to_owned()),
+                ("name", RefBareItem::String(q)) => id.query_name = Some(q.as_str().to_owned()),
                 _ if !strict => {}
                 ("req", _) => return Err(malformed("`req` names a response's request")),
                 ("tr", _) => return Err(malformed("trailers are not covered in requests")),

@@ -3,9 +3,10 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use sfv::{BareItem, Dictionary, ListEntry, Parser};
+use sfv::GenericBareItem;
 use sha2::Digest as _;
 
+use super::borrowed::{Dictionary, Item, Member};
 use crate::Rejection;
 use crate::request::Request;
 
@@ -29,25 +30,17 @@ fn malformed(detail: &'static str) -> Rejection {
 /// least one must be there. (The unknown ones are ignored, as RFC 9530
 /// allows; only a digest that is checked protects the body.)
 pub fn check(req: &Request) -> Result<(), Rejection> {
-    let lines: Vec<&str> = req
-        .headers()
-        .get_all(&CONTENT_DIGEST)
-        .iter()
-        .map(|v| v.to_str().map_err(|_| malformed("not ASCII")))
-        .collect::<Result<_, _>>()?;
-    if lines.is_empty() {
+    let Some(text) = super::fields::combined(req, &CONTENT_DIGEST)? else {
         return Ok(());
-    }
-    let dict: Dictionary = Parser::new(&lines.join(", "))
-        .with_version(sfv::Version::Rfc8941)
-        .parse()
-        .map_err(|_| malformed("not a structured dictionary"))?;
+    };
+    let dict = Dictionary::parse(&text).map_err(|_| malformed("not a structured dictionary"))?;
     let mut checked = false;
-    for (algorithm, entry) in &dict {
-        let ListEntry::Item(item) = entry else {
-            return Err(malformed("a digest is not a byte sequence"));
-        };
-        let BareItem::ByteSequence(declared) = &item.bare_item else {
+    for (algorithm, member) in &dict.members {
+        let Member::Item(Item {
+            bare: GenericBareItem::ByteSequence(declared),
+            ..
+        }) = member
+        else {
             return Err(malformed("a digest is not a byte sequence"));
         };
         let actual: Vec<u8> = match algorithm.as_str() {

@@ -2,8 +2,11 @@
 //! travels in, read with `sfv` (RFC 8941), and the one signature a
 //! verifier checks chosen from them (RFC 9421 sections 3.2 and 4).
 
-use sfv::{BareItem, Dictionary, InnerList, ListEntry, Parser};
+use std::borrow::Cow;
 
+use sfv::RefBareItem;
+
+use super::borrowed::{Dictionary, Item, Member, Params};
 use super::components::Identifier;
 use crate::Rejection;
 use crate::request::Request;
@@ -32,21 +35,43 @@ pub(super) struct Received {
     pub signature: Vec<u8>,
 }
 
-/// Both fields of `req`, every line of each combined, as dictionaries.
-fn dictionary(req: &Request, name: &http::HeaderName) -> Result<Dictionary, Rejection> {
-    let lines: Vec<&str> = req
-        .headers()
-        .get_all(name)
-        .iter()
-        .map(|v| v.to_str().map_err(|_| malformed(name, "not ASCII")))
-        .collect::<Result<_, _>>()?;
-    if lines.is_empty() {
-        return Err(Rejection::MissingHeader(name.as_str().into()));
+/// Every line of `name` in `req`, combined as one field value (RFC 9110
+/// section 5.3); borrowed where there is one line.
+pub(super) fn combined<'r>(
+    req: &'r Request,
+    name: &http::HeaderName,
+) -> Result<Option<Cow<'r, str>>, Rejection> {
+    let mut lines = req.headers().get_all(name).iter();
+    let line = |v: &'r http::HeaderValue| v.to_str().map_err(|_| malformed(name, "not ASCII"));
+    let Some(first) = lines.next() else {
+        return Ok(None);
+    };
+    let first = line(first)?;
+    let mut rest = lines.peekable();
+    if rest.peek().is_none() {
+        return Ok(Some(Cow::Borrowed(first)));
     }
-    Parser::new(&lines.join(", "))
-        .with_version(sfv::Version::Rfc8941)
-        .parse()
-        .map_err(|_| malformed(name, "not a structured dictionary"))
+    let mut text = first.to_owned();
+    for v in rest {
+        text.push_str(", ");
+        text.push_str(line(v)?);
+    }
+    Ok(Some(Cow::Owned(text)))
+}
+
+/// The field `name`'s lines, combined, as a dictionary.
+fn dictionary<'t>(text: &'t str, name: &http::HeaderName) -> Result<Dictionary<'t>, Rejection> {
+    Dictionary::parse(text).map_err(|_| malformed(name, "not a structured dictionary"))
+}
+
+/// `text` as a structured-field string, where it has nothing to escape
+/// (cheaper than `format!`, on every component of every request).
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    out.push_str(text);
+    out.push('"');
+    out
 }
 
 /// Reads the signature labelled `label`, or where no label is configured
@@ -55,15 +80,22 @@ fn dictionary(req: &Request, name: &http::HeaderName) -> Result<Dictionary, Reje
 /// across lines is refused, though RFC 8941 would keep the last, because
 /// labels must be unique across all lines (section 4.1).
 pub(super) fn read(req: &Request, label: Option<&str>) -> Result<Received, Rejection> {
-    let inputs = dictionary(req, &SIGNATURE_INPUT)?;
-    let signatures = dictionary(req, &SIGNATURE)?;
+    let missing = |name: &http::HeaderName| Rejection::MissingHeader(name.as_str().into());
+    let input_text = combined(req, &SIGNATURE_INPUT)?.ok_or_else(|| missing(&SIGNATURE_INPUT))?;
+    let signature_text = combined(req, &SIGNATURE)?.ok_or_else(|| missing(&SIGNATURE))?;
+    let inputs = dictionary(&input_text, &SIGNATURE_INPUT)?;
+    let signatures = dictionary(&signature_text, &SIGNATURE)?;
     for (name, dict) in [(&SIGNATURE_INPUT, &inputs), (&SIGNATURE, &signatures)] {
-        let lines = req.headers().get_all(name).iter().count();
-        if lines > 1 && repeated_label(req, name, dict.len()) {
+        if dict.repeated && repeated_across_lines(req, name, dict.members.len()) {
             return Err(Rejection::DuplicateHeader(format!("{name} label")));
         }
     }
-    if inputs.len() != signatures.len() || inputs.keys().any(|k| !signatures.contains_key(k)) {
+    let labels_differ = inputs.members.len() != signatures.members.len()
+        || inputs
+            .members
+            .iter()
+            .any(|(k, _)| signatures.get(k.as_str()).is_none());
+    if labels_differ {
         return Err(malformed(
             &SIGNATURE,
             "the labels of Signature and Signature-Input differ",
@@ -71,62 +103,62 @@ pub(super) fn read(req: &Request, label: Option<&str>) -> Result<Received, Rejec
     }
     let (label, input) = match label {
         Some(label) => inputs
+            .members
             .iter()
             .find(|(k, _)| k.as_str() == label)
             .ok_or_else(|| Rejection::MissingHeader(format!("signature {label}")))?,
         None => inputs
+            .members
             .first()
-            .ok_or_else(|| Rejection::MissingHeader(SIGNATURE_INPUT.as_str().into()))?,
+            .ok_or_else(|| missing(&SIGNATURE_INPUT))?,
     };
-    let ListEntry::InnerList(input) = input else {
+    let Member::InnerList(items, params) = input else {
         return Err(malformed(&SIGNATURE_INPUT, "a member is not an inner list"));
     };
-    let signature = match signatures.get(label) {
-        Some(ListEntry::Item(item)) => match &item.bare_item {
-            BareItem::ByteSequence(bytes) if item.params.is_empty() => bytes.clone(),
-            _ => return Err(Rejection::MalformedSignature),
-        },
+    let signature = match signatures.get(label.as_str()) {
+        Some(Member::Item(Item {
+            bare: sfv::GenericBareItem::ByteSequence(bytes),
+            params,
+        })) if params.is_empty() => bytes.clone(),
         _ => return Err(Rejection::MalformedSignature),
     };
     Ok(Received {
-        components: components(input)?,
-        metadata: metadata(input)?,
+        components: components(items)?,
+        metadata: metadata(params)?,
         signature,
     })
 }
 
 /// Whether the lines of `name` hold more members than their dictionary
-/// (a label given twice).
-fn repeated_label(req: &Request, name: &http::HeaderName, distinct: usize) -> bool {
+/// (a label given twice on different lines; on one line, the last counts).
+fn repeated_across_lines(req: &Request, name: &http::HeaderName, distinct: usize) -> bool {
     let members: usize = req
         .headers()
         .get_all(name)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| {
-            Parser::new(v)
-                .with_version(sfv::Version::Rfc8941)
-                .parse::<Dictionary>()
-                .ok()
-        })
-        .map(|d| d.len())
+        .filter_map(|v| Dictionary::parse(v).ok())
+        .map(|d| d.members.len())
         .sum();
     members > distinct
 }
 
 /// The covered components, each once.
-fn components(input: &InnerList) -> Result<Vec<(String, Identifier<'static>)>, Rejection> {
-    let mut out: Vec<(String, Identifier<'static>)> = Vec::with_capacity(input.items.len());
-    for item in &input.items {
+fn components(items: &[Item<'_>]) -> Result<Vec<(String, Identifier<'static>)>, Rejection> {
+    let mut out: Vec<(String, Identifier<'static>)> = Vec::with_capacity(items.len());
+    for item in items {
         let id = Identifier::from_item(item)?;
         if id.name == "@signature-params" {
             return Err(malformed(&SIGNATURE_INPUT, "@signature-params is covered"));
         }
         // A name alone (most components) is its quoted self.
         let serialized = if item.params.is_empty() && !id.name.contains(['"', '\\']) {
-            format!("\"{}\"", id.name)
+            quoted(&id.name)
         } else {
-            sfv::FieldType::serialize(item)
+            sfv::ItemSerializer::new()
+                .bare_item(&item.bare)
+                .parameters(item.params.0.iter().map(|(k, v)| (*k, v)))
+                .finish()
         };
         if out.iter().any(|(s, _)| *s == serialized) {
             return Err(malformed(&SIGNATURE_INPUT, "a component is covered twice"));
@@ -151,15 +183,16 @@ pub(super) struct Metadata {
 
 /// The metadata parameters; those RFC 9421 defines must have their types
 /// (`created` and `expires` non-negative integers, the others strings).
-fn metadata(input: &InnerList) -> Result<Metadata, Rejection> {
+fn metadata(params: &Params<'_>) -> Result<Metadata, Rejection> {
     let mut out = Metadata::default();
-    for (name, value) in &input.params {
+    for (name, value) in &params.0 {
+        let value = RefBareItem::from(value);
         let text = match value {
-            BareItem::String(s) => Some(s.as_str().to_owned()),
+            RefBareItem::String(s) => Some(s.as_str().to_owned()),
             _ => None,
         };
         let time = match value {
-            BareItem::Integer(i) => u64::try_from(i64::from(*i)).ok(),
+            RefBareItem::Integer(i) => u64::try_from(i64::from(i)).ok(),
             _ => None,
         };
         match name.as_str() {
@@ -180,10 +213,10 @@ fn metadata(input: &InnerList) -> Result<Metadata, Rejection> {
         }
         let serialized = match (time, value) {
             (Some(seconds), _) => seconds.to_string(),
-            (None, BareItem::String(text)) if !text.as_str().contains(['"', '\\']) => {
-                format!("\"{}\"", text.as_str())
+            (None, RefBareItem::String(text)) if !text.as_str().contains(['"', '\\']) => {
+                quoted(text.as_str())
             }
-            _ => sfv::FieldType::serialize(&sfv::Item::new(value.clone())),
+            _ => sfv::ItemSerializer::new().bare_item(value).finish(),
         };
         out.list.push((name.as_str().to_owned(), serialized));
     }
