@@ -11,7 +11,7 @@
 use http::HeaderValue;
 use sigconform_core::Request;
 use sigconform_core::crypto::Algorithm;
-use sigconform_core::scheme::{Field, Location, SignInput};
+use sigconform_core::scheme::{Field, Location, SignInput, member};
 use sigconform_core::tamper::Recipe;
 use sigconform_server::Defect;
 
@@ -34,11 +34,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
 
 /// The components the runner's signer covers by default, serialized.
 fn default_components(b: &Builder<'_>, req: &Request) -> Vec<String> {
-    let mut prepared = req.clone();
-    b.scheme.prepare(&mut prepared, req.body());
-    b.scheme
-        .signing_params(&prepared, &b.input(b.now))
-        .map(|p| p.signed_headers.iter().map(|h| h.to_string()).collect())
+    b.default_signed_headers(req, &b.input(b.now))
         .unwrap_or_default()
 }
 
@@ -177,9 +173,8 @@ fn relabel_signature(req: &mut Request, input_header: &http::HeaderName) {
     let Some(value) = req.headers().get(&signature).and_then(|v| v.to_str().ok()) else {
         return;
     };
-    let renamed = match value.split_once('=') {
-        Some((_, rest)) => format!("sigconform-other={rest}"),
-        None => return,
+    let Some(renamed) = member::rename_first(value, "sigconform-other") else {
+        return;
     };
     if let Ok(value) = HeaderValue::from_str(&renamed) {
         req.headers_mut().insert(signature, value);

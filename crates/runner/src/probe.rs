@@ -440,6 +440,27 @@ impl<'a> Builder<'a> {
         format!("sc-{}-{}", self.run_id, self.counter.get())
     }
 
+    /// The headers (RFC 9421: the components) a signer lists by default
+    /// when it signs `req` with `input`, serialized, for the request as the
+    /// signer prepares it (with RFC 9421's `Content-Digest`); `None` where
+    /// the scheme cannot sign it so.
+    pub(super) fn default_signed_headers(
+        &self,
+        req: &Request,
+        input: &SignInput,
+    ) -> Option<Vec<String>> {
+        let mut prepared = req.clone();
+        self.scheme.prepare(&mut prepared, req.body());
+        let params = self.scheme.signing_params(&prepared, input).ok()?;
+        Some(
+            params
+                .signed_headers
+                .iter()
+                .map(|h| h.to_string())
+                .collect(),
+        )
+    }
+
     /// The runner's signing input at `timestamp`, with a fresh nonce where
     /// the scheme carries one (RFC 9421's is optional: written where the
     /// target's policy requires it).

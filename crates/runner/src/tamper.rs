@@ -461,23 +461,15 @@ fn without_content_length(b: &Builder<'_>, req: &Request, input: SignInput) -> S
     if b.location(&Field::SignedHeaders).is_none() {
         return input;
     }
-    // The list a signer writes for the request as it prepares it (with
-    // RFC 9421's Content-Digest).
-    let mut prepared = req.clone();
-    b.scheme.prepare(&mut prepared, req.body());
-    let listed = b.scheme.signing_params(&prepared, &input).map(|p| {
-        p.signed_headers
-            .iter()
-            .map(|h| h.to_string())
-            .filter(|h| h != "content-length")
-            .collect::<Vec<_>>()
-    });
-    match listed {
-        Ok(names) => SignInput {
-            signed_headers: Some(names),
-            ..input
-        },
-        Err(_) => input,
+    match b.default_signed_headers(req, &input) {
+        Some(mut names) => {
+            names.retain(|h| h != "content-length");
+            SignInput {
+                signed_headers: Some(names),
+                ..input
+            }
+        }
+        None => input,
     }
 }
 
@@ -629,15 +621,8 @@ fn signed_header_list(b: &Builder<'_>) -> Vec<Probe> {
         return Vec::new();
     }
     let post = b.probe_request();
-    // The list a signer writes by default, as the scheme gives it.
-    // The list a signer writes by default, for the request as it prepares
-    // it (with RFC 9421's Content-Digest).
-    let mut prepared = post.clone();
-    b.scheme.prepare(&mut prepared, post.body());
-    let default: Vec<String> = b
-        .scheme
-        .signing_params(&prepared, &b.input(b.now))
-        .map(|p| p.signed_headers.iter().map(|h| h.to_string()).collect())
+    let default = b
+        .default_signed_headers(&post, &b.input(b.now))
         .unwrap_or_default();
     let listed = |extra: &[&str], without: Option<&str>| {
         let mut names: Vec<String> = default

@@ -24,7 +24,7 @@ use sigconform_core::lossy::{Component, LossyRead};
 use sigconform_core::nonce::{ForgetfulNonces, MemoryNonceStore, NonceError, NonceStore};
 use sigconform_core::request::Request;
 use sigconform_core::scheme::{
-    Absent, Field, Location, Scheme, SchemeConfig, SignInput, SignatureParams,
+    Absent, Field, Location, Scheme, SchemeConfig, SignInput, SignatureParams, member,
 };
 use sigconform_core::tamper::SignedAs;
 use sigconform_core::time::{Clock, SystemClock, Window};
@@ -563,6 +563,126 @@ impl Defective {
         }
     }
 
+    /// The defects that parse a rewritten copy of the request (a value the
+    /// correct parser would refuse, cleaned), and what they then sign;
+    /// `None` for the others.
+    fn parse_rewritten(
+        &self,
+        req: &Request,
+    ) -> Option<Result<SignatureParams<'static>, Rejection>> {
+        match self.defect {
+            Defect::AcceptsAnyExpires => self.parse_expires_capped(req),
+            Defect::ComponentsUnchecked => self.parse_components_cleaned(req),
+            Defect::IgnoresAlg => self.parse_alg_as_ours(req),
+            _ => None,
+        }
+    }
+
+    /// A presigned URL's lifetime read, then capped at seven days rather
+    /// than refused (only for parsing: the query signed is as sent).
+    fn parse_expires_capped(
+        &self,
+        req: &Request,
+    ) -> Option<Result<SignatureParams<'static>, Rejection>> {
+        let asked = x_amz_expires().read(req)?.parse::<u64>().ok()?;
+        let mut capped = req.clone();
+        let _ = x_amz_expires().write(&mut capped, asked.min(604_800).to_string().as_bytes());
+        Some(self.inner.parse(&self.seen(&capped)).map(|params| {
+            let mut params = params.into_owned();
+            params.presigned_for = Some(asked.min(604_800));
+            params
+        }))
+    }
+
+    /// RFC 9421's covered components parsed with the list cleaned (each
+    /// once, unknown parameters dropped); the base written from the list
+    /// as received.
+    fn parse_components_cleaned(
+        &self,
+        req: &Request,
+    ) -> Option<Result<SignatureParams<'static>, Rejection>> {
+        let at = self.location(&Field::SignedHeaders)?;
+        let items = inner_list_items(at.read(req)?);
+        let mut cleaned: Vec<String> = Vec::new();
+        for item in items.iter().map(|i| known_parameters_only(i)) {
+            if !cleaned.contains(&item) {
+                cleaned.push(item);
+            }
+        }
+        let mut seen = req.clone();
+        let _ = at.write(&mut seen, format!("({})", cleaned.join(" ")).as_bytes());
+        Some(self.inner.parse(&self.seen(&seen)).map(|params| {
+            let mut params = params.into_owned();
+            params.signed_headers = items.into_iter().map(Into::into).collect();
+            params
+        }))
+    }
+
+    /// RFC 9421's `alg` parsed as if it named the verifier's algorithm;
+    /// signed as named.
+    fn parse_alg_as_ours(
+        &self,
+        req: &Request,
+    ) -> Option<Result<SignatureParams<'static>, Rejection>> {
+        let covered = self.location(&Field::SignedHeaders)?;
+        let at = metadata_parameter(&covered, "alg")?;
+        let named = at.read(req)?.to_owned();
+        let mut seen = req.clone();
+        let _ = at.write(&mut seen, b"hmac-sha256");
+        Some(self.inner.parse(&self.seen(&seen)).map(|params| {
+            let mut params = params.into_owned();
+            for (name, value) in &mut params.parameters {
+                if name == "alg" {
+                    *value = format!("\"{named}\"").into();
+                }
+            }
+            params
+        }))
+    }
+
+    /// What the defects that read the request as sent change in what the
+    /// correct parser made of it.
+    fn misread(&self, req: &Request, params: &mut SignatureParams<'static>) {
+        match &self.defect {
+            Defect::TrustsBodyHash => {
+                if let Some(claimed) = self.location(&Field::BodyHash).and_then(|at| at.read(req)) {
+                    params.body_hash = Some(claimed.to_owned().into());
+                }
+            }
+            Defect::OptionalField(field, absent) if self.missing(req, field) => {
+                sign_absence(params, field, absent, self.now());
+            }
+            Defect::LenientTimestamps => {
+                // The window read the lenient value; the string signed is
+                // the one received.
+                if let Some(raw) = self.location(&Field::Timestamp).and_then(|at| at.read(req)) {
+                    params.timestamp = raw.to_owned().into();
+                }
+            }
+            Defect::EitherUnit => {
+                params.timestamp_value = in_either_unit(params.timestamp_value, self.now());
+            }
+            Defect::AlgorithmFromTagLength => {
+                params.algorithm = match params.tag.as_bytes().len() {
+                    64 => Algorithm::Sha512,
+                    _ => Algorithm::Sha256,
+                };
+            }
+            Defect::VerifiesAsSigned(signed_as) => {
+                if let Some(ts) = &signed_as.timestamp {
+                    params.timestamp = ts.clone().into();
+                }
+                if let Some(nonce) = &signed_as.nonce {
+                    params.nonce = Some(nonce.clone().into());
+                }
+                if let Some(absence) = &signed_as.absent {
+                    sign_absence(params, &absence.field, &absence.signed, self.now());
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// `rfc9421`: the first member of `Signature` renamed to the label of
     /// the signature checked.
     fn first_signature_as_labelled(&self, seen: &mut Request) {
@@ -575,9 +695,8 @@ impl Defective {
         let Some(value) = seen.headers().get(&header).and_then(|v| v.to_str().ok()) else {
             return;
         };
-        let renamed = match value.split_once('=') {
-            Some((_, rest)) => format!("{label}={rest}"),
-            None => return,
+        let Some(renamed) = member::rename_first(value, &label) else {
+            return;
         };
         if let Ok(value) = http::HeaderValue::from_str(&renamed) {
             seen.headers_mut().insert(header, value);
@@ -850,6 +969,20 @@ fn requote(req: &mut Request) {
     }
 }
 
+/// A timestamp read in whichever unit, seconds or milliseconds, puts it
+/// near `now` (within a factor of two); as it is where neither does.
+fn in_either_unit(value: u64, now: u64) -> u64 {
+    if value / 1000 > now / 2 && value / 1000 < now.saturating_mul(2) {
+        value / 1000
+    } else if value.saturating_mul(1000) > now / 2
+        && value.saturating_mul(1000) < now.saturating_mul(2)
+    {
+        value.saturating_mul(1000)
+    } else {
+        value
+    }
+}
+
 impl Scheme for Defective {
     fn name(&self) -> &str {
         self.inner.name()
@@ -913,103 +1046,11 @@ impl Scheme for Defective {
         self.inner.canonical_request(&self.signed_view(req), params)
     }
     fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
-        if matches!(self.defect, Defect::AcceptsAnyExpires)
-            && let Some(asked) = x_amz_expires()
-                .read(req)
-                .and_then(|v| v.parse::<u64>().ok())
-        {
-            // The bug: a lifetime read, then capped at seven days rather
-            // than refused (only for parsing: the query signed is as sent).
-            let mut capped = req.clone();
-            let _ = x_amz_expires().write(&mut capped, asked.min(604_800).to_string().as_bytes());
-            let mut params = self.inner.parse(&self.seen(&capped))?.into_owned();
-            params.presigned_for = Some(asked.min(604_800));
-            return Ok(params);
-        }
-        if matches!(self.defect, Defect::ComponentsUnchecked)
-            && let Some(at) = self.location(&Field::SignedHeaders)
-            && let Some(listed) = at.read(req)
-        {
-            // Parsed with the list cleaned; the base written from the list
-            // as received.
-            let items = inner_list_items(listed);
-            let mut cleaned: Vec<String> = Vec::new();
-            for item in items.iter().map(|i| known_parameters_only(i)) {
-                if !cleaned.contains(&item) {
-                    cleaned.push(item);
-                }
-            }
-            let mut seen = req.clone();
-            let _ = at.write(&mut seen, format!("({})", cleaned.join(" ")).as_bytes());
-            let mut params = self.inner.parse(&self.seen(&seen))?.into_owned();
-            params.signed_headers = items.into_iter().map(Into::into).collect();
-            return Ok(params);
-        }
-        if matches!(self.defect, Defect::IgnoresAlg)
-            && let Some(at) = self
-                .location(&Field::SignedHeaders)
-                .and_then(|covered| metadata_parameter(&covered, "alg"))
-            && let Some(named) = at.read(req)
-        {
-            // Parsed as if the algorithm were the verifier's; signed as named.
-            let named = named.to_owned();
-            let mut seen = req.clone();
-            let _ = at.write(&mut seen, b"hmac-sha256");
-            let mut params = self.inner.parse(&self.seen(&seen))?.into_owned();
-            for (name, value) in &mut params.parameters {
-                if name == "alg" {
-                    *value = format!("\"{named}\"").into();
-                }
-            }
-            return Ok(params);
+        if let Some(parsed) = self.parse_rewritten(req) {
+            return parsed;
         }
         let mut params = self.inner.parse(&self.seen(req))?.into_owned();
-        match &self.defect {
-            Defect::TrustsBodyHash => {
-                if let Some(claimed) = self.location(&Field::BodyHash).and_then(|at| at.read(req)) {
-                    params.body_hash = Some(claimed.to_owned().into());
-                }
-            }
-            Defect::OptionalField(field, absent) if self.missing(req, field) => {
-                sign_absence(&mut params, field, absent, self.now());
-            }
-            Defect::LenientTimestamps => {
-                // The window read the lenient value; the string signed is
-                // the one received.
-                if let Some(raw) = self.location(&Field::Timestamp).and_then(|at| at.read(req)) {
-                    params.timestamp = raw.to_owned().into();
-                }
-            }
-            Defect::EitherUnit => {
-                let now = self.now();
-                let value = params.timestamp_value;
-                if value / 1000 > now / 2 && value / 1000 < now.saturating_mul(2) {
-                    params.timestamp_value = value / 1000;
-                } else if value.saturating_mul(1000) > now / 2
-                    && value.saturating_mul(1000) < now.saturating_mul(2)
-                {
-                    params.timestamp_value = value.saturating_mul(1000);
-                }
-            }
-            Defect::AlgorithmFromTagLength => {
-                params.algorithm = match params.tag.as_bytes().len() {
-                    64 => Algorithm::Sha512,
-                    _ => Algorithm::Sha256,
-                };
-            }
-            Defect::VerifiesAsSigned(signed_as) => {
-                if let Some(ts) = &signed_as.timestamp {
-                    params.timestamp = ts.clone().into();
-                }
-                if let Some(nonce) = &signed_as.nonce {
-                    params.nonce = Some(nonce.clone().into());
-                }
-                if let Some(absence) = &signed_as.absent {
-                    sign_absence(&mut params, &absence.field, &absence.signed, self.now());
-                }
-            }
-            _ => {}
-        }
+        self.misread(req, &mut params);
         Ok(params)
     }
     fn canonicalize(

@@ -127,6 +127,20 @@ pub(crate) fn read<'t>(text: &'t str, key: &str, param: Option<&str>) -> Option<
     }
 }
 
+/// `text` with its first member's key renamed `key` (a signature moved
+/// to another label), the rest as written; `None` where `text` has no
+/// member.
+pub fn rename_first(text: &str, key: &str) -> Option<String> {
+    let first = split_top(text, b',').into_iter().next()?;
+    let old = Member::parse(first).key;
+    if old.is_empty() {
+        return None;
+    }
+    // The key is the first thing in the member, after any whitespace.
+    let at = text.find(old)?;
+    Some(format!("{}{key}{}", &text[..at], &text[at + old.len()..]))
+}
+
 /// `text` with the member `key`'s value, or its parameter `param`, set to
 /// `value` (wrapped as the value it replaces was; a new parameter is a
 /// string unless `value` is a number); the member is added where absent.
@@ -250,6 +264,16 @@ mod tests {
         assert_eq!(written, b"sig1=:BBBB:");
         let written = write("", "sig1", None, b"BBBB");
         assert_eq!(written, b"sig1=:BBBB:");
+    }
+
+    #[test]
+    fn the_first_member_is_renamed() {
+        assert_eq!(
+            rename_first("sig1=:AAAA:, sig2=:BBBB:", "other").as_deref(),
+            Some("other=:AAAA:, sig2=:BBBB:")
+        );
+        assert_eq!(rename_first(" sig1", "b").as_deref(), Some(" b"));
+        assert_eq!(rename_first("", "b"), None);
     }
 
     #[test]

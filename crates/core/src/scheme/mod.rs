@@ -16,7 +16,7 @@ pub mod a2a;
 pub mod authorization;
 pub mod ia_json;
 pub(crate) mod location;
-mod member;
+pub mod member;
 pub mod partner;
 pub mod quable;
 pub mod rfc9421;

@@ -165,6 +165,44 @@ impl MessageSignatures {
         Ok(())
     }
 
+    /// The metadata parameters a signer writes for `input`, in order: the
+    /// values of `created`, `nonce` and `keyid` left empty, as
+    /// [`MessageSignatures::write_signature_params`] writes them from the
+    /// signature's own fields.
+    fn metadata_parameters(
+        &self,
+        input: &SignInput,
+    ) -> Vec<(Cow<'static, str>, Cow<'static, str>)> {
+        let mut parameters = Vec::new();
+        let mut add = |name: &'static str, value: String| {
+            parameters.push((Cow::Borrowed(name), Cow::Owned(value)));
+        };
+        add("created", String::new());
+        if let Some(expires) = input.expires {
+            add("expires", expires.to_string());
+        }
+        if input.nonce.is_some() {
+            add("nonce", String::new());
+        }
+        match input.algorithm {
+            None => {}
+            Some(Algorithm::Sha256) => add("alg", format!("\"{ALG}\"")),
+            // Another hash named (a name the RFC's registry does not hold):
+            // a test signer's, which a verifier must refuse.
+            Some(Algorithm::Sha512) => add("alg", "\"hmac-sha512\"".into()),
+            Some(Algorithm::Sha1) => add("alg", "\"hmac-sha1\"".into()),
+        }
+        if input.key_id.is_some() {
+            add("keyid", String::new());
+        }
+        if let Some(tag) = &self.signature_tag {
+            let mut quoted = Vec::new();
+            put_string(&mut quoted, tag);
+            add("tag", String::from_utf8(quoted).expect("quoted UTF-8"));
+        }
+        parameters
+    }
+
     /// Writes the `@signature-params` value: the covered components and the
     /// metadata parameters, those the parameters carry as values written
     /// from them (so a signer's changed timestamp or nonce is what is
@@ -288,17 +326,18 @@ impl Scheme for MessageSignatures {
     }
 
     fn check_time(&self, params: &SignatureParams<'_>, now_ms: u64) -> Result<(), Rejection> {
-        let value = |name: &str| {
+        let parameter = |name: &str| {
             params
                 .parameters
                 .iter()
                 .find(|(n, _)| n == name)
-                .and_then(|(_, v)| v.parse::<u64>().ok())
+                .map(|(_, v)| v)
         };
-        if value("created").is_some() {
+        // `created` is optional: its absence is the policy's to refuse.
+        if parameter("created").is_some() {
             self.window.check(params.timestamp_value, now_ms)?;
         }
-        match value("expires") {
+        match parameter("expires").and_then(|v| v.parse::<u64>().ok()) {
             Some(expires) if TimeUnit::Seconds.to_ms(expires) < now_ms => Err(Rejection::Expired),
             _ => Ok(()),
         }
@@ -381,33 +420,6 @@ impl Scheme for MessageSignatures {
                 .collect::<Result<Vec<_>, _>>()?,
             None => self.default_components(req),
         };
-        let mut parameters: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::new();
-        let mut add = |name: &'static str, value: String| {
-            parameters.push((Cow::Borrowed(name), Cow::Owned(value)));
-        };
-        add("created", String::new());
-        if let Some(expires) = input.expires {
-            add("expires", expires.to_string());
-        }
-        if input.nonce.is_some() {
-            add("nonce", String::new());
-        }
-        match input.algorithm {
-            None => {}
-            Some(Algorithm::Sha256) => add("alg", format!("\"{ALG}\"")),
-            // Another hash named (a name the RFC's registry does not hold):
-            // a test signer's, which a verifier must refuse.
-            Some(Algorithm::Sha512) => add("alg", "\"hmac-sha512\"".into()),
-            Some(Algorithm::Sha1) => add("alg", "\"hmac-sha1\"".into()),
-        }
-        if input.key_id.is_some() {
-            add("keyid", String::new());
-        }
-        if let Some(tag) = &self.signature_tag {
-            let mut quoted = Vec::new();
-            put_string(&mut quoted, tag);
-            add("tag", String::from_utf8(quoted).expect("quoted UTF-8"));
-        }
         Ok(SignatureParams {
             key_id: input.key_id.as_deref().map(Cow::Borrowed),
             algorithm: Algorithm::Sha256,
@@ -430,7 +442,7 @@ impl Scheme for MessageSignatures {
             omitted: None,
             presigned_for: None,
             scope: None,
-            parameters,
+            parameters: self.metadata_parameters(input),
         })
     }
 
