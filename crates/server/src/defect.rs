@@ -585,13 +585,10 @@ impl Defective {
         req: &Request,
     ) -> Option<Result<SignatureParams<'static>, Rejection>> {
         let asked = x_amz_expires().read(req)?.parse::<u64>().ok()?;
-        let mut capped = req.clone();
-        let _ = x_amz_expires().write(&mut capped, asked.min(604_800).to_string().as_bytes());
-        Some(self.inner.parse(&self.seen(&capped)).map(|params| {
-            let mut params = params.into_owned();
-            params.presigned_for = Some(asked.min(604_800));
-            params
-        }))
+        let capped = asked.min(604_800);
+        self.parse_rewritten_at(req, &x_amz_expires(), capped.to_string().as_bytes(), |p| {
+            p.presigned_for = Some(capped);
+        })
     }
 
     /// RFC 9421's covered components parsed with the list cleaned (each
@@ -609,13 +606,10 @@ impl Defective {
                 cleaned.push(item);
             }
         }
-        let mut seen = req.clone();
-        let _ = at.write(&mut seen, format!("({})", cleaned.join(" ")).as_bytes());
-        Some(self.inner.parse(&self.seen(&seen)).map(|params| {
-            let mut params = params.into_owned();
-            params.signed_headers = items.into_iter().map(Into::into).collect();
-            params
-        }))
+        let cleaned = format!("({})", cleaned.join(" "));
+        self.parse_rewritten_at(req, &at, cleaned.as_bytes(), |p| {
+            p.signed_headers = items.into_iter().map(Into::into).collect();
+        })
     }
 
     /// RFC 9421's `alg` parsed as if it named the verifier's algorithm;
@@ -627,15 +621,29 @@ impl Defective {
         let covered = self.location(&Field::SignedHeaders)?;
         let at = metadata_parameter(&covered, "alg")?;
         let named = at.read(req)?.to_owned();
-        let mut seen = req.clone();
-        let _ = at.write(&mut seen, b"hmac-sha256");
-        Some(self.inner.parse(&self.seen(&seen)).map(|params| {
-            let mut params = params.into_owned();
-            for (name, value) in &mut params.parameters {
+        self.parse_rewritten_at(req, &at, b"hmac-sha256", |p| {
+            for (name, value) in &mut p.parameters {
                 if name == "alg" {
                     *value = format!("\"{named}\"").into();
                 }
             }
+        })
+    }
+
+    /// The correct parser's reading of `req` with `at` rewritten to
+    /// `value`, then `signed` changed as the defect signs it.
+    fn parse_rewritten_at(
+        &self,
+        req: &Request,
+        at: &Location,
+        value: &[u8],
+        signed: impl FnOnce(&mut SignatureParams<'static>),
+    ) -> Option<Result<SignatureParams<'static>, Rejection>> {
+        let mut seen = req.clone();
+        let _ = at.write(&mut seen, value);
+        Some(self.inner.parse(&self.seen(&seen)).map(|params| {
+            let mut params = params.into_owned();
+            signed(&mut params);
             params
         }))
     }
