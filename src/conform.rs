@@ -146,7 +146,8 @@ pub struct ConformArgs {
     /// the window: five minutes for most schemes).
     #[arg(long)]
     slow: bool,
-    /// Cases in flight at once.
+    /// Cases in flight at once (one at a time where they write a resource,
+    /// as an S3 object's PUTs do).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
     /// json=PATH, junit=PATH or html=PATH: write a report; may repeat.

@@ -150,7 +150,8 @@ pub struct RunConfig {
     pub tls: TlsOptions,
     /// Headers every request carries (a gateway's tenant id or token).
     pub extra_headers: Vec<ExtraHeader>,
-    /// How many cases run at once.
+    /// How many cases run at once (one where they write a resource: see
+    /// [`run`]).
     pub concurrency: usize,
     /// Limit for the whole run; cases not finished by then are `error`.
     pub deadline: Duration,
@@ -481,6 +482,12 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     within_the_window(config, &target, &clock)?;
     let target_now = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
     let probes = catalog(config, &target, target_now, clock.margin_ms())?;
+    // Probes that write one resource run one at a time: with several
+    // writes in flight, what a probe finds (the object, or a store
+    // half-way through replacing it) would depend on the order the target
+    // happened to apply them, and so would its verdict.
+    let writes = Builder::new(config, &target, target_now, clock.margin_ms())?.writes_a_resource();
+    let concurrency = if writes { 1 } else { config.concurrency };
     session.deadline = tokio::time::Instant::now() + config.deadline;
     session.offset_ms = clock.offset_ms;
     let session = Arc::new(session);
@@ -496,7 +503,10 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     };
     let mut results = {
         let (finished, report_progress) = (finished.clone(), report_progress.clone());
-        execute_all(config, &session, probes, move || report_progress(&finished)).await
+        execute_all(concurrency, &session, probes, move || {
+            report_progress(&finished)
+        })
+        .await
     };
     // In order, after the others: each step depends on the one before, so
     // all run where `--only`/`--skip` select any, and those selected are
@@ -537,7 +547,7 @@ async fn remove_what_was_written(
     session: &Session,
 ) -> Result<(), RunError> {
     let b = Builder::new(config, target, now_ms, margin_ms)?;
-    if b.probe_method() != "PUT" {
+    if !b.writes_a_resource() {
         return Ok(());
     }
     let delete = b.base("DELETE", false);
@@ -569,15 +579,15 @@ fn within_the_window(
     Ok(())
 }
 
-/// Runs every probe, at most `--concurrency` at once (a probe's steps in
+/// Runs every probe, at most `concurrency` at once (a probe's steps in
 /// order), calling `done` after each; the results in catalog order.
 async fn execute_all(
-    config: &RunConfig,
+    concurrency: usize,
     session: &Arc<Session>,
     probes: Vec<Probe>,
     done: impl Fn() + Clone + Send + 'static,
 ) -> Vec<CaseResult> {
-    let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency.max(1)));
+    let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, probe) in probes.into_iter().enumerate() {
         let (session, slots, done) = (session.clone(), slots.clone(), done.clone());

@@ -485,12 +485,17 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The runner's request for `method`, with its JSON body or none.
     /// The method of the request most probes change one property of: POST,
     /// unless the target's senders never POST (an S3 object takes a PUT):
     /// then their first method.
     pub(super) fn probe_method(&self) -> &str {
         &self.probe_method
+    }
+
+    /// Whether an accepted probe writes a resource the next probe finds
+    /// there (an S3 object, which every accepted PUT replaces).
+    pub(super) fn writes_a_resource(&self) -> bool {
+        self.probe_method == "PUT"
     }
 
     /// The string the scheme signs for a request signed elsewhere (a
