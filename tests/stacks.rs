@@ -63,11 +63,8 @@ async fn same_verdicts_every_run(stack: &str, url: &str) {
     }
 }
 
-/// A `webhook` verifier on raw TCP that answers an error and then closes
-/// the connection at once, without `Connection: close` (as servers do that
-/// will not read on after an error); it keeps accepted requests' connections
-/// alive.
-async fn closes_after_errors() -> String {
+/// A `webhook` verifier on raw TCP, on a loopback port: its URL.
+async fn raw_verifier(behaviour: Behaviour) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let scheme = SchemeId::Webhook.build(&scheme_config()).unwrap();
@@ -78,28 +75,51 @@ async fn closes_after_errors() -> String {
         Arc::new(StaticKeys::from_pairs([("default", SECRET)])),
         Default::default(),
     ));
+    let behaviour = Arc::new(behaviour);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(serve_until_error(stream, verifier.clone()));
+            tokio::spawn(serve(stream, verifier.clone(), behaviour.clone()));
         }
     });
     url
 }
 
-/// Answers requests on `stream` until one is rejected.
-async fn serve_until_error(mut stream: tokio::net::TcpStream, verifier: Arc<Verifier>) {
+/// How a [`raw_verifier`] misbehaves.
+enum Behaviour {
+    /// It answers an error and then closes the connection at once, without
+    /// `Connection: close` (as servers do that will not read on after an
+    /// error); it keeps accepted requests' connections alive.
+    ClosesAfterErrors,
+    /// It answers the first request with a body this late, judging it by
+    /// its clock then (a loaded server).
+    LateOnce(Duration, std::sync::atomic::AtomicBool),
+}
+
+/// Answers requests on `stream` as `behaviour` says.
+async fn serve(
+    mut stream: tokio::net::TcpStream,
+    verifier: Arc<Verifier>,
+    behaviour: Arc<Behaviour>,
+) {
     let mut buf = Vec::new();
     loop {
         let Some(req) = read_request(&mut stream, &mut buf).await else {
             return;
         };
+        if let Behaviour::LateOnce(delay, delayed) = behaviour.as_ref()
+            && !req.body().is_empty()
+            && !delayed.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            tokio::time::sleep(*delay).await;
+        }
         let accepted = verifier.verify(&req).await.is_ok();
         let answer: &[u8] = if accepted {
             b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
         } else {
             b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 6\r\n\r\ndenied"
         };
-        if stream.write_all(answer).await.is_err() || !accepted {
+        let closes = matches!(behaviour.as_ref(), Behaviour::ClosesAfterErrors) && !accepted;
+        if stream.write_all(answer).await.is_err() || closes {
             return; // closed without a word
         }
     }
@@ -184,8 +204,38 @@ async fn read_more(stream: &mut tokio::net::TcpStream, buf: &mut Vec<u8>) -> Opt
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_closes_after_error_answers() {
-    let url = closes_after_errors().await;
+    let url = raw_verifier(Behaviour::ClosesAfterErrors).await;
     same_verdicts_every_run("closes after errors", &url).await;
+}
+
+/// A case at a window's limit answered later than the runner's margin
+/// from it may have been judged on the other side of the limit: it is
+/// signed and sent again, not judged. (Judged, the timestamp signed 2 s
+/// beyond the future limit is read 3.5 s later, inside it, and accepted.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_too_late_to_judge_at_a_limit_is_sent_again() {
+    let delay = Duration::from_millis(3500);
+    let url = raw_verifier(Behaviour::LateOnce(delay, Default::default())).await;
+    let config = runner::RunConfig {
+        only: vec![glob::Pattern::new("webhook/skew/outside-limit").unwrap()],
+        ..run_config(
+            SchemeId::Webhook,
+            SchemeConfig::default(),
+            Duration::from_secs(5),
+            Duration::from_secs(60),
+            Deployment::Route("/hook", &["POST"]),
+        )
+    };
+    let results = runner::run(&config, &url).await.unwrap().results;
+    let [case] = results.as_slice() else {
+        panic!("one case: {results:?}");
+    };
+    assert_eq!(case.outcome, Outcome::Pass, "{case:?}");
+    assert!(
+        case.retries.iter().any(|r| r.contains("too late to judge")),
+        "{:?}",
+        case.retries
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::probe::{Expect, Probe, Step};
+use super::probe::{Expect, Probe, Resign, Step};
 use super::report::reproduce::{Destination, FromEnv, Replay};
 use super::transport::{Answer, Response, TlsOptions, Transport};
 use super::{CaseResult, Outcome};
@@ -28,6 +28,10 @@ pub(super) const NOT_EVIDENCE: [u16; 9] = [404, 405, 407, 408, 411, 413, 414, 41
 
 /// At most this many retries of one request.
 const MAX_RETRIES: usize = 10;
+
+/// At most this many answers to a step signed at a window's limit that
+/// came too late to judge (see [`Session::margin_ms`]).
+const MAX_LATE: u32 = 3;
 
 /// How much of a request as sent the reports show.
 const SHOWN_BYTES: usize = 4096;
@@ -83,6 +87,12 @@ pub(super) struct Session {
     pub(super) tls: TlsOptions,
     /// The target's clock minus ours, in milliseconds.
     pub(super) offset_ms: i64,
+    /// How far the steps signed at a window's limit are kept from it, in
+    /// milliseconds: an answer that takes longer may have been judged on
+    /// the other side of the limit (a loaded server reads a timestamp
+    /// signed 2 s beyond it only 3 s later), so it is not judged; the step
+    /// is signed and sent again.
+    pub(super) margin_ms: u64,
 }
 
 /// An answer, and the answers before it that asked to be retried.
@@ -99,25 +109,14 @@ impl Session {
     /// again after each `Retry-After` the deadline leaves time for.
     pub(super) async fn exchange(&self, step: &Step) -> Exchange {
         let mut retries = Vec::new();
-        let mut resigned = None;
         loop {
             let timeout = self
                 .timeout
                 .min(self.deadline.saturating_duration_since(Instant::now()));
-            let answer = match (&step.raw, &step.resign) {
-                (Some(bytes), _) => self.transport.send_raw(bytes, timeout).await,
-                (None, Some(resign)) => {
-                    let now = SystemClock.now_ms().saturating_add_signed(self.offset_ms);
-                    match resign.at(now) {
-                        Ok((request, canonical)) => {
-                            let answer = self.transport.send(&request, timeout).await;
-                            resigned = Some((request, canonical));
-                            answer
-                        }
-                        Err(e) => Answer::Broken(format!("not sent: {e}")),
-                    }
-                }
-                (None, None) => self.transport.send(&step.request, timeout).await,
+            let (answer, resigned) = match (&step.raw, &step.resign) {
+                (Some(bytes), _) => (self.transport.send_raw(bytes, timeout).await, None),
+                (None, Some(resign)) => self.send_resigned(resign, timeout, &mut retries).await,
+                (None, None) => (self.transport.send(&step.request, timeout).await, None),
             };
             let wait = answer
                 .response()
@@ -140,6 +139,42 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// `resign`'s request signed at the target's clock now and sent, with
+    /// the canonical string signed; signed and sent again (with a nonce of
+    /// its own) while the answer comes later than [`Session::margin_ms`],
+    /// and not judged if none comes sooner.
+    async fn send_resigned(
+        &self,
+        resign: &Resign,
+        timeout: Duration,
+        retries: &mut Vec<String>,
+    ) -> (Answer, Option<(sigconform_core::Request, String)>) {
+        let mut last = None;
+        for attempt in 0..MAX_LATE {
+            let now = SystemClock.now_ms().saturating_add_signed(self.offset_ms);
+            let (request, canonical) = match resign.at(now, attempt) {
+                Ok(signed) => signed,
+                Err(e) => return (Answer::Broken(format!("not sent: {e}")), last),
+            };
+            let sent = Instant::now();
+            let answer = self.transport.send(&request, timeout).await;
+            let took = sent.elapsed();
+            if took <= Duration::from_millis(self.margin_ms) {
+                return (answer, Some((request, canonical)));
+            }
+            retries.push(format!(
+                "answered after {} ms, too late to judge at the limit",
+                took.as_millis()
+            ));
+            last = Some((request, canonical));
+        }
+        let too_late = format!(
+            "{MAX_LATE} answers each later than the {} ms a case at a window's limit allows",
+            self.margin_ms
+        );
+        (Answer::Broken(too_late), last)
     }
 
     /// Where the commands send a request again.

@@ -449,6 +449,7 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
         from_env: config.values_from_env(),
         tls: config.tls.clone(),
         offset_ms: 0,
+        margin_ms: MIN_MARGIN_MS,
     })
 }
 
@@ -490,6 +491,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     let concurrency = if writes { 1 } else { config.concurrency };
     session.deadline = tokio::time::Instant::now() + config.deadline;
     session.offset_ms = clock.offset_ms;
+    session.margin_ms = clock.margin_ms();
     let session = Arc::new(session);
     let total = probes.len() + usize::from(config.timing);
     // (The lifecycle cases are few and quick; progress is not reported for them.)

@@ -134,11 +134,18 @@ impl std::fmt::Debug for Resign {
 
 impl Resign {
     /// The request signed at the target's `now_ms` plus the offset, and
-    /// the canonical string signed.
-    pub(super) fn at(&self, now_ms: u64) -> Result<(Request, String), String> {
+    /// the canonical string signed. A second `attempt` (after an answer
+    /// too late to judge) carries a nonce of its own: the first may have
+    /// been recorded.
+    pub(super) fn at(&self, now_ms: u64, attempt: u32) -> Result<(Request, String), String> {
         let timestamp = self.unit.from_ms(now_ms).saturating_add_signed(self.offset);
+        let nonce = match (&self.recipe.input.nonce, attempt) {
+            (Some(nonce), 1..) => Some(format!("{nonce}-{attempt}")),
+            (nonce, _) => nonce.clone(),
+        };
         let input = SignInput {
             timestamp: self.scheme.timestamp_text(timestamp),
+            nonce,
             ..self.recipe.input.clone()
         };
         let recipe = Recipe {
