@@ -137,6 +137,47 @@ struct PeerResult {
     per_second: f64,
 }
 
+/// `done` run once: `marker` is written after it succeeded.
+pub(crate) fn once(marker: &Path, done: impl FnOnce() -> bool) -> bool {
+    marker.exists() || (done() && std::fs::write(marker, "").is_ok())
+}
+
+/// A Python with `package` (pinned) installed: the virtual environment
+/// `venv` under `dir`, made once; `None`, with the reason printed, where it
+/// cannot be made (the peer's column then stays empty).
+pub(crate) fn python_with(dir: &Path, venv: &str, package: &str) -> Option<PathBuf> {
+    let venv = dir.join(venv);
+    let python = venv.join("bin/python");
+    let installed = once(&venv.join(package), || {
+        Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(&python)
+                .args(["-m", "pip", "install", "--quiet", package])
+                .status()
+                .is_ok_and(|s| s.success())
+    });
+    installed.then_some(python).or_else(|| {
+        eprintln!("cannot install {package}: its column stays empty");
+        None
+    })
+}
+
+/// `w` written to `path` for the peers while `run` measures, removed after.
+pub(crate) fn with_workload_file<T>(
+    w: &Workload,
+    path: &Path,
+    run: impl FnOnce() -> T,
+) -> Result<T, String> {
+    std::fs::write(path, w.to_json().to_string())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let measured = run();
+    std::fs::remove_file(path).ok();
+    Ok(measured)
+}
+
 /// Runs a peer (`command`: the program and its script) on a workload file;
 /// `None` (with the reason printed) when it cannot run or did not accept
 /// every request.
@@ -424,9 +465,7 @@ fn peer_table(
                 now_ms,
             )?;
             let path = dir.join(format!("workload-{scheme}-{size}.json"));
-            std::fs::write(&path, w.to_json().to_string())
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            let row = peers.row(&scheme, &w, &path, budget);
+            let row = with_workload_file(&w, &path, || peers.row(&scheme, &w, &path, budget))?;
             row.print(&scheme, size);
             if size == 0 {
                 // Every built-in profile at least 5x both peers.
@@ -442,7 +481,6 @@ fn peer_table(
             } else if size == 1024 && scheme == SchemeRef::Seed(SchemeId::Authorization) {
                 authorization_1k = Some((w, ours));
             }
-            std::fs::remove_file(&path).ok();
         }
     }
 

@@ -22,36 +22,10 @@ const REQUESTS: usize = 5_000;
 /// The target: at least this many times each peer's rate, per core.
 const OVER_PEERS: f64 = 10.0;
 
-/// `done` run once: `marker` is written after it succeeded.
-fn once(marker: &Path, done: impl FnOnce() -> bool) -> bool {
-    marker.exists() || (done() && std::fs::write(marker, "").is_ok())
-}
-
-/// A Python with the PyPI library: a virtual environment under `dir`.
-fn python(dir: &Path) -> Option<PathBuf> {
-    let venv = dir.join("rfc9421-venv");
-    let python = venv.join("bin/python");
-    let installed = once(&venv.join(PYTHON_LIBRARY), || {
-        Command::new("python3")
-            .args(["-m", "venv", "--clear"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success())
-            && Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", PYTHON_LIBRARY])
-                .status()
-                .is_ok_and(|s| s.success())
-    });
-    installed.then_some(python).or_else(|| {
-        eprintln!("cannot install {PYTHON_LIBRARY}: its column stays empty");
-        None
-    })
-}
-
 /// A folder whose `node_modules` holds the npm library.
 fn node_packages(dir: &Path) -> Option<PathBuf> {
     let packages = dir.join("rfc9421-node");
-    let installed = once(&packages.join(NODE_LIBRARY), || {
+    let installed = crate::bench::once(&packages.join(NODE_LIBRARY), || {
         std::fs::create_dir_all(&packages).is_ok()
             && Command::new("npm")
                 .args([
@@ -83,7 +57,7 @@ pub(crate) fn table(
     let scheme = SchemeRef::by_name("rfc9421").expect("rfc9421 is built in");
     // RFC 9421's secrets are bytes, given in base64.
     let secret = sigconform::random_secret()?;
-    let python = python(dir);
+    let python = crate::bench::python_with(dir, "rfc9421-venv", PYTHON_LIBRARY);
     let node = node_packages(dir);
     println!(
         "\n== RFC 9421: verifications per second against the published libraries, {REQUESTS} requests, one core"
@@ -112,23 +86,23 @@ pub(crate) fn table(
             now_ms,
         )?;
         let path = dir.join(format!("workload-rfc9421-{size}.json"));
-        std::fs::write(&path, w.to_json().to_string())
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let ours = measure::verifications(&w, budget).per_second;
-        let rates: Vec<Option<f64>> = peers
-            .iter()
-            .map(|(name, script, program, packages)| {
-                let mut command = Command::new(program.as_ref()?);
-                command.arg(root.join("crates/bench/benches/peers").join(script));
-                if let Some(packages) = packages {
-                    command.env("NODE_PACKAGES", packages);
-                } else if *name == "node" {
-                    return None;
-                }
-                crate::bench::peer(name, command, &path, budget)
-            })
-            .collect();
-        std::fs::remove_file(&path).ok();
+        let (ours, rates) = crate::bench::with_workload_file(&w, &path, || {
+            let ours = measure::verifications(&w, budget).per_second;
+            let rates: Vec<Option<f64>> = peers
+                .iter()
+                .map(|(name, script, program, packages)| {
+                    let mut command = Command::new(program.as_ref()?);
+                    command.arg(root.join("crates/bench/benches/peers").join(script));
+                    if let Some(packages) = packages {
+                        command.env("NODE_PACKAGES", packages);
+                    } else if *name == "node" {
+                        return None;
+                    }
+                    crate::bench::peer(name, command, &path, budget)
+                })
+                .collect();
+            (ours, rates)
+        })?;
         // A peer not measured is a target not met.
         let met = rates
             .iter()

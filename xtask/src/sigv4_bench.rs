@@ -4,7 +4,7 @@
 //! is signing it again): the `aws-sigv4` crate (Rust) and botocore (Python,
 //! pinned, in a virtual environment made once under `target/bench`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -24,30 +24,6 @@ const REQUESTS: usize = 5_000;
 const OVER_AWS_SIGV4: f64 = 2.0;
 const OVER_BOTOCORE: f64 = 10.0;
 
-/// A Python with botocore: a virtual environment under `dir`, made once.
-fn botocore_python(dir: &Path) -> Option<PathBuf> {
-    let venv = dir.join("botocore-venv");
-    let python = venv.join("bin/python");
-    let marker = venv.join(BOTOCORE);
-    if !marker.exists() {
-        let made = Command::new("python3")
-            .args(["-m", "venv", "--clear"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success())
-            && Command::new(&python)
-                .args(["-m", "pip", "install", "--quiet", BOTOCORE])
-                .status()
-                .is_ok_and(|s| s.success());
-        if !made {
-            eprintln!("cannot install {BOTOCORE}: the botocore column stays empty");
-            return None;
-        }
-        std::fs::write(&marker, "").ok()?;
-    }
-    Some(python)
-}
-
 /// The SigV4 table, judged against its targets; returns whether all were met.
 pub(crate) fn table(
     root: &Path,
@@ -57,7 +33,7 @@ pub(crate) fn table(
 ) -> Result<bool, String> {
     let scheme = SchemeRef::by_name("sigv4").expect("sigv4 is built in");
     let secret = sigconform::random_secret()?;
-    let python = botocore_python(dir);
+    let python = crate::bench::python_with(dir, "botocore-venv", BOTOCORE);
     println!(
         "\n== SigV4: verifications per second against its peers signing the same requests, {REQUESTS} requests, one core"
     );
@@ -70,16 +46,16 @@ pub(crate) fn table(
         for size in [0, 1024] {
             let w = workload(&scheme, presigned, size, &secret, now_ms)?;
             let path = dir.join(format!("workload-sigv4-{presigned}-{size}.json"));
-            std::fs::write(&path, w.to_json().to_string())
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            let ours = measure::verifications(&w, budget).per_second;
-            let aws = sigv4_peer::signatures(&w, budget).per_second;
-            let boto = python.as_ref().and_then(|python| {
-                let mut command = Command::new(python);
-                command.arg(root.join("crates/bench/benches/peers/sigv4_botocore.py"));
-                crate::bench::peer("botocore", command, &path, budget)
-            });
-            std::fs::remove_file(&path).ok();
+            let (ours, aws, boto) = crate::bench::with_workload_file(&w, &path, || {
+                let ours = measure::verifications(&w, budget).per_second;
+                let aws = sigv4_peer::signatures(&w, budget).per_second;
+                let boto = python.as_ref().and_then(|python| {
+                    let mut command = Command::new(python);
+                    command.arg(root.join("crates/bench/benches/peers/sigv4_botocore.py"));
+                    crate::bench::peer("botocore", command, &path, budget)
+                });
+                (ours, aws, boto)
+            })?;
             let met =
                 ours >= OVER_AWS_SIGV4 * aws && boto.is_none_or(|b| ours >= OVER_BOTOCORE * b);
             all_met &= met;
