@@ -257,7 +257,12 @@ async fn hostile_targets_end_as_errors_within_the_deadline() {
         let judged: Vec<_> = run
             .results
             .iter()
-            .filter(|r| !matches!(r.outcome, Outcome::Error | Outcome::Unjudged | Outcome::Skip))
+            .filter(|r| {
+                !matches!(
+                    r.outcome,
+                    Outcome::Error | Outcome::Unjudged | Outcome::Skip
+                )
+            })
             .map(|r| &r.id)
             .collect();
         assert!(
@@ -1101,7 +1106,11 @@ async fn the_terminal_report_shows_what_needs_attention() {
     assert!(short.contains("FAIL"), "{short}");
     // A change the scheme does not sign (a2a signs no query), accepted, is
     // what the scheme allows: `info`, counted, not a warning to act on.
-    let query = run.results.iter().find(|r| r.id == "a2a/tamper/query").unwrap();
+    let query = run
+        .results
+        .iter()
+        .find(|r| r.id == "a2a/tamper/query")
+        .unwrap();
     assert_eq!(query.outcome, Outcome::Info, "{}", query.observed);
     assert!(!short.contains("WARN"), "{short}");
     assert!(short.contains("reproduce: "), "{short}");

@@ -162,12 +162,12 @@ fn methods(b: &Builder<'_>) -> Vec<Probe> {
             } else {
                 format!("a valid {method} is accepted")
             };
-            b.first_choice_case(accepted(
+            accepted(
                 b,
                 &method.to_lowercase(),
                 &description,
                 b.acceptance_step(&req),
-            ))
+            )
         })
         .collect()
 }
@@ -212,7 +212,8 @@ fn bodies(b: &Builder<'_>) -> Vec<Probe> {
     .map(|(name, description, body)| {
         let empty = body.is_empty();
         let req = b.first_choice_at(b.probe_method(), &body);
-        let mut probe = b.first_choice_case(accepted(b, name, description, b.acceptance_step(&req)));
+        let probe = accepted(b, name, description, b.acceptance_step(&req));
+        let mut probe = if empty { probe } else { b.json_case(probe) };
         if empty && !b.scheme.sender().empty_body {
             probe.skip =
                 Some("the provider never delivers an empty body (its SDKs may refuse one)".into());
@@ -250,7 +251,7 @@ fn javascript_json(b: &Builder<'_>) -> Vec<Probe> {
     .into_iter()
     .map(|(name, description, body)| {
         let req = b.first_choice_at(b.probe_method(), body);
-        b.first_choice_case(accepted(b, name, description, b.acceptance_step(&req)))
+        b.json_case(accepted(b, name, description, b.acceptance_step(&req)))
     })
     .collect()
 }

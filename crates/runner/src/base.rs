@@ -33,6 +33,11 @@ pub(super) const RUNNER_FORM: &str = "n=1.0&probe=sigconform";
 const CHANGED_JSON: &str = r#"{"n":2.0,"probe":"sigconform"}"#;
 const CHANGED_FORM: &str = "n=2.0&probe=sigconform";
 
+/// The name of the member (or form field) the runner adds to a body of
+/// the user's or the provider's: after `id`, `object`, `type`, so that an
+/// envelope whose keys are sorted mostly stays sorted.
+const MEMBER: &str = "sigconform";
+
 /// The media type of JSON bodies.
 pub(super) const JSON: &str = "application/json";
 /// The media type of form bodies.
@@ -103,27 +108,44 @@ impl Body {
     }
 
     /// The body with `member` (`"name":value`, or `name=value` for a form)
-    /// added as its first member or field; `None` where the body is
-    /// neither a JSON object nor a form.
+    /// added as its last member or field (after the envelope's own, so
+    /// that an envelope whose keys are sorted stays sorted for a member
+    /// named `sigconform`); `None` where the body is neither a JSON object
+    /// nor a form.
     pub(super) fn with_member(&self, member: &str) -> Option<String> {
         if self.is_json_object() {
-            let at = self.text.find('{')? + 1;
-            let rest = &self.text[at..];
-            let separator = if rest.trim_start().starts_with('}') {
+            let end = self.text.rfind('}')?;
+            let (head, tail) = self.text.split_at(end);
+            let separator = if head.trim_end().ends_with('{') {
                 ""
             } else {
                 ","
             };
-            return Some(format!("{}{member}{separator}{rest}", &self.text[..at]));
+            return Some(format!("{head}{separator}{member}{tail}"));
         }
         if self.is_form() {
             return Some(if self.text.is_empty() {
                 member.to_owned()
             } else {
-                format!("{member}&{}", self.text)
+                format!("{}&{member}", self.text)
             });
         }
         None
+    }
+
+    /// The body with a member holding the number `1.0` (which a verifier
+    /// that re-serialises JSON writes back as it is, and `1E0` is the same
+    /// value at the same length), and that member as written; the runner's
+    /// own body has one. `None` where the body is not a JSON object.
+    pub(super) fn with_number(&self) -> Option<(String, String)> {
+        if self.text == RUNNER_JSON {
+            return Some((RUNNER_JSON.to_owned(), r#""n":1.0"#.to_owned()));
+        }
+        if !self.is_json_object() {
+            return None;
+        }
+        let member = format!(r#""{MEMBER}":1.0"#);
+        Some((self.with_member(&member)?, member))
     }
 
     /// The body a tamper case sends instead: for the runner's own bodies
@@ -136,11 +158,11 @@ impl Body {
             _ => {}
         }
         let member = if self.is_form() {
-            "sigconform=changed"
+            format!("{MEMBER}=changed")
         } else {
-            r#""sigconform":"changed""#
+            format!(r#""{MEMBER}":"changed""#)
         };
-        self.with_member(member)
+        self.with_member(&member)
             .unwrap_or_else(|| format!("x{}", self.text))
     }
 
@@ -156,7 +178,7 @@ impl Body {
         if [RUNNER_JSON, PLAIN_JSON].contains(&self.text.as_str()) {
             return Some(variation.to_owned());
         }
-        self.with_member(&format!(r#""sigconform":{variation}"#))
+        self.with_member(&format!(r#""{MEMBER}":{variation}"#))
     }
 
     /// The body varied by `n` (a member or field `attempt`), so that a
@@ -167,6 +189,77 @@ impl Body {
             return self.with_member(&format!("attempt={n}"));
         }
         self.with_member(&format!(r#""attempt":{n}"#))
+    }
+}
+
+/// The bodies of one run: those the runner may send, and what the target
+/// was found to take.
+#[derive(Debug, Clone)]
+pub(super) struct Bodies {
+    /// Those the runner tries, in order (see [`candidates`]).
+    candidates: Vec<Body>,
+    /// The body every negative case starts from: the first the target
+    /// accepted, else the first candidate.
+    base: Body,
+    /// The media types (essences) of which the target accepted no body
+    /// while it accepted one of another type: its route takes the other.
+    refused: Vec<String>,
+}
+
+impl Bodies {
+    /// Before anything was learned: the first candidate is the base.
+    pub(super) fn new(candidates: Vec<Body>) -> Bodies {
+        Bodies {
+            base: candidates[0].clone(),
+            candidates,
+            refused: Vec::new(),
+        }
+    }
+
+    /// As learned: `base` accepted, no body of the `refused` media types.
+    pub(super) fn learned(mut self, base: Body, refused: Vec<String>) -> Bodies {
+        self.base = base;
+        self.refused = refused;
+        self
+    }
+
+    /// The bodies the runner tries, in order.
+    pub(super) fn candidates(&self) -> &[Body] {
+        &self.candidates
+    }
+
+    /// The body negative cases start from.
+    pub(super) fn base(&self) -> &Body {
+        &self.base
+    }
+
+    /// The body acceptance cases send: the runner's first choice in the
+    /// base's media type (richer than the base where the target refused
+    /// the richer one: that refusal is a `fail` of its own).
+    pub(super) fn acceptance(&self) -> &Body {
+        let media_type = essence(&self.base.media_type);
+        self.candidates
+            .iter()
+            .find(|c| essence(&c.media_type) == media_type)
+            .unwrap_or(&self.base)
+    }
+
+    /// The first JSON body the runner may send (JSON variations go inside
+    /// it), where its provider sends JSON at all.
+    pub(super) fn json(&self) -> Option<&Body> {
+        self.candidates.iter().find(|c| c.is_json())
+    }
+
+    /// Why bodies of `media_type` do not apply to the target, where it
+    /// accepted another type and no body of this one.
+    pub(super) fn not_taken(&self, media_type: &str) -> Option<String> {
+        let wanted = essence(media_type);
+        self.refused.contains(&wanted).then(|| {
+            format!(
+                "the target takes {} bodies and refused {wanted} (its provider sends both, to different routes)",
+                essence(&self.base.media_type)
+            )
+        })
     }
 }
 
@@ -194,7 +287,11 @@ fn looks_like_a_form(text: &str) -> bool {
 /// cases: the user's (alone: the user said what the target needs); else
 /// the provider's sample, then the runner's own in each media type its
 /// provider sends (JSON: the runner's body, then a plain one).
-pub(super) fn candidates(user: Option<&Body>, sample: Option<&str>, media_types: &[String]) -> Vec<Body> {
+pub(super) fn candidates(
+    user: Option<&Body>,
+    sample: Option<&str>,
+    media_types: &[String],
+) -> Vec<Body> {
     if let Some(body) = user {
         return vec![body.clone()];
     }
@@ -231,15 +328,18 @@ mod tests {
 
     #[test]
     fn members_go_inside_an_object_or_a_form() {
-        let event = Body::new(r#" {"id":"evt_1","type":"ping"}"#, JSON);
+        let event = Body::new(r#" {"id":"evt_1","type":"ping"} "#, JSON);
         assert_eq!(
             event.with_member(r#""n":1"#).unwrap(),
-            r#" {"n":1,"id":"evt_1","type":"ping"}"#
+            r#" {"id":"evt_1","type":"ping","n":1} "#
         );
-        assert_eq!(Body::new("{}", JSON).with_member(r#""n":1"#).unwrap(), r#"{"n":1}"#);
+        assert_eq!(
+            Body::new("{ }", JSON).with_member(r#""n":1"#).unwrap(),
+            r#"{ "n":1}"#
+        );
         assert_eq!(
             Body::new("a=1", FORM).with_member("n=1").unwrap(),
-            "n=1&a=1"
+            "a=1&n=1"
         );
         assert_eq!(Body::new("[1]", JSON).with_member(r#""n":1"#), None);
         assert_eq!(Body::new("bytes", "text/plain").with_member("n"), None);
@@ -253,20 +353,35 @@ mod tests {
             assert_eq!(changed.len(), body.text.len());
         }
         let event = Body::new(r#"{"id":"evt_1"}"#, JSON);
-        assert_eq!(event.changed(), r#"{"sigconform":"changed","id":"evt_1"}"#);
+        assert_eq!(event.changed(), r#"{"id":"evt_1","sigconform":"changed"}"#);
         assert_eq!(Body::new("raw", "text/plain").changed(), "xraw");
     }
 
     #[test]
     fn variations_are_made_inside_the_envelope() {
         let variation = r#"{"z":1,"a":2}"#;
-        assert_eq!(Body::runner_json().enveloping(variation).unwrap(), variation);
+        assert_eq!(
+            Body::runner_json().enveloping(variation).unwrap(),
+            variation
+        );
         let event = Body::new(r#"{"id":"evt_1"}"#, "application/json; charset=utf-8");
         assert_eq!(
             event.enveloping(variation).unwrap(),
-            r#"{"sigconform":{"z":1,"a":2},"id":"evt_1"}"#
+            r#"{"id":"evt_1","sigconform":{"z":1,"a":2}}"#
         );
         assert_eq!(Body::new(RUNNER_FORM, FORM).enveloping(variation), None);
+    }
+
+    #[test]
+    fn a_number_that_reads_back_the_same_goes_into_any_object() {
+        assert_eq!(
+            Body::runner_json().with_number().unwrap(),
+            (RUNNER_JSON.to_owned(), r#""n":1.0"#.to_owned())
+        );
+        let (signed, member) = Body::new(r#"{"id":"evt_1"}"#, JSON).with_number().unwrap();
+        assert_eq!(signed, r#"{"id":"evt_1","sigconform":1.0}"#);
+        assert!(signed.contains(&member));
+        assert_eq!(Body::new("a=1", FORM).with_number(), None);
     }
 
     #[test]

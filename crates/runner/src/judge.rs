@@ -495,8 +495,10 @@ fn proves_nothing(outcome: Outcome, shown: &Decided, twin: &Refusal) -> bool {
     let crashed_alone = outcome == Outcome::Fail
         && answer.is_some_and(|r| r.status >= 500)
         && !twin.status.is_some_and(|s| s >= 500);
-    matches!(outcome, Outcome::Pass | Outcome::Fail | Outcome::Warn | Outcome::Info)
-        && !accepted_a_forgery
+    matches!(
+        outcome,
+        Outcome::Pass | Outcome::Fail | Outcome::Warn | Outcome::Info
+    ) && !accepted_a_forgery
         && !crashed_alone
 }
 

@@ -15,11 +15,11 @@
 
 use std::fmt::Write as _;
 
-use super::base::Body;
+use super::base::{Bodies, Body, essence};
 use super::judge::{NOT_EVIDENCE, Session};
 use super::probe::{Builder, Expect, Step, Twin};
-use super::{CaseResult, Category, Outcome};
 use super::transport::Answer;
+use super::{CaseResult, Category, Outcome};
 use sigconform_core::tamper::Recipe;
 
 /// What the runner learned of a target before it ran the catalog.
@@ -28,6 +28,8 @@ pub(super) struct Learned {
     /// The body every negative case starts from: the first the target
     /// accepted, or (when it accepted none) the first the runner tried.
     pub(super) base: Body,
+    /// The bodies the runner may send, with what the target takes.
+    pub(super) bodies: Bodies,
     /// Why the base request does not count as accepted; `None` when it
     /// was accepted.
     pub(super) refused: Option<Refusal>,
@@ -66,9 +68,10 @@ impl Refusal {
 /// after refusing, with `b` (the runner's builder before learning).
 pub(super) async fn learn(b: &Builder<'_>, session: &Session) -> Learned {
     let mut lines = Vec::new();
-    let (base, refused) = base_body(b, session, &mut lines).await;
+    let (bodies, refused) = bodies(b, session, &mut lines).await;
     let mut learned = Learned {
-        base,
+        base: bodies.base().clone(),
+        bodies,
         refused,
         refusals: b.config.reject_statuses.clone(),
         stopped: None,
@@ -78,10 +81,12 @@ pub(super) async fn learn(b: &Builder<'_>, session: &Session) -> Learned {
         refusal_statuses(b, session, &mut learned).await;
     }
     // (A target that never answered did not stop answering.)
-    let answered = learned.refused.as_ref().is_none_or(|r| r.status.is_some());
-    if answered && let Some(no_answer) = session.still_answers(b, &learned.base).await {
+    if session.answered_any()
+        && let Some(no_answer) = session.still_answers(b, &learned.base).await
+    {
         learned.stopped = Some(format!(
-            "after the runner's unsigned and wrongly signed requests, a correctly signed one got no answer ({no_answer})"
+            "a correctly signed request got no answer ({no_answer}); {}",
+            session.suspect()
         ));
     }
     if !b.sends_query() {
@@ -93,40 +98,61 @@ pub(super) async fn learn(b: &Builder<'_>, session: &Session) -> Learned {
     learned
 }
 
-/// The first body the target accepts signed, of those the runner may
-/// send; the first one with why it was refused where it accepts none.
-async fn base_body(
+/// The bodies the target takes: each candidate signed and sent, in order,
+/// but for those of a media type the target already accepted a body of.
+/// The first accepted is the base; where none is, the first candidate,
+/// with why it was refused.
+async fn bodies(
     b: &Builder<'_>,
     session: &Session,
     lines: &mut Vec<String>,
-) -> (Body, Option<Refusal>) {
+) -> (Bodies, Option<Refusal>) {
+    let mut base: Option<Body> = None;
     let mut first_refusal = None;
+    let (mut taken, mut tried) = (Vec::new(), Vec::new());
     for (n, body) in b.candidates().iter().enumerate() {
+        let media_type = essence(&body.media_type);
+        if taken.contains(&media_type) {
+            continue;
+        }
         let req = b.request_with_body(body);
+        let what = describe_body(b, n, body);
+        let sent = tokio::time::Instant::now();
         let answer = match b.step(&req, &b.recipe(b.now), Expect::Accept) {
             Ok(step) => session.exchange(&step).await.answer,
             Err(e) => Answer::Broken(format!("not sent: {e}")),
         };
-        let what = describe_body(b, n, body);
+        session.record(
+            &format!("the runner's learning ({what}, signed)"),
+            sent,
+            &answer,
+        );
+        tried.push(media_type.clone());
         if answer.accepted() {
-            if n > 0 {
-                lines.push(format!(
-                    "base: {what}, accepted where the runner's first choice was not (that refusal is a case of its own)"
-                ));
-            } else if b.config.body.is_some() || b.scheme.sender().sample_body.is_some() {
-                lines.push(format!("base: {what}, accepted"));
-            }
-            return (body.clone(), None);
+            lines.push(format!("body: {what} accepted"));
+            taken.push(media_type);
+            base.get_or_insert_with(|| body.clone());
+            continue;
         }
-        let status = answer.response().map(|r| r.status);
-        lines.push(format!("base: {what}, not accepted: {}", answer.describe()));
+        lines.push(format!("body: {what} not accepted: {}", answer.describe()));
         first_refusal.get_or_insert(Refusal {
-            twin: format!("the base request, a signed {} with {what}", b.probe_method()),
-            status,
+            twin: format!(
+                "the base request, a signed {} with {what}",
+                b.probe_method()
+            ),
+            status: answer.response().map(|r| r.status),
             observed: answer.describe(),
         });
     }
-    (b.candidates()[0].clone(), first_refusal)
+    let bodies = b.bodies().clone();
+    match base {
+        Some(base) => {
+            tried.retain(|t| !taken.contains(t));
+            tried.dedup();
+            (bodies.learned(base, tried), None)
+        }
+        None => (bodies, first_refusal),
+    }
 }
 
 /// `body`, the `n`th candidate, in words.
@@ -152,16 +178,28 @@ async fn refusal_statuses(b: &Builder<'_>, session: &Session, learned: &mut Lear
         secret_of: Some("wrong".into()),
         ..b.recipe(b.now)
     };
-    let unsigned = session
+    let sent = tokio::time::Instant::now();
+    let answer = session
         .exchange(&Step::signed(String::new(), req.clone(), Expect::Reject))
         .await
-        .answer
-        .response()
-        .map(|r| r.status);
-    let wrongly_signed = match b.step(&req, &wrong, Expect::Reject) {
-        Ok(step) => session.exchange(&step).await.answer.response().map(|r| r.status),
-        Err(_) => None,
+        .answer;
+    session.record(
+        "the runner's learning (its base request unsigned)",
+        sent,
+        &answer,
+    );
+    let unsigned = answer.response().map(|r| r.status);
+    let sent = tokio::time::Instant::now();
+    let answer = match b.step(&req, &wrong, Expect::Reject) {
+        Ok(step) => session.exchange(&step).await.answer,
+        Err(e) => Answer::Broken(format!("not sent: {e}")),
     };
+    session.record(
+        "the runner's learning (its base request with a wrong secret)",
+        sent,
+        &answer,
+    );
+    let wrongly_signed = answer.response().map(|r| r.status);
     let shown = |s: Option<u16>| s.map_or("no answer".to_owned(), |s| s.to_string());
     let mut line = format!(
         "refusals: unsigned {}, wrong secret {}",
@@ -311,7 +349,11 @@ impl<'b> Watch<'b> {
             // Answering proves little where nothing was accepted.
             (None, None) if learned.refused.is_some() => (
                 Outcome::Unjudged,
-                learned.refused.as_ref().map(Refusal::reason).unwrap_or_default(),
+                learned
+                    .refused
+                    .as_ref()
+                    .map(Refusal::reason)
+                    .unwrap_or_default(),
             ),
             (None, None) => (
                 Outcome::Pass,
@@ -335,7 +377,7 @@ impl<'b> Watch<'b> {
 }
 
 impl Session {
-    /// Whether any case's request got an HTTP answer.
+    /// Whether any request the runner sent got an HTTP answer.
     fn answered_any(&self) -> bool {
         self.sent
             .lock()
@@ -356,11 +398,11 @@ impl Session {
         let unanswered = by_time[first_unanswered];
         match by_time[..first_unanswered].last() {
             Some(last) => format!(
-                "the last request it answered was {}'s ({}); the first it did not, {}'s ({})",
+                "the last request it answered: {} ({}); the first it did not: {} ({})",
                 last.case, last.answer, unanswered.case, unanswered.answer
             ),
             None => format!(
-                "the first request it did not answer was {}'s ({})",
+                "the first request it did not answer: {} ({})",
                 unanswered.case, unanswered.answer
             ),
         }

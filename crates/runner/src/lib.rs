@@ -443,18 +443,16 @@ pub struct CaseControl {
 pub fn controls(config: &RunConfig, target: &str) -> Result<Vec<CaseControl>, RunError> {
     let target = Target::parse(target)?;
     let b = Builder::new(config, &target, SystemClock.now_ms(), MIN_MARGIN_MS)?;
-    Ok(
-        catalog(&b)
-            .into_iter()
-            .map(|p| CaseControl {
-                negative: p.is_negative(),
-                id: p.id,
-                rule: p.rule,
-                control: p.control,
-                skip: p.skip,
-            })
-            .collect(),
-    )
+    Ok(catalog(&b)
+        .into_iter()
+        .map(|p| CaseControl {
+            negative: p.is_negative(),
+            id: p.id,
+            rule: p.rule,
+            control: p.control,
+            skip: p.skip,
+        })
+        .collect())
 }
 
 /// A session with `target`: its transport, checked to answer at all, and
@@ -469,7 +467,10 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
     let check = http::Request::get(target.path_and_query())
         .body(Bytes::new())
         .map_err(|_| RunError::Target(target.url().to_owned()))?;
-    if let Answer::Refused(e) = transport.send(&check, config.timeout).await {
+    let sent = tokio::time::Instant::now();
+    let answer = transport.send(&check, config.timeout).await;
+    if let Answer::Refused(e) = &answer {
+        let e = e.clone();
         let url = target.url().to_owned();
         return Err(match (certificate_problem(&e), &config.tls.ca_cert) {
             (Some(reason), None) => RunError::Certificate(url, reason),
@@ -479,7 +480,7 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
             (None, _) => RunError::Unreachable(url, e),
         });
     }
-    Ok(Session {
+    let session = Session {
         transport,
         timeout: config.timeout,
         deadline: tokio::time::Instant::now() + config.deadline,
@@ -489,7 +490,13 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
         margin_ms: MIN_MARGIN_MS,
         refusals: config.reject_statuses.clone(),
         sent: Arc::default(),
-    })
+    };
+    session.record(
+        "the runner's reachability check (an unsigned GET)",
+        sent,
+        &answer,
+    );
+    Ok(session)
 }
 
 /// What is wrong with a certificate, in words, from a TLS error (rustls
@@ -534,7 +541,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     let learned = learn::learn(&learning, &session).await;
     session.refusals = learned.refusals.clone();
     let b = Builder::new(config, &target, target_now, clock.margin_ms())?
-        .with_base(learned.base.clone());
+        .with_bodies(learned.bodies.clone());
     let probes = catalog(&b);
     // Probes that write one resource run one at a time: with several
     // writes in flight, what a probe finds (the object, or a store
@@ -671,9 +678,8 @@ async fn judge_in_turn(
             continue;
         }
         let category = group[0].1.category;
-        results.extend(
-            execute_all(concurrency, session, group, Some(twins.clone()), progress).await,
-        );
+        results
+            .extend(execute_all(concurrency, session, group, Some(twins.clone()), progress).await);
         stopped = watch.after(category, session, &learned.base).await;
     }
     results.sort_by_key(|(i, _)| *i);
@@ -693,7 +699,10 @@ async fn judge_in_turn(
 fn by_category(probes: Vec<(usize, Probe)>) -> Vec<Vec<(usize, Probe)>> {
     let mut groups: Vec<Vec<(usize, Probe)>> = Vec::new();
     for (index, probe) in probes {
-        match groups.iter_mut().find(|g| g[0].1.category == probe.category) {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].1.category == probe.category)
+        {
             Some(group) => group.push((index, probe)),
             None => groups.push(vec![(index, probe)]),
         }
@@ -779,8 +788,12 @@ async fn execute_all(
     let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, probe) in probes {
-        let (session, slots, twins, progress) =
-            (session.clone(), slots.clone(), twins.clone(), progress.clone());
+        let (session, slots, twins, progress) = (
+            session.clone(),
+            slots.clone(),
+            twins.clone(),
+            progress.clone(),
+        );
         tasks.spawn(async move {
             let _slot = slots
                 .acquire_owned()

@@ -10,7 +10,7 @@
 use bytes::Bytes;
 
 use super::Cited;
-use super::base::{self, Body, FORM, JSON, RUNNER_FORM};
+use super::base::{self, Bodies, Body, FORM, JSON, RUNNER_FORM};
 use super::transport::Target;
 use super::{Category, RunConfig, RunError};
 use sigconform_core::keys::{Key, Secret};
@@ -237,9 +237,11 @@ impl Probe {
     /// Whether every step expects acceptance (the runner sends such cases
     /// first: they are the twins of the others).
     pub(super) fn expects_acceptance(&self) -> bool {
-        self.steps
-            .as_ref()
-            .is_ok_and(|steps| steps.iter().all(|s| s.expect == Expect::Accept && s.copies == 1))
+        self.steps.as_ref().is_ok_and(|steps| {
+            steps
+                .iter()
+                .all(|s| s.expect == Expect::Accept && s.copies == 1)
+        })
     }
 
     /// Whether the case expects a rejection (of some step).
@@ -324,11 +326,10 @@ pub(super) struct Builder<'a> {
     form: bool,
     /// See [`Builder::probe_method`].
     probe_method: String,
-    /// The bodies the runner may send as its base, in the order it tries
-    /// them (`base.rs`); the first is the one its acceptance cases send.
-    candidates: Vec<Body>,
-    /// The body every negative case starts from: the first candidate the
-    /// target accepted (see [`Builder::with_base`]).
+    /// The bodies the runner may send, and what the target was found to
+    /// take (see [`Builder::with_bodies`]).
+    bodies: Bodies,
+    /// The body every negative case starts from (the bodies' base).
     base: Body,
     /// Whether the runner's requests carry a query of their own: not on a
     /// fixed route (which may match the URL exactly), unless the scheme
@@ -373,7 +374,7 @@ impl<'a> Builder<'a> {
             json_only: std::cell::OnceCell::new(),
             form: false,
             probe_method,
-            candidates: Vec::new(),
+            bodies: Bodies::new(vec![Body::runner_json()]),
             base: Body::runner_json(),
             query: true,
         })
@@ -383,26 +384,32 @@ impl<'a> Builder<'a> {
                 b.base = Body::new(RUNNER_FORM, FORM);
             }
             b.query = !b.fixed_route || config.with_query || b.signs_query();
-            b.candidates = base::candidates(
+            b.bodies = Bodies::new(base::candidates(
                 config.body.as_ref(),
                 b.scheme.sender().sample_body.as_deref(),
                 &b.media_types(),
-            );
-            b.base = b.candidates[0].clone();
+            ));
+            b.base = b.bodies.base().clone();
             b
         })
     }
 
-    /// The builder with `base` as the body every negative case starts
-    /// from (the one the target accepted while the runner learned it).
-    pub(super) fn with_base(mut self, base: Body) -> Self {
-        self.base = base;
+    /// The builder with `bodies` as learned: their base is the body every
+    /// negative case starts from.
+    pub(super) fn with_bodies(mut self, bodies: Bodies) -> Self {
+        self.base = bodies.base().clone();
+        self.bodies = bodies;
         self
     }
 
     /// The bodies the runner tries as its base, in order.
     pub(super) fn candidates(&self) -> &[Body] {
-        &self.candidates
+        self.bodies.candidates()
+    }
+
+    /// The bodies of this run.
+    pub(super) fn bodies(&self) -> &Bodies {
+        &self.bodies
     }
 
     /// The body negative cases start from.
@@ -658,11 +665,10 @@ impl<'a> Builder<'a> {
         self.base_at(self.probe_method(), &path, Bytes::from(body))
     }
 
-    /// A request of `method` with the runner's first choice of body (what
-    /// the acceptance cases send, whatever base the target was found to
-    /// accept), or none.
+    /// A request of `method` with the body acceptance cases send (see
+    /// [`Bodies::acceptance`]), or none.
     pub(super) fn first_choice(&self, method: &str, with_body: bool) -> Request {
-        let first = &self.candidates[0];
+        let first = self.bodies.acceptance();
         let body = if with_body {
             first.bytes()
         } else {
@@ -672,38 +678,36 @@ impl<'a> Builder<'a> {
     }
 
     /// A request of `method` with `variation` (a JSON body) inside the
-    /// runner's first choice of body (see [`Body::enveloping`]), or as it
-    /// is where that body has no envelope to put it in.
+    /// runner's first JSON body (see [`Body::enveloping`]); as it is, in
+    /// the acceptance body's media type, where its provider sends no JSON.
     pub(super) fn first_choice_at(&self, method: &str, variation: &str) -> Request {
-        let first = &self.candidates[0];
-        let body = if variation.is_empty() {
-            String::new()
-        } else {
-            first
-                .enveloping(variation)
-                .unwrap_or_else(|| variation.to_owned())
+        let (body, media_type) = match self.bodies.json() {
+            Some(json) if !variation.is_empty() => (
+                json.enveloping(variation)
+                    .unwrap_or_else(|| variation.to_owned()),
+                json.media_type.clone(),
+            ),
+            _ => (
+                variation.to_owned(),
+                self.bodies.acceptance().media_type.clone(),
+            ),
         };
         self.request_as(
             method,
             &self.path(PROBE_PATH),
             Bytes::from(body),
-            &first.media_type,
+            &media_type,
         )
     }
 
-    /// `probe`, an acceptance case of the runner's first choice of body,
-    /// `skip` where the target took another media type its provider also
-    /// sends and refused this one (a route for Slack's commands takes
-    /// forms, one for its events JSON).
-    pub(super) fn first_choice_case(&self, mut probe: Probe) -> Probe {
-        let first = &self.candidates[0];
-        if base::essence(&first.media_type) != base::essence(&self.base.media_type)
-            && probe.skip.is_none()
+    /// `probe`, an acceptance case that sends a JSON variation, `skip`
+    /// where the target took another media type its provider also sends
+    /// and refused JSON (a route for Slack's commands takes forms).
+    pub(super) fn json_case(&self, mut probe: Probe) -> Probe {
+        if probe.skip.is_none()
+            && let Some(json) = self.bodies.json()
         {
-            probe.skip = Some(format!(
-                "the target takes {} bodies and refused {} (its provider sends both, to different routes)",
-                self.base.media_type, first.media_type
-            ));
+            probe.skip = self.bodies.not_taken(&json.media_type);
         }
         probe
     }

@@ -275,21 +275,26 @@ fn request_line(b: &Builder<'_>) -> Vec<Probe> {
 /// value at the same length written differently, which a verifier that
 /// re-serialises parsed JSON accepts (only where the bytes are covered:
 /// under canonical JSON that change is no change at all). The last two
-/// need a JSON object: they sign it with a member `"n":1.0` (the runner's
-/// own body has it).
+/// need a JSON object: they sign it with a member holding `1.0` (see
+/// [`Body::with_number`](super::base::Body::with_number)).
 fn body_changes(b: &Builder<'_>, post: &Request, input: &SignInput) -> Vec<Probe> {
     let base = b.probe_body().to_owned();
     let mut changes = vec![("body", "the body", base, b.other_body())];
     // (JSON's: a form's repeated name is an acceptance case.)
-    if let Some(signed) = with_member_n(b) {
-        let reencoded = signed.replacen(r#""n":1.0"#, r#""n":1E0"#, 1);
+    if let Some((signed, member)) = b.base_body().with_number().filter(|_| !b.signs_form()) {
+        let written = |number: &str| signed.replacen(&member, &member.replace("1.0", number), 1);
+        let reencoded = written("1E0");
         let mut post = post.clone();
         set_body(&mut post, &signed);
         changes.push((
             "body-duplicate-key",
             "the body (a key duplicated)",
             signed.clone(),
-            signed.replacen(r#""n":1.0"#, r#""n":2,"n":1.0"#, 1),
+            signed.replacen(
+                &member,
+                &format!("{},{member}", member.replace("1.0", "2")),
+                1,
+            ),
         ));
         if covers(b.scheme.as_ref(), &post, input, |r| set_body(r, &reencoded)) {
             changes.push((
@@ -309,19 +314,6 @@ fn body_changes(b: &Builder<'_>, post: &Request, input: &SignInput) -> Vec<Probe
             })
         })
         .collect()
-}
-
-/// The base body with a member `"n":1.0` (the runner's own body has one),
-/// where it is a JSON object and the scheme signs no form.
-fn with_member_n(b: &Builder<'_>) -> Option<String> {
-    let base = b.base_body();
-    if b.signs_form() || !base.is_json() {
-        return None;
-    }
-    if base.text.contains(r#""n":1.0"#) {
-        return Some(base.text.clone());
-    }
-    base.with_member(r#""n":1.0"#)
 }
 
 /// A path that names the signed one only after dot segments are resolved
