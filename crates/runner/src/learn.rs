@@ -408,3 +408,30 @@ impl Session {
         }
     }
 }
+
+/// The methods the target routes, as its acceptance cases found them: a
+/// line for the head of the report, where the runner tried more than one.
+pub(super) fn methods(b: &Builder<'_>, results: &[CaseResult]) -> Option<String> {
+    let methods = b.methods();
+    if methods.len() < 2 {
+        return None;
+    }
+    let mut routed = Vec::new();
+    let mut not_routed = Vec::new();
+    for method in methods {
+        let id = b.case_id(Category::Acceptance, &method.to_lowercase());
+        match results.iter().find(|r| r.id == id).map(|r| r.outcome) {
+            Some(Outcome::Skip) => not_routed.push(method),
+            Some(_) => routed.push(method),
+            None => {}
+        }
+    }
+    if not_routed.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "methods: {} routed; {} not (405, or 404 as for an unsigned request): their cases skip",
+        routed.join(", "),
+        not_routed.join(", ")
+    ))
+}

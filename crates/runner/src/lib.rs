@@ -567,10 +567,12 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
         results.extend(after_the_catalog(&b, &session, &progress).await);
     }
     remove_what_was_written(&b, &session).await;
+    let mut lines = learned.lines;
+    lines.extend(learn::methods(&b, &results));
     Ok(Run {
         clock,
         insecure: target.is_tls() && config.tls.insecure,
-        learned: learned.lines,
+        learned: lines,
         results,
     })
 }
