@@ -108,6 +108,23 @@ pub enum Category {
     Timing,
 }
 
+impl Category {
+    /// Every category, in the order reports list them.
+    pub const ALL: [Category; 11] = [
+        Category::Acceptance,
+        Category::Tamper,
+        Category::Expiry,
+        Category::Skew,
+        Category::Replay,
+        Category::Malformed,
+        Category::Keys,
+        Category::Shape,
+        Category::Presigned,
+        Category::Scope,
+        Category::Timing,
+    ];
+}
+
 /// The verdict on one case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

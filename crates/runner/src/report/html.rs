@@ -27,19 +27,6 @@ const OUTCOMES: [Outcome; 7] = [
     Outcome::Pass,
 ];
 
-const CATEGORIES: [Category; 10] = [
-    Category::Acceptance,
-    Category::Tamper,
-    Category::Expiry,
-    Category::Skew,
-    Category::Replay,
-    Category::Malformed,
-    Category::Keys,
-    Category::Presigned,
-    Category::Scope,
-    Category::Timing,
-];
-
 fn name<T: std::fmt::Debug>(value: T) -> String {
     format!("{value:?}").to_lowercase()
 }
@@ -109,7 +96,7 @@ fn filters(all: &[CaseResult], total: &Counts) -> String {
         );
     }
     out.push_str("</fieldset><fieldset><legend>category</legend><select name=\"category\" id=\"category\"><option value=\"all\">all</option>");
-    for category in CATEGORIES {
+    for category in Category::ALL {
         let n = all.iter().filter(|r| r.category == category).count();
         if n > 0 {
             let c = name(category);
@@ -139,9 +126,9 @@ fn summary(runs: &[(String, Run)]) -> String {
             let _ = write!(out, "<th class=\"o-{0}\">{0}</th>", name(outcome));
         }
         out.push_str("</tr></thead><tbody>");
-        let mut rows: Vec<(String, Counts)> = CATEGORIES
-            .iter()
-            .filter_map(|&category| {
+        let mut rows: Vec<(String, Counts)> = Category::ALL
+            .into_iter()
+            .filter_map(|category| {
                 // Every case has an outcome: no count means no case.
                 let counts = Counts::of(run.results.iter().filter(|r| r.category == category));
                 (counts != Counts::default()).then(|| (name(category), counts))
