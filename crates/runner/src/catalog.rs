@@ -14,8 +14,8 @@
 use super::probe::{Builder, Probe};
 use super::transport::Target;
 use super::{
-    RunConfig, RunError, acceptance, coverage, keys, malformed, payload, presigned, replay, scope,
-    tamper, window,
+    RunConfig, RunError, acceptance, canonical, coverage, keys, malformed, payload, presigned,
+    readback, replay, scope, tamper, window,
 };
 
 /// Builds the catalog for `config` at `now_ms` (case ids and descriptions
@@ -50,6 +50,9 @@ fn sections(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(payload::probes(b));
     out.extend(presigned::probes(b));
     out.extend(scope::probes(b));
+    out.extend(canonical::probes(b));
+    out.extend(readback::probes(b));
     out.extend(coverage::probes(b));
+    readback::read_back_refused_writes(b, &mut out);
     out
 }

@@ -226,12 +226,16 @@ impl Session {
             if let Some(at) = step.not_before {
                 tokio::time::sleep_until(at).await;
             }
+            let before = self.read_before(step).await;
             let (outcome, exchange) = if step.copies > 1 {
                 self.send_concurrently(step).await
             } else {
                 let exchange = self.exchange(step).await;
                 (judge(step.expect, &exchange.answer), exchange)
             };
+            let read_back = self
+                .read_after(step, outcome, exchange.answer.accepted(), before)
+                .await;
             let skipped = match (outcome, &step.unrouted_control) {
                 (Outcome::Fail | Outcome::Error, Some(control)) => {
                     self.unrouted(step, control, &exchange.answer).await
@@ -240,13 +244,14 @@ impl Session {
             };
             let decided_here = Decided {
                 step: step.clone(),
-                outcome: if skipped.is_some() {
-                    Outcome::Skip
-                } else {
-                    outcome
+                outcome: match (&skipped, &read_back) {
+                    (Some(_), _) => Outcome::Skip,
+                    (None, Some(found)) => found.outcome,
+                    (None, None) => outcome,
                 },
                 exchange,
                 note: skipped,
+                read_back,
             };
             if decided_here.outcome != Outcome::Pass && decided.is_none() {
                 decided = Some(decided_here);
@@ -369,6 +374,11 @@ impl Session {
                 (None, Some(why)) => format!("{why} ({})", d.exchange.answer.describe()),
                 (None, None) => d.exchange.answer.describe(),
             };
+            if let Some(found) = &d.read_back {
+                case.expected = found.expected.clone();
+                case.observed = found.observed.clone();
+                case.rule = found.rule.clone();
+            }
             case.detail = format!(
                 "canonical string of the request as sent: {}",
                 shortened(&sent.canonical, SHOWN_BYTES)
@@ -404,6 +414,8 @@ pub(super) struct Decided {
     pub(super) outcome: Outcome,
     pub(super) exchange: Exchange,
     pub(super) note: Option<String>,
+    /// What reading back what the step wrote found against its answer.
+    pub(super) read_back: Option<super::readback::Finding>,
 }
 
 #[cfg(test)]

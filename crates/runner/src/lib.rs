@@ -31,6 +31,7 @@ use sigconform_core::scheme::SchemeConfig;
 use sigconform_core::time::{Clock, SystemClock};
 
 mod acceptance;
+mod canonical;
 mod catalog;
 mod coverage;
 mod judge;
@@ -40,6 +41,7 @@ mod malformed;
 mod payload;
 mod presigned;
 mod probe;
+mod readback;
 mod replay;
 pub mod report;
 mod rules;

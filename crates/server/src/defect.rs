@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use super::Alteration;
+use super::{Alteration, Keeping};
 use super::sql_keys::KeyMaker;
 use sigconform_core::Rejection;
 use sigconform_core::answer::{self, Answer};
@@ -23,6 +23,7 @@ use sigconform_core::keys::{DEFAULT_KEY_ID, Key, KeyLookup, KeyPolicy, LookupErr
 use sigconform_core::lossy::{Component, LossyRead};
 use sigconform_core::nonce::{ForgetfulNonces, MemoryNonceStore, NonceError, NonceStore};
 use sigconform_core::request::Request;
+use sigconform_core::scheme::sigv4::{UriEncoding, chunked};
 use sigconform_core::scheme::{
     Absent, Field, Location, Scheme, SchemeConfig, SignInput, SignatureParams, member,
 };
@@ -175,6 +176,48 @@ pub enum Defect {
     /// `sigv4`: a credential scope naming any region is verified with that
     /// region's key (a store configured for no region in particular).
     AnyRegion,
+    /// `sigv4`: one part of the credential scope (its date, service or
+    /// terminator) is never compared with what the verifier serves: the
+    /// string to sign and the key are made with the part as received.
+    ScopePartUnchecked(ScopePart),
+    /// `sigv4`: the algorithm named in `Authorization` is never read (any
+    /// word is taken for `AWS4-HMAC-SHA256`).
+    AlgorithmNameUnchecked,
+    /// `sigv4`: a chunked upload's chain is computed, but only the final
+    /// chunk's signature is compared.
+    OnlyFinalChunkCompared,
+    /// `sigv4`: each chunk's signature is checked after the seed, not
+    /// after the chunk before it (the chain is not chained).
+    ChunksNotChained,
+    /// `sigv4`: a chunked upload may end without its final empty chunk.
+    FinalChunkOptional,
+    /// `sigv4`: the chunks' data is never measured against
+    /// `x-amz-decoded-content-length`.
+    DecodedLengthUnchecked,
+    /// `sigv4`: a chunked upload is stored as received, its framing kept.
+    StoresChunkFraming,
+    /// `sigv4`: a PUT's payload is written before its signature is checked.
+    WritesBeforeVerifying,
+    /// `sigv4`: header values signed as received, not trimmed, their inner
+    /// runs of spaces kept.
+    HeaderValuesUntrimmed,
+    /// `sigv4`: S3's rule that every `x-amz-*` header is signed is not
+    /// enforced: an unsigned one is ignored.
+    UnsignedAmzHeaders,
+    /// `sigv4`: repeated query names kept in the order sent, sorted by name
+    /// only.
+    QueryValuesUnsorted,
+    /// Reads the path with its runs of slashes merged (nginx's
+    /// `merge_slashes`), its dot segments kept.
+    MergesSlashes,
+    /// Reads the path with its dot segments resolved (`new URL(...)`), its
+    /// empty segments kept.
+    ResolvesDotSegments,
+    /// `sigv4`: sets the canonical URI rule ([`UriEncoding`]) and whether
+    /// the path is normalised first, the other way than the service's (an
+    /// S3 path encoded twice or as sent; another service's path
+    /// not normalised, or encoded once).
+    PathRules(Option<UriEncoding>, Option<bool>),
     /// `rfc9421`: the covered components are read as listed, unchecked: a
     /// component twice, a parameter it does not know (ignored in deriving
     /// the value), `req` in a request.
@@ -188,6 +231,28 @@ pub enum Defect {
     /// `rfc9421`: `expires` is signed as received but never compared with
     /// the clock.
     IgnoresExpires,
+}
+
+/// A part of SigV4's credential scope (`date/region/service/aws4_request`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopePart {
+    /// `YYYYMMDD`, which must be `X-Amz-Date`'s date.
+    Date,
+    /// The service.
+    Service,
+    /// `aws4_request`.
+    Terminator,
+}
+
+impl ScopePart {
+    /// Its index among the scope's four parts.
+    fn index(self) -> usize {
+        match self {
+            ScopePart::Date => 0,
+            ScopePart::Service => 2,
+            ScopePart::Terminator => 3,
+        }
+    }
 }
 
 /// The RFC 9421 metadata parameter `name` of the signature that `covered`
@@ -268,6 +333,12 @@ impl Alteration for Defect {
             }
             Defect::RequiresNoSignedHeaders => config.required_headers = Some(Vec::new()),
             Defect::AnyRegion => config.region = Some("*".into()),
+            Defect::HeaderValuesUntrimmed => config.trim_header_values = Some(false),
+            Defect::QueryValuesUnsorted => config.sort_query_values = Some(false),
+            Defect::PathRules(encoding, normalize) => {
+                config.uri_encoding = *encoding;
+                config.normalize_path = *normalize;
+            }
             _ => {}
         }
     }
@@ -282,6 +353,11 @@ impl Alteration for Defect {
                 | Defect::WindowInMilliseconds
                 | Defect::RequiresNoSignedHeaders
                 | Defect::AnyRegion
+                | Defect::HeaderValuesUntrimmed
+                | Defect::QueryValuesUnsorted
+                | Defect::PathRules(..)
+                | Defect::StoresChunkFraming
+                | Defect::WritesBeforeVerifying
                 | Defect::NeverRecordsNonces
                 | Defect::NonAtomicNonces
                 | Defect::ForgetsNoncesAfter(_)
@@ -379,6 +455,14 @@ impl Alteration for Defect {
             _ => false,
         }
     }
+
+    fn keeping(&self) -> Keeping {
+        match self {
+            Defect::StoresChunkFraming => Keeping::Framed,
+            Defect::WritesBeforeVerifying => Keeping::BeforeVerifying,
+            _ => Keeping::AsSigned,
+        }
+    }
 }
 
 /// How much of a body [`Defect::ReadsFirstChunkOnly`] reads.
@@ -431,6 +515,15 @@ impl Defective {
         match &self.defect {
             Defect::PathNotCovered => {
                 let path = normalize_path(req.uri().path());
+                set_path_and_query(seen, path.as_bytes(), req.uri().query().map(str::as_bytes));
+            }
+            Defect::MergesSlashes | Defect::ResolvesDotSegments => {
+                let path = req.uri().path();
+                let path = if self.defect == Defect::MergesSlashes {
+                    merge_slashes(path)
+                } else {
+                    resolve_dot_segments(path)
+                };
                 set_path_and_query(seen, path.as_bytes(), req.uri().query().map(str::as_bytes));
             }
             Defect::ReadsFirstChunkOnly => {
@@ -559,6 +652,25 @@ impl Defective {
             }
             Defect::UnquotedParameters => requote(seen),
             Defect::LabelsUnchecked => self.first_signature_as_labelled(seen),
+            Defect::UnsignedAmzHeaders => {
+                if let Some(listed) = self
+                    .location(&Field::SignedHeaders)
+                    .and_then(|at| at.read(req))
+                {
+                    let listed: Vec<&str> = listed.split(';').collect();
+                    let unsigned: Vec<http::HeaderName> = req
+                        .headers()
+                        .keys()
+                        .filter(|n| n.as_str().starts_with("x-amz-"))
+                        .filter(|n| !listed.contains(&n.as_str()))
+                        .filter(|n| *n != "x-amz-date" && *n != "x-amz-content-sha256")
+                        .cloned()
+                        .collect();
+                    for name in unsigned {
+                        seen.headers_mut().remove(name);
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -574,8 +686,95 @@ impl Defective {
             Defect::AcceptsAnyExpires => self.parse_expires_capped(req),
             Defect::ComponentsUnchecked => self.parse_components_cleaned(req),
             Defect::IgnoresAlg => self.parse_alg_as_ours(req),
+            Defect::ScopePartUnchecked(part) => self.parse_scope_part_as_ours(req, part),
+            Defect::AlgorithmNameUnchecked => self.parse_algorithm_name_as_ours(req),
             _ => None,
         }
+    }
+
+    /// SigV4's credential scope parsed with `part` rewritten to what the
+    /// verifier serves; the string to sign and the key made with the scope
+    /// as received.
+    fn parse_scope_part_as_ours(
+        &self,
+        req: &Request,
+        part: ScopePart,
+    ) -> Option<Result<SignatureParams<'static>, Rejection>> {
+        let authorization = req.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+        let start = authorization.find("Credential=")? + "Credential=".len();
+        let end = authorization[start..]
+            .find(',')
+            .map_or(authorization.len(), |e| start + e);
+        let credential = &authorization[start..end];
+        let (access_key, received) = credential.split_once('/')?;
+        let amz_date = req.headers().get("x-amz-date")?.to_str().ok()?;
+        let ours = self.our_scope(amz_date)?;
+        let mut parts: Vec<&str> = received.split('/').collect();
+        let our_parts: Vec<&str> = ours.split('/').collect();
+        let (i, expected) = (part.index(), *our_parts.get(part.index())?);
+        *parts.get_mut(i)? = expected;
+        let rewritten = format!(
+            "{}{access_key}/{}{}",
+            &authorization[..start],
+            parts.join("/"),
+            &authorization[end..]
+        );
+        let mut seen = req.clone();
+        seen.headers_mut().insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_str(&rewritten).ok()?,
+        );
+        let received = received.to_owned();
+        Some(self.inner.parse(&self.seen(&seen)).map(|params| {
+            let mut params = params.into_owned();
+            params.scope = Some(received.into());
+            params
+        }))
+    }
+
+    /// The credential scope this verifier serves at `amz_date`, as its
+    /// signer writes it.
+    fn our_scope(&self, amz_date: &str) -> Option<String> {
+        let input = SignInput {
+            timestamp: amz_date.to_owned(),
+            ..placeholder_input()
+        };
+        let probe = http::Request::get("/")
+            .header("host", "sigconform.test")
+            .body(bytes::Bytes::new())
+            .ok()?;
+        let params = self.inner.signing_params(&probe, &input).ok()?;
+        let (_, authorization) = self
+            .inner
+            .signature_headers(&params, "x")
+            .into_iter()
+            .find(|(name, _)| name == http::header::AUTHORIZATION)?;
+        let credential = authorization.split("Credential=").nth(1)?.split(',').next()?;
+        Some(credential.split_once('/')?.1.to_owned())
+    }
+
+    /// SigV4's `Authorization` parsed as if its first word named
+    /// `AWS4-HMAC-SHA256`, whatever it names.
+    fn parse_algorithm_name_as_ours(
+        &self,
+        req: &Request,
+    ) -> Option<Result<SignatureParams<'static>, Rejection>> {
+        let authorization = req.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+        let (_, rest) = authorization.split_once(' ')?;
+        let mut seen = req.clone();
+        seen.headers_mut().insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_str(&format!(
+                "{} {rest}",
+                sigconform_core::scheme::sigv4::ALGORITHM
+            ))
+            .ok()?,
+        );
+        Some(
+            self.inner
+                .parse(&self.seen(&seen))
+                .map(SignatureParams::into_owned),
+        )
     }
 
     /// A presigned URL's lifetime read, then capped at seven days rather
@@ -758,18 +957,35 @@ impl Defective {
     /// The body hash a signer of the scheme writes for `req` (base64, as
     /// `a2a` writes it, where the scheme writes none).
     fn body_hash(&self, req: &Request) -> String {
+        // Asked of the request without the hash it claims, which a signer
+        // would sign as said.
+        let at = self.location(&Field::BodyHash);
+        let claimed = at.as_ref().and_then(|at| at.read(req)).map(str::to_owned);
+        let mut bare = req.clone();
+        if let Some(at) = &at {
+            let _ = at.remove(&mut bare);
+        }
+        let digest = sigconform_core::crypto::sha256(req.body());
         self.inner
-            .signing_params(req, &placeholder_input())
+            .signing_params(&bare, &placeholder_input())
             .ok()
             .and_then(|p| p.body_hash.map(|h| h.into_owned()))
-            .unwrap_or_else(|| {
-                TagEncoding::Base64.encode(&sigconform_core::crypto::sha256(req.body()))
+            .unwrap_or_else(|| match claimed {
+                // Where hashes are hex (SigV4's `x-amz-content-sha256`).
+                Some(c) if c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    TagEncoding::LowerHex.encode(&digest)
+                }
+                _ => TagEncoding::Base64.encode(&digest),
             })
     }
 
     /// A well-formed tag of the placeholder byte where the tag is.
     fn placeholder_tag(&self, req: &mut Request) {
-        if let Some(at) = self.location(&Field::Tag) {
+        // (Where the request has no header to hold it, a presigned URL's
+        // query holds the tag: left as it is.)
+        if let Some(at) = self.location(&Field::Tag)
+            && at.header().is_none_or(|h| req.headers().contains_key(h))
+        {
             let tag = self
                 .inner
                 .tag_encoding()
@@ -803,6 +1019,50 @@ impl Defective {
             Some(Location::Signed) | None => true,
             Some(at) => at.read(req).is_none(),
         }
+    }
+
+    /// A chunked upload's chunks checked with the defect's leniency (the
+    /// request's own signature, the seed, already verified).
+    fn verify_chunks(
+        &self,
+        req: &Request,
+        params: &SignatureParams<'_>,
+        key: &Key,
+    ) -> Result<(), Rejection> {
+        let signing_key = self.signing_key(key, params);
+        let scope = params.scope.as_deref().unwrap_or_default();
+        let seed = TagEncoding::LowerHex.encode(params.tag.as_bytes());
+        let (mut previous, mut total, mut ended) = (seed.clone(), 0u64, false);
+        for chunk in chunked::frames(req.body()) {
+            let chunk = chunk?;
+            if ended {
+                return Err(Rejection::BadSignature);
+            }
+            let after = match self.defect {
+                Defect::ChunksNotChained => &seed,
+                _ => &previous,
+            };
+            let expected =
+                chunked::chunk_signature(&signing_key, &params.timestamp, scope, after, chunk.data);
+            ended = chunk.data.is_empty();
+            let compared = self.defect != Defect::OnlyFinalChunkCompared || ended;
+            if compared && !chunked::signature_matches(chunk.signature, &expected)? {
+                return Err(Rejection::BadSignature);
+            }
+            total += chunk.data.len() as u64;
+            previous = expected;
+        }
+        if !ended && self.defect != Defect::FinalChunkOptional {
+            return Err(Rejection::BadSignature);
+        }
+        let declared = req
+            .headers()
+            .get("x-amz-decoded-content-length")
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if self.defect != Defect::DecodedLengthUnchecked && declared != Some(total) {
+            return Err(Rejection::BadSignature);
+        }
+        Ok(())
     }
 }
 
@@ -895,6 +1155,32 @@ fn placeholder_input() -> SignInput {
 /// Removes `.` and `..` segments and empty segments from a path.
 fn normalize_path(path: &str) -> String {
     let segments = sigconform_core::request::resolved_segments(path);
+    format!("/{}", segments.join("/"))
+}
+
+/// A path with each run of slashes made one.
+fn merge_slashes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A path with its `.` and `..` segments resolved, its empty segments kept.
+fn resolve_dot_segments(path: &str) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/').skip(1) {
+        match segment {
+            "." => {}
+            ".." => {
+                segments.pop();
+            }
+            _ => segments.push(segment),
+        }
+    }
     format!("/{}", segments.join("/"))
 }
 
@@ -1098,6 +1384,15 @@ impl Scheme for Defective {
             // The seed alone: the signed string does not hold the body.
             Defect::ChunksNotVerified => {
                 sigconform_core::scheme::verify_tag(self, req, params, key)
+            }
+            Defect::OnlyFinalChunkCompared
+            | Defect::ChunksNotChained
+            | Defect::FinalChunkOptional
+            | Defect::DecodedLengthUnchecked
+                if params.body_hash.as_deref() == Some(chunked::STREAMING_PAYLOAD) =>
+            {
+                sigconform_core::scheme::verify_tag(self, req, params, key)?;
+                self.verify_chunks(req, params, key)
             }
             Defect::AcceptsAlgorithmNone if self.algorithm_is_none(req) => Ok(()),
             Defect::MethodNotCovered => {
@@ -1307,6 +1602,12 @@ mod tests {
         ] {
             assert_eq!(lenient_timestamp(text), value, "{text}");
         }
+    }
+
+    #[test]
+    fn paths_read_with_slashes_merged_or_dot_segments_resolved() {
+        assert_eq!(merge_slashes("/b//o/./x"), "/b/o/./x");
+        assert_eq!(resolve_dot_segments("/b//o/./x/../y"), "/b//o/y");
     }
 
     #[test]

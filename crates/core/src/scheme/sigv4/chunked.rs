@@ -31,6 +31,53 @@ fn malformed(detail: &'static str) -> Rejection {
     }
 }
 
+/// How a chunked upload is framed and signed: as a signer must
+/// ([`ChunkPlan::new`]), or with one deviation, as a verifier that gets
+/// the chain wrong computes it (for testing verifiers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkPlan {
+    /// The data in chunks of this many bytes (the last may be shorter).
+    pub chunk_size: usize,
+    /// Each chunk signed after the one before it (the first after the
+    /// seed); `false`: every chunk after the seed.
+    pub chained: bool,
+    /// Whether the final empty chunk ends the body.
+    pub final_chunk: bool,
+    /// The `x-amz-decoded-content-length` written (and signed), where it is
+    /// not the data's length.
+    pub decoded_length: Option<u64>,
+}
+
+impl ChunkPlan {
+    /// Chunks of `chunk_size` bytes, signed and framed as the rules say.
+    pub fn new(chunk_size: usize) -> ChunkPlan {
+        ChunkPlan {
+            chunk_size: chunk_size.max(1),
+            chained: true,
+            final_chunk: true,
+            decoded_length: None,
+        }
+    }
+
+    /// The data's chunks in order, with the final empty one where the plan
+    /// has it.
+    fn split<'d>(&self, data: &'d [u8]) -> impl Iterator<Item = &'d [u8]> + use<'d> {
+        let last = self.final_chunk.then_some(&[][..]);
+        data.chunks(self.chunk_size.max(1)).chain(last)
+    }
+
+    /// The length of the aws-chunked body of `len` bytes of data.
+    pub fn encoded_len(&self, len: usize) -> usize {
+        let size = self.chunk_size.max(1);
+        let framing = |size: usize| format!("{size:x}").len() + ";chunk-signature=".len() + 64 + 4;
+        let full = len / size;
+        let rest = len % size;
+        full * (size + framing(size))
+            + if rest > 0 { rest + framing(rest) } else { 0 }
+            + if self.final_chunk { framing(0) } else { 0 }
+    }
+}
+
 /// The signature of one chunk of `data`, after the signature `previous`.
 pub fn chunk_signature(
     key: &MacKey,
@@ -55,43 +102,105 @@ pub fn chunk_signature(
     )
 }
 
-/// `data` as an aws-chunked body of chunks of `chunk_size` bytes (and the
-/// final empty one), each signed after the one before, the first after
-/// `seed`.
+/// `data` as an aws-chunked body framed and signed as `plan` says, the
+/// first chunk after `seed`.
 pub fn encode(
     key: &MacKey,
     amz_date: &str,
     scope: &str,
     seed: &str,
     data: &[u8],
-    chunk_size: usize,
+    plan: &ChunkPlan,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + 128);
+    let mut out = Vec::with_capacity(plan.encoded_len(data.len()));
     let mut previous = seed.to_owned();
-    let chunks = data
-        .chunks(chunk_size.max(1))
-        .chain(std::iter::once(&[][..]));
-    for chunk in chunks {
+    for chunk in plan.split(data) {
         let signature = chunk_signature(key, amz_date, scope, &previous, chunk);
         out.extend_from_slice(
             format!("{:x};chunk-signature={signature}\r\n", chunk.len()).as_bytes(),
         );
         out.extend_from_slice(chunk);
         out.extend_from_slice(b"\r\n");
-        previous = signature;
+        if plan.chained {
+            previous = signature;
+        }
     }
     out
 }
 
-/// The length an aws-chunked body of `len` bytes in `chunk_size` chunks has.
-pub fn encoded_len(len: usize, chunk_size: usize) -> usize {
-    let chunk_size = chunk_size.max(1);
-    let framing = |size: usize| format!("{size:x}").len() + ";chunk-signature=".len() + 64 + 4;
-    let full = len / chunk_size;
-    let rest = len % chunk_size;
-    full * (chunk_size + framing(chunk_size))
-        + if rest > 0 { rest + framing(rest) } else { 0 }
-        + framing(0)
+/// One chunk of an aws-chunked body, as framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk<'b> {
+    /// Its data.
+    pub data: &'b [u8],
+    /// The signature its line carries (its text, unchecked).
+    pub signature: &'b str,
+}
+
+/// The chunks of an aws-chunked body, in order, as framed: each line, its
+/// data and the CRLF after it, until the body ends (after the final empty
+/// chunk, or wherever it ends); an error for broken framing.
+pub fn frames(body: &[u8]) -> impl Iterator<Item = Result<Chunk<'_>, Rejection>> {
+    let mut rest = body;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let chunk = next_chunk(rest);
+        rest = match &chunk {
+            Ok((_, after)) => after,
+            Err(_) => &[],
+        };
+        Some(chunk.map(|(chunk, _)| chunk))
+    })
+}
+
+/// The chunk `rest` starts with, and what follows it.
+fn next_chunk(rest: &[u8]) -> Result<(Chunk<'_>, &[u8]), Rejection> {
+    let line_end = rest
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .ok_or(malformed("an aws-chunked chunk without its line"))?;
+    let line = std::str::from_utf8(&rest[..line_end])
+        .map_err(|_| malformed("an aws-chunked chunk line is not ASCII"))?;
+    let (size, signature) = line
+        .split_once(";chunk-signature=")
+        .ok_or(malformed("an aws-chunked chunk without its signature"))?;
+    if size.is_empty() || size.len() > 15 || !size.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(malformed("an aws-chunked chunk size is not hex"));
+    }
+    let size = usize::from_str_radix(size, 16).map_err(|_| malformed("a chunk size"))?;
+    let data_start = line_end + 2;
+    let data = rest
+        .get(data_start..data_start.saturating_add(size))
+        .ok_or(malformed("an aws-chunked chunk is shorter than its size"))?;
+    if rest.get(data_start + size..data_start + size + 2) != Some(b"\r\n") {
+        return Err(malformed("an aws-chunked chunk does not end with CRLF"));
+    }
+    Ok((Chunk { data, signature }, &rest[data_start + size + 2..]))
+}
+
+/// The data of the aws-chunked `body`, without its framing (its
+/// signatures unchecked): what a store keeps of a verified upload.
+pub fn decode(body: &[u8]) -> Result<Vec<u8>, Rejection> {
+    let mut data = Vec::with_capacity(body.len());
+    for chunk in frames(body) {
+        data.extend_from_slice(chunk?.data);
+    }
+    Ok(data)
+}
+
+/// Whether the received chunk `signature` is the `expected` one.
+pub fn signature_matches(signature: &str, expected: &str) -> Result<bool, Rejection> {
+    let decoded = TagEncoding::LowerHex
+        .decode_tag(signature)
+        .ok()
+        .filter(|t| t.as_bytes().len() == 32)
+        .ok_or(Rejection::MalformedSignature)?;
+    let expected = TagEncoding::LowerHex
+        .decode(expected)
+        .expect("a hex signature decodes");
+    Ok(constant_time_eq(decoded.as_bytes(), &expected))
 }
 
 /// Checks every chunk of the aws-chunked `body`: each signature in its
@@ -105,51 +214,24 @@ pub(super) fn verify(
     seed: &str,
     decoded_length: u64,
 ) -> Result<(), Rejection> {
-    let mut rest = body;
     let mut previous = seed.to_owned();
     let mut total: u64 = 0;
-    loop {
-        let line_end = rest
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or(malformed("an aws-chunked chunk without its line"))?;
-        let line = std::str::from_utf8(&rest[..line_end])
-            .map_err(|_| malformed("an aws-chunked chunk line is not ASCII"))?;
-        let (size, signature) = line
-            .split_once(";chunk-signature=")
-            .ok_or(malformed("an aws-chunked chunk without its signature"))?;
-        if size.is_empty() || size.len() > 15 || !size.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(malformed("an aws-chunked chunk size is not hex"));
+    let mut ended = false;
+    for chunk in frames(body) {
+        if ended {
+            return Err(malformed("bytes after the final aws-chunked chunk"));
         }
-        let size = usize::from_str_radix(size, 16).map_err(|_| malformed("a chunk size"))?;
-        let data_start = line_end + 2;
-        let data = rest
-            .get(data_start..data_start.saturating_add(size))
-            .ok_or(malformed("an aws-chunked chunk is shorter than its size"))?;
-        if rest.get(data_start + size..data_start + size + 2) != Some(b"\r\n") {
-            return Err(malformed("an aws-chunked chunk does not end with CRLF"));
-        }
-        let decoded = TagEncoding::LowerHex
-            .decode_tag(signature)
-            .ok()
-            .filter(|t| t.as_bytes().len() == 32)
-            .ok_or(Rejection::MalformedSignature)?;
-        let expected = chunk_signature(key, amz_date, scope, &previous, data);
-        let expected_bytes = TagEncoding::LowerHex
-            .decode(&expected)
-            .expect("a hex signature decodes");
-        if !constant_time_eq(decoded.as_bytes(), &expected_bytes) {
+        let chunk = chunk?;
+        let expected = chunk_signature(key, amz_date, scope, &previous, chunk.data);
+        if !signature_matches(chunk.signature, &expected)? {
             return Err(Rejection::BadSignature);
         }
-        total = total.saturating_add(size as u64);
-        rest = &rest[data_start + size + 2..];
+        total = total.saturating_add(chunk.data.len() as u64);
         previous = expected;
-        if size == 0 {
-            break;
-        }
+        ended = chunk.data.is_empty();
     }
-    if !rest.is_empty() {
-        return Err(malformed("bytes after the final aws-chunked chunk"));
+    if !ended {
+        return Err(malformed("an aws-chunked body without its final empty chunk"));
     }
     if total != decoded_length {
         return Err(Rejection::MalformedHeader {
@@ -171,8 +253,10 @@ mod tests {
         let seed = "00".repeat(32);
         for (len, chunk) in [(0, 8), (5, 8), (8, 8), (20, 8), (66_560, 65_536)] {
             let data = vec![b'a'; len];
-            let body = encode(&key, "20130524T000000Z", scope, &seed, &data, chunk);
-            assert_eq!(body.len(), encoded_len(len, chunk), "{len}/{chunk}");
+            let plan = ChunkPlan::new(chunk);
+            let body = encode(&key, "20130524T000000Z", scope, &seed, &data, &plan);
+            assert_eq!(body.len(), plan.encoded_len(len), "{len}/{chunk}");
+            assert_eq!(decode(&body).unwrap(), data);
             assert_eq!(
                 verify(&body, &key, "20130524T000000Z", scope, &seed, len as u64),
                 Ok(())
@@ -207,5 +291,27 @@ mod tests {
                 .is_err()
             );
         }
+    }
+
+    #[test]
+    fn a_chain_from_the_seed_alone_or_without_its_end_does_not_verify() {
+        let key = MacKey::new(b"k");
+        let scope = "20130524/us-east-1/s3/aws4_request";
+        let seed = "00".repeat(32);
+        let data = vec![b'a'; 20];
+        let verifies = |plan: ChunkPlan| {
+            let body = encode(&key, "20130524T000000Z", scope, &seed, &data, &plan);
+            assert_eq!(body.len(), plan.encoded_len(data.len()));
+            verify(&body, &key, "20130524T000000Z", scope, &seed, 20).is_ok()
+        };
+        assert!(verifies(ChunkPlan::new(8)));
+        assert!(!verifies(ChunkPlan {
+            chained: false,
+            ..ChunkPlan::new(8)
+        }));
+        assert!(!verifies(ChunkPlan {
+            final_chunk: false,
+            ..ChunkPlan::new(8)
+        }));
     }
 }
