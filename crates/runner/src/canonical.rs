@@ -14,7 +14,7 @@ use super::Category::{Acceptance, Tamper};
 use super::payload::{s3, s3_only};
 use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step};
 use sigconform_core::request::Request;
-use sigconform_core::scheme::SchemeConfig;
+use sigconform_core::scheme::{SchemeConfig, SignInput};
 use sigconform_core::scheme::sigv4::UriEncoding;
 use sigconform_core::tamper::{Header, HeaderEdit, Recipe, SignedAs};
 use sigconform_server::Defect;
@@ -43,17 +43,22 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
 /// what the scheme signs (SigV4's canonical request).
 fn signs_a_canonical_request(b: &Builder<'_>) -> bool {
     let req = with_header(b.probe_request(), META, "a  b");
-    canonical(b, &req, |c| c.trim_header_values = Some(false))
-        .is_some_and(|untrimmed| Some(untrimmed) != canonical(b, &req, |_| {}))
+    let input = b.input(b.now);
+    canonical(b, &req, &input, |c| c.trim_header_values = Some(false))
+        .is_some_and(|untrimmed| Some(untrimmed) != canonical(b, &req, &input, |_| {}))
 }
 
-/// What the scheme configured with `change` signs for `req`.
-fn canonical(b: &Builder<'_>, req: &Request, change: impl FnOnce(&mut SchemeConfig)) -> Option<String> {
+/// What the scheme configured with `change` signs for `req` with `input`.
+fn canonical(
+    b: &Builder<'_>,
+    req: &Request,
+    input: &SignInput,
+    change: impl FnOnce(&mut SchemeConfig),
+) -> Option<String> {
     let mut config = b.config.scheme_config.clone();
     change(&mut config);
     let scheme = b.config.scheme.build(&config).ok()?;
-    let input = b.input(b.now);
-    let params = scheme.signing_params(req, &input).ok()?;
+    let params = scheme.signing_params(req, input).ok()?;
     let mut out = Vec::new();
     scheme.canonicalize(req, &params, &mut out).ok()?;
     Some(String::from_utf8_lossy(&out).into_owned())
@@ -80,8 +85,12 @@ fn signed_as_broken(
     let request = recipe
         .apply(broken.as_ref(), req, &b.key)
         .map_err(|e| format!("the request could not be signed: {e}"))?;
-    let canonical = canonical(b, req, |c| *c = config).unwrap_or_default();
-    Ok(Step::signed(canonical, request, Expect::Reject))
+    let canonical = canonical(b, req, &recipe.input, |c| *c = config).unwrap_or_default();
+    let mut step = Step::signed(canonical, request, Expect::Reject);
+    // A path the target does not route (404 or 405, as for the same
+    // request unsigned) is `skip`, not an inconclusive `error`.
+    step.unrouted_control = Some(req.clone());
+    Ok(step)
 }
 
 /// A pair: `req` accepted as signed by the rules, and (`broken_name`)
@@ -196,7 +205,10 @@ fn signed_for_path(b: &Builder<'_>, req: &Request, path: &str) -> Result<Step, S
         }),
         ..b.recipe(b.now)
     };
-    b.step(req, &recipe, Expect::Reject)
+    b.step(req, &recipe, Expect::Reject).map(|mut step| {
+        step.unrouted_control = Some(req.clone());
+        step
+    })
 }
 
 /// S3's paths, signed as sent.

@@ -54,5 +54,6 @@ fn sections(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(readback::probes(b));
     out.extend(coverage::probes(b));
     readback::read_back_refused_writes(b, &mut out);
+    payload::fit_to_service(b, &mut out);
     out
 }

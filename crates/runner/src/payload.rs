@@ -47,6 +47,33 @@ pub(super) fn s3_only(b: &Builder<'_>, mut probes: Vec<Probe>) -> Vec<Probe> {
     probes
 }
 
+/// For SigV4 with a service other than S3: the cases of S3's payload-hash
+/// rules `skip` (another service's signer need not send
+/// `x-amz-content-sha256`: a request without it is signed over its body),
+/// and so is a case that cannot be built for the service (a body hash to
+/// change where none is sent), rather than `error`.
+pub(super) fn fit_to_service(b: &Builder<'_>, probes: &mut [Probe]) {
+    let sigv4 = b
+        .scheme
+        .chunked(&b.probe_request(), &b.input(b.now), &plan(), &b.key)
+        .is_some();
+    if !sigv4 || s3(b) {
+        return;
+    }
+    let service = b.config.scheme_config.service.as_deref().unwrap_or("s3");
+    for probe in probes.iter_mut().filter(|p| p.skip.is_none()) {
+        if let Ok(Defect::OptionalField(sigconform_core::scheme::Field::BodyHash, _)) =
+            &probe.control
+        {
+            probe.skip = Some(format!(
+                "S3 only: a {service} request need not carry x-amz-content-sha256 (its body is hashed instead)"
+            ));
+        } else if let Err(why) = &probe.steps {
+            probe.skip = Some(format!("not for {service}: {why}"));
+        }
+    }
+}
+
 /// The runner's request signed as `UNSIGNED-PAYLOAD`.
 pub(super) fn unsigned(b: &Builder<'_>) -> Request {
     let mut unsigned = b.probe_request();
