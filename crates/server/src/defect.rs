@@ -942,8 +942,9 @@ impl Defective {
                 let _ =
                     sigconform_core::tamper::sign_absence_in_request(self, &mut seen, field, *how);
             }
+            // The claimed hash is what is signed (SigV4 signs its header).
             Defect::TrustsBodyHash => {
-                if let Some(at @ Location::Query(_)) = self.location(&Field::BodyHash)
+                if let Some(at) = self.location(&Field::BodyHash)
                     && let Some(claimed) = at.read(req)
                 {
                     let _ = at.write(&mut seen, claimed.as_bytes());
@@ -981,10 +982,14 @@ impl Defective {
 
     /// A well-formed tag of the placeholder byte where the tag is.
     fn placeholder_tag(&self, req: &mut Request) {
-        // (Where the request has no header to hold it, a presigned URL's
-        // query holds the tag: left as it is.)
+        // (A SigV4 presigned URL's tag is in its query, not where the
+        // header form has it: left as it is.)
+        let presigned = req
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p.starts_with("X-Amz-Signature=")));
         if let Some(at) = self.location(&Field::Tag)
-            && at.header().is_none_or(|h| req.headers().contains_key(h))
+            && !presigned
         {
             let tag = self
                 .inner
