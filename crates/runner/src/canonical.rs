@@ -14,8 +14,8 @@ use super::Category::{Acceptance, Tamper};
 use super::payload::{s3, s3_only};
 use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step};
 use sigconform_core::request::Request;
-use sigconform_core::scheme::{SchemeConfig, SignInput};
 use sigconform_core::scheme::sigv4::UriEncoding;
+use sigconform_core::scheme::{SchemeConfig, SignInput};
 use sigconform_core::tamper::{Header, HeaderEdit, Recipe, SignedAs};
 use sigconform_server::Defect;
 
@@ -216,10 +216,7 @@ fn s3_paths(b: &Builder<'_>) -> Vec<Probe> {
     let slashes = delete_below(b, "sigconform//probe");
     let merged = slashes.uri().path().replace("//", "/");
     let dots = delete_below(b, "sigconform/./other/../probe");
-    let resolved = dots
-        .uri()
-        .path()
-        .replace("/./other/../", "/");
+    let resolved = dots.uri().path().replace("/./other/../", "/");
     let space = delete_below(b, "sigconform/a%20probe");
     let lower = delete_below(b, "sigconform/a%3aprobe");
     let rule = "canonical-uri";
@@ -227,7 +224,10 @@ fn s3_paths(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(pair(
         b,
         rule,
-        ("path-double-slash", "an S3 path with `//`, signed as sent, is accepted"),
+        (
+            "path-double-slash",
+            "an S3 path with `//`, signed as sent, is accepted",
+        ),
         (
             "path-double-slash-merged",
             "an S3 path with `//`, signed with the slashes merged, is rejected",

@@ -109,7 +109,11 @@ fn changed_upload(b: &Builder<'_>, change: impl Fn(&mut Vec<u8>)) -> Result<Step
     let mut body = upload.body().to_vec();
     change(&mut body);
     *upload.body_mut() = Bytes::from(body);
-    Ok(Step::signed(b.canonical_of(&upload), upload, Expect::Reject))
+    Ok(Step::signed(
+        b.canonical_of(&upload),
+        upload,
+        Expect::Reject,
+    ))
 }
 
 /// Where each chunk of an aws-chunked body starts, its line included.

@@ -116,7 +116,11 @@ fn with_query(url: &Request, change: impl Fn(&str) -> String) -> Result<Request,
 fn changed_after_signing(b: &Builder<'_>) -> Vec<Probe> {
     let req = b.probe_request();
     let url = presigned(b, &req);
-    let query = url.as_ref().ok().and_then(|u| u.uri().query()).map(str::to_owned);
+    let query = url
+        .as_ref()
+        .ok()
+        .and_then(|u| u.uri().query())
+        .map(str::to_owned);
     // A verifier that verifies the URL as it was signed, whatever it is sent as.
     let as_signed = Defect::VerifiesAsSigned(SignedAs {
         query: query.clone(),
@@ -135,7 +139,11 @@ fn changed_after_signing(b: &Builder<'_>) -> Vec<Probe> {
         with_query(&u, |q| {
             let at = q.find("X-Amz-Signature=").map_or(0, |i| i + 16);
             let mut q = q.to_owned();
-            let flipped = if q.as_bytes().get(at) == Some(&b'0') { "1" } else { "0" };
+            let flipped = if q.as_bytes().get(at) == Some(&b'0') {
+                "1"
+            } else {
+                "0"
+            };
             q.replace_range(at..at + 1, flipped);
             q
         })
@@ -189,7 +197,12 @@ fn changed_after_signing(b: &Builder<'_>) -> Vec<Probe> {
         query_changed(
             "signed-headers-changed",
             "a presigned URL with X-Amz-SignedHeaders changed after signing (content-type added) is rejected",
-            &|q| q.replace("X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=content-type%3Bhost"),
+            &|q| {
+                q.replace(
+                    "X-Amz-SignedHeaders=host",
+                    "X-Amz-SignedHeaders=content-type%3Bhost",
+                )
+            },
         ),
         query_changed(
             "parameter-added",

@@ -158,7 +158,10 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
             Tamper,
             "refused-put-unchanged",
             "a refused PUT (another body, its tag's last bit flipped) leaves the object as it was",
-            vec![kept(b.step(&put, &b.recipe(b.now), Expect::Accept), payload), refused],
+            vec![
+                kept(b.step(&put, &b.recipe(b.now), Expect::Accept), payload),
+                refused,
+            ],
         )
         .rule(b.cite("refused-write"))
         .control(Defect::WritesBeforeVerifying),
@@ -236,9 +239,7 @@ impl Session {
                 let after = self.read(read_back).await;
                 match (before?, after) {
                     (Ok(before), Ok(after)) if before == after => None,
-                    (Ok(before), Ok(after))
-                        if readable(before.0) && readable(after.0) =>
-                    {
+                    (Ok(before), Ok(after)) if readable(before.0) && readable(after.0) => {
                         Some(finding(
                             Outcome::Fail,
                             expected,

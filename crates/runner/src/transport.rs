@@ -232,7 +232,11 @@ impl Transport {
     /// Sends `req` like [`Self::send`] and reads the whole body of the
     /// answer (up to [`MAX_RESPONSE_BODY`]): its status and bytes, or what
     /// went wrong (a read-back of what the target keeps).
-    pub(super) async fn fetch(&self, req: &Request, timeout: Duration) -> Result<(u16, Bytes), String> {
+    pub(super) async fn fetch(
+        &self,
+        req: &Request,
+        timeout: Duration,
+    ) -> Result<(u16, Bytes), String> {
         let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
         let uri = format!("{}{path}", self.target.origin())
             .parse::<http::Uri>()

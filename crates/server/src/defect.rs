@@ -14,8 +14,8 @@
 
 use std::sync::Arc;
 
-use super::{Alteration, Keeping};
 use super::sql_keys::KeyMaker;
+use super::{Alteration, Keeping};
 use sigconform_core::Rejection;
 use sigconform_core::answer::{self, Answer};
 use sigconform_core::crypto::{Algorithm, TagEncoding};
@@ -700,7 +700,11 @@ impl Defective {
         req: &Request,
         part: ScopePart,
     ) -> Option<Result<SignatureParams<'static>, Rejection>> {
-        let authorization = req.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+        let authorization = req
+            .headers()
+            .get(http::header::AUTHORIZATION)?
+            .to_str()
+            .ok()?;
         let start = authorization.find("Credential=")? + "Credential=".len();
         let end = authorization[start..]
             .find(',')
@@ -749,7 +753,11 @@ impl Defective {
             .signature_headers(&params, "x")
             .into_iter()
             .find(|(name, _)| name == http::header::AUTHORIZATION)?;
-        let credential = authorization.split("Credential=").nth(1)?.split(',').next()?;
+        let credential = authorization
+            .split("Credential=")
+            .nth(1)?
+            .split(',')
+            .next()?;
         Some(credential.split_once('/')?.1.to_owned())
     }
 
@@ -759,7 +767,11 @@ impl Defective {
         &self,
         req: &Request,
     ) -> Option<Result<SignatureParams<'static>, Rejection>> {
-        let authorization = req.headers().get(http::header::AUTHORIZATION)?.to_str().ok()?;
+        let authorization = req
+            .headers()
+            .get(http::header::AUTHORIZATION)?
+            .to_str()
+            .ok()?;
         let (_, rest) = authorization.split_once(' ')?;
         let mut seen = req.clone();
         seen.headers_mut().insert(

@@ -276,7 +276,10 @@ mod tests {
         );
         assert_eq!(canonical_uri("/a+b", UriEncoding::Once, false), "/a%2Bb");
         assert_eq!(canonical_uri("/a%3ab", UriEncoding::Once, false), "/a%3Ab");
-        assert_eq!(canonical_uri("/a%3ab", UriEncoding::AsSent, false), "/a%3ab");
+        assert_eq!(
+            canonical_uri("/a%3ab", UriEncoding::AsSent, false),
+            "/a%3ab"
+        );
     }
 
     #[test]

@@ -231,7 +231,9 @@ pub(super) fn verify(
         ended = chunk.data.is_empty();
     }
     if !ended {
-        return Err(malformed("an aws-chunked body without its final empty chunk"));
+        return Err(malformed(
+            "an aws-chunked body without its final empty chunk",
+        ));
     }
     if total != decoded_length {
         return Err(Rejection::MalformedHeader {

@@ -105,14 +105,44 @@ mod tests {
             b"AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         );
         let keys = SigningKeys::default();
-        let first = keys.derive(&key, "20150830", "us-east-1", "service", super::super::TERMINATOR);
-        let again = keys.derive(&key, "20150830", "us-east-1", "service", super::super::TERMINATOR);
+        let first = keys.derive(
+            &key,
+            "20150830",
+            "us-east-1",
+            "service",
+            super::super::TERMINATOR,
+        );
+        let again = keys.derive(
+            &key,
+            "20150830",
+            "us-east-1",
+            "service",
+            super::super::TERMINATOR,
+        );
         let tag = |k: &MacKey| k.sign(Algorithm::Sha256, b"m");
-        let other_day = keys.derive(&key, "20150831", "us-east-1", "service", super::super::TERMINATOR);
-        let other_region = keys.derive(&key, "20150830", "us-west-2", "service", super::super::TERMINATOR);
+        let other_day = keys.derive(
+            &key,
+            "20150831",
+            "us-east-1",
+            "service",
+            super::super::TERMINATOR,
+        );
+        let other_region = keys.derive(
+            &key,
+            "20150830",
+            "us-west-2",
+            "service",
+            super::super::TERMINATOR,
+        );
         assert_ne!(tag(&first), tag(&other_region));
         assert_eq!(
-            tag(&keys.derive(&key, "20150830", "us-east-1", "service", super::super::TERMINATOR)),
+            tag(&keys.derive(
+                &key,
+                "20150830",
+                "us-east-1",
+                "service",
+                super::super::TERMINATOR
+            )),
             tag(&first)
         );
         assert_eq!(tag(&first), tag(&again));
