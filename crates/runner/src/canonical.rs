@@ -95,7 +95,6 @@ fn signed_as_broken(
 
 /// A pair: `req` accepted as signed by the rules, and (`broken_name`)
 /// rejected as signed by `broken`.
-#[allow(clippy::too_many_arguments)]
 fn pair(
     b: &Builder<'_>,
     rule: &str,
