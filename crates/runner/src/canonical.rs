@@ -110,7 +110,8 @@ fn pair(
             .no_control("a valid request: nothing to ignore"),
         b.probe(Tamper, broken_name, broken_what, vec![broken])
             .rule(b.cite(rule))
-            .control(control),
+            .control(control)
+            .twin(b.case_id(Acceptance, name)),
     ]
 }
 

@@ -137,6 +137,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         b.probe(Tamper, name, what, vec![step])
             .rule(b.cite("payload-hash"))
             .control(control)
+            .twin(b.case_id(Acceptance, "chunked-upload"))
     };
     let planned = |plan: ChunkPlan| chunked_step(b, &plan, Expect::Reject).expect("chunked");
     let mut out = vec![
@@ -240,7 +241,7 @@ fn body_hash_signed(b: &Builder<'_>) -> Option<Probe> {
         http::HeaderValue::from_str(&hash).expect("hex is a header value"),
     );
     let mut sent = signed.clone();
-    set_body(&mut sent, b.other_body());
+    set_body(&mut sent, &b.other_body());
     let recipe = Recipe {
         signed_as: Some(SignedAs {
             body: Some(b.probe_body().into()),

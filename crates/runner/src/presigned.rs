@@ -37,6 +37,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
             .presigned_at_offset(offset, expires, expect)
             .expect("the scheme presigns");
         b.probe(Presigned, name, what, vec![step])
+            .twin(b.case_id(Presigned, "accepted"))
     };
     vec![
         b.probe(
@@ -134,6 +135,7 @@ fn changed_after_signing(b: &Builder<'_>) -> Vec<Probe> {
         b.probe(Presigned, name, what, vec![step(changed)])
             .rule(b.cite("presigned-query"))
             .control(as_signed.clone())
+            .twin(b.case_id(Presigned, "accepted"))
     };
     let signature_changed = url.clone().and_then(|u| {
         with_query(&u, |q| {
@@ -172,7 +174,8 @@ fn changed_after_signing(b: &Builder<'_>) -> Vec<Probe> {
             vec![step(signature_changed)],
         )
         .rule(b.cite("presigned-query"))
-        .control(Defect::AnyTag),
+        .control(Defect::AnyTag)
+        .twin(b.case_id(Presigned, "accepted")),
         b.probe(
             Presigned,
             "other-object",
@@ -183,7 +186,8 @@ fn changed_after_signing(b: &Builder<'_>) -> Vec<Probe> {
         .control(Defect::VerifiesAsSigned(SignedAs {
             path: Some(other_path),
             ..SignedAs::default()
-        })),
+        }))
+        .twin(b.case_id(Presigned, "accepted")),
         query_changed(
             "expires-raised",
             "a presigned URL with X-Amz-Expires raised after signing is rejected",

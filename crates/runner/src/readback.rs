@@ -114,7 +114,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     // The object first holds the runner's body; then another body is sent
     // with its tag's last bit flipped.
     let mut other = put.clone();
-    super::probe::set_body(&mut other, b.other_body());
+    super::probe::set_body(&mut other, &b.other_body());
     let flipped = Recipe {
         tag_transform: Some(TagTransform::FlipLastBit),
         ..b.recipe(b.now)
