@@ -55,6 +55,12 @@ const CHAIN_BROKEN: [&str; 6] = [
     "tamper/decoded-length-wrong",
 ];
 
+/// A chunked upload's signed trailer wrong: its checksum, its signature.
+const TRAILER_WRONG: [&str; 2] = [
+    "tamper/trailer-checksum-wrong",
+    "tamper/trailer-signature-changed",
+];
+
 /// A presigned URL changed after signing.
 const PRESIGNED_CHANGED: [&str; 5] = [
     "presigned/signature-changed",
@@ -92,10 +98,11 @@ fn s3s_fs_defects() -> Vec<&'static str> {
     ];
     // A body that does not match the signed `x-amz-content-sha256`, or a
     // chunk chain broken (a chunk or its signature changed, chunks
-    // reordered, each signed after the seed), gets a 500 InternalError,
-    // not a 4xx.
+    // reordered, each signed after the seed, the trailer's signature
+    // changed), gets a 500 InternalError, not a 4xx.
     defects.extend(BODY_CHANGED);
     defects.extend(&CHAIN_BROKEN[..4]);
+    defects.push("tamper/trailer-signature-changed");
     defects
 }
 
@@ -141,9 +148,10 @@ fn moto_defects() -> Vec<&'static str> {
         "tamper/path-lowercase-escape-as-sent",
     ];
     // The body is never compared with `x-amz-content-sha256`, nor a
-    // chunked upload's chain checked: accepted.
+    // chunked upload's chain or trailer checked: accepted.
     defects.extend(BODY_CHANGED);
     defects.extend(CHAIN_BROKEN);
+    defects.extend(TRAILER_WRONG);
     defects
 }
 
@@ -203,6 +211,7 @@ fn s3rver_defects() -> Vec<&'static str> {
     defects.extend(PRESIGNED_CHANGED);
     defects.extend(BODY_CHANGED);
     defects.extend(CHAIN_BROKEN);
+    defects.extend(TRAILER_WRONG);
     defects
 }
 

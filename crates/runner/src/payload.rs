@@ -4,7 +4,9 @@
 //! and refuses with its chain broken in any one way: a chunk's data or
 //! signature changed, the chunks reordered, each signed after the seed
 //! rather than after the chunk before, the final empty chunk missing, the
-//! decoded length wrong. These are S3's (`skip` for another `--service`);
+//! decoded length wrong; and with a signed trailing checksum, accepted, and
+//! refused with the checksum or the trailer's signature wrong. These are
+//! S3's (`skip` for another `--service`);
 //! for every service, a signed `x-amz-content-sha256` must be the body's.
 
 use bytes::Bytes;
@@ -12,7 +14,7 @@ use bytes::Bytes;
 use super::Category::{Acceptance, Tamper};
 use super::probe::{Builder, Expect, Probe, Step, set_body};
 use sigconform_core::request::Request;
-use sigconform_core::scheme::sigv4::chunked::ChunkPlan;
+use sigconform_core::scheme::sigv4::chunked::{ChunkPlan, Framed, Trailer};
 use sigconform_core::tamper::{Header, Recipe, SignedAs};
 use sigconform_server::Defect;
 
@@ -102,10 +104,14 @@ pub(super) fn chunked_step(
     upload(b, plan).map(|r| r.map(|r| Step::signed(b.canonical_of(&r), r, expect)))
 }
 
-/// A step of the runner's chunked upload, its body changed by `change`
-/// after signing.
-fn changed_upload(b: &Builder<'_>, change: impl Fn(&mut Vec<u8>)) -> Result<Step, String> {
-    let mut upload = upload(b, &plan()).expect("the scheme has chunked uploads")?;
+/// A step of the runner's chunked upload framed as `plan` says, its body
+/// changed by `change` after signing.
+fn changed_upload(
+    b: &Builder<'_>,
+    plan: &ChunkPlan,
+    change: impl Fn(&mut Vec<u8>),
+) -> Result<Step, String> {
+    let mut upload = upload(b, plan).expect("the scheme has chunked uploads")?;
     let mut body = upload.body().to_vec();
     change(&mut body);
     *upload.body_mut() = Bytes::from(body);
@@ -120,7 +126,8 @@ fn changed_upload(b: &Builder<'_>, change: impl Fn(&mut Vec<u8>)) -> Result<Step
 fn chunk_starts(body: &[u8]) -> Vec<usize> {
     let mut starts = vec![0];
     let mut at = 0;
-    for chunk in sigconform_core::scheme::sigv4::chunked::frames(body).map_while(Result::ok) {
+    let chunks = Framed::read(body).map(|f| f.chunks).unwrap_or_default();
+    for chunk in chunks {
         let line = format!("{:x};chunk-signature=", chunk.data.len()).len() + chunk.signature.len();
         at += line + 2 + chunk.data.len() + 2;
         starts.push(at);
@@ -160,7 +167,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         refused(
             "chunk-changed",
             "a chunk-signed upload with a byte of a chunk changed after signing is rejected",
-            changed_upload(b, |body| {
+            changed_upload(b, &plan(), |body| {
                 // One byte of the first chunk's data, after its line.
                 if let Some(line) = body.windows(2).position(|w| w == b"\r\n") {
                     body[line + 2] ^= 0x01;
@@ -171,7 +178,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         refused(
             "chunk-signature-changed",
             "a chunk-signed upload with a character of its first chunk's signature changed is rejected",
-            changed_upload(b, |body| {
+            changed_upload(b, &plan(), |body| {
                 let at = body
                     .windows(16)
                     .position(|w| w == b"chunk-signature=")
@@ -183,7 +190,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         refused(
             "chunks-reordered",
             "a chunk-signed upload with its first two chunks (each with its signature) in the other order is rejected",
-            changed_upload(b, |body| {
+            changed_upload(b, &plan(), |body| {
                 let starts = chunk_starts(body);
                 if let [first, second, third, ..] = starts[..] {
                     let mut swapped = body[second..third].to_vec();
@@ -221,9 +228,62 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
             Defect::DecodedLengthUnchecked,
         ),
     ];
+    out.extend(trailers(b));
     out = s3_only(b, out);
     out.extend(body_hash_signed(b));
     out
+}
+
+/// A chunked upload with a signed trailing checksum
+/// (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`): accepted; refused with
+/// the checksum of other data (signed), or the trailer's signature
+/// changed.
+fn trailers(b: &Builder<'_>) -> Vec<Probe> {
+    let with_trailer = |checksum: Option<String>| ChunkPlan {
+        trailer: Some(Trailer { checksum }),
+        ..plan()
+    };
+    let twin = b.case_id(Acceptance, "chunked-upload-trailer");
+    let other_data = sigconform_core::crypto::TagEncoding::Base64
+        .encode(&sigconform_core::crypto::sha256(b"not the data sent"));
+    let refused = |name: &str, what: &str, step: Result<Step, String>, control: Defect| {
+        b.probe(Tamper, name, what, vec![step])
+            .rule(b.cite("payload-hash"))
+            .control(control)
+            .twin(twin.clone())
+    };
+    vec![
+        b.probe(
+            Acceptance,
+            "chunked-upload-trailer",
+            "a chunk-signed upload with a signed trailing checksum (x-amz-checksum-sha256) is accepted",
+            vec![
+                chunked_step(b, &with_trailer(None), Expect::Accept)
+                    .expect("the scheme has chunked uploads"),
+            ],
+        )
+        .rule(b.cite("payload-hash"))
+        .no_control("a valid request: nothing to ignore"),
+        refused(
+            "trailer-checksum-wrong",
+            "a chunk-signed upload whose signed trailing checksum is another data's is rejected",
+            chunked_step(b, &with_trailer(Some(other_data)), Expect::Reject)
+                .expect("the scheme has chunked uploads"),
+            Defect::TrailerChecksumUnchecked,
+        ),
+        refused(
+            "trailer-signature-changed",
+            "a chunk-signed upload with a character of its trailer's signature changed is rejected",
+            changed_upload(b, &with_trailer(None), |body| {
+                let marker = b"x-amz-trailer-signature:";
+                if let Some(at) = body.windows(marker.len()).position(|w| w == marker) {
+                    let at = at + marker.len();
+                    body[at] = if body[at] == b'0' { b'1' } else { b'0' };
+                }
+            }),
+            Defect::TrailerSignatureUnchecked,
+        ),
+    ]
 }
 
 /// For a service other than S3, whose signers need not send

@@ -194,6 +194,12 @@ pub enum Defect {
     /// `sigv4`: the chunks' data is never measured against
     /// `x-amz-decoded-content-length`.
     DecodedLengthUnchecked,
+    /// `sigv4`: a chunked upload's trailing checksum is never compared
+    /// with its data (its trailer's signature is).
+    TrailerChecksumUnchecked,
+    /// `sigv4`: a chunked upload's trailer signature is never compared
+    /// (its checksum is).
+    TrailerSignatureUnchecked,
     /// `sigv4`: a chunked upload is stored as received, its framing kept.
     StoresChunkFraming,
     /// `sigv4`: a PUT's payload is written before its signature is checked.
@@ -1038,8 +1044,8 @@ impl Defective {
         }
     }
 
-    /// A chunked upload's chunks checked with the defect's leniency (the
-    /// request's own signature, the seed, already verified).
+    /// A chunked upload's chunks (and trailer) checked with the defect's
+    /// leniency (the request's own signature, the seed, already verified).
     fn verify_chunks(
         &self,
         req: &Request,
@@ -1049,28 +1055,53 @@ impl Defective {
         let signing_key = self.signing_key(key, params);
         let scope = params.scope.as_deref().unwrap_or_default();
         let seed = TagEncoding::LowerHex.encode(params.tag.as_bytes());
-        let (mut previous, mut total, mut ended) = (seed.clone(), 0u64, false);
-        for chunk in chunked::frames(req.body()) {
-            let chunk = chunk?;
-            if ended {
-                return Err(Rejection::BadSignature);
-            }
+        let framed = chunked::Framed::read(req.body())?;
+        let (mut previous, mut total) = (seed.clone(), 0u64);
+        for chunk in &framed.chunks {
             let after = match self.defect {
                 Defect::ChunksNotChained => &seed,
                 _ => &previous,
             };
             let expected =
                 chunked::chunk_signature(&signing_key, &params.timestamp, scope, after, chunk.data);
-            ended = chunk.data.is_empty();
-            let compared = self.defect != Defect::OnlyFinalChunkCompared || ended;
+            let compared = self.defect != Defect::OnlyFinalChunkCompared || chunk.data.is_empty();
             if compared && !chunked::signature_matches(chunk.signature, &expected)? {
                 return Err(Rejection::BadSignature);
             }
             total += chunk.data.len() as u64;
             previous = expected;
         }
-        if !ended && self.defect != Defect::FinalChunkOptional {
-            return Err(Rejection::BadSignature);
+        let trailer = params.body_hash.as_deref() == Some(chunked::STREAMING_PAYLOAD_TRAILER);
+        match framed.after_final {
+            None if self.defect == Defect::FinalChunkOptional => {}
+            None => return Err(Rejection::BadSignature),
+            Some(after) if !trailer => {
+                if after != b"\r\n" {
+                    return Err(Rejection::BadSignature);
+                }
+            }
+            Some(after) => {
+                let trailers = chunked::Trailers::read(after)?;
+                let signature = chunked::trailer_signature(
+                    &signing_key,
+                    &params.timestamp,
+                    scope,
+                    &previous,
+                    &trailers.signed(),
+                );
+                let signed = trailers
+                    .signature
+                    .is_some_and(|s| chunked::signature_matches(s, &signature) == Ok(true));
+                if self.defect != Defect::TrailerSignatureUnchecked && !signed {
+                    return Err(Rejection::BadSignature);
+                }
+                let summed = trailers
+                    .get(chunked::CHECKSUM_SHA256)
+                    .is_some_and(|c| chunked::checksum_matches(c, &framed.data()));
+                if self.defect != Defect::TrailerChecksumUnchecked && !summed {
+                    return Err(Rejection::BodyHashMismatch);
+                }
+            }
         }
         let declared = req
             .headers()
@@ -1406,7 +1437,12 @@ impl Scheme for Defective {
             | Defect::ChunksNotChained
             | Defect::FinalChunkOptional
             | Defect::DecodedLengthUnchecked
-                if params.body_hash.as_deref() == Some(chunked::STREAMING_PAYLOAD) =>
+            | Defect::TrailerChecksumUnchecked
+            | Defect::TrailerSignatureUnchecked
+                if matches!(
+                    params.body_hash.as_deref(),
+                    Some(chunked::STREAMING_PAYLOAD | chunked::STREAMING_PAYLOAD_TRAILER)
+                ) =>
             {
                 sigconform_core::scheme::verify_tag(self, req, params, key)?;
                 self.verify_chunks(req, params, key)

@@ -238,6 +238,13 @@ impl SigV4 {
     }
 }
 
+/// `x-amz-trailer`, the trailing header a chunk-signed body with a trailer
+/// must name.
+fn trailer_named(req: &Request) -> Result<&str, Rejection> {
+    let name = http::HeaderName::from_static("x-amz-trailer");
+    crate::request::required_header(req, &name)
+}
+
 /// `x-amz-decoded-content-length`, which a chunk-signed body must have.
 fn decoded_length(req: &Request) -> Result<u64, Rejection> {
     let name = http::HeaderName::from_static("x-amz-decoded-content-length");
@@ -257,15 +264,19 @@ fn component(name: &str) -> Location {
 }
 
 /// `x-amz-content-sha256`: a hex SHA-256, which must be the body's,
-/// `UNSIGNED-PAYLOAD`, or a chunk-signed body (its chunks are checked with
-/// the signature, [`chunked::verify`]). The other streaming forms (trailers)
-/// are refused rather than accepted unverified.
+/// `UNSIGNED-PAYLOAD`, or a chunk-signed body, with a signed trailer or
+/// without (its chunks are checked with the signature,
+/// [`chunked::verify`]). The other streaming forms (unsigned chunks) are
+/// refused rather than accepted unverified.
 fn check_payload_hash(req: &Request, hash: &str) -> Result<(), Rejection> {
     if hash == UNSIGNED_PAYLOAD {
         return Ok(());
     }
-    if hash == chunked::STREAMING_PAYLOAD {
+    if hash == chunked::STREAMING_PAYLOAD || hash == chunked::STREAMING_PAYLOAD_TRAILER {
         decoded_length(req)?;
+        if hash == chunked::STREAMING_PAYLOAD_TRAILER {
+            trailer_named(req)?;
+        }
         let aws_chunked = req
             .headers()
             .get_all(http::header::CONTENT_ENCODING)
@@ -286,7 +297,7 @@ fn check_payload_hash(req: &Request, hash: &str) -> Result<(), Rejection> {
     if hash.starts_with("STREAMING-") {
         return Err(Rejection::MalformedHeader {
             header: "x-amz-content-sha256".into(),
-            detail: "streaming payloads with trailers are not verified",
+            detail: "streaming payloads of unsigned chunks are not verified",
         });
     }
     let declared = TagEncoding::LowerHex
@@ -472,17 +483,24 @@ impl Scheme for SigV4 {
         super::verify_tag(self, req, params, key)?;
         // A chunk-signed body: the request's signature is the seed of the
         // chunks' chain.
-        if params.body_hash.as_deref() == Some(chunked::STREAMING_PAYLOAD) {
-            chunked::verify(
-                req.body(),
-                &self.signing_key(key, params),
-                &params.timestamp,
-                &self.scope(params),
-                &base16ct::lower::encode_string(params.tag.as_bytes()),
-                decoded_length(req)?,
-            )?;
-        }
-        Ok(())
+        let trailer = match params.body_hash.as_deref() {
+            Some(chunked::STREAMING_PAYLOAD) => None,
+            Some(chunked::STREAMING_PAYLOAD_TRAILER) => Some(trailer_named(req)?),
+            _ => return Ok(()),
+        };
+        let key = self.signing_key(key, params);
+        let seed = base16ct::lower::encode_string(params.tag.as_bytes());
+        chunked::verify(
+            req.body(),
+            &chunked::Expected {
+                key: &key,
+                amz_date: &params.timestamp,
+                scope: &self.scope(params),
+                seed: &seed,
+                decoded_length: decoded_length(req)?,
+                trailer,
+            },
+        )
     }
 
     fn canonical_request(
@@ -604,16 +622,23 @@ impl SigV4 {
         let mut upload = req.clone();
         let headers = upload.headers_mut();
         let decoded_length = plan.decoded_length.unwrap_or(data.len() as u64);
+        let trailer = plan
+            .trailer
+            .as_ref()
+            .map(|_| ("x-amz-trailer", chunked::CHECKSUM_SHA256.to_owned()));
         for (name, value) in [
             ("content-encoding", "aws-chunked".to_owned()),
             ("x-amz-decoded-content-length", decoded_length.to_string()),
             ("content-length", plan.encoded_len(data.len()).to_string()),
-        ] {
+        ]
+        .into_iter()
+        .chain(trailer)
+        {
             let value = value.parse().map_err(|_| SignError::Invalid(name.into()))?;
             headers.insert(http::HeaderName::from_static(name), value);
         }
         let mut params = self.signing_params(&upload, input)?;
-        params.body_hash = Some(Cow::Borrowed(chunked::STREAMING_PAYLOAD));
+        params.body_hash = Some(Cow::Borrowed(plan.payload_hash()));
         if input.signed_headers.is_none() {
             // The defaults, with the payload hash and the framing headers.
             params.signed_headers.extend(
