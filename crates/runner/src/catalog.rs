@@ -14,7 +14,7 @@
 use super::probe::{Builder, Probe};
 use super::{
     RunConfig, acceptance, canonical, coverage, keys, malformed, payload, presigned, readback,
-    replay, scope, tamper, window,
+    replay, scope, shapes, tamper, window,
 };
 
 /// Builds the catalog with `b` (case ids and descriptions are stable;
@@ -40,6 +40,7 @@ fn sections(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(replay::probes(b));
     out.extend(malformed::probes(b));
     out.extend(keys::probes(b));
+    out.extend(shapes::probes(b));
     out.extend(payload::probes(b));
     out.extend(presigned::probes(b));
     out.extend(scope::probes(b));

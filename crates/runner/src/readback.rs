@@ -26,6 +26,9 @@ pub(super) struct ReadBack {
     request: std::sync::Arc<Resign>,
     kept: Kept,
     rule: Cited,
+    /// The most of the resource it reads: more than the largest body the
+    /// runner sends (`--max-body`).
+    limit: usize,
 }
 
 /// What a read-back must find.
@@ -58,6 +61,11 @@ impl Builder<'_> {
             request: std::sync::Arc::new(Resign::now(self, get)),
             kept,
             rule,
+            limit: self
+                .config
+                .max_body
+                .max(super::transport::MAX_RESPONSE_BODY)
+                + 64 * 1024,
         }
     }
 }
@@ -278,7 +286,9 @@ impl Session {
     async fn read(&self, read_back: &ReadBack) -> Result<(u16, Bytes), String> {
         let now = SystemClock.now_ms().saturating_add_signed(self.offset_ms);
         let (request, _) = read_back.request.at(now, 0)?;
-        self.transport.fetch(&request, self.timeout).await
+        self.transport
+            .fetch(&request, self.timeout, read_back.limit)
+            .await
     }
 }
 

@@ -230,12 +230,13 @@ impl Transport {
     }
 
     /// Sends `req` like [`Self::send`] and reads the whole body of the
-    /// answer (up to [`MAX_RESPONSE_BODY`]): its status and bytes, or what
-    /// went wrong (a read-back of what the target keeps).
+    /// answer (up to `limit` bytes): its status and bytes, or what went
+    /// wrong (a read-back of what the target keeps).
     pub(super) async fn fetch(
         &self,
         req: &Request,
         timeout: Duration,
+        limit: usize,
     ) -> Result<(u16, Bytes), String> {
         let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
         let uri = format!("{}{path}", self.target.origin())
@@ -255,7 +256,7 @@ impl Transport {
                 .await
                 .map_err(|e| with_causes(&e))?;
             let status = resp.status().as_u16();
-            let body = Limited::new(resp.into_body(), MAX_RESPONSE_BODY)
+            let body = Limited::new(resp.into_body(), limit)
                 .collect()
                 .await
                 .map_err(|e| format!("status {status}, unreadable or oversized body: {e}"))?
