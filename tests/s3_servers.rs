@@ -227,6 +227,22 @@ fn s3rver_defects() -> Vec<&'static str> {
         "tamper/tag-truncated",
         "tamper/timestamp",
     ];
+    // In every shape of request: served without a signature, and with any.
+    for shape in [
+        "16k",
+        "1m",
+        "64k",
+        "form",
+        "json-charset",
+        "no-content-type",
+        "octet-stream",
+        "put-without-body",
+        "text-plain",
+    ] {
+        for forgery in ["unsigned", "wrong-secret"] {
+            defects.push(format!("shape/{shape}-{forgery}").leak());
+        }
+    }
     defects.extend(PRESIGNED_CHANGED);
     defects.extend(BODY_CHANGED);
     defects.extend(CHAIN_BROKEN);
@@ -236,11 +252,12 @@ fn s3rver_defects() -> Vec<&'static str> {
 
 /// The SigV4 catalog (S3's rules) against the object `url`: the cases that
 /// failed (none may err).
-async fn failed(url: &str, key_id: &str, secret: &str) -> Vec<String> {
+async fn failed(url: &str, key_id: &str, secret: &str, max_body: usize) -> Vec<String> {
     let scheme = SchemeRef::by_name("sigv4").unwrap();
     let config = RunConfig {
         timeout: Duration::from_secs(5),
         deadline: Duration::from_secs(120),
+        max_body,
         ..RunConfig::new(scheme, key_id, Secret::new(secret))
     };
     let results = runner::run(&config, url).await.unwrap().results;
@@ -264,8 +281,21 @@ async fn checked(
     secret: &str,
     listed: Vec<&str>,
 ) -> Option<String> {
-    let first = failed(url, key_id, secret).await;
-    let second = failed(url, key_id, secret).await;
+    // s3s-fs refuses a request without a signature before it reads the
+    // body, and closes the connection: a 1 MiB body then meets a broken
+    // pipe about every other run (the client reports the failed write, not
+    // the 403 sent before it), so its bodies stay below 1 MiB.
+    let max_body = if store == "s3s-fs" {
+        512 * 1024
+    } else {
+        runner::DEFAULT_MAX_BODY
+    };
+    let listed: Vec<&str> = listed
+        .into_iter()
+        .filter(|id| max_body >= runner::DEFAULT_MAX_BODY || !id.starts_with("shape/1m-"))
+        .collect();
+    let first = failed(url, key_id, secret, max_body).await;
+    let second = failed(url, key_id, secret, max_body).await;
     let listed = sorted(listed);
     if first != second {
         return Some(format!(
