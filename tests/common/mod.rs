@@ -183,12 +183,22 @@ pub fn server_config(
     defect: Option<Defect>,
     deployment: Deployment,
 ) -> Setup {
+    server_config_with(scheme, scheme_config(), defect, deployment)
+}
+
+/// [`server_config`] with the scheme configured as `scheme_config` says.
+pub fn server_config_with(
+    scheme: impl Into<SchemeRef>,
+    scheme_config: SchemeConfig,
+    defect: Option<Defect>,
+    deployment: Deployment,
+) -> Setup {
     let scheme = scheme.into();
     let secret = secret_for(&scheme);
     let denied_secret = denied_secret_for(&scheme);
     let mut config = ServerConfig::new(
         scheme,
-        scheme_config(),
+        scheme_config,
         KeySource::secrets([
             ("k", secret),
             ("default", secret),

@@ -32,6 +32,7 @@ use sigconform_core::time::{Clock, SystemClock};
 
 mod acceptance;
 mod base;
+mod canonical;
 mod catalog;
 mod coverage;
 mod judge;
@@ -42,6 +43,7 @@ mod malformed;
 mod payload;
 mod presigned;
 mod probe;
+mod readback;
 mod replay;
 pub mod report;
 mod rules;
