@@ -2,19 +2,20 @@
 //! installed from the registries at pinned versions and run as their
 //! documentation shows: `s3s-fs` (crates.io) and moto's server (PyPI) with
 //! its IAM checks switched on. No `fail` that is not a real defect of the
-//! store, and no `error`. Each store's defects are listed here with why they
-//! are defects; the README lists them too. A new `fail` is a false alarm of
-//! ours until shown otherwise.
+//! store, and no `error`. Each store's defects are in its expectations file
+//! (`tests/expected/s3-*.yaml`) with why they are defects, read as
+//! `conform --expect` reads one; the README's table is written from those
+//! files. A new `fail` is a false alarm of ours until shown otherwise.
 
 mod common;
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{cargo_installed, free_port, not_passed, python_packages, started};
+use common::{cargo_installed, deviations, free_port, python_packages, started};
 use sigconform_core::Secret;
 use sigconform_core::registry::SchemeRef;
-use sigconform_runner::{self as runner, Outcome, RunConfig};
+use sigconform_runner::{self as runner, RunConfig};
 
 /// `s3s-fs`, pinned: the newest release that builds with the toolchain here
 /// (0.15 and later need Rust 1.96).
@@ -26,96 +27,16 @@ const MOTO: [&str; 1] = ["moto[server]==5.2.6"];
 /// The bucket the runner writes its one object into.
 const BUCKET: &str = "sigconform";
 
-/// A body changed after signing, `x-amz-content-sha256` kept.
-const BODY_CHANGED: [&str; 8] = [
-    "tamper/body",
-    "tamper/body-byte-order-mark",
-    "tamper/body-crlf",
-    "tamper/body-duplicate-key",
-    "tamper/body-invalid-utf8",
-    "tamper/body-reencoded",
-    "tamper/body-trimmed",
-    "tamper/body-unicode-nfd",
-];
-
-/// What s3s-fs 0.14.1 gets wrong.
-fn s3s_fs_defects() -> Vec<&'static str> {
-    let mut defects = vec![
-        // A signature that leaves `host` out is accepted.
-        "tamper/headers-without-host",
-        // X-Amz-Expires above seven days is accepted.
-        "presigned/expires-beyond-seven-days",
-        // A credential scope for any region is verified with that region's
-        // key: s3s-fs has no region of its own.
-        "scope/other-region",
-    ];
-    // A body that does not match the signed `x-amz-content-sha256`, or a
-    // chunk changed after signing, gets a 500 InternalError, not a 4xx.
-    defects.extend(BODY_CHANGED);
-    defects.push("tamper/chunk-changed");
-    defects
-}
-
-/// What moto 5.2.6's server gets wrong with its IAM checks on.
-fn moto_defects() -> Vec<&'static str> {
-    let mut defects = vec![
-        // No time check: any X-Amz-Date is accepted.
-        "expiry/far-past",
-        "expiry/outside-limit",
-        "expiry/zero",
-        "skew/far-future",
-        "skew/outside-limit",
-        // Two Authorization headers are accepted.
-        "malformed/duplicate-authorization",
-        // A malformed Authorization header or SignedHeaders: 500
-        // (`IndexError`, `AttributeError` in its header parsing).
-        "malformed/emoji-authorization",
-        "malformed/empty-authorization",
-        "malformed/garbage-authorization",
-        "malformed/headers-one-emoji",
-        "malformed/headers-one-non-ascii",
-        "malformed/headers-one-non-utf8",
-        "malformed/non-ascii-authorization",
-        "malformed/non-utf8-authorization",
-        // Every presigned URL: 500 (`KeyError: 'HTTP_AUTHORIZATION'`: the
-        // IAM check reads the header a presigned URL does not have).
-        "presigned/accepted",
-        "presigned/expired",
-        "presigned/expires-beyond-seven-days",
-        "presigned/expires-seven-days",
-        "presigned/from-the-future",
-        "presigned/inside-expiry",
-        // A credential scope for another region is accepted.
-        "scope/other-region",
-        // Without `host` signed: 500.
-        "tamper/headers-without-host",
-    ];
-    // The body is never compared with `x-amz-content-sha256`, nor a
-    // chunk with its signature: accepted.
-    defects.extend(BODY_CHANGED);
-    defects.push("tamper/chunk-changed");
-    defects
-}
-
-/// The SigV4 catalog (S3's rules) against the object `url`: the cases that
-/// failed (none may err).
-async fn failed(url: &str, key_id: &str, secret: &str) -> Vec<String> {
+/// The SigV4 catalog (S3's rules) against the object `url`: every case's
+/// result.
+async fn results(url: &str, key_id: &str, secret: &str) -> Vec<runner::CaseResult> {
     let scheme = SchemeRef::by_name("sigv4").unwrap();
     let config = RunConfig {
         timeout: Duration::from_secs(5),
         deadline: Duration::from_secs(120),
         ..RunConfig::new(scheme, key_id, Secret::new(secret))
     };
-    let results = runner::run(&config, url).await.unwrap().results;
-    if let Some(r) = results.iter().find(|r| r.outcome == Outcome::Error) {
-        panic!("{}: {}", r.id, r.observed);
-    }
-    not_passed(&results, "sigv4")
-}
-
-fn sorted(mut ids: Vec<&str>) -> Vec<String> {
-    ids.sort();
-    ids.into_iter().map(str::to_owned).collect()
+    runner::run(&config, url).await.unwrap().results
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,19 +59,10 @@ async fn s3_compatible_stores_fail_only_where_they_have_a_real_defect() {
         .arg(&root)
         .stderr(Stdio::null());
     let server = started(command, port).await;
-    let found = failed(
-        &format!("http://127.0.0.1:{port}/{BUCKET}/probe"),
-        key_id,
-        secret,
-    )
-    .await;
+    let url = format!("http://127.0.0.1:{port}/{BUCKET}/probe");
+    let found = results(&url, key_id, secret).await;
     drop(server);
-    if found != sorted(s3s_fs_defects()) {
-        wrong.push(format!(
-            "s3s-fs:\n  failed: {found:?}\n  listed: {:?}",
-            sorted(s3s_fs_defects())
-        ));
-    }
+    wrong.extend(deviations("s3-s3s-fs", &url, found));
 
     // moto: an IAM user, its key and the bucket first (`tests/s3/moto_setup.py`).
     let port = free_port();
@@ -174,18 +86,14 @@ async fn s3_compatible_stores_fail_only_where_they_have_a_real_defect() {
         String::from_utf8_lossy(&setup.stderr)
     );
     let keys: serde_json::Value = serde_json::from_slice(&setup.stdout).unwrap();
-    let found = failed(
-        &format!("http://127.0.0.1:{port}/{BUCKET}/probe"),
+    let url = format!("http://127.0.0.1:{port}/{BUCKET}/probe");
+    let found = results(
+        &url,
         keys["key_id"].as_str().unwrap(),
         keys["secret"].as_str().unwrap(),
     )
     .await;
     drop(server);
-    if found != sorted(moto_defects()) {
-        wrong.push(format!(
-            "moto:\n  failed: {found:?}\n  listed: {:?}",
-            sorted(moto_defects())
-        ));
-    }
+    wrong.extend(deviations("s3-moto", &url, found));
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

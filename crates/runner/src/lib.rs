@@ -23,7 +23,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use sigconform_core::keys::Secret;
 use sigconform_core::registry::SchemeRef;
@@ -33,6 +33,7 @@ use sigconform_core::time::{Clock, SystemClock};
 mod acceptance;
 mod catalog;
 mod coverage;
+pub mod expect;
 mod judge;
 mod keys;
 mod lifecycle;
@@ -55,9 +56,9 @@ pub use lifecycle::{AdminAccess, REVOCATION_GRACE};
 pub use probe::covers;
 pub use replay::REPLAY_PAUSE;
 pub use report::Counts;
-pub use report::html::render_html;
-pub use report::json::render_json;
-pub use report::junit::render_junit;
+pub use report::html::{render_html, render_html_judged};
+pub use report::json::{render_json, render_json_judged};
+pub use report::junit::{render_junit, render_junit_judged};
 pub use report::text::{TextOptions, render_text};
 pub use timing::{TIMING_SAMPLES, welch_t};
 pub use transport::ClockEstimate;
@@ -101,8 +102,9 @@ pub enum Category {
     Timing,
 }
 
-/// The verdict on one case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// The verdict on one case (read back from reports and expectations by
+/// the same names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// As the rule requires.
@@ -288,6 +290,10 @@ pub struct CaseResult {
     /// large payloads in files).
     #[serde(skip)]
     pub replay: Option<Replay>,
+    /// How the verdict compares with the run's expectations (`--expect`):
+    /// marked by [`expect::Expectations::annotate`], absent without them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expectation: Option<expect::Judged>,
 }
 
 impl CaseResult {
@@ -313,6 +319,7 @@ impl CaseResult {
             retries: Vec::new(),
             request: String::new(),
             replay: None,
+            expectation: None,
         }
     }
 }
