@@ -56,10 +56,12 @@ fn fail_on_and_rerun_failed() {
             .status
             .code()
     };
-    // The built-in a2a server has a warning (its unsigned query), no failure.
+    // The built-in a2a server has `info` findings (its query, which a2a
+    // does not sign, changed and accepted), no failure or warning.
     assert_eq!(status(&[]), Some(0));
     assert_eq!(status(&["--fail-on", "error"]), Some(0));
-    assert_eq!(status(&["--fail-on", "warn"]), Some(1));
+    assert_eq!(status(&["--fail-on", "warn"]), Some(0));
+    assert_eq!(status(&["--fail-on", "info"]), Some(1));
 
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-rerun");
     std::fs::create_dir_all(&dir).unwrap();
@@ -347,8 +349,8 @@ fn instances_sharing_redis_pass_the_cross_instance_case_and_separate_ones_fail_i
 /// run's failures as a file to start from, refused until its reasons are
 /// written. The target is a reference server whose window (300 s) is wider
 /// than the one the runner is told (100 s): `webhook/expiry/outside-limit`
-/// fails, `webhook/tamper/query` warns (the scheme does not sign the
-/// query), `webhook/tamper/body` passes.
+/// fails, `webhook/tamper/method` is `info` (the scheme does not sign the
+/// method), `webhook/tamper/body` passes.
 #[test]
 fn expectations_judge_the_run_and_each_deviation_fails_it() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-expect");
@@ -387,7 +389,7 @@ fn expectations_judge_the_run_and_each_deviation_fails_it() {
         written.contains("webhook/expiry/outside-limit"),
         "{written}"
     );
-    assert!(!written.contains("webhook/tamper/query"), "{written}");
+    assert!(!written.contains("webhook/tamper/method"), "{written}");
     let (status, printed) = conform(&["--expect", start.to_str().unwrap()]);
     assert_eq!(status, Some(2), "{printed}");
     assert!(printed.contains("placeholder"), "{printed}");
@@ -419,7 +421,7 @@ fn expectations_judge_the_run_and_each_deviation_fails_it() {
     for (name, entries, says) in [
         (
             "new-fail.yaml",
-            "  - {cases: [webhook/tamper/query], outcome: warn, reason: unsigned by design}\n"
+            "  - {cases: [webhook/tamper/method], outcome: info, reason: unsigned by design}\n"
                 .to_owned(),
             "webhook/expiry/outside-limit: fail at",
         ),
@@ -432,8 +434,8 @@ fn expectations_judge_the_run_and_each_deviation_fails_it() {
         ),
         (
             "now-differs.yaml",
-            format!("{KNOWN}  - {{cases: [webhook/tamper/query], outcome: fail, reason: r}}\n"),
-            "webhook/tamper/query: warn at",
+            format!("{KNOWN}  - {{cases: [webhook/tamper/method], outcome: fail, reason: r}}\n"),
+            "webhook/tamper/method: info at",
         ),
         (
             "stale.yaml",
@@ -454,11 +456,11 @@ fn expectations_judge_the_run_and_each_deviation_fails_it() {
         printed.contains("1 entry outside this run's selection"),
         "{printed}"
     );
-    // --fail-on decides which unnamed cases deviate: the warnings too.
-    let (status, printed) = conform(&["--expect", &accepted, "--fail-on", "warn"]);
+    // --fail-on decides which unnamed cases deviate: `info` ones too.
+    let (status, printed) = conform(&["--expect", &accepted, "--fail-on", "info"]);
     assert_eq!(status, Some(1), "{printed}");
     assert!(
-        printed.contains("webhook/tamper/query: warn at"),
+        printed.contains("webhook/tamper/method: info at"),
         "{printed}"
     );
 }

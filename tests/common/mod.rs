@@ -285,6 +285,7 @@ pub fn deviations(name: &str, target: &str, results: Vec<CaseResult>) -> Vec<Str
                 uncertainty_ms: None,
             },
             insecure: false,
+            learned: Vec::new(),
             results,
         },
     )];

@@ -630,6 +630,7 @@ mod tests {
                     uncertainty_ms: None,
                 },
                 insecure: false,
+                learned: Vec::new(),
                 results,
             },
         )]

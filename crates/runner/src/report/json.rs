@@ -27,6 +27,7 @@ pub fn render_json_judged(
             "target": target,
             "tls_verified": !run.insecure,
             "clock": run.clock,
+            "learned": run.learned,
             "summary": Counts::of(&run.results),
             "cases": run.results,
         })).collect::<Vec<_>>(),

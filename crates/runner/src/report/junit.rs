@@ -6,7 +6,7 @@ use crate::expect::{Deviation, Judged, Judgement};
 use crate::{CaseResult, Outcome, Run};
 
 /// The JUnit XML report, for CI systems: one test suite per target; `fail`
-/// is a failure, `error` an error, `skip` skipped, and `warn`/`info` pass
+/// is a failure, `error` and `unjudged` errors, `skip` skipped, and `warn`/`info` pass
 /// with their observation in the case's output.
 pub fn render_junit(runs: &[(String, Run)]) -> Result<String, String> {
     render_junit_judged(runs, None)
@@ -14,7 +14,7 @@ pub fn render_junit(runs: &[(String, Run)]) -> Result<String, String> {
 
 /// [`render_junit`], with the run judged against its expectations
 /// (`--expect`): what fails is what deviates from them. A case whose
-/// `fail` or `error` is expected is skipped, with the reason as its message
+/// `fail`, `error` or `unjudged` is expected is skipped, with the reason as its message
 /// (as pytest reports an expected failure); a case that deviates is a
 /// failure saying how; a stale entry is a failing case of a suite of its
 /// own.
@@ -40,7 +40,7 @@ pub fn render_junit_judged(
             let status = match r.outcome {
                 Outcome::Pass | Outcome::Warn | Outcome::Info => TestCaseStatus::success(),
                 Outcome::Skip => TestCaseStatus::skipped(),
-                Outcome::Fail | Outcome::Error => {
+                Outcome::Fail | Outcome::Error | Outcome::Unjudged => {
                     let kind = if r.outcome == Outcome::Fail {
                         NonSuccessKind::Failure
                     } else {
