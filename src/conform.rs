@@ -77,6 +77,11 @@ pub struct ConformArgs {
     /// where an unsigned and a wrongly signed request both get one).
     #[arg(long, value_name = "CODE", value_delimiter = ',', num_args = 1.., value_parser = clap::value_parser!(u16).range(100..600))]
     reject_status: Vec<u16>,
+    /// The largest body the runner sends, in bytes (the shape cases with
+    /// bodies past 16 KiB, 64 KiB and 1 MiB buffers that do not fit are
+    /// left out).
+    #[arg(long, value_name = "BYTES", default_value_t = runner::DEFAULT_MAX_BODY)]
+    max_body: usize,
     /// Probe a fixed route with a query of the runner's own too (by
     /// default a fixed route is probed exactly, with a query only where
     /// the scheme signs the query).
@@ -233,6 +238,7 @@ fn run_config(
         body: body.cloned(),
         reject_statuses: args.reject_status.clone(),
         with_query: args.with_query,
+        max_body: args.max_body,
         timeout: std::time::Duration::from_secs(args.timeout),
         only: args.only.clone(),
         skip: args.skip.clone(),

@@ -100,12 +100,13 @@ async fn a_receiver_that_refuses_with_404_is_judged() {
         learned.learned
     );
     // @octokit/webhooks-methods' own defects (tests/sdks.rs): it takes the
-    // payload as text, and throws on an empty signature.
+    // payload as text, and throws on an empty signature or payload.
     judged_with_defects(
         "learned 404",
         &learned.results,
         &[
             "malformed/empty-x-hub-signature-256",
+            "shape/post-without-body-wrong-secret",
             "tamper/body-invalid-utf8",
         ],
     );

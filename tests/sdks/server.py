@@ -69,7 +69,12 @@ def twilio_verify(body, headers, path):
     url = os.environ["ENDPOINT"] + path
     # Form posts: the parsed form; JSON bodies (`bodySHA256` in the URL):
     # the body as text.
-    params = request.get_data(as_text=True) if sys.argv[1] == "twilio-json" else request.form
+    from werkzeug.exceptions import HTTPException
+    try:
+        params = request.get_data(as_text=True) if sys.argv[1] == "twilio-json" else request.form
+    except HTTPException as e:
+        # What Flask answers for it (a form past `max_form_memory_size`: 413).
+        return e.code
     valid = RequestValidator(SECRET).validate(
         url, params, headers.get("X-Twilio-Signature", "")
     )

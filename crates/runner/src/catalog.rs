@@ -13,8 +13,8 @@
 
 use super::probe::{Builder, Probe};
 use super::{
-    RunConfig, acceptance, coverage, keys, malformed, payload, presigned, replay, scope, tamper,
-    window,
+    RunConfig, acceptance, coverage, keys, malformed, payload, presigned, replay, scope, shapes,
+    tamper, window,
 };
 
 /// Builds the catalog with `b` (case ids and descriptions are stable;
@@ -40,6 +40,7 @@ fn sections(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(replay::probes(b));
     out.extend(malformed::probes(b));
     out.extend(keys::probes(b));
+    out.extend(shapes::probes(b));
     out.extend(payload::probes(b));
     out.extend(presigned::probes(b));
     out.extend(scope::probes(b));

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::learn::{Refusal, Twins};
-use super::probe::{Expect, Probe, Resign, Step};
+use super::probe::{Expect, Probe, Resign, Step, Twin};
 use super::report::reproduce::{Destination, FromEnv, Replay};
 use super::transport::{Answer, Response, TlsOptions, Transport};
 use super::{CaseResult, Outcome};
@@ -59,6 +59,15 @@ pub(super) fn judge_with(expect: Expect, answer: &Answer, refusals: &[u16]) -> O
     } else {
         r
     };
+    if expect == Expect::Optional {
+        let rate_limited = r.status == 429 || (r.status == 503 && r.retry_after.is_some());
+        return match r.status {
+            _ if rate_limited => Outcome::Error,
+            200..300 => Outcome::Pass,
+            500.. => Outcome::Fail,
+            _ => Outcome::Skip,
+        };
+    }
     match r.status {
         500.. if inconclusive(expect, r).is_some() => Outcome::Error,
         500.. => Outcome::Fail,
@@ -74,6 +83,7 @@ pub(super) fn judge_with(expect: Expect, answer: &Answer, refusals: &[u16]) -> O
             (Expect::Accept, false) | (Expect::Reject | Expect::Forbidden, true) => Outcome::Fail,
             (Expect::RejectOrWarn, true) | (Expect::Forbidden, false) => Outcome::Warn,
             (Expect::RejectOrInfo | Expect::Either, true) => Outcome::Info,
+            (Expect::Optional, _) => unreachable!("judged above"),
         },
     }
 }
@@ -280,10 +290,29 @@ impl Session {
             Some(d) => (d.outcome, d),
             None => (Outcome::Pass, last.expect("a probe has a step")),
         };
-        match refused_twin.filter(|twin| proves_nothing(outcome, &shown, twin)) {
+        // A shape the target does not take: whatever its forgeries got that
+        // is not an acceptance (a 413 too) says so again.
+        let shape = matches!(probe.twin, Twin::Shape(_));
+        let shape_not_taken = |twin: &Refusal| {
+            shape
+                && twin.is_an_answer()
+                && (outcome == Outcome::Error || proves_nothing(outcome, &shown, twin))
+        };
+        match refused_twin
+            .filter(|twin| shape_not_taken(twin) || proves_nothing(outcome, &shown, twin))
+        {
+            Some(twin) if shape_not_taken(twin) => {
+                let mut case = self.verdict(probe, Outcome::Skip, Some(&shown));
+                case.observed = format!(
+                    "not a shape the target takes: {}; this forgery got {}",
+                    twin.reason(),
+                    case.observed
+                );
+                case
+            }
             Some(twin) => {
                 let mut case = self.verdict(probe, Outcome::Unjudged, Some(&shown));
-                case.observed = format!("{} (answered {})", twin.reason(), case.observed);
+                case.observed = format!("{}; this case got {}", twin.reason(), case.observed);
                 case.unjudged = Some(twin.reason());
                 case
             }

@@ -25,10 +25,8 @@ use sigconform_core::tamper::Recipe;
 /// What the runner learned of a target before it ran the catalog.
 #[derive(Debug, Clone)]
 pub(super) struct Learned {
-    /// The body every negative case starts from: the first the target
-    /// accepted, or (when it accepted none) the first the runner tried.
-    pub(super) base: Body,
-    /// The bodies the runner may send, with what the target takes.
+    /// The bodies the runner may send, with what the target takes; their
+    /// base is the body every negative case starts from.
     pub(super) bodies: Bodies,
     /// Why the base request does not count as accepted; `None` when it
     /// was accepted.
@@ -52,13 +50,28 @@ pub(super) struct Refusal {
     pub(super) status: Option<u16>,
     /// Its answer, described.
     pub(super) observed: String,
+    /// Whether it was never sent: `skip` (a shape its provider never
+    /// sends, such as an empty body).
+    pub(super) skipped: bool,
 }
 
 impl Refusal {
+    /// Whether the twin's answer said something of the request: an HTTP
+    /// answer but a rate limit's (a shape whose twin was rate-limited is
+    /// not known not to be taken).
+    pub(super) fn is_an_answer(&self) -> bool {
+        self.skipped || self.status.is_some_and(|s| !matches!(s, 429 | 503))
+    }
+
     /// Why a case whose twin this is cannot be judged.
     pub(super) fn reason(&self) -> String {
+        let what = if self.skipped {
+            "was not sent"
+        } else {
+            "was not accepted"
+        };
         format!(
-            "its correctly signed twin ({}) was not accepted: {}",
+            "its correctly signed twin ({}) {what}: {}",
             self.twin, self.observed
         )
     }
@@ -70,7 +83,6 @@ pub(super) async fn learn(b: &Builder<'_>, session: &Session) -> Learned {
     let mut lines = Vec::new();
     let (bodies, refused) = bodies(b, session, &mut lines).await;
     let mut learned = Learned {
-        base: bodies.base().clone(),
         bodies,
         refused,
         refusals: b.config.reject_statuses.clone(),
@@ -82,7 +94,7 @@ pub(super) async fn learn(b: &Builder<'_>, session: &Session) -> Learned {
     }
     // (A target that never answered did not stop answering.)
     if session.answered_any()
-        && let Some(no_answer) = session.still_answers(b, &learned.base).await
+        && let Some(no_answer) = session.still_answers(b, learned.bodies.base()).await
     {
         learned.stopped = Some(format!(
             "a correctly signed request got no answer ({no_answer}); {}",
@@ -142,6 +154,7 @@ async fn bodies(
             ),
             status: answer.response().map(|r| r.status),
             observed: answer.describe(),
+            skipped: false,
         });
     }
     let bodies = b.bodies().clone();
@@ -173,7 +186,7 @@ fn describe_body(b: &Builder<'_>, n: usize, body: &Body) -> String {
 /// 404 from a verifier that hides its route), that status is a refusal of
 /// this target, unless the user gave the statuses.
 async fn refusal_statuses(b: &Builder<'_>, session: &Session, learned: &mut Learned) {
-    let req = b.request_with_body(&learned.base);
+    let req = b.request_with_body(learned.bodies.base());
     let wrong = Recipe {
         secret_of: Some("wrong".into()),
         ..b.recipe(b.now)
@@ -260,6 +273,7 @@ impl Twins {
                     twin: case.id.clone(),
                     status: case.status,
                     observed: case.observed.clone(),
+                    skipped: case.outcome == Outcome::Skip && case.status.is_none(),
                 });
                 (case.id.clone(), refused)
             })
@@ -271,7 +285,7 @@ impl Twins {
     /// run did not send stands for nothing: the base request does.
     pub(super) fn refused(&self, twin: &Twin) -> Option<&Refusal> {
         match twin {
-            Twin::Case(id) => match self.cases.get(id) {
+            Twin::Case(id) | Twin::Shape(id) => match self.cases.get(id) {
                 Some(refused) => refused.as_ref(),
                 None => self.base.as_ref(),
             },

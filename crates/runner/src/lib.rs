@@ -47,6 +47,7 @@ mod replay;
 pub mod report;
 mod rules;
 mod scope;
+mod shapes;
 
 pub use rules::Cited;
 mod tamper;
@@ -94,6 +95,9 @@ pub enum Category {
     Malformed,
     /// Unknown keys are rejected.
     Keys,
+    /// Every shape of request that reaches the verifier is verified: each
+    /// method, media type, transfer coding and size.
+    Shape,
     /// Presigned URLs are accepted until they expire, and only for as
     /// long as the scheme allows (SigV4).
     Presigned,
@@ -128,6 +132,9 @@ pub enum Outcome {
     /// Not applicable to this scheme.
     Skip,
 }
+
+/// The largest body the runner sends by default: past a 1 MiB buffer.
+pub const DEFAULT_MAX_BODY: usize = 2 * 1024 * 1024;
 
 /// How a run is set up.
 #[derive(Debug, Clone)]
@@ -193,6 +200,9 @@ pub struct RunConfig {
     /// route does not match the URL exactly). Without it a fixed route
     /// gets a query only where the scheme signs the query.
     pub with_query: bool,
+    /// The largest body the runner sends, in bytes: the `shape` cases past
+    /// read buffers larger than this are left out.
+    pub max_body: usize,
 }
 
 impl RunConfig {
@@ -227,6 +237,7 @@ impl RunConfig {
             body: None,
             reject_statuses: Vec::new(),
             with_query: false,
+            max_body: DEFAULT_MAX_BODY,
         }
     }
 
@@ -670,7 +681,7 @@ async fn judge_in_turn(
         .into_iter()
         .enumerate()
         .partition(|(_, p)| p.expects_acceptance());
-    let mut stopped = learned.stopped.clone();
+    let stopped = learned.stopped.clone();
     let mut watch = learn::Watch::new(b);
     if stopped.is_none() {
         results.extend(execute_all(concurrency, session, twins_first, None, progress).await);
@@ -681,16 +692,34 @@ async fn judge_in_turn(
         learned.refused.clone(),
         results.iter().map(|(_, r)| r),
     ));
-    for group in by_category(rest) {
-        if stopped.is_some() {
-            results.extend(not_sent(group, stopped.as_deref(), progress));
-            continue;
+    // The cases that wait (a replay after a pause) wait beside the others
+    // rather than hold up the categories after theirs.
+    let (waiting, rest): (Vec<_>, Vec<_>) = rest.into_iter().partition(|(_, p)| p.waits());
+    let waited = async {
+        match &stopped {
+            Some(why) => not_sent(waiting, Some(why), progress),
+            None => execute_all(concurrency, session, waiting, Some(twins.clone()), progress).await,
         }
-        let category = group[0].1.category;
-        results
-            .extend(execute_all(concurrency, session, group, Some(twins.clone()), progress).await);
-        stopped = watch.after(category, session, &learned.base).await;
-    }
+    };
+    let in_turn = async {
+        let mut results = Vec::new();
+        let mut stopped = stopped.clone();
+        for group in by_category(rest) {
+            if stopped.is_some() {
+                results.extend(not_sent(group, stopped.as_deref(), progress));
+                continue;
+            }
+            let category = group[0].1.category;
+            results.extend(
+                execute_all(concurrency, session, group, Some(twins.clone()), progress).await,
+            );
+            stopped = watch.after(category, session, learned.bodies.base()).await;
+        }
+        (results, stopped)
+    };
+    let (waited, (judged, stopped)) = tokio::join!(waited, in_turn);
+    results.extend(waited);
+    results.extend(judged);
     results.sort_by_key(|(i, _)| *i);
     let answering = learn::answering_case_id(b);
     let answering = catalog::selected(b.config, &answering).then(|| {

@@ -35,6 +35,10 @@ pub(super) enum Expect {
     /// Authenticated but not entitled: 403. Another 4xx rejects too, but
     /// reads as if the key were unknown or the signature wrong (`warn`).
     Forbidden,
+    /// A correctly signed request of a shape the target need not take: a
+    /// 2xx takes it, a refusal says the route does not (`skip`), a 5xx
+    /// fails.
+    Optional,
 }
 
 impl Expect {
@@ -46,6 +50,7 @@ impl Expect {
             Expect::RejectOrInfo => "4xx or 2xx (the scheme does not sign this)",
             Expect::Either => "2xx or 4xx",
             Expect::Forbidden => "403 (authenticated, but not entitled)",
+            Expect::Optional => "2xx (taken), or a refusal (a shape the route does not take)",
         }
     }
 }
@@ -206,6 +211,9 @@ pub(super) enum Twin {
     /// The case with this id (its acceptance case: a DELETE's, a presigned
     /// URL's, a chunked upload's).
     Case(String),
+    /// The case with this id, the twin of a shape the target need not
+    /// take: where it was not accepted, the shape does not apply (`skip`).
+    Shape(String),
 }
 
 impl Probe {
@@ -240,7 +248,16 @@ impl Probe {
         self.steps.as_ref().is_ok_and(|steps| {
             steps
                 .iter()
-                .all(|s| s.expect == Expect::Accept && s.copies == 1)
+                .all(|s| matches!(s.expect, Expect::Accept | Expect::Optional) && s.copies == 1)
+        })
+    }
+
+    /// Whether a step waits before it is sent (a pause, or an instant).
+    pub(super) fn waits(&self) -> bool {
+        self.steps.as_ref().is_ok_and(|steps| {
+            steps
+                .iter()
+                .any(|s| !s.pause.is_zero() || s.not_before.is_some())
         })
     }
 
@@ -802,6 +819,15 @@ impl<'a> Builder<'a> {
             self.scheme
                 .sign(&self.form_post(), &self.input(self.now), &self.key)
                 .is_err()
+        })
+    }
+
+    /// Whether the scheme signs the body: changing the base request's body
+    /// changes what is signed.
+    pub(super) fn signs_body(&self) -> bool {
+        let req = self.probe_request();
+        covers(self.scheme.as_ref(), &req, &self.input(self.now), |r| {
+            set_body(r, &self.other_body())
         })
     }
 
