@@ -10,6 +10,8 @@ import os
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from werkzeug.exceptions import HTTPException
+
 SECRET = os.environ["SECRET"]
 
 
@@ -69,12 +71,7 @@ def twilio_verify(body, headers, path):
     url = os.environ["ENDPOINT"] + path
     # Form posts: the parsed form; JSON bodies (`bodySHA256` in the URL):
     # the body as text.
-    from werkzeug.exceptions import HTTPException
-    try:
-        params = request.get_data(as_text=True) if sys.argv[1] == "twilio-json" else request.form
-    except HTTPException as e:
-        # What Flask answers for it (a form past `max_form_memory_size`: 413).
-        return e.code
+    params = request.get_data(as_text=True) if sys.argv[1] == "twilio-json" else request.form
     valid = RequestValidator(SECRET).validate(
         url, params, headers.get("X-Twilio-Signature", "")
     )
@@ -104,6 +101,8 @@ class Handler(BaseHTTPRequestHandler):
                 status = verify(body, self.headers, self.path)
             else:
                 status = verify(body, self.headers)
+        except HTTPException as e:  # what Flask answers with its own status (a 413)
+            status = e.code
         except Exception as e:  # what the application would not catch
             print(f"500: {type(e).__name__}: {e}", file=sys.stderr)
             status = 500
