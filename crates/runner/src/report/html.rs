@@ -15,6 +15,7 @@
 use std::fmt::Write as _;
 
 use super::Counts;
+use crate::expect::Judgement;
 use crate::{CaseResult, Category, Outcome, Run};
 
 const OUTCOMES: [Outcome; 7] = [
@@ -49,6 +50,13 @@ fn escape(text: &str) -> String {
 
 /// The report for `runs` (one per target).
 pub fn render_html(runs: &[(String, Run)]) -> String {
+    render_html_judged(runs, None)
+}
+
+/// [`render_html`], with the run judged against its expectations
+/// (`--expect`): their deviations listed after the summary, and each case
+/// saying how it compares.
+pub fn render_html_judged(runs: &[(String, Run)], judgement: Option<&Judgement>) -> String {
     let all: Vec<CaseResult> = runs.iter().flat_map(|(_, r)| r.results.clone()).collect();
     let total = Counts::of(&all);
     let mut out = String::new();
@@ -62,6 +70,9 @@ pub fn render_html(runs: &[(String, Run)]) -> String {
     out.push_str(&filters(&all, &total));
     out.push_str("</header>\n<main>\n");
     out.push_str(&summary(runs));
+    if let Some(judgement) = judgement {
+        out.push_str(&expectations(judgement));
+    }
     for (index, (target, run)) in runs.iter().enumerate() {
         out.push_str(&cases(index, target, run));
     }
@@ -158,6 +169,50 @@ fn summary(runs: &[(String, Run)]) -> String {
     out
 }
 
+/// The run against its expectations: counts, and every deviation.
+fn expectations(judgement: &Judgement) -> String {
+    let mut out = format!(
+        "<section class=\"expectations\" id=\"expectations\"><h2>Expectations</h2><p>{}{}: {} as expected, {} deviation{}</p>\n",
+        escape(&judgement.file),
+        judgement
+            .verifier
+            .as_ref()
+            .map_or_else(String::new, |v| format!(" ({})", escape(v))),
+        judgement.expected,
+        judgement.deviations.len(),
+        if judgement.deviations.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    if !judgement.deviations.is_empty() {
+        out.push_str("<ul class=\"deviations\">");
+        for deviation in &judgement.deviations {
+            let _ = write!(
+                out,
+                "<li class=\"o-fail\">{}</li>",
+                escape(&deviation.to_string())
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    if !judgement.outside_selection.is_empty() {
+        out.push_str("<p>Outside this run's selection, not judged:</p><ul>");
+        for n in &judgement.outside_selection {
+            let _ = write!(
+                out,
+                "<li><code>{}</code> (line {})</li>",
+                escape(&n.entry),
+                n.line
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
+    out
+}
+
 /// Every case of one target, failing ones first.
 fn cases(index: usize, target: &str, run: &Run) -> String {
     let mut out = format!(
@@ -190,7 +245,8 @@ fn cases(index: usize, target: &str, run: &Run) -> String {
 
 fn case(target: usize, n: usize, r: &CaseResult) -> String {
     let o = name(r.outcome);
-    let open = matches!(r.outcome, Outcome::Fail | Outcome::Error);
+    let deviates = r.expectation.as_ref().is_some_and(|j| j.deviates());
+    let open = matches!(r.outcome, Outcome::Fail | Outcome::Error) || deviates;
     let mut out = format!(
         "<details class=\"case\" id=\"case-{target}-{n}\" data-outcome=\"{o}\" data-category=\"{}\"{}><summary><span class=\"outcome o-{o}\">{}</span> <code class=\"id\">{}</code> <span class=\"description\">{}</span></summary><dl>",
         name(r.category),
@@ -212,6 +268,9 @@ fn case(target: usize, n: usize, r: &CaseResult) -> String {
     };
     if r.rule.is_known() {
         field("rule", &format!("{}: {}", r.rule.id, r.rule.text), false);
+    }
+    if let Some(judged) = &r.expectation {
+        field("expectation", &judged.describe(r.outcome), false);
     }
     field("expected", &r.expected, false);
     field("observed", &r.observed, false);
