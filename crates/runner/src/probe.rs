@@ -644,6 +644,14 @@ impl<'a> Builder<'a> {
         self.probe_method == "PUT"
     }
 
+    /// Whether the target keeps what it accepts where the runner can read
+    /// it back: an S3 object, or the path the user named (`--read-back`).
+    /// Its probes then run one at a time, so that what one finds is not
+    /// another's write.
+    pub(super) fn keeps_what_it_is_sent(&self) -> bool {
+        self.writes_a_resource() || self.config.read_back.is_some()
+    }
+
     /// The string the scheme signs for a request signed elsewhere (a
     /// chunked upload), as a verifier reads it; empty where it does not parse.
     pub(super) fn canonical_of(&self, signed: &Request) -> String {
