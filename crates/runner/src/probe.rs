@@ -692,6 +692,20 @@ impl<'a> Builder<'a> {
         )
     }
 
+    /// The runner's probe request with its body in chunks
+    /// (`Transfer-Encoding: chunked`, no `Content-Length`): sent as
+    /// [`raw_chunked`](super::transport::raw_chunked) writes it, and signed
+    /// over the decoded bytes.
+    pub(super) fn chunked_request(&self) -> Request {
+        let mut req = self.probe_request();
+        req.headers_mut().remove(http::header::CONTENT_LENGTH);
+        req.headers_mut().insert(
+            http::header::TRANSFER_ENCODING,
+            http::HeaderValue::from_static("chunked"),
+        );
+        req
+    }
+
     /// The runner's probe request varied by `n`: its body (a member or
     /// field `attempt`) and, where its requests carry a query, its query;
     /// so that a signature over it differs from one over the request
