@@ -93,6 +93,8 @@ pub(super) struct Session {
     /// signed 2 s beyond it only 3 s later), so it is not judged; the step
     /// is signed and sent again.
     pub(super) margin_ms: u64,
+    /// What refusals are searched for, and what they said (`disclosure.rs`).
+    pub(super) refusals: Option<std::sync::Arc<super::disclosure::Refusals>>,
 }
 
 /// An answer, and the answers before it that asked to be retried.
@@ -232,6 +234,9 @@ impl Session {
                 let exchange = self.exchange(step).await;
                 (judge(step.expect, &exchange.answer), exchange)
             };
+            let sent = exchange.resigned.as_ref().map_or(&step.request, |(r, _)| r);
+            let (outcome, disclosed) =
+                self.search_refusal(&probe, step, &exchange.answer, sent, outcome);
             let skipped = match (outcome, &step.unrouted_control) {
                 (Outcome::Fail | Outcome::Error, Some(control)) => {
                     self.unrouted(step, control, &exchange.answer).await
@@ -246,7 +251,7 @@ impl Session {
                     outcome
                 },
                 exchange,
-                note: skipped,
+                note: skipped.or(disclosed),
             };
             if decided_here.outcome != Outcome::Pass && decided.is_none() {
                 decided = Some(decided_here);
@@ -318,6 +323,7 @@ impl Session {
             ),
             retry_after: None,
             allow: None,
+            said: Default::default(),
         });
         let outcome = match (accepted > 1, step.expect) {
             (false, _) => Outcome::Pass,
@@ -416,6 +422,7 @@ mod tests {
             body: String::new(),
             retry_after: retry_after.map(Duration::from_secs),
             allow: None,
+            said: Default::default(),
         })
     }
 

@@ -33,6 +33,8 @@ use sigconform_core::time::{Clock, SystemClock};
 mod acceptance;
 mod catalog;
 mod coverage;
+mod decoding;
+mod disclosure;
 mod judge;
 mod keys;
 mod lifecycle;
@@ -450,6 +452,7 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
         tls: config.tls.clone(),
         offset_ms: 0,
         margin_ms: MIN_MARGIN_MS,
+        refusals: None,
     })
 }
 
@@ -487,7 +490,10 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     // writes in flight, what a probe finds (the object, or a store
     // half-way through replacing it) would depend on the order the target
     // happened to apply them, and so would its verdict.
-    let writes = Builder::new(config, &target, target_now, clock.margin_ms())?.writes_a_resource();
+    let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
+    let writes = b.writes_a_resource();
+    session.refusals = Some(Arc::new(disclosure::Refusals::new(&b)));
+    drop(b);
     let concurrency = if writes { 1 } else { config.concurrency };
     session.deadline = tokio::time::Instant::now() + config.deadline;
     session.offset_ms = clock.offset_ms;
@@ -528,6 +534,9 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
         let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
         results.push(timing_case(&b, &session).await);
         report_progress(&finished);
+    }
+    if let Some(refusals) = &session.refusals {
+        refusals.fold(&mut results);
     }
     let now_ms = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
     remove_what_was_written(config, &target, now_ms, clock.margin_ms(), &session).await?;
