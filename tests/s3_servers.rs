@@ -91,9 +91,16 @@ fn moto_defects() -> Vec<&'static str> {
         "tamper/headers-without-host",
     ];
     // The body is never compared with `x-amz-content-sha256`, nor a
-    // chunk with its signature: accepted.
+    // chunk with its signature: accepted; and so is a signed
+    // `x-amz-content-sha256` that is not hex at all.
     defects.extend(BODY_CHANGED);
     defects.push("tamper/chunk-changed");
+    defects.extend([
+        "malformed/body-hash-foreign-character",
+        "malformed/body-hash-whitespace",
+        "malformed/body-hash-trailing-junk",
+        "malformed/body-hash-odd-hex-digit",
+    ]);
     defects
 }
 

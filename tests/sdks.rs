@@ -57,6 +57,8 @@ fn real_defects() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
         "malformed/timestamp-fractional",
         "malformed/timestamp-exponent",
         "malformed/timestamp-hexadecimal",
+        "malformed/timestamp-whitespace",
+        "malformed/timestamp-trailing-junk",
         "malformed/garbage-x-slack-request-timestamp",
         "malformed/non-utf8-x-slack-request-timestamp",
         "malformed/non-ascii-x-slack-request-timestamp",

@@ -197,17 +197,32 @@ impl Decoration {
         }
     }
 
-    /// What it adds to a value.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Decoration::ForeignCharacter => {
-                "a character outside its alphabet inserted in the middle"
+    /// What it adds to a value in `alphabet`, with `whitespace` where
+    /// whitespace is inserted.
+    pub fn describe(self, alphabet: Alphabet, whitespace: char) -> String {
+        match (self, alphabet) {
+            (Decoration::ForeignCharacter, Alphabet::Decimal) => {
+                "`_` inserted between its digits (a digit separator to Python's `int()`)".into()
             }
-            Decoration::Whitespace => "whitespace inserted in the middle",
-            Decoration::TrailingJunk => "junk appended after it",
-            Decoration::OddHexDigit => "one more hex digit appended (an odd number of digits)",
-            Decoration::PaddingBits => {
-                "its last character changed so that base64's padding bits are not zero (the same bytes to a decoder that ignores them)"
+            (Decoration::ForeignCharacter, _) => {
+                "`!` (outside its alphabet) inserted in the middle".into()
+            }
+            (Decoration::Whitespace, _) => {
+                let name = match whitespace {
+                    ' ' => "a space",
+                    '\t' => "a tab",
+                    '\n' => "a line break",
+                    _ => "whitespace",
+                };
+                format!("{name} inserted in the middle")
+            }
+            (Decoration::TrailingJunk, Alphabet::Base64) => {
+                "`junk` appended after its padding".into()
+            }
+            (Decoration::TrailingJunk, _) => "`junk` appended".into(),
+            (Decoration::OddHexDigit, _) => "a `0` appended (an odd number of hex digits)".into(),
+            (Decoration::PaddingBits, _) => {
+                "its last character changed to set base64's padding bits (the same bytes to a decoder that ignores them)".into()
             }
         }
     }

@@ -111,7 +111,10 @@ fn decorated(
         Field::Tag => "",
         _ => ", signed as sent",
     };
-    let description = format!("the {field} with {}{what}", decoration.describe());
+    let description = format!(
+        "the {field} with {}{what}",
+        decoration.describe(alphabet, ws)
+    );
     let (description, rule) = match (field, expect) {
         (_, Expect::Either) => (
             format!("{description} (either answer conforms)"),

@@ -367,6 +367,18 @@ impl Session {
         let (Some(refusals), Some(response)) = (&self.refusals, answer.response()) else {
             return (outcome, None);
         };
+        let own = Disclosed::of_case(&probe.id);
+        if own.is_some() && !(400..500).contains(&response.status) {
+            // Accepting a wrong signature or a changed body, or a 5xx for
+            // it, is another case's finding; this one has nothing to search.
+            return (
+                Outcome::Skip,
+                Some(format!(
+                    "{}: not a refusal, so there is nothing to search (the case that changes what this one changes judges that answer)",
+                    answer.describe()
+                )),
+            );
+        }
         if step.copies > 1
             || step.expect == Expect::Accept
             || !(400..500).contains(&response.status)
@@ -388,7 +400,6 @@ impl Session {
                 reproduce: reproduce.clone(),
             });
         }
-        let own = Disclosed::of_case(&probe.id);
         match found.iter().find(|(kind, _)| Some(*kind) == own) {
             Some((kind, place)) if outcome == Outcome::Pass => (
                 kind.outcome(),
@@ -436,7 +447,7 @@ impl Refusals {
                 kind.what(),
                 listed.join(", ")
             );
-            if result.outcome == Outcome::Pass {
+            if matches!(result.outcome, Outcome::Pass | Outcome::Skip) {
                 result.outcome = kind.outcome();
                 result.observed = said;
                 result.reproduce = first.reproduce.clone();
