@@ -56,9 +56,34 @@ pub struct ConformArgs {
     #[arg(long = "header-env", value_name = "NAME=VAR")]
     header_envs: Vec<String>,
     /// Where reproductions keep payloads over 1 KiB: a folder per run
-    /// under this one.
-    #[arg(long, value_name = "DIR", default_value = "sigconform-artifacts")]
-    artifacts: PathBuf,
+    /// under this one. Default: `sigconform-artifacts` beside the first
+    /// --report, else in the system's temporary folder.
+    #[arg(long, value_name = "DIR")]
+    artifacts: Option<PathBuf>,
+    /// The body the target needs (an event in its provider's envelope,
+    /// a form a handler reads): the runner signs it, sends it, and makes
+    /// its variations inside it. UTF-8 text.
+    #[arg(long, value_name = "FILE")]
+    body_file: Option<PathBuf>,
+    /// The Content-Type of --body-file (default: JSON where it parses as
+    /// JSON, a form where it reads as one, else application/octet-stream).
+    #[arg(long, value_name = "TYPE", requires = "body_file")]
+    content_type: Option<String>,
+    /// Statuses the target refuses with besides 4xx answers about a
+    /// signature, e.g. 404 for a verifier that hides its route (learned
+    /// where an unsigned and a wrongly signed request both get one).
+    #[arg(long, value_name = "CODE", value_delimiter = ',', num_args = 1.., value_parser = clap::value_parser!(u16).range(100..600))]
+    reject_status: Vec<u16>,
+    /// The largest body the runner sends, in bytes (the shape cases with
+    /// bodies past 16 KiB, 64 KiB and 1 MiB buffers that do not fit are
+    /// left out).
+    #[arg(long, value_name = "BYTES", default_value_t = runner::DEFAULT_MAX_BODY)]
+    max_body: usize,
+    /// Probe a fixed route with a query of the runner's own too (by
+    /// default a fixed route is probed exactly, with a query only where
+    /// the scheme signs the query).
+    #[arg(long)]
+    with_query: bool,
     /// The scheme the target verifies (this or --profile is required with
     /// --target): partner, authorization, webhook, a2a, ia-json, quable, sigv4 or rfc9421,
     /// or a built-in profile's name. Without --target: only its built-in
@@ -182,6 +207,7 @@ fn run_config(
     scheme: &SchemeRef,
     secret: &Secret,
     extra_headers: &[runner::ExtraHeader],
+    body: Option<&runner::Body>,
 ) -> RunConfig {
     RunConfig {
         fixed_route: match (args.fixed_path, args.path_prefix) {
@@ -194,6 +220,10 @@ fn run_config(
             insecure: args.insecure,
         },
         extra_headers: extra_headers.to_vec(),
+        body: body.cloned(),
+        reject_statuses: args.reject_status.clone(),
+        with_query: args.with_query,
+        max_body: args.max_body,
         timeout: std::time::Duration::from_secs(args.timeout),
         only: args.only.clone(),
         skip: args.skip.clone(),
@@ -304,15 +334,30 @@ fn extra_headers(args: &ConformArgs) -> Result<Vec<runner::ExtraHeader>, String>
 }
 
 /// The folder this run's reproduction payloads go to:
-/// `<artifacts>/<unix seconds>-<pid>`.
+/// `<artifacts>/<unix seconds>-<pid>`, where `<artifacts>` is `--artifacts`,
+/// else `sigconform-artifacts` beside the first report, else in the
+/// system's temporary folder: nothing is written where the user did not
+/// ask for files. (The folder is made only when a payload needs it.)
 fn artifacts(args: &ConformArgs) -> runner::Files {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    runner::Files::new(
-        args.artifacts
-            .join(format!("{seconds}-{}", std::process::id())),
-    )
+    let beside_a_report = args
+        .report
+        .first()
+        .and_then(|spec| spec.split_once('='))
+        .map(|(_, path)| {
+            std::path::Path::new(path)
+                .parent()
+                .unwrap_or(std::path::Path::new(""))
+                .join("sigconform-artifacts")
+        });
+    let root = args
+        .artifacts
+        .clone()
+        .or(beside_a_report)
+        .unwrap_or_else(|| std::env::temp_dir().join("sigconform-artifacts"));
+    runner::Files::new(root.join(format!("{seconds}-{}", std::process::id())))
 }
 
 /// Runs `conform` on its own runtime.
@@ -333,6 +378,7 @@ fn glob_pattern(text: &str) -> Result<glob::Pattern, String> {
 /// What every target of one `conform` shares, from the command line.
 struct Shared {
     extra_headers: Vec<runner::ExtraHeader>,
+    body: Option<runner::Body>,
     secret: Option<Secret>,
     admin: Option<runner::AdminAccess>,
     denied_key: Option<runner::DeniedKey>,
@@ -369,12 +415,36 @@ impl Shared {
         let scheme = crate::chosen_scheme(args.scheme.as_deref(), args.profile.as_deref())?;
         Ok(Shared {
             extra_headers: extra_headers(args)?,
+            body: body(args)?,
             secret,
             admin,
             denied_key,
             scheme,
         })
     }
+}
+
+/// The body of `--body-file`, as `--content-type` says or as its content
+/// reads.
+fn body(args: &ConformArgs) -> Result<Option<runner::Body>, String> {
+    let Some(path) = &args.body_file else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(path).map_err(|e| format!("--body-file {}: {e}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "--body-file {}: not UTF-8 text (the runner varies the body as text)",
+            path.display()
+        )
+    })?;
+    Ok(Some(match &args.content_type {
+        Some(media_type) => {
+            http::HeaderValue::from_str(media_type)
+                .map_err(|_| format!("--content-type: `{media_type}` is not a header value"))?;
+            runner::Body::new(text, media_type.clone())
+        }
+        None => runner::Body::sniffed(text),
+    }))
 }
 
 /// The scheme settings of a target whose endpoint string is `endpoint`.
@@ -489,6 +559,7 @@ async fn probe_each(
             &target.scheme,
             &target.secret,
             &shared.extra_headers,
+            shared.body.as_ref(),
         ));
         let (bar, progress) = progress_bar(&target.target);
         config.progress = Some(progress);
@@ -523,6 +594,7 @@ async fn across_instances(
         &first.scheme,
         &first.secret,
         &shared.extra_headers,
+        shared.body.as_ref(),
     ));
     let Some(case) = runner::run_cross_instance(&config, &args.target)
         .await
@@ -534,6 +606,7 @@ async fn across_instances(
     let instances = runner::Run {
         clock: first_run.clock,
         insecure: first_run.insecure,
+        learned: Vec::new(),
         results: vec![case.clone()],
     };
     let label = format!("instances {}", args.target.join(", "));
@@ -551,19 +624,20 @@ async fn across_instances(
 /// The table of counts per target, and where the payloads went.
 fn print_summary(probed: &[Probed], files: &runner::Files) {
     println!(
-        "\n{:<18} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}  time",
-        "scheme", "pass", "fail", "warn", "info", "error", "skip"
+        "\n{:<18} {:>5} {:>5} {:>5} {:>5} {:>5} {:>8} {:>5}  time",
+        "scheme", "pass", "fail", "warn", "info", "error", "unjudged", "skip"
     );
     for p in probed {
         let c = Counts::of(&p.run.results);
         println!(
-            "{:<18} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}  {:.2}s",
+            "{:<18} {:>5} {:>5} {:>5} {:>5} {:>5} {:>8} {:>5}  {:.2}s",
             p.scheme,
             c.pass,
             c.fail,
             c.warn,
             c.info,
             c.error,
+            c.unjudged,
             c.skip,
             p.elapsed.as_secs_f64()
         );
@@ -584,6 +658,7 @@ fn list(args: &ConformArgs, shared: &Shared, planned: &[Planned]) -> Result<(), 
             &target.scheme,
             &target.secret,
             &shared.extra_headers,
+            shared.body.as_ref(),
         ));
         for (id, description) in runner::list(&config).map_err(|e| e.to_string())? {
             println!("{id:<45} {description}");

@@ -86,7 +86,7 @@ pub(crate) fn report_files(specs: &[String]) -> Result<Vec<ReportFile>, String> 
 pub enum FailOn {
     /// A case failed.
     Fail,
-    /// A case failed or could not be judged.
+    /// A case failed, could not be judged, or proves nothing (`unjudged`).
     Error,
     /// Also a warning.
     Warn,
@@ -98,7 +98,7 @@ impl FailOn {
     /// Whether `counts` hold an outcome at or above this level.
     pub(crate) fn reached(self, counts: &Counts) -> bool {
         counts.fail > 0
-            || (self >= FailOn::Error && counts.error > 0)
+            || (self >= FailOn::Error && counts.error + counts.unjudged > 0)
             || (self >= FailOn::Warn && counts.warn > 0)
             || (self >= FailOn::Info && counts.info > 0)
     }

@@ -11,7 +11,7 @@
 use bytes::Bytes;
 
 use super::Category::Acceptance;
-use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step, set_body};
+use super::probe::{Builder, Expect, Probe, Step, set_body};
 use sigconform_core::scheme::{Compared, Field, Location};
 use sigconform_core::tamper::{HeaderEdit, ParameterStyle, Recipe};
 
@@ -49,8 +49,9 @@ const BEYOND_DOUBLE_BODY: &str = r#"{"big":1e400,"small":-1e400,"tiny":1e-400}"#
 const PROTO_KEY_BODY: &str = r#"{"z":1,"__proto__":{"admin":true}}"#;
 
 /// A 64 KiB JSON body (below every common server's default body limit).
-fn large_body() -> Bytes {
-    Bytes::from(sigconform_core::sample::json_document(64 * 1024))
+fn large_body() -> String {
+    String::from_utf8(sigconform_core::sample::json_document(64 * 1024))
+        .expect("the sample is JSON text")
 }
 
 /// Every acceptance case, in catalog order.
@@ -155,7 +156,7 @@ fn methods(b: &Builder<'_>) -> Vec<Probe> {
         .into_iter()
         .map(|method| {
             let with_body = !matches!(method.as_str(), "GET" | "HEAD");
-            let req = b.base(&method, with_body);
+            let req = b.first_choice(&method, with_body);
             let description = if with_body {
                 format!("a valid {method} with a body is accepted")
             } else {
@@ -184,22 +185,22 @@ fn bodies(b: &Builder<'_>) -> Vec<Probe> {
         (
             "post-empty-body",
             "a valid POST without a body is accepted",
-            Bytes::new(),
+            String::new(),
         ),
         (
             "body-non-ascii",
             "a body with non-ASCII text and escapes is accepted",
-            Bytes::from_static(NON_ASCII_BODY.as_bytes()),
+            NON_ASCII_BODY.to_owned(),
         ),
         (
             "body-numbers-and-key-order",
             "a body with unsorted keys, nesting and numbers serialisers disagree on is accepted",
-            Bytes::from_static(NUMBERS_BODY.as_bytes()),
+            NUMBERS_BODY.to_owned(),
         ),
         (
             "body-index-like-keys",
             "a body with keys that look like array indices (\"9\", \"10\") is accepted",
-            Bytes::from_static(INDEX_KEYS_BODY.as_bytes()),
+            INDEX_KEYS_BODY.to_owned(),
         ),
         (
             "body-64k",
@@ -210,8 +211,9 @@ fn bodies(b: &Builder<'_>) -> Vec<Probe> {
     .into_iter()
     .map(|(name, description, body)| {
         let empty = body.is_empty();
-        let req = b.base_at(b.probe_method(), PROBE_PATH, body);
-        let mut probe = accepted(b, name, description, b.acceptance_step(&req));
+        let req = b.first_choice_at(b.probe_method(), &body);
+        let probe = accepted(b, name, description, b.acceptance_step(&req));
+        let mut probe = if empty { probe } else { b.json_case(probe) };
         if empty && !b.scheme.sender().empty_body {
             probe.skip =
                 Some("the provider never delivers an empty body (its SDKs may refuse one)".into());
@@ -248,8 +250,8 @@ fn javascript_json(b: &Builder<'_>) -> Vec<Probe> {
     ]
     .into_iter()
     .map(|(name, description, body)| {
-        let req = b.base_at(b.probe_method(), PROBE_PATH, Bytes::from_static(body.as_bytes()));
-        accepted(b, name, description, b.acceptance_step(&req))
+        let req = b.first_choice_at(b.probe_method(), body);
+        b.json_case(accepted(b, name, description, b.acceptance_step(&req)))
     })
     .collect()
 }
@@ -259,12 +261,14 @@ fn javascript_json(b: &Builder<'_>) -> Vec<Probe> {
 fn query(b: &Builder<'_>) -> Option<Probe> {
     b.method_selected("GET").then(|| {
         let req = b.base_at("GET", PROBE_QUERY_PATH, Bytes::new());
-        accepted(
+        let mut probe = accepted(
             b,
             "get-query-parameters",
             "a GET with unsorted, repeated and encoded query parameters is accepted",
             b.acceptance_step(&req),
-        )
+        );
+        probe.skip = b.no_query_reason();
+        probe
     })
 }
 

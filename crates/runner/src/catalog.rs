@@ -12,25 +12,18 @@
 //! not a 5xx, say why they have none.
 
 use super::probe::{Builder, Probe};
-use super::transport::Target;
 use super::{
-    RunConfig, RunError, acceptance, coverage, keys, malformed, payload, presigned, replay, scope,
+    RunConfig, acceptance, coverage, keys, malformed, payload, presigned, replay, scope, shapes,
     tamper, window,
 };
 
-/// Builds the catalog for `config` at `now_ms` (case ids and descriptions
-/// are stable; requests depend on the time), keeping the cases `--only`
-/// and `--skip` select.
-pub(super) fn catalog(
-    config: &RunConfig,
-    target: &Target,
-    now_ms: u64,
-    margin_ms: u64,
-) -> Result<Vec<Probe>, RunError> {
-    let b = Builder::new(config, target, now_ms, margin_ms)?;
-    let mut probes = sections(&b);
-    probes.retain(|p| selected(config, &p.id));
-    Ok(probes)
+/// Builds the catalog with `b` (case ids and descriptions are stable;
+/// requests depend on the time and the base body), keeping the cases
+/// `--only` and `--skip` select.
+pub(super) fn catalog(b: &Builder<'_>) -> Vec<Probe> {
+    let mut probes = sections(b);
+    probes.retain(|p| selected(b.config, &p.id));
+    probes
 }
 
 /// Whether `--only` and `--skip` select the case `id`.
@@ -47,6 +40,7 @@ fn sections(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(replay::probes(b));
     out.extend(malformed::probes(b));
     out.extend(keys::probes(b));
+    out.extend(shapes::probes(b));
     out.extend(payload::probes(b));
     out.extend(presigned::probes(b));
     out.extend(scope::probes(b));

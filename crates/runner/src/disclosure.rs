@@ -130,7 +130,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     ];
     if hashes_body(b.scheme.as_ref()) {
         let mut sent = b.probe_request();
-        set_body(&mut sent, b.other_body());
+        set_body(&mut sent, &b.other_body());
         let signed = b.probe_body();
         let r = Recipe {
             signed_as: Some(SignedAs {
@@ -358,17 +358,19 @@ impl Session {
     /// step, and what was observed where that changed it.
     pub(super) fn search_refusal(
         &self,
-        probe: &Probe,
+        id: &str,
         step: &Step,
         answer: &Answer,
         sent: &Request,
         outcome: Outcome,
     ) -> (Outcome, Option<String>) {
-        let (Some(refusals), Some(response)) = (&self.refusals, answer.response()) else {
+        let (Some(refusals), Some(response)) = (&self.disclosures, answer.response()) else {
             return (outcome, None);
         };
-        let own = Disclosed::of_case(&probe.id);
-        if own.is_some() && !(400..500).contains(&response.status) {
+        let refused =
+            (400..500).contains(&response.status) || self.refusals.contains(&response.status);
+        let own = Disclosed::of_case(id);
+        if own.is_some() && !refused {
             // Accepting a wrong signature or a changed body, or a 5xx for
             // it, is another case's finding; this one has nothing to search.
             return (
@@ -379,10 +381,7 @@ impl Session {
                 )),
             );
         }
-        if step.copies > 1
-            || step.expect == Expect::Accept
-            || !(400..500).contains(&response.status)
-        {
+        if step.copies > 1 || step.expect == Expect::Accept || !refused {
             return (outcome, None);
         }
         let found = refusals.search(sent, step.raw.as_deref(), &response.said);
@@ -394,7 +393,7 @@ impl Session {
         for (kind, place) in &found {
             record.push(Finding {
                 kind: *kind,
-                case: probe.id.clone(),
+                case: id.to_owned(),
                 status: response.status,
                 place: place.clone(),
                 reproduce: reproduce.clone(),

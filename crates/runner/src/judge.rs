@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::probe::{Expect, Probe, Resign, Step};
+use super::learn::{Refusal, Twins};
+use super::probe::{Expect, Probe, Resign, Step, Twin};
 use super::report::reproduce::{Destination, FromEnv, Replay};
 use super::transport::{Answer, Response, TlsOptions, Transport};
 use super::{CaseResult, Outcome};
@@ -38,9 +39,35 @@ const SHOWN_BYTES: usize = 4096;
 
 /// What `answer` says, given what was expected.
 pub(super) fn judge(expect: Expect, answer: &Answer) -> Outcome {
+    judge_with(expect, answer, &[])
+}
+
+/// What `answer` says, given what was expected, of a target that refuses
+/// with `refusals` too (a 404 from a verifier that hides its route): such
+/// a status is read as a 401.
+pub(super) fn judge_with(expect: Expect, answer: &Answer, refusals: &[u16]) -> Outcome {
     let Some(r) = answer.response() else {
         return Outcome::Error;
     };
+    let read_as;
+    let r = if refusals.contains(&r.status) {
+        read_as = Response {
+            status: 401,
+            ..r.clone()
+        };
+        &read_as
+    } else {
+        r
+    };
+    if expect == Expect::Optional {
+        let rate_limited = r.status == 429 || (r.status == 503 && r.retry_after.is_some());
+        return match r.status {
+            _ if rate_limited => Outcome::Error,
+            200..300 => Outcome::Pass,
+            500.. => Outcome::Fail,
+            _ => Outcome::Skip,
+        };
+    }
     match r.status {
         500.. if inconclusive(expect, r).is_some() => Outcome::Error,
         500.. => Outcome::Fail,
@@ -49,10 +76,14 @@ pub(super) fn judge(expect: Expect, answer: &Answer) -> Outcome {
         403 if expect == Expect::Forbidden => Outcome::Pass,
         _ => match (expect, r.accepted()) {
             (Expect::Accept, true)
-            | (Expect::Reject | Expect::RejectOrWarn | Expect::Either, false) => Outcome::Pass,
+            | (
+                Expect::Reject | Expect::RejectOrWarn | Expect::RejectOrInfo | Expect::Either,
+                false,
+            ) => Outcome::Pass,
             (Expect::Accept, false) | (Expect::Reject | Expect::Forbidden, true) => Outcome::Fail,
             (Expect::RejectOrWarn, true) | (Expect::Forbidden, false) => Outcome::Warn,
-            (Expect::Either, true) => Outcome::Info,
+            (Expect::RejectOrInfo | Expect::Either, true) => Outcome::Info,
+            (Expect::Optional, _) => unreachable!("judged above"),
         },
     }
 }
@@ -93,8 +124,28 @@ pub(super) struct Session {
     /// signed 2 s beyond it only 3 s later), so it is not judged; the step
     /// is signed and sent again.
     pub(super) margin_ms: u64,
+    /// Statuses this target refuses with besides 4xx answers about a
+    /// signature (given, or learned: see `learn.rs`).
+    pub(super) refusals: Vec<u16>,
     /// What refusals are searched for, and what they said (`disclosure.rs`).
-    pub(super) refusals: Option<std::sync::Arc<super::disclosure::Refusals>>,
+    pub(super) disclosures: Option<std::sync::Arc<super::disclosure::Refusals>>,
+    /// Every request a case sent, in the order sent, with whether it was
+    /// answered: where the target stops answering, the last request it
+    /// answered is the suspect.
+    pub(super) sent: std::sync::Arc<std::sync::Mutex<Vec<Sent>>>,
+}
+
+/// A request a case sent, and whether it got an HTTP answer.
+#[derive(Debug, Clone)]
+pub(super) struct Sent {
+    /// When it was sent.
+    pub(super) at: Instant,
+    /// The case that sent it.
+    pub(super) case: String,
+    /// Its answer, described (status and the start of the body).
+    pub(super) answer: String,
+    /// Whether there was an HTTP answer at all.
+    pub(super) answered: bool,
 }
 
 /// An answer, and the answers before it that asked to be retried.
@@ -107,6 +158,11 @@ pub(super) struct Exchange {
 }
 
 impl Session {
+    /// The target's clock now, in milliseconds, as estimated.
+    pub(super) fn target_now_ms(&self) -> u64 {
+        SystemClock.now_ms().saturating_add_signed(self.offset_ms)
+    }
+
     /// Sends one request of `step` (over raw TCP where the step says so),
     /// again after each `Retry-After` the deadline leaves time for.
     pub(super) async fn exchange(&self, step: &Step) -> Exchange {
@@ -201,8 +257,10 @@ impl Session {
     }
 
     /// Sends a probe's steps in order and judges them: the first step that
-    /// does not pass decides the case.
-    pub(super) async fn execute(&self, probe: Probe) -> CaseResult {
+    /// does not pass decides the case. Where the probe's twin was not
+    /// accepted (`twins` says so), a refusal proves nothing: the case is
+    /// `unjudged` unless the target accepted what it had to refuse.
+    pub(super) async fn execute(&self, probe: Probe, twins: Option<&Twins>) -> CaseResult {
         if let Some(reason) = probe.skip.clone() {
             let mut case = self.verdict(probe, Outcome::Skip, None);
             case.expected = "a case that applies to this target".into();
@@ -222,46 +280,97 @@ impl Session {
         let mut decided: Option<Decided> = None;
         let mut last = None;
         for step in steps {
-            if !step.pause.is_zero() {
-                tokio::time::sleep(step.pause).await;
-            }
-            if let Some(at) = step.not_before {
-                tokio::time::sleep_until(at).await;
-            }
-            let (outcome, exchange) = if step.copies > 1 {
-                self.send_concurrently(step).await
-            } else {
-                let exchange = self.exchange(step).await;
-                (judge(step.expect, &exchange.answer), exchange)
-            };
-            let sent = exchange.resigned.as_ref().map_or(&step.request, |(r, _)| r);
-            let (outcome, disclosed) =
-                self.search_refusal(&probe, step, &exchange.answer, sent, outcome);
-            let skipped = match (outcome, &step.unrouted_control) {
-                (Outcome::Fail | Outcome::Error, Some(control)) => {
-                    self.unrouted(step, control, &exchange.answer).await
-                }
-                _ => None,
-            };
-            let decided_here = Decided {
-                step: step.clone(),
-                outcome: if skipped.is_some() {
-                    Outcome::Skip
-                } else {
-                    outcome
-                },
-                exchange,
-                note: skipped.or(disclosed),
-            };
+            let decided_here = self.send_step(&probe.id, step).await;
             if decided_here.outcome != Outcome::Pass && decided.is_none() {
                 decided = Some(decided_here);
             } else {
                 last = Some(decided_here);
             }
         }
-        match decided {
-            Some(d) => self.verdict(probe, d.outcome, Some(&d)),
-            None => self.verdict(probe, Outcome::Pass, last.as_ref()),
+        let refused_twin = twins.and_then(|t| t.refused(&probe.twin));
+        let (outcome, shown) = match decided {
+            Some(d) => (d.outcome, d),
+            None => (Outcome::Pass, last.expect("a probe has a step")),
+        };
+        // A shape the target does not take: whatever its forgeries got that
+        // is not an acceptance (a 413 too) says so again.
+        let shape = matches!(probe.twin, Twin::Shape(_));
+        let shape_not_taken = |twin: &Refusal| {
+            shape
+                && twin.is_an_answer()
+                && (outcome == Outcome::Error || proves_nothing(outcome, &shown, twin))
+        };
+        match refused_twin
+            .filter(|twin| shape_not_taken(twin) || proves_nothing(outcome, &shown, twin))
+        {
+            Some(twin) if shape_not_taken(twin) => {
+                let mut case = self.verdict(probe, Outcome::Skip, Some(&shown));
+                case.observed = format!(
+                    "not a shape the target takes: {}; this forgery got {}",
+                    twin.reason(),
+                    case.observed
+                );
+                case
+            }
+            Some(twin) => {
+                let mut case = self.verdict(probe, Outcome::Unjudged, Some(&shown));
+                case.observed = format!("{}; this case got {}", twin.reason(), case.observed);
+                case.unjudged = Some(twin.reason());
+                case
+            }
+            None => self.verdict(probe, outcome, Some(&shown)),
+        }
+    }
+
+    /// Sends one step of case `id` (after its pause) and judges it.
+    async fn send_step(&self, id: &str, step: &Step) -> Decided {
+        if !step.pause.is_zero() {
+            tokio::time::sleep(step.pause).await;
+        }
+        if let Some(at) = step.not_before {
+            tokio::time::sleep_until(at).await;
+        }
+        let sent = Instant::now();
+        let (outcome, exchange) = if step.copies > 1 {
+            self.send_concurrently(step).await
+        } else {
+            let exchange = self.exchange(step).await;
+            (
+                judge_with(step.expect, &exchange.answer, &self.refusals),
+                exchange,
+            )
+        };
+        self.record(id, sent, &exchange.answer);
+        let request = exchange.resigned.as_ref().map_or(&step.request, |(r, _)| r);
+        let (outcome, disclosed) =
+            self.search_refusal(id, step, &exchange.answer, request, outcome);
+        let skipped = match (outcome, &step.unrouted_control) {
+            (Outcome::Fail | Outcome::Error, Some(control)) => {
+                self.unrouted(step, control, &exchange.answer).await
+            }
+            _ => None,
+        };
+        Decided {
+            step: step.clone(),
+            outcome: if skipped.is_some() {
+                Outcome::Skip
+            } else {
+                outcome
+            },
+            exchange,
+            note: skipped.or(disclosed),
+        }
+    }
+
+    /// Notes that case `id` sent a request at `at`, and what came back.
+    pub(super) fn record(&self, id: &str, at: Instant, answer: &Answer) {
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.push(Sent {
+                at,
+                case: id.to_owned(),
+                answer: answer.describe().chars().take(80).collect(),
+                answered: answer.response().is_some(),
+            });
         }
     }
 
@@ -369,7 +478,7 @@ impl Session {
             case.expected = d.step.expect.describe().to_owned();
             case.observed = match (
                 &d.note,
-                inconclusive_answer(d.step.expect, &d.exchange.answer),
+                inconclusive_answer(d.step.expect, &d.exchange.answer, &self.refusals),
             ) {
                 (Some(note), _) => note.clone(),
                 (None, Some(why)) => format!("{why} ({})", d.exchange.answer.describe()),
@@ -382,6 +491,7 @@ impl Session {
             case.reproduce = replay.command();
             case.request = replay.as_sent(SHOWN_BYTES);
             case.retries = d.exchange.retries.clone();
+            case.status = d.exchange.answer.response().map(|r| r.status);
             case.replay = Some(replay);
         }
         case
@@ -398,9 +508,33 @@ fn shortened(text: &str, limit: usize) -> String {
     format!("{prefix:?}… ({} bytes in all)", text.len())
 }
 
-/// Why `answer` is inconclusive for a step expecting `expect`, if it is.
-fn inconclusive_answer(expect: Expect, answer: &Answer) -> Option<String> {
-    inconclusive(expect, answer.response()?)
+/// Why `answer` is inconclusive for a step expecting `expect`, if it is,
+/// from a target that refuses with `refusals` too.
+fn inconclusive_answer(expect: Expect, answer: &Answer, refusals: &[u16]) -> Option<String> {
+    let r = answer.response()?;
+    if refusals.contains(&r.status) {
+        return None;
+    }
+    inconclusive(expect, r)
+}
+
+/// Whether a case that ended `outcome`, shown by `shown`, proves nothing
+/// because its twin was refused (`twin`): only the target accepting what
+/// the case expected it to refuse stands (a forgery accepted is evidence
+/// whatever else the target refuses), and a 5xx where the twin got none.
+fn proves_nothing(outcome: Outcome, shown: &Decided, twin: &Refusal) -> bool {
+    let answer = shown.exchange.answer.response();
+    let accepted_a_forgery = shown.step.expect != Expect::Accept
+        && matches!(outcome, Outcome::Fail | Outcome::Warn | Outcome::Info)
+        && answer.is_some_and(Response::accepted);
+    let crashed_alone = outcome == Outcome::Fail
+        && answer.is_some_and(|r| r.status >= 500)
+        && !twin.status.is_some_and(|s| s >= 500);
+    matches!(
+        outcome,
+        Outcome::Pass | Outcome::Fail | Outcome::Warn | Outcome::Info
+    ) && !accepted_a_forgery
+        && !crashed_alone
 }
 
 /// The step that decided a case (or the last one sent), its answer, and

@@ -31,12 +31,14 @@ use sigconform_core::scheme::SchemeConfig;
 use sigconform_core::time::{Clock, SystemClock};
 
 mod acceptance;
+mod base;
 mod catalog;
 mod coverage;
 mod decoding;
 mod disclosure;
 mod judge;
 mod keys;
+mod learn;
 mod lifecycle;
 mod malformed;
 mod payload;
@@ -46,6 +48,7 @@ mod replay;
 pub mod report;
 mod rules;
 mod scope;
+mod shapes;
 
 pub use rules::Cited;
 mod tamper;
@@ -53,6 +56,7 @@ mod timing;
 mod transport;
 mod window;
 
+pub use base::Body;
 pub use lifecycle::{AdminAccess, REVOCATION_GRACE};
 pub use probe::covers;
 pub use replay::REPLAY_PAUSE;
@@ -92,6 +96,9 @@ pub enum Category {
     Malformed,
     /// Unknown keys are rejected.
     Keys,
+    /// Every shape of request that reaches the verifier is verified: each
+    /// method, media type, transfer coding and size.
+    Shape,
     /// Presigned URLs are accepted until they expire, and only for as
     /// long as the scheme allows (SigV4).
     Presigned,
@@ -117,9 +124,17 @@ pub enum Outcome {
     Info,
     /// Could not be judged (timeout, reset, unexpected status class).
     Error,
+    /// Proves nothing: a negative case whose correctly signed twin the
+    /// target did not accept in the same run (so its refusal says nothing
+    /// about the property the case changes), or a case the runner did not
+    /// send because the target had stopped answering.
+    Unjudged,
     /// Not applicable to this scheme.
     Skip,
 }
+
+/// The largest body the runner sends by default: past a 1 MiB buffer.
+pub const DEFAULT_MAX_BODY: usize = 2 * 1024 * 1024;
 
 /// How a run is set up.
 #[derive(Debug, Clone)]
@@ -173,6 +188,21 @@ pub struct RunConfig {
     /// An admin-only route of the target (seed 001), for `keys/admin-route`:
     /// the runner's own key, not an admin key, must get 403 there.
     pub admin_path: Option<String>,
+    /// The body the target needs (`--body-file`: an event in its
+    /// provider's envelope): the runner signs it and makes its variations
+    /// inside it. `None`: a profile's sample, else the runner's own.
+    pub body: Option<Body>,
+    /// Statuses the target refuses with besides 4xx answers about the
+    /// signature (`--reject-status 404` for a verifier that hides its
+    /// route). Empty: learned, where the target's answers show them.
+    pub reject_statuses: Vec<u16>,
+    /// Probe a fixed route with a query of the runner's own too (the
+    /// route does not match the URL exactly). Without it a fixed route
+    /// gets a query only where the scheme signs the query.
+    pub with_query: bool,
+    /// The largest body the runner sends, in bytes: the `shape` cases past
+    /// read buffers larger than this are left out.
+    pub max_body: usize,
 }
 
 impl RunConfig {
@@ -204,6 +234,10 @@ impl RunConfig {
             fixed_route: None,
             tls: TlsOptions::default(),
             extra_headers: Vec::new(),
+            body: None,
+            reject_statuses: Vec::new(),
+            with_query: false,
+            max_body: DEFAULT_MAX_BODY,
         }
     }
 
@@ -275,6 +309,9 @@ pub struct CaseResult {
     pub expected: String,
     /// What the target did.
     pub observed: String,
+    /// The status of the answer shown, where there was an HTTP answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
     /// The canonical string the runner signed for the request shown.
     pub detail: String,
     /// A command that sends the request shown again (the deciding one, or
@@ -290,6 +327,10 @@ pub struct CaseResult {
     /// large payloads in files).
     #[serde(skip)]
     pub replay: Option<Replay>,
+    /// Why the case proves nothing (`unjudged`): the same for every case
+    /// of one cause, so reports can count them by it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unjudged: Option<String>,
 }
 
 impl CaseResult {
@@ -310,11 +351,13 @@ impl CaseResult {
             outcome,
             expected: expected.into(),
             observed: observed.into(),
+            status: None,
             detail: String::new(),
             reproduce: String::new(),
             retries: Vec::new(),
             request: String::new(),
             replay: None,
+            unjudged: None,
         }
     }
 }
@@ -376,12 +419,16 @@ pub fn random_u64() -> u64 {
 pub fn list(config: &RunConfig) -> Result<Vec<(String, String)>, RunError> {
     let now_ms = SystemClock.now_ms();
     let target = Target::parse("http://sigconform.test")?;
-    let mut cases: Vec<(String, String)> = catalog(config, &target, now_ms, MIN_MARGIN_MS)?
+    let b = Builder::new(config, &target, now_ms, MIN_MARGIN_MS)?;
+    let mut cases: Vec<(String, String)> = catalog(&b)
         .into_iter()
         .map(|p| (p.id, p.description))
         .collect();
-    if config.admin.is_some() && Builder::new(config, &target, now_ms, MIN_MARGIN_MS)?.has_key_ids()
-    {
+    let answering = learn::answering_case_id(&b);
+    if catalog::selected(config, &answering) {
+        cases.push((answering, learn::ANSWERING.to_owned()));
+    }
+    if config.admin.is_some() && b.has_key_ids() {
         cases.extend(lifecycle::selected(config));
     }
     Ok(cases)
@@ -408,18 +455,17 @@ pub struct CaseControl {
 /// may name the target's paths and host; nothing is sent).
 pub fn controls(config: &RunConfig, target: &str) -> Result<Vec<CaseControl>, RunError> {
     let target = Target::parse(target)?;
-    Ok(
-        catalog(config, &target, SystemClock.now_ms(), MIN_MARGIN_MS)?
-            .into_iter()
-            .map(|p| CaseControl {
-                negative: p.is_negative(),
-                id: p.id,
-                rule: p.rule,
-                control: p.control,
-                skip: p.skip,
-            })
-            .collect(),
-    )
+    let b = Builder::new(config, &target, SystemClock.now_ms(), MIN_MARGIN_MS)?;
+    Ok(catalog(&b)
+        .into_iter()
+        .map(|p| CaseControl {
+            negative: p.is_negative(),
+            id: p.id,
+            rule: p.rule,
+            control: p.control,
+            skip: p.skip,
+        })
+        .collect())
 }
 
 /// A session with `target`: its transport, checked to answer at all, and
@@ -434,7 +480,10 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
     let check = http::Request::get(target.path_and_query())
         .body(Bytes::new())
         .map_err(|_| RunError::Target(target.url().to_owned()))?;
-    if let Answer::Refused(e) = transport.send(&check, config.timeout).await {
+    let sent = tokio::time::Instant::now();
+    let answer = transport.send(&check, config.timeout).await;
+    if let Answer::Refused(e) = &answer {
+        let e = e.clone();
         let url = target.url().to_owned();
         return Err(match (certificate_problem(&e), &config.tls.ca_cert) {
             (Some(reason), None) => RunError::Certificate(url, reason),
@@ -444,7 +493,7 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
             (None, _) => RunError::Unreachable(url, e),
         });
     }
-    Ok(Session {
+    let session = Session {
         transport,
         timeout: config.timeout,
         deadline: tokio::time::Instant::now() + config.deadline,
@@ -452,8 +501,16 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
         tls: config.tls.clone(),
         offset_ms: 0,
         margin_ms: MIN_MARGIN_MS,
-        refusals: None,
-    })
+        refusals: config.reject_statuses.clone(),
+        disclosures: None,
+        sent: Arc::default(),
+    };
+    session.record(
+        "the runner's reachability check (an unsigned GET)",
+        sent,
+        &answer,
+    );
+    Ok(session)
 }
 
 /// What is wrong with a certificate, in words, from a TLS error (rustls
@@ -479,93 +536,259 @@ fn certificate_problem(error: &str) -> Option<String> {
 
 /// Runs the catalog against `target`: a URL whose path the probes go
 /// below, or, for a fixed route, to (see [`RunConfig::fixed_route`]).
+///
+/// In three steps: the runner learns the deployment (`learn.rs`: the body
+/// it accepts, how it refuses); sends the cases that expect acceptance;
+/// then the others, a category at a time, each judged against its twin
+/// (a refusal counts only where the same request unchanged was accepted),
+/// checking after each category that the target still answers.
 pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     let mut session = connect(config, target).await?;
     let target = session.transport.target.clone();
     let clock = session.transport.estimate_clock(config.timeout).await;
     within_the_window(config, &target, &clock)?;
     let target_now = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
-    let probes = catalog(config, &target, target_now, clock.margin_ms())?;
+    session.deadline = tokio::time::Instant::now() + config.deadline;
+    session.offset_ms = clock.offset_ms;
+    session.margin_ms = clock.margin_ms();
+    let learning = Builder::new(config, &target, target_now, clock.margin_ms())?;
+    let learned = learn::learn(&learning, &session).await;
+    session.refusals = learned.refusals.clone();
+    let b = Builder::new(config, &target, target_now, clock.margin_ms())?
+        .with_bodies(learned.bodies.clone());
+    session.disclosures = Some(Arc::new(disclosure::Refusals::new(&b)));
+    let probes = catalog(&b);
     // Probes that write one resource run one at a time: with several
     // writes in flight, what a probe finds (the object, or a store
     // half-way through replacing it) would depend on the order the target
     // happened to apply them, and so would its verdict.
-    let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
-    let writes = b.writes_a_resource();
-    session.refusals = Some(Arc::new(disclosure::Refusals::new(&b)));
-    drop(b);
-    let concurrency = if writes { 1 } else { config.concurrency };
-    session.deadline = tokio::time::Instant::now() + config.deadline;
-    session.offset_ms = clock.offset_ms;
-    session.margin_ms = clock.margin_ms();
+    let concurrency = if b.writes_a_resource() {
+        1
+    } else {
+        config.concurrency
+    };
     let session = Arc::new(session);
-    let total = probes.len() + usize::from(config.timing);
-    // (The lifecycle cases are few and quick; progress is not reported for them.)
-    let finished = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let hook = config.progress.clone();
-    let report_progress = move |finished: &std::sync::atomic::AtomicUsize| {
-        let done = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if let Some(Progress(hook)) = &hook {
-            hook(done, total);
-        }
-    };
-    let mut results = {
-        let (finished, report_progress) = (finished.clone(), report_progress.clone());
-        execute_all(concurrency, &session, probes, move || {
-            report_progress(&finished)
-        })
-        .await
-    };
-    // In order, after the others: each step depends on the one before, so
-    // all run where `--only`/`--skip` select any, and those selected are
-    // reported.
-    if let Some(access) = &config.admin {
-        let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
-        if b.has_key_ids() && !lifecycle::selected(config).is_empty() {
-            for case in lifecycle::cases(&b, &session, access).await {
-                if catalog::selected(config, &case.id) {
-                    results.push(case);
-                }
+    let answering = usize::from(catalog::selected(config, &learn::answering_case_id(&b)));
+    let progress = Counter::new(
+        config,
+        probes.len() + answering + usize::from(config.timing),
+    );
+    let judged = judge_in_turn(&b, &session, probes, &learned, concurrency, &progress).await;
+    let mut results = judged.results;
+    if let Some(answering) = judged.answering {
+        results.push(answering);
+    }
+    if judged.stopped.is_none() {
+        results.extend(after_the_catalog(&b, &session, &progress).await);
+    }
+    if let Some(disclosures) = &session.disclosures {
+        disclosures.fold(&mut results);
+    }
+    remove_what_was_written(&b, &session).await;
+    let mut lines = learned.lines;
+    lines.extend(learn::methods(&b, &results));
+    Ok(Run {
+        clock,
+        insecure: target.is_tls() && config.tls.insecure,
+        learned: lines,
+        results,
+    })
+}
+
+/// The cases that run alone after the catalog: the key lifecycle (in
+/// order: each step depends on the one before, so all run where
+/// `--only`/`--skip` select any, and those selected are reported), then
+/// timing (concurrent traffic would drown its signal).
+async fn after_the_catalog(
+    b: &Builder<'_>,
+    session: &Session,
+    progress: &Counter,
+) -> Vec<CaseResult> {
+    let config = b.config;
+    let mut results = Vec::new();
+    if let Some(access) = &config.admin
+        && b.has_key_ids()
+        && !lifecycle::selected(config).is_empty()
+    {
+        for case in lifecycle::cases(b, session, access).await {
+            if catalog::selected(config, &case.id) {
+                results.push(case);
             }
         }
     }
     if config.timing {
-        // Alone, after the others: concurrent traffic would drown the signal.
-        let b = Builder::new(config, &target, target_now, clock.margin_ms())?;
-        results.push(timing_case(&b, &session).await);
-        report_progress(&finished);
+        results.push(timing_case(b, session).await);
+        progress.finished();
     }
-    if let Some(refusals) = &session.refusals {
-        refusals.fold(&mut results);
+    results
+}
+
+/// How many cases have finished, told to the run's progress hook. (The
+/// lifecycle cases are few and quick; progress is not reported for them.)
+#[derive(Clone)]
+struct Counter {
+    finished: Arc<std::sync::atomic::AtomicUsize>,
+    total: usize,
+    hook: Option<Progress>,
+}
+
+impl Counter {
+    fn new(config: &RunConfig, total: usize) -> Counter {
+        Counter {
+            finished: Arc::default(),
+            total,
+            hook: config.progress.clone(),
+        }
     }
-    let now_ms = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
-    remove_what_was_written(config, &target, now_ms, clock.margin_ms(), &session).await?;
-    Ok(Run {
-        clock,
-        insecure: target.is_tls() && config.tls.insecure,
-        results,
-    })
+
+    /// One more case finished.
+    fn finished(&self) {
+        let done = self
+            .finished
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        if let Some(Progress(hook)) = &self.hook {
+            hook(done, self.total);
+        }
+    }
+}
+
+/// What [`judge_in_turn`] found.
+struct Judged {
+    /// Every case, in catalog order.
+    results: Vec<CaseResult>,
+    /// The case that says whether the target kept answering, where it is
+    /// selected.
+    answering: Option<CaseResult>,
+    /// Where the target stopped answering.
+    stopped: Option<String>,
+}
+
+/// Sends the cases that expect acceptance, then the others a category at
+/// a time, each judged against its twin; after each category a correctly
+/// signed request must still be answered, and once one is not, the
+/// remaining cases are not sent (`unjudged`).
+async fn judge_in_turn(
+    b: &Builder<'_>,
+    session: &Arc<Session>,
+    probes: Vec<Probe>,
+    learned: &learn::Learned,
+    concurrency: usize,
+    progress: &Counter,
+) -> Judged {
+    let mut results: Vec<(usize, CaseResult)> = Vec::with_capacity(probes.len());
+    let (twins_first, rest): (Vec<_>, Vec<_>) = probes
+        .into_iter()
+        .enumerate()
+        .partition(|(_, p)| p.expects_acceptance());
+    let stopped = learned.stopped.clone();
+    let mut watch = learn::Watch::new(b);
+    if stopped.is_none() {
+        results.extend(execute_all(concurrency, session, twins_first, None, progress).await);
+    } else {
+        results.extend(not_sent(twins_first, stopped.as_deref(), progress));
+    }
+    let twins = Arc::new(learn::Twins::new(
+        learned.refused.clone(),
+        results.iter().map(|(_, r)| r),
+    ));
+    // The cases that wait (a replay after a pause) wait beside the others
+    // rather than hold up the categories after theirs.
+    let (waiting, rest): (Vec<_>, Vec<_>) = rest.into_iter().partition(|(_, p)| p.waits());
+    let waited = async {
+        match &stopped {
+            Some(why) => not_sent(waiting, Some(why), progress),
+            None => execute_all(concurrency, session, waiting, Some(twins.clone()), progress).await,
+        }
+    };
+    let in_turn = async {
+        let mut results = Vec::new();
+        let mut stopped = stopped.clone();
+        for group in by_category(rest) {
+            if stopped.is_some() {
+                results.extend(not_sent(group, stopped.as_deref(), progress));
+                continue;
+            }
+            let category = group[0].1.category;
+            results.extend(
+                execute_all(concurrency, session, group, Some(twins.clone()), progress).await,
+            );
+            stopped = watch.after(category, session, learned.bodies.base()).await;
+        }
+        (results, stopped)
+    };
+    let (waited, (judged, stopped)) = tokio::join!(waited, in_turn);
+    results.extend(waited);
+    results.extend(judged);
+    results.sort_by_key(|(i, _)| *i);
+    let answering = learn::answering_case_id(b);
+    let answering = catalog::selected(b.config, &answering).then(|| {
+        progress.finished();
+        watch.case(answering, learned, stopped.as_deref())
+    });
+    Judged {
+        results: results.into_iter().map(|(_, r)| r).collect(),
+        answering,
+        stopped,
+    }
+}
+
+/// `probes` grouped by category, in catalog order.
+fn by_category(probes: Vec<(usize, Probe)>) -> Vec<Vec<(usize, Probe)>> {
+    let mut groups: Vec<Vec<(usize, Probe)>> = Vec::new();
+    for (index, probe) in probes {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].1.category == probe.category)
+        {
+            Some(group) => group.push((index, probe)),
+            None => groups.push(vec![(index, probe)]),
+        }
+    }
+    groups
+}
+
+/// `probes`, not sent because the target stopped answering.
+fn not_sent(
+    probes: Vec<(usize, Probe)>,
+    stopped: Option<&str>,
+    progress: &Counter,
+) -> Vec<(usize, CaseResult)> {
+    let why = format!(
+        "not sent: the target stopped answering ({})",
+        stopped.unwrap_or("")
+    );
+    probes
+        .into_iter()
+        .map(|(index, probe)| {
+            progress.finished();
+            let mut case = CaseResult::new(
+                probe.id,
+                probe.category,
+                probe.description,
+                Outcome::Unjudged,
+                "a target that answers",
+                why.clone(),
+            );
+            case.rule = probe.rule;
+            case.unjudged = Some("the target stopped answering".into());
+            (index, case)
+        })
+        .collect()
 }
 
 /// Where the probes write a resource (an S3 object, which every accepted
 /// PUT replaces), a signed DELETE of it once the run is over; its answer
 /// judges nothing.
-async fn remove_what_was_written(
-    config: &RunConfig,
-    target: &Target,
-    now_ms: u64,
-    margin_ms: u64,
-    session: &Session,
-) -> Result<(), RunError> {
-    let b = Builder::new(config, target, now_ms, margin_ms)?;
+async fn remove_what_was_written(b: &Builder<'_>, session: &Session) {
     if !b.writes_a_resource() {
-        return Ok(());
+        return;
     }
+    let now = b.unit.from_ms(session.target_now_ms());
     let delete = b.base("DELETE", false);
-    if let Ok(step) = b.step(&delete, &b.recipe(b.now), Expect::Either) {
+    if let Ok(step) = b.step(&delete, &b.recipe(now), Expect::Either) {
         let _ = session.exchange(&step).await;
     }
-    Ok(())
 }
 
 /// A target whose clock is off by more than the scheme's window cannot be
@@ -591,30 +814,35 @@ fn within_the_window(
 }
 
 /// Runs every probe, at most `concurrency` at once (a probe's steps in
-/// order), calling `done` after each; the results in catalog order.
+/// order), each judged against its twin where `twins` are given; each
+/// result with its probe's index.
 async fn execute_all(
     concurrency: usize,
     session: &Arc<Session>,
-    probes: Vec<Probe>,
-    done: impl Fn() + Clone + Send + 'static,
-) -> Vec<CaseResult> {
+    probes: Vec<(usize, Probe)>,
+    twins: Option<Arc<learn::Twins>>,
+    progress: &Counter,
+) -> Vec<(usize, CaseResult)> {
     let slots = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for (index, probe) in probes.into_iter().enumerate() {
-        let (session, slots, done) = (session.clone(), slots.clone(), done.clone());
+    for (index, probe) in probes {
+        let (session, slots, twins, progress) = (
+            session.clone(),
+            slots.clone(),
+            twins.clone(),
+            progress.clone(),
+        );
         tasks.spawn(async move {
             let _slot = slots
                 .acquire_owned()
                 .await
                 .expect("semaphore is never closed");
-            let result = session.execute(probe).await;
-            done();
+            let result = session.execute(probe, twins.as_deref()).await;
+            progress.finished();
             (index, result)
         });
     }
-    let mut results: Vec<(usize, CaseResult)> = tasks.join_all().await;
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    tasks.join_all().await
 }
 
 /// A finished run against one target.
@@ -626,6 +854,10 @@ pub struct Run {
     /// every report says so, so that nobody mistakes such a run for a
     /// verified one.
     pub insecure: bool,
+    /// What the runner learned of the deployment before it judged (the
+    /// body it accepts, how it refuses, how its route is probed), a line
+    /// each.
+    pub learned: Vec<String>,
     /// Every case, in catalog order.
     pub results: Vec<CaseResult>,
 }

@@ -230,7 +230,7 @@ impl Signer<'_, '_> {
             deadline: tokio::time::Instant::now() + self.session.timeout * 4,
             ..self.session.clone()
         };
-        session.execute(probe).await
+        session.execute(probe, None).await
     }
 
     /// A secret that must no longer work: sent again (each time with a new

@@ -58,6 +58,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
             vec![changed.map(|r| Step::signed(b.canonical_of(&r), r, Expect::Reject))],
         )
         .rule(b.cite("payload-hash"))
-        .control(Defect::ChunksNotVerified),
+        .control(Defect::ChunksNotVerified)
+        .twin(b.case_id(Acceptance, "chunked-upload")),
     ]
 }

@@ -28,6 +28,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
             .presigned_at_offset(offset, expires, expect)
             .expect("the scheme presigns");
         b.probe(Presigned, name, what, vec![step])
+            .twin(b.case_id(Presigned, "accepted"))
     };
     vec![
         b.probe(

@@ -10,6 +10,7 @@
 use bytes::Bytes;
 
 use super::Cited;
+use super::base::{self, Bodies, Body, FORM, JSON, RUNNER_FORM};
 use super::transport::Target;
 use super::{Category, RunConfig, RunError};
 use sigconform_core::keys::{Key, Secret};
@@ -26,11 +27,18 @@ pub(super) enum Expect {
     Reject,
     /// Rejecting is right; accepting is a documented weakness.
     RejectOrWarn,
+    /// The scheme does not sign what the case changed: rejecting is
+    /// stricter than it asks, accepting is what it allows (`info`).
+    RejectOrInfo,
     /// Either is conformant; accepting is reported as info.
     Either,
     /// Authenticated but not entitled: 403. Another 4xx rejects too, but
     /// reads as if the key were unknown or the signature wrong (`warn`).
     Forbidden,
+    /// A correctly signed request of a shape the target need not take: a
+    /// 2xx takes it, a refusal says the route does not (`skip`), a 5xx
+    /// fails.
+    Optional,
 }
 
 impl Expect {
@@ -39,8 +47,10 @@ impl Expect {
             Expect::Accept => "2xx (accepted)",
             Expect::Reject => "4xx (rejected)",
             Expect::RejectOrWarn => "4xx (the scheme does not cover this, so 2xx is its weakness)",
+            Expect::RejectOrInfo => "4xx or 2xx (the scheme does not sign this)",
             Expect::Either => "2xx or 4xx",
             Expect::Forbidden => "403 (authenticated, but not entitled)",
+            Expect::Optional => "2xx (taken), or a refusal (a shape the route does not take)",
         }
     }
 }
@@ -186,6 +196,24 @@ pub(super) struct Probe {
     /// property the case changes (a server with it must accept the case,
     /// or the case changes more than that property), or why there is none.
     pub(super) control: Result<Defect, &'static str>,
+    /// The correctly signed request of the same shape whose acceptance in
+    /// the same run makes this case's refusals evidence.
+    pub(super) twin: Twin,
+}
+
+/// The correctly signed twin of a case: a refusal proves that the target
+/// noticed what the case changed only where the target accepted the same
+/// request unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Twin {
+    /// The runner's base request (what most cases change one property of).
+    Base,
+    /// The case with this id (its acceptance case: a DELETE's, a presigned
+    /// URL's, a chunked upload's).
+    Case(String),
+    /// The case with this id, the twin of a shape the target need not
+    /// take: where it was not accepted, the shape does not apply (`skip`).
+    Shape(String),
 }
 
 impl Probe {
@@ -207,6 +235,32 @@ impl Probe {
         self
     }
 
+    /// The case whose acceptance makes this one's refusals evidence, where
+    /// it is not the base request: `SCHEME/CATEGORY/NAME`.
+    pub(super) fn twin(mut self, id: String) -> Probe {
+        self.twin = Twin::Case(id);
+        self
+    }
+
+    /// Whether every step expects acceptance (the runner sends such cases
+    /// first: they are the twins of the others).
+    pub(super) fn expects_acceptance(&self) -> bool {
+        self.steps.as_ref().is_ok_and(|steps| {
+            steps
+                .iter()
+                .all(|s| matches!(s.expect, Expect::Accept | Expect::Optional) && s.copies == 1)
+        })
+    }
+
+    /// Whether a step waits before it is sent (a pause, or an instant).
+    pub(super) fn waits(&self) -> bool {
+        self.steps.as_ref().is_ok_and(|steps| {
+            steps
+                .iter()
+                .any(|s| !s.pause.is_zero() || s.not_before.is_some())
+        })
+    }
+
     /// Whether the case expects a rejection (of some step).
     pub(super) fn is_negative(&self) -> bool {
         self.steps.as_ref().is_ok_and(|steps| {
@@ -214,7 +268,10 @@ impl Probe {
                 s.copies > 1
                     || matches!(
                         s.expect,
-                        Expect::Reject | Expect::RejectOrWarn | Expect::Forbidden
+                        Expect::Reject
+                            | Expect::RejectOrWarn
+                            | Expect::RejectOrInfo
+                            | Expect::Forbidden
                     )
             })
         })
@@ -254,20 +311,6 @@ pub fn covers(
     canonical(&prepared(req)) != canonical(&prepared(&changed))
 }
 
-/// The body of the runner's requests: compact JSON with sorted keys, so
-/// that a verifier which re-serialises parsed JSON still accepts it and only
-/// the tamper cases tell it apart. `1.0` leaves room to write the same
-/// number differently at the same length (`1E0`).
-pub(super) const PROBE_BODY: &str = r#"{"n":1.0,"probe":"sigconform"}"#;
-
-/// The body of the runner's requests where the scheme signs a form's
-/// parameters (Twilio's form posts): the same fields, as a form.
-pub(super) const PROBE_FORM: &str = "n=1.0&probe=sigconform";
-
-/// What tamper cases send instead of the runner's body.
-const OTHER_BODY: &str = r#"{"n":2.0,"probe":"sigconform"}"#;
-const OTHER_FORM: &str = "n=2.0&probe=sigconform";
-
 /// The path (and query) of the runner's requests.
 pub(super) const PROBE_PATH: &str = "/sigconform/probe?page=1";
 
@@ -300,6 +343,15 @@ pub(super) struct Builder<'a> {
     form: bool,
     /// See [`Builder::probe_method`].
     probe_method: String,
+    /// The bodies the runner may send, and what the target was found to
+    /// take (see [`Builder::with_bodies`]).
+    bodies: Bodies,
+    /// The body every negative case starts from (the bodies' base).
+    base: Body,
+    /// Whether the runner's requests carry a query of their own: not on a
+    /// fixed route (which may match the URL exactly), unless the scheme
+    /// signs the query or the user asks (`--with-query`).
+    query: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -339,11 +391,79 @@ impl<'a> Builder<'a> {
             json_only: std::cell::OnceCell::new(),
             form: false,
             probe_method,
+            bodies: Bodies::new(vec![Body::runner_json()]),
+            base: Body::runner_json(),
+            query: true,
         })
         .map(|mut b| {
             b.form = b.finds_form_signed();
+            if b.form {
+                b.base = Body::new(RUNNER_FORM, FORM);
+            }
+            b.query = !b.fixed_route || config.with_query || b.signs_query();
+            b.bodies = Bodies::new(base::candidates(
+                config.body.as_ref(),
+                b.scheme.sender().sample_body.as_deref(),
+                &b.media_types(),
+            ));
+            b.base = b.bodies.base().clone();
             b
         })
+    }
+
+    /// The builder with `bodies` as learned: their base is the body every
+    /// negative case starts from.
+    pub(super) fn with_bodies(mut self, bodies: Bodies) -> Self {
+        self.base = bodies.base().clone();
+        self.bodies = bodies;
+        self
+    }
+
+    /// The bodies the runner tries as its base, in order.
+    pub(super) fn candidates(&self) -> &[Body] {
+        self.bodies.candidates()
+    }
+
+    /// The bodies of this run.
+    pub(super) fn bodies(&self) -> &Bodies {
+        &self.bodies
+    }
+
+    /// The body negative cases start from.
+    pub(super) fn base_body(&self) -> &Body {
+        &self.base
+    }
+
+    /// The media types the runner's bodies are sent as: its provider's
+    /// (a profile's `sender`), else a form where the scheme signs a form's
+    /// parameters, else JSON.
+    fn media_types(&self) -> Vec<String> {
+        let sent = self.scheme.sender().media_types;
+        if !sent.is_empty() {
+            return sent;
+        }
+        vec![if self.form { FORM } else { JSON }.to_owned()]
+    }
+
+    /// Whether the scheme signs the query of the runner's requests.
+    fn signs_query(&self) -> bool {
+        let with_query = |query: &str| {
+            self.request_to(
+                &self.probe_method,
+                &self.target.place(query, false),
+                self.base.bytes(),
+            )
+        };
+        let req = with_query("/sigconform/probe?page=1");
+        covers(self.scheme.as_ref(), &req, &self.input(self.now), |r| {
+            *r = with_query("/sigconform/probe?page=2")
+        })
+    }
+
+    /// Whether the runner's requests carry a query of their own (see
+    /// [`Builder::query`]).
+    pub(super) fn sends_query(&self) -> bool {
+        self.query
     }
 
     /// A step of the runner's POST at `offset` from the target's "now" (in
@@ -524,14 +644,110 @@ impl<'a> Builder<'a> {
         self.base(self.probe_method(), true)
     }
 
+    /// A request of `method` to the runner's path, with the base body or
+    /// none.
     pub(super) fn base(&self, method: &str, with_body: bool) -> Request {
-        let body = if with_body { self.probe_body() } else { "" };
-        self.base_at(method, PROBE_PATH, Bytes::from_static(body.as_bytes()))
+        let body = if with_body {
+            self.base.bytes()
+        } else {
+            Bytes::new()
+        };
+        self.base_at(method, PROBE_PATH, body)
+    }
+
+    /// The runner's probe request with `body` in place of the base body.
+    pub(super) fn request_with_body(&self, body: &Body) -> Request {
+        self.request_as(
+            self.probe_method(),
+            &self.path(PROBE_PATH),
+            body.bytes(),
+            &body.media_type,
+        )
+    }
+
+    /// The runner's probe request varied by `n`: its body (a member or
+    /// field `attempt`) and, where its requests carry a query, its query;
+    /// so that a signature over it differs from one over the request
+    /// itself, where the scheme signs either.
+    pub(super) fn attempt(&self, n: u64) -> Request {
+        let body = self
+            .base
+            .attempt(n)
+            .unwrap_or_else(|| self.base.text.clone());
+        let path = if self.query {
+            format!("{PROBE_PATH}&attempt={n}")
+        } else {
+            PROBE_PATH.to_owned()
+        };
+        self.base_at(self.probe_method(), &path, Bytes::from(body))
+    }
+
+    /// A request of `method` with the body acceptance cases send (see
+    /// [`Bodies::acceptance`]), or none.
+    pub(super) fn first_choice(&self, method: &str, with_body: bool) -> Request {
+        let first = self.bodies.acceptance();
+        let body = if with_body {
+            first.bytes()
+        } else {
+            Bytes::new()
+        };
+        self.request_as(method, &self.path(PROBE_PATH), body, &first.media_type)
+    }
+
+    /// A request of `method` with `variation` (a JSON body) inside the
+    /// runner's first JSON body (see [`Body::enveloping`]); as it is, in
+    /// the acceptance body's media type, where its provider sends no JSON.
+    pub(super) fn first_choice_at(&self, method: &str, variation: &str) -> Request {
+        let (body, media_type) = match self.bodies.json() {
+            Some(json) if !variation.is_empty() => (
+                json.enveloping(variation)
+                    .unwrap_or_else(|| variation.to_owned()),
+                json.media_type.clone(),
+            ),
+            _ => (
+                variation.to_owned(),
+                self.bodies.acceptance().media_type.clone(),
+            ),
+        };
+        self.request_as(
+            method,
+            &self.path(PROBE_PATH),
+            Bytes::from(body),
+            &media_type,
+        )
+    }
+
+    /// `probe`, an acceptance case that sends a JSON variation, `skip`
+    /// where the target took another media type its provider also sends
+    /// and refused JSON (a route for Slack's commands takes forms).
+    pub(super) fn json_case(&self, mut probe: Probe) -> Probe {
+        if probe.skip.is_none()
+            && let Some(json) = self.bodies.json()
+        {
+            probe.skip = self.bodies.not_taken(&json.media_type);
+        }
+        probe
+    }
+
+    /// Why a case that needs a query of the runner's own does not apply,
+    /// where the runner's requests carry none.
+    pub(super) fn no_query_reason(&self) -> Option<String> {
+        (!self.query).then(|| {
+            "a fixed route probed without a query of the runner's (the scheme does not sign the query; --with-query adds one)".to_owned()
+        })
     }
 
     /// Where a probe for the runner's own `path_and_query` goes on the
-    /// target (see [`Target::place`]).
+    /// target (see [`Target::place`]): without the probe's query where the
+    /// runner's requests carry none.
     pub(super) fn path(&self, path_and_query: &str) -> String {
+        let path_and_query = if self.query {
+            path_and_query
+        } else {
+            path_and_query
+                .split_once('?')
+                .map_or(path_and_query, |(path, _)| path)
+        };
         self.target.place(path_and_query, self.fixed_route)
     }
 
@@ -546,18 +762,24 @@ impl<'a> Builder<'a> {
     /// the server sees (hyper would add these), and the run's own headers
     /// (`--header`) come with every request.
     pub(super) fn request_to(&self, method: &str, path_and_query: &str, body: Bytes) -> Request {
+        self.request_as(method, path_and_query, body, &self.base.media_type)
+    }
+
+    /// [`Builder::request_to`] with a body of `media_type`. The headers the
+    /// provider's senders always send (a profile's `sender.headers`) come
+    /// too, unless the run names them itself.
+    pub(super) fn request_as(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: Bytes,
+        media_type: &str,
+    ) -> Request {
         let mut builder = http::Request::builder()
             .method(method)
             .uri(path_and_query)
             .header("host", self.target.authority())
-            .header(
-                "content-type",
-                if self.form {
-                    "application/x-www-form-urlencoded"
-                } else {
-                    "application/json"
-                },
-            );
+            .header("content-type", media_type);
         // An empty POST or PUT says `content-length: 0`, as browsers send it
         // (some servers answer 411 without one); hyper adds no such header.
         if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
@@ -565,6 +787,12 @@ impl<'a> Builder<'a> {
         }
         for extra in &self.config.extra_headers {
             builder = builder.header(&extra.name, extra.value.expose());
+        }
+        for (name, value) in &self.scheme.sender().headers {
+            let named = |h: &super::ExtraHeader| h.name.as_str().eq_ignore_ascii_case(name);
+            if !self.config.extra_headers.iter().any(named) {
+                builder = builder.header(name, value);
+            }
         }
         builder.body(body).expect("the runner's requests are valid")
     }
@@ -594,20 +822,29 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Whether the scheme signs the body: changing the base request's body
+    /// changes what is signed.
+    pub(super) fn signs_body(&self) -> bool {
+        let req = self.probe_request();
+        covers(self.scheme.as_ref(), &req, &self.input(self.now), |r| {
+            set_body(r, &self.other_body())
+        })
+    }
+
     /// Whether the scheme signs a form body's parameters (Twilio).
     pub(super) fn signs_form(&self) -> bool {
         self.form
     }
 
-    /// The body of the runner's requests: JSON, or a form where the scheme
-    /// signs a form's parameters.
-    pub(super) fn probe_body(&self) -> &'static str {
-        if self.form { PROBE_FORM } else { PROBE_BODY }
+    /// The body of the runner's requests: the base body (see
+    /// [`Builder::base_body`]).
+    pub(super) fn probe_body(&self) -> &str {
+        &self.base.text
     }
 
     /// What tamper cases send instead of [`Self::probe_body`].
-    pub(super) fn other_body(&self) -> &'static str {
-        if self.form { OTHER_FORM } else { OTHER_BODY }
+    pub(super) fn other_body(&self) -> String {
+        self.base.changed()
     }
 
     /// Whether a form body's parameters are signed, sorted: reordering them
@@ -704,18 +941,24 @@ impl<'a> Builder<'a> {
         steps: Vec<Result<Step, String>>,
     ) -> Probe {
         Probe {
-            id: format!(
-                "{}/{}/{name}",
-                self.config.scheme,
-                format!("{category:?}").to_lowercase()
-            ),
+            id: self.case_id(category, name),
             category,
             description: description.to_owned(),
             steps: steps.into_iter().collect(),
             skip: None,
             rule: self.cite(category.rule()),
             control: Err(""),
+            twin: Twin::Base,
         }
+    }
+
+    /// The id of this scheme's case `name` of `category`.
+    pub(super) fn case_id(&self, category: Category, name: &str) -> String {
+        format!(
+            "{}/{}/{name}",
+            self.config.scheme,
+            format!("{category:?}").to_lowercase()
+        )
     }
 }
 
@@ -723,8 +966,8 @@ impl<'a> Builder<'a> {
 const FORM_BODY: &str = "userId=1&action=create";
 
 /// Replaces the body, keeping `content-length` true.
-pub(super) fn set_body(req: &mut Request, body: &'static str) {
-    set_body_bytes(req, Bytes::from_static(body.as_bytes()));
+pub(super) fn set_body(req: &mut Request, body: &str) {
+    set_body_bytes(req, Bytes::copy_from_slice(body.as_bytes()));
 }
 
 /// Replaces the body with any bytes, keeping `content-length` true.

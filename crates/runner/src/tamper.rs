@@ -111,8 +111,9 @@ fn several_wrong_signatures(b: &Builder<'_>) -> Option<Probe> {
 
 /// The runner's request for `method` changed by `change`, signed as
 /// `signed_as` says (what the signer saw where it differs from what is
-/// sent): rejected where the scheme covers what differs, a weakness where
-/// it does not. The control verifies the request as the signer saw it.
+/// sent): rejected where the scheme covers what differs; where it does
+/// not, accepting is what the scheme allows (`info`), nothing the user
+/// could fix in the verifier. The control verifies the request as the signer saw it.
 fn changed_on(
     b: &Builder<'_>,
     method: &str,
@@ -126,7 +127,7 @@ fn changed_on(
     let input = b.input(b.now);
     let expect = match signed_as.request(&sent) {
         Ok(signed) if !covers(b.scheme.as_ref(), &sent, &input, |r| *r = signed.clone()) => {
-            Expect::RejectOrWarn
+            Expect::RejectOrInfo
         }
         _ => Expect::Reject,
     };
@@ -141,9 +142,16 @@ fn changed_on(
         // A method the target may not route: skipped then, not judged.
         step.unrouted_control = Some(sent.clone());
     }
-    b.probe(Tamper, name, what, vec![step])
+    let probe = b
+        .probe(Tamper, name, what, vec![step])
         .rule(b.cite("signed-string"))
-        .control(Defect::VerifiesAsSigned(signed_as))
+        .control(Defect::VerifiesAsSigned(signed_as));
+    if method == b.probe_method() {
+        probe
+    } else {
+        // Its twin is that method's acceptance case.
+        probe.twin(b.case_id(super::Category::Acceptance, &method.to_lowercase()))
+    }
 }
 
 /// [`changed_on`] for the runner's probe request.
@@ -245,16 +253,20 @@ fn request_line(b: &Builder<'_>) -> Vec<Probe> {
             &|_| {},
         ),
         path,
-        changed(
-            b,
-            "query",
-            "the query changed after signing",
-            SignedAs {
-                query: signed_query,
-                ..SignedAs::default()
-            },
-            &|r| *r.uri_mut() = other_query.parse().unwrap(),
-        ),
+        {
+            let mut query = changed(
+                b,
+                "query",
+                "the query changed after signing",
+                SignedAs {
+                    query: signed_query,
+                    ..SignedAs::default()
+                },
+                &|r| *r.uri_mut() = other_query.parse().unwrap(),
+            );
+            query.skip = b.no_query_reason();
+            query
+        },
     ]
 }
 
@@ -262,31 +274,43 @@ fn request_line(b: &Builder<'_>) -> Vec<Probe> {
 /// first copy differs (one JSON parser reads 2, another 1); and the same
 /// value at the same length written differently, which a verifier that
 /// re-serialises parsed JSON accepts (only where the bytes are covered:
-/// under canonical JSON that change is no change at all).
+/// under canonical JSON that change is no change at all). The last two
+/// need a JSON object: they sign it with a member holding `1.0` (see
+/// [`Body::with_number`](super::base::Body::with_number)).
 fn body_changes(b: &Builder<'_>, post: &Request, input: &SignInput) -> Vec<Probe> {
-    let reencoded = r#"{"n":1E0,"probe":"sigconform"}"#;
-    let mut changes = vec![("body", "the body", b.other_body())];
+    let base = b.probe_body().to_owned();
+    let mut changes = vec![("body", "the body", base, b.other_body())];
     // (JSON's: a form's repeated name is an acceptance case.)
-    if !b.signs_form() {
+    if let Some((signed, member)) = b.base_body().with_number().filter(|_| !b.signs_form()) {
+        let written = |number: &str| signed.replacen(&member, &member.replace("1.0", number), 1);
+        let reencoded = written("1E0");
+        let mut post = post.clone();
+        set_body(&mut post, &signed);
         changes.push((
             "body-duplicate-key",
             "the body (a key duplicated)",
-            r#"{"n":2,"n":1.0,"probe":"sigconform"}"#,
+            signed.clone(),
+            signed.replacen(
+                &member,
+                &format!("{},{member}", member.replace("1.0", "2")),
+                1,
+            ),
         ));
-    }
-    if !b.signs_form() && covers(b.scheme.as_ref(), post, input, |r| set_body(r, reencoded)) {
-        changes.push((
-            "body-reencoded",
-            "the body (re-encoded: same JSON value, same length)",
-            reencoded,
-        ));
+        if covers(b.scheme.as_ref(), &post, input, |r| set_body(r, &reencoded)) {
+            changes.push((
+                "body-reencoded",
+                "the body (re-encoded: same JSON value, same length)",
+                signed,
+                reencoded,
+            ));
+        }
     }
     changes
         .into_iter()
-        .map(|(name, what, body)| {
+        .map(|(name, what, signed, sent)| {
             let what = format!("{what} changed after signing");
-            changed(b, name, &what, signed_body(b.probe_body()), &|r| {
-                set_body(r, body)
+            changed(b, name, &what, signed_body(&signed), &|r| {
+                set_body(r, &sent)
             })
         })
         .collect()
@@ -499,7 +523,7 @@ fn bodies_on_other_methods(b: &Builder<'_>) -> Vec<Probe> {
             "body-patch",
             "a PATCH's body changed after signing",
             signed_body(b.probe_body()),
-            &|r| set_body(r, b.other_body()),
+            &|r| set_body(r, &b.other_body()),
         ));
     }
     out
@@ -821,12 +845,7 @@ fn tags(b: &Builder<'_>) -> Vec<Probe> {
                 let post = if attempt == 0 {
                     b.probe_request()
                 } else {
-                    let body = format!(r#"{{"attempt":{attempt},"probe":"sigconform"}}"#);
-                    b.base_at(
-                        "POST",
-                        &format!("{PROBE_PATH}&attempt={attempt}"),
-                        body.into(),
-                    )
+                    b.attempt(attempt)
                 };
                 let base = b.recipe(b.now - attempt);
                 let plain = b.step(&post, &base, expect).ok()?;

@@ -189,6 +189,15 @@ pub enum Defect {
     /// `rfc9421`: `expires` is signed as received but never compared with
     /// the clock.
     IgnoresExpires,
+    /// Records a request's nonce when it parses the signature, before the
+    /// tag is checked: a forged request burns the nonce, and the genuine
+    /// one is then refused as a replay.
+    RecordsNonceBeforeTag,
+    /// Verifies only where its check is wired: a request of the gate's
+    /// shape reaches the handler unverified (a control of the `shape`
+    /// cases: Express's `json({ verify })` for other media types, a
+    /// middleware that skips bodiless requests, a route of one method).
+    Ungated(Gate),
     /// Decodes `field` (the tag, a body hash, a timestamp's digits) with a
     /// lenient decoder, and signs it as received.
     DecodesLeniently(Field, LenientDecoder),
@@ -201,6 +210,44 @@ pub enum Defect {
     /// Answers a rejection with the hash it computed of the body, in a
     /// header.
     DisclosesBodyHash,
+}
+
+/// A shape of request a verifier's check does not fire for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// Requests whose `Content-Type` is not exactly this (`None`: requests
+    /// with none).
+    ContentType(Option<String>),
+    /// Requests of this method.
+    Method(String),
+    /// Requests of this method without a body.
+    Bodiless(String),
+    /// Requests whose body comes in chunks.
+    Chunked,
+    /// Requests whose body is longer than this many bytes.
+    LargerThan(usize),
+}
+
+impl Gate {
+    /// Whether `req` is of this shape (and goes through unverified).
+    pub fn lets_through(&self, req: &Request) -> bool {
+        match self {
+            Gate::ContentType(media_type) => {
+                let sent = req
+                    .headers()
+                    .get(http::header::CONTENT_TYPE)
+                    .map(http::HeaderValue::as_bytes);
+                sent == media_type.as_deref().map(str::as_bytes)
+            }
+            Gate::Method(method) => req.method().as_str() == method,
+            Gate::Bodiless(method) => req.method().as_str() == method && req.body().is_empty(),
+            Gate::Chunked => req
+                .headers()
+                .get(http::header::TRANSFER_ENCODING)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked")),
+            Gate::LargerThan(limit) => req.body().len() > *limit,
+        }
+    }
 }
 
 /// The RFC 9421 metadata parameter `name` of the signature that `covered`
@@ -291,6 +338,7 @@ impl Alteration for Defect {
         let wraps = !matches!(
             self,
             Defect::IgnoresExpiry
+                | Defect::Ungated(_)
                 | Defect::AcceptsAnyFuture
                 | Defect::WindowInMilliseconds
                 | Defect::RequiresNoSignedHeaders
@@ -315,6 +363,7 @@ impl Alteration for Defect {
             Box::new(Defective {
                 inner,
                 defect: self.clone(),
+                parsed_nonces: Default::default(),
             })
         } else {
             inner
@@ -340,7 +389,10 @@ impl Alteration for Defect {
     /// The nonce store the defect swaps in, if it swaps one.
     fn nonces(&self) -> Option<Arc<dyn NonceStore>> {
         match self {
-            Defect::NeverRecordsNonces => Some(Arc::new(ForgetfulNonces)),
+            // (It records them itself, as it parses.)
+            Defect::NeverRecordsNonces | Defect::RecordsNonceBeforeTag => {
+                Some(Arc::new(ForgetfulNonces))
+            }
             Defect::NonAtomicNonces => Some(Arc::new(RacyNonces::default())),
             Defect::ForgetsNoncesAfter(ms) => Some(Arc::new(ShortMemory {
                 store: MemoryNonceStore::default(),
@@ -357,6 +409,11 @@ impl Alteration for Defect {
         } else {
             policy.clone()
         }
+    }
+
+    /// Whether `req` is of a shape the defect's gate lets through.
+    fn ungated(&self, req: &Request) -> bool {
+        matches!(self, Defect::Ungated(gate) if gate.lets_through(req))
     }
 
     /// Whether the server answers 500 to `req`, which `scheme` rejected or
@@ -458,6 +515,9 @@ const ANY_METHOD: [http::Method; 7] = [
 struct Defective {
     inner: Box<dyn Scheme>,
     defect: Defect,
+    /// The nonces [`Defect::RecordsNonceBeforeTag`] recorded as it parsed,
+    /// by key id.
+    parsed_nonces: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 impl Defective {
@@ -1146,6 +1206,18 @@ impl Scheme for Defective {
         }
         let mut params = self.inner.parse(&self.seen(req))?.into_owned();
         self.misread(req, &mut params);
+        if self.defect == Defect::RecordsNonceBeforeTag
+            && let Some(nonce) = &params.nonce
+        {
+            let key_id = params.key_id.as_deref().unwrap_or_default().to_owned();
+            let fresh = self
+                .parsed_nonces
+                .lock()
+                .map_or(true, |mut seen| seen.insert((key_id, nonce.to_string())));
+            if !fresh {
+                return Err(Rejection::ReplayedNonce);
+            }
+        }
         Ok(params)
     }
     fn canonicalize(

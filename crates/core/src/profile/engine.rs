@@ -532,7 +532,7 @@ impl Scheme for ProfileScheme {
     }
 
     fn sender(&self) -> crate::scheme::Sender {
-        self.profile.sender
+        self.profile.sender.clone()
     }
 
     fn prepare(&self, req: &mut Request, signed_body: &[u8]) {

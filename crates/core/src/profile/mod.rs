@@ -475,7 +475,46 @@ impl Profile {
         self.check_timestamp(origin, &template)?;
         self.check_other_fields(origin, &template)?;
         self.check_one_field_per_header(origin)?;
-        self.check_delivery(origin, &template)
+        self.check_delivery(origin, &template)?;
+        self.check_sender(origin)
+    }
+
+    /// What the sender delivers can be sent: media types and header values
+    /// are header values, header names are names, and none of those
+    /// headers is one the signature occupies.
+    fn check_sender(&self, origin: &str) -> Result<(), ProfileError> {
+        let sender = &self.sender;
+        for media_type in &sender.media_types {
+            if media_type.is_empty() || http::HeaderValue::from_str(media_type).is_err() {
+                return fail(
+                    origin,
+                    "sender.media_types",
+                    format!("`{media_type}` is not a media type"),
+                );
+            }
+        }
+        for (name, value) in &sender.headers {
+            self.check_header(origin, "sender.headers", name)?;
+            if http::HeaderValue::from_str(value).is_err() {
+                return fail(
+                    origin,
+                    "sender.headers",
+                    format!("{name}: `{value}` is not a header value"),
+                );
+            }
+            let signed = self
+                .header_fields()
+                .into_iter()
+                .any(|(_, h)| h.eq_ignore_ascii_case(name));
+            if signed {
+                return fail(
+                    origin,
+                    "sender.headers",
+                    format!("{name} carries a field of the signature"),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// `name` (after `{prefix}`) is a header name.
@@ -682,7 +721,22 @@ impl Profile {
 
     /// Each header carries one field.
     fn check_one_field_per_header(&self, origin: &str) -> Result<(), ProfileError> {
-        let mut names: Vec<(&str, String)> = [
+        let mut names = self.header_fields();
+        names.sort_by(|a, b| a.1.cmp(&b.1));
+        match names.windows(2).find(|w| w[0].1 == w[1].1) {
+            Some(pair) => fail(
+                origin,
+                pair[1].0,
+                format!("`{}` is already {}", pair[1].1, pair[0].0),
+            ),
+            None => Ok(()),
+        }
+    }
+
+    /// The headers that carry the signature's fields, each with the field
+    /// of the profile that names it, in lower case.
+    fn header_fields(&self) -> Vec<(&'static str, String)> {
+        [
             ("signature.header", Some(&self.signature.header)),
             (
                 "timestamp.header",
@@ -697,16 +751,7 @@ impl Profile {
         ]
         .into_iter()
         .filter_map(|(field, name)| Some((field, name?.to_ascii_lowercase())))
-        .collect();
-        names.sort_by(|a, b| a.1.cmp(&b.1));
-        match names.windows(2).find(|w| w[0].1 == w[1].1) {
-            Some(pair) => fail(
-                origin,
-                pair[1].0,
-                format!("`{}` is already {}", pair[1].1, pair[0].0),
-            ),
-            None => Ok(()),
-        }
+        .collect()
     }
 
     /// The endpoint, the hash and the methods say what a sender does.

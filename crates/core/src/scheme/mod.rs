@@ -411,7 +411,7 @@ pub enum ReplayRule {
 /// beyond the signed string: the runner does not fault a verifier for
 /// refusing what no sender sends, nor for accepting what the rules allow.
 /// The default is the seeds' rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sender {
     /// Whether a sender ever delivers an empty body (Stripe, GitHub and
@@ -440,6 +440,22 @@ pub struct Sender {
     /// default), or only the `last`.
     #[serde(default)]
     pub signatures_compared: Compared,
+    /// The media types of the bodies senders deliver, in the order a
+    /// tester tries them (Slack: JSON events, and form posts for commands;
+    /// Twilio: form posts). Empty: the runner's own choice (JSON, or a form
+    /// where the scheme signs a form's parameters).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media_types: Vec<String>,
+    /// Headers every delivery carries besides the signature (GitHub's
+    /// `X-GitHub-Event`): a verifier may route or refuse without them, so
+    /// a tester sends them too. Unsigned.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// A body as a sender delivers it (an event in the provider's
+    /// envelope), for a tester to sign and vary: SDKs that parse the event
+    /// after verifying it refuse a body that is not one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_body: Option<String>,
 }
 
 impl Sender {
@@ -472,6 +488,9 @@ impl Default for Sender {
             repeated_headers: Repeated::Refused,
             timestamp_syntax: TimestampSyntax::Strict,
             signatures_compared: Compared::Any,
+            media_types: Vec::new(),
+            headers: std::collections::BTreeMap::new(),
+            sample_body: None,
         }
     }
 }

@@ -17,9 +17,10 @@ use std::fmt::Write as _;
 use super::Counts;
 use crate::{CaseResult, Category, Outcome, Run};
 
-const OUTCOMES: [Outcome; 6] = [
+const OUTCOMES: [Outcome; 7] = [
     Outcome::Fail,
     Outcome::Error,
+    Outcome::Unjudged,
     Outcome::Warn,
     Outcome::Info,
     Outcome::Skip,
@@ -69,7 +70,7 @@ pub fn render_html(runs: &[(String, Run)]) -> String {
         out,
         "<header><h1>sigconform report</h1><p class=\"totals\" id=\"totals\">{} cases: {}</p>",
         all.len(),
-        counts_text(&total)
+        total
     );
     out.push_str(&filters(&all, &total));
     out.push_str("</header>\n<main>\n");
@@ -83,13 +84,6 @@ pub fn render_html(runs: &[(String, Run)]) -> String {
     out
 }
 
-fn counts_text(c: &Counts) -> String {
-    format!(
-        "{} pass, {} fail, {} warn, {} info, {} error, {} skip",
-        c.pass, c.fail, c.warn, c.info, c.error, c.skip
-    )
-}
-
 fn count_of(c: &Counts, outcome: Outcome) -> usize {
     match outcome {
         Outcome::Pass => c.pass,
@@ -97,6 +91,7 @@ fn count_of(c: &Counts, outcome: Outcome) -> usize {
         Outcome::Warn => c.warn,
         Outcome::Info => c.info,
         Outcome::Error => c.error,
+        Outcome::Unjudged => c.unjudged,
         Outcome::Skip => c.skip,
     }
 }
@@ -190,6 +185,13 @@ fn cases(index: usize, target: &str, run: &Run) -> String {
             None => "unknown (no Date header)".into(),
         }
     );
+    if !run.learned.is_empty() {
+        out.push_str("<ul class=\"learned\">");
+        for line in &run.learned {
+            let _ = write!(out, "<li>learned: {}</li>", escape(line));
+        }
+        out.push_str("</ul>\n");
+    }
     let mut ordered: Vec<&CaseResult> = run.results.iter().collect();
     ordered.sort_by_key(|r| OUTCOMES.iter().position(|&o| o == r.outcome));
     for (n, r) in ordered.into_iter().enumerate() {
@@ -274,7 +276,8 @@ dd { margin: 0; min-width: 0; }
 pre { margin: 0; white-space: pre-wrap; word-break: break-all; background: #f6f6f6; padding: .3rem; max-height: 24rem; overflow: auto; }
 .o-fail { color: #b00020; } .o-error { color: #8e24aa; } .o-warn { color: #a15c00; }
 .o-info { color: #00796b; } .o-skip { color: #666; } .o-pass { color: #2e7d32; }
-td.o-fail, td.o-error { font-weight: 700; }
+.o-unjudged { color: #1a4fa0; }
+td.o-fail, td.o-error, td.o-unjudged { font-weight: 700; }
 .insecure { color: #fff; background: #b00020; padding: 0 .4rem; border-radius: 3px; font-weight: 700; }
 </style>
 </head>

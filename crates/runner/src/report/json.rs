@@ -10,6 +10,7 @@ pub fn render_json(runs: &[(String, Run)]) -> serde_json::Value {
             "target": target,
             "tls_verified": !run.insecure,
             "clock": run.clock,
+            "learned": run.learned,
             "summary": Counts::of(&run.results),
             "cases": run.results,
         })).collect::<Vec<_>>(),

@@ -3,7 +3,7 @@
 use crate::{Outcome, Run};
 
 /// The JUnit XML report, for CI systems: one test suite per target; `fail`
-/// is a failure, `error` an error, `skip` skipped, and `warn`/`info` pass
+/// is a failure, `error` and `unjudged` errors, `skip` skipped, and `warn`/`info` pass
 /// with their observation in the case's output.
 pub fn render_junit(runs: &[(String, Run)]) -> Result<String, String> {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
@@ -24,7 +24,7 @@ pub fn render_junit(runs: &[(String, Run)]) -> Result<String, String> {
             let status = match r.outcome {
                 Outcome::Pass | Outcome::Warn | Outcome::Info => TestCaseStatus::success(),
                 Outcome::Skip => TestCaseStatus::skipped(),
-                Outcome::Fail | Outcome::Error => {
+                Outcome::Fail | Outcome::Error | Outcome::Unjudged => {
                     let kind = if r.outcome == Outcome::Fail {
                         NonSuccessKind::Failure
                     } else {

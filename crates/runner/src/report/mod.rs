@@ -24,8 +24,10 @@ pub struct Counts {
     pub warn: usize,
     /// Informational.
     pub info: usize,
-    /// Not judged.
+    /// Not judged: the answer said nothing about the signature.
     pub error: usize,
+    /// Proves nothing: the case's correctly signed twin was refused.
+    pub unjudged: usize,
     /// Not applicable.
     pub skip: usize,
 }
@@ -41,10 +43,27 @@ impl Counts {
                 Outcome::Warn => &mut c.warn,
                 Outcome::Info => &mut c.info,
                 Outcome::Error => &mut c.error,
+                Outcome::Unjudged => &mut c.unjudged,
                 Outcome::Skip => &mut c.skip,
             } += 1;
         }
         c
+    }
+}
+
+impl std::fmt::Display for Counts {
+    /// `3 pass, 1 fail, …`; `unjudged` only where there are some, so a run
+    /// whose every case could be judged reads as it always did.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} pass, {} fail, {} warn, {} info, {} error, ",
+            self.pass, self.fail, self.warn, self.info, self.error
+        )?;
+        if self.unjudged > 0 {
+            write!(f, "{} unjudged, ", self.unjudged)?;
+        }
+        write!(f, "{} skip", self.skip)
     }
 }
 

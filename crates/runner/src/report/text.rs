@@ -17,6 +17,7 @@ impl Outcome {
             Outcome::Warn => Yellow,
             Outcome::Info => Cyan,
             Outcome::Error => Magenta,
+            Outcome::Unjudged => Blue,
             Outcome::Skip => BrightBlack,
         };
         anstyle::Style::new().fg_color(Some(color.into())).bold()
@@ -46,7 +47,9 @@ pub struct TextOptions<'a> {
 pub fn render_text(target: &str, run: &Run, files: &mut Files, options: &TextOptions) -> String {
     let results = &run.results;
     let mut out = heading(target, run, options);
+    out.push_str(&learned_and_unjudged(run));
     let mut unshown = 0;
+    let mut hidden_unjudged = false;
     let mut categories: Vec<Category> = results.iter().map(|r| r.category).collect();
     categories.sort_unstable();
     categories.dedup();
@@ -55,28 +58,59 @@ pub fn render_text(target: &str, run: &Run, files: &mut Files, options: &TextOpt
         let counts = Counts::of(in_category());
         let _ = writeln!(
             out,
-            "  {:<11} {} pass, {} fail, {} warn, {} info, {} error, {} skip",
+            "  {:<11} {counts}",
             format!("{category:?}").to_lowercase(),
-            counts.pass,
-            counts.fail,
-            counts.warn,
-            counts.info,
-            counts.error,
-            counts.skip
         );
         for r in in_category().filter(|r| r.outcome != Outcome::Pass) {
-            if !options.verbose && matches!(r.outcome, Outcome::Info | Outcome::Skip) {
+            if !options.verbose
+                && matches!(r.outcome, Outcome::Info | Outcome::Skip | Outcome::Unjudged)
+            {
                 unshown += 1;
+                hidden_unjudged |= r.outcome == Outcome::Unjudged;
                 continue;
             }
             write_case(&mut out, r, files);
         }
     }
     if unshown > 0 {
+        let kinds = if hidden_unjudged {
+            "info, skip and unjudged"
+        } else {
+            "info and skip"
+        };
         let _ = writeln!(
             out,
-            "  ({unshown} info and skip cases counted above, not shown: --verbose shows them)"
+            "  ({unshown} {kinds} cases counted above, not shown: --verbose shows them)"
         );
+    }
+    out
+}
+
+/// What the runner learned of the deployment, and how many cases prove
+/// nothing and why (the first lines a reader needs: a run full of passes
+/// whose twins were refused is no evidence).
+fn learned_and_unjudged(run: &Run) -> String {
+    let mut out = String::new();
+    for line in &run.learned {
+        let _ = writeln!(out, "  learned: {line}");
+    }
+    let mut reasons: Vec<(&str, usize)> = Vec::new();
+    for why in run.results.iter().filter_map(|r| r.unjudged.as_deref()) {
+        match reasons.iter_mut().find(|(r, _)| *r == why) {
+            Some((_, n)) => *n += 1,
+            None => reasons.push((why, 1)),
+        }
+    }
+    let unjudged: usize = reasons.iter().map(|(_, n)| n).sum();
+    if unjudged > 0 {
+        let style = Outcome::Unjudged.style();
+        let _ = writeln!(
+            out,
+            "  {style}UNJUDGED{style:#} {unjudged} cases prove nothing (--fail-on error fails on them):"
+        );
+        for (why, n) in reasons {
+            let _ = writeln!(out, "    {n} because {why}");
+        }
     }
     out
 }
@@ -129,7 +163,10 @@ fn write_case(out: &mut String, r: &CaseResult, files: &mut Files) {
     if !r.retries.is_empty() {
         let _ = writeln!(out, "          retried after {}", r.retries.join(", "));
     }
-    if !matches!(r.outcome, Outcome::Fail | Outcome::Error | Outcome::Warn) {
+    if !matches!(
+        r.outcome,
+        Outcome::Fail | Outcome::Error | Outcome::Unjudged | Outcome::Warn
+    ) {
         return;
     }
     if r.rule.is_known() {
