@@ -189,8 +189,9 @@ impl Refusals {
     /// with the scheme's prefix or not); the signed string (SigV4's canonical
     /// request too) as it is, JSON-escaped and XML-escaped; the body's
     /// SHA-256 as the tag. Tag and signed string only where the request
-    /// parses.
-    fn computed(&self, sent: &Request) -> Vec<(Disclosed, Vec<Spelling>)> {
+    /// parses; a signed string longer than `longest` (the longest place of
+    /// the answer: escaping only lengthens it) not at all.
+    fn computed(&self, sent: &Request, longest: usize) -> Vec<(Disclosed, Vec<Spelling>)> {
         let scheme = self.scheme.as_ref();
         let mut out = Vec::new();
         if let Ok(params) = scheme.parse(sent) {
@@ -204,7 +205,11 @@ impl Refusals {
                 if let Some(Ok(stage)) = scheme.canonical_request(sent, &params) {
                     texts.push(stage);
                 }
-                let spellings = texts.iter().flat_map(|t| text_spellings(t)).collect();
+                let spellings = texts
+                    .iter()
+                    .filter(|t| t.len() <= longest)
+                    .flat_map(|t| text_spellings(t))
+                    .collect();
                 out.push((Disclosed::SignedString, spellings));
             }
         }
@@ -216,28 +221,29 @@ impl Refusals {
 
     /// Where `said` says what the reference computes for `sent` (`raw`:
     /// the bytes sent, where they were sent raw), leaving out what the
-    /// request carries itself.
+    /// request carries itself. The answer (at most 64 KiB) is searched
+    /// first; the request (a body of a megabyte) only for what was found.
     fn search(&self, sent: &Request, raw: Option<&[u8]>, said: &Said) -> Vec<(Disclosed, String)> {
-        let carried = match raw {
-            Some(raw) => raw.to_vec(),
-            None => request_bytes(sent),
-        };
         let mut places = places(said);
+        let longest = places.iter().map(|p| p.text.bytes.len()).max().unwrap_or(0);
+        let mut carried: Option<Text> = None;
         let mut out = Vec::new();
-        for (kind, spellings) in self.computed(sent) {
-            let searched: Vec<&Spelling> = spellings
+        for (kind, spellings) in self.computed(sent, longest) {
+            let hit = spellings
                 .iter()
-                .filter(|s| s.bytes.len() >= MIN_SEARCHED && !s.occurs_in(&carried))
-                .collect();
-            let hit = places.iter_mut().find_map(|(place, text)| {
-                let spelling = searched.iter().find(|s| s.occurs_in(text))?;
+                .filter(|s| s.bytes.len() >= MIN_SEARCHED)
+                .find_map(|spelling| {
+                    let at = places.iter().position(|p| spelling.occurs_in(&p.text))?;
+                    let carried = carried.get_or_insert_with(|| {
+                        Text::new(raw.map_or_else(|| request_bytes(sent), <[u8]>::to_vec))
+                    });
+                    (!spelling.occurs_in(carried)).then_some((spelling, at))
+                });
+            if let Some((spelling, at)) = hit {
                 // What was found is not searched again for another kind
                 // (the signed string holds the body's hash).
-                spelling.blank_in(text);
-                Some(place.clone())
-            });
-            if let Some(place) = hit {
-                out.push((kind, place));
+                spelling.blank_in(&mut places[at].text);
+                out.push((kind, places[at].name.clone()));
             }
         }
         out
@@ -247,36 +253,55 @@ impl Refusals {
 /// Shorter than this, a match could be chance.
 const MIN_SEARCHED: usize = 12;
 
+/// Bytes searched, and the same in lower case (for hex, matched in either
+/// letter case).
+struct Text {
+    bytes: Vec<u8>,
+    lower: Vec<u8>,
+}
+
+impl Text {
+    fn new(bytes: Vec<u8>) -> Text {
+        Text {
+            lower: bytes.to_ascii_lowercase(),
+            bytes,
+        }
+    }
+}
+
+/// A place of an answer: the status line, a header, the body.
+struct Place {
+    name: String,
+    text: Text,
+}
+
 /// One way a value may be written in an answer.
 struct Spelling {
+    /// Hex in lower case, matched in either letter case.
     bytes: Vec<u8>,
-    /// Hex: matched in either letter case.
     any_case: bool,
 }
 
 impl Spelling {
-    fn occurs_in(&self, text: &[u8]) -> bool {
+    fn position(&self, text: &Text) -> Option<usize> {
+        let haystack = if self.any_case {
+            &text.lower
+        } else {
+            &text.bytes
+        };
+        memchr::memmem::find(haystack, &self.bytes)
+    }
+
+    fn occurs_in(&self, text: &Text) -> bool {
         self.position(text).is_some()
     }
 
-    fn position(&self, text: &[u8]) -> Option<usize> {
-        let n = self.bytes.len();
-        if n == 0 || text.len() < n {
-            return None;
-        }
-        text.windows(n).position(|w| {
-            if self.any_case {
-                w.eq_ignore_ascii_case(&self.bytes)
-            } else {
-                w == self.bytes.as_slice()
-            }
-        })
-    }
-
     /// `text` with every occurrence of the spelling blanked out.
-    fn blank_in(&self, text: &mut [u8]) {
+    fn blank_in(&self, text: &mut Text) {
         while let Some(at) = self.position(text) {
-            text[at..at + self.bytes.len()].fill(0);
+            let span = at..at + self.bytes.len();
+            text.bytes[span.clone()].fill(0);
+            text.lower[span].fill(0);
         }
     }
 }
@@ -337,17 +362,17 @@ fn request_bytes(req: &Request) -> Vec<u8> {
     out
 }
 
-/// The places of an answer, each with its text: the status line, each
-/// header, the body.
-fn places(said: &Said) -> Vec<(String, Vec<u8>)> {
-    let mut out = vec![(
-        "status line".to_owned(),
-        said.status_line.clone().into_bytes(),
-    )];
+/// The places of an answer: the status line, each header, the body.
+fn places(said: &Said) -> Vec<Place> {
+    let place = |name: String, bytes: &[u8]| Place {
+        name,
+        text: Text::new(bytes.to_vec()),
+    };
+    let mut out = vec![place("status line".into(), said.status_line.as_bytes())];
     for (name, value) in &said.headers {
-        out.push((format!("header {name}"), value.as_bytes().to_vec()));
+        out.push(place(format!("header {name}"), value.as_bytes()));
     }
-    out.push(("body".to_owned(), said.body.to_vec()));
+    out.push(place("body".into(), &said.body));
     out
 }
 
@@ -498,20 +523,17 @@ mod tests {
         ] {
             let found = places(&answer)
                 .into_iter()
-                .find(|(_, text)| spellings.iter().any(|s| s.occurs_in(text)))
-                .map(|(p, _)| p);
+                .find(|p| spellings.iter().any(|s| s.occurs_in(&p.text)))
+                .map(|p| p.name);
             assert_eq!(found.as_deref(), Some(place));
         }
         // A signed string with line breaks, as a JSON answer writes it.
         let signed = b"POST\n/api/x\n1700000000\nsc-1";
         let json =
             serde_json::json!({ "string_to_sign": String::from_utf8_lossy(signed) }).to_string();
-        assert!(
-            text_spellings(signed)
-                .iter()
-                .any(|s| s.occurs_in(json.as_bytes()))
-        );
-        assert!(!text_spellings(signed)[0].occurs_in(json.as_bytes()));
+        let json = Text::new(json.into_bytes());
+        assert!(text_spellings(signed).iter().any(|s| s.occurs_in(&json)));
+        assert!(!text_spellings(signed)[0].occurs_in(&json));
     }
 
     #[test]
