@@ -91,8 +91,9 @@ pub struct ConformArgs {
     #[arg(long, conflicts_with = "profile")]
     scheme: Option<String>,
     /// The profile the target verifies: a built-in profile's name (stripe,
-    /// github, slack, standard-webhooks, svix, shopify, twilio, twilio-json,
-    /// square, paddle, seed-*) or a profile file (profiles/schema.json).
+    /// github, github-sha1, slack, standard-webhooks, svix, shopify, twilio,
+    /// twilio-json, square, paddle, seed-*) or a profile file
+    /// (profiles/schema.json).
     #[arg(long, value_name = "NAME|FILE")]
     profile: Option<String>,
     /// Key id to sign with (ignored by webhook and quable).

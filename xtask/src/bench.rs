@@ -100,6 +100,7 @@ async fn servers(requests: usize, connections: usize) -> Result<(), String> {
             met(working < Duration::from_secs(2))
         );
     }
+    far_away(&config).await?;
     println!("\n== the reference server under loopback load");
     let load_secret = sigconform::random_secret()?;
     let keys = KeySource::secrets([(
@@ -126,6 +127,46 @@ async fn servers(requests: usize, connections: usize) -> Result<(), String> {
             result.other
         ));
     }
+    Ok(())
+}
+
+/// How far away the target of [`far_away`] is, each way and back.
+const FAR: Duration = Duration::from_millis(50);
+
+/// One scheme's catalog (`a2a`: an API, with nonces) against its reference
+/// server behind a relay that delays each connection by [`FAR`], at the
+/// default `--concurrency 8`: a deployment across a network.
+async fn far_away(config: &SchemeConfig) -> Result<(), String> {
+    let scheme = SchemeRef::from(SchemeId::A2a);
+    let planned = sigconform::built_in::built_in(scheme.clone(), config, "sigconform").await?;
+    let server: std::net::SocketAddr = planned
+        .target
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .and_then(|a| a.parse().ok())
+        .ok_or("the built-in target is not on loopback")?;
+    let relay = sigconform_bench::latency::Relay::start(server, FAR)
+        .await
+        .map_err(|e| e.to_string())?;
+    let target = planned
+        .target
+        .replacen(&server.to_string(), &relay.addr().to_string(), 1);
+    let mut run_config =
+        planned.configure(RunConfig::new(scheme, "sigconform", planned.secret.clone()));
+    run_config.concurrency = 8;
+    let started = std::time::Instant::now();
+    let run = runner::run(&run_config, &target)
+        .await
+        .map_err(|e| e.to_string())?;
+    let elapsed = started.elapsed();
+    println!(
+        "catalog a2a, {} ms away, --concurrency 8: {} cases in {:.1} s (target: under 20 s: {})",
+        FAR.as_millis(),
+        run.results.len(),
+        elapsed.as_secs_f64(),
+        met(elapsed < Duration::from_secs(20))
+    );
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 
 use super::base::{Bodies, Body, essence};
 use super::judge::{NOT_EVIDENCE, Session};
-use super::probe::{Builder, Expect, Step, Twin};
+use super::probe::{Builder, Expect, Twin};
 use super::transport::Answer;
 use super::{CaseResult, Category, Outcome};
 use sigconform_core::tamper::Recipe;
@@ -192,10 +192,10 @@ async fn refusal_statuses(b: &Builder<'_>, session: &Session, learned: &mut Lear
         ..b.recipe(b.now)
     };
     let sent = tokio::time::Instant::now();
-    let answer = session
-        .exchange(&Step::signed(String::new(), req.clone(), Expect::Reject))
-        .await
-        .answer;
+    let answer = match b.unsigned(&req, Expect::Reject) {
+        Ok(step) => session.exchange(&step).await.answer,
+        Err(e) => Answer::Broken(format!("not sent: {e}")),
+    };
     session.record(
         "the runner's learning (its base request unsigned)",
         sent,

@@ -1001,6 +1001,22 @@ impl Builder<'_> {
             .collect()
     }
 
+    /// `req` as a signer prepares it (RFC 9421's `Content-Digest`,
+    /// Twilio's body hash in the URL) but without a signature: signed,
+    /// then stripped of the headers the scheme writes when it signs, so
+    /// that only the signature is missing.
+    pub(super) fn unsigned(&self, req: &Request, expect: Expect) -> Result<Step, String> {
+        let names = self.signature_header_names();
+        self.step(req, &self.recipe(self.now), expect)
+            .map(|mut step| {
+                for name in &names {
+                    step.request.headers_mut().remove(name.as_str());
+                }
+                step.canonical = String::new();
+                step
+            })
+    }
+
     /// The headers the scheme writes for the runner's POST, with `x` as
     /// the tag (what is there, not what it says).
     pub(super) fn signature_headers(&self) -> Vec<(http::HeaderName, String)> {

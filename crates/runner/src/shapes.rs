@@ -259,11 +259,7 @@ fn forgeries(b: &Builder<'_>, shape: &ShapeOf) -> Vec<Probe> {
         forgery(
             "unsigned",
             "unsigned",
-            Ok(Step::signed(
-                String::new(),
-                shape.request.clone(),
-                Expect::Reject,
-            )),
+            b.unsigned(&shape.request, Expect::Reject),
         ),
         forgery(
             "wrong-secret",
