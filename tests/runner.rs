@@ -1138,6 +1138,61 @@ async fn the_terminal_report_shows_what_needs_attention() {
     assert!(!long.contains("counted above"));
 }
 
+/// SigV4 for another service than S3: S3's payload forms and payload-hash
+/// rules are `skip` with the reason, and so are the cases that cannot be
+/// built there; a body changed under a signed `x-amz-content-sha256` is
+/// still refused; a correct server has no failure and no error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigv4_for_another_service_skips_what_only_s3_has() {
+    let other = SchemeConfig {
+        service: Some("execute-api".into()),
+        ..scheme_config()
+    };
+    let setup = common::server_config_with(SchemeId::Sigv4, other.clone(), None, common::API);
+    let server = common::start_with(setup).await;
+    let config = run_config(
+        SchemeId::Sigv4,
+        other,
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+        common::API,
+    );
+    let results = runner::run(&config, &common::API.target(&server))
+        .await
+        .unwrap()
+        .results;
+    let bad = bad(&results);
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    let outcome = |id: &str| {
+        results
+            .iter()
+            .find(|r| r.id == format!("sigv4/{id}"))
+            .map(|r| (r.outcome, r.observed.clone()))
+    };
+    for id in [
+        "acceptance/unsigned-payload",
+        "acceptance/chunked-upload",
+        "tamper/chunk-changed",
+        "tamper/chunk-final-missing",
+        "tamper/amz-header-unsigned",
+        "tamper/body-hash-missing-omitted",
+        "malformed/body-hash-one-emoji",
+    ] {
+        let (outcome, why) = outcome(id).unwrap_or_else(|| panic!("{id}: not in the catalog"));
+        assert_eq!(outcome, Outcome::Skip, "{id}");
+        assert!(why.contains("execute-api"), "{id}: {why}");
+    }
+    for id in [
+        "tamper/body-with-content-sha256",
+        "acceptance/path-normalised",
+        "tamper/path-not-normalised",
+        "acceptance/path-double-encoded",
+        "tamper/path-encoded-once",
+    ] {
+        assert_eq!(outcome(id).map(|o| o.0), Some(Outcome::Pass), "{id}");
+    }
+}
+
 /// Each lenient decoder, on the tag, the body hash or the timestamp, is
 /// found by the decoding cases of exactly the decorations it reads as the
 /// right value (`crates/core/src/lenient.rs` says which), and by nothing

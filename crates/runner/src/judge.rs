@@ -330,6 +330,7 @@ impl Session {
         if let Some(at) = step.not_before {
             tokio::time::sleep_until(at).await;
         }
+        let before = self.read_before(step).await;
         let sent = Instant::now();
         let (outcome, exchange) = if step.copies > 1 {
             self.send_concurrently(step).await
@@ -341,6 +342,9 @@ impl Session {
             )
         };
         self.record(id, sent, &exchange.answer);
+        let read_back = self
+            .read_after(step, outcome, exchange.answer.accepted(), before)
+            .await;
         let request = exchange.resigned.as_ref().map_or(&step.request, |(r, _)| r);
         let (outcome, disclosed) =
             self.search_refusal(id, step, &exchange.answer, request, outcome);
@@ -352,13 +356,14 @@ impl Session {
         };
         Decided {
             step: step.clone(),
-            outcome: if skipped.is_some() {
-                Outcome::Skip
-            } else {
-                outcome
+            outcome: match (&skipped, &read_back) {
+                (Some(_), _) => Outcome::Skip,
+                (None, Some(found)) => found.outcome,
+                (None, None) => outcome,
             },
             exchange,
             note: skipped.or(disclosed),
+            read_back,
         }
     }
 
@@ -484,6 +489,11 @@ impl Session {
                 (None, Some(why)) => format!("{why} ({})", d.exchange.answer.describe()),
                 (None, None) => d.exchange.answer.describe(),
             };
+            if let Some(found) = &d.read_back {
+                case.expected = found.expected.clone();
+                case.observed = found.observed.clone();
+                case.rule = found.rule.clone();
+            }
             case.detail = format!(
                 "canonical string of the request as sent: {}",
                 shortened(&sent.canonical, SHOWN_BYTES)
@@ -544,6 +554,8 @@ pub(super) struct Decided {
     pub(super) outcome: Outcome,
     pub(super) exchange: Exchange,
     pub(super) note: Option<String>,
+    /// What reading back what the step wrote found against its answer.
+    pub(super) read_back: Option<super::readback::Finding>,
 }
 
 #[cfg(test)]

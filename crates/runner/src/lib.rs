@@ -23,7 +23,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use sigconform_core::keys::Secret;
 use sigconform_core::registry::SchemeRef;
@@ -32,10 +32,12 @@ use sigconform_core::time::{Clock, SystemClock};
 
 mod acceptance;
 mod base;
+mod canonical;
 mod catalog;
 mod coverage;
 mod decoding;
 mod disclosure;
+pub mod expect;
 mod judge;
 mod keys;
 mod learn;
@@ -44,6 +46,7 @@ mod malformed;
 mod payload;
 mod presigned;
 mod probe;
+mod readback;
 mod replay;
 pub mod report;
 mod rules;
@@ -61,9 +64,9 @@ pub use lifecycle::{AdminAccess, REVOCATION_GRACE};
 pub use probe::covers;
 pub use replay::REPLAY_PAUSE;
 pub use report::Counts;
-pub use report::html::render_html;
-pub use report::json::render_json;
-pub use report::junit::render_junit;
+pub use report::html::{render_html, render_html_judged};
+pub use report::json::{render_json, render_json_judged};
+pub use report::junit::{render_junit, render_junit_judged};
 pub use report::text::{TextOptions, render_text};
 pub use timing::{TIMING_SAMPLES, welch_t};
 pub use transport::ClockEstimate;
@@ -110,8 +113,26 @@ pub enum Category {
     Timing,
 }
 
-/// The verdict on one case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+impl Category {
+    /// Every category, in the order reports list them.
+    pub const ALL: [Category; 11] = [
+        Category::Acceptance,
+        Category::Tamper,
+        Category::Expiry,
+        Category::Skew,
+        Category::Replay,
+        Category::Malformed,
+        Category::Keys,
+        Category::Shape,
+        Category::Presigned,
+        Category::Scope,
+        Category::Timing,
+    ];
+}
+
+/// The verdict on one case (read back from reports and expectations by
+/// the same names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// As the rule requires.
@@ -331,6 +352,10 @@ pub struct CaseResult {
     /// of one cause, so reports can count them by it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unjudged: Option<String>,
+    /// How the verdict compares with the run's expectations (`--expect`):
+    /// marked by [`expect::Expectations::annotate`], absent without them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expectation: Option<expect::Judged>,
 }
 
 impl CaseResult {
@@ -358,6 +383,7 @@ impl CaseResult {
             request: String::new(),
             replay: None,
             unjudged: None,
+            expectation: None,
         }
     }
 }

@@ -78,6 +78,9 @@ pub(super) struct Step {
     /// target's clock then (a case at the window's limit must not drift
     /// across it while it waits for its turn or for a rate limit).
     pub(super) resign: Option<std::sync::Arc<Resign>>,
+    /// Where the target keeps what the step writes: read back after it
+    /// (and before it), and what it must then hold.
+    pub(super) read_back: Option<super::readback::ReadBack>,
 }
 
 /// The string a signer of `scheme` signs for `req` with `input`: the
@@ -116,6 +119,7 @@ impl Step {
             pause: std::time::Duration::ZERO,
             not_before: None,
             resign: None,
+            read_back: None,
         }
     }
 }
@@ -143,6 +147,20 @@ impl std::fmt::Debug for Resign {
 }
 
 impl Resign {
+    /// `request` signed by the runner's key with `recipe`'s input at the
+    /// target's clock when it is sent (a read-back request).
+    pub(super) fn now(b: &Builder<'_>, request: Request) -> Resign {
+        Resign {
+            scheme: b.scheme.clone(),
+            key: b.key.clone(),
+            recipe: b.recipe(b.now),
+            request,
+            offset: 0,
+            unit: b.unit,
+            presigned_for: None,
+        }
+    }
+
     /// The request signed at the target's `now_ms` plus the offset, and
     /// the canonical string signed. A second `attempt` (after an answer
     /// too late to judge) carries a nonce of its own: the first may have
@@ -522,6 +540,7 @@ impl<'a> Builder<'a> {
             pause: std::time::Duration::ZERO,
             not_before: None,
             resign: Some(std::sync::Arc::new(resign)),
+            read_back: None,
         }))
     }
 
@@ -922,6 +941,7 @@ impl<'a> Builder<'a> {
             pause: std::time::Duration::ZERO,
             not_before: None,
             resign: None,
+            read_back: None,
         })
     }
 

@@ -233,6 +233,45 @@ impl Transport {
         }
     }
 
+    /// Sends `req` like [`Self::send`] and reads the whole body of the
+    /// answer (up to `limit` bytes): its status and bytes, or what went
+    /// wrong (a read-back of what the target keeps).
+    pub(super) async fn fetch(
+        &self,
+        req: &Request,
+        timeout: Duration,
+        limit: usize,
+    ) -> Result<(u16, Bytes), String> {
+        let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        let uri = format!("{}{path}", self.target.origin())
+            .parse::<http::Uri>()
+            .map_err(|e| e.to_string())?;
+        let mut outgoing = http::Request::builder().method(req.method()).uri(uri);
+        for (name, value) in req.headers() {
+            outgoing = outgoing.header(name, value);
+        }
+        let outgoing = outgoing
+            .body(Full::new(req.body().clone()))
+            .map_err(|e| e.to_string())?;
+        let exchange = async {
+            let resp = self
+                .client
+                .request(outgoing)
+                .await
+                .map_err(|e| with_causes(&e))?;
+            let status = resp.status().as_u16();
+            let body = Limited::new(resp.into_body(), limit)
+                .collect()
+                .await
+                .map_err(|e| format!("status {status}, unreadable or oversized body: {e}"))?
+                .to_bytes();
+            Ok((status, body))
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {timeout:?}")))
+    }
+
     /// Sends raw bytes to the target (over TLS for an `https` target) on a
     /// new connection, and reads the head of the answer.
     pub(super) async fn send_raw(&self, bytes: &[u8], timeout: Duration) -> Answer {
