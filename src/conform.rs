@@ -77,6 +77,11 @@ pub struct ConformArgs {
     /// where an unsigned and a wrongly signed request both get one).
     #[arg(long, value_name = "CODE", value_delimiter = ',', num_args = 1.., value_parser = clap::value_parser!(u16).range(100..600))]
     reject_status: Vec<u16>,
+    /// A path on the target where a GET reads what it kept of the last
+    /// request it accepted: every refused write is read back (it must
+    /// change nothing), and an accepted one must be kept exactly as signed.
+    #[arg(long, value_name = "PATH")]
+    read_back: Option<String>,
     /// The largest body the runner sends, in bytes (the shape cases with
     /// bodies past 16 KiB, 64 KiB and 1 MiB buffers that do not fit are
     /// left out).
@@ -240,6 +245,7 @@ fn run_config(
         reject_statuses: args.reject_status.clone(),
         with_query: args.with_query,
         max_body: args.max_body,
+        read_back: args.read_back.clone(),
         timeout: std::time::Duration::from_secs(args.timeout),
         only: args.only.clone(),
         skip: args.skip.clone(),

@@ -51,15 +51,7 @@ async fn results(url: &str, key_id: &str, secret: &str, max_body: usize) -> Vec<
 /// verdicts (they differ between the runs, or deviate from the store's
 /// expectations file `tests/expected/s3-<store>.yaml`).
 async fn checked(store: &str, url: &str, key_id: &str, secret: &str) -> Vec<String> {
-    // s3s-fs refuses a request without a signature before it reads the
-    // body, and closes the connection: a 1 MiB body then meets a broken
-    // pipe about every other run (the client reports the failed write, not
-    // the 403 sent before it), so its bodies stay below 1 MiB.
-    let max_body = if store == "s3s-fs" {
-        512 * 1024
-    } else {
-        runner::DEFAULT_MAX_BODY
-    };
+    let max_body = runner::DEFAULT_MAX_BODY;
     let first = results(url, key_id, secret, max_body).await;
     let second = results(url, key_id, secret, max_body).await;
     let verdicts = |run: &[CaseResult]| -> Vec<(String, Outcome)> {

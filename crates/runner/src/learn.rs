@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 
 use super::base::{Bodies, Body, essence};
 use super::judge::{NOT_EVIDENCE, Session};
-use super::probe::{Builder, Expect, Twin};
+use super::probe::{Builder, Expect, Step, Twin};
 use super::transport::Answer;
 use super::{CaseResult, Category, Outcome};
 use sigconform_core::tamper::Recipe;
@@ -129,16 +129,12 @@ async fn bodies(
         }
         let req = b.request_with_body(body);
         let what = describe_body(b, n, body);
-        let sent = tokio::time::Instant::now();
-        let answer = match b.step(&req, &b.recipe(b.now), Expect::Accept) {
-            Ok(step) => session.exchange(&step).await.answer,
-            Err(e) => Answer::Broken(format!("not sent: {e}")),
-        };
-        session.record(
-            &format!("the runner's learning ({what}, signed)"),
-            sent,
-            &answer,
-        );
+        let answer = session
+            .learning(
+                &format!("{what}, signed"),
+                b.step(&req, &b.recipe(b.now), Expect::Accept),
+            )
+            .await;
         tried.push(media_type.clone());
         if answer.accepted() {
             lines.push(format!("body: {what} accepted"));
@@ -191,28 +187,23 @@ async fn refusal_statuses(b: &Builder<'_>, session: &Session, learned: &mut Lear
         secret_of: Some("wrong".into()),
         ..b.recipe(b.now)
     };
-    let sent = tokio::time::Instant::now();
-    let answer = match b.unsigned(&req, Expect::Reject) {
-        Ok(step) => session.exchange(&step).await.answer,
-        Err(e) => Answer::Broken(format!("not sent: {e}")),
-    };
-    session.record(
-        "the runner's learning (its base request unsigned)",
-        sent,
-        &answer,
+    let status = |answer: Answer| answer.response().map(|r| r.status);
+    let unsigned = status(
+        session
+            .learning(
+                "its base request unsigned",
+                b.unsigned(&req, Expect::Reject),
+            )
+            .await,
     );
-    let unsigned = answer.response().map(|r| r.status);
-    let sent = tokio::time::Instant::now();
-    let answer = match b.step(&req, &wrong, Expect::Reject) {
-        Ok(step) => session.exchange(&step).await.answer,
-        Err(e) => Answer::Broken(format!("not sent: {e}")),
-    };
-    session.record(
-        "the runner's learning (its base request with a wrong secret)",
-        sent,
-        &answer,
+    let wrongly_signed = status(
+        session
+            .learning(
+                "its base request with a wrong secret",
+                b.step(&req, &wrong, Expect::Reject),
+            )
+            .await,
     );
-    let wrongly_signed = answer.response().map(|r| r.status);
     let shown = |s: Option<u16>| s.map_or("no answer".to_owned(), |s| s.to_string());
     let mut line = format!(
         "refusals: unsigned {}, wrong secret {}",
@@ -236,6 +227,18 @@ async fn refusal_statuses(b: &Builder<'_>, session: &Session, learned: &mut Lear
 }
 
 impl Session {
+    /// Sends a request of the runner's learning, noted as `what`: its
+    /// answer (or why it could not be built).
+    async fn learning(&self, what: &str, step: Result<Step, String>) -> Answer {
+        let sent = tokio::time::Instant::now();
+        let answer = match step {
+            Ok(step) => self.exchange(&step).await.answer,
+            Err(e) => Answer::Broken(format!("not sent: {e}")),
+        };
+        self.record(&format!("the runner's learning ({what})"), sent, &answer);
+        answer
+    }
+
     /// Whether the target still answers a correctly signed request with
     /// `body` (any HTTP answer will do); what happened where it did not.
     pub(super) async fn still_answers(&self, b: &Builder<'_>, body: &Body) -> Option<String> {

@@ -221,6 +221,11 @@ pub struct RunConfig {
     /// route does not match the URL exactly). Without it a fixed route
     /// gets a query only where the scheme signs the query.
     pub with_query: bool,
+    /// A path (and query) on the target that a GET reads what the target
+    /// kept of the last request it accepted from: every refused write is
+    /// read back (it must change nothing), and an accepted one must be kept
+    /// exactly as signed. S3 objects are read back without it.
+    pub read_back: Option<String>,
     /// The largest body the runner sends, in bytes: the `shape` cases past
     /// read buffers larger than this are left out.
     pub max_body: usize,
@@ -258,6 +263,7 @@ impl RunConfig {
             body: None,
             reject_statuses: Vec::new(),
             with_query: false,
+            read_back: None,
             max_body: DEFAULT_MAX_BODY,
         }
     }
@@ -588,7 +594,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     // writes in flight, what a probe finds (the object, or a store
     // half-way through replacing it) would depend on the order the target
     // happened to apply them, and so would its verdict.
-    let concurrency = if b.writes_a_resource() {
+    let concurrency = if b.keeps_what_it_is_sent() {
         1
     } else {
         config.concurrency

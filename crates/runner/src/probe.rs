@@ -644,6 +644,14 @@ impl<'a> Builder<'a> {
         self.probe_method == "PUT"
     }
 
+    /// Whether the target keeps what it accepts where the runner can read
+    /// it back: an S3 object, or the path the user named (`--read-back`).
+    /// Its probes then run one at a time, so that what one finds is not
+    /// another's write.
+    pub(super) fn keeps_what_it_is_sent(&self) -> bool {
+        self.writes_a_resource() || self.config.read_back.is_some()
+    }
+
     /// The string the scheme signs for a request signed elsewhere (a
     /// chunked upload), as a verifier reads it; empty where it does not parse.
     pub(super) fn canonical_of(&self, signed: &Request) -> String {
@@ -682,6 +690,20 @@ impl<'a> Builder<'a> {
             body.bytes(),
             &body.media_type,
         )
+    }
+
+    /// The runner's probe request with its body in chunks
+    /// (`Transfer-Encoding: chunked`, no `Content-Length`): sent as
+    /// [`raw_chunked`](super::transport::raw_chunked) writes it, and signed
+    /// over the decoded bytes.
+    pub(super) fn chunked_request(&self) -> Request {
+        let mut req = self.probe_request();
+        req.headers_mut().remove(http::header::CONTENT_LENGTH);
+        req.headers_mut().insert(
+            http::header::TRANSFER_ENCODING,
+            http::HeaderValue::from_static("chunked"),
+        );
+        req
     }
 
     /// The runner's probe request varied by `n`: its body (a member or

@@ -70,10 +70,20 @@ impl Builder<'_> {
     }
 }
 
-/// Where the target keeps what it is sent, every refused PUT read back:
-/// the resource must be as it was before.
+/// Where a write of `step`'s is read back: the S3 object it writes, or the
+/// path the user named (`--read-back`) where the target keeps what it
+/// accepts; `None` for a target that keeps nothing the runner can read.
+fn resource(b: &Builder<'_>, step: &Step) -> Option<String> {
+    if b.writes_a_resource() {
+        return Some(step.request.uri().path().to_owned());
+    }
+    b.config.read_back.clone()
+}
+
+/// Where the target keeps what it is sent, every refused write (a request
+/// of the probe method) read back: the resource must be as it was before.
 pub(super) fn read_back_refused_writes(b: &Builder<'_>, probes: &mut [Probe]) {
-    if !b.writes_a_resource() {
+    if !b.keeps_what_it_is_sent() {
         return;
     }
     for step in probes
@@ -85,23 +95,32 @@ pub(super) fn read_back_refused_writes(b: &Builder<'_>, probes: &mut [Probe]) {
             step.expect,
             Expect::Reject | Expect::RejectOrWarn | Expect::Either
         );
-        if refused && step.copies == 1 && step.read_back.is_none() && step.request.method() == "PUT"
+        let write = step.request.method() == b.probe_method();
+        if refused
+            && write
+            && step.copies == 1
+            && step.read_back.is_none()
+            && let Some(path) = resource(b, step)
         {
-            let path = step.request.uri().path().to_owned();
             step.read_back = Some(b.read_back(&path, Kept::Unchanged));
         }
     }
 }
 
-/// The cases that name what a store keeps: an accepted PUT, in each way a
-/// body is signed, read back as exactly its payload; a refused PUT that
-/// leaves the object as it was. Only where the probes write a resource.
+/// The cases that name what a target keeps: an accepted write (for S3, in
+/// each way a body is signed) read back as exactly its payload; a refused
+/// write that leaves the resource as it was. Only where the probes write a
+/// resource, or the user named where the target keeps what it accepts.
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
-    if !b.writes_a_resource() {
-        return Vec::new();
-    }
     let put = b.probe_request();
-    let path = put.uri().path().to_owned();
+    let Some(path) = (if b.writes_a_resource() {
+        Some(put.uri().path().to_owned())
+    } else {
+        b.config.read_back.clone()
+    }) else {
+        return Vec::new();
+    };
+    let method = b.probe_method().to_lowercase();
     let payload = put.body().clone();
     let kept = |step: Result<Step, String>, payload: Bytes| {
         step.map(|mut step| {
@@ -113,14 +132,9 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         b.step(&put, &b.recipe(b.now), Expect::Accept),
         payload.clone(),
     );
-    let unsigned = kept(
-        b.step(&payload::unsigned(b), &b.recipe(b.now), Expect::Accept),
-        payload.clone(),
-    );
-    let chunked = payload::chunked_step(b, &payload::plan(), Expect::Accept)
-        .map(|step| kept(step, payload.clone()));
-    // The object first holds the runner's body; then another body is sent
-    // with its tag's last bit flipped.
+    let upper = method.to_uppercase();
+    // The resource first holds the runner's body; then another body is
+    // sent with its tag's last bit flipped.
     let mut other = put.clone();
     super::probe::set_body(&mut other, &b.other_body());
     let flipped = Recipe {
@@ -134,12 +148,51 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     let mut out = vec![
         b.probe(
             Acceptance,
-            "put-read-back",
-            "an accepted PUT keeps exactly its body: a signed GET reads it back",
+            &format!("{method}-read-back"),
+            &format!("an accepted {upper} keeps exactly its body: a signed GET reads it back"),
             vec![plain],
         )
         .rule(b.cite("stored-payload"))
         .no_control("a valid request: nothing to ignore"),
+    ];
+    if b.writes_a_resource() {
+        out.extend(s3_payload_forms(b, &payload, &kept));
+    }
+    out.push(
+        b.probe(
+            Tamper,
+            &format!("refused-{method}-unchanged"),
+            &format!(
+                "a refused {upper} (another body, its tag's last bit flipped) leaves what the target keeps as it was"
+            ),
+            vec![
+                kept(b.step(&put, &b.recipe(b.now), Expect::Accept), payload),
+                refused,
+            ],
+        )
+        .rule(b.cite("refused-write"))
+        .control(Defect::WritesBeforeVerifying),
+    );
+    if b.writes_a_resource() {
+        payload::s3_only(b, out)
+    } else {
+        out
+    }
+}
+
+/// The other ways an S3 object's body is signed, each read back as exactly
+/// its payload: `UNSIGNED-PAYLOAD`, and a chunked upload (whose framing
+/// must not be kept).
+fn s3_payload_forms(
+    b: &Builder<'_>,
+    payload: &Bytes,
+    kept: &dyn Fn(Result<Step, String>, Bytes) -> Result<Step, String>,
+) -> Vec<Probe> {
+    let unsigned = kept(
+        b.step(&payload::unsigned(b), &b.recipe(b.now), Expect::Accept),
+        payload.clone(),
+    );
+    let mut out = vec![
         b.probe(
             Acceptance,
             "unsigned-payload-read-back",
@@ -149,32 +202,19 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         .rule(b.cite("stored-payload"))
         .no_control("a valid request: nothing to ignore"),
     ];
-    if let Some(chunked) = chunked {
+    if let Some(chunked) = payload::chunked_step(b, &payload::plan(), Expect::Accept) {
         out.push(
             b.probe(
                 Acceptance,
                 "chunked-upload-read-back",
                 "an accepted chunked upload keeps exactly its chunks' data, not their framing",
-                vec![chunked],
+                vec![chunked.and_then(|step| kept(Ok(step), payload.clone()))],
             )
             .rule(b.cite("stored-payload"))
             .control(Defect::StoresChunkFraming),
         );
     }
-    out.push(
-        b.probe(
-            Tamper,
-            "refused-put-unchanged",
-            "a refused PUT (another body, its tag's last bit flipped) leaves the object as it was",
-            vec![
-                kept(b.step(&put, &b.recipe(b.now), Expect::Accept), payload),
-                refused,
-            ],
-        )
-        .rule(b.cite("refused-write"))
-        .control(Defect::WritesBeforeVerifying),
-    );
-    payload::s3_only(b, out)
+    out
 }
 
 impl Session {

@@ -175,16 +175,10 @@ fn chunked(b: &Builder<'_>) -> Option<ShapeOf> {
     if !b.scheme.sender().chunked_bodies {
         return None;
     }
-    let mut request = b.probe_request();
-    request.headers_mut().remove(http::header::CONTENT_LENGTH);
-    request.headers_mut().insert(
-        http::header::TRANSFER_ENCODING,
-        http::HeaderValue::from_static("chunked"),
-    );
     Some(ShapeOf {
         name: "chunked".into(),
         what: format!("a {} with its body in chunks", b.probe_method()),
-        request,
+        request: b.chunked_request(),
         chunked: true,
         twin: Twin::Case(b.case_id(Acceptance, "body-chunked")),
         gate: Gate::Chunked,

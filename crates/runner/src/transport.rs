@@ -184,6 +184,9 @@ impl Transport {
     /// Sends `req` (its path and query as they are) to the target, on a new
     /// connection.
     pub(super) async fn send(&self, req: &Request, timeout: Duration) -> Answer {
+        if req.body().len() > LARGE_BODY {
+            return self.send_large(req, timeout).await;
+        }
         until_connected(timeout, |left| self.send_once(req, left)).await
     }
 
@@ -275,18 +278,31 @@ impl Transport {
     /// Sends raw bytes to the target (over TLS for an `https` target) on a
     /// new connection, and reads the head of the answer.
     pub(super) async fn send_raw(&self, bytes: &[u8], timeout: Duration) -> Answer {
-        until_connected(timeout, |left| self.send_raw_once(bytes, left)).await
+        let parts = [bytes];
+        until_connected(timeout, |left| self.send_raw_once(&parts, left)).await
     }
 
-    /// [`Self::send_raw`], one connection attempt.
-    async fn send_raw_once(&self, bytes: &[u8], timeout: Duration) -> Answer {
+    /// Sends `req`, whose body is large, over a raw connection: its head,
+    /// then its body from where it is (never copied), and reads the answer
+    /// even where the target answered before it read the whole body and
+    /// closed the connection (a 403 or a 429 for what it will not take),
+    /// which an HTTP client reports as a failed write instead.
+    pub(super) async fn send_large(&self, req: &Request, timeout: Duration) -> Answer {
+        let head = raw_head(req, |name| name.to_owned(), &[], None);
+        let parts = [head.as_slice(), req.body()];
+        until_connected(timeout, |left| self.send_raw_once(&parts, left)).await
+    }
+
+    /// [`Self::send_raw`], one connection attempt, `parts` written one
+    /// after the other.
+    async fn send_raw_once(&self, parts: &[&[u8]], timeout: Duration) -> Answer {
         let exchange = async {
             let (host, port) = self.target.host_port();
             let stream = tokio::net::TcpStream::connect((host, port))
                 .await
                 .map_err(|e| Answer::Refused(e.to_string()))?;
             if !self.target.is_tls() {
-                return exchange_raw(stream, bytes).await;
+                return exchange_raw(stream, parts).await;
             }
             let name = ServerName::try_from(host.to_owned())
                 .map_err(|e| Answer::Refused(format!("{host}: {e}")))?;
@@ -294,7 +310,7 @@ impl Transport {
                 .connect(name, stream)
                 .await
                 .map_err(|e| Answer::Refused(with_causes(&e)))?;
-            exchange_raw(stream, bytes).await
+            exchange_raw(stream, parts).await
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(Ok(answer) | Err(answer)) => answer,
@@ -474,12 +490,28 @@ impl rustls::client::danger::ServerCertVerifier for ServerTrust {
 /// Writes `bytes` and reads the head of the answer.
 async fn exchange_raw(
     mut stream: impl AsyncRead + AsyncWrite + Unpin,
-    bytes: &[u8],
+    parts: &[&[u8]],
 ) -> Result<Answer, Answer> {
-    stream
-        .write_all(bytes)
-        .await
-        .map_err(|e| Answer::Broken(e.to_string()))?;
+    // A target may answer before it has read the whole request, and close
+    // the connection: the write then fails, and the answer is read anyway.
+    let mut write_failed = None;
+    for part in parts {
+        if let Err(e) = stream.write_all(part).await {
+            write_failed = Some(e.to_string());
+            break;
+        }
+    }
+    let answer = read_answer(&mut stream).await;
+    match (answer, write_failed) {
+        (Err(_), Some(write)) => Err(Answer::Broken(format!(
+            "the target closed the connection while the request was sent, without an answer: {write}"
+        ))),
+        (answer, _) => answer,
+    }
+}
+
+/// The answer on `stream`, read after a request was written.
+async fn read_answer(mut stream: impl AsyncRead + Unpin) -> Result<Answer, Answer> {
     let mut buf = Vec::with_capacity(4096);
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 64];
@@ -525,6 +557,18 @@ pub(super) fn raw_request(
     signature_headers: &[String],
     mangle: Option<&[u8]>,
 ) -> Vec<u8> {
+    let mut out = raw_head(req, header_case, signature_headers, mangle);
+    out.extend_from_slice(req.body());
+    out
+}
+
+/// [`raw_request`]'s head, without the body.
+fn raw_head(
+    req: &Request,
+    header_case: fn(&str) -> String,
+    signature_headers: &[String],
+    mangle: Option<&[u8]>,
+) -> Vec<u8> {
     let mut out = format!(
         "{} {} HTTP/1.1\r\n",
         req.method(),
@@ -545,7 +589,6 @@ pub(super) fn raw_request(
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"connection: close\r\n\r\n");
-    out.extend_from_slice(req.body());
     out
 }
 
@@ -715,6 +758,11 @@ impl Answer {
         self.response().is_some_and(Response::accepted)
     }
 }
+
+/// Bodies longer than this go over a raw connection (see
+/// [`Transport::send_large`]): a target is likelier to answer one before
+/// it has read it all.
+const LARGE_BODY: usize = 64 * 1024;
 
 /// The most of a response body the runner reads.
 pub(super) const MAX_RESPONSE_BODY: usize = 64 * 1024;

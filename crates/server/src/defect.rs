@@ -378,6 +378,14 @@ fn known_parameters_only(item: &str) -> String {
     out
 }
 
+/// A request's `Authorization` header, as text.
+fn authorization(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()
+}
+
 /// `X-Amz-Expires`, where [`Defect::AcceptsAnyExpires`] reads it.
 fn x_amz_expires() -> Location {
     Location::Query("X-Amz-Expires".into())
@@ -850,11 +858,7 @@ impl Defective {
         req: &Request,
         part: ScopePart,
     ) -> Option<Result<SignatureParams<'static>, Rejection>> {
-        let authorization = req
-            .headers()
-            .get(http::header::AUTHORIZATION)?
-            .to_str()
-            .ok()?;
+        let authorization = authorization(req)?;
         let start = authorization.find("Credential=")? + "Credential=".len();
         let end = authorization[start..]
             .find(',')
@@ -917,11 +921,7 @@ impl Defective {
         &self,
         req: &Request,
     ) -> Option<Result<SignatureParams<'static>, Rejection>> {
-        let authorization = req
-            .headers()
-            .get(http::header::AUTHORIZATION)?
-            .to_str()
-            .ok()?;
+        let authorization = authorization(req)?;
         let (_, rest) = authorization.split_once(' ')?;
         let mut seen = req.clone();
         seen.headers_mut().insert(
