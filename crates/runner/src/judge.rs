@@ -127,6 +127,8 @@ pub(super) struct Session {
     /// Statuses this target refuses with besides 4xx answers about a
     /// signature (given, or learned: see `learn.rs`).
     pub(super) refusals: Vec<u16>,
+    /// What refusals are searched for, and what they said (`disclosure.rs`).
+    pub(super) disclosures: Option<std::sync::Arc<super::disclosure::Refusals>>,
     /// Every request a case sent, in the order sent, with whether it was
     /// answered: where the target stops answering, the last request it
     /// answered is the suspect.
@@ -343,6 +345,9 @@ impl Session {
         let read_back = self
             .read_after(step, outcome, exchange.answer.accepted(), before)
             .await;
+        let request = exchange.resigned.as_ref().map_or(&step.request, |(r, _)| r);
+        let (outcome, disclosed) =
+            self.search_refusal(id, step, &exchange.answer, request, outcome);
         let skipped = match (outcome, &step.unrouted_control) {
             (Outcome::Fail | Outcome::Error, Some(control)) => {
                 self.unrouted(step, control, &exchange.answer).await
@@ -357,7 +362,7 @@ impl Session {
                 (None, None) => outcome,
             },
             exchange,
-            note: skipped,
+            note: skipped.or(disclosed),
             read_back,
         }
     }
@@ -432,6 +437,7 @@ impl Session {
             ),
             retry_after: None,
             allow: None,
+            said: Default::default(),
         });
         let outcome = match (accepted > 1, step.expect) {
             (false, _) => Outcome::Pass,
@@ -562,6 +568,7 @@ mod tests {
             body: String::new(),
             retry_after: retry_after.map(Duration::from_secs),
             allow: None,
+            said: Default::default(),
         })
     }
 

@@ -35,6 +35,8 @@ mod base;
 mod canonical;
 mod catalog;
 mod coverage;
+mod decoding;
+mod disclosure;
 pub mod expect;
 mod judge;
 mod keys;
@@ -532,6 +534,7 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
         offset_ms: 0,
         margin_ms: MIN_MARGIN_MS,
         refusals: config.reject_statuses.clone(),
+        disclosures: None,
         sent: Arc::default(),
     };
     session.record(
@@ -585,6 +588,7 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     session.refusals = learned.refusals.clone();
     let b = Builder::new(config, &target, target_now, clock.margin_ms())?
         .with_bodies(learned.bodies.clone());
+    session.disclosures = Some(Arc::new(disclosure::Refusals::new(&b)));
     let probes = catalog(&b);
     // Probes that write one resource run one at a time: with several
     // writes in flight, what a probe finds (the object, or a store
@@ -608,6 +612,9 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     }
     if judged.stopped.is_none() {
         results.extend(after_the_catalog(&b, &session, &progress).await);
+    }
+    if let Some(disclosures) = &session.disclosures {
+        disclosures.fold(&mut results);
     }
     remove_what_was_written(&b, &session).await;
     let mut lines = learned.lines;

@@ -212,7 +212,11 @@ impl Transport {
                     Answer::Broken(with_causes(&e))
                 }
             })?;
-            let head = Head::of(resp.status().as_u16(), resp.headers());
+            let reason = resp
+                .extensions()
+                .get::<hyper::ext::ReasonPhrase>()
+                .map(|r| r.as_bytes().to_vec());
+            let head = Head::of(resp.status().as_u16(), reason.as_deref(), resp.headers());
             // Bodies are read up to a cap; a larger answer is not judged.
             let body = Limited::new(resp.into_body(), MAX_RESPONSE_BODY)
                 .collect()
@@ -530,7 +534,8 @@ async fn read_answer(mut stream: impl AsyncRead + Unpin) -> Result<Answer, Answe
             if declared.is_some_and(|n| n > MAX_RESPONSE_BODY) {
                 return Err(Answer::Broken(format!("status {status}, oversized body")));
             }
-            return Ok(Head::of(status, &map).answer(&buf[head_len..]));
+            let reason = response.reason.map(str::as_bytes);
+            return Ok(Head::of(status, reason, &map).answer(&buf[head_len..]));
         }
         if buf.len() > MAX_RESPONSE_BODY {
             return Err(Answer::Broken("response head too large".into()));
@@ -647,6 +652,19 @@ pub(super) struct Response {
     pub(super) retry_after: Option<Duration>,
     /// `Allow` (on a 405): the methods the route takes.
     pub(super) allow: Option<String>,
+    /// Everything it said.
+    pub(super) said: Said,
+}
+
+/// Everything an answer says, for what the runner searches it for (a
+/// refusal must not disclose what the verifier computed): its status line,
+/// its headers and its body as read (up to [`MAX_RESPONSE_BODY`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Said {
+    /// `HTTP/1.1 401 Unauthorized`, with the reason phrase the target wrote.
+    pub(super) status_line: String,
+    pub(super) headers: http::HeaderMap,
+    pub(super) body: Bytes,
 }
 
 impl Response {
@@ -661,19 +679,33 @@ struct Head {
     status: u16,
     retry_after: Option<Duration>,
     allow: Option<String>,
+    status_line: String,
+    headers: http::HeaderMap,
 }
 
 impl Head {
-    fn of(status: u16, headers: &http::HeaderMap) -> Head {
+    /// The head of an answer with `status`, the reason phrase the target
+    /// wrote (`None`: the status's own), and `headers`.
+    fn of(status: u16, reason: Option<&[u8]>, headers: &http::HeaderMap) -> Head {
         let text = |name| {
             headers
                 .get(name)
                 .and_then(|v: &http::HeaderValue| v.to_str().ok())
         };
+        let reason = match reason {
+            Some(reason) => String::from_utf8_lossy(reason).into_owned(),
+            None => http::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or_default()
+                .to_owned(),
+        };
         Head {
             status,
             retry_after: text(http::header::RETRY_AFTER).and_then(retry_after),
             allow: text(http::header::ALLOW).map(str::to_owned),
+            status_line: format!("HTTP/1.1 {status} {reason}"),
+            headers: headers.clone(),
         }
     }
 
@@ -683,6 +715,11 @@ impl Head {
             body: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
             retry_after: self.retry_after,
             allow: self.allow,
+            said: Said {
+                status_line: self.status_line,
+                headers: self.headers,
+                body: Bytes::copy_from_slice(&body[..body.len().min(MAX_RESPONSE_BODY)]),
+            },
         })
     }
 }
@@ -804,6 +841,7 @@ mod tests {
                 body: String::new(),
                 retry_after: None,
                 allow: None,
+                said: Said::default(),
             })
         };
         // Refused twice, then answered: sent again on a new connection.

@@ -20,6 +20,7 @@ use sigconform_core::Rejection;
 use sigconform_core::answer::{self, Answer};
 use sigconform_core::crypto::{Algorithm, TagEncoding};
 use sigconform_core::keys::{DEFAULT_KEY_ID, Key, KeyLookup, KeyPolicy, LookupError, Secret};
+use sigconform_core::lenient::{self, LenientDecoder};
 use sigconform_core::lossy::{Component, LossyRead};
 use sigconform_core::nonce::{ForgetfulNonces, MemoryNonceStore, NonceError, NonceStore};
 use sigconform_core::request::Request;
@@ -246,6 +247,18 @@ pub enum Defect {
     /// cases: Express's `json({ verify })` for other media types, a
     /// middleware that skips bodiless requests, a route of one method).
     Ungated(Gate),
+    /// Decodes `field` (the tag, a body hash, a timestamp's digits) with a
+    /// lenient decoder, and signs it as received.
+    DecodesLeniently(Field, LenientDecoder),
+    /// Answers a rejection with the tag it expected for the request
+    /// ("invalid signature, expected …", as a verifier that helps its
+    /// clients debug does): a signature for anyone who asks.
+    DisclosesExpectedTag,
+    /// Answers a rejection with the string it signed for the request.
+    DisclosesSignedString,
+    /// Answers a rejection with the hash it computed of the body, in a
+    /// header.
+    DisclosesBodyHash,
 }
 
 /// A shape of request a verifier's check does not fire for.
@@ -432,6 +445,9 @@ impl Alteration for Defect {
                 | Defect::ServerErrorOnNonAsciiTag
                 | Defect::ServerErrorOnTagByteLength
                 | Defect::ServerErrorOnNonAsciiKeyId
+                | Defect::DisclosesExpectedTag
+                | Defect::DisclosesSignedString
+                | Defect::DisclosesBodyHash
         );
         if wraps {
             Box::new(Defective {
@@ -524,6 +540,44 @@ impl Alteration for Defect {
                     })
             }
             _ => false,
+        }
+    }
+
+    fn discloses(&self) -> bool {
+        matches!(
+            self,
+            Defect::DisclosesExpectedTag
+                | Defect::DisclosesSignedString
+                | Defect::DisclosesBodyHash
+        )
+    }
+
+    fn disclose(
+        &self,
+        scheme: &dyn Scheme,
+        req: &Request,
+        expected: Option<&sigconform_core::Expected>,
+        body: &mut serde_json::Value,
+        headers: &mut http::HeaderMap,
+    ) {
+        match (self, expected) {
+            (Defect::DisclosesExpectedTag, Some(expected)) => {
+                let tag = scheme.tag_encoding().encode(expected.tag.as_bytes());
+                body["message"] = format!("invalid signature, expected {tag}").into();
+            }
+            (Defect::DisclosesSignedString, Some(expected)) => {
+                body["string_to_sign"] = String::from_utf8_lossy(&expected.signed).into();
+            }
+            (Defect::DisclosesBodyHash, _) => {
+                let encoding = scheme
+                    .encoded(&Field::BodyHash)
+                    .map_or(TagEncoding::LowerHex, |(_, encoding)| encoding);
+                let hash = encoding.encode(&sigconform_core::crypto::sha256(req.body()));
+                if let Ok(value) = http::HeaderValue::from_str(&hash) {
+                    headers.insert("x-computed-body-hash", value);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -756,14 +810,44 @@ impl Defective {
         &self,
         req: &Request,
     ) -> Option<Result<SignatureParams<'static>, Rejection>> {
-        match self.defect {
+        match &self.defect {
             Defect::AcceptsAnyExpires => self.parse_expires_capped(req),
             Defect::ComponentsUnchecked => self.parse_components_cleaned(req),
             Defect::IgnoresAlg => self.parse_alg_as_ours(req),
-            Defect::ScopePartUnchecked(part) => self.parse_scope_part_as_ours(req, part),
+            Defect::DecodesLeniently(field, decoder) => self.parse_decoded(req, field, *decoder),
+            Defect::ScopePartUnchecked(part) => self.parse_scope_part_as_ours(req, *part),
             Defect::AlgorithmNameUnchecked => self.parse_algorithm_name_as_ours(req),
             _ => None,
         }
+    }
+
+    /// `field` read through `decoder` and written back as the strict value
+    /// it read, for parsing; the text received is what is signed.
+    fn parse_decoded(
+        &self,
+        req: &Request,
+        field: &Field,
+        decoder: LenientDecoder,
+    ) -> Option<Result<SignatureParams<'static>, Rejection>> {
+        let (at, alphabet) = lenient::written_in(self.inner.as_ref(), field)?;
+        let received = lenient::read_value(&at, req)?.into_owned();
+        let read = decoder.read(alphabet, &received)?;
+        if read == received {
+            return None;
+        }
+        let mut seen = req.clone();
+        lenient::write_value(&at, &mut seen, &read).ok()?;
+        Some(self.inner.parse(&seen).map(|params| {
+            let mut params = params.into_owned();
+            match field {
+                Field::Timestamp => params.timestamp = received.into(),
+                Field::BodyHash if params.body_hash.is_some() => {
+                    params.body_hash = Some(received.into());
+                }
+                _ => {}
+            }
+            params
+        }))
     }
 
     /// SigV4's credential scope parsed with `part` rewritten to what the
@@ -1415,6 +1499,9 @@ impl Scheme for Defective {
     }
     fn tag_encoding(&self) -> TagEncoding {
         self.inner.tag_encoding()
+    }
+    fn encoded(&self, field: &Field) -> Option<(Location, TagEncoding)> {
+        self.inner.encoded(field)
     }
     fn check_time(&self, params: &SignatureParams<'_>, now_ms: u64) -> Result<(), Rejection> {
         match self.defect {

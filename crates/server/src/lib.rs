@@ -322,6 +322,27 @@ pub trait Alteration: Send + Sync + 'static {
         false
     }
 
+    /// Whether the answers to rejected requests say what the verifier
+    /// computed for them ([`Self::disclose`]): only then does the server
+    /// compute it.
+    fn discloses(&self) -> bool {
+        false
+    }
+
+    /// Adds to the answer of a rejected `req` (its JSON `body` and its
+    /// `headers`) what the verifier computed for it: the expected signed
+    /// string and tag, where it got that far. Nothing by default: a correct
+    /// server never says it.
+    fn disclose(
+        &self,
+        _scheme: &dyn Scheme,
+        _req: &Request,
+        _expected: Option<&sigconform_core::Expected>,
+        _body: &mut serde_json::Value,
+        _headers: &mut http::HeaderMap,
+    ) {
+    }
+
     /// How an object store keeps what a PUT sends.
     fn keeping(&self) -> Keeping {
         Keeping::AsSigned
@@ -585,10 +606,16 @@ impl Service {
                 if crashes(Some(&rejection)) {
                     return json_response(500, serde_json::json!({"error": "internal"}));
                 }
-                json_response(
-                    rejection.status(),
-                    serde_json::json!({"error": rejection.code(), "message": rejection.to_string()}),
-                )
+                let mut body = serde_json::json!({"error": rejection.code(), "message": rejection.to_string()});
+                let mut headers = http::HeaderMap::new();
+                if let Some(alteration) = self.alteration.as_ref().filter(|a| a.discloses()) {
+                    let expected = self.verifier.expected(req).await;
+                    let scheme = self.verifier.scheme();
+                    alteration.disclose(scheme, req, expected.as_ref(), &mut body, &mut headers);
+                }
+                let mut response = json_response(rejection.status(), body);
+                response.headers_mut().extend(headers);
+                response
             }
         }
     }

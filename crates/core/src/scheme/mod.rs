@@ -604,6 +604,22 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     /// How tags are written in this scheme's headers.
     fn tag_encoding(&self) -> TagEncoding;
 
+    /// Where `field` is written in an encoding of its own, and which: the
+    /// tag (in [`Self::tag_encoding`]) and a body hash the request carries.
+    /// `None` for a field of text (a key id, a nonce), one only in the
+    /// signed string, and one the scheme does not carry. Where a field's
+    /// location holds more than the encoded value (RFC 9421's
+    /// `Content-Digest` dictionary), this is where the value itself is.
+    fn encoded(&self, field: &Field) -> Option<(Location, TagEncoding)> {
+        match field {
+            Field::Tag => self
+                .location(field)
+                .filter(|at| *at != Location::Signed)
+                .map(|at| (at, self.tag_encoding())),
+            _ => None,
+        }
+    }
+
     /// Reads and checks the signature material of a received request:
     /// presence, syntax, duplicates, and the checks that need only the
     /// request (a body hash against the body, required signed headers).

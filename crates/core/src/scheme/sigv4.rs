@@ -403,6 +403,13 @@ impl Scheme for SigV4 {
         TagEncoding::LowerHex
     }
 
+    fn encoded(&self, field: &Field) -> Option<(Location, TagEncoding)> {
+        match field {
+            Field::Tag | Field::BodyHash => Some((self.location(field)?, TagEncoding::LowerHex)),
+            _ => None,
+        }
+    }
+
     fn key(&self, id: &str, secret: &Secret) -> Result<Key, ConfigError> {
         // The first key of the chain: kDate = HMAC("AWS4" + secret, date).
         let mut bytes = b"AWS4".to_vec();
