@@ -167,6 +167,41 @@ async fn failed(profile: &str, url: &str) -> Vec<String> {
     not_passed(&results, profile)
 }
 
+/// The server of `language` that verifies with `profile`'s SDK, on `port`.
+fn sdk_server(
+    language: &str,
+    profile: &str,
+    port: u16,
+    python: &std::path::Path,
+    node_sdks: &std::path::Path,
+    dir: &str,
+) -> Command {
+    let mut command = match language {
+        "python" => {
+            let mut c = Command::new(python);
+            c.arg(format!("{dir}/server.py"));
+            c
+        }
+        _ => {
+            let mut c = Command::new("node");
+            c.arg(format!("{dir}/server.mjs")).env("SDK_DIR", node_sdks);
+            c
+        }
+    };
+    command
+        .args([profile, &port.to_string()])
+        .env("SECRET", PROFILE_SECRET)
+        // The URL Twilio requested, as the application knows it.
+        .env("ENDPOINT", format!("http://127.0.0.1:{port}"))
+        // The notification URL Square signs, as configured there.
+        .env(
+            "NOTIFICATION_URL",
+            format!("http://127.0.0.1:{port}/webhook"),
+        )
+        .stderr(Stdio::null());
+    command
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_sdks_fail_only_where_they_have_a_real_defect() {
     let python = python_packages(&PYTHON);
@@ -175,30 +210,7 @@ async fn official_sdks_fail_only_where_they_have_a_real_defect() {
     let mut wrong = Vec::new();
     for (language, profile, defects) in real_defects() {
         let port = free_port();
-        let mut command = match language {
-            "python" => {
-                let mut c = Command::new(&python);
-                c.arg(format!("{dir}/server.py"));
-                c
-            }
-            _ => {
-                let mut c = Command::new("node");
-                c.arg(format!("{dir}/server.mjs"))
-                    .env("SDK_DIR", &node_sdks);
-                c
-            }
-        };
-        command
-            .args([profile, &port.to_string()])
-            .env("SECRET", PROFILE_SECRET)
-            // The URL Twilio requested, as the application knows it.
-            .env("ENDPOINT", format!("http://127.0.0.1:{port}"))
-            // The notification URL Square signs, as configured there.
-            .env(
-                "NOTIFICATION_URL",
-                format!("http://127.0.0.1:{port}/webhook"),
-            )
-            .stderr(Stdio::null());
+        let command = sdk_server(language, profile, port, &python, &node_sdks, dir);
         let _server = started(command, port).await;
         let found = failed(profile, &format!("http://127.0.0.1:{port}/webhook")).await;
         let mut expected: Vec<String> = defects.iter().map(|d| (*d).to_owned()).collect();
@@ -210,4 +222,64 @@ async fn official_sdks_fail_only_where_they_have_a_real_defect() {
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The profile fuzzed at `url` with `seed`: each group of findings, its
+/// id and what was observed.
+async fn fuzz_groups(profile: &str, url: &str, seed: u64, requests: u64) -> Vec<String> {
+    let scheme = SchemeRef::from(Profile::resolve(profile).unwrap());
+    let config = RunConfig {
+        scheme_config: sigconform_core::scheme::SchemeConfig {
+            endpoint: Some(url.to_owned()),
+            ..Default::default()
+        },
+        timeout: Duration::from_secs(5),
+        deadline: Duration::from_secs(60),
+        ..RunConfig::new(scheme, "k", Secret::new(PROFILE_SECRET))
+    };
+    let options = runner::fuzz::FuzzOptions {
+        seed,
+        requests,
+        ..runner::fuzz::FuzzOptions::default()
+    };
+    let run = runner::fuzz::fuzz(&config, &options, url).await.unwrap();
+    run.run
+        .results
+        .iter()
+        .map(|case| {
+            format!(
+                "{} ({}): {}\n{}",
+                case.id, case.expected, case.observed, case.request
+            )
+        })
+        .collect()
+}
+
+/// The official SDKs fuzzed: only their real defects are found
+/// (`SIGCONFORM_FUZZ_REQUESTS` and `SIGCONFORM_FUZZ_SEEDS` for a longer run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_sdks_fuzzed_show_only_their_real_defects() {
+    let (requests, seeds) = common::fuzz_budget();
+    let python = python_packages(&PYTHON);
+    let node_sdks = node_packages(&NODE);
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdks");
+    let mut found = Vec::new();
+    for (language, profile, _) in real_defects() {
+        let port = free_port();
+        let command = sdk_server(language, profile, port, &python, &node_sdks, dir);
+        let _server = started(command, port).await;
+        for seed in 1..=seeds {
+            for group in fuzz_groups(
+                profile,
+                &format!("http://127.0.0.1:{port}/webhook"),
+                seed,
+                requests,
+            )
+            .await
+            {
+                found.push(format!("{language} {profile} seed {seed}: {group}"));
+            }
+        }
+    }
+    println!("{}", found.join("\n"));
 }

@@ -453,3 +453,19 @@ pub fn certificates(dir: &std::path::Path) -> (PathBuf, PathBuf, PathBuf) {
     std::fs::write(&files.2, leaf_key.serialize_pem()).unwrap();
     files
 }
+
+/// How long the fuzz tests against real verifiers fuzz each: requests per
+/// seed and seeds (`SIGCONFORM_FUZZ_REQUESTS`, `SIGCONFORM_FUZZ_SEEDS`;
+/// by default a short run, the long one by hand).
+pub fn fuzz_budget() -> (u64, u64) {
+    let var = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    (
+        var("SIGCONFORM_FUZZ_REQUESTS", 300),
+        var("SIGCONFORM_FUZZ_SEEDS", 1),
+    )
+}

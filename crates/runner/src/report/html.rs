@@ -27,7 +27,7 @@ const OUTCOMES: [Outcome; 7] = [
     Outcome::Pass,
 ];
 
-const CATEGORIES: [Category; 10] = [
+const CATEGORIES: [Category; 11] = [
     Category::Acceptance,
     Category::Tamper,
     Category::Expiry,
@@ -38,6 +38,7 @@ const CATEGORIES: [Category; 10] = [
     Category::Presigned,
     Category::Scope,
     Category::Timing,
+    Category::Fuzz,
 ];
 
 fn name<T: std::fmt::Debug>(value: T) -> String {
@@ -189,6 +190,13 @@ fn cases(index: usize, target: &str, run: &Run) -> String {
         out.push_str("<ul class=\"learned\">");
         for line in &run.learned {
             let _ = write!(out, "<li>learned: {}</li>", escape(line));
+        }
+        out.push_str("</ul>\n");
+    }
+    if !run.notes.is_empty() {
+        out.push_str("<ul class=\"notes\">");
+        for line in &run.notes {
+            let _ = write!(out, "<li>{}</li>", escape(line));
         }
         out.push_str("</ul>\n");
     }

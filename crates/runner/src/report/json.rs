@@ -11,6 +11,7 @@ pub fn render_json(runs: &[(String, Run)]) -> serde_json::Value {
             "tls_verified": !run.insecure,
             "clock": run.clock,
             "learned": run.learned,
+            "notes": run.notes,
             "summary": Counts::of(&run.results),
             "cases": run.results,
         })).collect::<Vec<_>>(),

@@ -1,0 +1,295 @@
+//! Differential fuzzing of a live verifier, with the reference
+//! implementation as the oracle (`sigconform fuzz`).
+//!
+//! The run starts where the catalog's does: it learns the deployment
+//! (`learn.rs`: the body the target accepts, how it refuses), from the
+//! same description. Then it draws cases from its seed, each a few
+//! operators composed on the runner's correctly signed base request,
+//! sends them, asks the reference what the scheme requires of each
+//! request (must accept, must refuse, either), and compares the answer by
+//! the catalog's judging rules. Each finding is minimised to the fewest
+//! operators that still make it, grouped by them, and reported like a
+//! catalog case through the same reports.
+//!
+//! One file per concern:
+//!
+//! | file | what |
+//! |---|---|
+//! | `operators.rs` | the operators, made from the scheme's description |
+//! | `case.rs` | choosing a case's operators, and building its requests |
+//! | `oracle.rs` | what the reference requires, under a strict and a lenient policy |
+//! | `assess.rs` | an answer compared with that, by the judging rules |
+//! | `run.rs` | sending cases within the budget |
+//! | `minimise.rs` | minimising findings and grouping them |
+//! | `report.rs` | groups as report cases, the run's counts as notes |
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sigconform_core::keys::{DEFAULT_KEY_ID, KeyPolicy};
+use sigconform_core::time::{Clock, SystemClock};
+use tokio::time::Instant;
+
+use crate::probe::{Builder, Expect};
+use crate::{CaseResult, Category, Outcome, Progress, Ready, Run, RunConfig, RunError};
+
+mod assess;
+mod case;
+mod minimise;
+mod operators;
+mod oracle;
+mod report;
+mod run;
+
+pub use run::{FuzzOptions, Stats};
+
+use minimise::Budget;
+use oracle::{Oracle, OracleKeys};
+use run::Fuzzer;
+
+/// At most this many requests minimise the findings of one run.
+const MINIMISE_REQUESTS: u64 = 1500;
+
+/// Minimising takes at most this long, or a quarter of the run's
+/// duration where that is longer.
+const MINIMISE_TIME: Duration = Duration::from_secs(30);
+
+/// A group of findings, for whoever reads the run as data (the
+/// measurements of `docs/fuzzing.md`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FuzzGroup {
+    /// Its case id, `SCHEME/fuzz/SIGNATURE`.
+    pub id: String,
+    /// Its operators' names.
+    pub operators: Vec<String>,
+    /// How many findings of the run it holds.
+    pub count: u64,
+    /// How many requests the run had sent before its first finding.
+    pub first_at: u64,
+}
+
+/// A finished fuzz run.
+#[derive(Debug, Clone)]
+pub struct FuzzRun {
+    /// As the reports show it: each group a case.
+    pub run: Run,
+    /// The groups, in the order first met.
+    pub groups: Vec<FuzzGroup>,
+    /// What the run counted.
+    pub stats: Stats,
+}
+
+/// The operators a run against a target of `config` would use, by name
+/// (nothing is sent).
+pub fn operator_names(config: &RunConfig) -> Result<Vec<String>, RunError> {
+    let target = crate::Target::parse("http://sigconform.test")?;
+    let b = Builder::new(config, &target, SystemClock.now_ms(), crate::MIN_MARGIN_MS)?;
+    Ok(operators::catalogue(&b)
+        .into_iter()
+        .map(|o| o.name)
+        .collect())
+}
+
+/// The key policy of seed 001 as far as the run was told of it: the
+/// denied key's route allows only the runner's key, and the admin route
+/// only admin keys.
+fn policy(config: &RunConfig) -> KeyPolicy {
+    KeyPolicy {
+        allowed_key_ids: config
+            .denied_key
+            .as_ref()
+            .map(|_| vec![config.key_id.clone(), DEFAULT_KEY_ID.to_owned()]),
+        restricted_path_prefixes: config
+            .denied_key
+            .iter()
+            .map(|d| d.path.split('?').next().unwrap_or_default().to_owned())
+            .collect(),
+        admin_path_prefixes: config
+            .admin_path
+            .iter()
+            .map(|p| p.split('?').next().unwrap_or_default().to_owned())
+            .collect(),
+        admin_key_prefix: None,
+    }
+}
+
+/// The reference for a run of `config`, whose builder is `b` and whose
+/// base request, as the runner signs it, is `base`.
+fn oracle(
+    config: &RunConfig,
+    b: &Builder<'_>,
+    base: &sigconform_core::Request,
+) -> Result<Oracle, RunError> {
+    let build = || config.scheme.build(&config.scheme_config);
+    Ok(Oracle::new(
+        build()?,
+        build()?,
+        OracleKeys {
+            key: b.key.clone(),
+            default: b.key_for(DEFAULT_KEY_ID, &config.secret),
+            denied: config
+                .denied_key
+                .as_ref()
+                .map(|d| b.key_for(&d.key_id, &d.secret)),
+            policy: policy(config),
+        },
+        base,
+    ))
+}
+
+/// Draws `cases` cases from `seed` for a target of `config` and asks the
+/// reference what it requires of each of their requests, sending nothing:
+/// what the fuzzer costs per request, apart from the target
+/// (`cargo xtask bench`). The number of requests made.
+pub fn generate_and_classify(config: &RunConfig, seed: u64, cases: u64) -> Result<u64, RunError> {
+    let target = crate::Target::parse("http://sigconform.test")?;
+    let now_ms = SystemClock.now_ms();
+    let b = Builder::new(config, &target, now_ms, crate::MIN_MARGIN_MS)?;
+    let base = b
+        .step(&b.probe_request(), &b.recipe(b.now), Expect::Either)
+        .map_err(|_| RunError::Target(target.url().to_owned()))?
+        .request;
+    let oracle = oracle(config, &b, &base)?;
+    let forge = case::Forge::new(&b);
+    let mut requests = 0;
+    for n in 0..cases {
+        let chosen = forge.choose(&mut run::case_rng(seed, n));
+        let Ok(plan) = forge.build(&chosen, now_ms) else {
+            continue;
+        };
+        for step in &plan.steps {
+            let _ = oracle.classify(&step.step.request, step.acceptable, now_ms, now_ms);
+            requests += step.copies as u64;
+        }
+    }
+    Ok(requests)
+}
+
+/// Fuzzes `target`, a verifier of `config`'s scheme, within `options`'
+/// budget.
+pub async fn fuzz(
+    config: &RunConfig,
+    options: &FuzzOptions,
+    target: &str,
+) -> Result<FuzzRun, RunError> {
+    let Ready {
+        mut session,
+        target,
+        clock,
+        target_now,
+        learned,
+    } = crate::ready(config, target).await?;
+    let started = Instant::now();
+    let minimise_time = MINIMISE_TIME.max(options.duration.unwrap_or_default() / 4);
+    // The budget bounds the run; each request keeps its own timeout.
+    session.deadline = started
+        + options.duration.unwrap_or(Duration::from_secs(24 * 3600))
+        + minimise_time
+        + config.timeout * 2;
+    let b = Builder::new(config, &target, target_now, clock.margin_ms())?
+        .with_bodies(learned.bodies.clone());
+    let concurrency = if b.writes_a_resource() {
+        1
+    } else {
+        config.concurrency
+    };
+    let base = b
+        .step(&b.probe_request(), &b.recipe(b.now), Expect::Either)
+        .map_err(|_| RunError::Target(target.url().to_owned()))?
+        .request;
+    let oracle = oracle(config, &b, &base)?;
+    let mut fuzzer = Fuzzer {
+        forge: case::Forge::new(&b),
+        oracle,
+        session: Arc::new(session),
+        base_accepted: learned.refused.is_none(),
+        stats: Stats::default(),
+        stopped: learned.stopped.clone(),
+        first_sent: None,
+    };
+    let hook = config.progress.clone();
+    let progress = move |done: u64, total: u64| {
+        if let Some(Progress(hook)) = &hook {
+            hook(done as usize, total as usize);
+        }
+    };
+    let raws = if fuzzer.stopped.is_none() {
+        fuzzer.explore(options, concurrency, &progress).await
+    } else {
+        Vec::new()
+    };
+    let explored = started.elapsed();
+    let budget = Budget {
+        requests: MINIMISE_REQUESTS,
+        until: Instant::now() + minimise_time,
+    };
+    let groups = fuzzer.group(raws, budget).await;
+    crate::remove_what_was_written(&b, &fuzzer.session).await;
+    let mut results = Vec::new();
+    if let Some(refusal) = &learned.refused {
+        let mut case = CaseResult::new(
+            b.case_id(Category::Fuzz, "base"),
+            Category::Fuzz,
+            "the runner's correctly signed base request",
+            Outcome::Fail,
+            "2xx (a correctly signed request)",
+            refusal.observed.clone(),
+        );
+        case.rule = b.cite("valid-basic");
+        case.status = refusal.status;
+        results.push(case);
+    }
+    if let Some(why) = &fuzzer.stopped {
+        let mut case = CaseResult::new(
+            b.case_id(Category::Fuzz, "answers"),
+            Category::Fuzz,
+            "the target still answers a correctly signed request",
+            Outcome::Fail,
+            "an answer",
+            why.clone(),
+        );
+        case.rule = b.cite("keeps-answering");
+        results.push(case);
+    }
+    // What the run found before it sent a case: found at once.
+    let mut summaries: Vec<FuzzGroup> = results
+        .iter()
+        .map(|case| FuzzGroup {
+            id: case.id.clone(),
+            operators: Vec::new(),
+            count: 1,
+            first_at: 0,
+        })
+        .collect();
+    let cases = report::cases(
+        &b,
+        &fuzzer.session,
+        &fuzzer.forge.ops,
+        &groups,
+        fuzzer.stats.requests,
+    );
+    summaries.extend(groups.iter().zip(&cases).map(|(group, case)| {
+        FuzzGroup {
+            id: case.id.clone(),
+            operators: report::operators(group, &fuzzer.forge.ops)
+                .iter()
+                .map(|o| o.name.clone())
+                .collect(),
+            count: group.count,
+            first_at: group.first_at,
+        }
+    }));
+    results.extend(cases);
+    let notes = report::notes(&fuzzer.stats, options, concurrency, explored.as_secs_f64());
+    Ok(FuzzRun {
+        run: Run {
+            clock,
+            insecure: target.is_tls() && config.tls.insecure,
+            learned: learned.lines,
+            notes,
+            results,
+        },
+        groups: summaries,
+        stats: fuzzer.stats,
+    })
+}
