@@ -469,3 +469,49 @@ pub fn fuzz_budget() -> (u64, u64) {
         var("SIGCONFORM_FUZZ_SEEDS", 1),
     )
 }
+
+/// A defect a real verifier is known to have (the README lists it), as
+/// the fuzzer's groups show it: what the target did, and the operators
+/// the groups are made of (a name; `name-` a prefix; `-name` a suffix).
+#[derive(Debug, Clone, Copy)]
+pub struct KnownFinding {
+    pub kind: runner::fuzz::FindingKind,
+    pub operators: &'static [&'static str],
+}
+
+/// Whether `operator` is one of `patterns`.
+fn operator_matches(operator: &str, patterns: &[&str]) -> bool {
+    patterns.iter().any(|p| {
+        operator == *p
+            || (p.ends_with('-') && operator.starts_with(p))
+            || (p.starts_with('-') && operator.ends_with(p))
+    })
+}
+
+/// The groups of `run` no known defect explains: a group is explained by
+/// one of `known` of its kind whose operators include each of the group's
+/// (`sign-after` aside).
+pub fn unexplained(run: &runner::fuzz::FuzzRun, known: &[KnownFinding]) -> Vec<String> {
+    run.groups
+        .iter()
+        .filter(|g| {
+            !known.iter().any(|k| {
+                k.kind == g.kind
+                    && g.operators
+                        .iter()
+                        .filter(|o| *o != "sign-after")
+                        .all(|o| operator_matches(o, k.operators))
+            })
+        })
+        .map(|g| {
+            let case = run.run.results.iter().find(|c| c.id == g.id);
+            match case {
+                Some(c) => format!(
+                    "{} ({:?}): expected {}, observed {}\n{}",
+                    g.id, g.kind, c.expected, c.observed, c.request
+                ),
+                None => format!("{} ({:?})", g.id, g.kind),
+            }
+        })
+        .collect()
+}

@@ -54,12 +54,43 @@ const MINIMISE_REQUESTS: u64 = 1500;
 /// duration where that is longer.
 const MINIMISE_TIME: Duration = Duration::from_secs(30);
 
+/// What a group of findings is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingKind {
+    /// Requests the target had to refuse were accepted.
+    Accepted,
+    /// Requests the target had to accept were refused.
+    Refused,
+    /// 5xx answers.
+    ServerError,
+    /// Two identical requests at once were both accepted where a nonce
+    /// allows one.
+    BothAccepted,
+    /// The runner's correctly signed base request was refused.
+    BaseRefused,
+    /// The target stopped answering.
+    StoppedAnswering,
+}
+
+impl From<assess::Kind> for FindingKind {
+    fn from(kind: assess::Kind) -> Self {
+        match kind {
+            assess::Kind::AcceptedForgery => FindingKind::Accepted,
+            assess::Kind::RefusedValid => FindingKind::Refused,
+            assess::Kind::ServerError => FindingKind::ServerError,
+            assess::Kind::BothAccepted => FindingKind::BothAccepted,
+        }
+    }
+}
+
 /// A group of findings, for whoever reads the run as data (the
 /// measurements of `docs/fuzzing.md`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FuzzGroup {
     /// Its case id, `SCHEME/fuzz/SIGNATURE`.
     pub id: String,
+    /// What it is.
+    pub kind: FindingKind,
     /// Its operators' names.
     pub operators: Vec<String>,
     /// How many findings of the run it holds.
@@ -256,6 +287,11 @@ pub async fn fuzz(
         .iter()
         .map(|case| FuzzGroup {
             id: case.id.clone(),
+            kind: if case.id.ends_with("/base") {
+                FindingKind::BaseRefused
+            } else {
+                FindingKind::StoppedAnswering
+            },
             operators: Vec::new(),
             count: 1,
             first_at: 0,
@@ -271,6 +307,7 @@ pub async fn fuzz(
     summaries.extend(groups.iter().zip(&cases).map(|(group, case)| {
         FuzzGroup {
             id: case.id.clone(),
+            kind: group.kind.into(),
             operators: report::operators(group, &fuzzer.forge.ops)
                 .iter()
                 .map(|o| o.name.clone())

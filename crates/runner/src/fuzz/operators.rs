@@ -229,6 +229,10 @@ pub(crate) enum BodyChange {
     /// disagree on (non-ASCII text, escapes, `1e21`, `-0`, 2^53 + 1, keys
     /// that are array indices), inside the envelope.
     Member,
+    /// A member only JavaScript's `JSON.parse` reads as a signer meant
+    /// (a lone surrogate, a number beyond the double range, `__proto__`),
+    /// where the scheme signs JSON itself: strict parsers refuse it.
+    JavaScriptMember,
     /// The same JSON with whitespace between its tokens.
     Whitespace,
     /// A member of the JSON written twice, the first copy another value.
@@ -430,12 +434,14 @@ impl Operator {
             | Action::HeaderNameCase
             | Action::HeaderReorder
             | Action::HeaderUnsigned
-            | Action::SeveralSignatures {
-                wrong_first: true, ..
-            }
+            | Action::SeveralSignatures { .. }
             | Action::Form(Form::Presigned | Form::Chunked) => Acceptable::Always,
             Action::Body(
-                BodyChange::Member | BodyChange::Large | BodyChange::Whitespace | BodyChange::Empty,
+                BodyChange::Member
+                | BodyChange::JavaScriptMember
+                | BodyChange::Large
+                | BodyChange::Whitespace
+                | BodyChange::Empty,
             )
             | Action::Method
             | Action::Chunked => Acceptable::WhenSigned,
@@ -458,6 +464,7 @@ impl Operator {
                     | BodyChange::Empty
                     | BodyChange::Large
                     | BodyChange::Member
+                    | BodyChange::JavaScriptMember
                     | BodyChange::Whitespace
                     | BodyChange::DuplicateKey
             ) | Action::Method
@@ -919,6 +926,13 @@ fn bodies(b: &Builder<'_>) -> Vec<Operator> {
             "member",
             "a member of the runner's added, with a value serialisers disagree on",
             BodyChange::Member,
+        );
+    }
+    if base.is_json() && b.signs_json_only() {
+        add(
+            "javascript-member",
+            "a member only JavaScript's JSON.parse reads as meant (a lone surrogate, 1e400, __proto__)",
+            BodyChange::JavaScriptMember,
         );
     }
     if base.is_json() {

@@ -268,12 +268,20 @@ impl Oracle {
         }
         let mut readings = self.readings(req);
         if readings.is_empty() {
-            // Read as it is, only the lenient nonce policy differs.
-            if strict != Rejection::ReplayedNonce {
+            // Read as it is, only the lenient nonce policy and clock differ.
+            if !matches!(strict, Rejection::ReplayedNonce | Rejection::Expired) {
                 return Requirement::Refuse(strict);
             }
             readings.push(req.clone());
         }
+        // A verifier may allow its clock the skew it allows ahead on an
+        // expiry too (RFC 9421's `expires`): as if judged that much earlier.
+        let from_ms = if strict == Rejection::Expired {
+            let window = self.lenient.scheme().window();
+            from_ms.saturating_sub(window.unit.to_ms(window.future))
+        } else {
+            from_ms
+        };
         let mut window = false;
         for reading in &readings {
             match self.verdict(&self.lenient, reading, from_ms, until_ms) {
