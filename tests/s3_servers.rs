@@ -247,6 +247,27 @@ fn known_findings(store: &str) -> Vec<KnownFinding> {
                 kind: ServerError,
                 operators: &["presigned", "signed-headers-", "-authorization"],
             },
+            // No X-Amz-Date (nor Date): 500.
+            KnownFinding {
+                kind: ServerError,
+                operators: &["timestamp-missing", "header-dropped-x-amz-date"],
+            },
+            // An aws-chunked body that is not chunk framing: 500.
+            KnownFinding {
+                kind: ServerError,
+                operators: &["chunk-signed", "chunk-changed", "body-", "lossy-body-"],
+            },
+            // A header sent twice is read once (the signature covers one
+            // copy); SignedHeaders listing a header twice, or leaving
+            // x-amz-content-sha256 out, are accepted.
+            KnownFinding {
+                kind: Accepted,
+                operators: &[
+                    "header-duplicated-",
+                    "signed-headers-repeat",
+                    "signed-headers-dropped",
+                ],
+            },
         ],
     }
 }

@@ -81,21 +81,18 @@ fn expect(requirement: &Requirement) -> Expect {
 }
 
 /// Compares `answered` (answers to `step`, sent `copies` at once) with what
-/// `oracle` requires, and tells the oracle of every acceptance. `margin_ms`
-/// widens the span in which the target judged it by how well its clock is
-/// known; `refusals` are the statuses it refuses with.
+/// `oracle` requires, and tells the oracle of every acceptance; `refusals`
+/// are the statuses the target refuses with.
 pub(crate) fn assess(
     oracle: &Oracle,
     step: &Step,
     acceptable: bool,
     answered: &Answered,
-    margin_ms: u64,
     refusals: &[u16],
     counted: &mut dyn FnMut(&Requirement),
 ) -> Assessed {
     let req = &step.request;
-    let from = answered.from_ms.saturating_sub(margin_ms);
-    let until = answered.until_ms.saturating_add(margin_ms);
+    let (from, until) = (answered.from_ms, answered.until_ms);
     let requirement = oracle.classify(req, acceptable, from, until);
     counted(&requirement);
     let finding =

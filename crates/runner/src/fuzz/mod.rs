@@ -145,11 +145,13 @@ fn policy(config: &RunConfig) -> KeyPolicy {
 }
 
 /// The reference for a run of `config`, whose builder is `b` and whose
-/// base request, as the runner signs it, is `base`.
+/// base request, as the runner signs it, is `base`, against a target
+/// whose clock is known within `margin_ms`.
 fn oracle(
     config: &RunConfig,
     b: &Builder<'_>,
     base: &sigconform_core::Request,
+    margin_ms: u64,
 ) -> Result<Oracle, RunError> {
     let build = || config.scheme.build(&config.scheme_config);
     Ok(Oracle::new(
@@ -165,6 +167,8 @@ fn oracle(
             policy: policy(config),
         },
         base,
+        b.signs_form(),
+        margin_ms,
     ))
 }
 
@@ -180,7 +184,7 @@ pub fn generate_and_classify(config: &RunConfig, seed: u64, cases: u64) -> Resul
         .step(&b.probe_request(), &b.recipe(b.now), Expect::Either)
         .map_err(|_| RunError::Target(target.url().to_owned()))?
         .request;
-    let oracle = oracle(config, &b, &base)?;
+    let oracle = oracle(config, &b, &base, crate::MIN_MARGIN_MS)?;
     let forge = case::Forge::new(&b);
     let mut requests = 0;
     for n in 0..cases {
@@ -228,7 +232,7 @@ pub async fn fuzz(
         .step(&b.probe_request(), &b.recipe(b.now), Expect::Either)
         .map_err(|_| RunError::Target(target.url().to_owned()))?
         .request;
-    let oracle = oracle(config, &b, &base)?;
+    let oracle = oracle(config, &b, &base, clock.margin_ms())?;
     let mut fuzzer = Fuzzer {
         forge: case::Forge::new(&b),
         oracle,

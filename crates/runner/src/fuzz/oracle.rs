@@ -156,8 +156,14 @@ pub(crate) struct Oracle {
     key_id: Option<(Location, String)>,
     /// Where the timestamp is, where its spelling is not pinned.
     lenient_timestamp: Option<Location>,
-    /// Whether a repeated header with the same value may be read.
+    /// Whether a repeated header may be read as one (the provider sets no
+    /// rule).
     repeated_read: bool,
+    /// Whether the scheme signs a form's parameters (Twilio's).
+    form_signed: bool,
+    /// How well the runner knows the target's clock: a request is judged
+    /// at some moment within this of its sending and its answer.
+    margin_ms: u64,
 }
 
 /// What the reference knows of the target's keys: the runner's, under its
@@ -185,6 +191,8 @@ impl Oracle {
         lenient: Box<dyn Scheme>,
         keys: OracleKeys,
         base: &Request,
+        form_signed: bool,
+        margin_ms: u64,
     ) -> Oracle {
         let clock = Arc::new(FixedClock::new(0));
         let ledger = Arc::new(Ledger::default());
@@ -224,6 +232,8 @@ impl Oracle {
             key_id,
             lenient_timestamp,
             repeated_read: sender.repeated_headers == Repeated::Read,
+            form_signed,
+            margin_ms,
             strict: Verifier::new(
                 strict,
                 clock.clone(),
@@ -243,17 +253,20 @@ impl Oracle {
         }
     }
 
-    /// What the scheme requires of `req`, sent at the target's `from_ms`
-    /// and answered by its `until_ms`; `signer_made` says whether a signer
-    /// could have sent it (else the reference's acceptance is only one of
-    /// the answers that conform).
+    /// What the scheme requires of `req`, sent at the target's `sent_ms`
+    /// and answered by its `answered_ms` (each as the runner estimates
+    /// the target's clock, within the oracle's margin); `signer_made` says
+    /// whether a signer could have sent it (else the reference's
+    /// acceptance is only one of the answers that conform).
     pub(crate) fn classify(
         &self,
         req: &Request,
         signer_made: bool,
-        from_ms: u64,
-        until_ms: u64,
+        sent_ms: u64,
+        answered_ms: u64,
     ) -> Requirement {
+        let from_ms = sent_ms.saturating_sub(self.margin_ms);
+        let until_ms = answered_ms.saturating_add(self.margin_ms);
         let strict = match self.verdict(&self.strict, req, from_ms, until_ms) {
             Verdict::Window => return Requirement::Either(Leeway::Window),
             Verdict::Accepted if signer_made => return Requirement::Accept,
@@ -274,16 +287,22 @@ impl Oracle {
             }
             readings.push(req.clone());
         }
-        // A verifier may allow its clock the skew it allows ahead on an
-        // expiry too (RFC 9421's `expires`): as if judged that much earlier.
-        let from_ms = if strict == Rejection::Expired {
+        // A verifier may allow an expiry (RFC 9421's `expires`) the skew it
+        // allows a timestamp ahead: as if judged that much earlier.
+        let skewed = (strict == Rejection::Expired).then(|| {
             let window = self.lenient.scheme().window();
-            from_ms.saturating_sub(window.unit.to_ms(window.future))
-        } else {
-            from_ms
-        };
+            sent_ms.saturating_sub(window.unit.to_ms(window.future))
+        });
         let mut window = false;
         for reading in &readings {
+            if let Some(at) = skewed
+                && matches!(
+                    self.verdict(&self.lenient, reading, at, at),
+                    Verdict::Accepted
+                )
+            {
+                return Requirement::Either(Leeway::Lenient(strict));
+            }
             match self.verdict(&self.lenient, reading, from_ms, until_ms) {
                 Verdict::Accepted => return Requirement::Either(Leeway::Lenient(strict)),
                 Verdict::Refused(Rejection::MalformedTimestamp)
@@ -357,7 +376,16 @@ impl Oracle {
     /// canonical spelling.
     fn readings(&self, req: &Request) -> Vec<Request> {
         let mut trimmed = req.clone();
-        let spaced = trim(trimmed.headers_mut());
+        let mut spaced = trim(trimmed.headers_mut());
+        // Form parameters come from a body sent as a form only (a handler
+        // reads no parameters from another body).
+        if self.form_signed && !trimmed.body().is_empty() && !sent_as_a_form(&trimmed) {
+            trimmed
+                .headers_mut()
+                .insert(http::header::CONTENT_LENGTH, 0.into());
+            *trimmed.body_mut() = bytes::Bytes::new();
+            spaced = true;
+        }
         let repeats: Vec<http::HeaderName> = if self.repeated_read {
             repeated(trimmed.headers())
         } else {
@@ -422,6 +450,14 @@ impl Oracle {
         }
         changed
     }
+}
+
+/// Whether `req`'s body is sent as a form.
+fn sent_as_a_form(req: &Request) -> bool {
+    req.headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| crate::base::essence(v) == crate::base::FORM)
 }
 
 /// The whole number `text` spells as a lenient parser reads one

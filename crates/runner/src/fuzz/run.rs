@@ -394,7 +394,6 @@ impl Fuzzer<'_> {
             &planned.step,
             planned.acceptable,
             answered,
-            self.session.margin_ms,
             &self.session.refusals,
             &mut |r| stats.count(r),
         );
