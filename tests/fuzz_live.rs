@@ -518,23 +518,197 @@ async fn a_correct_server_gives_no_finding() {
     assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
+/// A representative defect of each family, found within the budget and
+/// reported under the group of its operators (the whole matrix is
+/// `every_defect_is_found_within_the_budget`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
-async fn scratch() {
-    for (defect, scheme) in [
-        (Defect::StrictJsonParser, SchemeId::Partner),
-        (Defect::AlgorithmFromTagLength, SchemeId::Authorization),
-        (Defect::RequiresNoSignedHeaders, SchemeId::Authorization),
-        (Defect::LenientTimestamps, SchemeId::Webhook),
+async fn a_defect_of_each_family_is_found_and_grouped() {
+    let rows: Vec<(Defect, SchemeRef, &[&str])> = vec![
         (
-            Defect::ReadsLossily(LossyRead::TrimmedBody),
-            SchemeId::Authorization,
+            Defect::IgnoresExpiry,
+            SchemeId::A2a.into(),
+            &["timestamp-past", "timestamp-zero", "timestamp-unit"],
         ),
-    ] {
-        for seed in [1] {
-            let run = fuzzed(scheme, Some(defect.clone()), API, seed, 3000, false).await;
-            println!("{defect:?} {seed}: {:#?}", groups(&run));
-            println!("{:?}", run.run.notes);
+        (
+            Defect::NeverRecordsNonces,
+            SchemeId::Authorization.into(),
+            &["replay", "replay-after-pause", "concurrent"],
+        ),
+        (
+            Defect::AcceptsTagPrefix,
+            SchemeId::Webhook.into(),
+            &["tag-prefix", "tag-bytes-empty", "tag-cut"],
+        ),
+        (
+            Defect::MethodNotCovered,
+            SchemeId::Quable.into(),
+            &["method"],
+        ),
+        (
+            Defect::ServerErrorOnNonAsciiTag,
+            SchemeId::IaJson.into(),
+            &["tag-", "-signature"],
+        ),
+        (
+            Defect::IgnoresChunkedBodies,
+            SchemeId::A2a.into(),
+            &["chunked"],
+        ),
+        (
+            Defect::IgnoresKeyPolicy,
+            SchemeId::Partner.into(),
+            &["key-not-allowed", "admin-route"],
+        ),
+        (
+            Defect::ReadsLossily(LossyRead::BodyAsText),
+            SchemeRef::by_name("stripe").unwrap(),
+            &["lossy-body-invalid-utf8"],
+        ),
+        (
+            Defect::FormAsDictionary,
+            SchemeRef::by_name("twilio").unwrap(),
+            &["body-member"],
+        ),
+        (
+            Defect::ChunksNotVerified,
+            SchemeId::Sigv4.into(),
+            &["chunk-changed"],
+        ),
+        (
+            Defect::LabelsUnchecked,
+            SchemeId::Rfc9421.into(),
+            &["label-renamed"],
+        ),
+    ];
+    let mut missed = Vec::new();
+    for (defect, scheme, expected) in rows {
+        let (first, _, all) = first_found(&defect, &scheme, 1, expected).await;
+        if first.is_none() {
+            missed.push(format!("{defect:?} {scheme}: {all:?}"));
         }
     }
+    assert!(missed.is_empty(), "missed:\n{}", missed.join("\n"));
+}
+
+/// The same seed against the same defect finds the same groups.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_seed_finds_the_same_groups() {
+    let ids = |run: &FuzzRun| {
+        let mut ids: Vec<String> = run.groups.iter().map(|g| g.id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    for (defect, scheme) in [
+        (Defect::AcceptsUnknownKeys, SchemeId::A2a),
+        (Defect::FirstOfDuplicates, SchemeId::Authorization),
+    ] {
+        let first = fuzzed(scheme, Some(defect.clone()), API, 11, 800, false).await;
+        let second = fuzzed(scheme, Some(defect.clone()), API, 11, 800, false).await;
+        assert!(first.groups.len() > 1, "{defect:?}: {:?}", groups(&first));
+        assert_eq!(ids(&first), ids(&second), "{defect:?} {scheme}");
+    }
+}
+
+/// `sigconform fuzz` as a user runs it: against a target with a defect,
+/// exit 1 and the finding in every report; against the built-in server,
+/// exit 0; `--list` prints the operators.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fuzz_command_reports_what_it_finds() {
+    let server = start_with(server_config(
+        SchemeId::A2a,
+        Some(Defect::IgnoresExpiry),
+        API,
+    ))
+    .await;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (json, junit, html) = (dir.join("r.json"), dir.join("r.xml"), dir.join("r.html"));
+    let run = |args: Vec<String>| async move {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_sigconform"))
+                .args(args)
+                .env("NO_COLOR", "1")
+                .env("FUZZ_SECRET", common::SECRET)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    let args: Vec<String> = [
+        "fuzz",
+        "--scheme",
+        "a2a",
+        "--key-id",
+        "k",
+        "--secret-env",
+        "FUZZ_SECRET",
+        "--requests",
+        "600",
+        "--seed",
+        "3",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .chain([
+        "--target".into(),
+        API.target(&server),
+        "--report".into(),
+        format!("json={}", json.display()),
+        "--report".into(),
+        format!("junit={}", junit.display()),
+        "--report".into(),
+        format!("html={}", html.display()),
+    ])
+    .collect();
+    let output = run(args).await;
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{printed}");
+    assert!(
+        printed.contains("a2a/fuzz/timestamp-") && printed.contains("reproduce: curl"),
+        "{printed}"
+    );
+    assert!(printed.contains("--seed 3"), "{printed}");
+    assert!(!printed.contains(common::SECRET), "the secret was printed");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let cases = report["targets"][0]["cases"].as_array().unwrap();
+    let expiry = cases
+        .iter()
+        .find(|c| c["id"].as_str().unwrap().starts_with("a2a/fuzz/timestamp-"))
+        .unwrap();
+    assert_eq!(expiry["category"], "fuzz");
+    assert_eq!(expiry["outcome"], "fail");
+    assert!(
+        expiry["rule"]["id"].as_str().unwrap().contains("window"),
+        "{expiry}"
+    );
+    assert!(report["targets"][0]["notes"].as_array().unwrap().len() >= 2);
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .contains("a2a/fuzz/timestamp-")
+    );
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("a2a/fuzz/timestamp-")
+    );
+
+    let builtin = run(["fuzz", "--scheme", "webhook", "--requests", "300"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect())
+    .await;
+    let printed = String::from_utf8_lossy(&builtin.stdout).into_owned();
+    assert_eq!(builtin.status.code(), Some(0), "{printed}");
+    let listed = run(["fuzz", "--scheme", "a2a", "--list"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect())
+    .await;
+    let printed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        printed.contains("a2a\ttag-flip") && printed.contains("a2a\treplay"),
+        "{printed}"
+    );
 }

@@ -9,6 +9,7 @@ use crate::Outcome;
 use crate::judge::{NOT_EVIDENCE, judge_with};
 use crate::probe::{Expect, Step};
 use crate::transport::Answer;
+use sigconform_core::Rejection;
 
 /// What a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,8 +124,8 @@ pub(crate) fn assess(
     if accepted.len() > 1 {
         // Copies at once: the first recorded, the next is a replay of it.
         let again = oracle.classify(req, false, from, until);
-        if let Requirement::Refuse(reason) = again {
-            return finding(Kind::BothAccepted, Requirement::Refuse(reason), accepted[1]);
+        if again == Requirement::Refuse(Rejection::ReplayedNonce) {
+            return finding(Kind::BothAccepted, again, accepted[1]);
         }
     }
     let decisive = accepted.first().copied().unwrap_or(&answered.answers[0]);

@@ -15,8 +15,11 @@
 //!
 //! | file | what |
 //! |---|---|
-//! | `operators.rs` | the operators, made from the scheme's description |
-//! | `case.rs` | choosing a case's operators, and building its requests |
+//! | `operators.rs` | what an operator is, and whether a signer could send what it makes |
+//! | `catalogue.rs` | the operators a run gets, from the scheme's description and the deployment |
+//! | `case.rs` | choosing a case's operators, and building its requests in phases |
+//! | `phases.rs` | what each operator does in its phase |
+//! | `edits.rs` | the changes themselves: a field's text, a JSON body, a path, the bytes sent |
 //! | `oracle.rs` | what the reference requires, under a strict and a lenient policy |
 //! | `assess.rs` | an answer compared with that, by the judging rules |
 //! | `run.rs` | sending cases within the budget |
@@ -35,9 +38,12 @@ use crate::{CaseResult, Category, Outcome, Progress, Ready, Run, RunConfig, RunE
 
 mod assess;
 mod case;
+mod catalogue;
+mod edits;
 mod minimise;
 mod operators;
 mod oracle;
+mod phases;
 mod report;
 mod run;
 
@@ -115,7 +121,7 @@ pub struct FuzzRun {
 pub fn operator_names(config: &RunConfig) -> Result<Vec<String>, RunError> {
     let target = crate::Target::parse("http://sigconform.test")?;
     let b = Builder::new(config, &target, SystemClock.now_ms(), crate::MIN_MARGIN_MS)?;
-    Ok(operators::catalogue(&b)
+    Ok(catalogue::catalogue(&b)
         .into_iter()
         .map(|o| o.name)
         .collect())
@@ -333,4 +339,153 @@ pub async fn fuzz(
         groups: summaries,
         stats: fuzzer.stats,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::oracle::{Leeway, Requirement};
+    use super::*;
+    use sigconform_core::Rejection;
+    use sigconform_core::keys::Secret;
+    use sigconform_core::scheme::{Field, SchemeConfig, SchemeId};
+    use sigconform_core::tamper::{Recipe, TagTransform};
+
+    const NOW_MS: u64 = 1_700_000_000_000;
+
+    fn config(scheme: SchemeId) -> RunConfig {
+        RunConfig {
+            scheme_config: SchemeConfig {
+                endpoint: Some("https:app.example/hook".into()),
+                ..SchemeConfig::default()
+            },
+            ..RunConfig::new(scheme, "k", Secret::new("oracle-test-secret"))
+        }
+    }
+
+    /// The runner's base request for `config`, signed as `recipe` says
+    /// (`None`: plainly), at `NOW_MS`, and the oracle of a run against it.
+    fn signed(
+        config: &RunConfig,
+        change: impl Fn(&Builder<'_>, Recipe) -> Recipe,
+    ) -> (sigconform_core::Request, Oracle) {
+        let target = crate::Target::parse("http://sigconform.test/api").unwrap();
+        let b = Builder::new(config, &target, NOW_MS, 2000).unwrap();
+        let base = b
+            .step(&b.probe_request(), &b.recipe(b.now), Expect::Either)
+            .unwrap()
+            .request;
+        let oracle = oracle(config, &b, &base, 2000).unwrap();
+        let recipe = change(&b, b.recipe(b.now));
+        let req = b
+            .step(&b.probe_request(), &recipe, Expect::Either)
+            .unwrap()
+            .request;
+        (req, oracle)
+    }
+
+    #[test]
+    fn the_reference_decides_and_the_rules_leave_room() {
+        let a2a = config(SchemeId::A2a);
+        // Signed correctly, by a signer: must accept; not by a signer: either.
+        let (req, oracle) = signed(&a2a, |_, r| r);
+        assert_eq!(
+            oracle.classify(&req, true, NOW_MS, NOW_MS),
+            Requirement::Accept
+        );
+        assert_eq!(
+            oracle.classify(&req, false, NOW_MS, NOW_MS),
+            Requirement::Either(Leeway::NotSignerMade)
+        );
+        // Once the target accepted it, its nonce is used.
+        oracle.accepted(&req);
+        assert_eq!(
+            oracle.classify(&req, true, NOW_MS, NOW_MS),
+            Requirement::Refuse(Rejection::ReplayedNonce)
+        );
+        // A flipped tag: refused.
+        let (req, oracle) = signed(&a2a, |_, r| Recipe {
+            tag_transform: Some(TagTransform::FlipLastBit),
+            ..r
+        });
+        assert_eq!(
+            oracle.classify(&req, true, NOW_MS, NOW_MS),
+            Requirement::Refuse(Rejection::BadSignature)
+        );
+        // A timestamp at the past limit, within the margin: either.
+        let (req, oracle) = signed(&a2a, |b, r| {
+            let at = b.now - b.scheme.window().past;
+            b.recipe(at)
+        });
+        assert_eq!(
+            oracle.classify(&req, true, NOW_MS, NOW_MS),
+            Requirement::Either(Leeway::Window)
+        );
+        // Hex in upper case is the same tag: the lenient policy accepts it.
+        let webhook = config(SchemeId::Webhook);
+        let (req, oracle) = signed(&webhook, |_, r| Recipe {
+            tag_transform: Some(TagTransform::Uppercase),
+            ..r
+        });
+        assert_eq!(
+            oracle.classify(&req, true, NOW_MS, NOW_MS),
+            Requirement::Either(Leeway::Lenient(Rejection::MalformedSignature))
+        );
+        // A key id in other letter case: either (a lookup in any case is a
+        // weakness the rules name), and its nonce is the nonce's of the id.
+        let (req, oracle) = signed(&a2a, |_, r| r);
+        let at = oracle_key_id_location(&a2a);
+        let mut recased = req.clone();
+        at.write(&mut recased, b"K").unwrap();
+        assert!(matches!(
+            oracle.classify(&recased, true, NOW_MS, NOW_MS),
+            Requirement::Either(Leeway::Lenient(_))
+        ));
+        oracle.accepted(&req);
+        assert!(matches!(
+            oracle.classify(&recased, true, NOW_MS, NOW_MS),
+            Requirement::Refuse(_)
+        ));
+        // A tab before a header's value, which HTTP trims: either.
+        let (req, oracle) = signed(&a2a, |_, r| r);
+        let mut spaced = req.clone();
+        let hash = spaced.headers()["x-body-hash"].as_bytes().to_vec();
+        spaced.headers_mut().insert(
+            "x-body-hash",
+            http::HeaderValue::from_bytes(&[b"\t", &hash[..]].concat()).unwrap(),
+        );
+        assert!(matches!(
+            oracle.classify(&spaced, true, NOW_MS, NOW_MS),
+            Requirement::Either(Leeway::Lenient(_))
+        ));
+    }
+
+    fn oracle_key_id_location(config: &RunConfig) -> sigconform_core::scheme::Location {
+        config
+            .scheme
+            .build(&config.scheme_config)
+            .unwrap()
+            .location(&Field::KeyId)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_same_seed_draws_the_same_cases() {
+        let config = config(SchemeId::Authorization);
+        let target = crate::Target::parse("http://sigconform.test/api").unwrap();
+        let b = Builder::new(&config, &target, NOW_MS, 2000).unwrap();
+        let forge = case::Forge::new(&b);
+        let draw = |seed| {
+            (0..200)
+                .map(|n| forge.choose(&mut run::case_rng(seed, n)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(draw(5), draw(5));
+        assert_ne!(draw(5), draw(6));
+        // Every case is built without a panic, and most change something.
+        let built = draw(5)
+            .iter()
+            .filter(|chosen| forge.build(chosen, NOW_MS).is_ok_and(|p| !p.ops.is_empty()))
+            .count();
+        assert!(built > 150, "{built} of 200 built");
+    }
 }

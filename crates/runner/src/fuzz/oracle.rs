@@ -280,12 +280,16 @@ impl Oracle {
             return Requirement::Either(Leeway::Lenient(strict));
         }
         let mut readings = self.readings(req);
-        if readings.is_empty() {
-            // Read as it is, only the lenient nonce policy and clock differ.
-            if !matches!(strict, Rejection::ReplayedNonce | Rejection::Expired) {
-                return Requirement::Refuse(strict);
-            }
+        // Read as it is, the lenient policy differs where its nonce
+        // record, key lookup or clock does.
+        if matches!(
+            strict,
+            Rejection::ReplayedNonce | Rejection::Expired | Rejection::UnknownKey
+        ) {
             readings.push(req.clone());
+        }
+        if readings.is_empty() {
+            return Requirement::Refuse(strict);
         }
         // A verifier may allow an expiry (RFC 9421's `expires`) the skew it
         // allows a timestamp ahead: as if judged that much earlier.
@@ -375,41 +379,48 @@ impl Oracle {
     /// joins them); the tag, the algorithm's name and the key id in their
     /// canonical spelling.
     fn readings(&self, req: &Request) -> Vec<Request> {
+        // Header values as sent, and trimmed as HTTP trims them (a server
+        // may hand either to the verifier).
         let mut trimmed = req.clone();
-        let mut spaced = trim(trimmed.headers_mut());
-        // Form parameters come from a body sent as a form only (a handler
-        // reads no parameters from another body).
-        if self.form_signed && !trimmed.body().is_empty() && !sent_as_a_form(&trimmed) {
-            trimmed
-                .headers_mut()
-                .insert(http::header::CONTENT_LENGTH, 0.into());
-            *trimmed.body_mut() = bytes::Bytes::new();
-            spaced = true;
+        let spaced = trim(trimmed.headers_mut());
+        let mut bases = vec![req.clone()];
+        if spaced {
+            bases.push(trimmed);
         }
-        let repeats: Vec<http::HeaderName> = if self.repeated_read {
-            repeated(trimmed.headers())
-        } else {
-            Vec::new()
-        };
-        if repeats.is_empty() {
-            let canonical = self.canonical_fields(&mut trimmed);
-            return if spaced || canonical {
-                vec![trimmed]
+        let mut out = Vec::new();
+        for (n, mut base) in bases.into_iter().enumerate() {
+            // The trimmed request is itself another reading.
+            let mut changed = n > 0;
+            // Form parameters come from a body sent as a form only (a
+            // handler reads no parameters from another body).
+            if self.form_signed && !base.body().is_empty() && !sent_as_a_form(&base) {
+                base.headers_mut()
+                    .insert(http::header::CONTENT_LENGTH, 0.into());
+                *base.body_mut() = bytes::Bytes::new();
+                changed = true;
+            }
+            let repeats = if self.repeated_read {
+                repeated(base.headers())
             } else {
                 Vec::new()
             };
-        }
-        [Collapse::First, Collapse::Last, Collapse::Joined]
-            .into_iter()
-            .map(|how| {
-                let mut read = trimmed.clone();
+            if repeats.is_empty() {
+                changed |= self.canonical_fields(&mut base);
+                if changed {
+                    out.push(base);
+                }
+                continue;
+            }
+            for how in [Collapse::First, Collapse::Last, Collapse::Joined] {
+                let mut read = base.clone();
                 for name in &repeats {
                     collapse(read.headers_mut(), name, how);
                 }
                 self.canonical_fields(&mut read);
-                read
-            })
-            .collect()
+                out.push(read);
+            }
+        }
+        out
     }
 
     /// The tag, the algorithm's name and the key id of `out` in their
@@ -461,17 +472,22 @@ fn sent_as_a_form(req: &Request) -> bool {
 }
 
 /// The whole number `text` spells as a lenient parser reads one
-/// (JavaScript's `Number`, Python's `float`): whitespace around it, a `+`,
-/// leading zeros, a fraction of zero, an exponent, `0x`.
+/// (JavaScript's `Number` and `parseInt`, Python's `float`): whitespace
+/// around it, a `+`, leading zeros, a fraction of zero, an exponent, `0x`,
+/// or digits followed by anything.
 fn number(text: &str) -> Option<u64> {
     let text = text.trim();
     let text = text.strip_prefix('+').unwrap_or(text);
     if let Some(hex) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
         return u64::from_str_radix(hex, 16).ok();
     }
-    let value: f64 = text.parse().ok()?;
-    (value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value < 1.8e19)
-        .then_some(value as u64)
+    if let Ok(value) = text.parse::<f64>() {
+        return (value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value < 1.8e19)
+            .then_some(value as u64);
+    }
+    // JavaScript's `parseInt`: the digits it starts with.
+    let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    text[..digits].parse().ok()
 }
 
 /// Trims the whitespace HTTP trims around each value of `headers`; whether
@@ -604,6 +620,8 @@ mod tests {
             ("17e8", Some(1_700_000_000)),
             ("0x6552fb00", Some(0x6552_fb00)),
             ("1700000000.5", None),
+            ("1700000000 1700000000", Some(1_700_000_000)),
+            ("1700000000abc", Some(1_700_000_000)),
             ("-1", None),
             ("abc", None),
         ] {
