@@ -234,11 +234,13 @@ fn known_findings() -> Vec<(&'static str, &'static str, Vec<KnownFinding>)> {
     let body_as_text = KnownFinding {
         kind: Accepted,
         operators: &["lossy-body-invalid-utf8"],
+        needs: None,
     };
     // `hmac.compare_digest` on text that is not ASCII: TypeError.
     let compare_digest_on_text = KnownFinding {
         kind: ServerError,
         operators: &["tag-non-ascii", "tag-non-utf8"],
+        needs: None,
     };
     vec![
         ("python", "stripe", vec![compare_digest_on_text]),
@@ -252,16 +254,19 @@ fn known_findings() -> Vec<(&'static str, &'static str, Vec<KnownFinding>)> {
                 KnownFinding {
                     kind: ServerError,
                     operators: &["timestamp-", "-x-slack-request-timestamp"],
+                    needs: None,
                 },
                 // `hmac.compare_digest` on a signature that is not ASCII.
                 KnownFinding {
                     kind: ServerError,
                     operators: &["tag-non-ascii", "tag-non-utf8", "-x-slack-signature"],
+                    needs: None,
                 },
                 // `body.decode("utf-8")`: UnicodeDecodeError.
                 KnownFinding {
                     kind: ServerError,
                     operators: &["lossy-body-invalid-utf8", "body-non-utf8", "body-flip"],
+                    needs: None,
                 },
             ],
         ),
@@ -275,6 +280,7 @@ fn known_findings() -> Vec<(&'static str, &'static str, Vec<KnownFinding>)> {
                 KnownFinding {
                     kind: ServerError,
                     operators: &["body-hash-", "query-removed"],
+                    needs: None,
                 },
             ],
         ),
@@ -287,12 +293,14 @@ fn known_findings() -> Vec<(&'static str, &'static str, Vec<KnownFinding>)> {
                 KnownFinding {
                     kind: Accepted,
                     operators: &["lossy-body-invalid-utf8", "lossy-body-byte-order-mark"],
+                    needs: None,
                 },
                 // `secureCompare` on an empty `v1`; `timingSafeEqual` on a
                 // `v1` whose bytes are longer than its characters.
                 KnownFinding {
                     kind: ServerError,
                     operators: &["tag-"],
+                    needs: None,
                 },
             ],
         ),
@@ -305,6 +313,7 @@ fn known_findings() -> Vec<(&'static str, &'static str, Vec<KnownFinding>)> {
                 KnownFinding {
                     kind: Refused,
                     operators: &["signatures-right-first"],
+                    needs: None,
                 },
             ],
         ),
@@ -324,6 +333,7 @@ fn known_findings() -> Vec<(&'static str, &'static str, Vec<KnownFinding>)> {
                         "tag-missing",
                         "tag-empty",
                     ],
+                    needs: None,
                 },
             ],
         ),

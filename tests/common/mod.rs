@@ -477,6 +477,8 @@ pub fn fuzz_budget() -> (u64, u64) {
 pub struct KnownFinding {
     pub kind: runner::fuzz::FindingKind,
     pub operators: &'static [&'static str],
+    /// An operator the group must have, where the defect needs it.
+    pub needs: Option<&'static str>,
 }
 
 /// Whether `operator` is one of `patterns`.
@@ -501,6 +503,7 @@ pub fn unexplained(run: &runner::fuzz::FuzzRun, known: &[KnownFinding]) -> Vec<S
                         .iter()
                         .filter(|o| *o != "sign-after")
                         .all(|o| operator_matches(o, k.operators))
+                    && k.needs.is_none_or(|n| g.operators.iter().any(|o| o == n))
             })
         })
         .map(|g| {

@@ -45,8 +45,12 @@ pub(crate) struct Budget {
 const ATTEMPTS: usize = 3;
 
 impl Fuzzer<'_> {
-    /// `raws` minimised and grouped, in the order their groups were first met.
-    pub(crate) async fn group(&mut self, raws: Vec<Raw>, budget: Budget) -> Vec<Group> {
+    /// `raws` minimised and grouped, in the order their groups were first
+    /// met.
+    pub(crate) async fn group(&mut self, mut raws: Vec<Raw>, budget: Budget) -> Vec<Group> {
+        // The findings of fewest operators first: they minimise soonest,
+        // and their groups then hold the larger ones without a request.
+        raws.sort_by_key(|raw| raw.ops.len());
         let mut groups: Vec<Group> = Vec::new();
         for raw in raws {
             let kind = raw.finding.kind;
@@ -93,6 +97,7 @@ impl Fuzzer<'_> {
                 None => groups.push(group),
             }
         }
+        groups.sort_by_key(|g| g.first_at);
         groups
     }
 

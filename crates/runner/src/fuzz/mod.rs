@@ -53,11 +53,12 @@ use minimise::Budget;
 use oracle::{Oracle, OracleKeys};
 use run::Fuzzer;
 
-/// At most this many requests minimise the findings of one run.
+/// At most this many requests minimise the findings of one run, and as
+/// many again as a quarter of the requests it sent.
 const MINIMISE_REQUESTS: u64 = 1500;
 
-/// Minimising takes at most this long, or a quarter of the run's
-/// duration where that is longer.
+/// Minimising takes at most this long, or half the time the run sent its
+/// cases for where that is longer.
 const MINIMISE_TIME: Duration = Duration::from_secs(30);
 
 /// What a group of findings is.
@@ -221,10 +222,13 @@ pub async fn fuzz(
         learned,
     } = crate::ready(config, target).await?;
     let started = Instant::now();
-    let minimise_time = MINIMISE_TIME.max(options.duration.unwrap_or_default() / 4);
-    // The budget bounds the run; each request keeps its own timeout.
+    let minimise_time = MINIMISE_TIME;
+    // The budget bounds the run (sending, then minimising for at most half
+    // as long again); each request keeps its own timeout.
     session.deadline = started
-        + options.duration.unwrap_or(Duration::from_secs(24 * 3600))
+        + options
+            .duration
+            .map_or(Duration::from_secs(24 * 3600), |d| d + d / 2)
         + minimise_time
         + config.timeout * 2;
     let b = Builder::new(config, &target, target_now, clock.margin_ms())?
@@ -261,8 +265,8 @@ pub async fn fuzz(
     };
     let explored = started.elapsed();
     let budget = Budget {
-        requests: MINIMISE_REQUESTS,
-        until: Instant::now() + minimise_time,
+        requests: MINIMISE_REQUESTS + fuzzer.stats.requests / 4,
+        until: Instant::now() + minimise_time.max(explored / 2),
     };
     let groups = fuzzer.group(raws, budget).await;
     crate::remove_what_was_written(&b, &fuzzer.session).await;
