@@ -510,8 +510,13 @@ pub fn unexplained(run: &runner::fuzz::FuzzRun, known: &[KnownFinding]) -> Vec<S
             let case = run.run.results.iter().find(|c| c.id == g.id);
             match case {
                 Some(c) => format!(
-                    "{} ({:?}): expected {}, observed {}\n{}",
-                    g.id, g.kind, c.expected, c.observed, c.request
+                    "{} ({:?}): expected {}, observed {}\n{}\n{}",
+                    g.id,
+                    g.kind,
+                    c.expected,
+                    c.observed,
+                    c.request,
+                    run.run.notes.join("\n")
                 ),
                 None => format!("{} ({:?})", g.id, g.kind),
             }

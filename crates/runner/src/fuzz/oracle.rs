@@ -341,17 +341,28 @@ impl Oracle {
 
     /// The reference's answer to `req` with `verifier`, the same whenever
     /// between `from_ms` and `until_ms` the target judged it, or
-    /// [`Verdict::Window`].
+    /// [`Verdict::Window`] where it accepts at one end of that span and not
+    /// at the other.
     fn verdict(&self, verifier: &Verifier, req: &Request, from_ms: u64, until_ms: u64) -> Verdict {
         let scheme = verifier.scheme();
-        if let Ok(params) = scheme.parse(req) {
-            let early = scheme.check_time(&params, from_ms).is_ok();
-            let late = scheme.check_time(&params, until_ms).is_ok();
-            if early != late {
-                return Verdict::Window;
-            }
+        let at_the_limit = scheme.parse(req).is_ok_and(|params| {
+            scheme.check_time(&params, from_ms).is_ok()
+                != scheme.check_time(&params, until_ms).is_ok()
+        });
+        let late = self.verify_at(verifier, req, until_ms);
+        if !at_the_limit {
+            return late;
         }
-        self.clock.set(until_ms);
+        // Only where the time decides the answer is either answer right.
+        match (self.verify_at(verifier, req, from_ms), late) {
+            (Verdict::Refused(_), Verdict::Refused(reason)) => Verdict::Refused(reason),
+            _ => Verdict::Window,
+        }
+    }
+
+    /// The reference's answer to `req` with `verifier` at `now_ms`.
+    fn verify_at(&self, verifier: &Verifier, req: &Request, now_ms: u64) -> Verdict {
+        self.clock.set(now_ms);
         match verifier.verify(req).now_or_never() {
             Some(Ok(_)) => Verdict::Accepted,
             Some(Err(reason)) => Verdict::Refused(reason),
@@ -381,24 +392,25 @@ impl Oracle {
     fn readings(&self, req: &Request) -> Vec<Request> {
         // Header values as sent, and trimmed as HTTP trims them (a server
         // may hand either to the verifier).
+        let mut bases = vec![(req.clone(), false)];
         let mut trimmed = req.clone();
-        let spaced = trim(trimmed.headers_mut());
-        let mut bases = vec![req.clone()];
-        if spaced {
-            bases.push(trimmed);
+        if trim(trimmed.headers_mut()) {
+            bases.push((trimmed, true));
+        }
+        // Form parameters come from a body sent as a form only (a handler
+        // reads no parameters from another body), where a form is signed.
+        if self.form_signed && !req.body().is_empty() && !sent_as_a_form(req) {
+            for (base, _) in bases.clone() {
+                let mut without = base;
+                without
+                    .headers_mut()
+                    .insert(http::header::CONTENT_LENGTH, 0.into());
+                *without.body_mut() = bytes::Bytes::new();
+                bases.push((without, true));
+            }
         }
         let mut out = Vec::new();
-        for (n, mut base) in bases.into_iter().enumerate() {
-            // The trimmed request is itself another reading.
-            let mut changed = n > 0;
-            // Form parameters come from a body sent as a form only (a
-            // handler reads no parameters from another body).
-            if self.form_signed && !base.body().is_empty() && !sent_as_a_form(&base) {
-                base.headers_mut()
-                    .insert(http::header::CONTENT_LENGTH, 0.into());
-                *base.body_mut() = bytes::Bytes::new();
-                changed = true;
-            }
+        for (mut base, mut changed) in bases {
             let repeats = if self.repeated_read {
                 repeated(base.headers())
             } else {
