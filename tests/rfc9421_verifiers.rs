@@ -196,6 +196,12 @@ fn node_known_findings() -> Vec<KnownFinding> {
             ],
             needs: None,
         },
+        // `@path` the parsed URL's, dot segments resolved.
+        KnownFinding {
+            kind: Accepted,
+            operators: &["path-dot-segments"],
+            needs: None,
+        },
         // `created` never checked to be an Integer.
         KnownFinding {
             kind: Accepted,

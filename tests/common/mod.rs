@@ -494,6 +494,10 @@ fn operator_matches(operator: &str, patterns: &[&str]) -> bool {
 /// one of `known` of its kind whose operators include each of the group's
 /// (`sign-after` aside).
 pub fn unexplained(run: &runner::fuzz::FuzzRun, known: &[KnownFinding]) -> Vec<String> {
+    // Every group, for whoever runs the test with --nocapture.
+    for g in &run.groups {
+        println!("{} ({:?}, {} findings)", g.id, g.kind, g.count);
+    }
     run.groups
         .iter()
         .filter(|g| {
