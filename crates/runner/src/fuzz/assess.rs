@@ -60,7 +60,7 @@ pub(crate) enum Assessed {
     /// all.
     Inconclusive,
     /// Otherwise than the oracle requires.
-    Finding(Finding),
+    Finding(Box<Finding>),
 }
 
 /// One request's answers (several for copies sent at once), with the
@@ -98,13 +98,13 @@ pub(crate) fn assess(
     counted(&requirement);
     let finding =
         |kind: Kind, requirement: Requirement, (answer, retries): &(Answer, Vec<String>)| {
-            Assessed::Finding(Finding {
+            Assessed::Finding(Box::new(Finding {
                 kind,
                 requirement,
                 step: step.clone(),
                 answer: answer.clone(),
                 retries: retries.clone(),
-            })
+            }))
         };
     if let Some(crashed) = answered
         .answers

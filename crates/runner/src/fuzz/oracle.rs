@@ -440,7 +440,7 @@ impl Oracle {
     fn canonical_fields(&self, out: &mut Request) -> bool {
         let mut changed = false;
         if let Some((at, encoding)) = &self.tag
-            && let Some(text) = at.read(&out)
+            && let Some(text) = at.read(out)
             && let Some(canonical) = canonical_tag(text, *encoding)
             && canonical != text
         {
@@ -565,10 +565,10 @@ fn collapse(headers: &mut HeaderMap, name: &http::HeaderName, how: Collapse) {
 /// where it is not such a spelling.
 fn canonical_tag(text: &str, encoding: TagEncoding) -> Option<String> {
     match encoding {
-        TagEncoding::LowerHex => {
-            (text.len() % 2 == 0 && !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit()))
-                .then(|| text.to_ascii_lowercase())
-        }
+        TagEncoding::LowerHex => (text.len().is_multiple_of(2)
+            && !text.is_empty()
+            && text.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| text.to_ascii_lowercase()),
         TagEncoding::Base64 => {
             let standard: String = text
                 .trim_end_matches('=')

@@ -253,11 +253,9 @@ impl Forge<'_> {
                 draft.timestamp = value;
                 draft.applied(c);
             }
-            Action::Form(form) => {
-                if draft.form.is_none() {
-                    draft.form = Some((*form, c));
-                    draft.applied(c);
-                }
+            Action::Form(form) if draft.form.is_none() => {
+                draft.form = Some((*form, c));
+                draft.applied(c);
             }
             Action::OtherAlgorithm => {
                 let named = b
@@ -322,10 +320,8 @@ impl Forge<'_> {
                 draft.input.expires = Some(now_s.saturating_sub(margin + rng.u64(1..=300)));
                 draft.applied(c);
             }
-            Action::SignedList(edit) => {
-                if self.signed_list(draft, *edit, &mut rng) {
-                    draft.applied(c);
-                }
+            Action::SignedList(edit) if self.signed_list(draft, *edit, &mut rng) => {
+                draft.applied(c);
             }
             Action::Edit { field, edit, .. }
                 if sign_after

@@ -191,7 +191,7 @@ impl Fuzzer<'_> {
             let budget_left = self.stats.requests < options.requests
                 && !out_of_time(now)
                 && self.stopped.is_none()
-                && !(options.stop_at_first && !raws.is_empty());
+                && (!options.stop_at_first || raws.is_empty());
             let paced = options
                 .rate
                 .filter(|r| *r > 0.0)
@@ -351,7 +351,7 @@ impl Fuzzer<'_> {
             };
         };
         match self.assessed(&case.plan.steps[i], answered) {
-            Assessed::Finding(finding) => self.judged(case, finding),
+            Assessed::Finding(finding) => self.judged(case, *finding),
             Assessed::Conforms | Assessed::Inconclusive if i + 1 < case.plan.steps.len() => {
                 Next::Step(i + 1)
             }
