@@ -63,6 +63,10 @@ const API_PREFIX: &str = "/api";
 /// The route of the built-in servers of endpoint schemes (seed 001's
 /// webhook receiver's).
 const ENDPOINT_ROUTE: &str = "/webhooks/payment";
+/// An object store's bucket (the reference for `sigv4` under S3's rules),
+/// and the object in it the runner writes.
+const BUCKET: &str = "/sigconform-bucket";
+const BUCKET_OBJECT: &str = "/sigconform-bucket/probe";
 /// The built-in servers' route whose allow-list leaves out
 /// [`DENIED_KEY_ID`], and their admin-only route (seed 001), under
 /// [`API_PREFIX`].
@@ -99,9 +103,15 @@ pub async fn built_in(
     ];
     let (keys, admin, db) = key_source(&scheme, config, &secrets).await?;
     let mut server_config = ServerConfig::new(scheme.clone(), config.clone(), keys);
-    let (mount, path) = mount_for(&scheme, config)?;
-    // Seed 001's key policy routes are an API's: an endpoint has one route.
-    let api = matches!(mount, server::Mount::Prefix(_));
+    let (mount, path) = if server_config.objects {
+        // An object store: a bucket, the target an object in it.
+        (server::Mount::Prefix(BUCKET.into()), BUCKET_OBJECT)
+    } else {
+        mount_for(&scheme, config)?
+    };
+    // Seed 001's key policy routes are an API's: an endpoint has one route,
+    // an object store a bucket.
+    let api = matches!(mount, server::Mount::Prefix(_)) && !server_config.objects;
     server_config.mount = mount;
     server_config.policy = KeyPolicy {
         allowed_key_ids: Some(vec![

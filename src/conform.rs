@@ -3,8 +3,9 @@
 //! Thin by design: it turns the command line into the runner's
 //! configuration, starts the built-in targets when no `--target` is given,
 //! prints the terminal report and writes the report files. The exit status
-//! is 0 when no case reached `--fail-on`, 1 when one did, 2 for a usage
-//! error or a target that cannot be probed at all.
+//! is 0 when no case reached `--fail-on` (with `--expect`: when the run is
+//! as the expectations file says), 1 when one did (when it deviates), 2 for
+//! a usage error or a target that cannot be probed at all.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -19,7 +20,9 @@ use sigconform_runner::{self as runner, Counts, RunConfig};
 use crate::built_in::Planned;
 use crate::deployment::{self, DeploymentArgs, artifacts, body, extra_headers};
 use crate::usage_error;
+use expected::Expecting;
 
+mod expected;
 pub(crate) mod reports;
 
 pub use reports::FailOn;
@@ -29,6 +32,11 @@ pub struct ConformArgs {
     /// The deployment: target, scheme, secret, TLS, headers, body, reports.
     #[command(flatten)]
     pub(crate) deployment: DeploymentArgs,
+    /// A path on the target where a GET reads what it kept of the last
+    /// request it accepted: every refused write is read back (it must
+    /// change nothing), and an accepted one must be kept exactly as signed.
+    #[arg(long, value_name = "PATH")]
+    read_back: Option<String>,
     /// Only cases whose id matches this glob (e.g. `a2a/replay/*`); may repeat.
     #[arg(long, value_parser = glob_pattern)]
     only: Vec<glob::Pattern>,
@@ -41,6 +49,18 @@ pub struct ConformArgs {
     /// `warn`, or `info`.
     #[arg(long, value_enum, default_value_t = FailOn::Fail)]
     fail_on: FailOn,
+    /// An expectations file (YAML, docs/ci.md): cases by id or glob, each
+    /// with the outcome accepted for it and why. The exit status is then 1
+    /// only when the run deviates from it: a case no entry names reaches
+    /// --fail-on, a named case has another outcome than its entry's, or an
+    /// entry matches no case.
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+    /// Write the cases that reached --fail-on (and those --expect names
+    /// that did not pass) as an expectations file to start from: each
+    /// reason a placeholder to replace, which --expect refuses until it is.
+    #[arg(long, value_name = "FILE")]
+    write_expect: Option<PathBuf>,
     /// Leave out cases whose id matches this glob; may repeat.
     #[arg(long, value_parser = glob_pattern)]
     skip: Vec<glob::Pattern>,
@@ -101,6 +121,7 @@ fn run_config(
     body: Option<&runner::Body>,
 ) -> RunConfig {
     RunConfig {
+        read_back: args.read_back.clone(),
         only: args.only.clone(),
         skip: args.skip.clone(),
         methods: args.methods.clone(),
@@ -268,6 +289,7 @@ async fn probe_each(
     shared: &Shared,
     planned: &[Planned],
     files: &mut runner::Files,
+    expecting: &Expecting,
 ) -> Result<Vec<Probed>, String> {
     let mut probed = Vec::new();
     for target in planned {
@@ -283,7 +305,8 @@ async fn probe_each(
         let started = Instant::now();
         let run = runner::run(&config, &target.target).await;
         bar.finish_and_clear();
-        let run = run.map_err(|e| e.to_string())?;
+        let mut run = run.map_err(|e| e.to_string())?;
+        expecting.annotate(&mut run);
         let scheme = target.scheme.to_string();
         print_run(&target.target, &scheme, &run, files, args.verbose);
         probed.push(Probed {
@@ -305,6 +328,7 @@ async fn across_instances(
     first: &Planned,
     probed: &mut [Probed],
     files: &mut runner::Files,
+    expecting: &Expecting,
 ) -> Result<(), String> {
     let config = first.configure(run_config(
         args,
@@ -320,13 +344,14 @@ async fn across_instances(
         return Ok(());
     };
     let first_run = &mut probed[0].run;
-    let instances = runner::Run {
+    let mut instances = runner::Run {
         clock: first_run.clock,
         insecure: first_run.insecure,
         learned: Vec::new(),
         notes: Vec::new(),
-        results: vec![case.clone()],
+        results: vec![case],
     };
+    expecting.annotate(&mut instances);
     let label = format!("instances {}", args.target.join(", "));
     print_run(
         &label,
@@ -335,7 +360,7 @@ async fn across_instances(
         files,
         args.verbose,
     );
-    first_run.results.push(case);
+    first_run.results.extend(instances.results);
     Ok(())
 }
 
@@ -410,6 +435,11 @@ async fn conform(mut args: ConformArgs) -> ExitCode {
 /// case reached `--fail-on`, or the one-line reason no run could be made.
 async fn probe_and_report(args: &ConformArgs) -> Result<bool, String> {
     let report_files = reports::report_files(if args.list { &[] } else { &args.report })?;
+    let expecting = Expecting::from_args(
+        args.expect.as_deref(),
+        args.write_expect.as_deref().filter(|_| !args.list),
+        args.fail_on,
+    )?;
     let shared = Shared::from_args(args)?;
     let planned = plan(args, &shared).await?;
     if args.list {
@@ -417,15 +447,26 @@ async fn probe_and_report(args: &ConformArgs) -> Result<bool, String> {
         return Ok(false);
     }
     let mut files = artifacts(args);
-    let mut probed = probe_each(args, &shared, &planned, &mut files).await?;
+    let mut probed = probe_each(args, &shared, &planned, &mut files, &expecting).await?;
     if args.target.len() > 1 {
-        across_instances(args, &shared, &planned[0], &mut probed, &mut files).await?;
+        across_instances(
+            args,
+            &shared,
+            &planned[0],
+            &mut probed,
+            &mut files,
+            &expecting,
+        )
+        .await?;
     }
     print_summary(&probed, &files);
-    let failed = probed
+    let reached = probed
         .iter()
         .any(|p| args.fail_on.reached(&Counts::of(&p.run.results)));
     let runs: Vec<(String, runner::Run)> = probed.into_iter().map(|p| (p.target, p.run)).collect();
-    reports::write(report_files, &runs)?;
-    Ok(failed)
+    let narrowed = !args.only.is_empty() || !args.skip.is_empty();
+    let judgement = expecting.finish(&runs, narrowed)?;
+    reports::write(report_files, &runs, judgement.as_ref())?;
+    // With expectations, what fails the run is a deviation from them.
+    Ok(judgement.map_or(reached, |j| !j.is_clean()))
 }

@@ -66,6 +66,11 @@ pub struct DeploymentArgs {
     /// where an unsigned and a wrongly signed request both get one).
     #[arg(long, value_name = "CODE", value_delimiter = ',', num_args = 1.., value_parser = clap::value_parser!(u16).range(100..600))]
     pub reject_status: Vec<u16>,
+    /// The largest body the runner sends, in bytes (the shape cases with
+    /// bodies past 16 KiB, 64 KiB and 1 MiB buffers that do not fit are
+    /// left out; the fuzzer's large bodies too).
+    #[arg(long, value_name = "BYTES", default_value_t = runner::DEFAULT_MAX_BODY)]
+    pub max_body: usize,
     /// Probe a fixed route with a query of the runner's own too (by
     /// default a fixed route is probed exactly, with a query only where
     /// the scheme signs the query).
@@ -78,8 +83,9 @@ pub struct DeploymentArgs {
     #[arg(long, conflicts_with = "profile")]
     pub scheme: Option<String>,
     /// The profile the target verifies: a built-in profile's name (stripe,
-    /// github, slack, standard-webhooks, svix, shopify, twilio, twilio-json,
-    /// square, paddle, seed-*) or a profile file (profiles/schema.json).
+    /// github, github-sha1, slack, standard-webhooks, svix, shopify, twilio,
+    /// twilio-json, square, paddle, seed-*) or a profile file
+    /// (profiles/schema.json).
     #[arg(long, value_name = "NAME|FILE")]
     pub profile: Option<String>,
     /// Key id to sign with (ignored by webhook and quable).
@@ -158,6 +164,7 @@ pub fn run_config(
         body: body.cloned(),
         reject_statuses: args.reject_status.clone(),
         with_query: args.with_query,
+        max_body: args.max_body,
         timeout: std::time::Duration::from_secs(args.timeout),
         concurrency: args.concurrency,
         ..RunConfig::new(scheme.clone(), args.key_id.clone(), secret.clone())

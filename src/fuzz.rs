@@ -183,6 +183,6 @@ async fn fuzz(args: &FuzzArgs) -> Result<bool, String> {
         );
     }
     let found = table.iter().any(|(_, _, findings, _)| *findings > 0);
-    reports::write(report_files, &runs)?;
+    reports::write(report_files, &runs, None)?;
     Ok(found)
 }

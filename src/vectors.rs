@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 use sigconform_core::vectors::{self, VectorFile};
 
 /// The vector files, as they are in the repository's `vectors/`.
-const BUILT_IN: [(&str, &str); 18] = [
+const BUILT_IN: [(&str, &str); 19] = [
     ("a2a", include_str!("../vectors/a2a.yaml")),
     (
         "authorization",
         include_str!("../vectors/authorization.yaml"),
     ),
     ("github", include_str!("../vectors/github.yaml")),
+    ("github-sha1", include_str!("../vectors/github-sha1.yaml")),
     ("ia-json", include_str!("../vectors/ia-json.yaml")),
     ("paddle", include_str!("../vectors/paddle.yaml")),
     ("partner", include_str!("../vectors/partner.yaml")),

@@ -119,6 +119,8 @@ fn usage_errors_are_one_line_and_exit_2() {
         "serve --profile /nonexistent/profile.yaml",
         "serve --profile standard-webhooks --keys-db sqlite://unused.db --key default=whsec_AAAA",
         "serve --profile standard-webhooks --key default=not-base64! --port 1",
+        "conform --scheme a2a --expect /nonexistent/expectations.yaml",
+        "conform --scheme a2a --write-expect /nonexistent/dir/expectations.yaml",
     ] {
         let args: Vec<&str> = line.split_whitespace().collect();
         let output = sigconform(&args).output().unwrap();
@@ -338,6 +340,129 @@ fn instances_sharing_redis_pass_the_cross_instance_case_and_separate_ones_fail_i
     );
     // Each instance alone still passes its own replay cases.
     assert_eq!(printed.matches("FAIL").count(), 1, "{printed}");
+}
+
+/// `--expect`: a run as its expectations file says exits 0, and each way
+/// of deviating from it exits 1 and says how: a `fail` no entry names, an
+/// expected `fail` that now passes, an expected outcome that is now
+/// another, an entry that matches no case. `--write-expect` writes the
+/// run's failures as a file to start from, refused until its reasons are
+/// written. The target is a reference server whose window (300 s) is wider
+/// than the one the runner is told (100 s): `webhook/expiry/outside-limit`
+/// fails, `webhook/tamper/method` is `info` (the scheme does not sign the
+/// method), `webhook/tamper/body` passes.
+#[test]
+fn expectations_judge_the_run_and_each_deviation_fails_it() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-expect");
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let _served = Served::start(
+        &["--scheme", "webhook", "--key", "default=cli-expect"],
+        port,
+    );
+    wait_for(port);
+    let target = format!("http://127.0.0.1:{port}/hook");
+    let conform = |extra: &[&str]| {
+        let output = sigconform(&["conform", "--scheme", "webhook", "--secret", "cli-expect"])
+            .args(["--target", &target, "--tolerance", "100"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (output.status.code(), text(&output))
+    };
+    let file = |name: &str, entries: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("expectations:\n{entries}")).unwrap();
+        path.display().to_string()
+    };
+    const KNOWN: &str = "  - cases: [webhook/expiry/outside-limit]\n    outcome: fail\n    reason: the window is ten minutes on purpose\n";
+
+    let (status, printed) = conform(&[]);
+    assert_eq!(status, Some(1), "{printed}");
+
+    // A file to start from: the failure, with a reason still to write.
+    let start = dir.join("start.yaml");
+    let (status, printed) = conform(&["--write-expect", start.to_str().unwrap()]);
+    assert_eq!(status, Some(1), "{printed}");
+    let written = std::fs::read_to_string(&start).unwrap();
+    assert!(
+        written.contains("webhook/expiry/outside-limit"),
+        "{written}"
+    );
+    assert!(!written.contains("webhook/tamper/method"), "{written}");
+    let (status, printed) = conform(&["--expect", start.to_str().unwrap()]);
+    assert_eq!(status, Some(2), "{printed}");
+    assert!(printed.contains("placeholder"), "{printed}");
+    assert_eq!(printed.trim().lines().count(), 1, "{printed}");
+
+    // As expected: exit 0, and every report says why.
+    let accepted = file("accepted.yaml", KNOWN);
+    let json = dir.join("report.json");
+    let (status, printed) = conform(&[
+        "--expect",
+        &accepted,
+        "--report",
+        &format!("json={}", json.display()),
+    ]);
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(
+        printed.contains("as expected (fail by webhook/expiry/outside-limit, line 2): the window is ten minutes on purpose"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("1 case as expected, 0 deviations"),
+        "{printed}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["expectations"]["expected"], 1);
+    assert_eq!(report["schema_version"], 1);
+
+    // Each deviation: exit 1, named.
+    for (name, entries, says) in [
+        (
+            "new-fail.yaml",
+            "  - {cases: [webhook/tamper/method], outcome: info, reason: unsigned by design}\n"
+                .to_owned(),
+            "webhook/expiry/outside-limit: fail at",
+        ),
+        (
+            "now-passes.yaml",
+            format!(
+                "{KNOWN}  - {{cases: [webhook/tamper/body], outcome: fail, reason: was broken}}\n"
+            ),
+            "webhook/tamper/body: pass at",
+        ),
+        (
+            "now-differs.yaml",
+            format!("{KNOWN}  - {{cases: [webhook/tamper/method], outcome: fail, reason: r}}\n"),
+            "webhook/tamper/method: info at",
+        ),
+        (
+            "stale.yaml",
+            format!("{KNOWN}  - {{cases: ['webhook/no-such/*'], outcome: fail, reason: r}}\n"),
+            "webhook/no-such/* (line 5): matches no case",
+        ),
+    ] {
+        let (status, printed) = conform(&["--expect", &file(name, &entries)]);
+        assert_eq!(status, Some(1), "{name}: {printed}");
+        assert!(printed.contains("1 deviation\n"), "{name}: {printed}");
+        assert!(printed.contains(says), "{name}: {printed}");
+    }
+    // An entry outside a narrowed selection is not stale.
+    let stale = dir.join("stale.yaml").display().to_string();
+    let (status, printed) = conform(&["--expect", &stale, "--only", "webhook/expiry/*"]);
+    assert_eq!(status, Some(0), "{printed}");
+    assert!(
+        printed.contains("1 entry outside this run's selection"),
+        "{printed}"
+    );
+    // --fail-on decides which unnamed cases deviate: `info` ones too.
+    let (status, printed) = conform(&["--expect", &accepted, "--fail-on", "info"]);
+    assert_eq!(status, Some(1), "{printed}");
+    assert!(
+        printed.contains("webhook/tamper/method: info at"),
+        "{printed}"
+    );
 }
 
 /// A profile file with one mistake: one line naming the file, the field

@@ -125,3 +125,154 @@ fn http_message_signatures_verifies_the_rfc9421_vectors() {
         "http-message-signatures verified only {verified}:\n{stdout}"
     );
 }
+
+/// Values of each alphabet, and each of them with every decoration (with
+/// each whitespace a case inserts): what the lenient decoders are checked
+/// on.
+fn decorated_values() -> Vec<(sigconform_core::lenient::Alphabet, String)> {
+    use sigconform_core::crypto::TagEncoding;
+    use sigconform_core::lenient::{Alphabet, Decoration};
+    let bytes = |n: usize| (0..n).map(|i| (i * 73 + 5) as u8).collect::<Vec<u8>>();
+    let mut values = vec![
+        (Alphabet::Decimal, "1700000000".to_owned()),
+        (Alphabet::Decimal, "1700000000123".to_owned()),
+    ];
+    for n in [20, 32, 64] {
+        values.push((Alphabet::LowerHex, TagEncoding::LowerHex.encode(&bytes(n))));
+        values.push((Alphabet::Base64, TagEncoding::Base64.encode(&bytes(n))));
+    }
+    let mut out = values.clone();
+    for (alphabet, value) in values {
+        for decoration in Decoration::ALL {
+            for whitespace in [' ', '\t', '\n'] {
+                if let Some(decorated) = decoration.apply(alphabet, &value, whitespace) {
+                    out.push((alphabet, decorated));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Runs `program script file` and reads what it prints.
+fn output_of(program: &str, script: &str, file: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(program)
+        .arg(root.join(script))
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} (the cross-check needs it): {e}"));
+    assert!(
+        output.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The lenient decoders `crates/core/src/lenient.rs` names after Python's,
+/// Node's and Java's read what those libraries read of every decorated
+/// value: Python 3's `base64.b64decode` (with and without `validate=True`),
+/// `bytes.fromhex` and `int`; Node's `Buffer.from` and `parseInt`; Java's
+/// MIME and basic base64 decoders.
+#[test]
+fn the_lenient_decoders_read_what_the_libraries_read() {
+    use sigconform_core::lenient::{Alphabet, LenientDecoder::*};
+    let items = decorated_values();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lenient");
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = |a: Alphabet| match a {
+        Alphabet::LowerHex => "hex",
+        Alphabet::Base64 => "base64",
+        Alphabet::Decimal => "decimal",
+    };
+    let json = dir.join("items.json");
+    let listed: Vec<serde_json::Value> = items
+        .iter()
+        .map(|(a, text)| serde_json::json!({"alphabet": name(*a), "text": text}))
+        .collect();
+    std::fs::write(&json, serde_json::to_string(&listed).unwrap()).unwrap();
+    let lines = dir.join("items.txt");
+    let escaped: Vec<String> = items
+        .iter()
+        .map(|(a, text)| {
+            let text = text.replace('\n', "\\n").replace('\t', "\\t");
+            format!("{}\t{text}", name(*a))
+        })
+        .collect();
+    std::fs::write(&lines, escaped.join("\n") + "\n").unwrap();
+
+    let read = |out: String| -> Vec<serde_json::Map<String, serde_json::Value>> {
+        serde_json::from_str(&out).unwrap()
+    };
+    let python = read(output_of(
+        "python3",
+        "crosscheck/lenient_decoders.py",
+        &json,
+    ));
+    let node = read(output_of("node", "crosscheck/lenient_decoders.mjs", &json));
+    let java = output_of("java", "crosscheck/LenientDecoders.java", &lines);
+    let java: Vec<Vec<&str>> = java.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(
+        (python.len(), node.len(), java.len()),
+        (items.len(), items.len(), items.len())
+    );
+
+    let mut compared = 0;
+    for (i, (alphabet, text)) in items.iter().enumerate() {
+        let library = |map: &serde_json::Map<String, serde_json::Value>, name: &str| {
+            map[name].as_str().map(str::to_owned)
+        };
+        let java_read = |column: usize| Some(java[i][column].to_owned()).filter(|r| r != "-");
+        let pairs = match alphabet {
+            Alphabet::Base64 => vec![
+                (
+                    "b64decode",
+                    library(&python[i], "b64decode"),
+                    PythonB64decode,
+                ),
+                (
+                    "b64decode(validate=True)",
+                    library(&python[i], "b64decode(validate=True)"),
+                    IgnoresPaddingBits,
+                ),
+                (
+                    "Buffer.from(base64)",
+                    library(&node[i], "Buffer.from(base64)"),
+                    NodeBufferBase64,
+                ),
+                ("getMimeDecoder", java_read(0), JavaMimeDecoder),
+                ("getDecoder", java_read(1), IgnoresPaddingBits),
+            ],
+            Alphabet::LowerHex => vec![
+                (
+                    "bytes.fromhex",
+                    library(&python[i], "bytes.fromhex"),
+                    SkipsWhitespace,
+                ),
+                (
+                    "Buffer.from(hex)",
+                    library(&node[i], "Buffer.from(hex)"),
+                    NodeBufferHex,
+                ),
+            ],
+            Alphabet::Decimal => vec![
+                ("int", library(&python[i], "int"), SkipsForeignCharacters),
+                (
+                    "parseInt",
+                    library(&node[i], "parseInt"),
+                    IgnoresTrailingData,
+                ),
+            ],
+        };
+        for (library, read, model) in pairs {
+            assert_eq!(
+                read,
+                model.read(*alphabet, text),
+                "{library} and {model:?} differ on {text:?}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 200, "{compared}");
+}

@@ -100,12 +100,13 @@ async fn a_receiver_that_refuses_with_404_is_judged() {
         learned.learned
     );
     // @octokit/webhooks-methods' own defects (tests/sdks.rs): it takes the
-    // payload as text, and throws on an empty signature.
+    // payload as text, and throws on an empty signature or payload.
     judged_with_defects(
         "learned 404",
         &learned.results,
         &[
             "malformed/empty-x-hub-signature-256",
+            "shape/post-without-body-wrong-secret",
             "tamper/body-invalid-utf8",
         ],
     );
@@ -308,4 +309,40 @@ async fn a_receiver_that_refuses_everything_proves_nothing() {
     assert!(unjudged_line.contains("cases prove nothing"), "{printed}");
     // (By default only failures fail the run: here, the acceptance cases.)
     assert_eq!(command("fail").status.code(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_receiver_keeps_is_read_back() {
+    // Keeps what it accepts, and nothing it refuses: every refused write
+    // read back unchanged, the accepted one kept as signed.
+    let (_receiver, url) = node_receiver("keeps").await;
+    let mut config = config("github");
+    config.read_back = Some("/webhook/last".into());
+    let results = runner::run(&config, &url).await.unwrap().results;
+    judged_with_defects(
+        "keeps",
+        &results,
+        &[
+            "malformed/empty-x-hub-signature-256",
+            "shape/post-without-body-wrong-secret",
+            "tamper/body-invalid-utf8",
+        ],
+    );
+    for id in [
+        "github/acceptance/post-read-back",
+        "github/tamper/refused-post-unchanged",
+    ] {
+        let case = results.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(case.outcome, Outcome::Pass, "{id}: {}", case.observed);
+    }
+    // Keeps a delivery before it verifies it: a refused write changed it.
+    let (_receiver, url) = node_receiver("keeps-first").await;
+    let results = runner::run(&config, &url).await.unwrap().results;
+    let refused = results
+        .iter()
+        .find(|r| r.id == "github/tamper/refused-post-unchanged")
+        .unwrap();
+    assert_eq!(refused.outcome, Outcome::Fail, "{}", refused.observed);
+    assert_eq!(refused.rule.id, "common.refused-write");
+    assert!(refused.observed.contains("changed"), "{}", refused.observed);
 }

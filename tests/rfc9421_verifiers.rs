@@ -3,9 +3,10 @@
 //! (`tests/rfc9421/`): PyPI's http-message-signatures and npm's. The runner
 //! is told each deployment's policy as the library documents it. No `fail`
 //! that is not a real defect of the library, no `error`, and the same
-//! verdicts twice. Each library's defects are listed here with why they are
-//! defects; the README lists them too. A new `fail` is a false alarm of ours
-//! until shown otherwise.
+//! verdicts twice. Each library's defects are in its expectations file
+//! (`tests/expected/rfc9421-*.yaml`) with why they are defects, read as
+//! `conform --expect` reads one; the README's table is written from those
+//! files. A new `fail` is a false alarm of ours until shown otherwise.
 
 mod common;
 
@@ -13,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::{KnownFinding, free_port, node_packages, not_passed, python_packages, started};
+use common::{KnownFinding, deviations, free_port, node_packages, python_packages, started};
 use sigconform_core::Secret;
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::scheme::SchemeConfig;
@@ -24,51 +25,19 @@ const PYTHON_LIBRARY: &str = "http-message-signatures==3.0.0";
 /// npm's library, pinned.
 const NODE_LIBRARY: &str = "http-message-signatures@1.0.6";
 
-/// What npm's http-message-signatures 1.0.6, used as its README shows,
-/// gets wrong. (PyPI's has nothing the catalog finds.)
-const NODE_DEFECTS: [&str; 15] = [
-    // It compares no Content-Digest with the body: a body changed under
-    // the signed digest is accepted (its README shows no digest check).
-    "tamper/body",
-    "tamper/body-byte-order-mark",
-    "tamper/body-crlf",
-    "tamper/body-delete",
-    "tamper/body-duplicate-key",
-    "tamper/body-invalid-utf8",
-    "tamper/body-patch",
-    "tamper/body-reencoded",
-    "tamper/body-trimmed",
-    "tamper/body-unicode-nfd",
-    // A component covered twice, and a parameter it does not know, are
-    // read instead of refused (RFC 9421 section 2.5 requires an error).
-    "tamper/component-repeated",
-    "tamper/component-unknown-parameter",
-    // `@path` is the WHATWG URL's pathname, dot segments resolved, where
-    // the RFC compares the path as a string (section 2.2.6).
-    "tamper/path-dot-segments",
-    // `created` is never checked to be an Integer: `abc` is subtracted
-    // from, giving NaN, and every comparison with NaN is false; a Decimal
-    // is compared as the number it is.
-    "malformed/timestamp-non-numeric",
-    "malformed/timestamp-fractional",
-];
-
 /// A deployment: the library behind its server, and the policy the runner
 /// is told.
 struct Verifier {
     name: &'static str,
     command: Command,
     config: SchemeConfig,
-    defects: &'static [&'static str],
+    /// Its expectations file, `tests/expected/<name>.yaml`: what it gets
+    /// wrong, and why.
+    expected: &'static str,
 }
 
-/// The catalog against `url`: the verdict of every case (none may err),
-/// and the cases that failed.
-async fn verdicts(
-    url: &str,
-    secret: &str,
-    config: &SchemeConfig,
-) -> (Vec<(String, Outcome)>, Vec<String>) {
+/// The catalog against `url`: every case's result.
+async fn results(url: &str, secret: &str, config: &SchemeConfig) -> Vec<runner::CaseResult> {
     let scheme = SchemeRef::by_name("rfc9421").unwrap();
     let run = RunConfig {
         timeout: Duration::from_secs(5),
@@ -76,15 +45,12 @@ async fn verdicts(
         scheme_config: config.clone(),
         ..RunConfig::new(scheme, "client-1", Secret::new(secret))
     };
-    let results = runner::run(&run, url).await.unwrap().results;
-    if let Some(r) = results.iter().find(|r| r.outcome == Outcome::Error) {
-        panic!("{}: {}", r.id, r.observed);
-    }
-    let failed = not_passed(&results, "rfc9421");
-    (
-        results.into_iter().map(|r| (r.id, r.outcome)).collect(),
-        failed,
-    )
+    runner::run(&run, url).await.unwrap().results
+}
+
+/// Each case's id and outcome.
+fn verdicts(results: &[runner::CaseResult]) -> Vec<(&str, Outcome)> {
+    results.iter().map(|r| (r.id.as_str(), r.outcome)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,7 +77,7 @@ async fn rfc9421_libraries_fail_only_where_they_have_a_real_defect() {
                 tolerance_future: Some(5),
                 ..SchemeConfig::default()
             },
-            defects: &[],
+            expected: "rfc9421-python",
         },
         Verifier {
             name: NODE_LIBRARY,
@@ -122,7 +88,7 @@ async fn rfc9421_libraries_fail_only_where_they_have_a_real_defect() {
                 tolerance_future: Some(0),
                 ..SchemeConfig::default()
             },
-            defects: &NODE_DEFECTS,
+            expected: "rfc9421-node",
         },
     ];
     let mut wrong = Vec::new();
@@ -138,18 +104,12 @@ async fn rfc9421_libraries_fail_only_where_they_have_a_real_defect() {
             target_scheme: Some("http".into()),
             ..verifier.config
         };
-        let (first, failed) = verdicts(&url, &secret, &config).await;
-        let (second, _) = verdicts(&url, &secret, &config).await;
+        let first = results(&url, &secret, &config).await;
+        let second = results(&url, &secret, &config).await;
         drop(server);
-        let mut listed: Vec<String> = verifier.defects.iter().map(|d| (*d).to_owned()).collect();
-        listed.sort();
-        if failed != listed {
-            wrong.push(format!(
-                "{}:\n  failed: {failed:?}\n  listed: {listed:?}",
-                verifier.name
-            ));
-        }
-        if first != second {
+        let changed = verdicts(&first) != verdicts(&second);
+        wrong.extend(deviations(verifier.expected, &url, first));
+        if changed {
             wrong.push(format!(
                 "{}: the verdicts changed between runs",
                 verifier.name

@@ -1138,3 +1138,201 @@ async fn the_terminal_report_shows_what_needs_attention() {
     assert!(long.contains("INFO ") && long.contains("SKIP "), "{long}");
     assert!(!long.contains("counted above"));
 }
+
+/// SigV4 for another service than S3: S3's payload forms and payload-hash
+/// rules are `skip` with the reason, and so are the cases that cannot be
+/// built there; a body changed under a signed `x-amz-content-sha256` is
+/// still refused; a correct server has no failure and no error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigv4_for_another_service_skips_what_only_s3_has() {
+    let other = SchemeConfig {
+        service: Some("execute-api".into()),
+        ..scheme_config()
+    };
+    let setup = common::server_config_with(SchemeId::Sigv4, other.clone(), None, common::API);
+    let server = common::start_with(setup).await;
+    let config = run_config(
+        SchemeId::Sigv4,
+        other,
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+        common::API,
+    );
+    let results = runner::run(&config, &common::API.target(&server))
+        .await
+        .unwrap()
+        .results;
+    let bad = bad(&results);
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    let outcome = |id: &str| {
+        results
+            .iter()
+            .find(|r| r.id == format!("sigv4/{id}"))
+            .map(|r| (r.outcome, r.observed.clone()))
+    };
+    for id in [
+        "acceptance/unsigned-payload",
+        "acceptance/chunked-upload",
+        "tamper/chunk-changed",
+        "tamper/chunk-final-missing",
+        "tamper/amz-header-unsigned",
+        "tamper/body-hash-missing-omitted",
+        "malformed/body-hash-one-emoji",
+    ] {
+        let (outcome, why) = outcome(id).unwrap_or_else(|| panic!("{id}: not in the catalog"));
+        assert_eq!(outcome, Outcome::Skip, "{id}");
+        assert!(why.contains("execute-api"), "{id}: {why}");
+    }
+    for id in [
+        "tamper/body-with-content-sha256",
+        "acceptance/path-normalised",
+        "tamper/path-not-normalised",
+        "acceptance/path-double-encoded",
+        "tamper/path-encoded-once",
+    ] {
+        assert_eq!(outcome(id).map(|o| o.0), Some(Outcome::Pass), "{id}");
+    }
+}
+
+/// Each lenient decoder, on the tag, the body hash or the timestamp, is
+/// found by the decoding cases of exactly the decorations it reads as the
+/// right value (`crates/core/src/lenient.rs` says which), and by nothing
+/// else but, on a timestamp, the spellings it reads as now (`parseInt`
+/// reads `<now>e0`, and `<now - 1>.5` where `.` does not separate parts;
+/// a decoder that drops whitespace reads `<now>` with a space around it
+/// where HTTP does not trim it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_lenient_decoder_is_found_by_its_own_cases_alone() {
+    use sigconform_core::lenient::{self, Alphabet, Decoration, LenientDecoder};
+    let field_name = |field: &Field| match field {
+        Field::Timestamp => "timestamp",
+        Field::BodyHash => "body-hash",
+        _ => "tag",
+    };
+    let sample = |alphabet: Alphabet| match alphabet {
+        Alphabet::LowerHex => "00112233445566778899aabbccddeeff".to_owned(),
+        Alphabet::Base64 => "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned(),
+        Alphabet::Decimal => "1700000000".to_owned(),
+    };
+    let mut runs = 0;
+    // `a2a`: a base64 tag and body hash, a timestamp in a header of its
+    // own; `partner`: a hex tag and a timestamp in milliseconds, both
+    // parts of one header.
+    for scheme in [SchemeId::A2a, SchemeId::Partner] {
+        let built = scheme.build(&scheme_config()).unwrap();
+        for field in lenient::DECODED {
+            let Some((_, alphabet)) = lenient::written_in(built.as_ref(), &field) else {
+                continue;
+            };
+            let value = sample(alphabet);
+            for decoder in LenientDecoder::ALL {
+                let mut expected: Vec<String> = Decoration::ALL
+                    .into_iter()
+                    .filter(|d| {
+                        d.apply(alphabet, &value, ' ').is_some_and(|decorated| {
+                            decoder.read(alphabet, &decorated).as_deref() == Some(value.as_str())
+                        })
+                    })
+                    .map(|d| format!("malformed/{}-{}", field_name(&field), d.name()))
+                    .collect();
+                if expected.is_empty() {
+                    // A decoder of another alphabet decodes this field strictly.
+                    continue;
+                }
+                // Whitespace around a timestamp that is a part of a header
+                // (not trimmed as a header's whole value is).
+                if (field.clone(), decoder) == (Field::Timestamp, LenientDecoder::SkipsWhitespace)
+                    && scheme == SchemeId::Partner
+                {
+                    expected.extend([
+                        "malformed/timestamp-leading-space".to_owned(),
+                        "malformed/timestamp-trailing-space".to_owned(),
+                    ]);
+                }
+                if (field.clone(), decoder)
+                    == (Field::Timestamp, LenientDecoder::IgnoresTrailingData)
+                {
+                    expected.push("malformed/timestamp-exponent".to_owned());
+                    match scheme {
+                        // (`partner`'s `.` separates the parts of its
+                        // header, whose spaces HTTP does not trim.)
+                        SchemeId::Partner => {
+                            expected.push("malformed/timestamp-trailing-space".to_owned())
+                        }
+                        _ => expected.push("malformed/timestamp-fractional".to_owned()),
+                    }
+                }
+                expected.sort();
+                let defect = Defect::DecodesLeniently(field.clone(), decoder);
+                let results = run_against(scheme, Some(defect.clone())).await;
+                assert_eq!(
+                    not_passed(&results, scheme.as_str()),
+                    expected,
+                    "{scheme}: {defect:?}"
+                );
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs >= 20, "{runs}");
+}
+
+/// A refusal says nothing the verifier computed: not the reference server's,
+/// diagnosing or not (it logs what it expected, and never answers it); and
+/// a verifier that says one thing is found by the case of that thing alone,
+/// which names the other refusals of the run that said it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_say_nothing_they_should_not() {
+    let scheme = SchemeId::Authorization;
+    let mut setup = common::server_config(scheme, None, common::API);
+    setup.diagnose = true;
+    let server = common::start_with(setup).await;
+    let config = run_config(
+        scheme,
+        scheme_config(),
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+        common::API,
+    );
+    let results = runner::run(&config, &common::API.target(&server))
+        .await
+        .unwrap()
+        .results;
+    drop(server);
+    assert!(bad(&results).is_empty(), "{:?}", bad(&results));
+    let disclosure = |results: &[CaseResult], kind: &str| {
+        results
+            .iter()
+            .find(|r| r.id == format!("{scheme}/malformed/refusal-discloses-{kind}"))
+            .cloned()
+            .unwrap()
+    };
+    for kind in ["tag", "signed-string", "body-hash"] {
+        assert_eq!(disclosure(&results, kind).outcome, Outcome::Pass, "{kind}");
+    }
+    for (defect, kind, outcome) in [
+        (Defect::DisclosesExpectedTag, "tag", Outcome::Fail),
+        (
+            Defect::DisclosesSignedString,
+            "signed-string",
+            Outcome::Warn,
+        ),
+        (Defect::DisclosesBodyHash, "body-hash", Outcome::Warn),
+    ] {
+        let results = run_against(scheme, Some(defect.clone())).await;
+        let flagged: Vec<&str> = results
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Warn | Outcome::Error))
+            .map(|r| r.id.as_str())
+            .collect();
+        let case = disclosure(&results, kind);
+        assert_eq!(flagged, [case.id.as_str()], "{defect:?}");
+        assert_eq!(case.outcome, outcome, "{defect:?}");
+        assert!(
+            case.observed.contains("refusals of other cases say")
+                && case.observed.contains(" more"),
+            "{defect:?}: {}",
+            case.observed
+        );
+    }
+}

@@ -90,8 +90,8 @@ enum Behaviour {
     /// `Connection: close` (as servers do that will not read on after an
     /// error); it keeps accepted requests' connections alive.
     ClosesAfterErrors,
-    /// It answers the first request with a body this late, judging it by
-    /// its clock then (a loaded server).
+    /// It answers the first request dated ahead of its clock this late,
+    /// judging it by its clock then (a loaded server).
     LateOnce(Duration, std::sync::atomic::AtomicBool),
 }
 
@@ -107,7 +107,7 @@ async fn serve(
             return;
         };
         if let Behaviour::LateOnce(delay, delayed) = behaviour.as_ref()
-            && !req.body().is_empty()
+            && dated_ahead(&verifier, &req)
             && !delayed.swap(true, std::sync::atomic::Ordering::SeqCst)
         {
             tokio::time::sleep(*delay).await;
@@ -123,6 +123,19 @@ async fn serve(
             return; // closed without a word
         }
     }
+}
+
+/// Whether `req` carries a timestamp ahead of the verifier's clock.
+fn dated_ahead(verifier: &Verifier, req: &sigconform_core::Request) -> bool {
+    let scheme = verifier.scheme();
+    let now = scheme
+        .window()
+        .unit
+        .from_ms(sigconform_core::Clock::now_ms(&SystemClock));
+    scheme
+        .location(&sigconform_core::scheme::Field::Timestamp)
+        .and_then(|at| at.read(req)?.parse::<u64>().ok())
+        .is_some_and(|timestamp| timestamp > now + 1)
 }
 
 /// One request from `stream` (a `content-length` body, or a chunked one),

@@ -14,7 +14,7 @@ struct Input {
 }
 
 /// Header names the schemes read, so the fuzzer need not guess them.
-const NAMES: [&str; 25] = [
+const NAMES: [&str; 26] = [
     "x-signature",
     "x-timestamp",
     "x-nonce",
@@ -29,6 +29,7 @@ const NAMES: [&str; 25] = [
     "host",
     "stripe-signature",
     "x-hub-signature-256",
+    "x-hub-signature",
     "x-slack-signature",
     "x-slack-request-timestamp",
     "webhook-id",

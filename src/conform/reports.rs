@@ -1,11 +1,13 @@
 //! The files `conform` writes and reads: reports (`--report`), the exit
 //! status threshold (`--fail-on`) and the failed cases of an earlier
-//! report (`--rerun-failed`).
+//! report (`--rerun-failed`); and how a file is written whole or not at
+//! all.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use sigconform_runner::{self as runner, Counts};
+use sigconform_runner::expect::Judgement;
+use sigconform_runner::{self as runner, Counts, Outcome};
 
 /// A report's format.
 #[derive(Clone, Copy)]
@@ -15,20 +17,25 @@ pub(crate) enum ReportFormat {
     Html,
 }
 
-/// A report to write: its format, its path, and a file beside it created
-/// before the run (so that an unwritable path is a usage error, not a lost
-/// run) that becomes the report only when the report is whole. A run that
-/// ends in an error leaves no report behind, never an empty or half-written
-/// one: the file is removed when the report is dropped unwritten.
+/// A report to write: its format and its file.
 pub(crate) struct ReportFile {
     pub(crate) format: ReportFormat,
+    pub(crate) output: OutputFile,
+}
+
+/// A file to write whole after the run: a file beside it is created before
+/// the run (so that an unwritable path is a usage error, not a lost run)
+/// and becomes the file only when its text is whole. A run that ends in an
+/// error leaves nothing behind, never an empty or half-written file: the
+/// partial file is removed when the output is dropped unwritten.
+pub(crate) struct OutputFile {
     pub(crate) path: String,
     partial: PathBuf,
     file: Option<std::fs::File>,
 }
 
-impl ReportFile {
-    fn create(format: ReportFormat, path: &str) -> Result<ReportFile, String> {
+impl OutputFile {
+    pub(crate) fn create(path: &str) -> Result<OutputFile, String> {
         let target = Path::new(path);
         let name = target
             .file_name()
@@ -39,17 +46,16 @@ impl ReportFile {
             std::process::id()
         ));
         let file = std::fs::File::create(&partial).map_err(|e| format!("{path}: {e}"))?;
-        Ok(ReportFile {
-            format,
+        Ok(OutputFile {
             path: path.to_owned(),
             partial,
             file: Some(file),
         })
     }
 
-    /// Writes `text` whole, then puts it in the report's place.
+    /// Writes `text` whole, then puts it in the file's place.
     pub(crate) fn commit(mut self, text: &str) -> Result<(), String> {
-        let mut file = self.file.take().expect("a report is committed once");
+        let mut file = self.file.take().expect("an output is committed once");
         file.write_all(text.as_bytes())
             .and_then(|()| file.sync_all())
             .and_then(|()| std::fs::rename(&self.partial, &self.path))
@@ -57,7 +63,7 @@ impl ReportFile {
     }
 }
 
-impl Drop for ReportFile {
+impl Drop for OutputFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.partial);
     }
@@ -77,7 +83,10 @@ pub(crate) fn report_files(specs: &[String]) -> Result<Vec<ReportFile>, String> 
                     ));
                 }
             };
-            ReportFile::create(format, path)
+            Ok(ReportFile {
+                format,
+                output: OutputFile::create(path)?,
+            })
         })
         .collect()
 }
@@ -102,6 +111,11 @@ impl FailOn {
             || (self >= FailOn::Warn && counts.warn > 0)
             || (self >= FailOn::Info && counts.info > 0)
     }
+
+    /// Whether `case`'s outcome is at or above this level.
+    pub(crate) fn reached_by(self, case: &runner::CaseResult) -> bool {
+        self.reached(&Counts::of([case]))
+    }
 }
 
 /// The ids of the cases that failed or erred in a JSON report, each as a
@@ -109,38 +123,34 @@ impl FailOn {
 pub(crate) fn failed_in_report(path: &Path) -> Result<Vec<glob::Pattern>, String> {
     let at = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| format!("--rerun-failed {at}: {e}"))?;
-    let report: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("--rerun-failed {at}: not a JSON report: {e}"))?;
-    let cases = report["targets"]
-        .as_array()
-        .ok_or_else(|| format!("--rerun-failed {at}: not a JSON report of `conform` (no targets)"))?
-        .iter()
-        .filter_map(|target| target["cases"].as_array())
-        .flatten();
-    let mut ids: Vec<&str> = cases
-        .filter(|case| matches!(case["outcome"].as_str(), Some("fail" | "error")))
-        .filter_map(|case| case["id"].as_str())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids.into_iter()
+    let report = runner::report::stored::StoredReport::parse(&text)
+        .map_err(|e| format!("--rerun-failed {at}: {e}"))?;
+    report
+        .ids_where(|outcome| matches!(outcome, Outcome::Fail | Outcome::Error))
+        .into_iter()
         .map(|id| glob::Pattern::new(&glob::Pattern::escape(id)).map_err(|e| e.to_string()))
         .collect()
 }
 
-/// Writes every report of `runs` to its file.
-pub(crate) fn write(files: Vec<ReportFile>, runs: &[(String, runner::Run)]) -> Result<(), String> {
+/// Writes every report of `runs` (judged against their expectations when
+/// there are some) to its file.
+pub(crate) fn write(
+    files: Vec<ReportFile>,
+    runs: &[(String, runner::Run)],
+    judgement: Option<&Judgement>,
+) -> Result<(), String> {
     for report in files {
         let text = match report.format {
-            ReportFormat::Junit => runner::render_junit(runs),
+            ReportFormat::Junit => runner::render_junit_judged(runs, judgement),
             ReportFormat::Json => {
-                serde_json::to_string_pretty(&runner::render_json(runs)).map_err(|e| e.to_string())
+                serde_json::to_string_pretty(&runner::render_json_judged(runs, judgement))
+                    .map_err(|e| e.to_string())
             }
-            ReportFormat::Html => Ok(runner::render_html(runs)),
+            ReportFormat::Html => Ok(runner::render_html_judged(runs, judgement)),
         };
-        let path = report.path.clone();
+        let path = report.output.path.clone();
         text.map_err(|e| format!("{path}: {e}"))
-            .and_then(|t| report.commit(&t))?;
+            .and_then(|t| report.output.commit(&t))?;
     }
     Ok(())
 }

@@ -183,12 +183,22 @@ pub fn server_config(
     defect: Option<Defect>,
     deployment: Deployment,
 ) -> Setup {
+    server_config_with(scheme, scheme_config(), defect, deployment)
+}
+
+/// [`server_config`] with the scheme configured as `scheme_config` says.
+pub fn server_config_with(
+    scheme: impl Into<SchemeRef>,
+    scheme_config: SchemeConfig,
+    defect: Option<Defect>,
+    deployment: Deployment,
+) -> Setup {
     let scheme = scheme.into();
     let secret = secret_for(&scheme);
     let denied_secret = denied_secret_for(&scheme);
     let mut config = ServerConfig::new(
         scheme,
-        scheme_config(),
+        scheme_config,
         KeySource::secrets([
             ("k", secret),
             ("default", secret),
@@ -265,6 +275,56 @@ pub fn not_passed(results: &[CaseResult], scheme: &str) -> Vec<String> {
         .collect();
     ids.sort();
     ids
+}
+
+/// How a run against software nobody here wrote deviates from its
+/// expectations file `tests/expected/<name>.yaml`, read and judged as
+/// `conform --expect` does: each deviation with what was observed. A case
+/// no entry names deviates when its outcome is anything but `pass`, `warn`,
+/// `info` or `skip` (a `fail`, or a case that could not be judged).
+pub fn deviations(name: &str, target: &str, results: Vec<CaseResult>) -> Vec<String> {
+    use runner::expect::{Deviation, Expectations};
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/expected/{name}.yaml"));
+    let expectations = Expectations::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut runs = vec![(
+        target.to_owned(),
+        runner::Run {
+            clock: runner::ClockEstimate {
+                offset_ms: 0,
+                uncertainty_ms: None,
+            },
+            insecure: false,
+            learned: Vec::new(),
+            notes: Vec::new(),
+            results,
+        },
+    )];
+    let reaches = |r: &CaseResult| {
+        !matches!(
+            r.outcome,
+            Outcome::Pass | Outcome::Warn | Outcome::Info | Outcome::Skip
+        )
+    };
+    let judgement = expectations.judge(&mut runs, reaches, false);
+    let observed = |case: &str| {
+        runs[0]
+            .1
+            .results
+            .iter()
+            .find(|r| r.id == case)
+            .map_or_else(String::new, |r| format!("; observed {}", r.observed))
+    };
+    judgement
+        .deviations
+        .iter()
+        .map(|d| match d {
+            Deviation::Unexpected { case, .. } | Deviation::Changed { case, .. } => {
+                format!("{name}: {d}{}", observed(case))
+            }
+            Deviation::Stale { .. } => format!("{name}: {d}"),
+        })
+        .collect()
 }
 
 /// The cases that failed or could not be judged, with what was observed.

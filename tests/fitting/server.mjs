@@ -16,6 +16,9 @@
 //   dies          GitHub: the process exits once it has refused a request
 //   wrong-secret  Stripe, configured with a secret the sender does not use:
 //                 it refuses everything
+//   keeps         GitHub: every delivery it accepts is kept, and a GET of
+//                 /webhook/last reads back the last one kept
+//   keeps-first   the same, but it keeps a delivery before it verifies it
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -58,6 +61,9 @@ const handlers = {
   "invoice.paid": (invoice) => invoice.customer.length,
 };
 
+// What `keeps` and `keeps-first` kept of the last delivery.
+let kept = null;
+
 const deployments = {
   "hides-route": async (req, body) => ((await github(body, req.headers)) ? 200 : 404),
   "exact-route": async (req, body) => {
@@ -76,6 +82,15 @@ const deployments = {
     return 401;
   },
   "wrong-secret": async (req, body) => (stripeEvent(body, req.headers) ? 200 : 400),
+  keeps: async (req, body) => {
+    if (!(await github(body, req.headers))) return 401;
+    kept = body;
+    return 200;
+  },
+  "keeps-first": async (req, body) => {
+    kept = body;
+    return (await github(body, req.headers)) ? 200 : 401;
+  },
 };
 
 createServer((req, res) => {
@@ -83,6 +98,10 @@ createServer((req, res) => {
   req.on("data", (c) => chunks.push(c));
   req.on("end", async () => {
     let status;
+    if (req.method === "GET" && req.url === "/webhook/last" && deployment.startsWith("keeps")) {
+      if (kept === null) return res.writeHead(404).end();
+      return res.writeHead(200, { "content-type": "application/octet-stream" }).end(kept);
+    }
     if (deployment !== "exact-route" && req.url.split("?")[0] !== "/webhook") {
       status = 404;
     } else {

@@ -87,6 +87,12 @@ const providers = {
     const { verify } = await importSdk("@octokit/webhooks-methods");
     return (await verify(secret, body.toString(), headers["x-hub-signature-256"])) ? 200 : 401;
   },
+  // x-hub-signature's README (GitHub's legacy X-Hub-Signature):
+  // new XHubSignature("sha1", secret).verify(header value, raw body).
+  "github-sha1": async (body, headers) => {
+    const { default: XHubSignature } = await importSdk("x-hub-signature");
+    return new XHubSignature("sha1", secret).verify(headers["x-hub-signature"], body) ? 200 : 401;
+  },
 };
 
 createServer((req, res) => {

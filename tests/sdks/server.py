@@ -10,6 +10,8 @@ import os
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from werkzeug.exceptions import HTTPException
+
 SECRET = os.environ["SECRET"]
 
 
@@ -99,6 +101,8 @@ class Handler(BaseHTTPRequestHandler):
                 status = verify(body, self.headers, self.path)
             else:
                 status = verify(body, self.headers)
+        except HTTPException as e:  # what Flask answers with its own status (a 413)
+            status = e.code
         except Exception as e:  # what the application would not catch
             print(f"500: {type(e).__name__}: {e}", file=sys.stderr)
             status = 500

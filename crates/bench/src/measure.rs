@@ -94,6 +94,51 @@ pub fn verify_first(w: &Workload, count: usize, runtime: &tokio::runtime::Runtim
     verify_first_recording(w, count, runtime, NonceRecord::Memory)
 }
 
+/// What a measurement's time is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// Wall-clock time, as the peers time themselves.
+    Wall,
+    /// The measuring thread's CPU time: what `openssl speed` divides by (its
+    /// own CPU time), so that a ratio to its figure holds on a machine busy
+    /// with other work, whose wall-clock time counts the other work's turns
+    /// too.
+    ThreadCpu,
+}
+
+impl Timer {
+    /// A reading; two readings' difference is the time between them.
+    fn now(self, wall: Instant) -> Duration {
+        match self {
+            Timer::Wall => wall.elapsed(),
+            Timer::ThreadCpu => thread_cpu_time().unwrap_or_else(|| wall.elapsed()),
+        }
+    }
+}
+
+/// The CPU time the calling thread has used (`None` where the OS does not
+/// say).
+#[cfg(unix)]
+fn thread_cpu_time() -> Option<Duration> {
+    let mut time = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `time` is a valid, writable timespec for the call's duration.
+    let read = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) };
+    (read == 0).then(|| {
+        Duration::new(
+            u64::try_from(time.tv_sec).unwrap_or(0),
+            u32::try_from(time.tv_nsec).unwrap_or(0),
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn thread_cpu_time() -> Option<Duration> {
+    None
+}
+
 /// [`verify_first`], with the nonces recorded as `record` says.
 pub fn verify_first_recording(
     w: &Workload,
@@ -101,14 +146,26 @@ pub fn verify_first_recording(
     runtime: &tokio::runtime::Runtime,
     record: NonceRecord,
 ) -> Duration {
+    verify_first_timed(w, count, runtime, record, Timer::Wall)
+}
+
+/// [`verify_first_recording`], timed by `timer`.
+pub fn verify_first_timed(
+    w: &Workload,
+    count: usize,
+    runtime: &tokio::runtime::Runtime,
+    record: NonceRecord,
+    timer: Timer,
+) -> Duration {
     let verifier = w.verifier(match record {
         NonceRecord::Memory => Arc::new(MemoryNonceStore::default()),
         NonceRecord::Skipped => Arc::new(ForgetfulNonces),
     });
     let mut elapsed = Duration::ZERO;
+    let wall = Instant::now();
     for batch in w.requests[..count].chunks(BATCH) {
         touch(batch);
-        let started = Instant::now();
+        let started = timer.now(wall);
         let accepted = runtime.block_on(async {
             let mut accepted = 0;
             for req in batch {
@@ -116,7 +173,7 @@ pub fn verify_first_recording(
             }
             accepted
         });
-        elapsed += started.elapsed();
+        elapsed += timer.now(wall).saturating_sub(started);
         assert_eq!(
             accepted,
             batch.len(),
@@ -142,6 +199,26 @@ pub fn verifications_recording(w: &Workload, budget: Duration, record: NonceReco
         (
             w.requests.len(),
             verify_first_recording(w, w.requests.len(), &runtime, record),
+        )
+    })
+}
+
+/// [`verifications`], timed by the measuring thread's CPU time
+/// ([`Timer::ThreadCpu`]).
+pub fn verifications_on_cpu(w: &Workload, budget: Duration) -> Rate {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime starts");
+    best_of(budget, || {
+        (
+            w.requests.len(),
+            verify_first_timed(
+                w,
+                w.requests.len(),
+                &runtime,
+                NonceRecord::Memory,
+                Timer::ThreadCpu,
+            ),
         )
     })
 }

@@ -25,7 +25,7 @@ pub struct Rule {
 }
 
 /// The rule files, by scope.
-const FILES: [(&str, &str); 20] = [
+const FILES: [(&str, &str); 21] = [
     ("common", include_str!("../../../docs/rules/common.md")),
     ("profile", include_str!("../../../docs/rules/profile.md")),
     ("partner", include_str!("../../../docs/rules/partner.md")),
@@ -41,6 +41,10 @@ const FILES: [(&str, &str); 20] = [
     ("rfc9421", include_str!("../../../docs/rules/rfc9421.md")),
     ("stripe", include_str!("../../../docs/rules/stripe.md")),
     ("github", include_str!("../../../docs/rules/github.md")),
+    (
+        "github-sha1",
+        include_str!("../../../docs/rules/github-sha1.md"),
+    ),
     ("slack", include_str!("../../../docs/rules/slack.md")),
     (
         "standard-webhooks",

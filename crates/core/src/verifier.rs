@@ -32,6 +32,23 @@ impl Verified {
     }
 }
 
+/// What a verifier computes for a request it reads: for diagnosis, and
+/// for the deliberate defects that say it in their answers (a verifier
+/// must never answer it: the tag is a signature anyone could ask for).
+#[derive(Clone)]
+pub struct Expected {
+    /// The string it signs.
+    pub signed: Vec<u8>,
+    /// The tag it expects, with the key the request names.
+    pub tag: crate::crypto::Tag,
+}
+
+impl std::fmt::Debug for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Expected").finish_non_exhaustive()
+    }
+}
+
 /// A scheme with its clock, nonce store, key lookup and key policy.
 pub struct Verifier {
     scheme: Box<dyn Scheme>,
@@ -71,6 +88,21 @@ impl Verifier {
     /// The scheme this verifier checks.
     pub fn scheme(&self) -> &dyn Scheme {
         self.scheme.as_ref()
+    }
+
+    /// The string the verifier signs for `req` and the tag it expects:
+    /// `None` where the request does not parse or names no key it has.
+    pub async fn expected(&self, req: &Request) -> Option<Expected> {
+        let params = self.scheme.parse(req).ok()?;
+        let key_id = params.key_id.as_deref().unwrap_or(DEFAULT_KEY_ID);
+        let key = self.keys.lookup(key_id).await.ok()?;
+        let mut signed = Vec::new();
+        self.scheme.canonicalize(req, &params, &mut signed).ok()?;
+        let tag = self
+            .scheme
+            .signing_key(&key, &params)
+            .sign(params.algorithm, &signed);
+        Some(Expected { signed, tag })
     }
 
     /// Verifies `req`, recording its nonce if it is accepted.

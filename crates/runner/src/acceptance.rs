@@ -304,12 +304,7 @@ fn chunked(b: &Builder<'_>) -> Option<Probe> {
     if !b.method_selected(b.probe_method()) || !b.scheme.sender().chunked_bodies {
         return None;
     }
-    let mut req = b.probe_request();
-    req.headers_mut().remove(http::header::CONTENT_LENGTH);
-    req.headers_mut().insert(
-        http::header::TRANSFER_ENCODING,
-        http::HeaderValue::from_static("chunked"),
-    );
+    let req = b.chunked_request();
     let step = b
         .step(&req, &b.recipe(b.now), Expect::Accept)
         .map(|mut step| {

@@ -181,6 +181,22 @@ impl Body {
         self.with_member(&format!(r#""{MEMBER}":{variation}"#))
     }
 
+    /// A body like this one past `len` bytes: for JSON a document of that
+    /// size inside the envelope (the document itself where the body is the
+    /// runner's own), for a form a field of that many letters appended;
+    /// else the document.
+    pub(super) fn past(&self, len: usize) -> String {
+        let document = || {
+            String::from_utf8(sigconform_core::sample::json_document(len))
+                .expect("the sample is JSON text")
+        };
+        if self.is_form() {
+            let field = format!("{MEMBER}={}", "x".repeat(len));
+            return self.with_member(&field).unwrap_or(field);
+        }
+        self.enveloping(&document()).unwrap_or_else(document)
+    }
+
     /// The body varied by `n` (a member or field `attempt`), so that a
     /// signature over it differs from the one over the body itself; `None`
     /// where the body has no members to add to.
@@ -382,6 +398,20 @@ mod tests {
         assert_eq!(signed, r#"{"id":"evt_1","sigconform":1.0}"#);
         assert!(signed.contains(&member));
         assert_eq!(Body::new("a=1", FORM).with_number(), None);
+    }
+
+    #[test]
+    fn a_large_body_is_one_of_the_same_kind() {
+        let json = Body::runner_json().past(20_000);
+        assert!(json.len() >= 20_000 && json.starts_with('{'));
+        let event = Body::new(r#"{"id":"evt_1"}"#, JSON).past(20_000);
+        assert!(
+            event.starts_with(r#"{"id":"evt_1","sigconform":{"#),
+            "{}",
+            &event[..40]
+        );
+        let form = Body::new(RUNNER_FORM, FORM).past(20_000);
+        assert!(form.starts_with("n=1.0&probe=sigconform&sigconform=xxx") && form.len() > 20_000);
     }
 
     #[test]

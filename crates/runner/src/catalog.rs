@@ -13,8 +13,8 @@
 
 use super::probe::{Builder, Probe};
 use super::{
-    RunConfig, acceptance, coverage, keys, malformed, payload, presigned, replay, scope, tamper,
-    window,
+    RunConfig, acceptance, canonical, coverage, keys, malformed, payload, presigned, readback,
+    replay, scope, shapes, tamper, window,
 };
 
 /// Builds the catalog with `b` (case ids and descriptions are stable;
@@ -40,9 +40,14 @@ fn sections(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(replay::probes(b));
     out.extend(malformed::probes(b));
     out.extend(keys::probes(b));
+    out.extend(shapes::probes(b));
     out.extend(payload::probes(b));
     out.extend(presigned::probes(b));
     out.extend(scope::probes(b));
+    out.extend(canonical::probes(b));
+    out.extend(readback::probes(b));
     out.extend(coverage::probes(b));
+    readback::read_back_refused_writes(b, &mut out);
+    payload::fit_to_service(b, &mut out);
     out
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::learn::{Refusal, Twins};
-use super::probe::{Expect, Probe, Resign, Step};
+use super::probe::{Expect, Probe, Resign, Step, Twin};
 use super::report::reproduce::{Destination, FromEnv, Replay};
 use super::transport::{Answer, Response, TlsOptions, Transport};
 use super::{CaseResult, Outcome};
@@ -59,6 +59,15 @@ pub(super) fn judge_with(expect: Expect, answer: &Answer, refusals: &[u16]) -> O
     } else {
         r
     };
+    if expect == Expect::Optional {
+        let rate_limited = r.status == 429 || (r.status == 503 && r.retry_after.is_some());
+        return match r.status {
+            _ if rate_limited => Outcome::Error,
+            200..300 => Outcome::Pass,
+            500.. => Outcome::Fail,
+            _ => Outcome::Skip,
+        };
+    }
     match r.status {
         500.. if inconclusive(expect, r).is_some() => Outcome::Error,
         500.. => Outcome::Fail,
@@ -74,6 +83,7 @@ pub(super) fn judge_with(expect: Expect, answer: &Answer, refusals: &[u16]) -> O
             (Expect::Accept, false) | (Expect::Reject | Expect::Forbidden, true) => Outcome::Fail,
             (Expect::RejectOrWarn, true) | (Expect::Forbidden, false) => Outcome::Warn,
             (Expect::RejectOrInfo | Expect::Either, true) => Outcome::Info,
+            (Expect::Optional, _) => unreachable!("judged above"),
         },
     }
 }
@@ -117,6 +127,8 @@ pub(super) struct Session {
     /// Statuses this target refuses with besides 4xx answers about a
     /// signature (given, or learned: see `learn.rs`).
     pub(super) refusals: Vec<u16>,
+    /// What refusals are searched for, and what they said (`disclosure.rs`).
+    pub(super) disclosures: Option<std::sync::Arc<super::disclosure::Refusals>>,
     /// Every request a case sent, in the order sent, with whether it was
     /// answered: where the target stops answering, the last request it
     /// answered is the suspect.
@@ -280,10 +292,29 @@ impl Session {
             Some(d) => (d.outcome, d),
             None => (Outcome::Pass, last.expect("a probe has a step")),
         };
-        match refused_twin.filter(|twin| proves_nothing(outcome, &shown, twin)) {
+        // A shape the target does not take: whatever its forgeries got that
+        // is not an acceptance (a 413 too) says so again.
+        let shape = matches!(probe.twin, Twin::Shape(_));
+        let shape_not_taken = |twin: &Refusal| {
+            shape
+                && twin.is_an_answer()
+                && (outcome == Outcome::Error || proves_nothing(outcome, &shown, twin))
+        };
+        match refused_twin
+            .filter(|twin| shape_not_taken(twin) || proves_nothing(outcome, &shown, twin))
+        {
+            Some(twin) if shape_not_taken(twin) => {
+                let mut case = self.verdict(probe, Outcome::Skip, Some(&shown));
+                case.observed = format!(
+                    "not a shape the target takes: {}; this forgery got {}",
+                    twin.reason(),
+                    case.observed
+                );
+                case
+            }
             Some(twin) => {
                 let mut case = self.verdict(probe, Outcome::Unjudged, Some(&shown));
-                case.observed = format!("{} (answered {})", twin.reason(), case.observed);
+                case.observed = format!("{}; this case got {}", twin.reason(), case.observed);
                 case.unjudged = Some(twin.reason());
                 case
             }
@@ -299,6 +330,7 @@ impl Session {
         if let Some(at) = step.not_before {
             tokio::time::sleep_until(at).await;
         }
+        let before = self.read_before(step).await;
         let sent = Instant::now();
         let (outcome, exchange) = if step.copies > 1 {
             self.send_concurrently(step).await
@@ -310,6 +342,12 @@ impl Session {
             )
         };
         self.record(id, sent, &exchange.answer);
+        let read_back = self
+            .read_after(step, outcome, exchange.answer.accepted(), before)
+            .await;
+        let request = exchange.resigned.as_ref().map_or(&step.request, |(r, _)| r);
+        let (outcome, disclosed) =
+            self.search_refusal(id, step, &exchange.answer, request, outcome);
         let skipped = match (outcome, &step.unrouted_control) {
             (Outcome::Fail | Outcome::Error, Some(control)) => {
                 self.unrouted(step, control, &exchange.answer).await
@@ -318,13 +356,14 @@ impl Session {
         };
         Decided {
             step: step.clone(),
-            outcome: if skipped.is_some() {
-                Outcome::Skip
-            } else {
-                outcome
+            outcome: match (&skipped, &read_back) {
+                (Some(_), _) => Outcome::Skip,
+                (None, Some(found)) => found.outcome,
+                (None, None) => outcome,
             },
             exchange,
-            note: skipped,
+            note: skipped.or(disclosed),
+            read_back,
         }
     }
 
@@ -398,6 +437,7 @@ impl Session {
             ),
             retry_after: None,
             allow: None,
+            said: Default::default(),
         });
         let outcome = match (accepted > 1, step.expect) {
             (false, _) => Outcome::Pass,
@@ -449,6 +489,11 @@ impl Session {
                 (None, Some(why)) => format!("{why} ({})", d.exchange.answer.describe()),
                 (None, None) => d.exchange.answer.describe(),
             };
+            if let Some(found) = &d.read_back {
+                case.expected = found.expected.clone();
+                case.observed = found.observed.clone();
+                case.rule = found.rule.clone();
+            }
             case.detail = format!(
                 "canonical string of the request as sent: {}",
                 shortened(&sent.canonical, SHOWN_BYTES)
@@ -494,7 +539,7 @@ fn proves_nothing(outcome: Outcome, shown: &Decided, twin: &Refusal) -> bool {
         && answer.is_some_and(Response::accepted);
     let crashed_alone = outcome == Outcome::Fail
         && answer.is_some_and(|r| r.status >= 500)
-        && !twin.status.is_some_and(|s| s >= 500);
+        && twin.status.is_none_or(|s| s < 500);
     matches!(
         outcome,
         Outcome::Pass | Outcome::Fail | Outcome::Warn | Outcome::Info
@@ -509,6 +554,8 @@ pub(super) struct Decided {
     pub(super) outcome: Outcome,
     pub(super) exchange: Exchange,
     pub(super) note: Option<String>,
+    /// What reading back what the step wrote found against its answer.
+    pub(super) read_back: Option<super::readback::Finding>,
 }
 
 #[cfg(test)]
@@ -521,6 +568,7 @@ mod tests {
             body: String::new(),
             retry_after: retry_after.map(Duration::from_secs),
             allow: None,
+            said: Default::default(),
         })
     }
 

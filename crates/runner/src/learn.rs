@@ -25,10 +25,8 @@ use sigconform_core::tamper::Recipe;
 /// What the runner learned of a target before it ran the catalog.
 #[derive(Debug, Clone)]
 pub(super) struct Learned {
-    /// The body every negative case starts from: the first the target
-    /// accepted, or (when it accepted none) the first the runner tried.
-    pub(super) base: Body,
-    /// The bodies the runner may send, with what the target takes.
+    /// The bodies the runner may send, with what the target takes; their
+    /// base is the body every negative case starts from.
     pub(super) bodies: Bodies,
     /// Why the base request does not count as accepted; `None` when it
     /// was accepted.
@@ -52,13 +50,28 @@ pub(super) struct Refusal {
     pub(super) status: Option<u16>,
     /// Its answer, described.
     pub(super) observed: String,
+    /// Whether it was never sent: `skip` (a shape its provider never
+    /// sends, such as an empty body).
+    pub(super) skipped: bool,
 }
 
 impl Refusal {
+    /// Whether the twin's answer said something of the request: an HTTP
+    /// answer but a rate limit's (a shape whose twin was rate-limited is
+    /// not known not to be taken).
+    pub(super) fn is_an_answer(&self) -> bool {
+        self.skipped || self.status.is_some_and(|s| !matches!(s, 429 | 503))
+    }
+
     /// Why a case whose twin this is cannot be judged.
     pub(super) fn reason(&self) -> String {
+        let what = if self.skipped {
+            "was not sent"
+        } else {
+            "was not accepted"
+        };
         format!(
-            "its correctly signed twin ({}) was not accepted: {}",
+            "its correctly signed twin ({}) {what}: {}",
             self.twin, self.observed
         )
     }
@@ -70,7 +83,6 @@ pub(super) async fn learn(b: &Builder<'_>, session: &Session) -> Learned {
     let mut lines = Vec::new();
     let (bodies, refused) = bodies(b, session, &mut lines).await;
     let mut learned = Learned {
-        base: bodies.base().clone(),
         bodies,
         refused,
         refusals: b.config.reject_statuses.clone(),
@@ -82,7 +94,7 @@ pub(super) async fn learn(b: &Builder<'_>, session: &Session) -> Learned {
     }
     // (A target that never answered did not stop answering.)
     if session.answered_any()
-        && let Some(no_answer) = session.still_answers(b, &learned.base).await
+        && let Some(no_answer) = session.still_answers(b, learned.bodies.base()).await
     {
         learned.stopped = Some(format!(
             "a correctly signed request got no answer ({no_answer}); {}",
@@ -117,16 +129,12 @@ async fn bodies(
         }
         let req = b.request_with_body(body);
         let what = describe_body(b, n, body);
-        let sent = tokio::time::Instant::now();
-        let answer = match b.step(&req, &b.recipe(b.now), Expect::Accept) {
-            Ok(step) => session.exchange(&step).await.answer,
-            Err(e) => Answer::Broken(format!("not sent: {e}")),
-        };
-        session.record(
-            &format!("the runner's learning ({what}, signed)"),
-            sent,
-            &answer,
-        );
+        let answer = session
+            .learning(
+                &format!("{what}, signed"),
+                b.step(&req, &b.recipe(b.now), Expect::Accept),
+            )
+            .await;
         tried.push(media_type.clone());
         if answer.accepted() {
             lines.push(format!("body: {what} accepted"));
@@ -142,6 +150,7 @@ async fn bodies(
             ),
             status: answer.response().map(|r| r.status),
             observed: answer.describe(),
+            skipped: false,
         });
     }
     let bodies = b.bodies().clone();
@@ -173,33 +182,28 @@ fn describe_body(b: &Builder<'_>, n: usize, body: &Body) -> String {
 /// 404 from a verifier that hides its route), that status is a refusal of
 /// this target, unless the user gave the statuses.
 async fn refusal_statuses(b: &Builder<'_>, session: &Session, learned: &mut Learned) {
-    let req = b.request_with_body(&learned.base);
+    let req = b.request_with_body(learned.bodies.base());
     let wrong = Recipe {
         secret_of: Some("wrong".into()),
         ..b.recipe(b.now)
     };
-    let sent = tokio::time::Instant::now();
-    let answer = session
-        .exchange(&Step::signed(String::new(), req.clone(), Expect::Reject))
-        .await
-        .answer;
-    session.record(
-        "the runner's learning (its base request unsigned)",
-        sent,
-        &answer,
+    let status = |answer: Answer| answer.response().map(|r| r.status);
+    let unsigned = status(
+        session
+            .learning(
+                "its base request unsigned",
+                b.unsigned(&req, Expect::Reject),
+            )
+            .await,
     );
-    let unsigned = answer.response().map(|r| r.status);
-    let sent = tokio::time::Instant::now();
-    let answer = match b.step(&req, &wrong, Expect::Reject) {
-        Ok(step) => session.exchange(&step).await.answer,
-        Err(e) => Answer::Broken(format!("not sent: {e}")),
-    };
-    session.record(
-        "the runner's learning (its base request with a wrong secret)",
-        sent,
-        &answer,
+    let wrongly_signed = status(
+        session
+            .learning(
+                "its base request with a wrong secret",
+                b.step(&req, &wrong, Expect::Reject),
+            )
+            .await,
     );
-    let wrongly_signed = answer.response().map(|r| r.status);
     let shown = |s: Option<u16>| s.map_or("no answer".to_owned(), |s| s.to_string());
     let mut line = format!(
         "refusals: unsigned {}, wrong secret {}",
@@ -223,6 +227,18 @@ async fn refusal_statuses(b: &Builder<'_>, session: &Session, learned: &mut Lear
 }
 
 impl Session {
+    /// Sends a request of the runner's learning, noted as `what`: its
+    /// answer (or why it could not be built).
+    async fn learning(&self, what: &str, step: Result<Step, String>) -> Answer {
+        let sent = tokio::time::Instant::now();
+        let answer = match step {
+            Ok(step) => self.exchange(&step).await.answer,
+            Err(e) => Answer::Broken(format!("not sent: {e}")),
+        };
+        self.record(&format!("the runner's learning ({what})"), sent, &answer);
+        answer
+    }
+
     /// Whether the target still answers a correctly signed request with
     /// `body` (any HTTP answer will do); what happened where it did not.
     pub(super) async fn still_answers(&self, b: &Builder<'_>, body: &Body) -> Option<String> {
@@ -260,6 +276,7 @@ impl Twins {
                     twin: case.id.clone(),
                     status: case.status,
                     observed: case.observed.clone(),
+                    skipped: case.outcome == Outcome::Skip && case.status.is_none(),
                 });
                 (case.id.clone(), refused)
             })
@@ -271,7 +288,7 @@ impl Twins {
     /// run did not send stands for nothing: the base request does.
     pub(super) fn refused(&self, twin: &Twin) -> Option<&Refusal> {
         match twin {
-            Twin::Case(id) => match self.cases.get(id) {
+            Twin::Case(id) | Twin::Shape(id) => match self.cases.get(id) {
                 Some(refused) => refused.as_ref(),
                 None => self.base.as_ref(),
             },

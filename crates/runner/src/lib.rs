@@ -23,7 +23,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use sigconform_core::keys::Secret;
 use sigconform_core::registry::SchemeRef;
@@ -32,8 +32,12 @@ use sigconform_core::time::{Clock, SystemClock};
 
 mod acceptance;
 mod base;
+mod canonical;
 mod catalog;
 mod coverage;
+mod decoding;
+mod disclosure;
+pub mod expect;
 pub mod fuzz;
 mod judge;
 mod keys;
@@ -43,10 +47,12 @@ mod malformed;
 mod payload;
 mod presigned;
 mod probe;
+mod readback;
 mod replay;
 pub mod report;
 mod rules;
 mod scope;
+mod shapes;
 
 pub use rules::Cited;
 mod tamper;
@@ -59,9 +65,9 @@ pub use lifecycle::{AdminAccess, REVOCATION_GRACE};
 pub use probe::covers;
 pub use replay::REPLAY_PAUSE;
 pub use report::Counts;
-pub use report::html::render_html;
-pub use report::json::render_json;
-pub use report::junit::render_junit;
+pub use report::html::{render_html, render_html_judged};
+pub use report::json::{render_json, render_json_judged};
+pub use report::junit::{render_junit, render_junit_judged};
 pub use report::text::{TextOptions, render_text};
 pub use timing::{TIMING_SAMPLES, welch_t};
 pub use transport::ClockEstimate;
@@ -94,6 +100,9 @@ pub enum Category {
     Malformed,
     /// Unknown keys are rejected.
     Keys,
+    /// Every shape of request that reaches the verifier is verified: each
+    /// method, media type, transfer coding and size.
+    Shape,
     /// Presigned URLs are accepted until they expire, and only for as
     /// long as the scheme allows (SigV4).
     Presigned,
@@ -108,8 +117,27 @@ pub enum Category {
     Fuzz,
 }
 
-/// The verdict on one case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+impl Category {
+    /// Every category, in the order reports list them.
+    pub const ALL: [Category; 12] = [
+        Category::Acceptance,
+        Category::Tamper,
+        Category::Expiry,
+        Category::Skew,
+        Category::Replay,
+        Category::Malformed,
+        Category::Keys,
+        Category::Shape,
+        Category::Presigned,
+        Category::Scope,
+        Category::Timing,
+        Category::Fuzz,
+    ];
+}
+
+/// The verdict on one case (read back from reports and expectations by
+/// the same names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// As the rule requires.
@@ -130,6 +158,9 @@ pub enum Outcome {
     /// Not applicable to this scheme.
     Skip,
 }
+
+/// The largest body the runner sends by default: past a 1 MiB buffer.
+pub const DEFAULT_MAX_BODY: usize = 2 * 1024 * 1024;
 
 /// How a run is set up.
 #[derive(Debug, Clone)]
@@ -195,6 +226,14 @@ pub struct RunConfig {
     /// route does not match the URL exactly). Without it a fixed route
     /// gets a query only where the scheme signs the query.
     pub with_query: bool,
+    /// A path (and query) on the target that a GET reads what the target
+    /// kept of the last request it accepted from: every refused write is
+    /// read back (it must change nothing), and an accepted one must be kept
+    /// exactly as signed. S3 objects are read back without it.
+    pub read_back: Option<String>,
+    /// The largest body the runner sends, in bytes: the `shape` cases past
+    /// read buffers larger than this are left out.
+    pub max_body: usize,
 }
 
 impl RunConfig {
@@ -229,6 +268,8 @@ impl RunConfig {
             body: None,
             reject_statuses: Vec::new(),
             with_query: false,
+            read_back: None,
+            max_body: DEFAULT_MAX_BODY,
         }
     }
 
@@ -322,6 +363,10 @@ pub struct CaseResult {
     /// of one cause, so reports can count them by it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unjudged: Option<String>,
+    /// How the verdict compares with the run's expectations (`--expect`):
+    /// marked by [`expect::Expectations::annotate`], absent without them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expectation: Option<expect::Judged>,
 }
 
 impl CaseResult {
@@ -349,6 +394,7 @@ impl CaseResult {
             request: String::new(),
             replay: None,
             unjudged: None,
+            expectation: None,
         }
     }
 }
@@ -493,6 +539,7 @@ async fn connect(config: &RunConfig, target: &str) -> Result<Session, RunError> 
         offset_ms: 0,
         margin_ms: MIN_MARGIN_MS,
         refusals: config.reject_statuses.clone(),
+        disclosures: None,
         sent: Arc::default(),
     };
     session.record(
@@ -534,7 +581,7 @@ fn certificate_problem(error: &str) -> Option<String> {
 /// checking after each category that the target still answers.
 pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     let Ready {
-        session,
+        mut session,
         target,
         clock,
         target_now,
@@ -542,12 +589,13 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     } = ready(config, target).await?;
     let b = Builder::new(config, &target, target_now, clock.margin_ms())?
         .with_bodies(learned.bodies.clone());
+    session.disclosures = Some(Arc::new(disclosure::Refusals::new(&b)));
     let probes = catalog(&b);
     // Probes that write one resource run one at a time: with several
     // writes in flight, what a probe finds (the object, or a store
     // half-way through replacing it) would depend on the order the target
     // happened to apply them, and so would its verdict.
-    let concurrency = if b.writes_a_resource() {
+    let concurrency = if b.keeps_what_it_is_sent() {
         1
     } else {
         config.concurrency
@@ -565,6 +613,9 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
     }
     if judged.stopped.is_none() {
         results.extend(after_the_catalog(&b, &session, &progress).await);
+    }
+    if let Some(disclosures) = &session.disclosures {
+        disclosures.fold(&mut results);
     }
     remove_what_was_written(&b, &session).await;
     let mut lines = learned.lines;
@@ -704,7 +755,7 @@ async fn judge_in_turn(
         .into_iter()
         .enumerate()
         .partition(|(_, p)| p.expects_acceptance());
-    let mut stopped = learned.stopped.clone();
+    let stopped = learned.stopped.clone();
     let mut watch = learn::Watch::new(b);
     if stopped.is_none() {
         results.extend(execute_all(concurrency, session, twins_first, None, progress).await);
@@ -715,16 +766,34 @@ async fn judge_in_turn(
         learned.refused.clone(),
         results.iter().map(|(_, r)| r),
     ));
-    for group in by_category(rest) {
-        if stopped.is_some() {
-            results.extend(not_sent(group, stopped.as_deref(), progress));
-            continue;
+    // The cases that wait (a replay after a pause) wait beside the others
+    // rather than hold up the categories after theirs.
+    let (waiting, rest): (Vec<_>, Vec<_>) = rest.into_iter().partition(|(_, p)| p.waits());
+    let waited = async {
+        match &stopped {
+            Some(why) => not_sent(waiting, Some(why), progress),
+            None => execute_all(concurrency, session, waiting, Some(twins.clone()), progress).await,
         }
-        let category = group[0].1.category;
-        results
-            .extend(execute_all(concurrency, session, group, Some(twins.clone()), progress).await);
-        stopped = watch.after(category, session, &learned.base).await;
-    }
+    };
+    let in_turn = async {
+        let mut results = Vec::new();
+        let mut stopped = stopped.clone();
+        for group in by_category(rest) {
+            if stopped.is_some() {
+                results.extend(not_sent(group, stopped.as_deref(), progress));
+                continue;
+            }
+            let category = group[0].1.category;
+            results.extend(
+                execute_all(concurrency, session, group, Some(twins.clone()), progress).await,
+            );
+            stopped = watch.after(category, session, learned.bodies.base()).await;
+        }
+        (results, stopped)
+    };
+    let (waited, (judged, stopped)) = tokio::join!(waited, in_turn);
+    results.extend(waited);
+    results.extend(judged);
     results.sort_by_key(|(i, _)| *i);
     let answering = learn::answering_case_id(b);
     let answering = catalog::selected(b.config, &answering).then(|| {

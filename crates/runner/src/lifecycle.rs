@@ -261,6 +261,7 @@ impl Signer<'_, '_> {
                 outcome,
                 exchange,
                 note: None,
+                read_back: None,
             };
             let mut case = self.session.verdict(probe, outcome, Some(&decided));
             if outcome == Outcome::Pass && waited > Duration::from_millis(100) {

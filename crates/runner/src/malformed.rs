@@ -44,6 +44,8 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     out.extend(parameters(b));
     out.push(oversized(b));
     out.extend(body_not_json(b));
+    out.extend(super::decoding::probes(b));
+    out.extend(super::disclosure::probes(b));
     out
 }
 

@@ -35,6 +35,10 @@ pub(super) enum Expect {
     /// Authenticated but not entitled: 403. Another 4xx rejects too, but
     /// reads as if the key were unknown or the signature wrong (`warn`).
     Forbidden,
+    /// A correctly signed request of a shape the target need not take: a
+    /// 2xx takes it, a refusal says the route does not (`skip`), a 5xx
+    /// fails.
+    Optional,
 }
 
 impl Expect {
@@ -46,6 +50,7 @@ impl Expect {
             Expect::RejectOrInfo => "4xx or 2xx (the scheme does not sign this)",
             Expect::Either => "2xx or 4xx",
             Expect::Forbidden => "403 (authenticated, but not entitled)",
+            Expect::Optional => "2xx (taken), or a refusal (a shape the route does not take)",
         }
     }
 }
@@ -73,6 +78,9 @@ pub(super) struct Step {
     /// target's clock then (a case at the window's limit must not drift
     /// across it while it waits for its turn or for a rate limit).
     pub(super) resign: Option<std::sync::Arc<Resign>>,
+    /// Where the target keeps what the step writes: read back after it
+    /// (and before it), and what it must then hold.
+    pub(super) read_back: Option<super::readback::ReadBack>,
 }
 
 /// The string a signer of `scheme` signs for `req` with `input`: the
@@ -111,6 +119,7 @@ impl Step {
             pause: std::time::Duration::ZERO,
             not_before: None,
             resign: None,
+            read_back: None,
         }
     }
 }
@@ -138,6 +147,20 @@ impl std::fmt::Debug for Resign {
 }
 
 impl Resign {
+    /// `request` signed by the runner's key with `recipe`'s input at the
+    /// target's clock when it is sent (a read-back request).
+    pub(super) fn now(b: &Builder<'_>, request: Request) -> Resign {
+        Resign {
+            scheme: b.scheme.clone(),
+            key: b.key.clone(),
+            recipe: b.recipe(b.now),
+            request,
+            offset: 0,
+            unit: b.unit,
+            presigned_for: None,
+        }
+    }
+
     /// The request signed at the target's `now_ms` plus the offset, and
     /// the canonical string signed. A second `attempt` (after an answer
     /// too late to judge) carries a nonce of its own: the first may have
@@ -206,6 +229,9 @@ pub(super) enum Twin {
     /// The case with this id (its acceptance case: a DELETE's, a presigned
     /// URL's, a chunked upload's).
     Case(String),
+    /// The case with this id, the twin of a shape the target need not
+    /// take: where it was not accepted, the shape does not apply (`skip`).
+    Shape(String),
 }
 
 impl Probe {
@@ -240,7 +266,16 @@ impl Probe {
         self.steps.as_ref().is_ok_and(|steps| {
             steps
                 .iter()
-                .all(|s| s.expect == Expect::Accept && s.copies == 1)
+                .all(|s| matches!(s.expect, Expect::Accept | Expect::Optional) && s.copies == 1)
+        })
+    }
+
+    /// Whether a step waits before it is sent (a pause, or an instant).
+    pub(super) fn waits(&self) -> bool {
+        self.steps.as_ref().is_ok_and(|steps| {
+            steps
+                .iter()
+                .any(|s| !s.pause.is_zero() || s.not_before.is_some())
         })
     }
 
@@ -505,6 +540,7 @@ impl<'a> Builder<'a> {
             pause: std::time::Duration::ZERO,
             not_before: None,
             resign: Some(std::sync::Arc::new(resign)),
+            read_back: None,
         }))
     }
 
@@ -608,6 +644,14 @@ impl<'a> Builder<'a> {
         self.probe_method == "PUT"
     }
 
+    /// Whether the target keeps what it accepts where the runner can read
+    /// it back: an S3 object, or the path the user named (`--read-back`).
+    /// Its probes then run one at a time, so that what one finds is not
+    /// another's write.
+    pub(super) fn keeps_what_it_is_sent(&self) -> bool {
+        self.writes_a_resource() || self.config.read_back.is_some()
+    }
+
     /// The string the scheme signs for a request signed elsewhere (a
     /// chunked upload), as a verifier reads it; empty where it does not parse.
     pub(super) fn canonical_of(&self, signed: &Request) -> String {
@@ -646,6 +690,20 @@ impl<'a> Builder<'a> {
             body.bytes(),
             &body.media_type,
         )
+    }
+
+    /// The runner's probe request with its body in chunks
+    /// (`Transfer-Encoding: chunked`, no `Content-Length`): sent as
+    /// [`raw_chunked`](super::transport::raw_chunked) writes it, and signed
+    /// over the decoded bytes.
+    pub(super) fn chunked_request(&self) -> Request {
+        let mut req = self.probe_request();
+        req.headers_mut().remove(http::header::CONTENT_LENGTH);
+        req.headers_mut().insert(
+            http::header::TRANSFER_ENCODING,
+            http::HeaderValue::from_static("chunked"),
+        );
+        req
     }
 
     /// The runner's probe request varied by `n`: its body (a member or
@@ -805,6 +863,15 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// Whether the scheme signs the body: changing the base request's body
+    /// changes what is signed.
+    pub(super) fn signs_body(&self) -> bool {
+        let req = self.probe_request();
+        covers(self.scheme.as_ref(), &req, &self.input(self.now), |r| {
+            set_body(r, &self.other_body())
+        })
+    }
+
     /// Whether the scheme signs a form body's parameters (Twilio).
     pub(super) fn signs_form(&self) -> bool {
         self.form
@@ -896,6 +963,7 @@ impl<'a> Builder<'a> {
             pause: std::time::Duration::ZERO,
             not_before: None,
             resign: None,
+            read_back: None,
         })
     }
 
@@ -973,6 +1041,22 @@ impl Builder<'_> {
             .iter()
             .map(|(n, _)| n.as_str().to_owned())
             .collect()
+    }
+
+    /// `req` as a signer prepares it (RFC 9421's `Content-Digest`,
+    /// Twilio's body hash in the URL) but without a signature: signed,
+    /// then stripped of the headers the scheme writes when it signs, so
+    /// that only the signature is missing.
+    pub(super) fn unsigned(&self, req: &Request, expect: Expect) -> Result<Step, String> {
+        let names = self.signature_header_names();
+        self.step(req, &self.recipe(self.now), expect)
+            .map(|mut step| {
+                for name in &names {
+                    step.request.headers_mut().remove(name.as_str());
+                }
+                step.canonical = String::new();
+                step
+            })
     }
 
     /// The headers the scheme writes for the runner's POST, with `x` as

@@ -2,7 +2,8 @@
 //! after a pause, and with `--slow` near the end of the window), the nonce
 //! again in a new signature or under the key id in other letter case, a
 //! request without its nonce (in every way a verifier may sign its
-//! absence), identical requests at the same moment, and (with several
+//! absence), identical requests at the same moment, a nonce a forged
+//! request carried (the forgery must not burn it), and (with several
 //! targets) a request accepted by one instance sent to the others.
 //!
 //! The replayed requests are the accepted one, unchanged: their control
@@ -98,7 +99,32 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     }
     out.extend(b.absence_probes(Replay, &Field::Nonce, "nonce"));
     out.push(concurrent(b, refused));
+    out.push(burned_by_a_forgery(b));
     out
+}
+
+/// A forged request (signed with a wrong secret) carrying a fresh nonce
+/// is refused; the genuine request with that nonce is then accepted. A
+/// verifier that records the nonce before it checks the tag lets anyone
+/// who sees a nonce in flight burn it.
+fn burned_by_a_forgery(b: &Builder<'_>) -> Probe {
+    let post = b.probe_request();
+    let genuine = b.recipe(b.now);
+    let forged = Recipe {
+        secret_of: Some("wrong".into()),
+        ..genuine.clone()
+    };
+    b.probe(
+        Replay,
+        "nonce-burned-by-forgery",
+        "a forged request with a fresh nonce is refused, and the genuine one with that nonce then accepted",
+        vec![
+            b.step(&post, &forged, Expect::Reject),
+            b.step(&post, &genuine, Expect::Accept),
+        ],
+    )
+    .rule(b.cite("refusal-changes-nothing"))
+    .control(Defect::RecordsNonceBeforeTag)
 }
 
 /// The accepted request, sent again after `pause`; `refused` is what a

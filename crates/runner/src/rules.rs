@@ -59,6 +59,7 @@ impl Category {
             Category::Replay => "nonce-replay",
             Category::Malformed => "status",
             Category::Keys => "unknown-key",
+            Category::Shape => "gate",
             Category::Presigned => "presigned-expiry",
             Category::Scope => "credential-scope",
             Category::Timing => "tag-encoding",

@@ -1,40 +1,157 @@
-//! The credential scope, for schemes whose signatures name the region they
-//! are for (SigV4): a request signed correctly, with the key of its scope,
-//! for another region than the target's is rejected.
+//! The credential scope, for schemes whose signatures name one (SigV4:
+//! `date/region/service/aws4_request`): a request signed correctly, with
+//! the key of the scope it names, for another region, service, date (than
+//! `X-Amz-Date`'s) or terminator than the target's is rejected; and so is
+//! one that names another algorithm than `AWS4-HMAC-SHA256`.
 
 use super::Category::Scope;
 use super::probe::{Builder, Expect, Probe, Step};
-use sigconform_core::scheme::{Scheme, SchemeConfig};
-use sigconform_server::Defect;
+use sigconform_core::scheme::{Scheme, SchemeConfig, SignInput};
+use sigconform_core::tamper::Recipe;
+use sigconform_server::{Defect, ScopePart};
 
 /// A region no target is configured with.
 const OTHER_REGION: &str = "sigconform-test-1";
+/// A service no target is configured with.
+const OTHER_SERVICE: &str = "sigconform";
+/// Another last part of the scope than `aws4_request`.
+const OTHER_TERMINATOR: &str = "sigconform_request";
+/// Another algorithm's name in `Authorization`: SigV4a's.
+const OTHER_ALGORITHM: &str = "AWS4-ECDSA-P256-SHA256";
 
-/// Every scope case, or none for a scheme whose signatures name no region.
+/// Every scope case, or none for a scheme whose signatures name no scope.
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
-    let Some(elsewhere) = other_region(b) else {
+    if !names_a_scope(b) {
         return Vec::new();
-    };
-    let req = b.probe_request();
-    let recipe = b.recipe(b.now);
-    let step = recipe
-        .apply(elsewhere.as_ref(), &req, &b.key)
-        .map_err(|e| format!("the request could not be signed: {e}"))
-        .map(|request| {
-            Step::signed(
-                canonical(elsewhere.as_ref(), &req, &recipe.input),
-                request,
-                Expect::Reject,
+    }
+    let mut out: Vec<Probe> = other_region(b)
+        .map(|elsewhere| {
+            let req = b.probe_request();
+            let recipe = b.recipe(b.now);
+            let step = recipe
+                .apply(elsewhere.as_ref(), &req, &b.key)
+                .map_err(|e| format!("the request could not be signed: {e}"))
+                .map(|request| {
+                    Step::signed(
+                        canonical(elsewhere.as_ref(), &req, &recipe.input),
+                        request,
+                        Expect::Reject,
+                    )
+                });
+            b.probe(
+                Scope,
+                "other-region",
+                "a request signed for another region (with that region's key) is rejected",
+                vec![step],
             )
+            .control(Defect::AnyRegion)
+        })
+        .into_iter()
+        .collect();
+    out.extend(other_parts(b));
+    out
+}
+
+/// Whether the scheme's signatures name a credential scope: signing for
+/// another changes what is signed.
+fn names_a_scope(b: &Builder<'_>) -> bool {
+    let req = b.probe_request();
+    let input = b.input(b.now);
+    let elsewhere = SignInput {
+        scope: Some("19700101/nowhere/nothing/aws4_request".into()),
+        ..input.clone()
+    };
+    canonical(b.scheme.as_ref(), &req, &input) != canonical(b.scheme.as_ref(), &req, &elsewhere)
+}
+
+/// The scope of the runner's requests at `amz_date`, as four parts.
+fn our_scope(b: &Builder<'_>, amz_date: &str) -> [String; 4] {
+    let region = match b.config.scheme_config.region.as_deref() {
+        None | Some("*") => "us-east-1",
+        Some(region) => region,
+    };
+    let service = b.config.scheme_config.service.as_deref().unwrap_or("s3");
+    [
+        amz_date.get(..8).unwrap_or(amz_date).to_owned(),
+        region.to_owned(),
+        service.to_owned(),
+        sigconform_core::scheme::sigv4::TERMINATOR.to_owned(),
+    ]
+}
+
+/// The runner's request signed for its own scope with one part replaced
+/// (and with that scope's key).
+fn signed_for(b: &Builder<'_>, part: ScopePart, value: &str) -> Result<Step, String> {
+    let input = b.input(b.now);
+    let mut scope = our_scope(b, &input.timestamp);
+    let index = match part {
+        ScopePart::Date => 0,
+        ScopePart::Service => 2,
+        ScopePart::Terminator => 3,
+    };
+    scope[index] = value.to_owned();
+    let recipe = Recipe {
+        input: SignInput {
+            scope: Some(scope.join("/")),
+            ..input
+        },
+        ..Recipe::default()
+    };
+    b.step(&b.probe_request(), &recipe, Expect::Reject)
+}
+
+/// The scope's service, date and terminator, each another than the
+/// target's, and the algorithm's name.
+fn other_parts(b: &Builder<'_>) -> Vec<Probe> {
+    let yesterday = b.scheme.timestamp_text(b.now.saturating_sub(86_400));
+    let case = |name: &str, what: &str, part: ScopePart, value: &str| {
+        b.probe(Scope, name, what, vec![signed_for(b, part, value)])
+            .control(Defect::ScopePartUnchecked(part))
+    };
+    let renamed = b
+        .step(&b.probe_request(), &b.recipe(b.now), Expect::Reject)
+        .and_then(|mut step| {
+            let authorization = step
+                .request
+                .headers()
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_once(' '))
+                .map(|(_, rest)| format!("{OTHER_ALGORITHM} {rest}"))
+                .ok_or("no Authorization header to rename the algorithm in")?;
+            let value = http::HeaderValue::from_str(&authorization).map_err(|e| e.to_string())?;
+            step.request
+                .headers_mut()
+                .insert(http::header::AUTHORIZATION, value);
+            Ok(step)
         });
     vec![
+        case(
+            "other-service",
+            "a request signed for another service (with that service's key) is rejected",
+            ScopePart::Service,
+            OTHER_SERVICE,
+        ),
+        case(
+            "other-date",
+            "a request whose credential scope names the day before its X-Amz-Date (signed with that day's key) is rejected",
+            ScopePart::Date,
+            yesterday.get(..8).unwrap_or(&yesterday),
+        ),
+        case(
+            "other-terminator",
+            "a request whose credential scope ends with another word than aws4_request (its key derived with it) is rejected",
+            ScopePart::Terminator,
+            OTHER_TERMINATOR,
+        ),
         b.probe(
             Scope,
-            "other-region",
-            "a request signed for another region (with that region's key) is rejected",
-            vec![step],
+            "other-algorithm",
+            "a request signed with AWS4-HMAC-SHA256 but naming another algorithm (SigV4a's) is rejected",
+            vec![renamed],
         )
-        .control(Defect::AnyRegion),
+        .rule(b.cite("authorization-header"))
+        .control(Defect::AlgorithmNameUnchecked),
     ]
 }
 

@@ -184,6 +184,9 @@ impl Transport {
     /// Sends `req` (its path and query as they are) to the target, on a new
     /// connection.
     pub(super) async fn send(&self, req: &Request, timeout: Duration) -> Answer {
+        if req.body().len() > LARGE_BODY {
+            return self.send_large(req, timeout).await;
+        }
         until_connected(timeout, |left| self.send_once(req, left)).await
     }
 
@@ -209,7 +212,11 @@ impl Transport {
                     Answer::Broken(with_causes(&e))
                 }
             })?;
-            let head = Head::of(resp.status().as_u16(), resp.headers());
+            let reason = resp
+                .extensions()
+                .get::<hyper::ext::ReasonPhrase>()
+                .map(|r| r.as_bytes().to_vec());
+            let head = Head::of(resp.status().as_u16(), reason.as_deref(), resp.headers());
             // Bodies are read up to a cap; a larger answer is not judged.
             let body = Limited::new(resp.into_body(), MAX_RESPONSE_BODY)
                 .collect()
@@ -229,21 +236,73 @@ impl Transport {
         }
     }
 
+    /// Sends `req` like [`Self::send`] and reads the whole body of the
+    /// answer (up to `limit` bytes): its status and bytes, or what went
+    /// wrong (a read-back of what the target keeps).
+    pub(super) async fn fetch(
+        &self,
+        req: &Request,
+        timeout: Duration,
+        limit: usize,
+    ) -> Result<(u16, Bytes), String> {
+        let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+        let uri = format!("{}{path}", self.target.origin())
+            .parse::<http::Uri>()
+            .map_err(|e| e.to_string())?;
+        let mut outgoing = http::Request::builder().method(req.method()).uri(uri);
+        for (name, value) in req.headers() {
+            outgoing = outgoing.header(name, value);
+        }
+        let outgoing = outgoing
+            .body(Full::new(req.body().clone()))
+            .map_err(|e| e.to_string())?;
+        let exchange = async {
+            let resp = self
+                .client
+                .request(outgoing)
+                .await
+                .map_err(|e| with_causes(&e))?;
+            let status = resp.status().as_u16();
+            let body = Limited::new(resp.into_body(), limit)
+                .collect()
+                .await
+                .map_err(|e| format!("status {status}, unreadable or oversized body: {e}"))?
+                .to_bytes();
+            Ok((status, body))
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {timeout:?}")))
+    }
+
     /// Sends raw bytes to the target (over TLS for an `https` target) on a
     /// new connection, and reads the head of the answer.
     pub(super) async fn send_raw(&self, bytes: &[u8], timeout: Duration) -> Answer {
-        until_connected(timeout, |left| self.send_raw_once(bytes, left)).await
+        let parts = [bytes];
+        until_connected(timeout, |left| self.send_raw_once(&parts, left)).await
     }
 
-    /// [`Self::send_raw`], one connection attempt.
-    async fn send_raw_once(&self, bytes: &[u8], timeout: Duration) -> Answer {
+    /// Sends `req`, whose body is large, over a raw connection: its head,
+    /// then its body from where it is (never copied), and reads the answer
+    /// even where the target answered before it read the whole body and
+    /// closed the connection (a 403 or a 429 for what it will not take),
+    /// which an HTTP client reports as a failed write instead.
+    pub(super) async fn send_large(&self, req: &Request, timeout: Duration) -> Answer {
+        let head = raw_head(req, |name| name.to_owned(), &[], None);
+        let parts = [head.as_slice(), req.body()];
+        until_connected(timeout, |left| self.send_raw_once(&parts, left)).await
+    }
+
+    /// [`Self::send_raw`], one connection attempt, `parts` written one
+    /// after the other.
+    async fn send_raw_once(&self, parts: &[&[u8]], timeout: Duration) -> Answer {
         let exchange = async {
             let (host, port) = self.target.host_port();
             let stream = tokio::net::TcpStream::connect((host, port))
                 .await
                 .map_err(|e| Answer::Refused(e.to_string()))?;
             if !self.target.is_tls() {
-                return exchange_raw(stream, bytes).await;
+                return exchange_raw(stream, parts).await;
             }
             let name = ServerName::try_from(host.to_owned())
                 .map_err(|e| Answer::Refused(format!("{host}: {e}")))?;
@@ -251,7 +310,7 @@ impl Transport {
                 .connect(name, stream)
                 .await
                 .map_err(|e| Answer::Refused(with_causes(&e)))?;
-            exchange_raw(stream, bytes).await
+            exchange_raw(stream, parts).await
         };
         match tokio::time::timeout(timeout, exchange).await {
             Ok(Ok(answer) | Err(answer)) => answer,
@@ -431,12 +490,28 @@ impl rustls::client::danger::ServerCertVerifier for ServerTrust {
 /// Writes `bytes` and reads the head of the answer.
 async fn exchange_raw(
     mut stream: impl AsyncRead + AsyncWrite + Unpin,
-    bytes: &[u8],
+    parts: &[&[u8]],
 ) -> Result<Answer, Answer> {
-    stream
-        .write_all(bytes)
-        .await
-        .map_err(|e| Answer::Broken(e.to_string()))?;
+    // A target may answer before it has read the whole request, and close
+    // the connection: the write then fails, and the answer is read anyway.
+    let mut write_failed = None;
+    for part in parts {
+        if let Err(e) = stream.write_all(part).await {
+            write_failed = Some(e.to_string());
+            break;
+        }
+    }
+    let answer = read_answer(&mut stream).await;
+    match (answer, write_failed) {
+        (Err(_), Some(write)) => Err(Answer::Broken(format!(
+            "the target closed the connection while the request was sent, without an answer: {write}"
+        ))),
+        (answer, _) => answer,
+    }
+}
+
+/// The answer on `stream`, read after a request was written.
+async fn read_answer(mut stream: impl AsyncRead + Unpin) -> Result<Answer, Answer> {
     let mut buf = Vec::with_capacity(4096);
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 64];
@@ -459,7 +534,8 @@ async fn exchange_raw(
             if declared.is_some_and(|n| n > MAX_RESPONSE_BODY) {
                 return Err(Answer::Broken(format!("status {status}, oversized body")));
             }
-            return Ok(Head::of(status, &map).answer(&buf[head_len..]));
+            let reason = response.reason.map(str::as_bytes);
+            return Ok(Head::of(status, reason, &map).answer(&buf[head_len..]));
         }
         if buf.len() > MAX_RESPONSE_BODY {
             return Err(Answer::Broken("response head too large".into()));
@@ -476,6 +552,18 @@ async fn exchange_raw(
 /// Serialises `req` as HTTP/1.1 with header names written by `header_case`;
 /// with `mangle`, the first signature header's value is replaced by those bytes.
 pub(super) fn raw_request(
+    req: &Request,
+    header_case: fn(&str) -> String,
+    signature_headers: &[String],
+    mangle: Option<&[u8]>,
+) -> Vec<u8> {
+    let mut out = raw_head(req, header_case, signature_headers, mangle);
+    out.extend_from_slice(req.body());
+    out
+}
+
+/// [`raw_request`]'s head, without the body.
+fn raw_head(
     req: &Request,
     header_case: fn(&str) -> String,
     signature_headers: &[String],
@@ -501,7 +589,6 @@ pub(super) fn raw_request(
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"connection: close\r\n\r\n");
-    out.extend_from_slice(req.body());
     out
 }
 
@@ -565,6 +652,19 @@ pub(super) struct Response {
     pub(super) retry_after: Option<Duration>,
     /// `Allow` (on a 405): the methods the route takes.
     pub(super) allow: Option<String>,
+    /// Everything it said.
+    pub(super) said: Said,
+}
+
+/// Everything an answer says, for what the runner searches it for (a
+/// refusal must not disclose what the verifier computed): its status line,
+/// its headers and its body as read (up to [`MAX_RESPONSE_BODY`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Said {
+    /// `HTTP/1.1 401 Unauthorized`, with the reason phrase the target wrote.
+    pub(super) status_line: String,
+    pub(super) headers: http::HeaderMap,
+    pub(super) body: Bytes,
 }
 
 impl Response {
@@ -579,19 +679,33 @@ struct Head {
     status: u16,
     retry_after: Option<Duration>,
     allow: Option<String>,
+    status_line: String,
+    headers: http::HeaderMap,
 }
 
 impl Head {
-    fn of(status: u16, headers: &http::HeaderMap) -> Head {
+    /// The head of an answer with `status`, the reason phrase the target
+    /// wrote (`None`: the status's own), and `headers`.
+    fn of(status: u16, reason: Option<&[u8]>, headers: &http::HeaderMap) -> Head {
         let text = |name| {
             headers
                 .get(name)
                 .and_then(|v: &http::HeaderValue| v.to_str().ok())
         };
+        let reason = match reason {
+            Some(reason) => String::from_utf8_lossy(reason).into_owned(),
+            None => http::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or_default()
+                .to_owned(),
+        };
         Head {
             status,
             retry_after: text(http::header::RETRY_AFTER).and_then(retry_after),
             allow: text(http::header::ALLOW).map(str::to_owned),
+            status_line: format!("HTTP/1.1 {status} {reason}"),
+            headers: headers.clone(),
         }
     }
 
@@ -601,6 +715,11 @@ impl Head {
             body: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
             retry_after: self.retry_after,
             allow: self.allow,
+            said: Said {
+                status_line: self.status_line,
+                headers: self.headers,
+                body: Bytes::copy_from_slice(&body[..body.len().min(MAX_RESPONSE_BODY)]),
+            },
         })
     }
 }
@@ -639,6 +758,11 @@ impl Answer {
         self.response().is_some_and(Response::accepted)
     }
 }
+
+/// Bodies longer than this go over a raw connection (see
+/// [`Transport::send_large`]): a target is likelier to answer one before
+/// it has read it all.
+const LARGE_BODY: usize = 64 * 1024;
 
 /// The most of a response body the runner reads.
 pub(super) const MAX_RESPONSE_BODY: usize = 64 * 1024;
@@ -717,6 +841,7 @@ mod tests {
                 body: String::new(),
                 retry_after: None,
                 allow: None,
+                said: Said::default(),
             })
         };
         // Refused twice, then answered: sent again on a new connection.

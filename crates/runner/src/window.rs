@@ -131,15 +131,19 @@ pub(super) fn skew(b: &Builder<'_>) -> Vec<Probe> {
         .control(Defect::AcceptsAnyFuture),
     ];
     if b.decimal_timestamps() {
+        // Signed once, not again when sent: an offset kept in the scheme's
+        // unit would move a timestamp in the other unit by a thousand times
+        // the wait (a second late, in milliseconds read as seconds, is
+        // seventeen minutes ahead).
+        let step = b.step(&b.probe_request(), &b.recipe(confused), Expect::Reject);
         out.push(
-            at(
-                b,
+            b.probe(
                 Skew,
                 "unit-confusion",
                 "a timestamp in the wrong unit is rejected",
-                confused,
-                Expect::Reject,
+                vec![step],
             )
+            .rule(b.cite("window"))
             .control(Defect::EitherUnit),
         );
     }

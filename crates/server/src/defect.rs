@@ -14,15 +14,17 @@
 
 use std::sync::Arc;
 
-use super::Alteration;
 use super::sql_keys::KeyMaker;
+use super::{Alteration, Keeping};
 use sigconform_core::Rejection;
 use sigconform_core::answer::{self, Answer};
 use sigconform_core::crypto::{Algorithm, TagEncoding};
 use sigconform_core::keys::{DEFAULT_KEY_ID, Key, KeyLookup, KeyPolicy, LookupError, Secret};
+use sigconform_core::lenient::{self, LenientDecoder};
 use sigconform_core::lossy::{Component, LossyRead};
 use sigconform_core::nonce::{ForgetfulNonces, MemoryNonceStore, NonceError, NonceStore};
 use sigconform_core::request::Request;
+use sigconform_core::scheme::sigv4::{UriEncoding, chunked};
 use sigconform_core::scheme::{
     Absent, Field, Location, Scheme, SchemeConfig, SignInput, SignatureParams, member,
 };
@@ -175,6 +177,54 @@ pub enum Defect {
     /// `sigv4`: a credential scope naming any region is verified with that
     /// region's key (a store configured for no region in particular).
     AnyRegion,
+    /// `sigv4`: one part of the credential scope (its date, service or
+    /// terminator) is never compared with what the verifier serves: the
+    /// string to sign and the key are made with the part as received.
+    ScopePartUnchecked(ScopePart),
+    /// `sigv4`: the algorithm named in `Authorization` is never read (any
+    /// word is taken for `AWS4-HMAC-SHA256`).
+    AlgorithmNameUnchecked,
+    /// `sigv4`: a chunked upload's chain is computed, but only the final
+    /// chunk's signature is compared.
+    OnlyFinalChunkCompared,
+    /// `sigv4`: each chunk's signature is checked after the seed, not
+    /// after the chunk before it (the chain is not chained).
+    ChunksNotChained,
+    /// `sigv4`: a chunked upload may end without its final empty chunk.
+    FinalChunkOptional,
+    /// `sigv4`: the chunks' data is never measured against
+    /// `x-amz-decoded-content-length`.
+    DecodedLengthUnchecked,
+    /// `sigv4`: a chunked upload's trailing checksum is never compared
+    /// with its data (its trailer's signature is).
+    TrailerChecksumUnchecked,
+    /// `sigv4`: a chunked upload's trailer signature is never compared
+    /// (its checksum is).
+    TrailerSignatureUnchecked,
+    /// `sigv4`: a chunked upload is stored as received, its framing kept.
+    StoresChunkFraming,
+    /// `sigv4`: a PUT's payload is written before its signature is checked.
+    WritesBeforeVerifying,
+    /// `sigv4`: header values signed as received, not trimmed, their inner
+    /// runs of spaces kept.
+    HeaderValuesUntrimmed,
+    /// `sigv4`: S3's rule that every `x-amz-*` header is signed is not
+    /// enforced: an unsigned one is ignored.
+    UnsignedAmzHeaders,
+    /// `sigv4`: repeated query names kept in the order sent, sorted by name
+    /// only.
+    QueryValuesUnsorted,
+    /// Reads the path with its runs of slashes merged (nginx's
+    /// `merge_slashes`), its dot segments kept.
+    MergesSlashes,
+    /// Reads the path with its dot segments resolved (`new URL(...)`), its
+    /// empty segments kept.
+    ResolvesDotSegments,
+    /// `sigv4`: sets the canonical URI rule ([`UriEncoding`]) and whether
+    /// the path is normalised first, the other way than the service's (an
+    /// S3 path encoded twice or as sent; another service's path
+    /// not normalised, or encoded once).
+    PathRules(Option<UriEncoding>, Option<bool>),
     /// `rfc9421`: the covered components are read as listed, unchecked: a
     /// component twice, a parameter it does not know (ignored in deriving
     /// the value), `req` in a request.
@@ -188,6 +238,87 @@ pub enum Defect {
     /// `rfc9421`: `expires` is signed as received but never compared with
     /// the clock.
     IgnoresExpires,
+    /// Records a request's nonce when it parses the signature, before the
+    /// tag is checked: a forged request burns the nonce, and the genuine
+    /// one is then refused as a replay.
+    RecordsNonceBeforeTag,
+    /// Verifies only where its check is wired: a request of the gate's
+    /// shape reaches the handler unverified (a control of the `shape`
+    /// cases: Express's `json({ verify })` for other media types, a
+    /// middleware that skips bodiless requests, a route of one method).
+    Ungated(Gate),
+    /// Decodes `field` (the tag, a body hash, a timestamp's digits) with a
+    /// lenient decoder, and signs it as received.
+    DecodesLeniently(Field, LenientDecoder),
+    /// Answers a rejection with the tag it expected for the request
+    /// ("invalid signature, expected …", as a verifier that helps its
+    /// clients debug does): a signature for anyone who asks.
+    DisclosesExpectedTag,
+    /// Answers a rejection with the string it signed for the request.
+    DisclosesSignedString,
+    /// Answers a rejection with the hash it computed of the body, in a
+    /// header.
+    DisclosesBodyHash,
+}
+
+/// A shape of request a verifier's check does not fire for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// Requests whose `Content-Type` is not exactly this (`None`: requests
+    /// with none).
+    ContentType(Option<String>),
+    /// Requests of this method.
+    Method(String),
+    /// Requests of this method without a body.
+    Bodiless(String),
+    /// Requests whose body comes in chunks.
+    Chunked,
+    /// Requests whose body is longer than this many bytes.
+    LargerThan(usize),
+}
+
+impl Gate {
+    /// Whether `req` is of this shape (and goes through unverified).
+    pub fn lets_through(&self, req: &Request) -> bool {
+        match self {
+            Gate::ContentType(media_type) => {
+                let sent = req
+                    .headers()
+                    .get(http::header::CONTENT_TYPE)
+                    .map(http::HeaderValue::as_bytes);
+                sent == media_type.as_deref().map(str::as_bytes)
+            }
+            Gate::Method(method) => req.method().as_str() == method,
+            Gate::Bodiless(method) => req.method().as_str() == method && req.body().is_empty(),
+            Gate::Chunked => req
+                .headers()
+                .get(http::header::TRANSFER_ENCODING)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked")),
+            Gate::LargerThan(limit) => req.body().len() > *limit,
+        }
+    }
+}
+
+/// A part of SigV4's credential scope (`date/region/service/aws4_request`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopePart {
+    /// `YYYYMMDD`, which must be `X-Amz-Date`'s date.
+    Date,
+    /// The service.
+    Service,
+    /// `aws4_request`.
+    Terminator,
+}
+
+impl ScopePart {
+    /// Its index among the scope's four parts.
+    fn index(self) -> usize {
+        match self {
+            ScopePart::Date => 0,
+            ScopePart::Service => 2,
+            ScopePart::Terminator => 3,
+        }
+    }
 }
 
 /// The RFC 9421 metadata parameter `name` of the signature that `covered`
@@ -247,6 +378,14 @@ fn known_parameters_only(item: &str) -> String {
     out
 }
 
+/// A request's `Authorization` header, as text.
+fn authorization(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()
+}
+
 /// `X-Amz-Expires`, where [`Defect::AcceptsAnyExpires`] reads it.
 fn x_amz_expires() -> Location {
     Location::Query("X-Amz-Expires".into())
@@ -268,6 +407,12 @@ impl Alteration for Defect {
             }
             Defect::RequiresNoSignedHeaders => config.required_headers = Some(Vec::new()),
             Defect::AnyRegion => config.region = Some("*".into()),
+            Defect::HeaderValuesUntrimmed => config.trim_header_values = Some(false),
+            Defect::QueryValuesUnsorted => config.sort_query_values = Some(false),
+            Defect::PathRules(encoding, normalize) => {
+                config.uri_encoding = *encoding;
+                config.normalize_path = *normalize;
+            }
             _ => {}
         }
     }
@@ -278,10 +423,16 @@ impl Alteration for Defect {
         let wraps = !matches!(
             self,
             Defect::IgnoresExpiry
+                | Defect::Ungated(_)
                 | Defect::AcceptsAnyFuture
                 | Defect::WindowInMilliseconds
                 | Defect::RequiresNoSignedHeaders
                 | Defect::AnyRegion
+                | Defect::HeaderValuesUntrimmed
+                | Defect::QueryValuesUnsorted
+                | Defect::PathRules(..)
+                | Defect::StoresChunkFraming
+                | Defect::WritesBeforeVerifying
                 | Defect::NeverRecordsNonces
                 | Defect::NonAtomicNonces
                 | Defect::ForgetsNoncesAfter(_)
@@ -294,11 +445,15 @@ impl Alteration for Defect {
                 | Defect::ServerErrorOnNonAsciiTag
                 | Defect::ServerErrorOnTagByteLength
                 | Defect::ServerErrorOnNonAsciiKeyId
+                | Defect::DisclosesExpectedTag
+                | Defect::DisclosesSignedString
+                | Defect::DisclosesBodyHash
         );
         if wraps {
             Box::new(Defective {
                 inner,
                 defect: self.clone(),
+                parsed_nonces: Default::default(),
             })
         } else {
             inner
@@ -324,7 +479,10 @@ impl Alteration for Defect {
     /// The nonce store the defect swaps in, if it swaps one.
     fn nonces(&self) -> Option<Arc<dyn NonceStore>> {
         match self {
-            Defect::NeverRecordsNonces => Some(Arc::new(ForgetfulNonces)),
+            // (It records them itself, as it parses.)
+            Defect::NeverRecordsNonces | Defect::RecordsNonceBeforeTag => {
+                Some(Arc::new(ForgetfulNonces))
+            }
             Defect::NonAtomicNonces => Some(Arc::new(RacyNonces::default())),
             Defect::ForgetsNoncesAfter(ms) => Some(Arc::new(ShortMemory {
                 store: MemoryNonceStore::default(),
@@ -341,6 +499,11 @@ impl Alteration for Defect {
         } else {
             policy.clone()
         }
+    }
+
+    /// Whether `req` is of a shape the defect's gate lets through.
+    fn ungated(&self, req: &Request) -> bool {
+        matches!(self, Defect::Ungated(gate) if gate.lets_through(req))
     }
 
     /// Whether the server answers 500 to `req`, which `scheme` rejected or
@@ -379,6 +542,52 @@ impl Alteration for Defect {
             _ => false,
         }
     }
+
+    fn discloses(&self) -> bool {
+        matches!(
+            self,
+            Defect::DisclosesExpectedTag
+                | Defect::DisclosesSignedString
+                | Defect::DisclosesBodyHash
+        )
+    }
+
+    fn disclose(
+        &self,
+        scheme: &dyn Scheme,
+        req: &Request,
+        expected: Option<&sigconform_core::Expected>,
+        body: &mut serde_json::Value,
+        headers: &mut http::HeaderMap,
+    ) {
+        match (self, expected) {
+            (Defect::DisclosesExpectedTag, Some(expected)) => {
+                let tag = scheme.tag_encoding().encode(expected.tag.as_bytes());
+                body["message"] = format!("invalid signature, expected {tag}").into();
+            }
+            (Defect::DisclosesSignedString, Some(expected)) => {
+                body["string_to_sign"] = String::from_utf8_lossy(&expected.signed).into();
+            }
+            (Defect::DisclosesBodyHash, _) => {
+                let encoding = scheme
+                    .encoded(&Field::BodyHash)
+                    .map_or(TagEncoding::LowerHex, |(_, encoding)| encoding);
+                let hash = encoding.encode(&sigconform_core::crypto::sha256(req.body()));
+                if let Ok(value) = http::HeaderValue::from_str(&hash) {
+                    headers.insert("x-computed-body-hash", value);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn keeping(&self) -> Keeping {
+        match self {
+            Defect::StoresChunkFraming => Keeping::Framed,
+            Defect::WritesBeforeVerifying => Keeping::BeforeVerifying,
+            _ => Keeping::AsSigned,
+        }
+    }
 }
 
 /// How much of a body [`Defect::ReadsFirstChunkOnly`] reads.
@@ -404,6 +613,9 @@ const ANY_METHOD: [http::Method; 7] = [
 struct Defective {
     inner: Box<dyn Scheme>,
     defect: Defect,
+    /// The nonces [`Defect::RecordsNonceBeforeTag`] recorded as it parsed,
+    /// by key id.
+    parsed_nonces: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 impl Defective {
@@ -431,6 +643,15 @@ impl Defective {
         match &self.defect {
             Defect::PathNotCovered => {
                 let path = normalize_path(req.uri().path());
+                set_path_and_query(seen, path.as_bytes(), req.uri().query().map(str::as_bytes));
+            }
+            Defect::MergesSlashes | Defect::ResolvesDotSegments => {
+                let path = req.uri().path();
+                let path = if self.defect == Defect::MergesSlashes {
+                    merge_slashes(path)
+                } else {
+                    resolve_dot_segments(path)
+                };
                 set_path_and_query(seen, path.as_bytes(), req.uri().query().map(str::as_bytes));
             }
             Defect::ReadsFirstChunkOnly => {
@@ -559,6 +780,25 @@ impl Defective {
             }
             Defect::UnquotedParameters => requote(seen),
             Defect::LabelsUnchecked => self.first_signature_as_labelled(seen),
+            Defect::UnsignedAmzHeaders => {
+                if let Some(listed) = self
+                    .location(&Field::SignedHeaders)
+                    .and_then(|at| at.read(req))
+                {
+                    let listed: Vec<&str> = listed.split(';').collect();
+                    let unsigned: Vec<http::HeaderName> = req
+                        .headers()
+                        .keys()
+                        .filter(|n| n.as_str().starts_with("x-amz-"))
+                        .filter(|n| !listed.contains(&n.as_str()))
+                        .filter(|n| *n != "x-amz-date" && *n != "x-amz-content-sha256")
+                        .cloned()
+                        .collect();
+                    for name in unsigned {
+                        seen.headers_mut().remove(name);
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -570,12 +810,133 @@ impl Defective {
         &self,
         req: &Request,
     ) -> Option<Result<SignatureParams<'static>, Rejection>> {
-        match self.defect {
+        match &self.defect {
             Defect::AcceptsAnyExpires => self.parse_expires_capped(req),
             Defect::ComponentsUnchecked => self.parse_components_cleaned(req),
             Defect::IgnoresAlg => self.parse_alg_as_ours(req),
+            Defect::DecodesLeniently(field, decoder) => self.parse_decoded(req, field, *decoder),
+            Defect::ScopePartUnchecked(part) => self.parse_scope_part_as_ours(req, *part),
+            Defect::AlgorithmNameUnchecked => self.parse_algorithm_name_as_ours(req),
             _ => None,
         }
+    }
+
+    /// `field` read through `decoder` and written back as the strict value
+    /// it read, for parsing; the text received is what is signed.
+    fn parse_decoded(
+        &self,
+        req: &Request,
+        field: &Field,
+        decoder: LenientDecoder,
+    ) -> Option<Result<SignatureParams<'static>, Rejection>> {
+        let (at, alphabet) = lenient::written_in(self.inner.as_ref(), field)?;
+        let received = lenient::read_value(&at, req)?.into_owned();
+        let read = decoder.read(alphabet, &received)?;
+        if read == received {
+            return None;
+        }
+        let mut seen = req.clone();
+        lenient::write_value(&at, &mut seen, &read).ok()?;
+        Some(self.inner.parse(&seen).map(|params| {
+            let mut params = params.into_owned();
+            match field {
+                Field::Timestamp => params.timestamp = received.into(),
+                Field::BodyHash if params.body_hash.is_some() => {
+                    params.body_hash = Some(received.into());
+                }
+                _ => {}
+            }
+            params
+        }))
+    }
+
+    /// SigV4's credential scope parsed with `part` rewritten to what the
+    /// verifier serves; the string to sign and the key made with the scope
+    /// as received.
+    fn parse_scope_part_as_ours(
+        &self,
+        req: &Request,
+        part: ScopePart,
+    ) -> Option<Result<SignatureParams<'static>, Rejection>> {
+        let authorization = authorization(req)?;
+        let start = authorization.find("Credential=")? + "Credential=".len();
+        let end = authorization[start..]
+            .find(',')
+            .map_or(authorization.len(), |e| start + e);
+        let credential = &authorization[start..end];
+        let (access_key, received) = credential.split_once('/')?;
+        let amz_date = req.headers().get("x-amz-date")?.to_str().ok()?;
+        let ours = self.our_scope(amz_date)?;
+        let mut parts: Vec<&str> = received.split('/').collect();
+        let our_parts: Vec<&str> = ours.split('/').collect();
+        let (i, expected) = (part.index(), *our_parts.get(part.index())?);
+        *parts.get_mut(i)? = expected;
+        let rewritten = format!(
+            "{}{access_key}/{}{}",
+            &authorization[..start],
+            parts.join("/"),
+            &authorization[end..]
+        );
+        let mut seen = req.clone();
+        seen.headers_mut().insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_str(&rewritten).ok()?,
+        );
+        let received = received.to_owned();
+        Some(self.inner.parse(&self.seen(&seen)).map(|params| {
+            let mut params = params.into_owned();
+            params.scope = Some(received.into());
+            params
+        }))
+    }
+
+    /// The credential scope this verifier serves at `amz_date`, as its
+    /// signer writes it.
+    fn our_scope(&self, amz_date: &str) -> Option<String> {
+        let input = SignInput {
+            timestamp: amz_date.to_owned(),
+            ..placeholder_input()
+        };
+        let probe = http::Request::get("/")
+            .header("host", "sigconform.test")
+            .body(bytes::Bytes::new())
+            .ok()?;
+        let params = self.inner.signing_params(&probe, &input).ok()?;
+        let (_, authorization) = self
+            .inner
+            .signature_headers(&params, "x")
+            .into_iter()
+            .find(|(name, _)| name == http::header::AUTHORIZATION)?;
+        let credential = authorization
+            .split("Credential=")
+            .nth(1)?
+            .split(',')
+            .next()?;
+        Some(credential.split_once('/')?.1.to_owned())
+    }
+
+    /// SigV4's `Authorization` parsed as if its first word named
+    /// `AWS4-HMAC-SHA256`, whatever it names.
+    fn parse_algorithm_name_as_ours(
+        &self,
+        req: &Request,
+    ) -> Option<Result<SignatureParams<'static>, Rejection>> {
+        let authorization = authorization(req)?;
+        let (_, rest) = authorization.split_once(' ')?;
+        let mut seen = req.clone();
+        seen.headers_mut().insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_str(&format!(
+                "{} {rest}",
+                sigconform_core::scheme::sigv4::ALGORITHM
+            ))
+            .ok()?,
+        );
+        Some(
+            self.inner
+                .parse(&self.seen(&seen))
+                .map(SignatureParams::into_owned),
+        )
     }
 
     /// A presigned URL's lifetime read, then capped at seven days rather
@@ -743,8 +1104,9 @@ impl Defective {
                 let _ =
                     sigconform_core::tamper::sign_absence_in_request(self, &mut seen, field, *how);
             }
+            // The claimed hash is what is signed (SigV4 signs its header).
             Defect::TrustsBodyHash => {
-                if let Some(at @ Location::Query(_)) = self.location(&Field::BodyHash)
+                if let Some(at) = self.location(&Field::BodyHash)
                     && let Some(claimed) = at.read(req)
                 {
                     let _ = at.write(&mut seen, claimed.as_bytes());
@@ -758,18 +1120,39 @@ impl Defective {
     /// The body hash a signer of the scheme writes for `req` (base64, as
     /// `a2a` writes it, where the scheme writes none).
     fn body_hash(&self, req: &Request) -> String {
+        // Asked of the request without the hash it claims, which a signer
+        // would sign as said.
+        let at = self.location(&Field::BodyHash);
+        let claimed = at.as_ref().and_then(|at| at.read(req)).map(str::to_owned);
+        let mut bare = req.clone();
+        if let Some(at) = &at {
+            let _ = at.remove(&mut bare);
+        }
+        let digest = sigconform_core::crypto::sha256(req.body());
         self.inner
-            .signing_params(req, &placeholder_input())
+            .signing_params(&bare, &placeholder_input())
             .ok()
             .and_then(|p| p.body_hash.map(|h| h.into_owned()))
-            .unwrap_or_else(|| {
-                TagEncoding::Base64.encode(&sigconform_core::crypto::sha256(req.body()))
+            .unwrap_or_else(|| match claimed {
+                // Where hashes are hex (SigV4's `x-amz-content-sha256`).
+                Some(c) if c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    TagEncoding::LowerHex.encode(&digest)
+                }
+                _ => TagEncoding::Base64.encode(&digest),
             })
     }
 
     /// A well-formed tag of the placeholder byte where the tag is.
     fn placeholder_tag(&self, req: &mut Request) {
-        if let Some(at) = self.location(&Field::Tag) {
+        // (A SigV4 presigned URL's tag is in its query, not where the
+        // header form has it: left as it is.)
+        let presigned = req
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p.starts_with("X-Amz-Signature=")));
+        if let Some(at) = self.location(&Field::Tag)
+            && !presigned
+        {
             let tag = self
                 .inner
                 .tag_encoding()
@@ -803,6 +1186,75 @@ impl Defective {
             Some(Location::Signed) | None => true,
             Some(at) => at.read(req).is_none(),
         }
+    }
+
+    /// A chunked upload's chunks (and trailer) checked with the defect's
+    /// leniency (the request's own signature, the seed, already verified).
+    fn verify_chunks(
+        &self,
+        req: &Request,
+        params: &SignatureParams<'_>,
+        key: &Key,
+    ) -> Result<(), Rejection> {
+        let signing_key = self.signing_key(key, params);
+        let scope = params.scope.as_deref().unwrap_or_default();
+        let seed = TagEncoding::LowerHex.encode(params.tag.as_bytes());
+        let framed = chunked::Framed::read(req.body())?;
+        let (mut previous, mut total) = (seed.clone(), 0u64);
+        for chunk in &framed.chunks {
+            let after = match self.defect {
+                Defect::ChunksNotChained => &seed,
+                _ => &previous,
+            };
+            let expected =
+                chunked::chunk_signature(&signing_key, &params.timestamp, scope, after, chunk.data);
+            let compared = self.defect != Defect::OnlyFinalChunkCompared || chunk.data.is_empty();
+            if compared && !chunked::signature_matches(chunk.signature, &expected)? {
+                return Err(Rejection::BadSignature);
+            }
+            total += chunk.data.len() as u64;
+            previous = expected;
+        }
+        let trailer = params.body_hash.as_deref() == Some(chunked::STREAMING_PAYLOAD_TRAILER);
+        match framed.after_final {
+            None if self.defect == Defect::FinalChunkOptional => {}
+            None => return Err(Rejection::BadSignature),
+            Some(after) if !trailer => {
+                if after != b"\r\n" {
+                    return Err(Rejection::BadSignature);
+                }
+            }
+            Some(after) => {
+                let trailers = chunked::Trailers::read(after)?;
+                let signature = chunked::trailer_signature(
+                    &signing_key,
+                    &params.timestamp,
+                    scope,
+                    &previous,
+                    &trailers.signed(),
+                );
+                let signed = trailers
+                    .signature
+                    .is_some_and(|s| chunked::signature_matches(s, &signature) == Ok(true));
+                if self.defect != Defect::TrailerSignatureUnchecked && !signed {
+                    return Err(Rejection::BadSignature);
+                }
+                let summed = trailers
+                    .get(chunked::CHECKSUM_SHA256)
+                    .is_some_and(|c| chunked::checksum_matches(c, &framed.data()));
+                if self.defect != Defect::TrailerChecksumUnchecked && !summed {
+                    return Err(Rejection::BodyHashMismatch);
+                }
+            }
+        }
+        let declared = req
+            .headers()
+            .get("x-amz-decoded-content-length")
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if self.defect != Defect::DecodedLengthUnchecked && declared != Some(total) {
+            return Err(Rejection::BadSignature);
+        }
+        Ok(())
     }
 }
 
@@ -895,6 +1347,32 @@ fn placeholder_input() -> SignInput {
 /// Removes `.` and `..` segments and empty segments from a path.
 fn normalize_path(path: &str) -> String {
     let segments = sigconform_core::request::resolved_segments(path);
+    format!("/{}", segments.join("/"))
+}
+
+/// A path with each run of slashes made one.
+fn merge_slashes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A path with its `.` and `..` segments resolved, its empty segments kept.
+fn resolve_dot_segments(path: &str) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/').skip(1) {
+        match segment {
+            "." => {}
+            ".." => {
+                segments.pop();
+            }
+            _ => segments.push(segment),
+        }
+    }
     format!("/{}", segments.join("/"))
 }
 
@@ -1022,6 +1500,9 @@ impl Scheme for Defective {
     fn tag_encoding(&self) -> TagEncoding {
         self.inner.tag_encoding()
     }
+    fn encoded(&self, field: &Field) -> Option<(Location, TagEncoding)> {
+        self.inner.encoded(field)
+    }
     fn check_time(&self, params: &SignatureParams<'_>, now_ms: u64) -> Result<(), Rejection> {
         match self.defect {
             Defect::PresignedNeverExpires if params.presigned_for.is_some() => Ok(()),
@@ -1059,6 +1540,18 @@ impl Scheme for Defective {
         }
         let mut params = self.inner.parse(&self.seen(req))?.into_owned();
         self.misread(req, &mut params);
+        if self.defect == Defect::RecordsNonceBeforeTag
+            && let Some(nonce) = &params.nonce
+        {
+            let key_id = params.key_id.as_deref().unwrap_or_default().to_owned();
+            let fresh = self
+                .parsed_nonces
+                .lock()
+                .map_or(true, |mut seen| seen.insert((key_id, nonce.to_string())));
+            if !fresh {
+                return Err(Rejection::ReplayedNonce);
+            }
+        }
         Ok(params)
     }
     fn canonicalize(
@@ -1098,6 +1591,20 @@ impl Scheme for Defective {
             // The seed alone: the signed string does not hold the body.
             Defect::ChunksNotVerified => {
                 sigconform_core::scheme::verify_tag(self, req, params, key)
+            }
+            Defect::OnlyFinalChunkCompared
+            | Defect::ChunksNotChained
+            | Defect::FinalChunkOptional
+            | Defect::DecodedLengthUnchecked
+            | Defect::TrailerChecksumUnchecked
+            | Defect::TrailerSignatureUnchecked
+                if matches!(
+                    params.body_hash.as_deref(),
+                    Some(chunked::STREAMING_PAYLOAD | chunked::STREAMING_PAYLOAD_TRAILER)
+                ) =>
+            {
+                sigconform_core::scheme::verify_tag(self, req, params, key)?;
+                self.verify_chunks(req, params, key)
             }
             Defect::AcceptsAlgorithmNone if self.algorithm_is_none(req) => Ok(()),
             Defect::MethodNotCovered => {
@@ -1307,6 +1814,12 @@ mod tests {
         ] {
             assert_eq!(lenient_timestamp(text), value, "{text}");
         }
+    }
+
+    #[test]
+    fn paths_read_with_slashes_merged_or_dot_segments_resolved() {
+        assert_eq!(merge_slashes("/b//o/./x"), "/b/o/./x");
+        assert_eq!(resolve_dot_segments("/b//o/./x/../y"), "/b//o/y");
     }
 
     #[test]

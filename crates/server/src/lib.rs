@@ -37,15 +37,17 @@ use sigconform_core::scheme::{Scheme, SchemeConfig};
 
 pub mod admin;
 mod defect;
+mod objects;
 pub mod redis_nonces;
 pub mod sql_keys;
 pub mod tls;
 
-pub use defect::Defect;
+pub use defect::{Defect, Gate, ScopePart};
+pub use objects::Keeping;
 use sigconform_core::{Rejection, SystemClock, Verifier};
 
 /// Largest body the server reads; a larger one is answered 413.
-pub const MAX_BODY: usize = 1 << 20;
+pub const MAX_BODY: usize = 2 << 20;
 
 /// How long a client may take to send its headers, and then its body: a
 /// client that stalls must not hold a connection forever.
@@ -224,14 +226,24 @@ pub struct ServerConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// What stands in front of the verifier (runner tests only).
     pub front: Front,
+    /// Whether it keeps what verified PUTs send and answers verified GETs
+    /// with it, as an object store does ([`objects`]): by default for
+    /// `sigv4` under S3's rules.
+    pub objects: bool,
 }
 
 impl ServerConfig {
     /// A correct server for `scheme` with these keys: no policy beyond the
     /// keys' own permissions, no diagnostics, its own in-memory nonce store.
     pub fn new(scheme: impl Into<SchemeRef>, scheme_config: SchemeConfig, keys: KeySource) -> Self {
+        let scheme = scheme.into();
+        let objects = matches!(
+            scheme,
+            SchemeRef::Seed(sigconform_core::scheme::SchemeId::Sigv4)
+        ) && scheme_config.service.as_deref().is_none_or(|s| s == "s3");
         ServerConfig {
-            scheme: scheme.into(),
+            objects,
+            scheme,
             scheme_config,
             keys,
             policy: KeyPolicy::default(),
@@ -293,6 +305,12 @@ pub trait Alteration: Send + Sync + 'static {
         policy.clone()
     }
 
+    /// Whether `req` reaches the handler without being verified (a check
+    /// wired where only some requests pass).
+    fn ungated(&self, _req: &Request) -> bool {
+        false
+    }
+
     /// Whether the server answers 500 to `req`, which `scheme` rejected
     /// (`rejection`) or is about to verify (`None`).
     fn crashes(
@@ -302,6 +320,32 @@ pub trait Alteration: Send + Sync + 'static {
         _rejection: Option<&Rejection>,
     ) -> bool {
         false
+    }
+
+    /// Whether the answers to rejected requests say what the verifier
+    /// computed for them ([`Self::disclose`]): only then does the server
+    /// compute it.
+    fn discloses(&self) -> bool {
+        false
+    }
+
+    /// Adds to the answer of a rejected `req` (its JSON `body` and its
+    /// `headers`) what the verifier computed for it: the expected signed
+    /// string and tag, where it got that far. Nothing by default: a correct
+    /// server never says it.
+    fn disclose(
+        &self,
+        _scheme: &dyn Scheme,
+        _req: &Request,
+        _expected: Option<&sigconform_core::Expected>,
+        _body: &mut serde_json::Value,
+        _headers: &mut http::HeaderMap,
+    ) {
+    }
+
+    /// How an object store keeps what a PUT sends.
+    fn keeping(&self) -> Keeping {
+        Keeping::AsSigned
     }
 }
 
@@ -385,6 +429,7 @@ pub async fn start_altered(
             state: std::sync::Mutex::new((std::time::Instant::now(), 0)),
         }),
         required_header: config.front.required_header.clone(),
+        objects: config.objects.then(objects::Objects::default),
     });
     let tls = config.tls.clone().map(tokio_rustls::TlsAcceptor::from);
     let listener = TcpListener::bind(addr).await?;
@@ -459,6 +504,8 @@ struct Service {
     mount: Mount,
     limiter: Option<Limiter>,
     required_header: Option<(http::HeaderName, String)>,
+    /// The objects kept, where the server is an object store.
+    objects: Option<objects::Objects>,
 }
 
 async fn handle(
@@ -535,11 +582,23 @@ impl Service {
         if crashes(None) {
             return json_response(500, serde_json::json!({"error": "internal"}));
         }
+        if self.alteration.as_ref().is_some_and(|a| a.ungated(req)) {
+            return json_response(200, serde_json::json!({"ok": true, "verified": false}));
+        }
+        let keeping = self
+            .alteration
+            .as_ref()
+            .map_or(Keeping::AsSigned, |a| a.keeping());
+        if keeping == Keeping::BeforeVerifying {
+            self.keep_before_verifying(req);
+        }
         match self.verifier.verify(req).await {
-            Ok(verified) => json_response(
-                200,
-                serde_json::json!({"ok": true, "key_id": verified.key_id()}),
-            ),
+            Ok(verified) => self.stored(req, keeping).unwrap_or_else(|| {
+                json_response(
+                    200,
+                    serde_json::json!({"ok": true, "key_id": verified.key_id()}),
+                )
+            }),
             Err(rejection) => {
                 if self.diagnose {
                     log_rejection(&self.verifier, req, &rejection);
@@ -547,11 +606,70 @@ impl Service {
                 if crashes(Some(&rejection)) {
                     return json_response(500, serde_json::json!({"error": "internal"}));
                 }
-                json_response(
-                    rejection.status(),
-                    serde_json::json!({"error": rejection.code(), "message": rejection.to_string()}),
+                let mut body = serde_json::json!({"error": rejection.code(), "message": rejection.to_string()});
+                let mut headers = http::HeaderMap::new();
+                if let Some(alteration) = self.alteration.as_ref().filter(|a| a.discloses()) {
+                    let expected = self.verifier.expected(req).await;
+                    let scheme = self.verifier.scheme();
+                    alteration.disclose(scheme, req, expected.as_ref(), &mut body, &mut headers);
+                }
+                let mut response = json_response(rejection.status(), body);
+                response.headers_mut().extend(headers);
+                response
+            }
+        }
+    }
+}
+
+impl Service {
+    /// What an object store answers to a verified `req`: a PUT kept as
+    /// `keeping` says, a GET read back (404 where nothing is kept), a DELETE
+    /// done (204); `None` for a server that keeps no objects, or another
+    /// method.
+    fn stored(
+        &self,
+        req: &sigconform_core::Request,
+        keeping: Keeping,
+    ) -> Option<http::Response<Full<Bytes>>> {
+        let objects = self.objects.as_ref()?;
+        match *req.method() {
+            http::Method::PUT => {
+                if keeping != Keeping::BeforeVerifying {
+                    objects.put(req, keeping);
+                }
+                None
+            }
+            http::Method::GET => Some(match objects.get(req) {
+                Some(body) => http::Response::builder()
+                    .status(200)
+                    .header("content-type", "application/octet-stream")
+                    .body(Full::new(body))
+                    .expect("static response parts are valid"),
+                None => json_response(
+                    404,
+                    serde_json::json!({"error": "no_such_key", "message": "nothing is kept here"}),
+                ),
+            }),
+            http::Method::DELETE => {
+                objects.delete(req);
+                Some(
+                    http::Response::builder()
+                        .status(204)
+                        .body(Full::new(Bytes::new()))
+                        .expect("static response parts are valid"),
                 )
             }
+            _ => None,
+        }
+    }
+
+    /// A store that writes before it verifies: a PUT's payload kept
+    /// whatever its signature.
+    fn keep_before_verifying(&self, req: &sigconform_core::Request) {
+        if let Some(objects) = &self.objects
+            && req.method() == http::Method::PUT
+        {
+            objects.put(req, Keeping::BeforeVerifying);
         }
     }
 }

@@ -150,6 +150,12 @@ function verifyGithub(req, w) {
   return sameTag("sha256=" + crypto.createHmac("sha256", key(w)).update(req.body).digest("hex"), signature);
 }
 
+function verifyGithubSha1(req, w) {
+  const signature = req.h["x-hub-signature"] ?? "";
+  if (!signature.startsWith("sha1=")) return false;
+  return sameTag("sha1=" + crypto.createHmac("sha1", key(w)).update(req.body).digest("hex"), signature);
+}
+
 function verifySlack(req, w) {
   const ts = req.h["x-slack-request-timestamp"];
   if (!plainInt(ts) || Math.abs(nowS(w) - Number(ts)) > 300) return false;
@@ -220,6 +226,7 @@ const VERIFY = {
   quable: verifyQuable,
   stripe: verifyStripe,
   github: verifyGithub,
+  "github-sha1": verifyGithubSha1,
   slack: verifySlack,
   "standard-webhooks": standardWebhooks("webhook"),
   svix: standardWebhooks("svix"),

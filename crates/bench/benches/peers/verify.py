@@ -170,6 +170,14 @@ def verify_github(req, w, nonces):
     return hmac.compare_digest(expected, signature)
 
 
+def verify_github_sha1(req, w, nonces):
+    signature = req["h"].get("x-hub-signature", "")
+    if not signature.startswith("sha1="):
+        return False
+    expected = "sha1=" + hmac.new(w["keys"]["default"], req["body"], hashlib.sha1).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
 def verify_slack(req, w, nonces):
     ts, signature = req["h"].get("x-slack-request-timestamp"), req["h"].get("x-slack-signature", "")
     if not plain_int(ts) or abs(now_s(w) - int(ts)) > 300:
@@ -265,6 +273,7 @@ VERIFY = {
     "quable": verify_quable,
     "stripe": verify_stripe,
     "github": verify_github,
+    "github-sha1": verify_github_sha1,
     "slack": verify_slack,
     "standard-webhooks": standard_webhooks("webhook"),
     "svix": standard_webhooks("svix"),

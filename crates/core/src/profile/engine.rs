@@ -551,6 +551,15 @@ impl Scheme for ProfileScheme {
         self.encoding
     }
 
+    fn encoded(&self, field: &Field) -> Option<(Location, TagEncoding)> {
+        let encoding = match field {
+            Field::Tag => self.encoding,
+            Field::BodyHash => self.body_hash.as_ref()?.1,
+            _ => return None,
+        };
+        Some((self.location(field)?, encoding))
+    }
+
     fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
         let body_hash_header = match &self.body_hash {
             Some((HashAt::Header(h), ..)) => Some(h),

@@ -321,9 +321,13 @@ fn one_line(text: &str) -> String {
 
 /// The built-in profiles: the public schemes, then the seeds' schemes the
 /// format expresses, by name.
-pub const BUILT_IN: [(&str, &str); 15] = [
+pub const BUILT_IN: [(&str, &str); 16] = [
     ("stripe", include_str!("../../../../profiles/stripe.yaml")),
     ("github", include_str!("../../../../profiles/github.yaml")),
+    (
+        "github-sha1",
+        include_str!("../../../../profiles/github-sha1.yaml"),
+    ),
     ("slack", include_str!("../../../../profiles/slack.yaml")),
     (
         "standard-webhooks",

@@ -82,6 +82,13 @@ impl Scheme for A2a {
         TagEncoding::Base64
     }
 
+    fn encoded(&self, field: &Field) -> Option<(Location, TagEncoding)> {
+        match field {
+            Field::Tag | Field::BodyHash => Some((self.location(field)?, TagEncoding::Base64)),
+            _ => None,
+        }
+    }
+
     fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
         let [key_id, timestamp, nonce, signature, body_hash] = single_headers(
             req,

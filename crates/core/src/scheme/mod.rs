@@ -185,6 +185,16 @@ pub struct SchemeConfig {
     /// IoT's presigned WebSocket URLs; default: it is signed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_added_after_signing: Option<bool>,
+    /// `sigv4`: whether header values are trimmed and their inner runs of
+    /// spaces made one (default: yes, as the rules say; `false` signs as a
+    /// verifier that breaks the rule does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trim_header_values: Option<bool>,
+    /// `sigv4`: whether repeated query names are sorted by value (default:
+    /// yes, as the rules say; `false` keeps them in the order sent, as a
+    /// verifier that sorts by name only does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_query_values: Option<bool>,
     /// `rfc9421`: the label of the signature a verifier checks and a signer
     /// writes (default: a verifier checks the first signature of
     /// `Signature-Input`, a signer writes `sig1`).
@@ -363,6 +373,11 @@ pub struct SignInput {
     /// `rfc9421`: the `expires` parameter to write (seconds since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<u64>,
+    /// `sigv4`: the credential scope to write and sign for, and derive the
+    /// key from (default: the timestamp's date, the region, the service,
+    /// `aws4_request`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// Why a request could not be signed.
@@ -589,6 +604,22 @@ pub trait Scheme: Send + Sync + fmt::Debug {
     /// How tags are written in this scheme's headers.
     fn tag_encoding(&self) -> TagEncoding;
 
+    /// Where `field` is written in an encoding of its own, and which: the
+    /// tag (in [`Self::tag_encoding`]) and a body hash the request carries.
+    /// `None` for a field of text (a key id, a nonce), one only in the
+    /// signed string, and one the scheme does not carry. Where a field's
+    /// location holds more than the encoded value (RFC 9421's
+    /// `Content-Digest` dictionary), this is where the value itself is.
+    fn encoded(&self, field: &Field) -> Option<(Location, TagEncoding)> {
+        match field {
+            Field::Tag => self
+                .location(field)
+                .filter(|at| *at != Location::Signed)
+                .map(|at| (at, self.tag_encoding())),
+            _ => None,
+        }
+    }
+
     /// Reads and checks the signature material of a received request:
     /// presence, syntax, duplicates, and the checks that need only the
     /// request (a body hash against the body, required signed headers).
@@ -649,14 +680,14 @@ pub trait Scheme: Send + Sync + fmt::Debug {
         None
     }
 
-    /// `req` as a chunk-signed upload (its body in signed chunks of
-    /// `chunk_size` bytes); `None` for a scheme without that form (all but
-    /// SigV4).
+    /// `req` as a chunk-signed upload (its body in signed chunks, framed
+    /// and signed as `plan` says); `None` for a scheme without that form
+    /// (all but SigV4).
     fn chunked(
         &self,
         _req: &Request,
         _input: &SignInput,
-        _chunk_size: usize,
+        _plan: &sigv4::chunked::ChunkPlan,
         _key: &Key,
     ) -> Option<Result<Request, SignError>> {
         None

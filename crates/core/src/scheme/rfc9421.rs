@@ -347,6 +347,21 @@ impl Scheme for MessageSignatures {
         TagEncoding::Base64
     }
 
+    /// The tag, and the `sha-256` digest of `Content-Digest`: byte
+    /// sequences, whose base64 is between the colons.
+    fn encoded(&self, field: &Field) -> Option<(Location, TagEncoding)> {
+        let at = match field {
+            Field::Tag => self.location(field)?,
+            Field::BodyHash => Location::Member {
+                header: CONTENT_DIGEST,
+                key: "sha-256".into(),
+                param: None,
+            },
+            _ => return None,
+        };
+        Some((at, TagEncoding::Base64))
+    }
+
     fn key(&self, id: &str, secret: &Secret) -> Result<Key, ConfigError> {
         // RFC 9421's shared secrets are bytes, given in base64 (appendix B.1.5).
         let bytes = base64::engine::general_purpose::STANDARD

@@ -65,6 +65,12 @@ pub struct SigV4 {
     paths: PathRules,
     /// A presigned URL's `X-Amz-Security-Token` is added after signing.
     token_added_after_signing: bool,
+    /// Header values trimmed, inner runs of spaces made one (as the rules
+    /// say); `false` only to sign as a verifier that breaks the rule.
+    trim_header_values: bool,
+    /// Repeated query names sorted by value (as the rules say); `false`
+    /// only to sign as a verifier that breaks the rule.
+    sort_query_values: bool,
     window: Window,
     keys: SigningKeys,
 }
@@ -98,6 +104,8 @@ impl SigV4 {
                 normalize: config.normalize_path.unwrap_or(!s3),
             },
             token_added_after_signing: config.token_added_after_signing.unwrap_or(false),
+            trim_header_values: config.trim_header_values.unwrap_or(true),
+            sort_query_values: config.sort_query_values.unwrap_or(true),
             required_headers: config.required_headers.as_ref().map_or_else(
                 || vec!["host".into()],
                 |names| names.iter().map(|n| n.to_ascii_lowercase()).collect(),
@@ -151,7 +159,12 @@ impl SigV4 {
             (Some(_), false) => &[form::QUERY_SIGNATURE],
             (Some(_), true) => &[form::QUERY_SIGNATURE, "X-Amz-Security-Token"],
         };
-        canonical::query(req.uri().query().unwrap_or(""), skip, out);
+        canonical::query(
+            req.uri().query().unwrap_or(""),
+            skip,
+            self.sort_query_values,
+            out,
+        );
         out.put(b"\n");
         for name in &params.signed_headers {
             let signer_value = match name.as_ref() {
@@ -169,7 +182,7 @@ impl SigV4 {
             }
             out.put(name.as_bytes());
             out.put(b":");
-            canonical::header_value(req, name, signer_value, out)?;
+            canonical::header_value(req, name, signer_value, self.trim_header_values, out)?;
             out.put(b"\n");
         }
         out.put(b"\n");
@@ -225,6 +238,13 @@ impl SigV4 {
     }
 }
 
+/// `x-amz-trailer`, the trailing header a chunk-signed body with a trailer
+/// must name.
+fn trailer_named(req: &Request) -> Result<&str, Rejection> {
+    let name = http::HeaderName::from_static("x-amz-trailer");
+    crate::request::required_header(req, &name)
+}
+
 /// `x-amz-decoded-content-length`, which a chunk-signed body must have.
 fn decoded_length(req: &Request) -> Result<u64, Rejection> {
     let name = http::HeaderName::from_static("x-amz-decoded-content-length");
@@ -244,15 +264,19 @@ fn component(name: &str) -> Location {
 }
 
 /// `x-amz-content-sha256`: a hex SHA-256, which must be the body's,
-/// `UNSIGNED-PAYLOAD`, or a chunk-signed body (its chunks are checked with
-/// the signature, [`chunked::verify`]). The other streaming forms (trailers)
-/// are refused rather than accepted unverified.
+/// `UNSIGNED-PAYLOAD`, or a chunk-signed body, with a signed trailer or
+/// without (its chunks are checked with the signature,
+/// [`chunked::verify`]). The other streaming forms (unsigned chunks) are
+/// refused rather than accepted unverified.
 fn check_payload_hash(req: &Request, hash: &str) -> Result<(), Rejection> {
     if hash == UNSIGNED_PAYLOAD {
         return Ok(());
     }
-    if hash == chunked::STREAMING_PAYLOAD {
+    if hash == chunked::STREAMING_PAYLOAD || hash == chunked::STREAMING_PAYLOAD_TRAILER {
         decoded_length(req)?;
+        if hash == chunked::STREAMING_PAYLOAD_TRAILER {
+            trailer_named(req)?;
+        }
         let aws_chunked = req
             .headers()
             .get_all(http::header::CONTENT_ENCODING)
@@ -273,7 +297,7 @@ fn check_payload_hash(req: &Request, hash: &str) -> Result<(), Rejection> {
     if hash.starts_with("STREAMING-") {
         return Err(Rejection::MalformedHeader {
             header: "x-amz-content-sha256".into(),
-            detail: "streaming payloads with trailers are not verified",
+            detail: "streaming payloads of unsigned chunks are not verified",
         });
     }
     let declared = TagEncoding::LowerHex
@@ -379,6 +403,13 @@ impl Scheme for SigV4 {
         TagEncoding::LowerHex
     }
 
+    fn encoded(&self, field: &Field) -> Option<(Location, TagEncoding)> {
+        match field {
+            Field::Tag | Field::BodyHash => Some((self.location(field)?, TagEncoding::LowerHex)),
+            _ => None,
+        }
+    }
+
     fn key(&self, id: &str, secret: &Secret) -> Result<Key, ConfigError> {
         // The first key of the chain: kDate = HMAC("AWS4" + secret, date).
         let mut bytes = b"AWS4".to_vec();
@@ -387,10 +418,14 @@ impl Scheme for SigV4 {
     }
 
     fn signing_key<'k>(&self, key: &'k Key, params: &SignatureParams<'_>) -> Cow<'k, MacKey> {
+        // Every part from the scope: a verifier checked that it names this
+        // scheme's service and terminator (`check_received`), and a signer
+        // signs for the scope it writes.
         let scope = self.scope(params);
         let mut parts = scope.split('/');
-        let (date, region) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-        Cow::Owned(self.keys.derive(key, date, region, &self.service))
+        let mut part = || parts.next().unwrap_or("");
+        let (date, region, service, terminator) = (part(), part(), part(), part());
+        Cow::Owned(self.keys.derive(key, date, region, service, terminator))
     }
 
     fn parse<'r>(&self, req: &'r Request) -> Result<SignatureParams<'r>, Rejection> {
@@ -455,17 +490,24 @@ impl Scheme for SigV4 {
         super::verify_tag(self, req, params, key)?;
         // A chunk-signed body: the request's signature is the seed of the
         // chunks' chain.
-        if params.body_hash.as_deref() == Some(chunked::STREAMING_PAYLOAD) {
-            chunked::verify(
-                req.body(),
-                &self.signing_key(key, params),
-                &params.timestamp,
-                &self.scope(params),
-                &base16ct::lower::encode_string(params.tag.as_bytes()),
-                decoded_length(req)?,
-            )?;
-        }
-        Ok(())
+        let trailer = match params.body_hash.as_deref() {
+            Some(chunked::STREAMING_PAYLOAD) => None,
+            Some(chunked::STREAMING_PAYLOAD_TRAILER) => Some(trailer_named(req)?),
+            _ => return Ok(()),
+        };
+        let key = self.signing_key(key, params);
+        let seed = base16ct::lower::encode_string(params.tag.as_bytes());
+        chunked::verify(
+            req.body(),
+            &chunked::Expected {
+                key: &key,
+                amz_date: &params.timestamp,
+                scope: &self.scope(params),
+                seed: &seed,
+                decoded_length: decoded_length(req)?,
+                trailer,
+            },
+        )
     }
 
     fn canonical_request(
@@ -489,13 +531,17 @@ impl Scheme for SigV4 {
             .key_id
             .as_deref()
             .ok_or_else(|| SignError::Invalid("an access key id is required".into()))?;
-        // A payload hash the request already says (`UNSIGNED-PAYLOAD`) is
-        // the signer's choice; S3's signers otherwise write the body's.
+        // A payload hash the request already says (`UNSIGNED-PAYLOAD`, or
+        // a hex hash any service's signer may send) is the signer's choice;
+        // S3's signers otherwise write the body's.
         let said = req
             .headers()
             .get(&X_AMZ_CONTENT_SHA256)
             .and_then(|v| v.to_str().ok())
-            .filter(|v| *v == UNSIGNED_PAYLOAD);
+            .filter(|v| {
+                *v == UNSIGNED_PAYLOAD
+                    || (v.len() == 64 && v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+            });
         let body_hash = match said {
             Some(said) => Some(Cow::Owned(said.to_owned())),
             None => self
@@ -521,7 +567,7 @@ impl Scheme for SigV4 {
             alternatives: Vec::new(),
             omitted: None,
             presigned_for: None,
-            scope: None,
+            scope: input.scope.as_deref().map(Cow::Borrowed),
             parameters: Vec::new(),
         })
     }
@@ -540,10 +586,10 @@ impl Scheme for SigV4 {
         &self,
         req: &Request,
         input: &SignInput,
-        chunk_size: usize,
+        plan: &chunked::ChunkPlan,
         key: &Key,
     ) -> Option<Result<Request, SignError>> {
-        Some(self.chunked_upload(req, input, chunk_size, key))
+        Some(self.chunked_upload(req, input, plan, key))
     }
 
     fn signature_headers(
@@ -567,34 +613,39 @@ impl Scheme for SigV4 {
 }
 
 impl SigV4 {
-    /// `req` as a chunked upload: its body sent in aws-chunked chunks of
-    /// `chunk_size` bytes, each signed, after the request's headers signed
-    /// with the streaming payload hash (`content-encoding`,
+    /// `req` as a chunked upload: its body sent in aws-chunked chunks as
+    /// `plan` says, each signed, after the request's headers signed with
+    /// the streaming payload hash (`content-encoding`,
     /// `x-amz-decoded-content-length` and the encoded `content-length`
     /// among them).
     pub fn chunked_upload(
         &self,
         req: &Request,
         input: &SignInput,
-        chunk_size: usize,
+        plan: &chunked::ChunkPlan,
         key: &Key,
     ) -> Result<Request, SignError> {
         let data = req.body().clone();
         let mut upload = req.clone();
         let headers = upload.headers_mut();
+        let decoded_length = plan.decoded_length.unwrap_or(data.len() as u64);
+        let trailer = plan
+            .trailer
+            .as_ref()
+            .map(|_| ("x-amz-trailer", chunked::CHECKSUM_SHA256.to_owned()));
         for (name, value) in [
             ("content-encoding", "aws-chunked".to_owned()),
-            ("x-amz-decoded-content-length", data.len().to_string()),
-            (
-                "content-length",
-                chunked::encoded_len(data.len(), chunk_size).to_string(),
-            ),
-        ] {
+            ("x-amz-decoded-content-length", decoded_length.to_string()),
+            ("content-length", plan.encoded_len(data.len()).to_string()),
+        ]
+        .into_iter()
+        .chain(trailer)
+        {
             let value = value.parse().map_err(|_| SignError::Invalid(name.into()))?;
             headers.insert(http::HeaderName::from_static(name), value);
         }
         let mut params = self.signing_params(&upload, input)?;
-        params.body_hash = Some(Cow::Borrowed(chunked::STREAMING_PAYLOAD));
+        params.body_hash = Some(Cow::Borrowed(plan.payload_hash()));
         if input.signed_headers.is_none() {
             // The defaults, with the payload hash and the framing headers.
             params.signed_headers.extend(
@@ -620,7 +671,7 @@ impl SigV4 {
             &self.scope(&params),
             &seed,
             &data,
-            chunk_size,
+            plan,
         );
         for (name, value) in self.signature_headers(&params, &seed) {
             let value = value

@@ -27,6 +27,7 @@ use super::operators::{Acceptable, Action, Family, Form, Operator, Sequence};
 use crate::probe::{Builder, Expect, Step, recased, set_body_bytes};
 use sigconform_core::keys::{Key, Secret};
 use sigconform_core::request::Request;
+use sigconform_core::scheme::sigv4::chunked::ChunkPlan;
 use sigconform_core::scheme::{Field, SignInput};
 use sigconform_core::tamper::{Recipe, SignedAs};
 
@@ -433,7 +434,12 @@ impl<'b> Forge<'b> {
             Form::Chunked | Form::ChunkChanged => {
                 let mut upload = b
                     .scheme
-                    .chunked(&draft.content, &recipe.input, 16, &draft.key)
+                    .chunked(
+                        &draft.content,
+                        &recipe.input,
+                        &ChunkPlan::new(16),
+                        &draft.key,
+                    )
                     .ok_or("the scheme has no chunk-signed form")?
                     .map_err(|e| e.to_string())?;
                 if form == Form::ChunkChanged {

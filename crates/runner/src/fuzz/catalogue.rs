@@ -9,6 +9,7 @@ use http::HeaderName;
 
 use sigconform_core::crypto::Algorithm;
 use sigconform_core::lossy::{Component, LossyRead};
+use sigconform_core::scheme::sigv4::chunked::ChunkPlan;
 use sigconform_core::scheme::{
     Compared, Delivery, Field, Location, Scheme, SchemeConfig, SignInput,
 };
@@ -324,13 +325,17 @@ fn signing(b: &Builder<'_>) -> Vec<Operator> {
             "chunk-signed",
             "a chunk-signed upload",
             Form::Chunked,
-            b.scheme.chunked(&base, &input, 16, &b.key).is_some(),
+            b.scheme
+                .chunked(&base, &input, &ChunkPlan::new(16), &b.key)
+                .is_some(),
         ),
         (
             "chunk-changed",
             "a chunk-signed upload, a byte of a chunk changed after signing",
             Form::ChunkChanged,
-            b.scheme.chunked(&base, &input, 16, &b.key).is_some(),
+            b.scheme
+                .chunked(&base, &input, &ChunkPlan::new(16), &b.key)
+                .is_some(),
         ),
         (
             "scope-other-region",

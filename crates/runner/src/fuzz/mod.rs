@@ -416,7 +416,7 @@ mod tests {
             Requirement::Refuse(Rejection::BadSignature)
         );
         // A timestamp at the past limit, within the margin: either.
-        let (req, oracle) = signed(&a2a, |b, r| {
+        let (req, oracle) = signed(&a2a, |b, _r| {
             let at = b.now - b.scheme.window().past;
             b.recipe(at)
         });

@@ -15,6 +15,7 @@
 use std::fmt::Write as _;
 
 use super::Counts;
+use crate::expect::Judgement;
 use crate::{CaseResult, Category, Outcome, Run};
 
 const OUTCOMES: [Outcome; 7] = [
@@ -25,20 +26,6 @@ const OUTCOMES: [Outcome; 7] = [
     Outcome::Info,
     Outcome::Skip,
     Outcome::Pass,
-];
-
-const CATEGORIES: [Category; 11] = [
-    Category::Acceptance,
-    Category::Tamper,
-    Category::Expiry,
-    Category::Skew,
-    Category::Replay,
-    Category::Malformed,
-    Category::Keys,
-    Category::Presigned,
-    Category::Scope,
-    Category::Timing,
-    Category::Fuzz,
 ];
 
 fn name<T: std::fmt::Debug>(value: T) -> String {
@@ -63,6 +50,13 @@ fn escape(text: &str) -> String {
 
 /// The report for `runs` (one per target).
 pub fn render_html(runs: &[(String, Run)]) -> String {
+    render_html_judged(runs, None)
+}
+
+/// [`render_html`], with the run judged against its expectations
+/// (`--expect`): their deviations listed after the summary, and each case
+/// saying how it compares.
+pub fn render_html_judged(runs: &[(String, Run)], judgement: Option<&Judgement>) -> String {
     let all: Vec<CaseResult> = runs.iter().flat_map(|(_, r)| r.results.clone()).collect();
     let total = Counts::of(&all);
     let mut out = String::new();
@@ -76,6 +70,9 @@ pub fn render_html(runs: &[(String, Run)]) -> String {
     out.push_str(&filters(&all, &total));
     out.push_str("</header>\n<main>\n");
     out.push_str(&summary(runs));
+    if let Some(judgement) = judgement {
+        out.push_str(&expectations(judgement));
+    }
     for (index, (target, run)) in runs.iter().enumerate() {
         out.push_str(&cases(index, target, run));
     }
@@ -110,7 +107,7 @@ fn filters(all: &[CaseResult], total: &Counts) -> String {
         );
     }
     out.push_str("</fieldset><fieldset><legend>category</legend><select name=\"category\" id=\"category\"><option value=\"all\">all</option>");
-    for category in CATEGORIES {
+    for category in Category::ALL {
         let n = all.iter().filter(|r| r.category == category).count();
         if n > 0 {
             let c = name(category);
@@ -140,9 +137,9 @@ fn summary(runs: &[(String, Run)]) -> String {
             let _ = write!(out, "<th class=\"o-{0}\">{0}</th>", name(outcome));
         }
         out.push_str("</tr></thead><tbody>");
-        let mut rows: Vec<(String, Counts)> = CATEGORIES
-            .iter()
-            .filter_map(|&category| {
+        let mut rows: Vec<(String, Counts)> = Category::ALL
+            .into_iter()
+            .filter_map(|category| {
                 // Every case has an outcome: no count means no case.
                 let counts = Counts::of(run.results.iter().filter(|r| r.category == category));
                 (counts != Counts::default()).then(|| (name(category), counts))
@@ -167,6 +164,50 @@ fn summary(runs: &[(String, Run)]) -> String {
             out.push_str("</tr>");
         }
         out.push_str("</tbody></table>\n");
+    }
+    out.push_str("</section>\n");
+    out
+}
+
+/// The run against its expectations: counts, and every deviation.
+fn expectations(judgement: &Judgement) -> String {
+    let mut out = format!(
+        "<section class=\"expectations\" id=\"expectations\"><h2>Expectations</h2><p>{}{}: {} as expected, {} deviation{}</p>\n",
+        escape(&judgement.file),
+        judgement
+            .verifier
+            .as_ref()
+            .map_or_else(String::new, |v| format!(" ({})", escape(v))),
+        judgement.expected,
+        judgement.deviations.len(),
+        if judgement.deviations.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    if !judgement.deviations.is_empty() {
+        out.push_str("<ul class=\"deviations\">");
+        for deviation in &judgement.deviations {
+            let _ = write!(
+                out,
+                "<li class=\"o-fail\">{}</li>",
+                escape(&deviation.to_string())
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+    if !judgement.outside_selection.is_empty() {
+        out.push_str("<p>Outside this run's selection, not judged:</p><ul>");
+        for n in &judgement.outside_selection {
+            let _ = write!(
+                out,
+                "<li><code>{}</code> (line {})</li>",
+                escape(&n.entry),
+                n.line
+            );
+        }
+        out.push_str("</ul>\n");
     }
     out.push_str("</section>\n");
     out
@@ -211,7 +252,8 @@ fn cases(index: usize, target: &str, run: &Run) -> String {
 
 fn case(target: usize, n: usize, r: &CaseResult) -> String {
     let o = name(r.outcome);
-    let open = matches!(r.outcome, Outcome::Fail | Outcome::Error);
+    let deviates = r.expectation.as_ref().is_some_and(|j| j.deviates());
+    let open = matches!(r.outcome, Outcome::Fail | Outcome::Error) || deviates;
     let mut out = format!(
         "<details class=\"case\" id=\"case-{target}-{n}\" data-outcome=\"{o}\" data-category=\"{}\"{}><summary><span class=\"outcome o-{o}\">{}</span> <code class=\"id\">{}</code> <span class=\"description\">{}</span></summary><dl>",
         name(r.category),
@@ -233,6 +275,9 @@ fn case(target: usize, n: usize, r: &CaseResult) -> String {
     };
     if r.rule.is_known() {
         field("rule", &format!("{}: {}", r.rule.id, r.rule.text), false);
+    }
+    if let Some(judged) = &r.expectation {
+        field("expectation", &judged.describe(r.outcome), false);
     }
     field("expected", &r.expected, false);
     field("observed", &r.observed, false);

@@ -1,12 +1,28 @@
 //! The JUnit XML report, for CI systems.
 
-use crate::{Outcome, Run};
+use quick_junit::{NonSuccessKind, TestCaseStatus};
+
+use crate::expect::{Deviation, Judged, Judgement};
+use crate::{CaseResult, Outcome, Run};
 
 /// The JUnit XML report, for CI systems: one test suite per target; `fail`
 /// is a failure, `error` and `unjudged` errors, `skip` skipped, and `warn`/`info` pass
 /// with their observation in the case's output.
 pub fn render_junit(runs: &[(String, Run)]) -> Result<String, String> {
-    use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+    render_junit_judged(runs, None)
+}
+
+/// [`render_junit`], with the run judged against its expectations
+/// (`--expect`): what fails is what deviates from them. A case whose
+/// `fail`, `error` or `unjudged` is expected is skipped, with the reason as its message
+/// (as pytest reports an expected failure); a case that deviates is a
+/// failure saying how; a stale entry is a failing case of a suite of its
+/// own.
+pub fn render_junit_judged(
+    runs: &[(String, Run)],
+    judgement: Option<&Judgement>,
+) -> Result<String, String> {
+    use quick_junit::{Report, TestCase, TestSuite};
     let mut report = Report::new("sigconform");
     for (target, run) in runs {
         let mut suite = TestSuite::new(target.as_str());
@@ -44,6 +60,10 @@ pub fn render_junit(runs: &[(String, Run)]) -> Result<String, String> {
                     status
                 }
             };
+            let status = match &r.expectation {
+                Some(judged) => judged_status(r, judged, status),
+                None => status,
+            };
             let mut case = TestCase::new(r.id.as_str(), status);
             case.set_classname(format!("{:?}", r.category).to_lowercase());
             if matches!(r.outcome, Outcome::Warn | Outcome::Info) {
@@ -53,5 +73,53 @@ pub fn render_junit(runs: &[(String, Run)]) -> Result<String, String> {
         }
         report.add_test_suite(suite);
     }
+    if let Some(judgement) = judgement {
+        let mut suite = TestSuite::new(format!("expectations {}", judgement.file));
+        for deviation in &judgement.deviations {
+            if let Deviation::Stale { expected } = deviation {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                status.set_message(deviation.to_string());
+                suite.add_test_case(TestCase::new(expected.entry.as_str(), status));
+            }
+        }
+        if !suite.test_cases.is_empty() {
+            report.add_test_suite(suite);
+        }
+    }
     report.to_string().map_err(|e| e.to_string())
+}
+
+/// A case's status (`plain`, as it is without expectations) once judged
+/// against its expectation.
+fn judged_status(r: &CaseResult, judged: &Judged, plain: TestCaseStatus) -> TestCaseStatus {
+    let said = judged.describe(r.outcome);
+    match (judged, plain) {
+        (Judged::Expected(_), TestCaseStatus::NonSuccess { .. }) => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(said);
+            status
+        }
+        (Judged::Expected(_), plain) => plain,
+        (
+            _,
+            TestCaseStatus::NonSuccess {
+                kind, description, ..
+            },
+        ) => {
+            let mut status = TestCaseStatus::non_success(kind);
+            status.set_message(format!(
+                "{said}; expected {}, observed {}",
+                r.expected, r.observed
+            ));
+            if let Some(description) = description {
+                status.set_description(description);
+            }
+            status
+        }
+        (_, _) => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(format!("{said}; observed {}", r.observed));
+            status
+        }
+    }
 }

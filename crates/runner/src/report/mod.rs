@@ -1,12 +1,14 @@
 //! The reports a run produces, one file per format: the terminal's
 //! ([`text`]), JSON ([`json`]), JUnit XML ([`junit`]) and a self-contained
-//! HTML page ([`html`]); and the commands that send a case's deciding
-//! request again ([`reproduce`]).
+//! HTML page ([`html`]); the commands that send a case's deciding
+//! request again ([`reproduce`]); and a JSON report read back
+//! ([`stored`]).
 
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod reproduce;
+pub mod stored;
 pub mod text;
 
 use serde::Serialize;

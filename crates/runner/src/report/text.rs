@@ -61,9 +61,13 @@ pub fn render_text(target: &str, run: &Run, files: &mut Files, options: &TextOpt
             "  {:<11} {counts}",
             format!("{category:?}").to_lowercase(),
         );
-        for r in in_category().filter(|r| r.outcome != Outcome::Pass) {
+        // A case that deviates from its expectations is shown whatever its
+        // outcome (an expected `fail` that now passes).
+        let deviates = |r: &CaseResult| r.expectation.as_ref().is_some_and(|j| j.deviates());
+        for r in in_category().filter(|r| r.outcome != Outcome::Pass || deviates(r)) {
             if !options.verbose
                 && matches!(r.outcome, Outcome::Info | Outcome::Skip | Outcome::Unjudged)
+                && !deviates(r)
             {
                 unshown += 1;
                 hidden_unjudged |= r.outcome == Outcome::Unjudged;
@@ -165,6 +169,9 @@ fn write_case(out: &mut String, r: &CaseResult, files: &mut Files) {
     );
     if !r.retries.is_empty() {
         let _ = writeln!(out, "          retried after {}", r.retries.join(", "));
+    }
+    if let Some(judged) = &r.expectation {
+        let _ = writeln!(out, "          {}", judged.describe(r.outcome));
     }
     if !matches!(
         r.outcome,

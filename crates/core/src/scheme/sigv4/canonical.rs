@@ -22,6 +22,9 @@ pub enum UriEncoding {
     /// The path as sent, encoded again (every `%` becomes `%25`): the
     /// services other than S3.
     Twice,
+    /// The path exactly as sent, neither decoded nor encoded: no service's
+    /// rule, but what a verifier that signs the raw path computes.
+    AsSent,
 }
 
 /// A service's path rules.
@@ -81,17 +84,20 @@ pub(super) fn uri(path: &str, rules: PathRules, out: &mut dyn ByteSink) {
             encode(&decoded, true, &mut encoded);
         }
         UriEncoding::Twice => encode(path.as_bytes(), true, &mut encoded),
+        UriEncoding::AsSent => encoded.extend_from_slice(path.as_bytes()),
     }
     out.put(&encoded);
 }
 
 /// Writes the canonical query of `query` (as sent): each name and value
-/// decoded and encoded again, sorted by name then value, without the
-/// parameters named in `skip` (a presigned URL's signature).
+/// decoded and encoded again, sorted by name then value (by name only,
+/// repeated names in the order sent, where `by_value` is false: a
+/// verifier's deviation), without the parameters named in `skip` (a
+/// presigned URL's signature).
 ///
 /// Every pair is encoded into one buffer and sorted by its ranges there:
 /// two allocations for any number of parameters.
-pub(super) fn query(query: &str, skip: &[&str], out: &mut dyn ByteSink) {
+pub(super) fn query(query: &str, skip: &[&str], by_value: bool, out: &mut dyn ByteSink) {
     let mut encoded = Vec::with_capacity(query.len() + 16);
     // (name start, value start, value end) in `encoded`.
     let mut pairs: smallvec::SmallVec<[(usize, usize, usize); 8]> = smallvec::SmallVec::new();
@@ -111,7 +117,11 @@ pub(super) fn query(query: &str, skip: &[&str], out: &mut dyn ByteSink) {
     let part = |(start, middle, end): (usize, usize, usize)| {
         (&encoded[start..middle], &encoded[middle..end])
     };
-    pairs.sort_unstable_by(|a, b| part(*a).cmp(&part(*b)));
+    if by_value {
+        pairs.sort_unstable_by(|a, b| part(*a).cmp(&part(*b)));
+    } else {
+        pairs.sort_by(|a, b| part(*a).0.cmp(part(*b).0));
+    }
     for (i, pair) in pairs.iter().enumerate() {
         let (name, value) = part(*pair);
         if i > 0 {
@@ -124,26 +134,35 @@ pub(super) fn query(query: &str, skip: &[&str], out: &mut dyn ByteSink) {
 }
 
 /// Writes one canonical header value: every value of header `name` in the
-/// order received, each trimmed with its inner runs of spaces made one,
-/// joined by `,`. A signer passes the value it is about to write
-/// (`signer_value`) for a header the request does not hold yet.
+/// order received, each trimmed with its inner runs of spaces made one
+/// (as received where `trim` is false: a verifier's deviation), joined by
+/// `,`. A signer passes the value it is about to write (`signer_value`)
+/// for a header the request does not hold yet.
 pub(super) fn header_value(
     req: &Request,
     name: &str,
     signer_value: Option<&str>,
+    trim: bool,
     out: &mut dyn ByteSink,
 ) -> Result<(), Rejection> {
+    let write = |value: &[u8], out: &mut dyn ByteSink| {
+        if trim {
+            trim_all(value, out);
+        } else {
+            out.put(value);
+        }
+    };
     let mut values = req.headers().get_all(name).iter().peekable();
     if values.peek().is_none() {
         let value = signer_value.ok_or_else(|| Rejection::MissingHeader(name.to_owned()))?;
-        trim_all(value.as_bytes(), out);
+        write(value.as_bytes(), out);
         return Ok(());
     }
     for (i, value) in values.enumerate() {
         if i > 0 {
             out.put(b",");
         }
-        trim_all(value.as_bytes(), out);
+        write(value.as_bytes(), out);
     }
     Ok(())
 }
@@ -256,13 +275,18 @@ mod tests {
             "/example%2520space/"
         );
         assert_eq!(canonical_uri("/a+b", UriEncoding::Once, false), "/a%2Bb");
+        assert_eq!(canonical_uri("/a%3ab", UriEncoding::Once, false), "/a%3Ab");
+        assert_eq!(
+            canonical_uri("/a%3ab", UriEncoding::AsSent, false),
+            "/a%3ab"
+        );
     }
 
     #[test]
     fn queries_are_decoded_encoded_and_sorted() {
         let canonical = |q: &str| {
             let mut out = Vec::new();
-            query(q, &["X-Amz-Signature"], &mut out);
+            query(q, &["X-Amz-Signature"], true, &mut out);
             String::from_utf8(out).unwrap()
         };
         assert_eq!(
@@ -271,6 +295,12 @@ mod tests {
         );
         assert_eq!(canonical("b=2&a&b=1&X-Amz-Signature=00"), "a=&b=1&b=2");
         assert_eq!(canonical("a=%7e%2f"), "a=~%2F");
+        let by_name = |q: &str| {
+            let mut out = Vec::new();
+            query(q, &[], false, &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(by_name("b=2&a=9&b=1"), "a=9&b=2&b=1");
     }
 
     #[test]
@@ -284,7 +314,7 @@ mod tests {
             .unwrap();
         let value = |name: &str| {
             let mut out = Vec::new();
-            header_value(&req, name, None, &mut out).map(|()| String::from_utf8(out).unwrap())
+            header_value(&req, name, None, true, &mut out).map(|()| String::from_utf8(out).unwrap())
         };
         assert_eq!(value("my-header1").unwrap(), "value1");
         assert_eq!(value("my-header2").unwrap(), "\"a b c\"");

@@ -42,15 +42,25 @@ const CAPACITY: usize = 4096;
 
 impl SigningKeys {
     /// The signing key of `key` (holding `"AWS4" + secret`) for `date`
-    /// (`YYYYMMDD`), `region` and `service`.
-    pub(super) fn derive(&self, key: &Key, date: &str, region: &str, service: &str) -> MacKey {
+    /// (`YYYYMMDD`), `region`, `service` and `terminator` (`aws4_request`;
+    /// a key for another is never cached).
+    pub(super) fn derive(
+        &self,
+        key: &Key,
+        date: &str,
+        region: &str,
+        service: &str,
+        terminator: &str,
+    ) -> MacKey {
         let k_date: [u8; 32] = key
             .mac()
             .sign(Algorithm::Sha256, date.as_bytes())
             .as_bytes()
             .try_into()
             .expect("an HMAC-SHA256 tag is 32 bytes");
-        if let Some((r, s, found)) = self.read().get(&k_date)
+        let cached = terminator == super::TERMINATOR;
+        if cached
+            && let Some((r, s, found)) = self.read().get(&k_date)
             && **r == *region
             && **s == *service
         {
@@ -64,7 +74,10 @@ impl SigningKeys {
         };
         let k_region = step(&k_date, region);
         let k_service = step(&k_region, service);
-        let k_signing = MacKey::new(&step(&k_service, super::TERMINATOR));
+        let k_signing = MacKey::new(&step(&k_service, terminator));
+        if !cached {
+            return k_signing;
+        }
         let mut derived = self.derived.write().unwrap_or_else(|e| e.into_inner());
         if derived.len() >= CAPACITY {
             derived.clear();
@@ -92,14 +105,44 @@ mod tests {
             b"AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         );
         let keys = SigningKeys::default();
-        let first = keys.derive(&key, "20150830", "us-east-1", "service");
-        let again = keys.derive(&key, "20150830", "us-east-1", "service");
+        let first = keys.derive(
+            &key,
+            "20150830",
+            "us-east-1",
+            "service",
+            super::super::TERMINATOR,
+        );
+        let again = keys.derive(
+            &key,
+            "20150830",
+            "us-east-1",
+            "service",
+            super::super::TERMINATOR,
+        );
         let tag = |k: &MacKey| k.sign(Algorithm::Sha256, b"m");
-        let other_day = keys.derive(&key, "20150831", "us-east-1", "service");
-        let other_region = keys.derive(&key, "20150830", "us-west-2", "service");
+        let other_day = keys.derive(
+            &key,
+            "20150831",
+            "us-east-1",
+            "service",
+            super::super::TERMINATOR,
+        );
+        let other_region = keys.derive(
+            &key,
+            "20150830",
+            "us-west-2",
+            "service",
+            super::super::TERMINATOR,
+        );
         assert_ne!(tag(&first), tag(&other_region));
         assert_eq!(
-            tag(&keys.derive(&key, "20150830", "us-east-1", "service")),
+            tag(&keys.derive(
+                &key,
+                "20150830",
+                "us-east-1",
+                "service",
+                super::super::TERMINATOR
+            )),
             tag(&first)
         );
         assert_eq!(tag(&first), tag(&again));
