@@ -17,134 +17,26 @@ use sigconform_core::registry::SchemeRef;
 use sigconform_core::scheme::SchemeConfig;
 use sigconform_runner::{self as runner, Counts, RunConfig};
 
-use crate::built_in::{Planned, built_in};
+use crate::built_in::Planned;
+use crate::deployment::{self, DeploymentArgs, artifacts, body, extra_headers};
 use crate::usage_error;
 use expected::Expecting;
 
 mod expected;
-mod reports;
+pub(crate) mod reports;
 
 pub use reports::FailOn;
 
 #[derive(clap::Args)]
 pub struct ConformArgs {
-    /// Server to probe: http:// or https://, host, port, and a path (and
-    /// query) the probes go under, or, with --fixed-path, to. May repeat
-    /// (instances of one deployment). Without one, reference servers for
-    /// every scheme are started on loopback and probed.
-    #[arg(long)]
-    target: Vec<String>,
-    /// Every probe goes to exactly the target URL's path (one route, such
-    /// as a webhook receiver). The default for webhook and quable.
-    #[arg(long, conflicts_with = "path_prefix")]
-    fixed_path: bool,
-    /// Probes go below the target URL's path (an API mounted there). The
-    /// default for partner, authorization, a2a and ia-json.
-    #[arg(long)]
-    path_prefix: bool,
-    /// A PEM file of CA certificates to trust for an https target (a
-    /// private CA), besides the usual roots.
-    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
-    ca_cert: Option<PathBuf>,
-    /// Do not verify an https target's certificate (self-signed staging
-    /// servers). Every report says so.
-    #[arg(long)]
-    insecure: bool,
-    /// 'Name: value': a header every request carries (a gateway's tenant
-    /// id); may repeat.
-    #[arg(long = "header", value_name = "NAME: VALUE")]
-    headers: Vec<String>,
-    /// NAME=VAR: a header every request carries, its value from the
-    /// environment variable VAR and redacted like the secret; may repeat.
-    #[arg(long = "header-env", value_name = "NAME=VAR")]
-    header_envs: Vec<String>,
-    /// Where reproductions keep payloads over 1 KiB: a folder per run
-    /// under this one. Default: `sigconform-artifacts` beside the first
-    /// --report, else in the system's temporary folder.
-    #[arg(long, value_name = "DIR")]
-    artifacts: Option<PathBuf>,
-    /// The body the target needs (an event in its provider's envelope,
-    /// a form a handler reads): the runner signs it, sends it, and makes
-    /// its variations inside it. UTF-8 text.
-    #[arg(long, value_name = "FILE")]
-    body_file: Option<PathBuf>,
-    /// The Content-Type of --body-file (default: JSON where it parses as
-    /// JSON, a form where it reads as one, else application/octet-stream).
-    #[arg(long, value_name = "TYPE", requires = "body_file")]
-    content_type: Option<String>,
-    /// Statuses the target refuses with besides 4xx answers about a
-    /// signature, e.g. 404 for a verifier that hides its route (learned
-    /// where an unsigned and a wrongly signed request both get one).
-    #[arg(long, value_name = "CODE", value_delimiter = ',', num_args = 1.., value_parser = clap::value_parser!(u16).range(100..600))]
-    reject_status: Vec<u16>,
+    /// The deployment: target, scheme, secret, TLS, headers, body, reports.
+    #[command(flatten)]
+    pub(crate) deployment: DeploymentArgs,
     /// A path on the target where a GET reads what it kept of the last
     /// request it accepted: every refused write is read back (it must
     /// change nothing), and an accepted one must be kept exactly as signed.
     #[arg(long, value_name = "PATH")]
     read_back: Option<String>,
-    /// The largest body the runner sends, in bytes (the shape cases with
-    /// bodies past 16 KiB, 64 KiB and 1 MiB buffers that do not fit are
-    /// left out).
-    #[arg(long, value_name = "BYTES", default_value_t = runner::DEFAULT_MAX_BODY)]
-    max_body: usize,
-    /// Probe a fixed route with a query of the runner's own too (by
-    /// default a fixed route is probed exactly, with a query only where
-    /// the scheme signs the query).
-    #[arg(long)]
-    with_query: bool,
-    /// The scheme the target verifies (this or --profile is required with
-    /// --target): partner, authorization, webhook, a2a, ia-json, quable, sigv4 or rfc9421,
-    /// or a built-in profile's name. Without --target: only its built-in
-    /// server.
-    #[arg(long, conflicts_with = "profile")]
-    scheme: Option<String>,
-    /// The profile the target verifies: a built-in profile's name (stripe,
-    /// github, github-sha1, slack, standard-webhooks, svix, shopify, twilio,
-    /// twilio-json, square, paddle, seed-*) or a profile file
-    /// (profiles/schema.json).
-    #[arg(long, value_name = "NAME|FILE")]
-    profile: Option<String>,
-    /// Key id to sign with (ignored by webhook and quable).
-    #[arg(long, default_value = "sigconform")]
-    key_id: String,
-    /// The secret (prefer --secret-env: arguments are visible to other users).
-    #[arg(long, conflicts_with = "secret_env")]
-    secret: Option<String>,
-    /// Environment variable holding the secret.
-    #[arg(long)]
-    secret_env: Option<String>,
-    /// quable's ENDPOINT string (default: the target URL).
-    #[arg(long)]
-    endpoint: Option<String>,
-    /// Past limit in the scheme's unit (default: the scheme's own rule).
-    #[arg(long)]
-    tolerance: Option<u64>,
-    /// Future limit in the scheme's unit.
-    #[arg(long)]
-    future_tolerance: Option<u64>,
-    /// sigv4: the region the target serves (default us-east-1; `*`: any).
-    #[arg(long)]
-    region: Option<String>,
-    /// sigv4: the service the target serves (default s3: the target URL is
-    /// an object the runner may write, in a bucket, and removes at the end).
-    #[arg(long)]
-    service: Option<String>,
-    /// rfc9421: the components the target requires every signature to
-    /// cover, separated by spaces (default `@method @authority @path`, and
-    /// `content-digest` with a body); the runner's signatures cover them.
-    #[arg(long, value_name = "COMPONENTS")]
-    covered: Option<String>,
-    /// rfc9421: the metadata parameters the target requires, separated by
-    /// spaces (default `created keyid`; add `nonce` for the replay cases).
-    #[arg(long, value_name = "PARAMETERS")]
-    required_params: Option<String>,
-    /// rfc9421: the signature label the target checks (default: the first;
-    /// the runner writes `sig1`).
-    #[arg(long)]
-    label: Option<String>,
-    /// rfc9421: the application `tag` the target requires.
-    #[arg(long)]
-    signature_tag: Option<String>,
     /// Only cases whose id matches this glob (e.g. `a2a/replay/*`); may repeat.
     #[arg(long, value_parser = glob_pattern)]
     only: Vec<glob::Pattern>,
@@ -182,9 +74,6 @@ pub struct ConformArgs {
     /// ones too (otherwise those are counted per category).
     #[arg(long)]
     verbose: bool,
-    /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = 5)]
-    timeout: u64,
     /// Also run the advisory timing case (a dudect-style t-test).
     #[arg(long)]
     timing: bool,
@@ -192,13 +81,6 @@ pub struct ConformArgs {
     /// the window: five minutes for most schemes).
     #[arg(long)]
     slow: bool,
-    /// Cases in flight at once (one at a time where they write a resource,
-    /// as an S3 object's PUTs do).
-    #[arg(long, default_value_t = 8)]
-    concurrency: usize,
-    /// json=PATH, junit=PATH or html=PATH: write a report; may repeat.
-    #[arg(long)]
-    report: Vec<String>,
     /// The target's key lifecycle API (http://host:port), for the lifecycle
     /// cases: keys are created, rotated and revoked there.
     #[arg(long, value_name = "URL")]
@@ -222,6 +104,14 @@ pub struct ConformArgs {
     admin_path: Option<String>,
 }
 
+/// `conform` reads the deployment's flags as its own.
+impl std::ops::Deref for ConformArgs {
+    type Target = DeploymentArgs;
+    fn deref(&self) -> &DeploymentArgs {
+        &self.deployment
+    }
+}
+
 /// The runner's configuration for one scheme from the command line.
 fn run_config(
     args: &ConformArgs,
@@ -231,26 +121,10 @@ fn run_config(
     body: Option<&runner::Body>,
 ) -> RunConfig {
     RunConfig {
-        fixed_route: match (args.fixed_path, args.path_prefix) {
-            (true, _) => Some(true),
-            (_, true) => Some(false),
-            _ => None,
-        },
-        tls: runner::TlsOptions {
-            ca_cert: args.ca_cert.clone(),
-            insecure: args.insecure,
-        },
-        extra_headers: extra_headers.to_vec(),
-        body: body.cloned(),
-        reject_statuses: args.reject_status.clone(),
-        with_query: args.with_query,
-        max_body: args.max_body,
         read_back: args.read_back.clone(),
-        timeout: std::time::Duration::from_secs(args.timeout),
         only: args.only.clone(),
         skip: args.skip.clone(),
         methods: args.methods.clone(),
-        concurrency: args.concurrency,
         timing: args.timing,
         slow: args.slow,
         // The whole run may take the per-request timeout a few times over,
@@ -263,7 +137,7 @@ fn run_config(
                     0
                 },
         ),
-        ..RunConfig::new(scheme.clone(), args.key_id.clone(), secret.clone())
+        ..deployment::run_config(args, scheme, secret, extra_headers, body)
     }
 }
 
@@ -310,78 +184,6 @@ fn progress_bar(target: &str) -> (indicatif::ProgressBar, runner::Progress) {
     (bar, runner::Progress(std::sync::Arc::new(hook)))
 }
 
-/// The headers of `--header 'Name: value'` and `--header-env Name=VAR`.
-fn extra_headers(args: &ConformArgs) -> Result<Vec<runner::ExtraHeader>, String> {
-    // The runner sets these itself, and signs some of them.
-    const OWN: [&str; 3] = ["host", "content-type", "content-length"];
-    let name = |text: &str, flag: &str| {
-        let name = http::HeaderName::from_bytes(text.trim().as_bytes())
-            .map_err(|_| format!("{flag}: `{}` is not a header name", text.trim()))?;
-        if OWN.contains(&name.as_str()) {
-            return Err(format!(
-                "{flag}: the runner sets {name} itself (it is part of what is signed)"
-            ));
-        }
-        Ok(name)
-    };
-    let mut out = Vec::new();
-    for spec in &args.headers {
-        let (n, value) = spec
-            .split_once(':')
-            .ok_or_else(|| format!("--header takes 'Name: value', not `{spec}`"))?;
-        let value = value.trim();
-        http::HeaderValue::from_str(value)
-            .map_err(|_| format!("--header {}: not a valid header value", n.trim()))?;
-        out.push(runner::ExtraHeader {
-            name: name(n, "--header")?,
-            value: Secret::new(value),
-            from_env: None,
-        });
-    }
-    for spec in &args.header_envs {
-        let (n, var) = spec
-            .split_once('=')
-            .ok_or_else(|| format!("--header-env takes NAME=VAR, not `{spec}`"))?;
-        let value = crate::secret_from_env(var)?;
-        // The value is not shown: it is a secret.
-        http::HeaderValue::from_str(value.expose())
-            .map_err(|_| format!("--header-env {n}: ${var} is not a valid header value"))?;
-        out.push(runner::ExtraHeader {
-            name: name(n, "--header-env")?,
-            value,
-            from_env: Some(var.to_owned()),
-        });
-    }
-    Ok(out)
-}
-
-/// The folder this run's reproduction payloads go to:
-/// `<artifacts>/<unix seconds>-<pid>`, where `<artifacts>` is `--artifacts`,
-/// else `sigconform-artifacts` beside the first report, else in the
-/// system's temporary folder: nothing is written where the user did not
-/// ask for files. (The folder is made only when a payload needs it.)
-fn artifacts(args: &ConformArgs) -> runner::Files {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let beside_a_report = args
-        .report
-        .first()
-        .and_then(|spec| spec.split_once('='))
-        .map(|(_, path)| {
-            std::path::Path::new(path)
-                .parent()
-                .unwrap_or(std::path::Path::new(""))
-                .join("sigconform-artifacts")
-        });
-    let root = args
-        .artifacts
-        .clone()
-        .or(beside_a_report)
-        .unwrap_or_else(|| std::env::temp_dir().join("sigconform-artifacts"));
-    runner::Files::new(root.join(format!("{seconds}-{}", std::process::id())))
-}
-
 /// Runs `conform` on its own runtime.
 pub fn run(args: ConformArgs) -> ExitCode {
     match tokio::runtime::Builder::new_multi_thread()
@@ -409,11 +211,7 @@ struct Shared {
 
 impl Shared {
     fn from_args(args: &ConformArgs) -> Result<Shared, String> {
-        let secret = match (&args.secret, &args.secret_env) {
-            (Some(s), _) => Some(Secret::new(s.clone())),
-            (None, Some(var)) => Some(crate::secret_from_env(var)?),
-            (None, None) => None,
-        };
+        let secret = deployment::secret(args)?;
         let admin = match (&args.admin_url, &args.admin_token_env) {
             (None, None) => None,
             (Some(url), Some(var)) => Some(runner::AdminAccess {
@@ -446,100 +244,18 @@ impl Shared {
     }
 }
 
-/// The body of `--body-file`, as `--content-type` says or as its content
-/// reads.
-fn body(args: &ConformArgs) -> Result<Option<runner::Body>, String> {
-    let Some(path) = &args.body_file else {
-        return Ok(None);
-    };
-    let bytes = std::fs::read(path).map_err(|e| format!("--body-file {}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        format!(
-            "--body-file {}: not UTF-8 text (the runner varies the body as text)",
-            path.display()
-        )
-    })?;
-    Ok(Some(match &args.content_type {
-        Some(media_type) => {
-            http::HeaderValue::from_str(media_type)
-                .map_err(|_| format!("--content-type: `{media_type}` is not a header value"))?;
-            runner::Body::new(text, media_type.clone())
-        }
-        None => runner::Body::sniffed(text),
-    }))
-}
-
-/// The scheme settings of a target whose endpoint string is `endpoint`.
-fn scheme_config(args: &ConformArgs, endpoint: String) -> SchemeConfig {
-    // `@scheme` and `@target-uri` as the target's URL says.
-    let target_scheme = endpoint
-        .split_once("://")
-        .map(|(scheme, _)| scheme.to_ascii_lowercase());
-    SchemeConfig {
-        tolerance_past: args.tolerance,
-        tolerance_future: args.future_tolerance,
-        endpoint: Some(endpoint),
-        region: args.region.clone(),
-        service: args.service.clone(),
-        required_headers: args.covered.as_deref().map(words),
-        required_parameters: args.required_params.as_deref().map(words),
-        label: args.label.clone(),
-        signature_tag: args.signature_tag.clone(),
-        target_scheme,
-        ..SchemeConfig::default()
-    }
-}
-
-/// A list given as one argument, its items separated by spaces.
-fn words(list: &str) -> Vec<String> {
-    list.split_whitespace().map(str::to_owned).collect()
-}
-
-/// The targets to probe: the `--target`s, or the built-in servers.
+/// The targets to probe: the `--target`s, with the key lifecycle API and
+/// routes given for them, or the built-in servers.
 async fn plan(args: &ConformArgs, shared: &Shared) -> Result<Vec<Planned>, String> {
-    if args.target.is_empty() {
-        let schemes = shared
-            .scheme
-            .clone()
-            .map_or_else(SchemeRef::all_built_in, |s| vec![s]);
-        let endpoint = args
-            .endpoint
-            .clone()
-            .unwrap_or_else(|| "https:sigconform.test/app".into());
-        let mut planned = Vec::new();
-        for scheme in schemes {
-            planned.push(
-                built_in(scheme, &scheme_config(args, endpoint.clone()), &args.key_id).await?,
-            );
+    let mut planned = deployment::plan(args, shared.scheme.clone(), shared.secret.clone()).await?;
+    if !args.target.is_empty() {
+        for target in &mut planned {
+            target.admin = shared.admin.clone();
+            target.denied_key = shared.denied_key.clone();
+            target.admin_path = args.admin_path.clone();
         }
-        return Ok(planned);
     }
-    let scheme = shared
-        .scheme
-        .clone()
-        .ok_or("--target needs --scheme or --profile")?;
-    let secret = shared
-        .secret
-        .clone()
-        .ok_or("--target needs --secret or --secret-env")?;
-    Ok(args
-        .target
-        .iter()
-        .map(|target| Planned {
-            scheme: scheme.clone(),
-            target: target.clone(),
-            scheme_config: scheme_config(
-                args,
-                args.endpoint.clone().unwrap_or_else(|| target.clone()),
-            ),
-            secret: secret.clone(),
-            admin: shared.admin.clone(),
-            denied_key: shared.denied_key.clone(),
-            admin_path: args.admin_path.clone(),
-            _server: None,
-            db: None,
-        })
-        .collect())
+    Ok(planned)
 }
 
 /// One target's run, as reported and summed up.
@@ -632,6 +348,7 @@ async fn across_instances(
         clock: first_run.clock,
         insecure: first_run.insecure,
         learned: Vec::new(),
+        notes: Vec::new(),
         results: vec![case],
     };
     expecting.annotate(&mut instances);

@@ -4,6 +4,8 @@
 //!
 //! - `conform`: probe a verifier (or, with no `--target`, the built-in
 //!   reference servers) and report each case with its rule;
+//! - `fuzz`: send a verifier requests composed of structure-aware changes
+//!   and report where it answers otherwise than the reference requires;
 //! - `serve`: run a verifying reference server, to test a signer against;
 //! - `sign` and `verify`: one request by hand;
 //! - `vectors`: export the test vectors for other languages, or check
@@ -26,6 +28,8 @@ use sigconform_core::registry::SchemeRef;
 
 pub mod built_in;
 pub mod conform;
+pub mod deployment;
+pub mod fuzz;
 mod one_request;
 mod profiles;
 pub mod serve;
@@ -48,6 +52,8 @@ struct Cli {
 enum Command {
     /// Probe signing verifiers; with no --target, the built-in reference servers.
     Conform(Box<conform::ConformArgs>),
+    /// Fuzz a verifier against the reference; with no --target, the built-in reference servers.
+    Fuzz(Box<fuzz::FuzzArgs>),
     /// Run a verifying reference server.
     Serve(Box<serve::ServeArgs>),
     /// Print the signature headers for a request.
@@ -86,6 +92,7 @@ where
     };
     let checked = match cli.command {
         Command::Conform(args) => return conform::run(*args),
+        Command::Fuzz(args) => return fuzz::run(*args),
         Command::Serve(args) => {
             return serve::run(*args).map_or_else(usage_error, |()| ExitCode::SUCCESS);
         }

@@ -16,7 +16,7 @@ use sigconform_core::registry::SchemeRef;
 use sigconform_core::scheme::SchemeConfig;
 use sigconform_server::redis_nonces::RedisNonceStore;
 use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig, key_maker};
-use sigconform_server::{KeySource, Mount, ServerConfig};
+use sigconform_server::{Defect, KeySource, Mount, ServerConfig};
 
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("verifies").required(true).args(["scheme", "profile"])))]
@@ -88,6 +88,31 @@ pub struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<std::path::PathBuf>,
+    /// Serve with a deliberate defect (one of `DEFECTS`), to show what
+    /// `conform` and `fuzz` find: CI checks that they still find one.
+    #[arg(long, hide = true, value_parser = defect)]
+    defect: Option<Defect>,
+}
+
+/// The deliberate defects `serve --defect` takes, by name.
+const DEFECTS: [(&str, Defect); 6] = [
+    ("ignores-expiry", Defect::IgnoresExpiry),
+    ("never-records-nonces", Defect::NeverRecordsNonces),
+    ("accepts-tag-prefix", Defect::AcceptsTagPrefix),
+    ("method-not-covered", Defect::MethodNotCovered),
+    ("accepts-unknown-keys", Defect::AcceptsUnknownKeys),
+    ("first-of-duplicates", Defect::FirstOfDuplicates),
+];
+
+fn defect(name: &str) -> Result<Defect, String> {
+    DEFECTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, d)| d.clone())
+        .ok_or_else(|| {
+            let names: Vec<&str> = DEFECTS.iter().map(|(n, _)| *n).collect();
+            format!("one of {}", names.join(", "))
+        })
 }
 
 /// Where the arguments mount the server, and the path its URL shows.
@@ -178,7 +203,19 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
             config.policy = policy(&args);
             config.shared_nonces = shared_nonces(&args.nonce_store).await?;
             let port = args.port.checked_add(i).ok_or("port out of range")?;
-            let server = crate::start_reference(config, port).await?;
+            let server = match &args.defect {
+                None => crate::start_reference(config, port).await?,
+                Some(defect) => {
+                    let altered = Arc::new(defect.clone()) as Arc<dyn sigconform_server::Alteration>;
+                    sigconform_server::start_altered(
+                        config,
+                        Some(altered),
+                        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+                    )
+                    .await
+                    .map_err(|e| format!("cannot start the server on 127.0.0.1:{port}: {e}"))?
+                }
+            };
             println!(
                 "{} reference server on {}{shown_path}",
                 scheme,

@@ -216,6 +216,7 @@ expectations:
         runner::Run {
             insecure: false,
             learned: Vec::new(),
+            notes: Vec::new(),
             clock: runner::ClockEstimate {
                 offset_ms: 0,
                 uncertainty_ms: None,

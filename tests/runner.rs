@@ -140,6 +140,7 @@ fn run_of(results: Vec<CaseResult>) -> runner::Run {
     runner::Run {
         insecure: false,
         learned: Vec::new(),
+        notes: Vec::new(),
         clock: runner::ClockEstimate {
             offset_ms: 0,
             uncertainty_ms: Some(500),

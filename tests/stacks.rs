@@ -290,3 +290,51 @@ async fn uvicorn_asgi() {
     let _uvicorn = started(uvicorn, port).await;
     same_verdicts_every_run("uvicorn", &format!("http://127.0.0.1:{port}/hook")).await;
 }
+
+/// uvicorn fuzzed, with the `webhook` verifier of `tests/stacks/`: no
+/// finding (`SIGCONFORM_FUZZ_REQUESTS` and `SIGCONFORM_FUZZ_SEEDS` for a
+/// longer run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uvicorn_asgi_fuzzed() {
+    let (requests, seeds) = common::fuzz_budget();
+    let python = common::python_packages(&["uvicorn==0.32.1", "h11==0.16.0"]);
+    let port = free_port();
+    let mut uvicorn = Command::new(python);
+    uvicorn
+        .args(["-m", "uvicorn", "--app-dir"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/stacks"))
+        .args(["webhook_asgi:app", "--log-level", "warning", "--port"])
+        .arg(port.to_string())
+        .env("SECRET", SECRET);
+    let _uvicorn = started(uvicorn, port).await;
+    let config = run_config(
+        SchemeId::Webhook,
+        SchemeConfig::default(),
+        Duration::from_secs(5),
+        Duration::from_secs(60),
+        Deployment::Route("/hook", &["POST"]),
+    );
+    let mut found = Vec::new();
+    for seed in 1..=seeds {
+        let options = runner::fuzz::FuzzOptions {
+            seed,
+            requests,
+            ..runner::fuzz::FuzzOptions::default()
+        };
+        let run = runner::fuzz::fuzz(&config, &options, &format!("http://127.0.0.1:{port}/hook"))
+            .await
+            .unwrap();
+        assert!(
+            run.stats.requests >= requests && run.stats.must_accept > 0,
+            "{:?}",
+            run.run.notes
+        );
+        for case in &run.run.results {
+            found.push(format!(
+                "seed {seed}: {} ({}): {}\n{}",
+                case.id, case.expected, case.observed, case.request
+            ));
+        }
+    }
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}

@@ -296,6 +296,7 @@ pub fn deviations(name: &str, target: &str, results: Vec<CaseResult>) -> Vec<Str
             },
             insecure: false,
             learned: Vec::new(),
+            notes: Vec::new(),
             results,
         },
     )];
@@ -511,4 +512,78 @@ pub fn certificates(dir: &std::path::Path) -> (PathBuf, PathBuf, PathBuf) {
     std::fs::write(&files.1, leaf_cert.pem()).unwrap();
     std::fs::write(&files.2, leaf_key.serialize_pem()).unwrap();
     files
+}
+
+/// How long the fuzz tests against real verifiers fuzz each: requests per
+/// seed and seeds (`SIGCONFORM_FUZZ_REQUESTS`, `SIGCONFORM_FUZZ_SEEDS`;
+/// by default a short run, the long one by hand).
+pub fn fuzz_budget() -> (u64, u64) {
+    let var = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    (
+        var("SIGCONFORM_FUZZ_REQUESTS", 300),
+        var("SIGCONFORM_FUZZ_SEEDS", 1),
+    )
+}
+
+/// A defect a real verifier is known to have (the README lists it), as
+/// the fuzzer's groups show it: what the target did, and the operators
+/// the groups are made of (a name; `name-` a prefix; `-name` a suffix).
+#[derive(Debug, Clone, Copy)]
+pub struct KnownFinding {
+    pub kind: runner::fuzz::FindingKind,
+    pub operators: &'static [&'static str],
+    /// An operator the group must have, where the defect needs it.
+    pub needs: Option<&'static str>,
+}
+
+/// Whether `operator` is one of `patterns`.
+fn operator_matches(operator: &str, patterns: &[&str]) -> bool {
+    patterns.iter().any(|p| {
+        operator == *p
+            || (p.ends_with('-') && operator.starts_with(p))
+            || (p.starts_with('-') && operator.ends_with(p))
+    })
+}
+
+/// The groups of `run` no known defect explains: a group is explained by
+/// one of `known` of its kind whose operators include each of the group's
+/// (`sign-after` aside).
+pub fn unexplained(run: &runner::fuzz::FuzzRun, known: &[KnownFinding]) -> Vec<String> {
+    // Every group, for whoever runs the test with --nocapture.
+    for g in &run.groups {
+        println!("{} ({:?}, {} findings)", g.id, g.kind, g.count);
+    }
+    run.groups
+        .iter()
+        .filter(|g| {
+            !known.iter().any(|k| {
+                k.kind == g.kind
+                    && g.operators
+                        .iter()
+                        .filter(|o| *o != "sign-after")
+                        .all(|o| operator_matches(o, k.operators))
+                    && k.needs.is_none_or(|n| g.operators.iter().any(|o| o == n))
+            })
+        })
+        .map(|g| {
+            let case = run.run.results.iter().find(|c| c.id == g.id);
+            match case {
+                Some(c) => format!(
+                    "{} ({:?}): expected {}, observed {}\n{}\n{}",
+                    g.id,
+                    g.kind,
+                    c.expected,
+                    c.observed,
+                    c.request,
+                    run.run.notes.join("\n")
+                ),
+                None => format!("{} ({:?})", g.id, g.kind),
+            }
+        })
+        .collect()
 }

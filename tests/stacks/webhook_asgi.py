@@ -1,6 +1,6 @@
 """A `webhook` verifier as a plain ASGI application (served by uvicorn in
-tests/stacks.rs): the raw body gathered, then the timestamp window and a
-constant-time compare of the hex tag."""
+tests/stacks.rs): the raw body gathered, a repeated header refused, then
+the timestamp window and a constant-time compare of the hex tag."""
 import hashlib
 import hmac
 import os
@@ -40,9 +40,14 @@ async def app(scope, receive, send):
         status, headers = 405, [(b"allow", b"POST")]
     else:
         headers = {}
+        repeated = False
         for name, value in scope["headers"]:
+            repeated |= name.lower() in headers
             headers.setdefault(name.lower(), value)
-        status, headers = verify(headers, body), []
+        # A header read as one value must come once: a proxy and this
+        # application could each take another copy.
+        status = 400 if repeated else verify(headers, body)
+        headers = []
     text = b"ok" if status == 200 else b"denied"
     await send({"type": "http.response.start", "status": status,
                 "headers": headers + [(b"content-type", b"text/plain")]})

@@ -109,6 +109,7 @@ async fn servers(requests: usize, connections: usize) -> Result<(), String> {
         );
     }
     far_away(&config).await?;
+    fuzzer(&config).await?;
     println!("\n== the reference server under loopback load");
     let load_secret = sigconform::random_secret()?;
     let keys = KeySource::secrets([(
@@ -135,6 +136,62 @@ async fn servers(requests: usize, connections: usize) -> Result<(), String> {
             result.other
         ));
     }
+    Ok(())
+}
+
+/// Requests the fuzzer makes and classifies on one core, and sends to a
+/// built-in reference server, per second: the floors of docs/performance.md.
+const FUZZ_OFFLINE_FLOOR: f64 = 100_000.0;
+const FUZZ_LIVE_FLOOR: f64 = 5_000.0;
+
+/// The fuzzer: requests drawn and classified by the reference with
+/// nothing sent (one core), then sent to `a2a`'s built-in server at
+/// concurrency 8.
+async fn fuzzer(config: &SchemeConfig) -> Result<(), String> {
+    println!("\n== sigconform fuzz");
+    for scheme in [
+        SchemeId::A2a,
+        SchemeId::Authorization,
+        SchemeId::Webhook,
+        SchemeId::Sigv4,
+        SchemeId::Rfc9421,
+    ] {
+        let run_config = RunConfig {
+            scheme_config: config.clone(),
+            ..RunConfig::new(scheme, "sigconform", sigconform::random_secret()?)
+        };
+        let started = std::time::Instant::now();
+        let made = runner::fuzz::generate_and_classify(&run_config, 1, 50_000)
+            .map_err(|e| e.to_string())?;
+        let rate = made as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "fuzz {:<14} drawn, built and classified, nothing sent: {rate:>9.0} requests/s, one core (floor {FUZZ_OFFLINE_FLOOR:.0}: {})",
+            scheme.as_str(),
+            met(rate >= FUZZ_OFFLINE_FLOOR)
+        );
+    }
+    let planned =
+        sigconform::built_in::built_in(SchemeId::A2a.into(), config, "sigconform").await?;
+    let run_config = planned.configure(RunConfig {
+        concurrency: 8,
+        ..RunConfig::new(SchemeId::A2a, "sigconform", planned.secret.clone())
+    });
+    let options = runner::fuzz::FuzzOptions {
+        seed: 1,
+        requests: 50_000,
+        ..runner::fuzz::FuzzOptions::default()
+    };
+    let fuzzed = runner::fuzz::fuzz(&run_config, &options, &planned.target)
+        .await
+        .map_err(|e| e.to_string())?;
+    let rate = fuzzed.stats.requests as f64 / (fuzzed.stats.sending_ms as f64 / 1e3).max(0.001);
+    println!(
+        "fuzz a2a against its built-in server, 8 at a time: {} requests in {:.2} s: {rate:.0} requests/s (floor {FUZZ_LIVE_FLOOR:.0}: {}; {} findings)",
+        fuzzed.stats.requests,
+        fuzzed.stats.sending_ms as f64 / 1e3,
+        met(rate >= FUZZ_LIVE_FLOOR),
+        fuzzed.groups.len()
+    );
     Ok(())
 }
 

@@ -631,6 +631,7 @@ mod tests {
                 },
                 insecure: false,
                 learned: Vec::new(),
+                notes: Vec::new(),
                 results,
             },
         )]

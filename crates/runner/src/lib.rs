@@ -38,6 +38,7 @@ mod coverage;
 mod decoding;
 mod disclosure;
 pub mod expect;
+pub mod fuzz;
 mod judge;
 mod keys;
 mod learn;
@@ -111,11 +112,14 @@ pub enum Category {
     /// Response time does not depend on how much of the tag is right
     /// (advisory, with `--timing`).
     Timing,
+    /// What differential fuzzing found (`sigconform fuzz`): a group of
+    /// requests the target answered otherwise than the reference requires.
+    Fuzz,
 }
 
 impl Category {
     /// Every category, in the order reports list them.
-    pub const ALL: [Category; 11] = [
+    pub const ALL: [Category; 12] = [
         Category::Acceptance,
         Category::Tamper,
         Category::Expiry,
@@ -127,6 +131,7 @@ impl Category {
         Category::Presigned,
         Category::Scope,
         Category::Timing,
+        Category::Fuzz,
     ];
 }
 
@@ -575,17 +580,13 @@ fn certificate_problem(error: &str) -> Option<String> {
 /// (a refusal counts only where the same request unchanged was accepted),
 /// checking after each category that the target still answers.
 pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
-    let mut session = connect(config, target).await?;
-    let target = session.transport.target.clone();
-    let clock = session.transport.estimate_clock(config.timeout).await;
-    within_the_window(config, &target, &clock)?;
-    let target_now = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
-    session.deadline = tokio::time::Instant::now() + config.deadline;
-    session.offset_ms = clock.offset_ms;
-    session.margin_ms = clock.margin_ms();
-    let learning = Builder::new(config, &target, target_now, clock.margin_ms())?;
-    let learned = learn::learn(&learning, &session).await;
-    session.refusals = learned.refusals.clone();
+    let Ready {
+        mut session,
+        target,
+        clock,
+        target_now,
+        learned,
+    } = ready(config, target).await?;
     let b = Builder::new(config, &target, target_now, clock.margin_ms())?
         .with_bodies(learned.bodies.clone());
     session.disclosures = Some(Arc::new(disclosure::Refusals::new(&b)));
@@ -623,7 +624,48 @@ pub async fn run(config: &RunConfig, target: &str) -> Result<Run, RunError> {
         clock,
         insecure: target.is_tls() && config.tls.insecure,
         learned: lines,
+        notes: Vec::new(),
         results,
+    })
+}
+
+/// A target made ready to judge: connected, its clock estimated and
+/// checked against the window, and its deployment learned (`learn.rs`).
+/// The catalog and the fuzzer both start here: one way to describe a
+/// deployment.
+pub(crate) struct Ready {
+    /// The run's session, its clock offset, margin and refusal statuses set.
+    pub(crate) session: Session,
+    /// The target.
+    pub(crate) target: Target,
+    /// The target's clock.
+    pub(crate) clock: ClockEstimate,
+    /// The target's clock when the learning started, in milliseconds.
+    pub(crate) target_now: u64,
+    /// What was learned of the deployment.
+    pub(crate) learned: learn::Learned,
+}
+
+/// Connects to `target`, estimates its clock (refusing one further off
+/// than the window) and learns the deployment.
+pub(crate) async fn ready(config: &RunConfig, target: &str) -> Result<Ready, RunError> {
+    let mut session = connect(config, target).await?;
+    let target = session.transport.target.clone();
+    let clock = session.transport.estimate_clock(config.timeout).await;
+    within_the_window(config, &target, &clock)?;
+    let target_now = SystemClock.now_ms().saturating_add_signed(clock.offset_ms);
+    session.deadline = tokio::time::Instant::now() + config.deadline;
+    session.offset_ms = clock.offset_ms;
+    session.margin_ms = clock.margin_ms();
+    let learning = Builder::new(config, &target, target_now, clock.margin_ms())?;
+    let learned = learn::learn(&learning, &session).await;
+    session.refusals = learned.refusals.clone();
+    Ok(Ready {
+        session,
+        target,
+        clock,
+        target_now,
+        learned,
     })
 }
 
@@ -890,6 +932,9 @@ pub struct Run {
     /// body it accepts, how it refuses, how its route is probed), a line
     /// each.
     pub learned: Vec<String>,
+    /// What the run found besides its cases, a line each (a fuzz run's
+    /// counts: requests sent, what the reference required of them).
+    pub notes: Vec<String>,
     /// Every case, in catalog order.
     pub results: Vec<CaseResult>,
 }

@@ -63,6 +63,7 @@ impl Category {
             Category::Presigned => "presigned-expiry",
             Category::Scope => "credential-scope",
             Category::Timing => "tag-encoding",
+            Category::Fuzz => "tamper",
         }
     }
 }

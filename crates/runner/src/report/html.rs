@@ -234,6 +234,13 @@ fn cases(index: usize, target: &str, run: &Run) -> String {
         }
         out.push_str("</ul>\n");
     }
+    if !run.notes.is_empty() {
+        out.push_str("<ul class=\"notes\">");
+        for line in &run.notes {
+            let _ = write!(out, "<li>{}</li>", escape(line));
+        }
+        out.push_str("</ul>\n");
+    }
     let mut ordered: Vec<&CaseResult> = run.results.iter().collect();
     ordered.sort_by_key(|r| OUTCOMES.iter().position(|&o| o == r.outcome));
     for (n, r) in ordered.into_iter().enumerate() {

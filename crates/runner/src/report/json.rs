@@ -28,6 +28,7 @@ pub fn render_json_judged(
             "tls_verified": !run.insecure,
             "clock": run.clock,
             "learned": run.learned,
+            "notes": run.notes,
             "summary": Counts::of(&run.results),
             "cases": run.results,
         })).collect::<Vec<_>>(),

@@ -98,6 +98,9 @@ fn learned_and_unjudged(run: &Run) -> String {
     for line in &run.learned {
         let _ = writeln!(out, "  learned: {line}");
     }
+    for line in &run.notes {
+        let _ = writeln!(out, "  {line}");
+    }
     let mut reasons: Vec<(&str, usize)> = Vec::new();
     for why in run.results.iter().filter_map(|r| r.unjudged.as_deref()) {
         match reasons.iter_mut().find(|(r, _)| *r == why) {
