@@ -282,7 +282,12 @@ impl Fuzzer<'_> {
                     self.stats.twins += 1;
                     let session = self.session.clone();
                     tasks.spawn(async move {
-                        (n, None, false, send(session, twin, 1, Duration::ZERO).await)
+                        (
+                            n,
+                            None,
+                            false,
+                            send(session, *twin, 1, Duration::ZERO).await,
+                        )
                     });
                     sending += 1;
                 }
@@ -290,7 +295,7 @@ impl Fuzzer<'_> {
                     let case = live.remove(&n).expect("the case is live");
                     raws.push(Raw {
                         ops: case.plan.ops,
-                        finding,
+                        finding: *finding,
                         at_request: case.at_request,
                     });
                 }
@@ -343,7 +348,7 @@ impl Fuzzer<'_> {
                 .iter()
                 .any(|(a, _)| a.response().is_some_and(|r| r.status >= 500));
             return match crashed {
-                Some(finding) if !twin_crashed => Next::Finding(finding),
+                Some(finding) if !twin_crashed => Next::Finding(Box::new(finding)),
                 _ => {
                     self.stats.unjudged += 1;
                     Next::Done
@@ -373,7 +378,7 @@ impl Fuzzer<'_> {
                 match self.forge.twin(&finding.step, self.session.target_now_ms()) {
                     Ok(twin) => {
                         case.crashed = Some(finding);
-                        Next::Twin(twin)
+                        Next::Twin(Box::new(twin))
                     }
                     Err(_) => {
                         self.stats.unjudged += 1;
@@ -381,7 +386,7 @@ impl Fuzzer<'_> {
                     }
                 }
             }
-            _ => Next::Finding(finding),
+            _ => Next::Finding(Box::new(finding)),
         }
     }
 
@@ -440,22 +445,23 @@ impl Fuzzer<'_> {
             let which = if twin.is_some() { None } else { step };
             match self.after(&mut case, which, &answered) {
                 Next::Step(i) => step = Some(i),
-                Next::Twin(t) => twin = Some(t),
-                Next::Finding(f) => return (f.kind == kind).then_some(f),
+                Next::Twin(t) => twin = Some(*t),
+                Next::Finding(f) => return (f.kind == kind).then_some(*f),
                 Next::Done => return None,
             }
         }
     }
 }
 
-/// What the run does next with a case.
+/// What the run does next with a case (a step and a finding boxed: they
+/// carry a request and its answer, many times the size of an index).
 enum Next {
     /// Sends its step.
     Step(usize),
     /// Sends the twin of its 5xx.
-    Twin(Step),
+    Twin(Box<Step>),
     /// Records its finding.
-    Finding(Finding),
+    Finding(Box<Finding>),
     /// Nothing: it is over.
     Done,
 }
