@@ -26,7 +26,7 @@ fn peers(dir: &Path) -> Vec<(String, Command, Vec<String>)> {
     let javac = Command::new("javac")
         .arg("-d")
         .arg(&classes)
-        .arg(root.join("crates/bench/benches/peers/Verify.java"))
+        .arg(root.join("benches/peers/Verify.java"))
         .status()
         .expect("javac (JDK 17)");
     assert!(javac.success(), "javac failed");
@@ -51,12 +51,12 @@ fn peers(dir: &Path) -> Vec<(String, Command, Vec<String>)> {
     vec![
         (
             "python3".into(),
-            script("python3", "crates/bench/benches/peers/verify.py"),
+            script("python3", "benches/peers/verify.py"),
             all.clone(),
         ),
         (
             "node".into(),
-            script("node", "crates/bench/benches/peers/verify.mjs"),
+            script("node", "benches/peers/verify.mjs"),
             all,
         ),
         ("java".into(), java(), schemes),

@@ -3,7 +3,7 @@
 //! Always: the full catalog of each scheme against its local reference
 //! server (wall time), and the reference server under loopback load.
 //! With `--compare`: the same signed requests verified by the library and
-//! by the Python, Node and Java peers (`crates/bench/benches/peers/`), the hash limits and
+//! by the Python, Node and Java peers (`benches/peers/`), the hash limits and
 //! `openssl speed` beside ours, and the nonce store and canonical JSON
 //! rates, each judged against its floor (`docs/performance.md`).
 
@@ -324,7 +324,7 @@ impl Peers<'_> {
     fn row(&self, scheme: &SchemeRef, w: &Workload, path: &Path, budget: Duration) -> Row {
         let script = |program: &str, name: &str| {
             let mut command = Command::new(program);
-            command.arg(self.root.join("crates/bench/benches/peers").join(name));
+            command.arg(self.root.join("benches/peers").join(name));
             command
         };
         // The Java peer covers the seeds the JDK alone can verify.
@@ -436,7 +436,7 @@ fn java_peer(root: &Path, dir: &Path) -> Option<(PathBuf, Vec<String>)> {
     javac
         .arg("-d")
         .arg(&classes)
-        .arg(root.join("crates/bench/benches/peers/Verify.java"));
+        .arg(root.join("benches/peers/Verify.java"));
     succeeded("javac (the Java peer)", &mut javac)?;
     let schemes = succeeded("java peer", java_command(&classes).arg("--schemes"))?;
     let schemes = String::from_utf8_lossy(&schemes.stdout)

@@ -92,7 +92,7 @@ pub(crate) fn table(
                 .iter()
                 .map(|(name, script, program, packages)| {
                     let mut command = Command::new(program.as_ref()?);
-                    command.arg(root.join("crates/bench/benches/peers").join(script));
+                    command.arg(root.join("benches/peers").join(script));
                     if let Some(packages) = packages {
                         command.env("NODE_PACKAGES", packages);
                     } else if *name == "node" {

@@ -51,7 +51,7 @@ pub(crate) fn table(
                 let aws = sigv4_peer::signatures(&w, budget).per_second;
                 let boto = python.as_ref().and_then(|python| {
                     let mut command = Command::new(python);
-                    command.arg(root.join("crates/bench/benches/peers/sigv4_botocore.py"));
+                    command.arg(root.join("benches/peers/sigv4_botocore.py"));
                     crate::bench::peer("botocore", command, &path, budget)
                 });
                 (ours, aws, boto)

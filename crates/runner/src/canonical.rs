@@ -17,7 +17,7 @@ use sigconform_core::request::Request;
 use sigconform_core::scheme::sigv4::UriEncoding;
 use sigconform_core::scheme::{SchemeConfig, SignInput};
 use sigconform_core::tamper::{Header, HeaderEdit, Recipe, SignedAs};
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 /// The header the runner adds: user metadata to S3, any header to others.
 const META: &str = "x-amz-meta-sigconform";

@@ -6,7 +6,7 @@
 //! target would accept (a fresh nonce, a timestamp near the target's clock,
 //! a correct signature over exactly what is sent) and changes one
 //! property. Each such case names its control, the deliberate defect
-//! ([`sigconform_server::Defect`]) that ignores exactly that property; a server
+//! ([`sigconform_defects::Defect`]) that ignores exactly that property; a server
 //! with the control must accept the case (`tests/controls.rs` proves it for
 //! every case). Robustness cases, which check that bad input gets a 4xx and
 //! not a 5xx, say why they have none.

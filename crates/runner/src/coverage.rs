@@ -13,7 +13,7 @@ use sigconform_core::Request;
 use sigconform_core::crypto::Algorithm;
 use sigconform_core::scheme::{Field, Location, SignInput, member};
 use sigconform_core::tamper::Recipe;
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 use super::Category::{Acceptance, Expiry, Tamper};
 use super::probe::{Builder, Expect, Probe};

@@ -31,7 +31,7 @@ use sigconform_core::lenient::{self, Alphabet, Decoration};
 use sigconform_core::request::Request;
 use sigconform_core::scheme::{Field, Location, SignInput, TimestampSyntax};
 use sigconform_core::tamper::Recipe;
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 /// Every strict-decoding case, in catalog order.
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {

@@ -29,7 +29,7 @@ use sigconform_core::keys::Key;
 use sigconform_core::request::Request;
 use sigconform_core::scheme::{Field, Scheme};
 use sigconform_core::tamper::{Header, Recipe, SignedAs};
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 /// What a refusal must not say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

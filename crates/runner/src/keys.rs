@@ -11,7 +11,7 @@ use super::probe::{Builder, Expect, Probe};
 use sigconform_core::keys::Secret;
 use sigconform_core::scheme::{Field, SignInput};
 use sigconform_core::tamper::Recipe;
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 /// A key id no target knows.
 const UNKNOWN: &str = "sigconform-unknown-key";

@@ -483,7 +483,7 @@ pub struct CaseControl {
     /// The deliberate defect that ignores exactly the property the case
     /// changes (a server with it must accept the case), or why no defect
     /// does.
-    pub control: Result<sigconform_server::Defect, &'static str>,
+    pub control: Result<sigconform_defects::Defect, &'static str>,
     /// Why the case does not apply to a target at the root (`skip`).
     pub skip: Option<String>,
 }

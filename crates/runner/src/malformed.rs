@@ -28,7 +28,7 @@ use super::Category::Malformed;
 use super::probe::{Builder, Expect, Probe, ROBUSTNESS, Step};
 use sigconform_core::scheme::{Field, Location, Repeated, SignInput, TimestampSyntax};
 use sigconform_core::tamper::{Header, HeaderEdit, ParameterStyle, Recipe, SignedAs};
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 /// Every malformed case, in catalog order.
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {

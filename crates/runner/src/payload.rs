@@ -16,7 +16,7 @@ use super::probe::{Builder, Expect, Probe, Step, set_body};
 use sigconform_core::request::Request;
 use sigconform_core::scheme::sigv4::chunked::{ChunkPlan, Framed, Trailer};
 use sigconform_core::tamper::{Header, Recipe, SignedAs};
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 /// The chunk size of the runner's chunked uploads: its body in several.
 const CHUNK: usize = 16;

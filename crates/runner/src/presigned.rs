@@ -14,7 +14,7 @@ use super::Category::Presigned;
 use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step};
 use sigconform_core::request::Request;
 use sigconform_core::tamper::SignedAs;
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 /// The lifetime of the runner's presigned URLs, in seconds.
 const LIFETIME: u64 = 300;

@@ -18,7 +18,7 @@ use sigconform_core::request::Request;
 use sigconform_core::scheme::{Absent, Delivery, Field, Location, Scheme, SignInput};
 use sigconform_core::tamper::{Absence, Recipe, SignedAs};
 use sigconform_core::time::TimeUnit;
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 /// What a server is expected to do with a probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

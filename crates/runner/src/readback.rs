@@ -17,7 +17,7 @@ use super::probe::{Builder, Expect, Probe, Resign, Step};
 use super::{Cited, Outcome, payload};
 use sigconform_core::tamper::{Recipe, TagTransform};
 use sigconform_core::time::{Clock, SystemClock};
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 /// A read of what a step writes: the request, signed when it is sent, and
 /// what it must find.

@@ -16,7 +16,7 @@ use super::Category::Replay;
 use super::probe::{Builder, Expect, Probe, recased};
 use sigconform_core::scheme::{Field, ReplayRule, SignInput};
 use sigconform_core::tamper::Recipe;
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 /// How many identical requests the concurrent replay case sends at once.
 const CONCURRENT_COPIES: usize = 8;

@@ -8,7 +8,7 @@ use super::Category::Scope;
 use super::probe::{Builder, Expect, Probe, Step};
 use sigconform_core::scheme::{Scheme, SchemeConfig, SignInput};
 use sigconform_core::tamper::Recipe;
-use sigconform_server::{Defect, ScopePart};
+use sigconform_defects::{Defect, ScopePart};
 
 /// A region no target is configured with.
 const OTHER_REGION: &str = "sigconform-test-1";
@@ -84,12 +84,7 @@ fn our_scope(b: &Builder<'_>, amz_date: &str) -> [String; 4] {
 fn signed_for(b: &Builder<'_>, part: ScopePart, value: &str) -> Result<Step, String> {
     let input = b.input(b.now);
     let mut scope = our_scope(b, &input.timestamp);
-    let index = match part {
-        ScopePart::Date => 0,
-        ScopePart::Service => 2,
-        ScopePart::Terminator => 3,
-    };
-    scope[index] = value.to_owned();
+    scope[part.index()] = value.to_owned();
     let recipe = Recipe {
         input: SignInput {
             scope: Some(scope.join("/")),

@@ -31,7 +31,7 @@ use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step, Twin};
 use sigconform_core::Request;
 use sigconform_core::scheme::Field;
 use sigconform_core::tamper::Recipe;
-use sigconform_server::{Defect, Gate};
+use sigconform_defects::{Defect, Gate};
 
 /// The read buffers a body is sent past, and each shape's name.
 const BUFFERS: [(usize, &str); 3] = [(16 * 1024, "16k"), (64 * 1024, "64k"), (1024 * 1024, "1m")];

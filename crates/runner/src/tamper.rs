@@ -27,7 +27,7 @@ use sigconform_core::lossy::{Component, LossyRead};
 use sigconform_core::request::Request;
 use sigconform_core::scheme::{Absent, Field, Location, SignInput};
 use sigconform_core::tamper::{Absence, Header, Recipe, SignedAs, TagTransform};
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 /// Every tamper case, in catalog order.
 pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {

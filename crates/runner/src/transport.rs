@@ -390,6 +390,19 @@ async fn until_connected<F: std::future::Future<Output = Answer>>(
     }
 }
 
+/// Every certificate of a PEM file; an error when it holds none.
+fn read_certificates(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject as _;
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| e.to_string())?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    if certs.is_empty() {
+        return Err("no PEM certificate in it".into());
+    }
+    Ok(certs)
+}
+
 /// The rustls client configuration `options` ask for: the Mozilla roots
 /// (webpki-roots) plus any private CA, or no verification at all.
 fn client_tls(options: &TlsOptions) -> Result<rustls::ClientConfig, RunError> {
@@ -403,7 +416,7 @@ fn client_tls(options: &TlsOptions) -> Result<rustls::ClientConfig, RunError> {
     let mut named = Vec::new();
     if let Some(path) = &options.ca_cert {
         let ca_error = |reason: String| RunError::CaCert(path.display().to_string(), reason);
-        named = sigconform_server::tls::read_certificates(path).map_err(ca_error)?;
+        named = read_certificates(path).map_err(ca_error)?;
         for cert in &named {
             roots
                 .add(cert.clone())

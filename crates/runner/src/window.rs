@@ -15,7 +15,7 @@ use super::Category::{Expiry, Skew};
 use super::probe::{Builder, Expect, Probe};
 use sigconform_core::scheme::Field;
 use sigconform_core::time::TimeUnit;
-use sigconform_server::Defect;
+use sigconform_defects::Defect;
 
 /// A day in milliseconds: how far "far" past and future probes go at least.
 const DAY_MS: u64 = 86_400_000;

@@ -42,9 +42,9 @@ pub mod redis_nonces;
 pub mod sql_keys;
 pub mod tls;
 
-pub use defect::{Defect, Gate, ScopePart};
 pub use objects::Keeping;
 use sigconform_core::{Rejection, SystemClock, Verifier};
+pub use sigconform_defects::{Defect, Gate, ScopePart};
 
 /// Largest body the server reads; a larger one is answered 413.
 pub const MAX_BODY: usize = 2 << 20;

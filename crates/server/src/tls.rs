@@ -1,6 +1,5 @@
 //! TLS files: certificates and keys in PEM, read once for the reference
-//! server (which serves TLS with them) and the runner (which trusts a
-//! private CA with them). rustls with the ring provider throughout.
+//! server, which serves TLS with them. rustls with the ring provider.
 
 use std::path::Path;
 use std::sync::Arc;
