@@ -184,11 +184,31 @@ fn known_findings(store: &str) -> Vec<KnownFinding> {
     // A body changed after signing, or a chunk: accepted (moto compares
     // neither), or a 500 (s3s-fs).
     let body_changed: &[&str] = &["body-", "lossy-body-", "chunk-changed"];
+    // A chunked upload's chain broken (a chunk signature changed, each
+    // chunk signed after the seed): 500 (s3s-fs), accepted (moto).
+    let chain_broken: &[&str] = &["chunk-signature-changed", "chunk-unchained"];
     match store {
         "s3s-fs" => vec![
             KnownFinding {
                 kind: ServerError,
                 operators: body_changed,
+                needs: None,
+            },
+            KnownFinding {
+                kind: ServerError,
+                operators: chain_broken,
+                needs: None,
+            },
+            // No final chunk, or a wrong decoded length; an unsigned
+            // x-amz-* header; another service's scope.
+            KnownFinding {
+                kind: Accepted,
+                operators: &[
+                    "chunk-final-missing",
+                    "chunk-decoded-length",
+                    "header-unsigned-amz-added",
+                    "scope-other-service",
+                ],
                 needs: None,
             },
             // `host` not signed; X-Amz-Expires beyond seven days; another
@@ -210,6 +230,18 @@ fn known_findings(store: &str) -> Vec<KnownFinding> {
             KnownFinding {
                 kind: Accepted,
                 operators: body_changed,
+                needs: None,
+            },
+            // No chunk chain checked at all.
+            KnownFinding {
+                kind: Accepted,
+                operators: &["chunk-"],
+                needs: None,
+            },
+            // An unsigned x-amz-* header; another service's scope.
+            KnownFinding {
+                kind: Accepted,
+                operators: &["header-unsigned-amz-added", "scope-other-service"],
                 needs: None,
             },
             // No time check: any X-Amz-Date, signed, is accepted.

@@ -250,8 +250,9 @@ pub enum Defect {
 /// A shape of request a verifier's check does not fire for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Gate {
-    /// Requests whose `Content-Type` is not exactly this (`None`: requests
-    /// with none).
+    /// Requests whose `Content-Type` is exactly this (`None`: requests
+    /// with none), as a check in a parser's hook skips the media types
+    /// that parser does not take.
     ContentType(Option<String>),
     /// Requests of this method.
     Method(String),

@@ -13,9 +13,9 @@ use sigconform_defects::{Defect, ScopePart};
 /// A region no target is configured with.
 const OTHER_REGION: &str = "sigconform-test-1";
 /// A service no target is configured with.
-const OTHER_SERVICE: &str = "sigconform";
+pub(crate) const OTHER_SERVICE: &str = "sigconform";
 /// Another last part of the scope than `aws4_request`.
-const OTHER_TERMINATOR: &str = "sigconform_request";
+pub(crate) const OTHER_TERMINATOR: &str = "sigconform_request";
 /// Another algorithm's name in `Authorization`: SigV4a's.
 const OTHER_ALGORITHM: &str = "AWS4-ECDSA-P256-SHA256";
 
@@ -54,7 +54,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
 
 /// Whether the scheme's signatures name a credential scope: signing for
 /// another changes what is signed.
-fn names_a_scope(b: &Builder<'_>) -> bool {
+pub(crate) fn names_a_scope(b: &Builder<'_>) -> bool {
     let req = b.probe_request();
     let input = b.input(b.now);
     let elsewhere = SignInput {
@@ -65,7 +65,7 @@ fn names_a_scope(b: &Builder<'_>) -> bool {
 }
 
 /// The scope of the runner's requests at `amz_date`, as four parts.
-fn our_scope(b: &Builder<'_>, amz_date: &str) -> [String; 4] {
+pub(crate) fn our_scope(b: &Builder<'_>, amz_date: &str) -> [String; 4] {
     let region = match b.config.scheme_config.region.as_deref() {
         None | Some("*") => "us-east-1",
         Some(region) => region,

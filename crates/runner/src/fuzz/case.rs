@@ -23,7 +23,9 @@ use fastrand::Rng;
 use http::HeaderName;
 
 use super::catalogue;
-use super::operators::{Acceptable, Action, Family, Form, Operator, Sequence};
+use super::operators::{
+    Acceptable, Action, ChunkChange, Family, Form, Operator, ScopeChange, Sequence,
+};
 use crate::probe::{Builder, Expect, Step, recased, set_body_bytes};
 use sigconform_core::keys::{Key, Secret};
 use sigconform_core::request::Request;
@@ -431,15 +433,19 @@ impl<'b> Forge<'b> {
                     .ok_or("the scheme has no presigned form")?
                     .map_err(|e| e.to_string())?
             }
-            Form::Chunked | Form::ChunkChanged => {
+            Form::Chunked | Form::ChunkChanged | Form::ChunkMisframed(_) => {
+                let mut plan = ChunkPlan::new(16);
+                match form {
+                    Form::ChunkMisframed(ChunkChange::Unchained) => plan.chained = false,
+                    Form::ChunkMisframed(ChunkChange::FinalMissing) => plan.final_chunk = false,
+                    Form::ChunkMisframed(ChunkChange::DecodedLength) => {
+                        plan.decoded_length = Some(draft.content.body().len() as u64 + 1);
+                    }
+                    _ => {}
+                }
                 let mut upload = b
                     .scheme
-                    .chunked(
-                        &draft.content,
-                        &recipe.input,
-                        &ChunkPlan::new(16),
-                        &draft.key,
-                    )
+                    .chunked(&draft.content, &recipe.input, &plan, &draft.key)
                     .ok_or("the scheme has no chunk-signed form")?
                     .map_err(|e| e.to_string())?;
                 if form == Form::ChunkChanged {
@@ -453,7 +459,40 @@ impl<'b> Forge<'b> {
                     body[at] ^= 0x01;
                     *upload.body_mut() = Bytes::from(body);
                 }
+                if form == Form::ChunkMisframed(ChunkChange::SignatureChanged) {
+                    // The first chunk's signature's last digit, another.
+                    let mut body = upload.body().to_vec();
+                    let line = body
+                        .windows(2)
+                        .position(|w| w == b"\r\n")
+                        .ok_or("no chunk")?;
+                    body[line - 1] = if body[line - 1] == b'0' { b'1' } else { b'0' };
+                    *upload.body_mut() = Bytes::from(body);
+                }
                 upload
+            }
+            Form::OtherScope(part) => {
+                let mut scope = crate::scope::our_scope(b, &recipe.input.timestamp);
+                scope[part.index()] = match part {
+                    ScopeChange::Service => crate::scope::OTHER_SERVICE.to_owned(),
+                    ScopeChange::Terminator => crate::scope::OTHER_TERMINATOR.to_owned(),
+                    ScopeChange::Date => {
+                        let day_before = b.scheme.timestamp_text(
+                            draft.timestamp.saturating_sub(b.unit.from_ms(86_400_000)),
+                        );
+                        day_before.get(..8).unwrap_or(&day_before).to_owned()
+                    }
+                };
+                let elsewhere = Recipe {
+                    input: SignInput {
+                        scope: Some(scope.join("/")),
+                        ..recipe.input.clone()
+                    },
+                    ..recipe.clone()
+                };
+                elsewhere
+                    .apply(b.scheme.as_ref(), &draft.content, &draft.key)
+                    .map_err(|e| e.to_string())?
             }
             Form::OtherRegion => {
                 let elsewhere =

@@ -16,8 +16,8 @@ use sigconform_core::scheme::{
 use sigconform_core::tamper::{ParameterStyle, TagTransform};
 
 use super::operators::{
-    Action, BodyChange, ContentTypeChange, Family, Form, HeaderChange, KeyChange, ListEdit,
-    Operator, PathChange, Policy, QueryChange, Sequence, Shift, TextEdit,
+    Action, BodyChange, ChunkChange, ContentTypeChange, Family, Form, HeaderChange, KeyChange,
+    ListEdit, Operator, PathChange, Policy, QueryChange, ScopeChange, Sequence, Shift, TextEdit,
 };
 use crate::probe::{Builder, Expect};
 
@@ -314,6 +314,10 @@ fn signing(b: &Builder<'_>) -> Vec<Operator> {
     }
     let base = b.probe_request();
     let input = b.input(b.now);
+    let chunked = b
+        .scheme
+        .chunked(&base, &input, &ChunkPlan::new(16), &b.key)
+        .is_some();
     for (name, what, form, available) in [
         (
             "presigned",
@@ -325,23 +329,61 @@ fn signing(b: &Builder<'_>) -> Vec<Operator> {
             "chunk-signed",
             "a chunk-signed upload",
             Form::Chunked,
-            b.scheme
-                .chunked(&base, &input, &ChunkPlan::new(16), &b.key)
-                .is_some(),
+            chunked,
         ),
         (
             "chunk-changed",
             "a chunk-signed upload, a byte of a chunk changed after signing",
             Form::ChunkChanged,
-            b.scheme
-                .chunked(&base, &input, &ChunkPlan::new(16), &b.key)
-                .is_some(),
+            chunked,
+        ),
+        (
+            "chunk-unchained",
+            "a chunk-signed upload, every chunk signed after the seed signature",
+            Form::ChunkMisframed(ChunkChange::Unchained),
+            chunked,
+        ),
+        (
+            "chunk-final-missing",
+            "a chunk-signed upload without its final zero-length chunk",
+            Form::ChunkMisframed(ChunkChange::FinalMissing),
+            chunked,
+        ),
+        (
+            "chunk-decoded-length",
+            "a chunk-signed upload whose x-amz-decoded-content-length is one more than its data",
+            Form::ChunkMisframed(ChunkChange::DecodedLength),
+            chunked,
+        ),
+        (
+            "chunk-signature-changed",
+            "a chunk-signed upload, a digit of its first chunk's signature changed",
+            Form::ChunkMisframed(ChunkChange::SignatureChanged),
+            chunked,
         ),
         (
             "scope-other-region",
             "signed correctly, with that region's key, for another region",
             Form::OtherRegion,
             other_region(b).is_some(),
+        ),
+        (
+            "scope-other-service",
+            "signed correctly, with that scope's key, for another service",
+            Form::OtherScope(ScopeChange::Service),
+            crate::scope::names_a_scope(b),
+        ),
+        (
+            "scope-other-date",
+            "signed correctly, with that scope's key, for a scope dated the day before X-Amz-Date",
+            Form::OtherScope(ScopeChange::Date),
+            crate::scope::names_a_scope(b),
+        ),
+        (
+            "scope-other-terminator",
+            "signed correctly, with that scope's key, for a scope ending in another word than aws4_request",
+            Form::OtherScope(ScopeChange::Terminator),
+            crate::scope::names_a_scope(b),
         ),
     ] {
         if available {
@@ -440,6 +482,23 @@ fn headers(b: &Builder<'_>) -> Vec<Operator> {
         Family::Header,
         Action::HeaderUnsigned,
     ));
+    if signed_header_names(b)
+        .iter()
+        .any(|name| name.as_str().starts_with("x-amz-"))
+    {
+        out.push(Operator::new(
+            "header-unsigned-amz-added",
+            "an x-amz-meta-* header added after signing",
+            Family::Header,
+            Action::HeaderAmzUnsigned,
+        ));
+        out.push(Operator::new(
+            "header-value-spaced",
+            "an x-amz-meta-* header with a run of spaces inside its value",
+            Family::Header,
+            Action::HeaderValueSpaced,
+        ));
+    }
     out
 }
 

@@ -144,8 +144,18 @@ pub(super) fn edit_text(
             replaced(at, &[pick(rng, &others)])?
         }
         TextEdit::Outside => {
-            let at = position(rng)?;
-            replaced(at, &[pick(rng, OUTSIDE)])?
+            // After the last character half the time: trailing data.
+            let at = (unpadded > 0).then(|| {
+                if rng.bool() {
+                    unpadded
+                } else {
+                    rng.usize(1..=unpadded)
+                }
+            })?;
+            let c = pick(rng, OUTSIDE);
+            value
+                .is_char_boundary(at)
+                .then(|| [&bytes[..at], &[c], &bytes[at..]].concat())?
         }
         TextEdit::NonAscii => {
             let at = position(rng)?;

@@ -74,8 +74,10 @@ pub(crate) enum TextEdit {
     Delete,
     /// A character replaced by another of its alphabet.
     Replace,
-    /// A character replaced by one outside its alphabet (a separator of
-    /// the header's grammar, `!`).
+    /// A character outside its alphabet (a separator of the header's
+    /// grammar, `!`) inserted after one of its characters: between two, as
+    /// a decoder that skips such characters drops it, or after the last,
+    /// as one that stops where its alphabet ends ignores it.
     Outside,
     /// A character replaced by non-ASCII text (`é`, an emoji).
     NonAscii,
@@ -139,7 +141,7 @@ impl TextEdit {
             TextEdit::Insert => "a character of its alphabet inserted",
             TextEdit::Delete => "a character deleted",
             TextEdit::Replace => "a character replaced by another of its alphabet",
-            TextEdit::Outside => "a character replaced by one outside its alphabet",
+            TextEdit::Outside => "a character outside its alphabet inserted",
             TextEdit::NonAscii => "a character replaced by non-ASCII text",
             TextEdit::NonUtf8 => "a character replaced by a byte that is not UTF-8",
             TextEdit::Case => "its letters in other case",
@@ -304,8 +306,50 @@ pub(crate) enum Form {
     Chunked,
     /// A chunk-signed upload with a byte of a chunk changed after signing.
     ChunkChanged,
+    /// A chunk-signed upload framed or signed otherwise than the rules
+    /// say.
+    ChunkMisframed(ChunkChange),
     /// Signed correctly, with that region's key, for another region.
     OtherRegion,
+    /// Signed correctly, with that scope's key, for a credential scope
+    /// with another part than the target's.
+    OtherScope(ScopeChange),
+}
+
+/// How a chunk-signed upload breaks its rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChunkChange {
+    /// Every chunk signed after the seed signature, not after the chunk
+    /// before it.
+    Unchained,
+    /// Without the final zero-length chunk.
+    FinalMissing,
+    /// `x-amz-decoded-content-length` one more than the data's length.
+    DecodedLength,
+    /// The first chunk's signature, one hex digit changed.
+    SignatureChanged,
+}
+
+/// A part of a credential scope other than its region, changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScopeChange {
+    /// The day before the request's `X-Amz-Date`.
+    Date,
+    /// Another service.
+    Service,
+    /// Another last word than `aws4_request`.
+    Terminator,
+}
+
+impl ScopeChange {
+    /// Where the part is in `DATE/REGION/SERVICE/TERMINATOR`.
+    pub(crate) fn index(self) -> usize {
+        match self {
+            ScopeChange::Date => 0,
+            ScopeChange::Service => 2,
+            ScopeChange::Terminator => 3,
+        }
+    }
 }
 
 /// A key policy of the target's (a route's allow-list, an admin route),
@@ -365,6 +409,12 @@ pub(crate) enum Action {
     HeaderReorder,
     /// A header nobody signs added.
     HeaderUnsigned,
+    /// An `x-amz-meta-*` header added after signing (S3 requires every
+    /// `x-amz-*` header signed).
+    HeaderAmzUnsigned,
+    /// An `x-amz-meta-*` header whose value has a run of spaces inside
+    /// (signed, under `sign-after`, with the run as one space).
+    HeaderValueSpaced,
     /// The body.
     Body(BodyChange),
     /// The method.
@@ -442,7 +492,8 @@ impl Operator {
                 | BodyChange::Empty,
             )
             | Action::Method
-            | Action::Chunked => Acceptable::WhenSigned,
+            | Action::Chunked
+            | Action::HeaderValueSpaced => Acceptable::WhenSigned,
             _ => Acceptable::Never,
         }
     }
@@ -471,6 +522,7 @@ impl Operator {
                 | Action::ContentType(_)
                 | Action::Chunked
                 | Action::HeaderUnsigned
+                | Action::HeaderValueSpaced
         )
     }
 }

@@ -132,6 +132,13 @@ impl Forge<'_> {
                 );
                 true
             }
+            Action::HeaderValueSpaced => {
+                req.headers_mut().append(
+                    HeaderName::from_static("x-amz-meta-sigconform-spaced"),
+                    HeaderValue::from_static("a   b"),
+                );
+                true
+            }
             _ => false,
         };
         changed.then_some(acceptable)
@@ -486,6 +493,13 @@ impl Forge<'_> {
             }
             Action::HeaderNameCase => {
                 draft.name_case = Some(c.seed);
+                true
+            }
+            Action::HeaderAmzUnsigned => {
+                req.headers_mut().append(
+                    HeaderName::from_static("x-amz-meta-sigconform-unsigned"),
+                    HeaderValue::from_static("1"),
+                );
                 true
             }
             _ => return Ok(()),
