@@ -108,7 +108,7 @@ pub(crate) fn corpus(root: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `tests/canonical_json_js.rs` for `seconds` per check, with fresh
+/// Runs `crates/core/tests/canonical_json_js.rs` for `seconds` per check, with fresh
 /// seeds: CI runs it with one fixed seed.
 pub(crate) fn json_differential(root: &Path, seconds: u64) -> Result<(), String> {
     println!("comparing canonical JSON with Node and python3 for {seconds} s each");
@@ -116,7 +116,7 @@ pub(crate) fn json_differential(root: &Path, seconds: u64) -> Result<(), String>
         .args([
             "test",
             "--package",
-            "sigconform",
+            "sigconform-core",
             "--test",
             "canonical_json_js",
             "--",

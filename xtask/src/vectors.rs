@@ -41,7 +41,7 @@ pub(crate) fn check(root: &Path) -> Result<(), String> {
             "test",
             "--quiet",
             "--package",
-            "sigconform",
+            "sigconform-core",
             "--test",
             "vectors",
         ])

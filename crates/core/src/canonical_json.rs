@@ -27,7 +27,7 @@
 //! numbers beyond the double range, where `JSON.parse` accepts both. It
 //! follows `JSON.parse`'s grammar (RFC 8259) exactly. Decoded strings are
 //! WTF-8: UTF-8 that may also encode lone surrogates, which is what a
-//! JavaScript string is, as bytes. `tests/canonical_json_js.rs` compares
+//! JavaScript string is, as bytes. `tests/canonical_json_js.rs` (this crate's) compares
 //! it with Node on generated documents.
 //!
 //! One difference from JavaScript is kept on purpose: nesting deeper than

@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::vectors::{self, Expected, VectorFile};
 
+/// The repository's `vectors/`.
 fn vector_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../vectors")
 }
 
 fn all_files() -> Vec<(PathBuf, VectorFile)> {

@@ -429,8 +429,10 @@ impl Drop for Peer {
     }
 }
 
+/// The repository, where the Node and Python peers (`crosscheck/`) and the
+/// vectors are.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn ours(document: &[u8]) -> Answer {
