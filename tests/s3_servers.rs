@@ -199,15 +199,21 @@ fn known_findings(store: &str) -> Vec<KnownFinding> {
                 operators: chain_broken,
                 needs: None,
             },
+            // Another service's scope: 501 `NotImplemented`.
+            KnownFinding {
+                kind: ServerError,
+                operators: &["scope-other-service"],
+                needs: None,
+            },
             // No final chunk, or a wrong decoded length; an unsigned
-            // x-amz-* header; another service's scope.
+            // x-amz-* header.
             KnownFinding {
                 kind: Accepted,
                 operators: &[
                     "chunk-final-missing",
                     "chunk-decoded-length",
                     "header-unsigned-amz-added",
-                    "scope-other-service",
+                    "header-value-spaced",
                 ],
                 needs: None,
             },
@@ -222,7 +228,7 @@ fn known_findings(store: &str) -> Vec<KnownFinding> {
             // handler does not read it).
             KnownFinding {
                 kind: Accepted,
-                operators: &["method", "body-", "lossy-body-"],
+                operators: &["method", "body-", "lossy-body-", "chunk-"],
                 needs: Some("method"),
             },
         ],
@@ -238,10 +244,10 @@ fn known_findings(store: &str) -> Vec<KnownFinding> {
                 operators: &["chunk-"],
                 needs: None,
             },
-            // An unsigned x-amz-* header; another service's scope.
+            // An unsigned x-amz-* header.
             KnownFinding {
                 kind: Accepted,
-                operators: &["header-unsigned-amz-added", "scope-other-service"],
+                operators: &["header-unsigned-amz-added", "header-value-spaced"],
                 needs: None,
             },
             // No time check: any X-Amz-Date, signed, is accepted.
@@ -267,6 +273,12 @@ fn known_findings(store: &str) -> Vec<KnownFinding> {
                 operators: &["presigned", "signed-headers-", "-authorization"],
                 needs: None,
             },
+            // Another service's scope: 500.
+            KnownFinding {
+                kind: ServerError,
+                operators: &["scope-other-service"],
+                needs: None,
+            },
             // No X-Amz-Date (nor Date), or one that is not a date: 500.
             KnownFinding {
                 kind: ServerError,
@@ -276,7 +288,7 @@ fn known_findings(store: &str) -> Vec<KnownFinding> {
             // An aws-chunked body that is not chunk framing: 500.
             KnownFinding {
                 kind: ServerError,
-                operators: &["chunk-signed", "chunk-changed", "body-", "lossy-body-"],
+                operators: &["chunk-", "body-", "lossy-body-"],
                 needs: None,
             },
             // A header sent twice is read once (the signature covers one

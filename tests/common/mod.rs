@@ -553,6 +553,15 @@ fn operator_matches(operator: &str, patterns: &[&str]) -> bool {
 /// The groups of `run` no known defect explains: a group is explained by
 /// one of `known` of its kind whose operators include each of the group's
 /// (`sign-after` aside).
+/// Whether operator `o` of a group of `kind` says nothing of the defect:
+/// `sign-after` (the change signed, as a signer would), and, where the
+/// finding is a request accepted, a forged copy refused before it (the
+/// request after it being accepted is what a verifier must do).
+fn neutral(o: &str, kind: runner::fuzz::FindingKind) -> bool {
+    o == "sign-after"
+        || (o == "replay-after-refused" && kind == runner::fuzz::FindingKind::Accepted)
+}
+
 pub fn unexplained(run: &runner::fuzz::FuzzRun, known: &[KnownFinding]) -> Vec<String> {
     // Every group, for whoever runs the test with --nocapture.
     for g in &run.groups {
@@ -565,7 +574,7 @@ pub fn unexplained(run: &runner::fuzz::FuzzRun, known: &[KnownFinding]) -> Vec<S
                 k.kind == g.kind
                     && g.operators
                         .iter()
-                        .filter(|o| *o != "sign-after")
+                        .filter(|o| !neutral(o, g.kind))
                         .all(|o| operator_matches(o, k.operators))
                     && k.needs.is_none_or(|n| g.operators.iter().any(|o| o == n))
             })

@@ -1,7 +1,8 @@
 //! The rule book: the normative rules of every scheme and profile, each
 //! with a stable id and its source, as the project states them in
-//! `docs/rules/*.md` (built into the library from there, so the files
-//! people read are the rules the tool applies).
+//! `docs/rules/*.md` (built into the library from there, through the
+//! crate's `rules` link to that folder so that the package carries them:
+//! the files people read are the rules the tool applies).
 //!
 //! A rule's id is `<scope>.<name>`: `common.window-past`,
 //! `a2a.signed-string`, `stripe.list`. Vector flags and catalog cases name
@@ -26,39 +27,30 @@ pub struct Rule {
 
 /// The rule files, by scope.
 const FILES: [(&str, &str); 21] = [
-    ("common", include_str!("../../../docs/rules/common.md")),
-    ("profile", include_str!("../../../docs/rules/profile.md")),
-    ("partner", include_str!("../../../docs/rules/partner.md")),
-    (
-        "authorization",
-        include_str!("../../../docs/rules/authorization.md"),
-    ),
-    ("webhook", include_str!("../../../docs/rules/webhook.md")),
-    ("a2a", include_str!("../../../docs/rules/a2a.md")),
-    ("ia-json", include_str!("../../../docs/rules/ia-json.md")),
-    ("quable", include_str!("../../../docs/rules/quable.md")),
-    ("sigv4", include_str!("../../../docs/rules/sigv4.md")),
-    ("rfc9421", include_str!("../../../docs/rules/rfc9421.md")),
-    ("stripe", include_str!("../../../docs/rules/stripe.md")),
-    ("github", include_str!("../../../docs/rules/github.md")),
-    (
-        "github-sha1",
-        include_str!("../../../docs/rules/github-sha1.md"),
-    ),
-    ("slack", include_str!("../../../docs/rules/slack.md")),
+    ("common", include_str!("../rules/common.md")),
+    ("profile", include_str!("../rules/profile.md")),
+    ("partner", include_str!("../rules/partner.md")),
+    ("authorization", include_str!("../rules/authorization.md")),
+    ("webhook", include_str!("../rules/webhook.md")),
+    ("a2a", include_str!("../rules/a2a.md")),
+    ("ia-json", include_str!("../rules/ia-json.md")),
+    ("quable", include_str!("../rules/quable.md")),
+    ("sigv4", include_str!("../rules/sigv4.md")),
+    ("rfc9421", include_str!("../rules/rfc9421.md")),
+    ("stripe", include_str!("../rules/stripe.md")),
+    ("github", include_str!("../rules/github.md")),
+    ("github-sha1", include_str!("../rules/github-sha1.md")),
+    ("slack", include_str!("../rules/slack.md")),
     (
         "standard-webhooks",
-        include_str!("../../../docs/rules/standard-webhooks.md"),
+        include_str!("../rules/standard-webhooks.md"),
     ),
-    ("svix", include_str!("../../../docs/rules/svix.md")),
-    ("shopify", include_str!("../../../docs/rules/shopify.md")),
-    ("twilio", include_str!("../../../docs/rules/twilio.md")),
-    (
-        "twilio-json",
-        include_str!("../../../docs/rules/twilio-json.md"),
-    ),
-    ("square", include_str!("../../../docs/rules/square.md")),
-    ("paddle", include_str!("../../../docs/rules/paddle.md")),
+    ("svix", include_str!("../rules/svix.md")),
+    ("shopify", include_str!("../rules/shopify.md")),
+    ("twilio", include_str!("../rules/twilio.md")),
+    ("twilio-json", include_str!("../rules/twilio-json.md")),
+    ("square", include_str!("../rules/square.md")),
+    ("paddle", include_str!("../rules/paddle.md")),
 ];
 
 static BOOK: LazyLock<Vec<Rule>> =
@@ -146,7 +138,7 @@ mod tests {
     /// Every file of `docs/rules/` is built in, and nothing else.
     #[test]
     fn every_rule_file_is_built_in() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .filter_map(|e| e.ok())

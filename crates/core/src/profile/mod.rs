@@ -322,45 +322,42 @@ fn one_line(text: &str) -> String {
 /// The built-in profiles: the public schemes, then the seeds' schemes the
 /// format expresses, by name.
 pub const BUILT_IN: [(&str, &str); 16] = [
-    ("stripe", include_str!("../../../../profiles/stripe.yaml")),
-    ("github", include_str!("../../../../profiles/github.yaml")),
+    ("stripe", include_str!("../../profiles/stripe.yaml")),
+    ("github", include_str!("../../profiles/github.yaml")),
     (
         "github-sha1",
-        include_str!("../../../../profiles/github-sha1.yaml"),
+        include_str!("../../profiles/github-sha1.yaml"),
     ),
-    ("slack", include_str!("../../../../profiles/slack.yaml")),
+    ("slack", include_str!("../../profiles/slack.yaml")),
     (
         "standard-webhooks",
-        include_str!("../../../../profiles/standard-webhooks.yaml"),
+        include_str!("../../profiles/standard-webhooks.yaml"),
     ),
-    ("svix", include_str!("../../../../profiles/svix.yaml")),
-    ("shopify", include_str!("../../../../profiles/shopify.yaml")),
-    ("twilio", include_str!("../../../../profiles/twilio.yaml")),
+    ("svix", include_str!("../../profiles/svix.yaml")),
+    ("shopify", include_str!("../../profiles/shopify.yaml")),
+    ("twilio", include_str!("../../profiles/twilio.yaml")),
     (
         "twilio-json",
-        include_str!("../../../../profiles/twilio-json.yaml"),
+        include_str!("../../profiles/twilio-json.yaml"),
     ),
-    ("square", include_str!("../../../../profiles/square.yaml")),
-    ("paddle", include_str!("../../../../profiles/paddle.yaml")),
+    ("square", include_str!("../../profiles/square.yaml")),
+    ("paddle", include_str!("../../profiles/paddle.yaml")),
     (
         "seed-partner",
-        include_str!("../../../../profiles/seed-partner.yaml"),
+        include_str!("../../profiles/seed-partner.yaml"),
     ),
     (
         "seed-webhook",
-        include_str!("../../../../profiles/seed-webhook.yaml"),
+        include_str!("../../profiles/seed-webhook.yaml"),
     ),
-    (
-        "seed-a2a",
-        include_str!("../../../../profiles/seed-a2a.yaml"),
-    ),
+    ("seed-a2a", include_str!("../../profiles/seed-a2a.yaml")),
     (
         "seed-ia-json",
-        include_str!("../../../../profiles/seed-ia-json.yaml"),
+        include_str!("../../profiles/seed-ia-json.yaml"),
     ),
     (
         "seed-quable",
-        include_str!("../../../../profiles/seed-quable.yaml"),
+        include_str!("../../profiles/seed-quable.yaml"),
     ),
 ];
 

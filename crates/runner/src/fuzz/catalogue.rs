@@ -387,12 +387,7 @@ fn signing(b: &Builder<'_>) -> Vec<Operator> {
         ),
     ] {
         if available {
-            out.push(Operator::new(
-                name,
-                what,
-                Family::Signing,
-                Action::Form(form),
-            ));
+            out.push(Operator::new(name, what, Family::Form, Action::Form(form)));
         }
     }
     if names_its_algorithm(b) {

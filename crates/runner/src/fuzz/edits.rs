@@ -144,15 +144,24 @@ pub(super) fn edit_text(
             replaced(at, &[pick(rng, &others)])?
         }
         TextEdit::Outside => {
-            // After the last character half the time: trailing data.
-            let at = (unpadded > 0).then(|| {
-                if rng.bool() {
-                    unpadded
-                } else {
-                    rng.usize(1..=unpadded)
-                }
-            })?;
-            let c = pick(rng, OUTSIDE);
+            // Inside the value, or after its last character as trailing
+            // data (then `!`), half the time each. A separator never goes
+            // beside another: `;;` makes an empty item of the list around
+            // the value, not a character in it.
+            let trailing = rng.bool();
+            let at = match unpadded {
+                0 => return None,
+                1 => 1,
+                n if trailing => n,
+                n => rng.usize(1..n),
+            };
+            let separator = |b: u8| b == b',' || b == b';';
+            let beside = |i: usize| bytes.get(i).copied().is_some_and(separator);
+            let c = match pick(rng, OUTSIDE) {
+                _ if at == unpadded => b'!',
+                c if separator(c) && (beside(at - 1) || beside(at)) => b'!',
+                c => c,
+            };
             value
                 .is_char_boundary(at)
                 .then(|| [&bytes[..at], &[c], &bytes[at..]].concat())?

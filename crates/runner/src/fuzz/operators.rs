@@ -29,6 +29,9 @@ pub(crate) enum Family {
     /// How the tag is made: the key, the secret, the algorithm, the tag's
     /// bytes and encoding, the signed header list.
     Signing,
+    /// Another form of signed request the scheme has (SigV4's presigned
+    /// URL and chunk-signed upload, a credential scope of another part).
+    Form,
     /// The request's headers.
     Header,
     /// The body.
@@ -46,7 +49,7 @@ impl Family {
             Family::Field => 8,
             Family::Signing => 4,
             Family::Body => 3,
-            Family::Time | Family::Header | Family::Request | Family::Sequence => 2,
+            Family::Time | Family::Form | Family::Header | Family::Request | Family::Sequence => 2,
         }
     }
 }

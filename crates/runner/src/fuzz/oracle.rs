@@ -465,13 +465,28 @@ impl Oracle {
         // Where the provider pins no spelling, a verifier may read the
         // timestamp as a number and sign the number.
         if let Some(at) = &self.lenient_timestamp
-            && let Some(text) = at.read(out)
-            && let Some(value) = number(text)
+            && let Some(text) = read_leniently(at, out)
+            && let Some(value) = number(&text)
             && value.to_string() != text
         {
             changed |= at.write(out, value.to_string().as_bytes()).is_ok();
         }
         changed
+    }
+}
+
+/// The text of the field `at` in `req`; from a header of its own, its
+/// bytes as a parser reads them that takes bytes outside ASCII for
+/// characters (Node's `http` reads them as Latin-1), so that `parseInt`'s
+/// digits are read before any byte of them.
+fn read_leniently(at: &Location, req: &Request) -> Option<String> {
+    match (at.read(req), at) {
+        (Some(text), _) => Some(text.to_owned()),
+        (None, Location::Header(name)) => req
+            .headers()
+            .get(name)
+            .map(|v| v.as_bytes().iter().map(|&b| char::from(b)).collect()),
+        (None, _) => None,
     }
 }
 
