@@ -65,7 +65,7 @@ pub(crate) fn names_a_scope(b: &Builder<'_>) -> bool {
 }
 
 /// The scope of the runner's requests at `amz_date`, as four parts.
-pub(crate) fn our_scope(b: &Builder<'_>, amz_date: &str) -> [String; 4] {
+fn our_scope(b: &Builder<'_>, amz_date: &str) -> [String; 4] {
     let region = match b.config.scheme_config.region.as_deref() {
         None | Some("*") => "us-east-1",
         Some(region) => region,
@@ -79,15 +79,29 @@ pub(crate) fn our_scope(b: &Builder<'_>, amz_date: &str) -> [String; 4] {
     ]
 }
 
+/// The runner's scope at `amz_date` with its part at `index` (`DATE/REGION/
+/// SERVICE/TERMINATOR`) replaced by `value`.
+pub(crate) fn scope_with(b: &Builder<'_>, amz_date: &str, index: usize, value: &str) -> String {
+    let mut scope = our_scope(b, amz_date);
+    scope[index] = value.to_owned();
+    scope.join("/")
+}
+
+/// The `YYYYMMDD` of the day before `at` (in the scheme's unit).
+pub(crate) fn day_before(b: &Builder<'_>, at: u64) -> String {
+    let text = b
+        .scheme
+        .timestamp_text(at.saturating_sub(b.unit.from_ms(86_400_000)));
+    text.get(..8).unwrap_or(&text).to_owned()
+}
+
 /// The runner's request signed for its own scope with one part replaced
 /// (and with that scope's key).
 fn signed_for(b: &Builder<'_>, part: ScopePart, value: &str) -> Result<Step, String> {
     let input = b.input(b.now);
-    let mut scope = our_scope(b, &input.timestamp);
-    scope[part.index()] = value.to_owned();
     let recipe = Recipe {
         input: SignInput {
-            scope: Some(scope.join("/")),
+            scope: Some(scope_with(b, &input.timestamp, part.index(), value)),
             ..input
         },
         ..Recipe::default()
@@ -98,7 +112,7 @@ fn signed_for(b: &Builder<'_>, part: ScopePart, value: &str) -> Result<Step, Str
 /// The scope's service, date and terminator, each another than the
 /// target's, and the algorithm's name.
 fn other_parts(b: &Builder<'_>) -> Vec<Probe> {
-    let yesterday = b.scheme.timestamp_text(b.now.saturating_sub(86_400));
+    let yesterday = day_before(b, b.now);
     let case = |name: &str, what: &str, part: ScopePart, value: &str| {
         b.probe(Scope, name, what, vec![signed_for(b, part, value)])
             .control(Defect::ScopePartUnchecked(part))
@@ -131,7 +145,7 @@ fn other_parts(b: &Builder<'_>) -> Vec<Probe> {
             "other-date",
             "a request whose credential scope names the day before its X-Amz-Date (signed with that day's key) is rejected",
             ScopePart::Date,
-            yesterday.get(..8).unwrap_or(&yesterday),
+            &yesterday,
         ),
         case(
             "other-terminator",
@@ -151,8 +165,9 @@ fn other_parts(b: &Builder<'_>) -> Vec<Probe> {
 }
 
 /// The scheme as configured for another region, where its signatures
-/// change with the region (SigV4's); `None` for the others.
-fn other_region(b: &Builder<'_>) -> Option<Box<dyn Scheme>> {
+/// change with the region (SigV4's); `None` for the others (the scope
+/// cases and the fuzzer's `scope-other-region` both sign with it).
+pub(crate) fn other_region(b: &Builder<'_>) -> Option<Box<dyn Scheme>> {
     // A target said to serve any region has no other.
     if b.config.scheme_config.region.as_deref() == Some("*") {
         return None;

@@ -472,20 +472,16 @@ impl<'b> Forge<'b> {
                 upload
             }
             Form::OtherScope(part) => {
-                let mut scope = crate::scope::our_scope(b, &recipe.input.timestamp);
-                scope[part.index()] = match part {
+                let value = match part {
                     ScopeChange::Service => crate::scope::OTHER_SERVICE.to_owned(),
                     ScopeChange::Terminator => crate::scope::OTHER_TERMINATOR.to_owned(),
-                    ScopeChange::Date => {
-                        let day_before = b.scheme.timestamp_text(
-                            draft.timestamp.saturating_sub(b.unit.from_ms(86_400_000)),
-                        );
-                        day_before.get(..8).unwrap_or(&day_before).to_owned()
-                    }
+                    ScopeChange::Date => crate::scope::day_before(b, draft.timestamp),
                 };
+                let scope =
+                    crate::scope::scope_with(b, &recipe.input.timestamp, part.index(), &value);
                 let elsewhere = Recipe {
                     input: SignInput {
-                        scope: Some(scope.join("/")),
+                        scope: Some(scope),
                         ..recipe.input.clone()
                     },
                     ..recipe.clone()
@@ -496,7 +492,7 @@ impl<'b> Forge<'b> {
             }
             Form::OtherRegion => {
                 let elsewhere =
-                    super::catalogue::other_region(b).ok_or("the scheme names no region")?;
+                    crate::scope::other_region(b).ok_or("the scheme names no region")?;
                 recipe
                     .apply(elsewhere.as_ref(), &draft.content, &draft.key)
                     .map_err(|e| e.to_string())?

@@ -10,9 +10,7 @@ use http::HeaderName;
 use sigconform_core::crypto::Algorithm;
 use sigconform_core::lossy::{Component, LossyRead};
 use sigconform_core::scheme::sigv4::chunked::ChunkPlan;
-use sigconform_core::scheme::{
-    Compared, Delivery, Field, Location, Scheme, SchemeConfig, SignInput,
-};
+use sigconform_core::scheme::{Compared, Delivery, Field, Location, SignInput};
 use sigconform_core::tamper::{ParameterStyle, TagTransform};
 
 use super::operators::{
@@ -365,7 +363,7 @@ fn signing(b: &Builder<'_>) -> Vec<Operator> {
             "scope-other-region",
             "signed correctly, with that region's key, for another region",
             Form::OtherRegion,
-            other_region(b).is_some(),
+            crate::scope::other_region(b).is_some(),
         ),
         (
             "scope-other-service",
@@ -764,27 +762,6 @@ pub(crate) fn signs_expires(b: &Builder<'_>) -> bool {
     canonical(&input) != canonical(&with)
 }
 
-/// A region no target is configured with.
-const OTHER_REGION: &str = "sigconform-test-1";
-
-/// The scheme as configured for another region, where its signatures
-/// change with the region (SigV4's); `None` for the others, and for a
-/// target said to serve any region.
-pub(crate) fn other_region(b: &Builder<'_>) -> Option<Box<dyn Scheme>> {
-    if b.config.scheme_config.region.as_deref() == Some("*") {
-        return None;
-    }
-    let config = SchemeConfig {
-        region: Some(OTHER_REGION.into()),
-        ..b.config.scheme_config.clone()
-    };
-    let elsewhere = b.config.scheme.build(&config).ok()?;
-    let req = b.probe_request();
-    let input = b.input(b.now);
-    let headers = |scheme: &dyn Scheme| scheme.sign(&req, &input, &b.key).ok();
-    (headers(elsewhere.as_ref()) != headers(b.scheme.as_ref())).then_some(elsewhere)
-}
-
 /// Whether the scheme names its algorithm in what it writes (so that the
 /// other one can be named).
 pub(crate) fn names_its_algorithm(b: &Builder<'_>) -> bool {
@@ -824,7 +801,7 @@ mod tests {
     use crate::transport::Target;
     use sigconform_core::keys::Secret;
     use sigconform_core::registry::SchemeRef;
-    use sigconform_core::scheme::SchemeId;
+    use sigconform_core::scheme::{SchemeConfig, SchemeId};
 
     /// The names of the operators a run against `scheme` gets.
     fn names(scheme: SchemeRef, secret: &str) -> Vec<String> {

@@ -105,46 +105,16 @@ mod tests {
             b"AWS4wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         );
         let keys = SigningKeys::default();
-        let first = keys.derive(
-            &key,
-            "20150830",
-            "us-east-1",
-            "service",
-            super::super::TERMINATOR,
-        );
-        let again = keys.derive(
-            &key,
-            "20150830",
-            "us-east-1",
-            "service",
-            super::super::TERMINATOR,
-        );
+        let derive = |day: &str, region: &str| {
+            keys.derive(&key, day, region, "service", super::super::TERMINATOR)
+        };
+        let first = derive("20150830", "us-east-1");
+        let again = derive("20150830", "us-east-1");
         let tag = |k: &MacKey| k.sign(Algorithm::Sha256, b"m");
-        let other_day = keys.derive(
-            &key,
-            "20150831",
-            "us-east-1",
-            "service",
-            super::super::TERMINATOR,
-        );
-        let other_region = keys.derive(
-            &key,
-            "20150830",
-            "us-west-2",
-            "service",
-            super::super::TERMINATOR,
-        );
+        let other_day = derive("20150831", "us-east-1");
+        let other_region = derive("20150830", "us-west-2");
         assert_ne!(tag(&first), tag(&other_region));
-        assert_eq!(
-            tag(&keys.derive(
-                &key,
-                "20150830",
-                "us-east-1",
-                "service",
-                super::super::TERMINATOR
-            )),
-            tag(&first)
-        );
+        assert_eq!(tag(&derive("20150830", "us-east-1")), tag(&first));
         assert_eq!(tag(&first), tag(&again));
         assert_ne!(tag(&first), tag(&other_day));
         let by_hand = ["20150830", "us-east-1", "service", "aws4_request"]
