@@ -130,6 +130,17 @@ pub struct Absence {
 }
 
 impl SignedAs {
+    /// Whether the request signed differs from the one sent (the other
+    /// fields change only the signed parameters).
+    fn changes_request(&self) -> bool {
+        self.method.is_some()
+            || self.path.is_some()
+            || self.query.is_some()
+            || self.body.is_some()
+            || !self.headers.is_empty()
+            || self.absent.is_some()
+    }
+
     /// `req` as the signer saw it: with the method, path, query, body and
     /// headers that were signed in place of those sent.
     pub fn request(&self, req: &Request) -> Result<Request, RecipeError> {
@@ -288,6 +299,15 @@ pub struct Recipe {
     pub edits: Vec<HeaderEdit>,
 }
 
+/// A request a recipe signed, with the string its tag was computed over.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The request to send.
+    pub request: Request,
+    /// The string signed.
+    pub signed: Vec<u8>,
+}
+
 /// Why a recipe could not be applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecipeError {
@@ -297,6 +317,19 @@ pub enum RecipeError {
     /// A method, path, header name or value in the recipe is not valid HTTP.
     #[error("invalid request in recipe: {0}")]
     Http(String),
+}
+
+impl HeaderEdit {
+    /// The header the edit names, which [`Recipe::apply`] removes before
+    /// signing; `None` for an edit of a header's parameters.
+    fn removes_before_signing(&self) -> Option<&str> {
+        match self {
+            HeaderEdit::Remove(name)
+            | HeaderEdit::Set(Header(name, _))
+            | HeaderEdit::Add(Header(name, _)) => Some(name),
+            _ => None,
+        }
+    }
 }
 
 fn http_error(e: impl std::fmt::Display) -> RecipeError {
@@ -332,14 +365,22 @@ impl Recipe {
         req: &Request,
         key: &Key,
     ) -> Result<Request, RecipeError> {
-        let signed_as = self.signed_as.clone().unwrap_or_default();
+        self.apply_signed(scheme, req, key).map(|s| s.request)
+    }
+
+    /// [`Recipe::apply`], with the string the tag was computed over.
+    pub fn apply_signed(
+        &self,
+        scheme: &dyn Scheme,
+        req: &Request,
+        key: &Key,
+    ) -> Result<Signed, RecipeError> {
+        let default = SignedAs::default();
+        let signed_as = self.signed_as.as_ref().unwrap_or(&default);
         let mut base = req.clone();
         for edit in &self.edits {
-            if let HeaderEdit::Remove(name)
-            | HeaderEdit::Set(Header(name, _))
-            | HeaderEdit::Add(Header(name, _)) = edit
-            {
-                base.headers_mut().remove(name.as_str());
+            if let Some(name) = edit.removes_before_signing() {
+                base.headers_mut().remove(name);
             }
         }
         // What the scheme carries outside its headers comes from the body
@@ -350,20 +391,27 @@ impl Recipe {
             .as_deref()
             .map_or(req.body().as_ref(), str::as_bytes);
         scheme.prepare(&mut base, signed_body);
-        let req = &base;
 
-        let mut signed = signed_as.request(req)?;
-        if signed_as.query.is_some() {
-            scheme.prepare(&mut signed, signed_body);
-        }
-        if let Some(Absence { field, signed: how }) = &signed_as.absent {
-            sign_absence_in_request(scheme, &mut signed, field, *how).map_err(RecipeError::Http)?;
-        }
-        let header_params = scheme.signing_params(&signed, &self.input)?;
-        let signed_params = self.signed_params(&signed_as, &header_params);
+        // The request as signed, where it is not the one sent.
+        let other = if signed_as.changes_request() {
+            let mut signed = signed_as.request(&base)?;
+            if signed_as.query.is_some() {
+                scheme.prepare(&mut signed, signed_body);
+            }
+            if let Some(Absence { field, signed: how }) = &signed_as.absent {
+                sign_absence_in_request(scheme, &mut signed, field, *how)
+                    .map_err(RecipeError::Http)?;
+            }
+            Some(signed)
+        } else {
+            None
+        };
+        let signed = other.as_ref().unwrap_or(&base);
+        let header_params = scheme.signing_params(signed, &self.input)?;
+        let signed_params = self.signed_params(signed_as, &header_params);
         let mut canonical = Vec::new();
         scheme
-            .canonicalize(&signed, &signed_params, &mut canonical)
+            .canonicalize(signed, &signed_params, &mut canonical)
             .map_err(SignError::from)?;
         let tag = scheme
             .signing_key(key, &signed_params)
@@ -373,9 +421,9 @@ impl Recipe {
             Some(t) => t.apply(tag.as_bytes(), encoding),
             None => encoding.encode(tag.as_bytes()),
         };
-
-        let mut out = req.clone();
         let produced = scheme.signature_headers(&header_params, &encoded);
+
+        let mut out = base;
         for (name, _) in &produced {
             out.headers_mut().remove(name);
         }
@@ -387,7 +435,24 @@ impl Recipe {
             leave_out(scheme, &mut out, &absence.field)?;
         }
         self.edit(&mut out)?;
-        Ok(out)
+        Ok(Signed {
+            request: out,
+            signed: canonical,
+        })
+    }
+
+    /// Whether the string the recipe signs is the one a signer writes for
+    /// the request with the recipe's input: nothing removed before signing,
+    /// nothing signed other than what is sent, the scheme's own algorithm.
+    pub fn signs_the_request(&self) -> bool {
+        self.edits
+            .iter()
+            .all(|e| e.removes_before_signing().is_none())
+            && self
+                .signed_as
+                .as_ref()
+                .is_none_or(|s| *s == SignedAs::default())
+            && self.tag_transform != Some(TagTransform::OtherAlgorithm)
     }
 
     /// The parameters signed: those the request carries, with what the

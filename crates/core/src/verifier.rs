@@ -108,9 +108,21 @@ impl Verifier {
     /// Verifies `req`, recording its nonce if it is accepted.
     pub async fn verify(&self, req: &Request) -> Result<Verified, Rejection> {
         let params = self.scheme.parse(req)?;
-        let now_ms = self.clock.now_ms();
+        self.verify_parsed(req, &params, self.clock.now_ms()).await
+    }
+
+    /// [`Verifier::verify`] of `req`, which the scheme read as `params`
+    /// ([`Scheme::parse`]), at `now_ms` rather than the clock's time: for a
+    /// caller that judges one request at several moments and parses it
+    /// once.
+    pub async fn verify_parsed(
+        &self,
+        req: &Request,
+        params: &crate::scheme::SignatureParams<'_>,
+        now_ms: u64,
+    ) -> Result<Verified, Rejection> {
         let window = self.scheme.window();
-        self.scheme.check_time(&params, now_ms)?;
+        self.scheme.check_time(params, now_ms)?;
 
         let key_id = params.key_id.as_deref().unwrap_or(DEFAULT_KEY_ID);
         let key = self.keys.lookup(key_id).await.map_err(|e| match e {
@@ -118,7 +130,7 @@ impl Verifier {
             LookupError::Inactive => Rejection::InactiveKey,
             LookupError::Unavailable(_) => Rejection::KeyStoreUnavailable,
         })?;
-        self.scheme.verify(req, &params, &key)?;
+        self.scheme.verify(req, params, &key)?;
 
         // Checked after the signature so that only an authenticated caller
         // learns that its key lacks the right (403 rather than 401).

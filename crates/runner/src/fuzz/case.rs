@@ -94,6 +94,11 @@ pub(crate) struct Forge<'b> {
     pub(super) nonces: std::cell::Cell<u64>,
     /// The content fingerprint of the base request.
     pub(crate) base_content: u64,
+    /// The runner's probe request, unsigned: what every case starts from.
+    probe: Request,
+    /// The families `choose` draws from, each with its weight, and the
+    /// operators of each (`sign-after` drawn apart).
+    families: Vec<(Family, u32, Vec<usize>)>,
 }
 
 impl<'b> Forge<'b> {
@@ -103,16 +108,20 @@ impl<'b> Forge<'b> {
             .iter()
             .filter_map(|n| HeaderName::from_bytes(n.as_bytes()).ok())
             .collect();
+        let ops = catalogue::catalogue(b);
+        let families = families(&ops);
         let mut forge = Forge {
-            ops: catalogue::catalogue(b),
+            ops,
             methods: catalogue::methods(b),
             signature_headers,
             nonce_key: crate::random_u64(),
             nonces: std::cell::Cell::new(0),
             base_content: 0,
+            probe: b.probe_request(),
+            families,
             b,
         };
-        forge.base_content = forge.content(&b.probe_request());
+        forge.base_content = forge.content(&forge.probe);
         forge
     }
 
@@ -133,42 +142,25 @@ impl<'b> Forge<'b> {
     /// one), each family first by its weight, then one of the family; at
     /// most one sequence; and `sign-after` half the time.
     pub(crate) fn choose(&self, rng: &mut Rng) -> Vec<Chosen> {
-        let families: Vec<(Family, u32)> = {
-            let mut seen: Vec<Family> = Vec::new();
-            for op in &self.ops {
-                if !matches!(op.action, Action::SignAfter) && !seen.contains(&op.family) {
-                    seen.push(op.family);
-                }
-            }
-            seen.into_iter().map(|f| (f, f.weight())).collect()
-        };
-        let total: u32 = families.iter().map(|(_, w)| w).sum();
+        let total: u32 = self.families.iter().map(|(_, w, _)| w).sum();
         let count = match rng.u32(0..100) {
             0..55 => 1,
             55..85 => 2,
             85..96 => 3,
             _ => 4,
         };
-        let mut chosen: Vec<Chosen> = Vec::new();
+        let mut chosen: Vec<Chosen> = Vec::with_capacity(count + 1);
         for _ in 0..count {
             let mut pick = rng.u32(0..total.max(1));
-            let family = families
-                .iter()
-                .find(|(_, w)| {
-                    if pick < *w {
-                        true
-                    } else {
-                        pick -= w;
-                        false
-                    }
-                })
-                .map(|(f, _)| *f);
-            let Some(family) = family else { break };
-            let members: Vec<usize> = (0..self.ops.len())
-                .filter(|&i| {
-                    self.ops[i].family == family && !matches!(self.ops[i].action, Action::SignAfter)
-                })
-                .collect();
+            let members = self.families.iter().find_map(|(_, w, members)| {
+                if pick < *w {
+                    Some(members)
+                } else {
+                    pick -= w;
+                    None
+                }
+            });
+            let Some(members) = members else { break };
             let op = members[rng.usize(0..members.len())];
             let sequence = |i: usize| matches!(self.ops[i].action, Action::Sequence(_));
             if chosen
@@ -311,7 +303,7 @@ impl<'b> Forge<'b> {
             .iter()
             .any(|c| matches!(self.ops[c.op].action, Action::SignAfter));
         let mut draft = Draft {
-            content: self.b.probe_request(),
+            content: self.probe.clone(),
             input: self.input(now_ms, nonce),
             key: self.b.key.clone(),
             signed_as: SignedAs::default(),
@@ -360,9 +352,7 @@ impl<'b> Forge<'b> {
             recipe.signed_as = Some(draft.signed_as.clone());
         }
         let mut step = match draft.form {
-            None => self
-                .b
-                .step_signed_by(&draft.content, &recipe, &draft.key, Expect::Either)?,
+            None => self.signed_step(&draft.content, &recipe, &draft.key)?,
             Some((form, c)) => self.in_form(form, c, &draft, &recipe)?,
         };
         if !sign_after {
@@ -405,6 +395,20 @@ impl<'b> Forge<'b> {
             applied: draft.applied,
             acceptable,
         })
+    }
+
+    /// [`Builder::step_signed_by`], keeping the string the recipe signed
+    /// where it is the one a signer writes rather than writing it again.
+    fn signed_step(&self, content: &Request, recipe: &Recipe, key: &Key) -> Result<Step, String> {
+        if !recipe.signs_the_request() {
+            return self.b.step_signed_by(content, recipe, key, Expect::Either);
+        }
+        let signed = recipe
+            .apply_signed(self.b.scheme.as_ref(), content, key)
+            .map_err(|e| format!("the request could not be signed: {e}"))?;
+        let canonical = String::from_utf8(signed.signed)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok(Step::signed(canonical, signed.request, Expect::Either))
     }
 
     /// The request signed in another form than headers: `form`, chosen by
@@ -511,6 +515,22 @@ impl<'b> Forge<'b> {
         let secret = Secret::new(format!("{}-wrong", self.b.config.secret.expose()));
         self.b.key_for(&id, &secret)
     }
+}
+
+/// The families of `ops` in the order first met, each with its weight and
+/// its operators, `sign-after` left out (it is drawn apart).
+fn families(ops: &[Operator]) -> Vec<(Family, u32, Vec<usize>)> {
+    let mut families: Vec<(Family, u32, Vec<usize>)> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        if matches!(op.action, Action::SignAfter) {
+            continue;
+        }
+        match families.iter_mut().find(|(f, _, _)| *f == op.family) {
+            Some((_, _, members)) => members.push(i),
+            None => families.push((op.family, op.family.weight(), vec![i])),
+        }
+    }
+    families
 }
 
 /// Which request of a sequence is built.

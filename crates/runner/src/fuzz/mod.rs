@@ -61,6 +61,9 @@ const MINIMISE_REQUESTS: u64 = 1500;
 /// cases for where that is longer.
 const MINIMISE_TIME: Duration = Duration::from_secs(30);
 
+/// The target requests are built for where nothing is sent.
+const OFFLINE_TARGET: &str = "http://sigconform.test";
+
 /// What a group of findings is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FindingKind {
@@ -120,7 +123,7 @@ pub struct FuzzRun {
 /// The operators a run against a target of `config` would use, by name
 /// (nothing is sent).
 pub fn operator_names(config: &RunConfig) -> Result<Vec<String>, RunError> {
-    let target = crate::Target::parse("http://sigconform.test")?;
+    let target = crate::Target::parse(OFFLINE_TARGET)?;
     let b = Builder::new(config, &target, SystemClock.now_ms(), crate::MIN_MARGIN_MS)?;
     Ok(catalogue::catalogue(&b)
         .into_iter()
@@ -184,15 +187,29 @@ fn oracle(
 /// what the fuzzer costs per request, apart from the target
 /// (`cargo xtask bench`). The number of requests made.
 pub fn generate_and_classify(config: &RunConfig, seed: u64, cases: u64) -> Result<u64, RunError> {
-    let target = crate::Target::parse("http://sigconform.test")?;
+    let target = crate::Target::parse(OFFLINE_TARGET)?;
     let now_ms = SystemClock.now_ms();
     let b = Builder::new(config, &target, now_ms, crate::MIN_MARGIN_MS)?;
+    let forge = case::Forge::new(&b);
+    classify_drawn(config, &forge, seed, cases, now_ms, |_, _| {})
+}
+
+/// [`generate_and_classify`] with `forge`, at the target's `now_ms`,
+/// handing each request and what the reference requires of it to `visit`.
+fn classify_drawn(
+    config: &RunConfig,
+    forge: &case::Forge<'_>,
+    seed: u64,
+    cases: u64,
+    now_ms: u64,
+    mut visit: impl FnMut(&case::Planned, oracle::Requirement),
+) -> Result<u64, RunError> {
+    let b = forge.builder();
     let base = b
         .step(&b.probe_request(), &b.recipe(b.now), Expect::Either)
-        .map_err(|_| RunError::Target(target.url().to_owned()))?
+        .map_err(|_| RunError::Target(OFFLINE_TARGET.to_owned()))?
         .request;
-    let oracle = oracle(config, &b, &base, crate::MIN_MARGIN_MS)?;
-    let forge = case::Forge::new(&b);
+    let oracle = oracle(config, b, &base, crate::MIN_MARGIN_MS)?;
     let mut requests = 0;
     for n in 0..cases {
         let chosen = forge.choose(&mut run::case_rng(seed, n));
@@ -200,7 +217,10 @@ pub fn generate_and_classify(config: &RunConfig, seed: u64, cases: u64) -> Resul
             continue;
         };
         for step in &plan.steps {
-            let _ = oracle.classify(&step.step.request, step.acceptable, now_ms, now_ms);
+            visit(
+                step,
+                oracle.classify(&step.step.request, step.acceptable, now_ms, now_ms),
+            );
             requests += step.copies as u64;
         }
     }

@@ -20,6 +20,7 @@
 //! run counts. The oracle knows the nonces the target accepted: a replay
 //! of one is refused by the reference's own nonce check.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
@@ -32,7 +33,9 @@ use sigconform_core::crypto::TagEncoding;
 use sigconform_core::keys::{DEFAULT_KEY_ID, Key, KeyLookup, KeyPolicy, LookupError};
 use sigconform_core::nonce::{NonceError, NonceStore};
 use sigconform_core::request::Request;
-use sigconform_core::scheme::{Field, Location, Repeated, ReplayRule, Scheme, TimestampSyntax};
+use sigconform_core::scheme::{
+    Field, Location, Repeated, ReplayRule, Scheme, SignatureParams, TimestampSyntax,
+};
 use sigconform_core::{FixedClock, Rejection, Verifier};
 
 /// What the scheme requires of a request.
@@ -146,7 +149,6 @@ enum Verdict {
 pub(crate) struct Oracle {
     strict: Verifier,
     lenient: Verifier,
-    clock: Arc<FixedClock>,
     ledger: Arc<Ledger>,
     /// Where the tag is, and its encoding.
     tag: Option<(Location, TagEncoding)>,
@@ -194,6 +196,8 @@ impl Oracle {
         form_signed: bool,
         margin_ms: u64,
     ) -> Oracle {
+        // Each request is judged at the moments `verdict_parsed` is given, never at
+        // the clock's.
         let clock = Arc::new(FixedClock::new(0));
         let ledger = Arc::new(Ledger::default());
         let scheme = strict.as_ref();
@@ -248,7 +252,6 @@ impl Oracle {
                 runner_keys(true),
                 keys.policy,
             ),
-            clock,
             ledger,
         }
     }
@@ -267,7 +270,8 @@ impl Oracle {
     ) -> Requirement {
         let from_ms = sent_ms.saturating_sub(self.margin_ms);
         let until_ms = answered_ms.saturating_add(self.margin_ms);
-        let strict = match self.verdict(&self.strict, req, from_ms, until_ms) {
+        let parsed = self.strict.scheme().parse(req);
+        let strict = match verdict_parsed(&self.strict, req, &parsed, from_ms, until_ms) {
             Verdict::Window => return Requirement::Either(Leeway::Window),
             Verdict::Accepted if signer_made => return Requirement::Accept,
             Verdict::Accepted => return Requirement::Either(Leeway::NotSignerMade),
@@ -286,7 +290,7 @@ impl Oracle {
             strict,
             Rejection::ReplayedNonce | Rejection::Expired | Rejection::UnknownKey
         ) {
-            readings.push(req.clone());
+            readings.push(Cow::Borrowed(req));
         }
         if readings.is_empty() {
             return Requirement::Refuse(strict);
@@ -298,16 +302,18 @@ impl Oracle {
             sent_ms.saturating_sub(window.unit.to_ms(window.future))
         });
         let mut window = false;
+        let lenient = &self.lenient;
         for reading in &readings {
+            let params = lenient.scheme().parse(reading);
             if let Some(at) = skewed
                 && matches!(
-                    self.verdict(&self.lenient, reading, at, at),
+                    verdict_parsed(lenient, reading, &params, at, at),
                     Verdict::Accepted
                 )
             {
                 return Requirement::Either(Leeway::Lenient(strict));
             }
-            match self.verdict(&self.lenient, reading, from_ms, until_ms) {
+            match verdict_parsed(lenient, reading, &params, from_ms, until_ms) {
                 Verdict::Accepted => return Requirement::Either(Leeway::Lenient(strict)),
                 Verdict::Refused(Rejection::MalformedTimestamp)
                     if self.spelt_as_a_number(reading) =>
@@ -329,45 +335,13 @@ impl Oracle {
     pub(crate) fn accepted(&self, req: &Request) {
         let verifier = self.strict.scheme();
         let readings = self.readings(req);
-        for candidate in std::iter::once(req).chain(&readings) {
+        for candidate in std::iter::once(req).chain(readings.iter().map(Cow::as_ref)) {
             if let Ok(params) = verifier.parse(candidate)
                 && let Some(nonce) = &params.nonce
             {
                 let key_id = params.key_id.as_deref().unwrap_or(DEFAULT_KEY_ID);
                 self.ledger.record(key_id, nonce);
             }
-        }
-    }
-
-    /// The reference's answer to `req` with `verifier`, the same whenever
-    /// between `from_ms` and `until_ms` the target judged it, or
-    /// [`Verdict::Window`] where it accepts at one end of that span and not
-    /// at the other.
-    fn verdict(&self, verifier: &Verifier, req: &Request, from_ms: u64, until_ms: u64) -> Verdict {
-        let scheme = verifier.scheme();
-        let at_the_limit = scheme.parse(req).is_ok_and(|params| {
-            scheme.check_time(&params, from_ms).is_ok()
-                != scheme.check_time(&params, until_ms).is_ok()
-        });
-        let late = self.verify_at(verifier, req, until_ms);
-        if !at_the_limit {
-            return late;
-        }
-        // Only where the time decides the answer is either answer right.
-        match (self.verify_at(verifier, req, from_ms), late) {
-            (Verdict::Refused(_), Verdict::Refused(reason)) => Verdict::Refused(reason),
-            _ => Verdict::Window,
-        }
-    }
-
-    /// The reference's answer to `req` with `verifier` at `now_ms`.
-    fn verify_at(&self, verifier: &Verifier, req: &Request, now_ms: u64) -> Verdict {
-        self.clock.set(now_ms);
-        match verifier.verify(req).now_or_never() {
-            Some(Ok(_)) => Verdict::Accepted,
-            Some(Err(reason)) => Verdict::Refused(reason),
-            // The oracle's stores answer at once.
-            None => Verdict::Refused(Rejection::KeyStoreUnavailable),
         }
     }
 
@@ -389,24 +363,26 @@ impl Oracle {
     /// last, and the copies joined into one list (Python keeps one, Node
     /// joins them); the tag, the algorithm's name and the key id in their
     /// canonical spelling.
-    fn readings(&self, req: &Request) -> Vec<Request> {
+    fn readings<'r>(&self, req: &'r Request) -> Vec<Cow<'r, Request>> {
         // Header values as sent, and trimmed as HTTP trims them (a server
-        // may hand either to the verifier).
-        let mut bases = vec![(req.clone(), false)];
-        let mut trimmed = req.clone();
-        if trim(trimmed.headers_mut()) {
-            bases.push((trimmed, true));
+        // may hand either to the verifier). A reading is copied only where
+        // it changes something.
+        let mut bases = vec![(Cow::Borrowed(req), false)];
+        if spaced(req.headers()) {
+            let mut trimmed = req.clone();
+            trim(trimmed.headers_mut());
+            bases.push((Cow::Owned(trimmed), true));
         }
         // Form parameters come from a body sent as a form only (a handler
         // reads no parameters from another body), where a form is signed.
         if self.form_signed && !req.body().is_empty() && !sent_as_a_form(req) {
             for (base, _) in bases.clone() {
-                let mut without = base;
+                let mut without = base.into_owned();
                 without
                     .headers_mut()
                     .insert(http::header::CONTENT_LENGTH, 0.into());
                 *without.body_mut() = bytes::Bytes::new();
-                bases.push((without, true));
+                bases.push((Cow::Owned(without), true));
             }
         }
         let mut out = Vec::new();
@@ -424,10 +400,11 @@ impl Oracle {
                 continue;
             }
             for how in [Collapse::First, Collapse::Last, Collapse::Joined] {
-                let mut read = base.clone();
+                let mut read: Request = base.as_ref().clone();
                 for name in &repeats {
                     collapse(read.headers_mut(), name, how);
                 }
+                let mut read = Cow::Owned(read);
                 self.canonical_fields(&mut read);
                 out.push(read);
             }
@@ -437,14 +414,14 @@ impl Oracle {
 
     /// The tag, the algorithm's name and the key id of `out` in their
     /// canonical spelling; whether any was not.
-    fn canonical_fields(&self, out: &mut Request) -> bool {
+    fn canonical_fields(&self, out: &mut Cow<'_, Request>) -> bool {
         let mut changed = false;
         if let Some((at, encoding)) = &self.tag
             && let Some(text) = at.read(out)
             && let Some(canonical) = canonical_tag(text, *encoding)
             && canonical != text
         {
-            changed |= at.write(out, canonical.as_bytes()).is_ok();
+            changed |= at.write(out.to_mut(), canonical.as_bytes()).is_ok();
         }
         if let Some((at, name)) = &self.algorithm {
             let respell = match at.read(out) {
@@ -452,7 +429,7 @@ impl Oracle {
                 Some(text) => text != name && text.eq_ignore_ascii_case(name),
             };
             if respell {
-                changed |= at.write(out, name.as_bytes()).is_ok();
+                changed |= at.write(out.to_mut(), name.as_bytes()).is_ok();
             }
         }
         if let Some((at, id)) = &self.key_id
@@ -460,7 +437,7 @@ impl Oracle {
                 .read(out)
                 .is_some_and(|text| text != id && text.eq_ignore_ascii_case(id))
         {
-            changed |= at.write(out, id.as_bytes()).is_ok();
+            changed |= at.write(out.to_mut(), id.as_bytes()).is_ok();
         }
         // Where the provider pins no spelling, a verifier may read the
         // timestamp as a number and sign the number.
@@ -469,7 +446,7 @@ impl Oracle {
             && let Some(value) = number(&text)
             && value.to_string() != text
         {
-            changed |= at.write(out, value.to_string().as_bytes()).is_ok();
+            changed |= at.write(out.to_mut(), value.to_string().as_bytes()).is_ok();
         }
         changed
     }
@@ -487,6 +464,51 @@ fn read_leniently(at: &Location, req: &Request) -> Option<String> {
             .get(name)
             .map(|v| v.as_bytes().iter().map(|&b| char::from(b)).collect()),
         (None, _) => None,
+    }
+}
+
+/// The reference's answer to `req` with `verifier`, whose scheme read it
+/// as `parsed`, the same whenever between `from_ms` and `until_ms` the
+/// target judged it, or [`Verdict::Window`] where it accepts at one end of
+/// that span and not at the other.
+fn verdict_parsed(
+    verifier: &Verifier,
+    req: &Request,
+    parsed: &Result<SignatureParams<'_>, Rejection>,
+    from_ms: u64,
+    until_ms: u64,
+) -> Verdict {
+    let params = match parsed {
+        Ok(params) => params,
+        Err(reason) => return Verdict::Refused(reason.clone()),
+    };
+    let scheme = verifier.scheme();
+    let at_the_limit =
+        scheme.check_time(params, from_ms).is_ok() != scheme.check_time(params, until_ms).is_ok();
+    let late = verify_at(verifier, req, params, until_ms);
+    if !at_the_limit {
+        return late;
+    }
+    // Only where the time decides the answer is either answer right.
+    match (verify_at(verifier, req, params, from_ms), late) {
+        (Verdict::Refused(_), Verdict::Refused(reason)) => Verdict::Refused(reason),
+        _ => Verdict::Window,
+    }
+}
+
+/// The reference's answer with `verifier` at `now_ms` to `req`, which
+/// its scheme read as `params`.
+fn verify_at(
+    verifier: &Verifier,
+    req: &Request,
+    params: &SignatureParams<'_>,
+    now_ms: u64,
+) -> Verdict {
+    match verifier.verify_parsed(req, params, now_ms).now_or_never() {
+        Some(Ok(_)) => Verdict::Accepted,
+        Some(Err(reason)) => Verdict::Refused(reason),
+        // The oracle's stores answer at once.
+        None => Verdict::Refused(Rejection::KeyStoreUnavailable),
     }
 }
 
@@ -517,14 +539,18 @@ fn number(text: &str) -> Option<u64> {
     text[..digits].parse().ok()
 }
 
+/// Whether a value of `headers` has whitespace around it that HTTP trims.
+fn spaced(headers: &HeaderMap) -> bool {
+    headers.values().any(|v| {
+        let b = v.as_bytes();
+        matches!(b.first(), Some(b' ' | b'\t')) || matches!(b.last(), Some(b' ' | b'\t'))
+    })
+}
+
 /// Trims the whitespace HTTP trims around each value of `headers`; whether
 /// any had some.
 fn trim(headers: &mut HeaderMap) -> bool {
-    let spaced = |v: &HeaderValue| {
-        let b = v.as_bytes();
-        matches!(b.first(), Some(b' ' | b'\t')) || matches!(b.last(), Some(b' ' | b'\t'))
-    };
-    if !headers.values().any(spaced) {
+    if !spaced(headers) {
         return false;
     }
     let mut out = HeaderMap::with_capacity(headers.len());
