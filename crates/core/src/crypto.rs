@@ -268,6 +268,89 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
+/// Bodies at least this long have their hash remembered, within
+/// [`remembering_body_hashes`]; a shorter one costs less to hash again.
+const REMEMBERED_BODY_LEN: usize = 4096;
+
+/// How many bodies' hashes are remembered at once.
+const REMEMBERED_BODIES: usize = 4;
+
+thread_local! {
+    /// The bodies hashed on this thread within [`remembering_body_hashes`]
+    /// (`None` outside it), each with its SHA-256. Each entry holds its
+    /// body, so no other bytes can take its address while it is here.
+    static BODY_HASHES: std::cell::RefCell<Option<Vec<(bytes::Bytes, [u8; 32])>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with the SHA-256 of each large body hashed by
+/// [`body_sha256`] computed once: for a caller that signs and verifies
+/// the same body many times over (the fuzzer's oracle), where the body's
+/// hash would otherwise cost more than the rest of the request. Nothing
+/// is remembered after `f` returns.
+pub fn remembering_body_hashes<T>(f: impl FnOnce() -> T) -> T {
+    struct Forget(bool);
+    impl Drop for Forget {
+        fn drop(&mut self) {
+            if self.0 {
+                BODY_HASHES.with(|hashes| hashes.borrow_mut().take());
+            }
+        }
+    }
+    let started = BODY_HASHES.with(|hashes| {
+        let mut hashes = hashes.borrow_mut();
+        let outermost = hashes.is_none();
+        if outermost {
+            *hashes = Some(Vec::with_capacity(REMEMBERED_BODIES));
+        }
+        outermost
+    });
+    let _forget = Forget(started);
+    f()
+}
+
+/// SHA-256 of `body`, remembered for the same bytes within
+/// [`remembering_body_hashes`] where the body is large.
+pub fn body_sha256(body: &bytes::Bytes) -> [u8; 32] {
+    if body.len() < REMEMBERED_BODY_LEN {
+        return sha256(body);
+    }
+    let same = |held: &bytes::Bytes| held.as_ptr() == body.as_ptr() && held.len() == body.len();
+    let remembered = BODY_HASHES.with(|hashes| {
+        hashes
+            .borrow()
+            .as_ref()
+            .map(|list| list.iter().find(|(held, _)| same(held)).map(|(_, h)| *h))
+    });
+    match remembered {
+        // Not remembering.
+        None => sha256(body),
+        Some(Some(hash)) => hash,
+        Some(None) => {
+            let hash = sha256(body);
+            BODY_HASHES.with(|hashes| {
+                if let Some(list) = hashes.borrow_mut().as_mut() {
+                    if list.len() == REMEMBERED_BODIES {
+                        list.remove(0);
+                    }
+                    list.push((body.clone(), hash));
+                }
+            });
+            hash
+        }
+    }
+}
+
+/// [`body_sha256`] of `data` where it is `body`'s bytes themselves (the
+/// same address and length), else its SHA-256.
+pub fn sha256_of(data: &[u8], body: &bytes::Bytes) -> [u8; 32] {
+    if data.as_ptr() == body.as_ptr() && data.len() == body.len() {
+        body_sha256(body)
+    } else {
+        sha256(data)
+    }
+}
+
 /// How a scheme writes tags and hashes into headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TagEncoding {
@@ -326,6 +409,20 @@ impl TagEncoding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_remembered_body_hash_is_the_body_s_own() {
+        let large = bytes::Bytes::from(vec![b'a'; REMEMBERED_BODY_LEN]);
+        let other = bytes::Bytes::from(vec![b'b'; REMEMBERED_BODY_LEN]);
+        remembering_body_hashes(|| {
+            for body in [&large, &other, &large, &large.slice(1..), &other] {
+                assert_eq!(body_sha256(body), sha256(body));
+                assert_eq!(sha256_of(&body[..], body), sha256(body));
+                assert_eq!(sha256_of(b"x", body), sha256(b"x"));
+            }
+        });
+        assert!(BODY_HASHES.with(|hashes| hashes.borrow().is_none()));
+    }
 
     // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
     #[test]

@@ -365,19 +365,21 @@ impl Recipe {
         req: &Request,
         key: &Key,
     ) -> Result<Request, RecipeError> {
-        self.apply_signed(scheme, req, key).map(|s| s.request)
+        self.apply_signed(scheme, req.clone(), key)
+            .map(|s| s.request)
     }
 
-    /// [`Recipe::apply`], with the string the tag was computed over.
+    /// [`Recipe::apply`] to `req`, taken rather than copied, with the
+    /// string the tag was computed over.
     pub fn apply_signed(
         &self,
         scheme: &dyn Scheme,
-        req: &Request,
+        req: Request,
         key: &Key,
     ) -> Result<Signed, RecipeError> {
         let default = SignedAs::default();
         let signed_as = self.signed_as.as_ref().unwrap_or(&default);
-        let mut base = req.clone();
+        let mut base = req;
         for edit in &self.edits {
             if let Some(name) = edit.removes_before_signing() {
                 base.headers_mut().remove(name);
@@ -386,10 +388,11 @@ impl Recipe {
         // What the scheme carries outside its headers comes from the body
         // the signer signs; a signed query of the recipe's own is the
         // signer's too.
+        let body = base.body().clone();
         let signed_body = signed_as
             .body
             .as_deref()
-            .map_or(req.body().as_ref(), str::as_bytes);
+            .map_or(body.as_ref(), str::as_bytes);
         scheme.prepare(&mut base, signed_body);
 
         // The request as signed, where it is not the one sent.

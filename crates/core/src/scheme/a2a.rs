@@ -14,7 +14,7 @@ use super::{
     SignatureParams, basic_signing_params, configured_window, put_field, put_uppercase,
 };
 use crate::Rejection;
-use crate::crypto::{Algorithm, ByteSink, TagEncoding, sha256};
+use crate::crypto::{Algorithm, ByteSink, TagEncoding, body_sha256};
 use crate::request::{Request, single_headers};
 use crate::time::{TimeUnit, Window};
 
@@ -131,7 +131,7 @@ impl Scheme for A2a {
                         detail: "not standard base64",
                     }
                 })?;
-                if claimed.as_bytes() != sha256(req.body()) {
+                if claimed.as_bytes() != body_sha256(req.body()) {
                     return Err(Rejection::BodyHashMismatch);
                 }
             }
@@ -174,7 +174,7 @@ impl Scheme for A2a {
     ) -> Result<SignatureParams<'a>, SignError> {
         let mut params = basic_signing_params(input, Algorithm::Sha256, true, true)?;
         if !req.body().is_empty() {
-            params.body_hash = Some(TagEncoding::Base64.encode(&sha256(req.body())).into());
+            params.body_hash = Some(TagEncoding::Base64.encode(&body_sha256(req.body())).into());
         }
         Ok(params)
     }

@@ -16,7 +16,7 @@ use super::{
     SignatureParams, basic_signing_params, configured_window, put_field, put_uppercase,
 };
 use crate::Rejection;
-use crate::crypto::{Algorithm, ByteSink, TagEncoding, sha256};
+use crate::crypto::{Algorithm, ByteSink, TagEncoding, body_sha256};
 use crate::request::{Request, required_header};
 use crate::time::{TimeUnit, Window};
 
@@ -315,7 +315,7 @@ impl Scheme for Authorization {
 
         if !req.body().is_empty() {
             let mut hex = [0u8; 64];
-            let hex = base16ct::lower::encode(&sha256(req.body()), &mut hex)
+            let hex = base16ct::lower::encode(&body_sha256(req.body()), &mut hex)
                 .expect("64 bytes hold a hex SHA-256");
             put_field(out, params, &Field::BodyHash, b"\nbody-hash:", hex, b"");
         }

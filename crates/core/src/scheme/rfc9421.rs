@@ -314,7 +314,8 @@ impl Scheme for MessageSignatures {
 
     fn prepare(&self, req: &mut Request, signed_body: &[u8]) {
         if !signed_body.is_empty() && !req.headers().contains_key(CONTENT_DIGEST) {
-            let value = digest::content_digest(signed_body)
+            let hash = crate::crypto::sha256_of(signed_body, req.body());
+            let value = digest::written(&hash)
                 .parse()
                 .expect("base64 is a header value");
             req.headers_mut().insert(CONTENT_DIGEST, value);
@@ -494,15 +495,17 @@ impl Scheme for MessageSignatures {
         encoded_tag: &str,
     ) -> Vec<(HeaderName, String)> {
         let label = self.label();
-        let mut input = format!("{label}=").into_bytes();
+        let mut input = Vec::with_capacity(256);
+        input.put(label.as_bytes());
+        input.put(b"=");
         self.write_signature_params(params, &mut input);
-        vec![
-            (
-                SIGNATURE_INPUT,
-                String::from_utf8_lossy(&input).into_owned(),
-            ),
-            (SIGNATURE, format!("{label}=:{encoded_tag}:")),
-        ]
+        let input = String::from_utf8(input)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let mut signature = String::with_capacity(label.len() + encoded_tag.len() + 3);
+        for piece in [label, "=:", encoded_tag, ":"] {
+            signature.push_str(piece);
+        }
+        vec![(SIGNATURE_INPUT, input), (SIGNATURE, signature)]
     }
 }
 
@@ -512,18 +515,18 @@ impl MessageSignatures {
     /// there is a body, and whatever else the policy requires.
     fn default_components<'a>(&self, req: &Request) -> Vec<Cow<'a, str>> {
         let mut names: Vec<String> = ["@method", "@authority", "@path"]
-            .map(|n| format!("\"{n}\""))
+            .map(fields::quoted)
             .to_vec();
         if req.uri().query().is_some() {
-            names.push("\"@query\"".into());
+            names.push(fields::quoted("@query"));
         }
         for header in [CONTENT_DIGEST, http::header::CONTENT_TYPE] {
             if req.headers().contains_key(&header) {
-                names.push(format!("\"{}\"", header.as_str()));
+                names.push(fields::quoted(header.as_str()));
             }
         }
         for required in self.required(req) {
-            let text = format!("\"{}\"", required.name);
+            let text = fields::quoted(&required.name);
             // A field the request does not carry is not covered: the
             // verifier then refuses the signature for what it lacks.
             let absent = !required.name.starts_with('@')

@@ -30,7 +30,7 @@ use super::{
     SignatureParams,
 };
 use crate::Rejection;
-use crate::crypto::{Algorithm, ByteSink, MacKey, TagEncoding, sha256};
+use crate::crypto::{Algorithm, ByteSink, MacKey, TagEncoding, body_sha256};
 use crate::keys::{Key, Secret};
 use crate::request::Request;
 use crate::time::{TimeUnit, Window};
@@ -124,12 +124,38 @@ impl SigV4 {
         if let Some(received) = &params.scope {
             return Cow::Borrowed(received);
         }
-        // A signer's input (which a test may make malformed: then as much
-        // of it as there is).
+        let parts = self.own_scope(params);
+        let mut scope = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+        for (i, part) in parts.into_iter().enumerate() {
+            if i > 0 {
+                scope.push('/');
+            }
+            scope.push_str(part);
+        }
+        Cow::Owned(scope)
+    }
+
+    /// The parts of this scheme's scope for a signer's `params`: the date
+    /// of its timestamp (which a test may make malformed: then as much of
+    /// it as there is), region, service, terminator.
+    fn own_scope<'p>(&'p self, params: &'p SignatureParams<'_>) -> [&'p str; 4] {
         let amz_date = &params.timestamp;
         let date = amz_date.get(..8).unwrap_or(amz_date);
         let region = self.region.as_deref().unwrap_or("us-east-1");
-        Cow::Owned(format!("{date}/{region}/{}/{TERMINATOR}", self.service))
+        [date, region, &self.service, TERMINATOR]
+    }
+
+    /// Writes [`SigV4::scope`] to `out`.
+    fn write_scope(&self, params: &SignatureParams<'_>, out: &mut dyn ByteSink) {
+        if let Some(received) = &params.scope {
+            return out.put(received.as_bytes());
+        }
+        for (i, part) in self.own_scope(params).into_iter().enumerate() {
+            if i > 0 {
+                out.put(b"/");
+            }
+            out.put(part.as_bytes());
+        }
     }
 
     /// The payload hash line of the canonical request: the signed
@@ -139,7 +165,7 @@ impl SigV4 {
         match params.body_hash.as_deref() {
             Some(hash) => Cow::Borrowed(hash),
             None if self.s3 && params.presigned_for.is_some() => Cow::Borrowed(UNSIGNED_PAYLOAD),
-            None => Cow::Owned(base16ct::lower::encode_string(&sha256(req.body()))),
+            None => Cow::Owned(base16ct::lower::encode_string(&body_sha256(req.body()))),
         }
     }
 
@@ -308,7 +334,7 @@ fn check_payload_hash(req: &Request, hash: &str) -> Result<(), Rejection> {
             header: "x-amz-content-sha256".into(),
             detail: "not a lower-case hex SHA-256 or UNSIGNED-PAYLOAD",
         })?;
-    if crate::crypto::constant_time_eq(declared.as_bytes(), &sha256(req.body())) {
+    if crate::crypto::constant_time_eq(declared.as_bytes(), &body_sha256(req.body())) {
         Ok(())
     } else {
         Err(Rejection::BodyHashMismatch)
@@ -464,20 +490,13 @@ impl Scheme for SigV4 {
         let mut hex = [0u8; 64];
         let hex = base16ct::lower::encode(&sha2::Digest::finalize(hash), &mut hex)
             .expect("64 bytes hold a hex SHA-256");
-        for (i, line) in [
-            ALGORITHM.as_bytes(),
-            params.timestamp.as_bytes(),
-            self.scope(params).as_bytes(),
-            hex,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if i > 0 {
-                out.put(b"\n");
-            }
-            out.put(line);
-        }
+        out.put(ALGORITHM.as_bytes());
+        out.put(b"\n");
+        out.put(params.timestamp.as_bytes());
+        out.put(b"\n");
+        self.write_scope(params, out);
+        out.put(b"\n");
+        out.put(hex);
         Ok(())
     }
 
@@ -546,7 +565,7 @@ impl Scheme for SigV4 {
             Some(said) => Some(Cow::Owned(said.to_owned())),
             None => self
                 .s3
-                .then(|| Cow::Owned(base16ct::lower::encode_string(&sha256(req.body())))),
+                .then(|| Cow::Owned(base16ct::lower::encode_string(&body_sha256(req.body())))),
         };
         let signed_headers = match &input.signed_headers {
             Some(list) => list
@@ -601,12 +620,24 @@ impl Scheme for SigV4 {
         if let Some(hash) = &params.body_hash {
             headers.push((X_AMZ_CONTENT_SHA256.clone(), hash.to_string()));
         }
-        let value = format!(
-            "{ALGORITHM} Credential={}/{}, SignedHeaders={}, Signature={encoded_tag}",
-            params.key_id.as_deref().unwrap_or_default(),
-            self.scope(params),
-            params.signed_headers.join(";"),
-        );
+        // `{ALGORITHM} Credential={key id}/{scope}, SignedHeaders={a;b},
+        // Signature={tag}`, written piece by piece (on every request signed).
+        let mut value: Vec<u8> = Vec::with_capacity(256);
+        value.put(ALGORITHM.as_bytes());
+        value.put(b" Credential=");
+        value.put(params.key_id.as_deref().unwrap_or_default().as_bytes());
+        value.put(b"/");
+        self.write_scope(params, &mut value);
+        value.put(b", SignedHeaders=");
+        for (i, name) in params.signed_headers.iter().enumerate() {
+            if i > 0 {
+                value.put(b";");
+            }
+            value.put(name.as_bytes());
+        }
+        value.put(b", Signature=");
+        value.put(encoded_tag.as_bytes());
+        let value = String::from_utf8(value).expect("written from text");
         headers.push((AUTHORIZATION, value));
         headers
     }

@@ -66,10 +66,16 @@ pub(crate) struct Plan {
     pub(crate) ops: Vec<Chosen>,
     /// The requests, in order.
     pub(crate) steps: Vec<Planned>,
-    /// The content sent (method, path, query, body, headers but the
-    /// signature's), as a fingerprint: equal to the base's where only
-    /// the signature was changed.
-    pub(crate) content: u64,
+    /// Which of them is the request as the operators made it (the others
+    /// are a sequence's copies and variants).
+    pub(crate) chosen: usize,
+}
+
+impl Plan {
+    /// The request as the operators made it.
+    pub(crate) fn chosen(&self) -> &Request {
+        &self.steps[self.chosen].step.request
+    }
 }
 
 /// The pause of a replay after a pause: as long as the catalog's.
@@ -184,40 +190,52 @@ impl<'b> Forge<'b> {
     /// The requests of a case of operators `chosen`, signed at the
     /// target's `now_ms`.
     pub(crate) fn build(&self, chosen: &[Chosen], now_ms: u64) -> Result<Plan, String> {
+        // A large body is hashed once for all the requests of the case.
+        sigconform_core::crypto::remembering_body_hashes(|| self.built(chosen, now_ms))
+    }
+
+    /// [`Forge::build`].
+    fn built(&self, chosen: &[Chosen], now_ms: u64) -> Result<Plan, String> {
         let nonce = self.nonce();
         let sequence = chosen.iter().find_map(|c| match self.ops[c.op].action {
             Action::Sequence(s) => Some(s),
             _ => None,
         });
         let first = self.request(chosen, now_ms, &nonce, Variant::AsChosen)?;
-        let mut ops = first.applied.clone();
-        let one = |m: &Mutant, acceptable: bool| Planned {
-            step: m.step.clone(),
+        let Mutant {
+            step,
+            applied: mut ops,
+            acceptable,
+        } = first;
+        let planned = |step: Step, acceptable: bool| Planned {
+            step,
             copies: 1,
             pause: Duration::ZERO,
             acceptable,
         };
         let steps = match sequence {
-            None => vec![one(&first, first.acceptable)],
-            Some(Sequence::Replay) => vec![one(&first, first.acceptable), one(&first, false)],
+            None => vec![planned(step, acceptable)],
+            Some(Sequence::Replay) => {
+                vec![planned(step.clone(), acceptable), planned(step, false)]
+            }
             Some(Sequence::ReplayAfterPause) => vec![
-                one(&first, first.acceptable),
+                planned(step.clone(), acceptable),
                 Planned {
                     pause: REPLAY_PAUSE,
-                    ..one(&first, false)
+                    ..planned(step, false)
                 },
             ],
             Some(Sequence::ReplayAfterRefused) => {
                 let refused = self.request(chosen, now_ms, &nonce, Variant::WrongSecret)?;
-                vec![one(&refused, false), one(&first, first.acceptable)]
+                vec![planned(refused.step, false), planned(step, acceptable)]
             }
             Some(Sequence::ReplayKeyIdCase) => {
                 let recased = self.request(chosen, now_ms, &nonce, Variant::KeyIdRecased)?;
-                vec![one(&first, first.acceptable), one(&recased, false)]
+                vec![planned(step, acceptable), planned(recased.step, false)]
             }
             Some(Sequence::Concurrent) => vec![Planned {
                 copies: 2,
-                ..one(&first, first.acceptable)
+                ..planned(step, acceptable)
             }],
         };
         if let Some(c) = chosen
@@ -229,7 +247,7 @@ impl<'b> Forge<'b> {
         }
         Ok(Plan {
             ops,
-            content: self.content(&first.step.request),
+            chosen: usize::from(sequence == Some(Sequence::ReplayAfterRefused)),
             steps,
         })
     }
@@ -263,7 +281,10 @@ impl<'b> Forge<'b> {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         req.method().as_str().hash(&mut h);
-        req.uri().to_string().hash(&mut h);
+        let uri = req.uri();
+        uri.scheme_str().hash(&mut h);
+        uri.authority().map(|a| a.as_str()).hash(&mut h);
+        uri.path_and_query().map(|p| p.as_str()).hash(&mut h);
         req.body().hash(&mut h);
         let mut headers: Vec<(&str, &[u8])> = req
             .headers()
@@ -352,7 +373,8 @@ impl<'b> Forge<'b> {
             recipe.signed_as = Some(draft.signed_as.clone());
         }
         let mut step = match draft.form {
-            None => self.signed_step(&draft.content, &recipe, &draft.key)?,
+            // The content is not read again once signed.
+            None => self.signed_step(std::mem::take(&mut draft.content), &recipe, &draft.key)?,
             Some((form, c)) => self.in_form(form, c, &draft, &recipe)?,
         };
         if !sign_after {
@@ -399,9 +421,9 @@ impl<'b> Forge<'b> {
 
     /// [`Builder::step_signed_by`], keeping the string the recipe signed
     /// where it is the one a signer writes rather than writing it again.
-    fn signed_step(&self, content: &Request, recipe: &Recipe, key: &Key) -> Result<Step, String> {
+    fn signed_step(&self, content: Request, recipe: &Recipe, key: &Key) -> Result<Step, String> {
         if !recipe.signs_the_request() {
-            return self.b.step_signed_by(content, recipe, key, Expect::Either);
+            return self.b.step_signed_by(&content, recipe, key, Expect::Either);
         }
         let signed = recipe
             .apply_signed(self.b.scheme.as_ref(), content, key)

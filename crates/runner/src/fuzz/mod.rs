@@ -29,6 +29,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use sigconform_core::crypto::remembering_body_hashes;
 use sigconform_core::keys::{DEFAULT_KEY_ID, KeyPolicy};
 use sigconform_core::time::{Clock, SystemClock};
 use tokio::time::Instant;
@@ -210,21 +211,24 @@ fn classify_drawn(
         .map_err(|_| RunError::Target(OFFLINE_TARGET.to_owned()))?
         .request;
     let oracle = oracle(config, b, &base, crate::MIN_MARGIN_MS)?;
-    let mut requests = 0;
-    for n in 0..cases {
-        let chosen = forge.choose(&mut run::case_rng(seed, n));
-        let Ok(plan) = forge.build(&chosen, now_ms) else {
-            continue;
-        };
-        for step in &plan.steps {
-            visit(
-                step,
-                oracle.classify(&step.step.request, step.acceptable, now_ms, now_ms),
-            );
-            requests += step.copies as u64;
+    // A large body is hashed once for its signing and every reading.
+    Ok(remembering_body_hashes(|| {
+        let mut requests = 0;
+        for n in 0..cases {
+            let chosen = forge.choose(&mut run::case_rng(seed, n));
+            let Ok(plan) = forge.build(&chosen, now_ms) else {
+                continue;
+            };
+            for step in &plan.steps {
+                visit(
+                    step,
+                    oracle.classify(&step.step.request, step.acceptable, now_ms, now_ms),
+                );
+                requests += step.copies as u64;
+            }
         }
-    }
-    Ok(requests)
+        requests
+    }))
 }
 
 /// Fuzzes `target`, a verifier of `config`'s scheme, within `options`'

@@ -29,7 +29,7 @@ use futures_util::FutureExt as _;
 use http::{HeaderMap, HeaderValue};
 
 use sigconform_core::answer::{self, Answer};
-use sigconform_core::crypto::TagEncoding;
+use sigconform_core::crypto::{TagEncoding, remembering_body_hashes};
 use sigconform_core::keys::{DEFAULT_KEY_ID, Key, KeyLookup, KeyPolicy, LookupError};
 use sigconform_core::nonce::{NonceError, NonceStore};
 use sigconform_core::request::Request;
@@ -268,6 +268,18 @@ impl Oracle {
         sent_ms: u64,
         answered_ms: u64,
     ) -> Requirement {
+        // Its body is hashed once for every reading.
+        remembering_body_hashes(|| self.required(req, signer_made, sent_ms, answered_ms))
+    }
+
+    /// [`Oracle::classify`].
+    fn required(
+        &self,
+        req: &Request,
+        signer_made: bool,
+        sent_ms: u64,
+        answered_ms: u64,
+    ) -> Requirement {
         let from_ms = sent_ms.saturating_sub(self.margin_ms);
         let until_ms = answered_ms.saturating_add(self.margin_ms);
         let parsed = self.strict.scheme().parse(req);
@@ -304,16 +316,25 @@ impl Oracle {
         let mut window = false;
         let lenient = &self.lenient;
         for reading in &readings {
-            let params = lenient.scheme().parse(reading);
+            // Both policies' schemes are the target's: the request as it
+            // is reads as the strict one read it.
+            let copied;
+            let params = match reading {
+                Cow::Borrowed(_) => &parsed,
+                Cow::Owned(reading) => {
+                    copied = lenient.scheme().parse(reading);
+                    &copied
+                }
+            };
             if let Some(at) = skewed
                 && matches!(
-                    verdict_parsed(lenient, reading, &params, at, at),
+                    verdict_parsed(lenient, reading, params, at, at),
                     Verdict::Accepted
                 )
             {
                 return Requirement::Either(Leeway::Lenient(strict));
             }
-            match verdict_parsed(lenient, reading, &params, from_ms, until_ms) {
+            match verdict_parsed(lenient, reading, params, from_ms, until_ms) {
                 Verdict::Accepted => return Requirement::Either(Leeway::Lenient(strict)),
                 Verdict::Refused(Rejection::MalformedTimestamp)
                     if self.spelt_as_a_number(reading) =>

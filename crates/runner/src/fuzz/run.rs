@@ -374,7 +374,9 @@ impl Fuzzer<'_> {
                 self.stats.unjudged += 1;
                 Next::Done
             }
-            Kind::ServerError if case.plan.content != self.forge.base_content => {
+            Kind::ServerError
+                if self.forge.content(case.plan.chosen()) != self.forge.base_content =>
+            {
                 match self.forge.twin(&finding.step, self.session.target_now_ms()) {
                     Ok(twin) => {
                         case.crashed = Some(finding);

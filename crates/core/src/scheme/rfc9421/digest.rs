@@ -15,7 +15,12 @@ pub const CONTENT_DIGEST: http::HeaderName = http::HeaderName::from_static("cont
 
 /// The value a signer writes for `body`: its SHA-256.
 pub fn content_digest(body: &[u8]) -> String {
-    format!("sha-256=:{}:", STANDARD.encode(crate::crypto::sha256(body)))
+    written(&crate::crypto::sha256(body))
+}
+
+/// The value a signer writes for a body whose SHA-256 is `hash`.
+pub(super) fn written(hash: &[u8; 32]) -> String {
+    format!("sha-256=:{}:", STANDARD.encode(hash))
 }
 
 fn malformed(detail: &'static str) -> Rejection {
@@ -44,7 +49,7 @@ pub fn check(req: &Request) -> Result<(), Rejection> {
             return Err(malformed("a digest is not a byte sequence"));
         };
         let actual: Vec<u8> = match algorithm.as_str() {
-            "sha-256" => crate::crypto::sha256(req.body()).to_vec(),
+            "sha-256" => crate::crypto::body_sha256(req.body()).to_vec(),
             "sha-512" => sha2::Sha512::digest(req.body()).to_vec(),
             _ => continue,
         };

@@ -66,7 +66,7 @@ fn dictionary<'t>(text: &'t str, name: &http::HeaderName) -> Result<Dictionary<'
 
 /// `text` as a structured-field string, where it has nothing to escape
 /// (cheaper than `format!`, on every component of every request).
-fn quoted(text: &str) -> String {
+pub(super) fn quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     out.push_str(text);

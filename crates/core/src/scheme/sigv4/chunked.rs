@@ -32,6 +32,8 @@
 //! headers written `name:value\n`, sorted. The reference checks trailing
 //! SHA-256 checksums (`x-amz-checksum-sha256`) only.
 
+use std::io::Write as _;
+
 use crate::Rejection;
 use crate::crypto::{Algorithm, MacKey, TagEncoding, constant_time_eq, sha256};
 
@@ -139,20 +141,30 @@ pub fn chunk_signature(
     previous: &str,
     data: &[u8],
 ) -> String {
-    let data_hash = base16ct::lower::encode_string(&sha256(data));
-    let string_to_sign = [
-        "AWS4-HMAC-SHA256-PAYLOAD",
-        amz_date,
-        scope,
-        previous,
-        EMPTY_SHA256,
-        &data_hash,
-    ]
-    .join("\n");
-    TagEncoding::LowerHex.encode(
-        key.sign(Algorithm::Sha256, string_to_sign.as_bytes())
-            .as_bytes(),
-    )
+    let mut data_hash = [0u8; 64];
+    let data_hash = base16ct::lower::encode(&sha256(data), &mut data_hash)
+        .expect("64 bytes hold a hex SHA-256");
+    // The string to sign, its lines written straight into the HMAC.
+    let Ok(tag) = key.sign_streamed::<std::convert::Infallible>(Algorithm::Sha256, |out| {
+        for (i, line) in [
+            b"AWS4-HMAC-SHA256-PAYLOAD".as_slice(),
+            amz_date.as_bytes(),
+            scope.as_bytes(),
+            previous.as_bytes(),
+            EMPTY_SHA256.as_bytes(),
+            data_hash,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                out.put(b"\n");
+            }
+            out.put(line);
+        }
+        Ok(())
+    });
+    TagEncoding::LowerHex.encode(tag.as_bytes())
 }
 
 /// `data` as an aws-chunked body framed and signed as `plan` says, the
@@ -169,9 +181,8 @@ pub fn encode(
     let mut previous = seed.to_owned();
     for chunk in plan.split(data) {
         let signature = chunk_signature(key, amz_date, scope, &previous, chunk);
-        out.extend_from_slice(
-            format!("{:x};chunk-signature={signature}\r\n", chunk.len()).as_bytes(),
-        );
+        write!(out, "{:x};chunk-signature={signature}\r\n", chunk.len())
+            .expect("a Vec takes every write");
         let last = chunk.is_empty();
         if plan.chained || last {
             previous = signature;

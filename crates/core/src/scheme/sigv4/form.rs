@@ -344,15 +344,23 @@ pub(super) fn amz_date_text(seconds: u64) -> String {
             )
             .assume_utc()
         });
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second()
-    )
+    // `YYYYMMDDTHHMMSSZ`, digit by digit (on every request signed).
+    fn digits(text: &mut String, value: u32, width: u32) {
+        for place in (0..width).rev() {
+            text.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+        }
+    }
+    let mut text = String::with_capacity(16);
+    // From a time after 1970: the year is not negative.
+    digits(&mut text, at.year().unsigned_abs(), 4);
+    digits(&mut text, u32::from(u8::from(at.month())), 2);
+    digits(&mut text, u32::from(at.day()), 2);
+    text.push('T');
+    digits(&mut text, u32::from(at.hour()), 2);
+    digits(&mut text, u32::from(at.minute()), 2);
+    digits(&mut text, u32::from(at.second()), 2);
+    text.push('Z');
+    text
 }
 
 /// `name=value` pairs as a query string, each value encoded as a query
