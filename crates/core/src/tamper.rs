@@ -412,7 +412,7 @@ impl Recipe {
         let signed = other.as_ref().unwrap_or(&base);
         let header_params = scheme.signing_params(signed, &self.input)?;
         let signed_params = self.signed_params(signed_as, &header_params);
-        let mut canonical = Vec::new();
+        let mut canonical = Vec::with_capacity(512);
         scheme
             .canonicalize(signed, &signed_params, &mut canonical)
             .map_err(SignError::from)?;

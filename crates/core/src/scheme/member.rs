@@ -47,24 +47,34 @@ fn new_member(value: &[u8]) -> Vec<u8> {
 /// `text` split at each top-level `separator` (outside quotes and
 /// parentheses), the pieces as written.
 fn split_top(text: &str, separator: u8) -> Vec<&str> {
-    let (mut pieces, mut start, mut depth, mut quoted, mut escaped) =
-        (Vec::new(), 0, 0, false, false);
-    for (i, b) in text.bytes().enumerate() {
-        match b {
-            _ if escaped => escaped = false,
-            b'\\' if quoted => escaped = true,
-            b'"' => quoted = !quoted,
-            b'(' if !quoted => depth += 1,
-            b')' if !quoted && depth > 0 => depth -= 1,
-            _ if b == separator && !quoted && depth == 0 => {
-                pieces.push(&text[start..i]);
-                start = i + 1;
+    top_level(text, separator).collect()
+}
+
+/// The pieces of [`split_top`], one at a time (a reader that wants one
+/// member stops at it). Nothing is open at a top-level separator, so each
+/// piece is scanned from a fresh state.
+fn top_level(text: &str, separator: u8) -> impl Iterator<Item = &str> {
+    let mut start = Some(0);
+    std::iter::from_fn(move || {
+        let from = start?;
+        let (mut depth, mut quoted, mut escaped) = (0u32, false, false);
+        for (i, b) in text.bytes().enumerate().skip(from) {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' if quoted => escaped = true,
+                b'"' => quoted = !quoted,
+                b'(' if !quoted => depth += 1,
+                b')' if !quoted && depth > 0 => depth -= 1,
+                _ if b == separator && !quoted && depth == 0 => {
+                    start = Some(i + 1);
+                    return Some(&text[from..i]);
+                }
+                _ => {}
             }
-            _ => {}
         }
-    }
-    pieces.push(&text[start..]);
-    pieces
+        start = None;
+        Some(&text[from..])
+    })
 }
 
 /// A member: its key, its value and its `;name=value` parameters, as written.
@@ -75,6 +85,12 @@ struct Member<'t> {
 }
 
 impl<'t> Member<'t> {
+    /// The key of the member `text`, as [`Member::parse`] reads it.
+    fn key(text: &'t str) -> &'t str {
+        let first = top_level(text.trim(), b';').next().unwrap_or_default();
+        first.split_once('=').map_or(first, |(key, _)| key).trim()
+    }
+
     fn parse(text: &'t str) -> Member<'t> {
         let mut parts = split_top(text.trim(), b';').into_iter();
         let first = parts.next().unwrap_or_default();
@@ -113,10 +129,9 @@ impl<'t> Member<'t> {
 /// The member `key` of the dictionary `text`, its value (`param: None`,
 /// without its type's delimiters) or the value of its parameter `param`.
 pub(crate) fn read<'t>(text: &'t str, key: &str, param: Option<&str>) -> Option<&'t str> {
-    let member = split_top(text, b',')
-        .into_iter()
-        .map(Member::parse)
-        .find(|m| m.key == key)?;
+    let member = top_level(text, b',')
+        .find(|m| Member::key(m) == key)
+        .map(Member::parse)?;
     match param {
         None => Some(unwrap(member.value)),
         Some(name) => member

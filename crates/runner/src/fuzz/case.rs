@@ -105,7 +105,15 @@ pub(crate) struct Forge<'b> {
     /// The families `choose` draws from, each with its weight, and the
     /// operators of each (`sign-after` drawn apart).
     families: Vec<(Family, u32, Vec<usize>)>,
+    /// A secret the target does not have.
+    wrong_secret: Secret,
+    /// Keys made for a key id and secret, the first few kept: making one
+    /// costs more than the rest of a simple case.
+    keys: std::cell::RefCell<Vec<(String, Secret, Key)>>,
 }
+
+/// At most this many keys are kept.
+const KEPT_KEYS: usize = 16;
 
 impl<'b> Forge<'b> {
     pub(crate) fn new(b: &'b Builder<'b>) -> Forge<'b> {
@@ -125,6 +133,8 @@ impl<'b> Forge<'b> {
             base_content: 0,
             probe: b.probe_request(),
             families,
+            wrong_secret: Secret::new(format!("{}-wrong", b.config.secret.expose())),
+            keys: std::cell::RefCell::new(Vec::new()),
             b,
         };
         forge.base_content = forge.content(&forge.probe);
@@ -363,7 +373,7 @@ impl<'b> Forge<'b> {
             Variant::KeyIdRecased => {
                 let id = draft.input.key_id.clone().unwrap_or_default();
                 let other = recased(&id).ok_or("the key id has no letters to re-case")?;
-                draft.key = self.b.key_for(&other, &self.b.config.secret);
+                draft.key = self.key_for(&other, &self.b.config.secret);
                 draft.input.key_id = Some(other);
             }
         }
@@ -533,9 +543,24 @@ impl<'b> Forge<'b> {
 
     /// A key the target does not have for the request's key id.
     pub(super) fn wrong_key(&self, draft: &Draft) -> Key {
-        let id = draft.input.key_id.clone().unwrap_or_default();
-        let secret = Secret::new(format!("{}-wrong", self.b.config.secret.expose()));
-        self.b.key_for(&id, &secret)
+        let id = draft.input.key_id.as_deref().unwrap_or_default();
+        self.key_for(id, &self.wrong_secret)
+    }
+
+    /// [`Builder::key_for`], made once for the first few ids and secrets.
+    pub(super) fn key_for(&self, id: &str, secret: &Secret) -> Key {
+        let kept = self.keys.borrow();
+        if let Some((_, _, key)) = kept.iter().find(|(i, s, _)| i == id && s == secret) {
+            return key.clone();
+        }
+        let full = kept.len() >= KEPT_KEYS;
+        drop(kept);
+        let key = self.b.key_for(id, secret);
+        if !full {
+            let kept = (id.to_owned(), secret.clone(), key.clone());
+            self.keys.borrow_mut().push(kept);
+        }
+        key
     }
 }
 

@@ -284,7 +284,7 @@ impl Forge<'_> {
                         let Some(denied) = &b.config.denied_key else {
                             return;
                         };
-                        draft.key = b.key_for(&denied.key_id, &denied.secret);
+                        draft.key = self.key_for(&denied.key_id, &denied.secret);
                         draft.input.key_id = Some(denied.key_id.clone());
                         denied.path.clone()
                     }
@@ -304,9 +304,9 @@ impl Forge<'_> {
                 let id = UNKNOWN_KEY_ID.to_owned();
                 draft.key = match change {
                     KeyChange::WrongSecret => self.wrong_key(draft),
-                    KeyChange::UnknownId => b.key_for(&id, &b.config.secret),
-                    KeyChange::UnknownIdEmptySecret => b.key_for(&id, &Secret::new("")),
-                    KeyChange::UnknownIdAsSecret => b.key_for(&id, &Secret::new(id.clone())),
+                    KeyChange::UnknownId => self.key_for(&id, &b.config.secret),
+                    KeyChange::UnknownIdEmptySecret => self.key_for(&id, &Secret::new("")),
+                    KeyChange::UnknownIdAsSecret => self.key_for(&id, &Secret::new(id.clone())),
                 };
                 if *change != KeyChange::WrongSecret {
                     draft.input.key_id = Some(id);
