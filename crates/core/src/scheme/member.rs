@@ -129,14 +129,17 @@ impl<'t> Member<'t> {
 /// The member `key` of the dictionary `text`, its value (`param: None`,
 /// without its type's delimiters) or the value of its parameter `param`.
 pub(crate) fn read<'t>(text: &'t str, key: &str, param: Option<&str>) -> Option<&'t str> {
-    let member = top_level(text, b',')
-        .find(|m| Member::key(m) == key)
-        .map(Member::parse)?;
+    // As [`Member::parse`] reads the member, without keeping the rest.
+    let member = top_level(text, b',').find(|m| Member::key(m) == key)?;
+    let mut parts = top_level(member.trim(), b';');
+    let first = parts.next().unwrap_or_default();
     match param {
-        None => Some(unwrap(member.value)),
-        Some(name) => member
-            .params
-            .iter()
+        None => Some(unwrap(first.split_once('=').map_or("", |(_, v)| v))),
+        Some(name) => parts
+            .map(|p| {
+                let p = p.trim();
+                p.split_once('=').unwrap_or((p, ""))
+            })
             .find(|(n, _)| *n == name)
             .map(|(_, v)| unwrap(v)),
     }

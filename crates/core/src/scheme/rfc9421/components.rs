@@ -292,21 +292,25 @@ fn derived<'r>(
     target_scheme: &str,
 ) -> Result<Cow<'r, str>, Rejection> {
     let uri = req.uri();
-    let scheme = uri
-        .scheme_str()
-        .unwrap_or(target_scheme)
-        .to_ascii_lowercase();
+    // Made only for the components that name it (not `@method`, `@path`:
+    // on every request).
+    let scheme = || {
+        uri.scheme_str()
+            .unwrap_or(target_scheme)
+            .to_ascii_lowercase()
+    };
     let path = match uri.path() {
         "" => "/",
         path => path,
     };
     Ok(match id.name.as_ref() {
         "@method" => Cow::Borrowed(req.method().as_str()),
-        "@authority" => authority(req, &scheme)?,
-        "@scheme" => Cow::Owned(scheme),
+        "@authority" => authority(req, &scheme())?,
+        "@scheme" => Cow::Owned(scheme()),
         "@target-uri" => {
             // The target URI as received: unlike `@authority`, the RFC
             // normalises nothing in it.
+            let scheme = scheme();
             let authority = raw_authority(req)?;
             Cow::Owned(match uri.query() {
                 Some(q) => format!("{scheme}://{authority}{path}?{q}"),

@@ -20,7 +20,11 @@ pub fn content_digest(body: &[u8]) -> String {
 
 /// The value a signer writes for a body whose SHA-256 is `hash`.
 pub(super) fn written(hash: &[u8; 32]) -> String {
-    format!("sha-256=:{}:", STANDARD.encode(hash))
+    let mut value = String::with_capacity(56);
+    value.push_str("sha-256=:");
+    STANDARD.encode_string(hash, &mut value);
+    value.push(':');
+    value
 }
 
 fn malformed(detail: &'static str) -> Rejection {
