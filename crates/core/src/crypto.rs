@@ -270,7 +270,7 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
 
 /// Bodies at least this long have their hash remembered, within
 /// [`remembering_body_hashes`]; a shorter one costs less to hash again.
-const REMEMBERED_BODY_LEN: usize = 4096;
+const REMEMBERED_BODY_LEN: usize = 64;
 
 /// How many bodies' hashes are remembered at once.
 const REMEMBERED_BODIES: usize = 4;
