@@ -275,11 +275,14 @@ const REMEMBERED_BODY_LEN: usize = 64;
 /// How many bodies' hashes are remembered at once.
 const REMEMBERED_BODIES: usize = 4;
 
+/// Bodies and their SHA-256. Each entry holds its body, so no other
+/// bytes can take its address while it is here.
+type BodyHashes = Vec<(bytes::Bytes, [u8; 32])>;
+
 thread_local! {
     /// The bodies hashed on this thread within [`remembering_body_hashes`]
-    /// (`None` outside it), each with its SHA-256. Each entry holds its
-    /// body, so no other bytes can take its address while it is here.
-    static BODY_HASHES: std::cell::RefCell<Option<Vec<(bytes::Bytes, [u8; 32])>>> =
+    /// (`None` outside it).
+    static BODY_HASHES: std::cell::RefCell<Option<BodyHashes>> =
         const { std::cell::RefCell::new(None) };
 }
 
