@@ -7,16 +7,16 @@ use std::path::PathBuf;
 use sigconform_core::keys::{KeyPolicy, Permissions, Secret};
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::scheme::SchemeConfig;
-use sigconform_runner::{self as runner, RunConfig};
+use sigconform_runner as runner;
 use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig, key_maker};
 use sigconform_server::{self as server, KeySource, ServerConfig};
 
-/// One target to probe, and what it takes.
+/// One deployment to probe, and what it takes.
 pub struct Planned {
     /// The scheme it verifies.
     pub scheme: SchemeRef,
-    /// Its URL.
-    pub target: String,
+    /// Its instances' URLs.
+    pub targets: Vec<String>,
     /// Its scheme settings.
     pub scheme_config: SchemeConfig,
     /// The secret to sign with.
@@ -34,16 +34,9 @@ pub struct Planned {
 }
 
 impl Planned {
-    /// `config` with what this target takes: its scheme settings, admin
-    /// API, denied key and admin route.
-    pub fn configure(&self, config: RunConfig) -> RunConfig {
-        RunConfig {
-            scheme_config: self.scheme_config.clone(),
-            admin: self.admin.clone(),
-            denied_key: self.denied_key.clone(),
-            admin_path: self.admin_path.clone(),
-            ..config
-        }
+    /// The first instance's URL, naming the deployment.
+    pub fn target(&self) -> &str {
+        &self.targets[0]
     }
 }
 
@@ -125,7 +118,7 @@ pub async fn built_in(
     let server = crate::start_reference(server_config, 0).await?;
     Ok(Planned {
         scheme,
-        target: format!("{}{path}", server.url()),
+        targets: vec![format!("{}{path}", server.url())],
         scheme_config: config.clone(),
         secret,
         admin: admin.map(|token| runner::AdminAccess {

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use sigconform_core::Secret;
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::scheme::SchemeConfig;
-use sigconform_runner::{self as runner, RunConfig};
+use sigconform_runner::{self as runner, Deployment, RunOptions};
 
 use crate::built_in::{Planned, built_in};
 
@@ -141,33 +141,53 @@ pub struct DeploymentArgs {
     pub report: Vec<String>,
 }
 
-/// The runner's configuration for `scheme`, signed with `secret`, as the
-/// deployment flags describe it (the rest at the runner's defaults).
-pub fn run_config(
+/// The deployment the runner probes: `planned`'s instances, scheme and
+/// keys, with what the deployment flags say of it (the body it needs, how
+/// its route is probed, how it refuses).
+pub fn deployment(
     args: &DeploymentArgs,
-    scheme: &SchemeRef,
-    secret: &Secret,
-    extra_headers: &[runner::ExtraHeader],
+    planned: &Planned,
     body: Option<&runner::Body>,
-) -> RunConfig {
-    RunConfig {
+) -> Deployment {
+    Deployment {
+        targets: planned.targets.clone(),
+        scheme: planned.scheme.clone(),
+        scheme_config: planned.scheme_config.clone(),
+        key_id: args.key_id.clone(),
+        secret: planned.secret.clone(),
+        admin: planned.admin.clone(),
+        denied_key: planned.denied_key.clone(),
+        admin_path: planned.admin_path.clone(),
+        body: body.cloned(),
+        methods: Vec::new(),
         fixed_route: match (args.fixed_path, args.path_prefix) {
             (true, _) => Some(true),
             (_, true) => Some(false),
             _ => None,
         },
+        with_query: args.with_query,
+        reject_statuses: args.reject_status.clone(),
+        read_back: None,
+    }
+}
+
+/// The run's options as the deployment flags say (the rest at the
+/// runner's defaults).
+pub fn run_options(args: &DeploymentArgs, extra_headers: Vec<runner::ExtraHeader>) -> RunOptions {
+    RunOptions {
         tls: runner::TlsOptions {
             ca_cert: args.ca_cert.clone(),
             insecure: args.insecure,
         },
-        extra_headers: extra_headers.to_vec(),
-        body: body.cloned(),
-        reject_statuses: args.reject_status.clone(),
-        with_query: args.with_query,
+        extra_headers,
         max_body: args.max_body,
         timeout: std::time::Duration::from_secs(args.timeout),
         concurrency: args.concurrency,
-        ..RunConfig::new(scheme.clone(), args.key_id.clone(), secret.clone())
+        // Learning the deployment and the whole catalog may take the
+        // per-request timeout a few times over (`--slow` adds the window:
+        // the runner knows it).
+        deadline: std::time::Duration::from_secs(args.timeout.saturating_mul(10).max(30)),
+        ..RunOptions::default()
     }
 }
 
@@ -301,9 +321,9 @@ fn words(list: &str) -> Vec<String> {
     list.split_whitespace().map(str::to_owned).collect()
 }
 
-/// The targets to probe: the `--target`s (of `scheme`, signed with
-/// `secret`), or the built-in servers (of `scheme`, or of every scheme
-/// and profile).
+/// The deployments to probe: the `--target`s, instances of one (of
+/// `scheme`, signed with `secret`), or the built-in servers, one each (of
+/// `scheme`, or of every scheme and profile).
 pub async fn plan(
     args: &DeploymentArgs,
     scheme: Option<SchemeRef>,
@@ -325,22 +345,20 @@ pub async fn plan(
     }
     let scheme = scheme.ok_or("--target needs --scheme or --profile")?;
     let secret = secret.ok_or("--target needs --secret or --secret-env")?;
-    Ok(args
-        .target
-        .iter()
-        .map(|target| Planned {
-            scheme: scheme.clone(),
-            target: target.clone(),
-            scheme_config: scheme_config(
-                args,
-                args.endpoint.clone().unwrap_or_else(|| target.clone()),
-            ),
-            secret: secret.clone(),
-            admin: None,
-            denied_key: None,
-            admin_path: None,
-            _server: None,
-            db: None,
-        })
-        .collect())
+    // Instances of one deployment share its public endpoint: the first's.
+    let endpoint = args
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| args.target[0].clone());
+    Ok(vec![Planned {
+        scheme,
+        targets: args.target.clone(),
+        scheme_config: scheme_config(args, endpoint),
+        secret,
+        admin: None,
+        denied_key: None,
+        admin_path: None,
+        _server: None,
+        db: None,
+    }])
 }

@@ -73,7 +73,7 @@ pub(crate) struct Plan {
 }
 
 /// The pause of a replay after a pause: as long as the catalog's.
-const REPLAY_PAUSE: Duration = crate::REPLAY_PAUSE;
+const REPLAY_PAUSE: Duration = crate::replay::REPLAY_PAUSE;
 
 /// A key id no target knows.
 pub(super) const UNKNOWN_KEY_ID: &str = "sigconform-unknown";
@@ -107,7 +107,7 @@ impl<'b> Forge<'b> {
             ops: catalogue::catalogue(b),
             methods: catalogue::methods(b),
             signature_headers,
-            nonce_key: crate::random_u64(),
+            nonce_key: crate::probe::random_u64(),
             nonces: std::cell::Cell::new(0),
             base_content: 0,
             b,
@@ -289,7 +289,7 @@ impl<'b> Forge<'b> {
     fn input(&self, now_ms: u64, nonce: &str) -> SignInput {
         let b = self.b;
         SignInput {
-            key_id: Some(b.config.key_id.clone()),
+            key_id: Some(b.deployment.key_id.clone()),
             timestamp: b.scheme.timestamp_text(b.unit.from_ms(now_ms)),
             nonce: b
                 .location(&Field::Nonce)
@@ -350,7 +350,7 @@ impl<'b> Forge<'b> {
             Variant::KeyIdRecased => {
                 let id = draft.input.key_id.clone().unwrap_or_default();
                 let other = recased(&id).ok_or("the key id has no letters to re-case")?;
-                draft.key = self.b.key_for(&other, &self.b.config.secret);
+                draft.key = self.b.key_for(&other, &self.b.deployment.secret);
                 draft.input.key_id = Some(other);
             }
         }
@@ -508,7 +508,7 @@ impl<'b> Forge<'b> {
     /// A key the target does not have for the request's key id.
     pub(super) fn wrong_key(&self, draft: &Draft) -> Key {
         let id = draft.input.key_id.clone().unwrap_or_default();
-        let secret = Secret::new(format!("{}-wrong", self.b.config.secret.expose()));
+        let secret = Secret::new(format!("{}-wrong", self.b.deployment.secret.expose()));
         self.b.key_for(&id, &secret)
     }
 }
