@@ -132,7 +132,7 @@ fn run_config(
         deadline: std::time::Duration::from_secs(
             args.timeout.saturating_mul(10).max(30)
                 + if args.slow {
-                    window_seconds(scheme, args.tolerance)
+                    window_seconds(scheme, args.scheme_options.tolerance)
                 } else {
                     0
                 },
