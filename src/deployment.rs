@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use sigconform_core::Secret;
 use sigconform_core::registry::SchemeRef;
-use sigconform_core::scheme::SchemeConfig;
 use sigconform_runner::{self as runner, Deployment, RunOptions};
 
 use crate::built_in::{Planned, built_in};
+use crate::scheme_options::SchemeOptions;
 
 /// The flags that describe a deployment and where its reports go.
 #[derive(clap::Args)]
@@ -97,38 +97,10 @@ pub struct DeploymentArgs {
     /// Environment variable holding the secret.
     #[arg(long)]
     pub secret_env: Option<String>,
-    /// quable's ENDPOINT string (default: the target URL).
-    #[arg(long)]
-    pub endpoint: Option<String>,
-    /// Past limit in the scheme's unit (default: the scheme's own rule).
-    #[arg(long)]
-    pub tolerance: Option<u64>,
-    /// Future limit in the scheme's unit.
-    #[arg(long)]
-    pub future_tolerance: Option<u64>,
-    /// sigv4: the region the target serves (default us-east-1; `*`: any).
-    #[arg(long)]
-    pub region: Option<String>,
-    /// sigv4: the service the target serves (default s3: the target URL is
-    /// an object the runner may write, in a bucket, and removes at the end).
-    #[arg(long)]
-    pub service: Option<String>,
-    /// rfc9421: the components the target requires every signature to
-    /// cover, separated by spaces (default `@method @authority @path`, and
-    /// `content-digest` with a body); the runner's signatures cover them.
-    #[arg(long, value_name = "COMPONENTS")]
-    pub covered: Option<String>,
-    /// rfc9421: the metadata parameters the target requires, separated by
-    /// spaces (default `created keyid`; add `nonce` for the replay cases).
-    #[arg(long, value_name = "PARAMETERS")]
-    pub required_params: Option<String>,
-    /// rfc9421: the signature label the target checks (default: the first;
-    /// the runner writes `sig1`).
-    #[arg(long)]
-    pub label: Option<String>,
-    /// rfc9421: the application `tag` the target requires.
-    #[arg(long)]
-    pub signature_tag: Option<String>,
+    /// The scheme's settings: its endpoint string, time limits, SigV4
+    /// scope, RFC 9421 policy.
+    #[command(flatten)]
+    pub scheme_options: SchemeOptions,
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 5)]
     pub timeout: u64,
@@ -150,16 +122,7 @@ pub fn deployment(
     body: Option<&runner::Body>,
 ) -> Deployment {
     Deployment {
-        targets: planned.targets.clone(),
-        scheme: planned.scheme.clone(),
-        scheme_config: planned.scheme_config.clone(),
-        key_id: args.key_id.clone(),
-        secret: planned.secret.clone(),
-        admin: planned.admin.clone(),
-        denied_key: planned.denied_key.clone(),
-        admin_path: planned.admin_path.clone(),
         body: body.cloned(),
-        methods: Vec::new(),
         fixed_route: match (args.fixed_path, args.path_prefix) {
             (true, _) => Some(true),
             (_, true) => Some(false),
@@ -167,7 +130,7 @@ pub fn deployment(
         },
         with_query: args.with_query,
         reject_statuses: args.reject_status.clone(),
-        read_back: None,
+        ..planned.deployment(&args.key_id)
     }
 }
 
@@ -295,32 +258,6 @@ pub fn body(args: &DeploymentArgs) -> Result<Option<runner::Body>, String> {
     }))
 }
 
-/// The scheme settings of a target whose endpoint string is `endpoint`.
-pub fn scheme_config(args: &DeploymentArgs, endpoint: String) -> SchemeConfig {
-    // `@scheme` and `@target-uri` as the target's URL says.
-    let target_scheme = endpoint
-        .split_once("://")
-        .map(|(scheme, _)| scheme.to_ascii_lowercase());
-    SchemeConfig {
-        tolerance_past: args.tolerance,
-        tolerance_future: args.future_tolerance,
-        endpoint: Some(endpoint),
-        region: args.region.clone(),
-        service: args.service.clone(),
-        required_headers: args.covered.as_deref().map(words),
-        required_parameters: args.required_params.as_deref().map(words),
-        label: args.label.clone(),
-        signature_tag: args.signature_tag.clone(),
-        target_scheme,
-        ..SchemeConfig::default()
-    }
-}
-
-/// A list given as one argument, its items separated by spaces.
-fn words(list: &str) -> Vec<String> {
-    list.split_whitespace().map(str::to_owned).collect()
-}
-
 /// The deployments to probe: the `--target`s, instances of one (of
 /// `scheme`, signed with `secret`), or the built-in servers, one each (of
 /// `scheme`, or of every scheme and profile).
@@ -331,34 +268,27 @@ pub async fn plan(
 ) -> Result<Vec<Planned>, String> {
     if args.target.is_empty() {
         let schemes = scheme.map_or_else(SchemeRef::all_built_in, |s| vec![s]);
-        let endpoint = args
-            .endpoint
-            .clone()
-            .unwrap_or_else(|| "https:sigconform.test/app".into());
+        // quable's endpoint string where none is given.
+        let config = args
+            .scheme_options
+            .scheme_config(Some("https:sigconform.test/app"));
         let mut planned = Vec::new();
         for scheme in schemes {
-            planned.push(
-                built_in(scheme, &scheme_config(args, endpoint.clone()), &args.key_id).await?,
-            );
+            planned.push(built_in(scheme, &config, &args.key_id).await?);
         }
         return Ok(planned);
     }
     let scheme = scheme.ok_or("--target needs --scheme or --profile")?;
     let secret = secret.ok_or("--target needs --secret or --secret-env")?;
     // Instances of one deployment share its public endpoint: the first's.
-    let endpoint = args
-        .endpoint
-        .clone()
-        .unwrap_or_else(|| args.target[0].clone());
     Ok(vec![Planned {
+        scheme_config: args.scheme_options.scheme_config(Some(&args.target[0])),
         scheme,
         targets: args.target.clone(),
-        scheme_config: scheme_config(args, endpoint),
         secret,
         admin: None,
         denied_key: None,
         admin_path: None,
         _server: None,
-        db: None,
     }])
 }

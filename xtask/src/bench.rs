@@ -80,7 +80,7 @@ async fn servers(requests: usize, connections: usize) -> Result<(), String> {
         // The servers `cargo xtask conform` starts, and the same cases
         // (the key lifecycle ones included).
         let planned = sigconform::built_in::built_in(scheme.clone(), &config, "sigconform").await?;
-        let deployment = built_in_deployment(&planned);
+        let deployment = planned.deployment("sigconform");
         let started = std::time::Instant::now();
         let run = only_run(&deployment, &RunOptions::default()).await?;
         let elapsed = started.elapsed();
@@ -171,7 +171,7 @@ async fn fuzzer(config: &SchemeConfig) -> Result<(), String> {
     }
     let planned =
         sigconform::built_in::built_in(SchemeId::A2a.into(), config, "sigconform").await?;
-    let deployment = built_in_deployment(&planned);
+    let deployment = planned.deployment("sigconform");
     let run_options = RunOptions {
         concurrency: 8,
         ..RunOptions::default()
@@ -219,7 +219,7 @@ async fn far_away(config: &SchemeConfig) -> Result<(), String> {
         .replacen(&server.to_string(), &relay.addr().to_string(), 1);
     let deployment = Deployment {
         targets: vec![target],
-        ..built_in_deployment(&planned)
+        ..planned.deployment("sigconform")
     };
     let options = RunOptions {
         concurrency: 8,
@@ -236,25 +236,6 @@ async fn far_away(config: &SchemeConfig) -> Result<(), String> {
         met(elapsed < Duration::from_secs(20))
     );
     Ok(())
-}
-
-/// The built-in deployment `planned` as `cargo xtask conform` probes it:
-/// its instances, scheme settings, key lifecycle API, denied key and admin
-/// route, signed by key `sigconform`.
-fn built_in_deployment(planned: &sigconform::built_in::Planned) -> Deployment {
-    Deployment {
-        targets: planned.targets.clone(),
-        scheme_config: planned.scheme_config.clone(),
-        admin: planned.admin.clone(),
-        denied_key: planned.denied_key.clone(),
-        admin_path: planned.admin_path.clone(),
-        ..Deployment::new(
-            String::new(),
-            planned.scheme.clone(),
-            "sigconform",
-            planned.secret.clone(),
-        )
-    }
 }
 
 /// The run of `deployment`'s one instance.
