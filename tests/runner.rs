@@ -1216,6 +1216,47 @@ async fn sigv4_for_another_service_skips_what_only_s3_has() {
     }
 }
 
+/// An RFC 9421 target told to require only `@method @authority @path`
+/// need not have the body covered: a body sent with a signature made as if
+/// there were none breaks no rule of its configuration (`info`), while the
+/// default configuration, which requires `content-digest` with a body,
+/// refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_the_target_does_not_require_covered_is_not_a_failure() {
+    let body_delete = |results: &[CaseResult]| {
+        results
+            .iter()
+            .find(|r| r.id == "rfc9421/tamper/body-delete")
+            .map(|r| r.outcome)
+    };
+    for (covered, expected) in [
+        (Some("@method @authority @path"), Outcome::Info),
+        (None, Outcome::Pass),
+    ] {
+        let config = SchemeConfig {
+            required_headers: covered.map(|c| c.split(' ').map(str::to_owned).collect()),
+            ..scheme_config()
+        };
+        let setup =
+            common::server_config_with(SchemeId::Rfc9421, config.clone(), None, common::API);
+        let server = common::start_with(setup).await;
+        let (deployment, options) = run_config(
+            SchemeId::Rfc9421,
+            config,
+            Duration::from_secs(5),
+            Duration::from_secs(30),
+            common::API,
+        );
+        let results = run_at(&deployment, &options, &common::API.target(&server))
+            .await
+            .unwrap()
+            .results;
+        let bad = bad(&results);
+        assert!(bad.is_empty(), "{covered:?}: {}", bad.join("\n"));
+        assert_eq!(body_delete(&results), Some(expected), "{covered:?}");
+    }
+}
+
 /// Each lenient decoder, on the tag, the body hash or the timestamp, is
 /// found by the decoding cases of exactly the decorations it reads as the
 /// right value (`crates/core/src/lenient.rs` says which), and by nothing
