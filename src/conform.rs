@@ -10,12 +10,11 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sigconform_core::Secret;
 use sigconform_core::registry::SchemeRef;
-use sigconform_core::scheme::SchemeConfig;
-use sigconform_runner::{self as runner, Counts, RunConfig};
+use sigconform_runner::{self as runner, Counts};
 
 use crate::built_in::Planned;
 use crate::deployment::{self, DeploymentArgs, artifacts, body, extra_headers};
@@ -112,53 +111,24 @@ impl std::ops::Deref for ConformArgs {
     }
 }
 
-/// The runner's configuration for one scheme from the command line.
-fn run_config(
-    args: &ConformArgs,
-    scheme: &SchemeRef,
-    secret: &Secret,
-    extra_headers: &[runner::ExtraHeader],
-    body: Option<&runner::Body>,
-) -> RunConfig {
-    RunConfig {
+/// The deployment `planned` as the command line describes it.
+fn deployment(args: &ConformArgs, shared: &Shared, planned: &Planned) -> runner::Deployment {
+    runner::Deployment {
         read_back: args.read_back.clone(),
-        only: args.only.clone(),
-        skip: args.skip.clone(),
         methods: args.methods.clone(),
-        timing: args.timing,
-        slow: args.slow,
-        // The whole run may take the per-request timeout a few times over,
-        // and with --slow the window as well.
-        deadline: std::time::Duration::from_secs(
-            args.timeout.saturating_mul(10).max(30)
-                + if args.slow {
-                    window_seconds(scheme, args.tolerance)
-                } else {
-                    0
-                },
-        ),
-        ..deployment::run_config(args, scheme, secret, extra_headers, body)
+        ..deployment::deployment(args, planned, shared.body.as_ref())
     }
 }
 
-/// The past window of `scheme` (or `tolerance`, in its unit), in seconds:
-/// `--slow` waits for most of it.
-fn window_seconds(scheme: &SchemeRef, tolerance: Option<u64>) -> u64 {
-    scheme
-        .build(&SchemeConfig {
-            endpoint: Some("-".into()),
-            tolerance_past: tolerance,
-            ..SchemeConfig::default()
-        })
-        .map_or(300, |s| {
-            let w = s.window();
-            // A scheme without a past limit has no end of the window to wait for.
-            if w.past == u64::MAX {
-                0
-            } else {
-                w.unit.to_ms(w.past) / 1000
-            }
-        })
+/// The run's options as the command line says.
+fn run_options(args: &ConformArgs, shared: &Shared) -> runner::RunOptions {
+    runner::RunOptions {
+        only: args.only.clone(),
+        skip: args.skip.clone(),
+        timing: args.timing,
+        slow: args.slow,
+        ..deployment::run_options(args, shared.extra_headers.clone())
+    }
 }
 
 /// A progress bar on standard error for a run against `target`: drawn only
@@ -244,8 +214,8 @@ impl Shared {
     }
 }
 
-/// The targets to probe: the `--target`s, with the key lifecycle API and
-/// routes given for them, or the built-in servers.
+/// The deployments to probe: the `--target`s, with the key lifecycle API
+/// and routes given for them, or the built-in servers.
 async fn plan(args: &ConformArgs, shared: &Shared) -> Result<Vec<Planned>, String> {
     let mut planned = deployment::plan(args, shared.scheme.clone(), shared.secret.clone()).await?;
     if !args.target.is_empty() {
@@ -283,7 +253,8 @@ fn print_run(
     );
 }
 
-/// Probes every planned target in turn.
+/// Probes every planned deployment in turn, printing each instance's
+/// report as its deployment's run ends.
 async fn probe_each(
     args: &ConformArgs,
     shared: &Shared,
@@ -291,77 +262,37 @@ async fn probe_each(
     files: &mut runner::Files,
     expecting: &Expecting,
 ) -> Result<Vec<Probed>, String> {
+    let options = run_options(args, shared);
     let mut probed = Vec::new();
     for target in planned {
-        let mut config = target.configure(run_config(
-            args,
-            &target.scheme,
-            &target.secret,
-            &shared.extra_headers,
-            shared.body.as_ref(),
-        ));
-        let (bar, progress) = progress_bar(&target.target);
-        config.progress = Some(progress);
-        let started = Instant::now();
-        let run = runner::run(&config, &target.target).await;
+        let deployment = deployment(args, shared, target);
+        let (bar, progress) = progress_bar(target.target());
+        let options = runner::RunOptions {
+            progress: Some(progress),
+            ..options.clone()
+        };
+        let report = runner::run(&deployment, &options).await;
         bar.finish_and_clear();
-        let mut run = run.map_err(|e| e.to_string())?;
-        expecting.annotate(&mut run);
+        let report = report.map_err(|e| e.to_string())?;
         let scheme = target.scheme.to_string();
-        print_run(&target.target, &scheme, &run, files, args.verbose);
-        probed.push(Probed {
-            target: target.target.clone(),
-            scheme,
-            run,
-            elapsed: started.elapsed(),
-        });
+        for mut instance in report.instances {
+            expecting.annotate(&mut instance.run);
+            print_run(
+                &instance.target,
+                &scheme,
+                &instance.run,
+                files,
+                args.verbose,
+            );
+            probed.push(Probed {
+                target: instance.target,
+                scheme: scheme.clone(),
+                run: instance.run,
+                elapsed: instance.elapsed,
+            });
+        }
     }
     Ok(probed)
-}
-
-/// Several targets are instances of one deployment: a request accepted by
-/// one must be rejected by the others. The case is reported as one of the
-/// first instance's run, in every report.
-async fn across_instances(
-    args: &ConformArgs,
-    shared: &Shared,
-    first: &Planned,
-    probed: &mut [Probed],
-    files: &mut runner::Files,
-    expecting: &Expecting,
-) -> Result<(), String> {
-    let config = first.configure(run_config(
-        args,
-        &first.scheme,
-        &first.secret,
-        &shared.extra_headers,
-        shared.body.as_ref(),
-    ));
-    let Some(case) = runner::run_cross_instance(&config, &args.target)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
-        return Ok(());
-    };
-    let first_run = &mut probed[0].run;
-    let mut instances = runner::Run {
-        clock: first_run.clock,
-        insecure: first_run.insecure,
-        learned: Vec::new(),
-        notes: Vec::new(),
-        results: vec![case],
-    };
-    expecting.annotate(&mut instances);
-    let label = format!("instances {}", args.target.join(", "));
-    print_run(
-        &label,
-        &first.scheme.to_string(),
-        &instances,
-        files,
-        args.verbose,
-    );
-    first_run.results.extend(instances.results);
-    Ok(())
 }
 
 /// The table of counts per target, and where the payloads went.
@@ -393,17 +324,12 @@ fn print_summary(probed: &[Probed], files: &runner::Files) {
     }
 }
 
-/// Prints every case id of every planned target with its description.
+/// Prints every case id of every planned deployment with its description.
 fn list(args: &ConformArgs, shared: &Shared, planned: &[Planned]) -> Result<(), String> {
+    let options = run_options(args, shared);
     for target in planned {
-        let config = target.configure(run_config(
-            args,
-            &target.scheme,
-            &target.secret,
-            &shared.extra_headers,
-            shared.body.as_ref(),
-        ));
-        for (id, description) in runner::list(&config).map_err(|e| e.to_string())? {
+        let deployment = deployment(args, shared, target);
+        for (id, description) in runner::list(&deployment, &options).map_err(|e| e.to_string())? {
             println!("{id:<45} {description}");
         }
     }
@@ -447,18 +373,7 @@ async fn probe_and_report(args: &ConformArgs) -> Result<bool, String> {
         return Ok(false);
     }
     let mut files = artifacts(args);
-    let mut probed = probe_each(args, &shared, &planned, &mut files, &expecting).await?;
-    if args.target.len() > 1 {
-        across_instances(
-            args,
-            &shared,
-            &planned[0],
-            &mut probed,
-            &mut files,
-            &expecting,
-        )
-        .await?;
-    }
+    let probed = probe_each(args, &shared, &planned, &mut files, &expecting).await?;
     print_summary(&probed, &files);
     let reached = probed
         .iter()

@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use sigconform_core::Secret;
 use sigconform_core::registry::SchemeRef;
-use sigconform_core::scheme::SchemeConfig;
-use sigconform_runner::{self as runner, RunConfig};
+use sigconform_runner::{self as runner, Deployment, RunOptions};
 
 use crate::built_in::{Planned, built_in};
+use crate::scheme_options::SchemeOptions;
 
 /// The flags that describe a deployment and where its reports go.
 #[derive(clap::Args)]
@@ -97,38 +97,10 @@ pub struct DeploymentArgs {
     /// Environment variable holding the secret.
     #[arg(long)]
     pub secret_env: Option<String>,
-    /// quable's ENDPOINT string (default: the target URL).
-    #[arg(long)]
-    pub endpoint: Option<String>,
-    /// Past limit in the scheme's unit (default: the scheme's own rule).
-    #[arg(long)]
-    pub tolerance: Option<u64>,
-    /// Future limit in the scheme's unit.
-    #[arg(long)]
-    pub future_tolerance: Option<u64>,
-    /// sigv4: the region the target serves (default us-east-1; `*`: any).
-    #[arg(long)]
-    pub region: Option<String>,
-    /// sigv4: the service the target serves (default s3: the target URL is
-    /// an object the runner may write, in a bucket, and removes at the end).
-    #[arg(long)]
-    pub service: Option<String>,
-    /// rfc9421: the components the target requires every signature to
-    /// cover, separated by spaces (default `@method @authority @path`, and
-    /// `content-digest` with a body); the runner's signatures cover them.
-    #[arg(long, value_name = "COMPONENTS")]
-    pub covered: Option<String>,
-    /// rfc9421: the metadata parameters the target requires, separated by
-    /// spaces (default `created keyid`; add `nonce` for the replay cases).
-    #[arg(long, value_name = "PARAMETERS")]
-    pub required_params: Option<String>,
-    /// rfc9421: the signature label the target checks (default: the first;
-    /// the runner writes `sig1`).
-    #[arg(long)]
-    pub label: Option<String>,
-    /// rfc9421: the application `tag` the target requires.
-    #[arg(long)]
-    pub signature_tag: Option<String>,
+    /// The scheme's settings: its endpoint string, time limits, SigV4
+    /// scope, RFC 9421 policy.
+    #[command(flatten)]
+    pub scheme_options: SchemeOptions,
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 5)]
     pub timeout: u64,
@@ -141,33 +113,44 @@ pub struct DeploymentArgs {
     pub report: Vec<String>,
 }
 
-/// The runner's configuration for `scheme`, signed with `secret`, as the
-/// deployment flags describe it (the rest at the runner's defaults).
-pub fn run_config(
+/// The deployment the runner probes: `planned`'s instances, scheme and
+/// keys, with what the deployment flags say of it (the body it needs, how
+/// its route is probed, how it refuses).
+pub fn deployment(
     args: &DeploymentArgs,
-    scheme: &SchemeRef,
-    secret: &Secret,
-    extra_headers: &[runner::ExtraHeader],
+    planned: &Planned,
     body: Option<&runner::Body>,
-) -> RunConfig {
-    RunConfig {
+) -> Deployment {
+    Deployment {
+        body: body.cloned(),
         fixed_route: match (args.fixed_path, args.path_prefix) {
             (true, _) => Some(true),
             (_, true) => Some(false),
             _ => None,
         },
+        with_query: args.with_query,
+        reject_statuses: args.reject_status.clone(),
+        ..planned.deployment(&args.key_id)
+    }
+}
+
+/// The run's options as the deployment flags say (the rest at the
+/// runner's defaults).
+pub fn run_options(args: &DeploymentArgs, extra_headers: Vec<runner::ExtraHeader>) -> RunOptions {
+    RunOptions {
         tls: runner::TlsOptions {
             ca_cert: args.ca_cert.clone(),
             insecure: args.insecure,
         },
-        extra_headers: extra_headers.to_vec(),
-        body: body.cloned(),
-        reject_statuses: args.reject_status.clone(),
-        with_query: args.with_query,
+        extra_headers,
         max_body: args.max_body,
         timeout: std::time::Duration::from_secs(args.timeout),
         concurrency: args.concurrency,
-        ..RunConfig::new(scheme.clone(), args.key_id.clone(), secret.clone())
+        // Learning the deployment and the whole catalog may take the
+        // per-request timeout a few times over (`--slow` adds the window:
+        // the runner knows it).
+        deadline: std::time::Duration::from_secs(args.timeout.saturating_mul(10).max(30)),
+        ..RunOptions::default()
     }
 }
 
@@ -275,35 +258,9 @@ pub fn body(args: &DeploymentArgs) -> Result<Option<runner::Body>, String> {
     }))
 }
 
-/// The scheme settings of a target whose endpoint string is `endpoint`.
-pub fn scheme_config(args: &DeploymentArgs, endpoint: String) -> SchemeConfig {
-    // `@scheme` and `@target-uri` as the target's URL says.
-    let target_scheme = endpoint
-        .split_once("://")
-        .map(|(scheme, _)| scheme.to_ascii_lowercase());
-    SchemeConfig {
-        tolerance_past: args.tolerance,
-        tolerance_future: args.future_tolerance,
-        endpoint: Some(endpoint),
-        region: args.region.clone(),
-        service: args.service.clone(),
-        required_headers: args.covered.as_deref().map(words),
-        required_parameters: args.required_params.as_deref().map(words),
-        label: args.label.clone(),
-        signature_tag: args.signature_tag.clone(),
-        target_scheme,
-        ..SchemeConfig::default()
-    }
-}
-
-/// A list given as one argument, its items separated by spaces.
-fn words(list: &str) -> Vec<String> {
-    list.split_whitespace().map(str::to_owned).collect()
-}
-
-/// The targets to probe: the `--target`s (of `scheme`, signed with
-/// `secret`), or the built-in servers (of `scheme`, or of every scheme
-/// and profile).
+/// The deployments to probe: the `--target`s, instances of one (of
+/// `scheme`, signed with `secret`), or the built-in servers, one each (of
+/// `scheme`, or of every scheme and profile).
 pub async fn plan(
     args: &DeploymentArgs,
     scheme: Option<SchemeRef>,
@@ -311,36 +268,27 @@ pub async fn plan(
 ) -> Result<Vec<Planned>, String> {
     if args.target.is_empty() {
         let schemes = scheme.map_or_else(SchemeRef::all_built_in, |s| vec![s]);
-        let endpoint = args
-            .endpoint
-            .clone()
-            .unwrap_or_else(|| "https:sigconform.test/app".into());
+        // quable's endpoint string where none is given.
+        let config = args
+            .scheme_options
+            .scheme_config(Some("https:sigconform.test/app"));
         let mut planned = Vec::new();
         for scheme in schemes {
-            planned.push(
-                built_in(scheme, &scheme_config(args, endpoint.clone()), &args.key_id).await?,
-            );
+            planned.push(built_in(scheme, &config, &args.key_id).await?);
         }
         return Ok(planned);
     }
     let scheme = scheme.ok_or("--target needs --scheme or --profile")?;
     let secret = secret.ok_or("--target needs --secret or --secret-env")?;
-    Ok(args
-        .target
-        .iter()
-        .map(|target| Planned {
-            scheme: scheme.clone(),
-            target: target.clone(),
-            scheme_config: scheme_config(
-                args,
-                args.endpoint.clone().unwrap_or_else(|| target.clone()),
-            ),
-            secret: secret.clone(),
-            admin: None,
-            denied_key: None,
-            admin_path: None,
-            _server: None,
-            db: None,
-        })
-        .collect())
+    // Instances of one deployment share its public endpoint: the first's.
+    Ok(vec![Planned {
+        scheme_config: args.scheme_options.scheme_config(Some(&args.target[0])),
+        scheme,
+        targets: args.target.clone(),
+        secret,
+        admin: None,
+        denied_key: None,
+        admin_path: None,
+        _server: None,
+    }])
 }

@@ -118,27 +118,24 @@ async fn fuzz(args: &FuzzArgs) -> Result<bool, String> {
     let mut files = deployment::artifacts(d);
     let mut runs = Vec::new();
     let mut table = Vec::new();
+    // Learning the deployment takes a few requests; the fuzz budget
+    // bounds the rest.
+    let run_options = deployment::run_options(d, extra_headers);
     for target in &planned {
-        let mut config = target.configure(deployment::run_config(
-            d,
-            &target.scheme,
-            &target.secret,
-            &extra_headers,
-            body.as_ref(),
-        ));
+        let deployment = deployment::deployment(d, target, body.as_ref());
         if args.list {
-            for name in runner::fuzz::operator_names(&config).map_err(|e| e.to_string())? {
+            for name in runner::fuzz::operator_names(&deployment).map_err(|e| e.to_string())? {
                 println!("{}\t{name}", target.scheme);
             }
             continue;
         }
-        // Learning the deployment takes a few requests; the fuzz budget
-        // bounds the rest.
-        config.deadline = Duration::from_secs(d.timeout.saturating_mul(10).max(30));
-        let (bar, progress) = progress_bar(&target.target, requests);
-        config.progress = Some(progress);
+        let (bar, progress) = progress_bar(target.target(), requests);
+        let run_options = runner::RunOptions {
+            progress: Some(progress),
+            ..run_options.clone()
+        };
         let started = Instant::now();
-        let fuzzed = runner::fuzz::fuzz(&config, &options, &target.target).await;
+        let fuzzed = runner::fuzz::fuzz(&deployment, &run_options, &options).await;
         bar.finish_and_clear();
         let mut fuzzed = fuzzed.map_err(|e| e.to_string())?;
         fuzzed.run.notes.push(format!(
@@ -153,7 +150,7 @@ async fn fuzz(args: &FuzzArgs) -> Result<bool, String> {
         let _ = write!(
             anstream::stdout(),
             "{}",
-            runner::render_text(&target.target, &fuzzed.run, &mut files, &text_options)
+            runner::render_text(target.target(), &fuzzed.run, &mut files, &text_options)
         );
         table.push((
             scheme,
@@ -161,7 +158,7 @@ async fn fuzz(args: &FuzzArgs) -> Result<bool, String> {
             Counts::of(&fuzzed.run.results).fail,
             started.elapsed(),
         ));
-        runs.push((target.target.clone(), fuzzed.run));
+        runs.push((target.target().to_owned(), fuzzed.run));
     }
     if args.list {
         return Ok(false);

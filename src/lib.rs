@@ -32,6 +32,7 @@ pub mod deployment;
 pub mod fuzz;
 mod one_request;
 mod profiles;
+pub mod scheme_options;
 pub mod serve;
 mod sign;
 pub mod vectors;

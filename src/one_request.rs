@@ -4,7 +4,9 @@
 use sigconform_core::keys::{Key, Secret};
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::request::Request;
-use sigconform_core::scheme::{Scheme, SchemeConfig};
+use sigconform_core::scheme::Scheme;
+
+use crate::scheme_options::SchemeOptions;
 
 /// A scheme, a key and a request, from the command line.
 #[derive(clap::Args)]
@@ -30,9 +32,8 @@ pub(crate) struct OneRequest {
     /// File holding the exact body bytes.
     #[arg(long)]
     body_file: Option<std::path::PathBuf>,
-    /// quable: the declared app endpoint string; a profile's `{endpoint}`.
-    #[arg(long)]
-    endpoint: Option<String>,
+    #[command(flatten)]
+    scheme_options: SchemeOptions,
 }
 
 impl OneRequest {
@@ -56,15 +57,11 @@ impl OneRequest {
             .map_err(|e| format!("invalid request: {e}"))
     }
 
-    /// The scheme, with the endpoint given.
+    /// The scheme, with the settings given.
     pub(crate) fn scheme(&self) -> Result<Box<dyn Scheme>, String> {
-        let config = SchemeConfig {
-            endpoint: self.endpoint.clone(),
-            ..SchemeConfig::default()
-        };
         SchemeRef::resolve(&self.scheme)
             .map_err(|e| e.to_string())?
-            .build(&config)
+            .build(&self.scheme_options.scheme_config(None))
             .map_err(|e| e.to_string())
     }
 

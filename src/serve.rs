@@ -18,6 +18,8 @@ use sigconform_server::redis_nonces::RedisNonceStore;
 use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig, key_maker};
 use sigconform_server::{Defect, KeySource, Mount, ServerConfig};
 
+use crate::scheme_options::SchemeOptions;
+
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("verifies").required(true).args(["scheme", "profile"])))]
 pub struct ServeArgs {
@@ -34,10 +36,8 @@ pub struct ServeArgs {
     /// KEY_ID=SECRET; may repeat. With --keys-db they are stored there.
     #[arg(long = "key", value_name = "ID=SECRET")]
     keys: Vec<String>,
-    /// quable: the declared endpoint string; a profile's `{endpoint}` (the
-    /// notification URL) or the origin of its `{url}`.
-    #[arg(long)]
-    endpoint: Option<String>,
+    #[command(flatten)]
+    scheme_options: SchemeOptions,
     /// Log each rejection with the canonical string expected.
     #[arg(long)]
     diagnose: bool,
@@ -187,10 +187,7 @@ pub fn run(args: ServeArgs) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let scheme_config = SchemeConfig {
-            endpoint: args.endpoint.clone(),
-            ..SchemeConfig::default()
-        };
+        let scheme_config = args.scheme_options.scheme_config(None);
         let mut servers = Vec::new();
         for i in 0..args.instances {
             // Each instance its own connections and cache, as separate

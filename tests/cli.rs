@@ -626,6 +626,276 @@ fn sign_then_verify_by_hand() {
     );
 }
 
+/// The secret of the scheme options' tests, in base64 (as RFC 9421 keys
+/// are given).
+const OPTIONS_SECRET: &str = "c2NoZW1lLW9wdGlvbnMtc2VjcmV0";
+
+/// The headers `sign` prints for `scheme` with `extra` arguments, signed
+/// with [`OPTIONS_SECRET`] (no `Request-Target:` line).
+fn signed_headers(scheme: &str, extra: &[&str]) -> Vec<String> {
+    let signed = sigconform(&["sign", "--scheme", scheme, "--secret-env", "OPTIONS_SECRET"])
+        .args(extra)
+        .env("OPTIONS_SECRET", OPTIONS_SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(signed.status.code(), Some(0), "{}", text(&signed));
+    String::from_utf8(signed.stdout)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.starts_with("Request-Target:"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `verify`'s exit status and output for a request of `scheme` carrying
+/// `headers`, with `extra` arguments.
+fn verified(scheme: &str, headers: &[String], extra: &[&str]) -> (Option<i32>, String) {
+    let mut cmd = sigconform(&[
+        "verify",
+        "--scheme",
+        scheme,
+        "--secret-env",
+        "OPTIONS_SECRET",
+    ]);
+    for header in headers {
+        cmd.args(["--header", header]);
+    }
+    let output = cmd
+        .args(extra)
+        .env("OPTIONS_SECRET", OPTIONS_SECRET)
+        .output()
+        .unwrap();
+    (output.status.code(), text(&output))
+}
+
+/// `sign` and `verify` take the scheme options `conform` takes, and each
+/// takes effect: a SigV4 request signed with `--region` names that region
+/// in its scope and verifies only where that region is served; a webhook
+/// request two minutes old verifies under the scheme's own limit and not
+/// under `--tolerance 60`, one two minutes ahead only under
+/// `--future-tolerance 300`; an RFC 9421 signature carries `--label`,
+/// `--covered` and `--signature-tag`, and `verify --signature-tag` refuses
+/// one without the tag.
+#[test]
+fn sign_and_verify_take_the_scheme_options() {
+    // SigV4 at a fixed time (2015-08-30T12:36:00Z), for eu-west-1.
+    let request = ["--path", "/bucket/object", "--header", "host: s3.example"];
+    let at = ["--now-ms", "1440938160000"];
+    let sigv4 = |region: Option<&str>| {
+        let mut extra = vec!["--key-id", "AKID", "--timestamp", "20150830T123600Z"];
+        extra.extend(request);
+        if let Some(region) = region {
+            extra.extend(["--region", region]);
+        }
+        let mut headers = signed_headers("sigv4", &extra);
+        headers.push("host: s3.example".into());
+        headers
+    };
+    let in_eu = sigv4(Some("eu-west-1"));
+    assert!(
+        in_eu
+            .iter()
+            .any(|h| h.contains("Credential=AKID/20150830/eu-west-1/s3/aws4_request")),
+        "{in_eu:?}"
+    );
+    let verify_sigv4 = |headers: &[String], region: Option<&str>| {
+        let mut extra = vec!["--key-id", "AKID"];
+        extra.extend(request.iter().take(2));
+        extra.extend(at);
+        if let Some(region) = region {
+            extra.extend(["--region", region]);
+        }
+        verified("sigv4", headers, &extra)
+    };
+    let (status, printed) = verify_sigv4(&in_eu, Some("eu-west-1"));
+    assert_eq!(status, Some(0), "{printed}");
+    let (status, printed) = verify_sigv4(&in_eu, None);
+    assert_eq!(status, Some(1), "{printed}");
+    let (status, printed) = verify_sigv4(&sigv4(None), Some("eu-west-1"));
+    assert_eq!(status, Some(1), "{printed}");
+    assert!(printed.starts_with("invalid: "), "{printed}");
+
+    // A webhook request two minutes old, and one two minutes ahead, at a
+    // fixed `now`.
+    let now_s: u64 = 1_800_000_000;
+    let now_ms = (now_s * 1000).to_string();
+    let webhook = |timestamp: u64, extra: &[&str]| {
+        let headers = signed_headers("webhook", &["--timestamp", &timestamp.to_string()]);
+        let mut args = vec!["--now-ms", now_ms.as_str()];
+        args.extend(extra);
+        verified("webhook", &headers, &args)
+    };
+    let (status, printed) = webhook(now_s - 120, &[]);
+    assert_eq!(status, Some(0), "{printed}");
+    let (status, printed) = webhook(now_s - 120, &["--tolerance", "60"]);
+    assert_eq!(status, Some(1), "{printed}");
+    assert!(printed.starts_with("invalid: expired"), "{printed}");
+    let (status, printed) = webhook(now_s + 120, &[]);
+    assert_eq!(status, Some(1), "{printed}");
+    assert!(printed.starts_with("invalid: from_the_future"), "{printed}");
+    let (status, printed) = webhook(now_s + 120, &["--future-tolerance", "300"]);
+    assert_eq!(status, Some(0), "{printed}");
+
+    // RFC 9421: the signature as the options ask, and a verifier that
+    // requires a tag.
+    let rfc9421 = |extra: &[&str]| {
+        let mut args = vec![
+            "--key-id",
+            "k",
+            "--timestamp",
+            "1800000000",
+            "--path",
+            "/x",
+            "--header",
+            "host: a.example",
+        ];
+        args.extend(extra);
+        let mut headers = signed_headers("rfc9421", &args);
+        headers.push("host: a.example".into());
+        headers
+    };
+    let tagged = rfc9421(&[
+        "--label",
+        "edge",
+        "--covered",
+        "@method @authority @path @query",
+        "--signature-tag",
+        "app",
+    ]);
+    assert!(
+        tagged.iter().any(|h| h.starts_with(
+            r#"signature-input: edge=("@method" "@authority" "@path" "@query");created=1800000000;keyid="k";tag="app""#
+        )),
+        "{tagged:?}"
+    );
+    let verify_rfc9421 = |headers: &[String], extra: &[&str]| {
+        let mut args = vec!["--key-id", "k", "--path", "/x", "--now-ms", "1800000000000"];
+        args.extend(extra);
+        verified("rfc9421", headers, &args)
+    };
+    let (status, printed) = verify_rfc9421(&tagged, &["--signature-tag", "app"]);
+    assert_eq!(status, Some(0), "{printed}");
+    let untagged = rfc9421(&[]);
+    let (status, printed) = verify_rfc9421(&untagged, &[]);
+    assert_eq!(status, Some(0), "{printed}");
+    let (status, printed) = verify_rfc9421(&untagged, &["--signature-tag", "app"]);
+    assert_eq!(status, Some(1), "{printed}");
+}
+
+/// The status and body `sigconform serve` on `port` answers a POST of
+/// `body` to `path` with `headers` (HTTP/1.1, the connection closed after
+/// it).
+fn post(port: u16, path: &str, headers: &[String], body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1:{port}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for header in headers {
+        request.push_str(header);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let mut headers = [httparse::EMPTY_HEADER; 32];
+    let mut response = httparse::Response::new(&mut headers);
+    let head = response.parse(&answer).unwrap().unwrap();
+    (
+        response.code.unwrap(),
+        String::from_utf8_lossy(&answer[head..]).into_owned(),
+    )
+}
+
+/// `serve` takes the scheme options `conform` takes, and each takes
+/// effect: with `--tolerance 60` a webhook request two minutes old is
+/// refused (and accepted under the scheme's own limit), a fresh one
+/// accepted; with `--signature-tag app` an RFC 9421 signature without the
+/// tag is refused and one with it accepted.
+#[test]
+fn serve_takes_the_scheme_options() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-options");
+    std::fs::create_dir_all(&dir).unwrap();
+    let body = r#"{"qty":1}"#;
+    let body_file = dir.join("body.json");
+    std::fs::write(&body_file, body).unwrap();
+    let body_path = body_file.to_str().unwrap();
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let webhook_status = |options: &[&str], timestamp: u64| {
+        let port = free_port();
+        let key = format!("default={OPTIONS_SECRET}");
+        let mut args = vec!["--scheme", "webhook", "--key", &key];
+        args.extend(options);
+        let _served = Served::start(&args, port);
+        wait_for(port);
+        let headers = signed_headers(
+            "webhook",
+            &[
+                "--timestamp",
+                &timestamp.to_string(),
+                "--method",
+                "POST",
+                "--path",
+                "/hook",
+                "--body-file",
+                body_path,
+            ],
+        );
+        post(port, "/hook", &headers, body).0
+    };
+    assert_eq!(webhook_status(&[], now_s - 120), 200);
+    assert_eq!(webhook_status(&["--tolerance", "60"], now_s - 120), 401);
+    assert_eq!(webhook_status(&["--tolerance", "60"], now_s), 200);
+
+    let port = free_port();
+    let key = format!("k={OPTIONS_SECRET}");
+    let _served = Served::start(
+        &[
+            "--scheme",
+            "rfc9421",
+            "--key",
+            &key,
+            "--signature-tag",
+            "app",
+        ],
+        port,
+    );
+    wait_for(port);
+    let authority = format!("host: 127.0.0.1:{port}");
+    let now = now_s.to_string();
+    let rfc9421 = |extra: &[&str]| {
+        let mut args = vec![
+            "--key-id",
+            "k",
+            "--timestamp",
+            &now,
+            "--method",
+            "POST",
+            "--path",
+            "/orders",
+            "--header",
+            &authority,
+            "--header",
+            "content-type: application/json",
+            "--body-file",
+            body_path,
+        ];
+        args.extend(extra);
+        signed_headers("rfc9421", &args)
+    };
+    let (status, answer) = post(port, "/orders", &rfc9421(&[]), body);
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("tag is not the application's"), "{answer}");
+    let (status, answer) = post(port, "/orders", &rfc9421(&["--signature-tag", "app"]), body);
+    assert_eq!(status, 200, "{answer}");
+}
+
 /// `profiles` lists, shows and validates; `vectors` exports the built-in
 /// files with their rules and checks a file against the reference.
 #[test]

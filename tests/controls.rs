@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{API, run_config, scheme_config, server_config_with};
+use common::{API, run_at, run_config, scheme_config, server_config_with};
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::scheme::{SchemeConfig, SchemeId};
 use sigconform_runner::{self as runner, Outcome};
@@ -44,14 +44,14 @@ async fn every_control_accepts_its_case() {
         .map(|scheme| (scheme, scheme_config()))
         .chain([(SchemeRef::from(SchemeId::Sigv4), other_service)]);
     for (scheme, scheme_config) in configured {
-        let mut config = run_config(
+        let (deployment, mut options) = run_config(
             scheme.clone(),
             scheme_config.clone(),
             Duration::from_secs(5),
             Duration::from_secs(30),
             API,
         );
-        config.skip.clear();
+        options.skip.clear();
         // The controls name the target's paths and host: list them for the
         // address the control servers will have.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -60,7 +60,7 @@ async fn every_control_accepts_its_case() {
             .port();
         let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
         let target = format!("http://{addr}{}", API.path());
-        let cases = runner::controls(&config, &target).unwrap();
+        let cases = runner::controls(&deployment, &options, &target).unwrap();
         // Negative cases, and the positive ones a defect fails (an object
         // store that keeps a chunked upload's framing).
         for case in cases
@@ -90,9 +90,11 @@ async fn every_control_accepts_its_case() {
                 addr,
             )
             .await;
-            let mut only = config.clone();
-            only.only = vec![glob::Pattern::new(&glob::Pattern::escape(&case.id)).unwrap()];
-            let results = runner::run(&only, &API.target(&server))
+            let only = runner::RunOptions {
+                only: vec![glob::Pattern::new(&glob::Pattern::escape(&case.id)).unwrap()],
+                ..options.clone()
+            };
+            let results = run_at(&deployment, &only, &API.target(&server))
                 .await
                 .unwrap()
                 .results;
@@ -137,14 +139,14 @@ fn every_case_names_a_rule_of_the_rule_book() {
         .chain([SchemeRef::from(from_file)]);
     let mut unnamed = std::collections::BTreeSet::new();
     for scheme in schemes {
-        let config = run_config(
+        let (deployment, options) = run_config(
             scheme,
             scheme_config(),
             Duration::from_secs(1),
             Duration::from_secs(1),
             API,
         );
-        for case in runner::controls(&config, "http://sigconform.test/api").unwrap() {
+        for case in runner::controls(&deployment, &options, "http://sigconform.test/api").unwrap() {
             if sigconform_core::rules::by_id(&case.rule.id).is_none() {
                 unnamed.insert(format!("{} names {}", case.id, case.rule.id));
             }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{
-    API, Deployment, SECRET, bad, certificates, run_config, scheme_config, server_config,
+    API, Deployment, SECRET, bad, certificates, run_at, run_config, scheme_config, server_config,
     start_with,
 };
 use sigconform_core::scheme::SchemeId;
@@ -26,7 +26,10 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn config_for(scheme: SchemeId, deployment: Deployment) -> runner::RunConfig {
+fn config_for(
+    scheme: SchemeId,
+    deployment: Deployment,
+) -> (runner::Deployment, runner::RunOptions) {
     run_config(
         scheme,
         scheme_config(),
@@ -34,6 +37,16 @@ fn config_for(scheme: SchemeId, deployment: Deployment) -> runner::RunConfig {
         Duration::from_secs(60),
         deployment,
     )
+}
+
+/// The run of [`config_for`]`(scheme, deployment)` against `target`.
+async fn run_as(
+    scheme: SchemeId,
+    deployment: Deployment,
+    target: &str,
+) -> Result<runner::Run, RunError> {
+    let (probed, options) = config_for(scheme, deployment);
+    run_at(&probed, &options, target).await
 }
 
 fn case<'a>(results: &'a [CaseResult], id: &str) -> &'a CaseResult {
@@ -55,9 +68,9 @@ async fn the_full_catalog_over_tls() {
         assert!(target.starts_with("https://127.0.0.1:"), "{target}");
 
         // Trusting the private CA: clean, raw-TCP cases (over TLS) included.
-        let mut run = config_for(scheme, API);
+        let (probed, mut run) = config_for(scheme, API);
         run.tls.ca_cert = Some(ca.clone());
-        let verified = runner::run(&run, &target).await.unwrap();
+        let verified = run_at(&probed, &run, &target).await.unwrap();
         assert!(!verified.insecure);
         assert!(
             bad(&verified.results).is_empty(),
@@ -77,9 +90,7 @@ async fn the_full_catalog_over_tls() {
         assert!(raw.reproduce.contains("--cacert") || !raw.reproduce.contains("curl"));
 
         // Not trusting it: one clear error, no run.
-        let untrusted = runner::run(&config_for(scheme, API), &target)
-            .await
-            .unwrap_err();
+        let untrusted = run_as(scheme, API, &target).await.unwrap_err();
         assert!(
             matches!(untrusted, RunError::Certificate(..)),
             "{untrusted}"
@@ -92,9 +103,9 @@ async fn the_full_catalog_over_tls() {
         );
 
         // --insecure: clean, and every report says the certificate went unverified.
-        let mut insecure = config_for(scheme, API);
+        let (probed, mut insecure) = config_for(scheme, API);
         insecure.tls.insecure = true;
-        let unverified = runner::run(&insecure, &target).await.unwrap();
+        let unverified = run_at(&probed, &insecure, &target).await.unwrap();
         assert!(unverified.insecure);
         assert!(
             bad(&unverified.results).is_empty(),
@@ -151,9 +162,9 @@ async fn a_self_signed_certificate_named_by_ca_cert() {
     let mut config = server_config(scheme, None, API);
     config.tls = Some(sigconform_server::tls::server_config(&cert, &key).unwrap());
     let server = start_with(config).await;
-    let mut run = config_for(scheme, API);
+    let (probed, mut run) = config_for(scheme, API);
     run.tls.ca_cert = Some(cert.clone());
-    let verified = runner::run(&run, &API.target(&server)).await.unwrap();
+    let verified = run_at(&probed, &run, &API.target(&server)).await.unwrap();
     assert!(!verified.insecure);
     assert!(
         bad(&verified.results).is_empty(),
@@ -161,7 +172,7 @@ async fn a_self_signed_certificate_named_by_ca_cert() {
         bad(&verified.results)
     );
     // Not named: the message says what is wrong with it and what to pass.
-    let message = runner::run(&config_for(scheme, API), &API.target(&server))
+    let message = run_as(scheme, API, &API.target(&server))
         .await
         .unwrap_err()
         .to_string();
@@ -175,7 +186,9 @@ async fn a_self_signed_certificate_named_by_ca_cert() {
     config.tls = Some(sigconform_server::tls::server_config(&other, &other_key).unwrap());
     let server = start_with(config).await;
     run.tls.ca_cert = Some(other);
-    let refused = runner::run(&run, &API.target(&server)).await.unwrap_err();
+    let refused = run_at(&probed, &run, &API.target(&server))
+        .await
+        .unwrap_err();
     assert!(
         matches!(refused, RunError::CertificateWithCaFile(..)),
         "{refused}"
@@ -194,7 +207,7 @@ async fn a_route_that_takes_only_post() {
     let route = Deployment::Route("/webhooks/payment", &["POST"]);
     for scheme in [SchemeId::A2a, SchemeId::Authorization, SchemeId::Webhook] {
         let server = start_with(server_config(scheme, None, route)).await;
-        let results = runner::run(&config_for(scheme, route), &route.target(&server))
+        let results = run_as(scheme, route, &route.target(&server))
             .await
             .unwrap()
             .results;
@@ -227,10 +240,10 @@ async fn a_route_that_takes_only_post() {
             Outcome::Skip
         );
         // Named on the command line, a method must be accepted.
-        let mut explicit = config_for(scheme, route);
-        explicit.methods = vec![http::Method::POST, http::Method::GET];
+        let (mut probed, mut explicit) = config_for(scheme, route);
+        probed.methods = vec![http::Method::POST, http::Method::GET];
         explicit.only = vec![glob::Pattern::new("*/acceptance/*").unwrap()];
-        let results = runner::run(&explicit, &route.target(&server))
+        let results = run_at(&probed, &explicit, &route.target(&server))
             .await
             .unwrap()
             .results;
@@ -251,9 +264,9 @@ async fn a_method_answered_404_like_an_unsigned_request_is_skipped() {
         not_found_for_other_methods: true,
     };
     let server = start_with(config).await;
-    let mut run = config_for(SchemeId::A2a, route);
+    let (probed, mut run) = config_for(SchemeId::A2a, route);
     run.only = vec![glob::Pattern::new("*/acceptance/*").unwrap()];
-    let results = runner::run(&run, &route.target(&server))
+    let results = run_at(&probed, &run, &route.target(&server))
         .await
         .unwrap()
         .results;
@@ -272,7 +285,7 @@ async fn a_rate_limiting_front_is_never_evidence() {
         retry_after: None,
     });
     let server = start_with(config).await;
-    let results = runner::run(&config_for(SchemeId::A2a, API), &API.target(&server))
+    let results = run_as(SchemeId::A2a, API, &API.target(&server))
         .await
         .unwrap()
         .results;
@@ -312,7 +325,7 @@ async fn a_rate_limiting_front_is_never_evidence() {
         retry_after: Some(1),
     });
     let server = start_with(config).await;
-    let run = runner::run(&config_for(SchemeId::A2a, API), &API.target(&server))
+    let run = run_as(SchemeId::A2a, API, &API.target(&server))
         .await
         .unwrap();
     assert!(bad(&run.results).is_empty(), "{:?}", bad(&run.results));
@@ -340,9 +353,9 @@ async fn a_server_routing_one_path_makes_path_tamper_inconclusive() {
     // reaches a verifier, so it proves nothing.
     let one_path = Deployment::Route("/sigconform/probe", &[]);
     let server = start_with(server_config(SchemeId::A2a, None, one_path)).await;
-    let mut run = config_for(SchemeId::A2a, Deployment::Root);
+    let (mut run, options) = config_for(SchemeId::A2a, Deployment::Root);
     run.fixed_route = Some(false);
-    let results = runner::run(&run, &server.url()).await.unwrap().results;
+    let results = run_at(&run, &options, &server.url()).await.unwrap().results;
     for id in ["a2a/tamper/path", "a2a/tamper/path-dot-segments"] {
         let r = case(&results, id);
         assert_eq!(r.outcome, Outcome::Error, "{id}: {}", r.observed);
@@ -365,13 +378,13 @@ async fn a_gateway_header_goes_with_every_request_and_never_into_a_report() {
     config.front.required_header = Some((name.clone(), token.into()));
     let server = start_with(config).await;
     let target = API.target(&server);
-    let mut run = config_for(SchemeId::Authorization, API);
+    let (probed, mut run) = config_for(SchemeId::Authorization, API);
     run.extra_headers = vec![runner::ExtraHeader {
         name,
         value: sigconform_core::Secret::new(token),
         from_env: Some("GATEWAY_TOKEN".into()),
     }];
-    let done = runner::run(&run, &target).await.unwrap();
+    let done = run_at(&probed, &run, &target).await.unwrap();
     assert!(bad(&done.results).is_empty(), "{:?}", bad(&done.results));
     let dir = scratch("gateway");
     let reports = [(target.clone(), done.clone())];
@@ -398,7 +411,7 @@ async fn a_gateway_header_goes_with_every_request_and_never_into_a_report() {
 
     // Without it, the gateway turns everything away: acceptance fails and
     // no negative case passes on the gateway's answer.
-    let results = runner::run(&config_for(SchemeId::Authorization, API), &target)
+    let results = run_as(SchemeId::Authorization, API, &target)
         .await
         .unwrap()
         .results;
@@ -446,11 +459,11 @@ async fn a_large_failing_case_is_reproduced_from_a_file() {
         API,
     ))
     .await;
-    let mut run = config_for(SchemeId::Webhook, API);
-    run.fixed_route = Some(false);
+    let (mut probed, mut run) = config_for(SchemeId::Webhook, API);
+    probed.fixed_route = Some(false);
     run.only = vec![glob::Pattern::new("*/acceptance/*").unwrap()];
     let target = API.target(&server);
-    let done = runner::run(&run, &target).await.unwrap();
+    let done = run_at(&probed, &run, &target).await.unwrap();
     let large = case(&done.results, "webhook/acceptance/body-64k");
     assert_eq!(large.outcome, Outcome::Fail, "{}", large.observed);
 
@@ -494,9 +507,9 @@ async fn a_large_failing_case_is_reproduced_from_a_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn raw_reproductions_of_a_prefixed_target_send_its_path() {
     let server = start_with(server_config(SchemeId::A2a, None, API)).await;
-    let mut run = config_for(SchemeId::A2a, API);
+    let (probed, mut run) = config_for(SchemeId::A2a, API);
     run.only = vec![glob::Pattern::new("*/acceptance/header-names-*").unwrap()];
-    let results = runner::run(&run, &API.target(&server))
+    let results = run_at(&probed, &run, &API.target(&server))
         .await
         .unwrap()
         .results;
@@ -537,13 +550,10 @@ async fn reproductions_get_the_answer_observed() {
     }
     let route = Deployment::Route("/hook", &["POST"]);
     let server = start_with(server_config(SchemeId::Webhook, None, route)).await;
-    let results = runner::run(
-        &config_for(SchemeId::Webhook, route),
-        &route.target(&server),
-    )
-    .await
-    .unwrap()
-    .results;
+    let results = run_as(SchemeId::Webhook, route, &route.target(&server))
+        .await
+        .unwrap()
+        .results;
     for id in [
         "malformed/empty-x-webhook-timestamp",
         "malformed/non-utf8-x-webhook-signature",

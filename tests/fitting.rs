@@ -12,11 +12,11 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{PROFILE_SECRET, free_port, node_packages, python_packages, started};
+use common::{PROFILE_SECRET, free_port, node_packages, python_packages, run_one, started};
 use sigconform_core::Secret;
 use sigconform_core::profile::Profile;
 use sigconform_core::registry::SchemeRef;
-use sigconform_runner::{self as runner, Body, CaseResult, Outcome, RunConfig};
+use sigconform_runner::{Body, CaseResult, Deployment, Outcome, RunOptions};
 
 /// The Node SDKs, pinned.
 const NODE: [&str; 2] = ["stripe@23.2.0", "@octokit/webhooks-methods@6.0.0"];
@@ -44,16 +44,25 @@ async fn node_receiver(deployment: &str) -> (common::Running, String) {
 
 /// A run of `profile`'s catalog against `url`, signed with the secret the
 /// receivers know.
-fn config(profile: &str) -> RunConfig {
-    RunConfig {
+fn config(profile: &str, url: &str) -> (Deployment, RunOptions) {
+    let deployment = Deployment::new(
+        url,
+        SchemeRef::from(Profile::resolve(profile).unwrap()),
+        "k",
+        Secret::new(PROFILE_SECRET),
+    );
+    let options = RunOptions {
         timeout: Duration::from_secs(5),
         deadline: Duration::from_secs(90),
-        ..RunConfig::new(
-            SchemeRef::from(Profile::resolve(profile).unwrap()),
-            "k",
-            Secret::new(PROFILE_SECRET),
-        )
-    }
+        ..RunOptions::default()
+    };
+    (deployment, options)
+}
+
+/// The run of `profile`'s catalog against `url`.
+async fn run_profile(profile: &str, url: &str) -> sigconform_runner::Run {
+    let (deployment, options) = config(profile, url);
+    run_one(&deployment, &options).await.unwrap()
 }
 
 /// The ids of the cases that ended `outcome`, without the profile's name.
@@ -90,7 +99,7 @@ async fn a_receiver_that_refuses_with_404_is_judged() {
     let (_receiver, url) = node_receiver("hides-route").await;
     // Learned: an unsigned and a wrongly signed request get 404 where the
     // signed one is accepted.
-    let learned = runner::run(&config("github"), &url).await.unwrap();
+    let learned = run_profile("github", &url).await;
     assert!(
         learned
             .learned
@@ -112,9 +121,9 @@ async fn a_receiver_that_refuses_with_404_is_judged() {
     );
     assert!(ended(&learned.results, Outcome::Pass).len() > 30);
     // Stated: the same verdicts.
-    let mut stated = config("github");
+    let (mut stated, options) = config("github", &url);
     stated.reject_statuses = vec![404];
-    let stated = runner::run(&stated, &url).await.unwrap().results;
+    let stated = run_one(&stated, &options).await.unwrap().results;
     for outcome in [Outcome::Pass, Outcome::Fail, Outcome::Info, Outcome::Skip] {
         assert_eq!(
             ended(&stated, outcome),
@@ -127,7 +136,7 @@ async fn a_receiver_that_refuses_with_404_is_judged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_on_an_exact_route_is_reached() {
     let (_receiver, url) = node_receiver("exact-route").await;
-    let run = runner::run(&config("stripe"), &url).await.unwrap();
+    let run = run_profile("stripe", &url).await;
     judged_with_defects("exact route", &run.results, &STRIPE_NODE);
     let post = run
         .results
@@ -150,7 +159,7 @@ async fn a_receiver_that_needs_its_envelope_is_judged_once_the_body_is_described
     // Not described: the application answers 500 after a valid signature.
     // Its acceptance cases fail (a 500 is a 500); no negative case proves
     // anything, and none is a `pass`.
-    let blind = runner::run(&config("stripe"), &url).await.unwrap().results;
+    let blind = run_profile("stripe", &url).await.results;
     assert!(ended(&blind, Outcome::Fail).contains(&"acceptance/post".to_owned()));
     let negative_passes: Vec<String> = ended(&blind, Outcome::Pass)
         .into_iter()
@@ -160,11 +169,11 @@ async fn a_receiver_that_needs_its_envelope_is_judged_once_the_body_is_described
     assert!(ended(&blind, Outcome::Unjudged).len() > 30);
     // Described (`--body-file` with an event the application handles):
     // judged, and only stripe-node's own defects fail.
-    let mut described = config("stripe");
+    let (mut described, options) = config("stripe", &url);
     described.body = Some(Body::sniffed(
         r#"{"id":"evt_1","object":"event","type":"invoice.paid","data":{"object":{"object":"invoice","customer":"cus_1"}}}"#,
     ));
-    let judged = runner::run(&described, &url).await.unwrap().results;
+    let judged = run_one(&described, &options).await.unwrap().results;
     judged_with_defects("described", &judged, &STRIPE_NODE);
 }
 
@@ -183,7 +192,7 @@ async fn a_receiver_of_form_posts_is_probed_with_forms() {
         .stderr(Stdio::null());
     let _receiver = started(command, port).await;
     let url = format!("http://127.0.0.1:{port}/slack/commands");
-    let run = runner::run(&config("slack"), &url).await.unwrap();
+    let run = run_profile("slack", &url).await;
     assert!(
         run.learned
             .iter()
@@ -217,7 +226,7 @@ async fn a_receiver_of_form_posts_is_probed_with_forms() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_dies_after_a_refusal_fails_and_nothing_else_is_judged() {
     let (_receiver, url) = node_receiver("dies").await;
-    let results = runner::run(&config("github"), &url).await.unwrap().results;
+    let results = run_profile("github", &url).await.results;
     let answering = results
         .iter()
         .find(|r| r.id == "github/malformed/answers-after-refusals")
@@ -242,7 +251,7 @@ async fn a_receiver_that_dies_after_a_refusal_fails_and_nothing_else_is_judged()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_refuses_everything_proves_nothing() {
     let (_receiver, url) = node_receiver("wrong-secret").await;
-    let run = runner::run(&config("stripe"), &url).await.unwrap();
+    let run = run_profile("stripe", &url).await;
     let results = &run.results;
     // No case passes. What fails is a correctly signed request refused,
     // or a 5xx (stripe-node's own crashes, whatever else it refuses); every
@@ -290,9 +299,9 @@ async fn what_a_receiver_keeps_is_read_back() {
     // Keeps what it accepts, and nothing it refuses: every refused write
     // read back unchanged, the accepted one kept as signed.
     let (_receiver, url) = node_receiver("keeps").await;
-    let mut config = config("github");
-    config.read_back = Some("/webhook/last".into());
-    let results = runner::run(&config, &url).await.unwrap().results;
+    let (mut keeps, options) = config("github", &url);
+    keeps.read_back = Some("/webhook/last".into());
+    let results = run_one(&keeps, &options).await.unwrap().results;
     judged_with_defects(
         "keeps",
         &results,
@@ -311,7 +320,8 @@ async fn what_a_receiver_keeps_is_read_back() {
     }
     // Keeps a delivery before it verifies it: a refused write changed it.
     let (_receiver, url) = node_receiver("keeps-first").await;
-    let results = runner::run(&config, &url).await.unwrap().results;
+    keeps.targets = vec![url];
+    let results = run_one(&keeps, &options).await.unwrap().results;
     let refused = results
         .iter()
         .find(|r| r.id == "github/tamper/refused-post-unchanged")

@@ -34,13 +34,14 @@ async fn fuzzed(
     stop_at_first: bool,
 ) -> FuzzRun {
     let server = start_with(server_config(scheme.clone(), defect, deployment)).await;
-    let config = run_config(
+    let (mut probed, run_options) = run_config(
         scheme,
         scheme_config(),
         Duration::from_secs(5),
         Duration::from_secs(30),
         deployment,
     );
+    probed.targets = vec![deployment.target(&server)];
     let options = FuzzOptions {
         seed,
         requests,
@@ -48,9 +49,7 @@ async fn fuzzed(
         rate: None,
         stop_at_first,
     };
-    fuzz(&config, &options, &deployment.target(&server))
-        .await
-        .unwrap()
+    fuzz(&probed, &run_options, &options).await.unwrap()
 }
 
 /// The groups of a run, `id: operators (first after n)`.

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{API, run_config, scheme_config, server_config, start_with};
+use common::{API, run_at, run_config, scheme_config, server_config, start_with};
 use scraper::{Html, Selector};
 use sigconform_core::scheme::SchemeId;
 use sigconform_runner::{self as runner, Outcome, Run};
@@ -89,7 +89,7 @@ async fn runs() -> Vec<(String, Run)> {
         (SchemeId::Webhook, Some(Defect::IgnoresExpiry)),
     ] {
         let server = start_with(server_config(scheme, defect, API)).await;
-        let config = run_config(
+        let (deployment, options) = run_config(
             scheme,
             scheme_config(),
             std::time::Duration::from_secs(5),
@@ -97,7 +97,7 @@ async fn runs() -> Vec<(String, Run)> {
             API,
         );
         let target = API.target(&server);
-        let run = runner::run(&config, &target).await.unwrap();
+        let run = run_at(&deployment, &options, &target).await.unwrap();
         out.push((target, run));
     }
     let hostile = runner::CaseResult::new(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use sigconform_core::Secret;
 use sigconform_core::nonce::{NonceError, NonceStore};
 use sigconform_core::scheme::{SchemeConfig, SchemeId};
-use sigconform_runner::{self as runner, Outcome, RunConfig};
+use sigconform_runner::{self as runner, CaseResult, Deployment, Outcome, Run, RunOptions};
 use sigconform_server::redis_nonces::RedisNonceStore;
 use sigconform_server::{self as server, KeySource, ServerConfig};
 use tokio::net::{TcpListener, TcpStream};
@@ -175,8 +175,53 @@ async fn instance(store: Option<Arc<dyn NonceStore>>) -> server::RunningServer {
         .unwrap()
 }
 
-fn run_config() -> RunConfig {
-    RunConfig::new(SchemeId::A2a, "k", Secret::new(SECRET))
+/// The deployment of instances at `urls`, signed by key "k".
+fn deployment(urls: &[String]) -> Deployment {
+    Deployment {
+        targets: urls.to_vec(),
+        ..Deployment::new("", SchemeId::A2a, "k", Secret::new(SECRET))
+    }
+}
+
+/// The run of the cases matching one of `only` against the one instance
+/// at `url`.
+async fn run_only(url: &str, only: &[&str]) -> Run {
+    let options = RunOptions {
+        only: only
+            .iter()
+            .map(|p| glob::Pattern::new(p).unwrap())
+            .collect(),
+        ..RunOptions::default()
+    };
+    let mut report = runner::run(&deployment(&[url.to_owned()]), &options)
+        .await
+        .unwrap();
+    report.instances.remove(0).run
+}
+
+/// The cross-instance replay case of a deployment of the instances at
+/// `urls`: the first instance's run holds it.
+async fn cross_instance(urls: &[String]) -> CaseResult {
+    const ID: &str = "a2a/replay/cross-instance";
+    let options = RunOptions {
+        only: vec![glob::Pattern::new(ID).unwrap()],
+        ..RunOptions::default()
+    };
+    let report = runner::run(&deployment(urls), &options).await.unwrap();
+    assert_eq!(report.instances.len(), urls.len());
+    for other in &report.instances[1..] {
+        assert!(
+            other.run.results.iter().all(|r| r.id != ID),
+            "{}",
+            other.target
+        );
+    }
+    let first = &report.instances[0].run.results;
+    first
+        .iter()
+        .find(|r| r.id == ID)
+        .unwrap_or_else(|| panic!("no {ID} in {first:?}"))
+        .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,15 +236,10 @@ async fn the_runner_sees_instances_share_redis_and_fail_closed_without_it() {
         servers.push(instance(Some(store)).await);
     }
     let urls: Vec<String> = servers.iter().map(|s| s.url()).collect();
-    let case = runner::run_cross_instance(&run_config(), &urls)
-        .await
-        .unwrap()
-        .unwrap();
+    let case = cross_instance(&urls).await;
     assert_eq!(case.outcome, Outcome::Pass, "{}", case.observed);
     // And each instance passes the whole replay category on its own.
-    let mut config = run_config();
-    config.only = vec![glob::Pattern::new("a2a/replay/*").unwrap()];
-    let run = runner::run(&config, &urls[0]).await.unwrap();
+    let run = run_only(&urls[0], &["a2a/replay/*"]).await;
     assert!(
         run.results.iter().all(|r| r.outcome == Outcome::Pass),
         "{:?}",
@@ -209,21 +249,13 @@ async fn the_runner_sees_instances_share_redis_and_fail_closed_without_it() {
     // Two instances with a nonce store each: the runner finds it.
     let separate = [instance(None).await, instance(None).await];
     let urls: Vec<String> = separate.iter().map(|s| s.url()).collect();
-    let case = runner::run_cross_instance(&run_config(), &urls)
-        .await
-        .unwrap()
-        .unwrap();
+    let case = cross_instance(&urls).await;
     assert_eq!(case.outcome, Outcome::Fail, "{}", case.observed);
 
     // Redis goes away: valid requests get 503s (the runner's acceptance
     // cases fail on them), and no request is accepted.
     proxy.cut.send(true).unwrap();
-    let mut config = run_config();
-    config.only = vec![
-        glob::Pattern::new("a2a/acceptance/*").unwrap(),
-        glob::Pattern::new("a2a/replay/*").unwrap(),
-    ];
-    let run = runner::run(&config, &servers[0].url()).await.unwrap();
+    let run = run_only(&servers[0].url(), &["a2a/acceptance/*", "a2a/replay/*"]).await;
     for result in &run.results {
         assert!(
             !result.observed.starts_with("200"),

@@ -14,11 +14,13 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::{KnownFinding, deviations, free_port, node_packages, python_packages, started};
+use common::{
+    KnownFinding, deviations, free_port, node_packages, python_packages, run_one, started,
+};
 use sigconform_core::Secret;
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::scheme::SchemeConfig;
-use sigconform_runner::{self as runner, Outcome, RunConfig};
+use sigconform_runner::{self as runner, Deployment, Outcome, RunOptions};
 
 /// PyPI's library, pinned.
 const PYTHON_LIBRARY: &str = "http-message-signatures==3.0.0";
@@ -39,13 +41,16 @@ struct Verifier {
 /// The catalog against `url`: every case's result.
 async fn results(url: &str, secret: &str, config: &SchemeConfig) -> Vec<runner::CaseResult> {
     let scheme = SchemeRef::by_name("rfc9421").unwrap();
-    let run = RunConfig {
+    let deployment = Deployment {
+        scheme_config: config.clone(),
+        ..Deployment::new(url, scheme, "client-1", Secret::new(secret))
+    };
+    let options = RunOptions {
         timeout: Duration::from_secs(5),
         deadline: Duration::from_secs(120),
-        scheme_config: config.clone(),
-        ..RunConfig::new(scheme, "client-1", Secret::new(secret))
+        ..RunOptions::default()
     };
-    runner::run(&run, url).await.unwrap().results
+    run_one(&deployment, &options).await.unwrap().results
 }
 
 /// Each case's id and outcome.
@@ -235,18 +240,22 @@ async fn rfc9421_libraries_fuzzed_show_only_their_real_defects() {
             .stderr(Stdio::null());
         let _server = started(command, port).await;
         let url = format!("http://127.0.0.1:{port}/api");
-        let run_config = RunConfig {
-            timeout: Duration::from_secs(5),
-            deadline: Duration::from_secs(120),
+        let deployment = Deployment {
             scheme_config: SchemeConfig {
                 target_scheme: Some("http".into()),
                 ..config
             },
-            ..RunConfig::new(
+            ..Deployment::new(
+                url,
                 SchemeRef::by_name("rfc9421").unwrap(),
                 "client-1",
                 Secret::new(secret.clone()),
             )
+        };
+        let run_options = RunOptions {
+            timeout: Duration::from_secs(5),
+            deadline: Duration::from_secs(120),
+            ..RunOptions::default()
         };
         for seed in 1..=seeds {
             let options = runner::fuzz::FuzzOptions {
@@ -254,7 +263,7 @@ async fn rfc9421_libraries_fuzzed_show_only_their_real_defects() {
                 requests,
                 ..runner::fuzz::FuzzOptions::default()
             };
-            let run = runner::fuzz::fuzz(&run_config, &options, &url)
+            let run = runner::fuzz::fuzz(&deployment, &run_options, &options)
                 .await
                 .unwrap();
             for group in common::unexplained(&run, &known) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{
-    Deployment, SECRET, bad, failures, not_passed, run_against, run_config, run_deployed,
+    Deployment, SECRET, bad, failures, not_passed, run_against, run_at, run_config, run_deployed,
     scheme_config, start,
 };
 use sigconform_core::MemoryNonceStore;
@@ -17,7 +17,7 @@ use sigconform_core::keys::Permissions;
 use sigconform_core::nonce::NonceStore;
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::scheme::{Absent, Field, SchemeConfig, SchemeId};
-use sigconform_runner::{self as runner, CaseResult, Category, Outcome, RunConfig, RunError};
+use sigconform_runner::{self as runner, CaseResult, Category, Outcome, RunError};
 use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig};
 use sigconform_server::{self as server, Defect, KeySource, ServerConfig};
 
@@ -119,19 +119,21 @@ async fn an_unreachable_target_is_one_clear_error() {
         .local_addr()
         .unwrap()
         .port();
-    let config = run_config(
+    let (deployment, options) = run_config(
         SchemeId::A2a,
         SchemeConfig::default(),
         Duration::from_secs(2),
         Duration::from_secs(30),
         Deployment::Root,
     );
-    let err = runner::run(&config, &format!("http://127.0.0.1:{port}"))
+    let err = run_at(&deployment, &options, &format!("http://127.0.0.1:{port}"))
         .await
         .unwrap_err();
     assert!(matches!(err, RunError::Unreachable(..)), "{err}");
     assert!(!err.to_string().contains(SECRET));
-    let err = runner::run(&config, "ftp://example").await.unwrap_err();
+    let err = run_at(&deployment, &options, "ftp://example")
+        .await
+        .unwrap_err();
     assert!(matches!(err, RunError::Target(..)), "{err}");
 }
 
@@ -235,7 +237,7 @@ async fn hostile_targets_end_as_errors_within_the_deadline() {
         Hostile::Redirects,
     ] {
         let url = hostile(kind).await;
-        let config = run_config(
+        let (deployment, options) = run_config(
             SchemeId::A2a,
             SchemeConfig::default(),
             Duration::from_millis(300),
@@ -243,7 +245,7 @@ async fn hostile_targets_end_as_errors_within_the_deadline() {
             Deployment::Root,
         );
         let started = std::time::Instant::now();
-        let run = runner::run(&config, &url)
+        let run = run_at(&deployment, &options, &url)
             .await
             .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
         // Reachability and clock probes (4 x timeout) plus the deadline, with slack.
@@ -273,7 +275,8 @@ async fn hostile_targets_end_as_errors_within_the_deadline() {
     }
 }
 
-/// Two instances of one deployment, with one shared nonce store or one each.
+/// The cross-instance replay case of two instances of one deployment, with
+/// one shared nonce store or one each: the first instance's run holds it.
 async fn two_instances(shared: bool, scheme: SchemeId) -> Option<CaseResult> {
     let store: Arc<dyn NonceStore> = Arc::new(MemoryNonceStore::default());
     let mut urls = Vec::new();
@@ -283,14 +286,25 @@ async fn two_instances(shared: bool, scheme: SchemeId) -> Option<CaseResult> {
         urls.push(server.url());
         servers.push(server);
     }
-    let config = run_config(
+    let (mut deployment, mut options) = run_config(
         scheme,
         scheme_config(),
         Duration::from_secs(5),
         Duration::from_secs(30),
         Deployment::Root,
     );
-    runner::run_cross_instance(&config, &urls).await.unwrap()
+    deployment.targets = urls;
+    options.only = vec![glob::Pattern::new("*/replay/cross-instance").unwrap()];
+    let report = runner::run(&deployment, &options).await.unwrap();
+    assert_eq!(report.instances.len(), 2);
+    assert!(
+        report.instances[1].run.results.is_empty(),
+        "{:?}",
+        report.instances[1].run.results
+    );
+    let mut first = report.instances[0].run.results.clone();
+    assert!(first.len() <= 1, "{first:?}");
+    first.pop()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,25 +455,28 @@ async fn finds_each_deliberate_defect_in_its_category() {
 
 #[test]
 fn only_skip_and_methods_select_cases() {
-    let mut config = run_config(
+    let (mut deployment, mut options) = run_config(
         SchemeId::A2a,
         SchemeConfig::default(),
         Duration::from_secs(1),
         Duration::from_secs(1),
         Deployment::Root,
     );
-    config.skip.clear();
-    let all = runner::list(&config).unwrap();
-    config.only = vec![glob::Pattern::new("a2a/replay/*").unwrap()];
-    let replay = runner::list(&config).unwrap();
+    options.skip.clear();
+    let all = runner::list(&deployment, &options).unwrap();
+    options.only = vec![glob::Pattern::new("a2a/replay/*").unwrap()];
+    let replay = runner::list(&deployment, &options).unwrap();
     assert!(!replay.is_empty() && replay.len() < all.len());
     assert!(replay.iter().all(|(id, _)| id.starts_with("a2a/replay/")));
-    config.skip = vec![glob::Pattern::new("*/concurrent").unwrap()];
-    assert_eq!(runner::list(&config).unwrap().len(), replay.len() - 1);
-    config.only.clear();
-    config.skip.clear();
-    config.methods = vec![http::Method::GET];
-    let acceptance: Vec<_> = runner::list(&config)
+    options.skip = vec![glob::Pattern::new("*/concurrent").unwrap()];
+    assert_eq!(
+        runner::list(&deployment, &options).unwrap().len(),
+        replay.len() - 1
+    );
+    options.only.clear();
+    options.skip.clear();
+    deployment.methods = vec![http::Method::GET];
+    let acceptance: Vec<_> = runner::list(&deployment, &options)
         .unwrap()
         .into_iter()
         .filter(|(id, _)| {
@@ -475,16 +492,16 @@ fn only_skip_and_methods_select_cases() {
 async fn the_timing_case_finds_a_byte_by_byte_compare_from_either_end() {
     let timing = |defect| async move {
         let server = start(SchemeId::A2a, defect, None).await;
-        let mut config = run_config(
+        let (deployment, mut options) = run_config(
             SchemeId::A2a,
             scheme_config(),
             Duration::from_secs(5),
             Duration::from_secs(30),
             Deployment::Root,
         );
-        config.timing = true;
-        config.only = vec![glob::Pattern::new("*/timing/*").unwrap()];
-        let run = runner::run(&config, &server.url()).await.unwrap();
+        options.timing = true;
+        options.only = vec![glob::Pattern::new("*/timing/*").unwrap()];
+        let run = run_at(&deployment, &options, &server.url()).await.unwrap();
         run.results
             .into_iter()
             .find(|r| r.category == Category::Timing)
@@ -529,7 +546,7 @@ fn welch_t_statistic() {
 async fn progress_is_reported_for_every_case() {
     let server = start(SchemeId::Webhook, None, None).await;
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let mut config = run_config(
+    let (deployment, mut options) = run_config(
         SchemeId::Webhook,
         scheme_config(),
         Duration::from_secs(5),
@@ -537,10 +554,10 @@ async fn progress_is_reported_for_every_case() {
         Deployment::Root,
     );
     let record = seen.clone();
-    config.progress = Some(runner::Progress(Arc::new(move |done, total| {
+    options.progress = Some(runner::Progress(Arc::new(move |done, total| {
         record.lock().unwrap().push((done, total));
     })));
-    let run = runner::run(&config, &server.url()).await.unwrap();
+    let run = run_at(&deployment, &options, &server.url()).await.unwrap();
     let mut seen = seen.lock().unwrap().clone();
     seen.sort_unstable();
     let n = run.results.len();
@@ -550,22 +567,26 @@ async fn progress_is_reported_for_every_case() {
 #[test]
 fn case_ids_are_the_same_in_every_run() {
     for scheme in SchemeId::ALL {
-        let config = run_config(
+        let (deployment, options) = run_config(
             scheme,
             scheme_config(),
             Duration::from_secs(1),
             Duration::from_secs(1),
             Deployment::Root,
         );
-        let first = runner::list(&config).unwrap();
+        let first = runner::list(&deployment, &options).unwrap();
         // Signatures differ between runs (secrets, fresh nonces, the
         // clock); the catalog must not.
         for i in 0..40 {
-            let config = RunConfig {
+            let deployment = runner::Deployment {
                 secret: Secret::new(format!("{SECRET}-{i}")),
-                ..config.clone()
+                ..deployment.clone()
             };
-            assert_eq!(runner::list(&config).unwrap(), first, "{scheme}");
+            assert_eq!(
+                runner::list(&deployment, &options).unwrap(),
+                first,
+                "{scheme}"
+            );
         }
     }
 }
@@ -618,19 +639,19 @@ fn lifecycle(results: &[CaseResult]) -> Vec<(&str, Outcome)> {
 async fn lifecycle_cases_pass_against_a_correct_server_and_clean_up() {
     let token = "lifecycle-admin-token";
     let (server, store) = sql_server(&sqlite("lifecycle"), Duration::from_secs(2), token).await;
-    let mut config = run_config(
+    let (mut deployment, options) = run_config(
         SchemeId::A2a,
         scheme_config(),
         Duration::from_secs(5),
         Duration::from_secs(30),
         Deployment::Root,
     );
-    config.admin = Some(runner::AdminAccess {
+    deployment.admin = Some(runner::AdminAccess {
         url: server.url(),
         token: Secret::new(token),
     });
-    let listed = runner::list(&config).unwrap();
-    let run = runner::run(&config, &server.url()).await.unwrap();
+    let listed = runner::list(&deployment, &options).unwrap();
+    let run = run_at(&deployment, &options, &server.url()).await.unwrap();
     let cases = lifecycle(&run.results);
     assert_eq!(
         cases,
@@ -671,19 +692,19 @@ async fn a_change_late_by_a_cache_is_a_warning_and_one_past_the_grace_a_failure(
         (Duration::from_secs(60), [Outcome::Fail, Outcome::Pass]),
     ] {
         let (other, _) = sql_server(&db, ttl, token).await;
-        let mut config = run_config(
+        let (mut deployment, mut options) = run_config(
             SchemeId::A2a,
             scheme_config(),
             Duration::from_secs(5),
             Duration::from_secs(30),
             Deployment::Root,
         );
-        config.only = vec![glob::Pattern::new("a2a/keys/*").unwrap()];
-        config.admin = Some(runner::AdminAccess {
+        options.only = vec![glob::Pattern::new("a2a/keys/*").unwrap()];
+        deployment.admin = Some(runner::AdminAccess {
             url: admin.url(),
             token: Secret::new(token),
         });
-        let run = runner::run(&config, &other.url()).await.unwrap();
+        let run = run_at(&deployment, &options, &other.url()).await.unwrap();
         let case = |name: &str| {
             run.results
                 .iter()
@@ -730,19 +751,19 @@ fn raw_requests_are_reproduced_byte_for_byte() {
 #[test]
 fn the_catalog_of_each_scheme() {
     for scheme in SchemeRef::all_built_in() {
-        let mut config = run_config(
+        let (mut deployment, mut options) = run_config(
             scheme.clone(),
             scheme_config(),
             Duration::from_secs(1),
             Duration::from_secs(1),
             Deployment::Root,
         );
-        config.skip.clear();
-        config.admin = Some(runner::AdminAccess {
+        options.skip.clear();
+        deployment.admin = Some(runner::AdminAccess {
             url: "http://127.0.0.1:9".into(),
             token: Secret::new("unused"),
         });
-        let listed: Vec<String> = runner::list(&config)
+        let listed: Vec<String> = runner::list(&deployment, &options)
             .unwrap()
             .into_iter()
             .map(|(id, description)| format!("{id:<50} {description}"))
@@ -756,18 +777,19 @@ async fn a_case_whose_request_cannot_be_built_is_an_error_not_left_out() {
     // A key id no HTTP header can carry: no signed request can be built.
     let scheme = SchemeId::A2a;
     let server = start(scheme, None, None).await;
-    let config = RunConfig {
-        key_id: "line\nbreak".into(),
-        ..run_config(
-            scheme,
-            scheme_config(),
-            Duration::from_secs(5),
-            Duration::from_secs(30),
-            Deployment::Root,
-        )
-    };
-    let listed = runner::list(&config).unwrap();
-    let results = runner::run(&config, &server.url()).await.unwrap().results;
+    let (mut deployment, options) = run_config(
+        scheme,
+        scheme_config(),
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+        Deployment::Root,
+    );
+    deployment.key_id = "line\nbreak".into();
+    let listed = runner::list(&deployment, &options).unwrap();
+    let results = run_at(&deployment, &options, &server.url())
+        .await
+        .unwrap()
+        .results;
     let ids = |ids: Vec<&str>| ids.into_iter().map(str::to_owned).collect::<Vec<_>>();
     assert_eq!(
         ids(results.iter().map(|r| r.id.as_str()).collect()),
@@ -976,17 +998,17 @@ async fn finds_a_nonce_store_that_forgets_before_the_window_ends() {
         );
         server.scheme_config = scheme_config.clone();
         let server = common::start_with(server).await;
-        let mut config = run_config(
+        let (deployment, mut options) = run_config(
             SchemeId::A2a,
             scheme_config,
             Duration::from_secs(5),
             Duration::from_secs(40),
             common::API,
         );
-        config.skip.clear();
-        config.only = vec![glob::Pattern::new("a2a/replay/*").unwrap()];
-        config.slow = slow;
-        runner::run(&config, &common::API.target(&server))
+        options.skip.clear();
+        options.only = vec![glob::Pattern::new("a2a/replay/*").unwrap()];
+        options.slow = slow;
+        run_at(&deployment, &options, &common::API.target(&server))
             .await
             .unwrap()
             .results
@@ -1151,14 +1173,14 @@ async fn sigv4_for_another_service_skips_what_only_s3_has() {
     };
     let setup = common::server_config_with(SchemeId::Sigv4, other.clone(), None, common::API);
     let server = common::start_with(setup).await;
-    let config = run_config(
+    let (deployment, options) = run_config(
         SchemeId::Sigv4,
         other,
         Duration::from_secs(5),
         Duration::from_secs(30),
         common::API,
     );
-    let results = runner::run(&config, &common::API.target(&server))
+    let results = run_at(&deployment, &options, &common::API.target(&server))
         .await
         .unwrap()
         .results;
@@ -1191,6 +1213,47 @@ async fn sigv4_for_another_service_skips_what_only_s3_has() {
         "tamper/path-encoded-once",
     ] {
         assert_eq!(outcome(id).map(|o| o.0), Some(Outcome::Pass), "{id}");
+    }
+}
+
+/// An RFC 9421 target told to require only `@method @authority @path`
+/// need not have the body covered: a body sent with a signature made as if
+/// there were none breaks no rule of its configuration (`info`), while the
+/// default configuration, which requires `content-digest` with a body,
+/// refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_the_target_does_not_require_covered_is_not_a_failure() {
+    let body_delete = |results: &[CaseResult]| {
+        results
+            .iter()
+            .find(|r| r.id == "rfc9421/tamper/body-delete")
+            .map(|r| r.outcome)
+    };
+    for (covered, expected) in [
+        (Some("@method @authority @path"), Outcome::Info),
+        (None, Outcome::Pass),
+    ] {
+        let config = SchemeConfig {
+            required_headers: covered.map(|c| c.split(' ').map(str::to_owned).collect()),
+            ..scheme_config()
+        };
+        let setup =
+            common::server_config_with(SchemeId::Rfc9421, config.clone(), None, common::API);
+        let server = common::start_with(setup).await;
+        let (deployment, options) = run_config(
+            SchemeId::Rfc9421,
+            config,
+            Duration::from_secs(5),
+            Duration::from_secs(30),
+            common::API,
+        );
+        let results = run_at(&deployment, &options, &common::API.target(&server))
+            .await
+            .unwrap()
+            .results;
+        let bad = bad(&results);
+        assert!(bad.is_empty(), "{covered:?}: {}", bad.join("\n"));
+        assert_eq!(body_delete(&results), Some(expected), "{covered:?}");
     }
 }
 
@@ -1287,14 +1350,14 @@ async fn refusals_say_nothing_they_should_not() {
     let mut setup = common::server_config(scheme, None, common::API);
     setup.diagnose = true;
     let server = common::start_with(setup).await;
-    let config = run_config(
+    let (deployment, options) = run_config(
         scheme,
         scheme_config(),
         Duration::from_secs(5),
         Duration::from_secs(30),
         common::API,
     );
-    let results = runner::run(&config, &common::API.target(&server))
+    let results = run_at(&deployment, &options, &common::API.target(&server))
         .await
         .unwrap()
         .results;

@@ -16,11 +16,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{
-    KnownFinding, cargo_installed, deviations, free_port, node_packages, python_packages, started,
+    KnownFinding, cargo_installed, deviations, free_port, node_packages, python_packages, run_one,
+    started,
 };
 use sigconform_core::Secret;
 use sigconform_core::registry::SchemeRef;
-use sigconform_runner::{self as runner, CaseResult, Outcome, RunConfig};
+use sigconform_runner::{self as runner, CaseResult, Deployment, Outcome, RunOptions};
 
 /// `s3s-fs`, pinned: the newest release that builds with the toolchain here
 /// (0.15 and later need Rust 1.96).
@@ -40,13 +41,14 @@ const BUCKET: &str = "sigconform";
 /// `max_body`: every case's result.
 async fn results(url: &str, key_id: &str, secret: &str, max_body: usize) -> Vec<CaseResult> {
     let scheme = SchemeRef::by_name("sigv4").unwrap();
-    let config = RunConfig {
+    let deployment = Deployment::new(url, scheme, key_id, Secret::new(secret));
+    let options = RunOptions {
         timeout: Duration::from_secs(5),
         deadline: Duration::from_secs(120),
         max_body,
-        ..RunConfig::new(scheme, key_id, Secret::new(secret))
+        ..RunOptions::default()
     };
-    runner::run(&config, url).await.unwrap().results
+    run_one(&deployment, &options).await.unwrap().results
 }
 
 /// The catalog run twice against `store` at `url`: what is wrong with its
@@ -86,11 +88,13 @@ struct Store {
 async fn s3s_fs() -> Store {
     let (name, version, features) = S3S_FS;
     let s3s_fs = cargo_installed(name, version, features).join("bin/s3s-fs");
-    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("s3s-fs-root");
+    // A folder of its own per store: the tests of this file run at once.
+    let port = free_port();
+    let root =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("s3s-fs-root-{port}"));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join(BUCKET)).unwrap();
     let (key_id, secret) = ("AKIASIGCONFORMTEST", "s3s-fs-test-secret");
-    let port = free_port();
     let mut command = Command::new(&s3s_fs);
     command
         .args(["--host", "127.0.0.1", "--port", &port.to_string()])
@@ -316,14 +320,16 @@ async fn s3_compatible_stores_fuzzed_show_only_their_real_defects() {
     let mut wrong = Vec::new();
     for (name, store) in [("s3s-fs", s3s_fs().await), ("moto", moto().await)] {
         let scheme = SchemeRef::by_name("sigv4").unwrap();
-        let config = RunConfig {
+        let deployment = Deployment::new(
+            store.url.clone(),
+            scheme,
+            store.key_id.clone(),
+            Secret::new(store.secret.clone()),
+        );
+        let run_options = RunOptions {
             timeout: Duration::from_secs(5),
             deadline: Duration::from_secs(120),
-            ..RunConfig::new(
-                scheme,
-                store.key_id.clone(),
-                Secret::new(store.secret.clone()),
-            )
+            ..RunOptions::default()
         };
         for seed in 1..=seeds {
             let options = runner::fuzz::FuzzOptions {
@@ -331,7 +337,7 @@ async fn s3_compatible_stores_fuzzed_show_only_their_real_defects() {
                 requests,
                 ..runner::fuzz::FuzzOptions::default()
             };
-            let run = runner::fuzz::fuzz(&config, &options, &store.url)
+            let run = runner::fuzz::fuzz(&deployment, &run_options, &options)
                 .await
                 .unwrap();
             for group in common::unexplained(&run, &known_findings(name)) {

@@ -14,11 +14,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{
-    KnownFinding, PROFILE_SECRET, deviations, free_port, node_packages, python_packages, started,
+    KnownFinding, PROFILE_SECRET, deviations, free_port, node_packages, python_packages, run_one,
+    started,
 };
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::{Secret, profile::Profile};
-use sigconform_runner::{self as runner, RunConfig};
+use sigconform_runner::{self as runner, Deployment, RunOptions};
 
 /// The Python SDKs, pinned.
 const PYTHON: [&str; 6] = [
@@ -65,20 +66,23 @@ const RUNS: [(&str, &str); 13] = [
 /// The profile's catalog against `url`: every case's result.
 async fn results(profile: &str, url: &str) -> Vec<runner::CaseResult> {
     let scheme = SchemeRef::from(Profile::resolve(profile).unwrap());
-    let config = RunConfig {
+    let deployment = Deployment {
         // What a sender signs as its endpoint (`{url}`): the target, as
         // `conform --target` takes it.
         scheme_config: sigconform_core::scheme::SchemeConfig {
             endpoint: Some(url.to_owned()),
             ..Default::default()
         },
+        ..Deployment::new(url, scheme, "k", Secret::new(PROFILE_SECRET))
+    };
+    let options = RunOptions {
         // (A Python server takes a while over a 1 MiB body on a loaded
         // machine.)
         timeout: Duration::from_secs(15),
         deadline: Duration::from_secs(120),
-        ..RunConfig::new(scheme, "k", Secret::new(PROFILE_SECRET))
+        ..RunOptions::default()
     };
-    runner::run(&config, url).await.unwrap().results
+    run_one(&deployment, &options).await.unwrap().results
 }
 
 /// The server of `language` that verifies with `profile`'s SDK, on `port`.
@@ -267,14 +271,17 @@ async fn official_sdks_fuzzed_show_only_their_real_defects() {
         let _server = started(command, port).await;
         let url = format!("http://127.0.0.1:{port}/webhook");
         let scheme = SchemeRef::from(Profile::resolve(profile).unwrap());
-        let config = RunConfig {
+        let deployment = Deployment {
             scheme_config: sigconform_core::scheme::SchemeConfig {
                 endpoint: Some(url.clone()),
                 ..Default::default()
             },
+            ..Deployment::new(url.clone(), scheme, "k", Secret::new(PROFILE_SECRET))
+        };
+        let run_options = RunOptions {
             timeout: Duration::from_secs(5),
             deadline: Duration::from_secs(60),
-            ..RunConfig::new(scheme, "k", Secret::new(PROFILE_SECRET))
+            ..RunOptions::default()
         };
         for seed in 1..=seeds {
             let options = runner::fuzz::FuzzOptions {
@@ -282,7 +289,9 @@ async fn official_sdks_fuzzed_show_only_their_real_defects() {
                 requests,
                 ..runner::fuzz::FuzzOptions::default()
             };
-            let run = runner::fuzz::fuzz(&config, &options, &url).await.unwrap();
+            let run = runner::fuzz::fuzz(&deployment, &run_options, &options)
+                .await
+                .unwrap();
             for group in common::unexplained(&run, &known) {
                 wrong.push(format!("{language} {profile} seed {seed}: {group}"));
             }

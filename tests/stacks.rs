@@ -23,14 +23,14 @@ const RUNS: usize = 10;
 
 /// The `webhook` catalog at `url` (one route), as id → outcome.
 async fn verdicts(url: &str) -> BTreeMap<String, Outcome> {
-    let config = run_config(
+    let (deployment, options) = run_config(
         SchemeId::Webhook,
         SchemeConfig::default(),
         Duration::from_secs(5),
         Duration::from_secs(60),
         Deployment::Route("/hook", &["POST"]),
     );
-    runner::run(&config, url)
+    run_at(&deployment, &options, url)
         .await
         .unwrap_or_else(|e| panic!("{url}: {e}"))
         .results
@@ -229,17 +229,15 @@ async fn a_server_that_closes_after_error_answers() {
 async fn an_answer_too_late_to_judge_at_a_limit_is_sent_again() {
     let delay = Duration::from_millis(3500);
     let url = raw_verifier(Behaviour::LateOnce(delay, Default::default())).await;
-    let config = runner::RunConfig {
-        only: vec![glob::Pattern::new("webhook/skew/outside-limit").unwrap()],
-        ..run_config(
-            SchemeId::Webhook,
-            SchemeConfig::default(),
-            Duration::from_secs(5),
-            Duration::from_secs(60),
-            Deployment::Route("/hook", &["POST"]),
-        )
-    };
-    let results = runner::run(&config, &url).await.unwrap().results;
+    let (deployment, mut options) = run_config(
+        SchemeId::Webhook,
+        SchemeConfig::default(),
+        Duration::from_secs(5),
+        Duration::from_secs(60),
+        Deployment::Route("/hook", &["POST"]),
+    );
+    options.only = vec![glob::Pattern::new("webhook/skew/outside-limit").unwrap()];
+    let results = run_at(&deployment, &options, &url).await.unwrap().results;
     let [case] = results.as_slice() else {
         panic!("one case: {results:?}");
     };
@@ -307,13 +305,14 @@ async fn uvicorn_asgi_fuzzed() {
         .arg(port.to_string())
         .env("SECRET", SECRET);
     let _uvicorn = started(uvicorn, port).await;
-    let config = run_config(
+    let (mut deployment, run_options) = run_config(
         SchemeId::Webhook,
         SchemeConfig::default(),
         Duration::from_secs(5),
         Duration::from_secs(60),
         Deployment::Route("/hook", &["POST"]),
     );
+    deployment.targets = vec![format!("http://127.0.0.1:{port}/hook")];
     let mut found = Vec::new();
     for seed in 1..=seeds {
         let options = runner::fuzz::FuzzOptions {
@@ -321,7 +320,7 @@ async fn uvicorn_asgi_fuzzed() {
             requests,
             ..runner::fuzz::FuzzOptions::default()
         };
-        let run = runner::fuzz::fuzz(&config, &options, &format!("http://127.0.0.1:{port}/hook"))
+        let run = runner::fuzz::fuzz(&deployment, &run_options, &options)
             .await
             .unwrap();
         assert!(

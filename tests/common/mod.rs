@@ -1,6 +1,7 @@
 //! What the runner tests share: reference servers deployed the ways
 //! applications are (at the root, under a path, as one route), with one
-//! deliberate defect or none, and the runner's configuration for them.
+//! deliberate defect or none, and the runner's deployment and options for
+//! them.
 
 // Each test file uses its own part of this.
 #![allow(dead_code)]
@@ -13,7 +14,7 @@ use sigconform_core::nonce::NonceStore;
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::scheme::{SchemeConfig, SchemeId};
 use sigconform_core::{KeyPolicy, Secret};
-use sigconform_runner::{self as runner, CaseResult, Category, Outcome, RunConfig};
+use sigconform_runner::{self as runner, CaseResult, Category, Outcome, Run, RunError, RunOptions};
 use sigconform_server::{self as server, Defect, KeySource, Mount, ServerConfig};
 
 pub const SECRET: &str = "runner-test-secret";
@@ -114,23 +115,23 @@ pub fn scheme_config() -> SchemeConfig {
 }
 
 /// How the tests run the catalog: key "k" with the test secret, and the
-/// policy routes of a server deployed as `deployment`.
+/// policy routes of a server deployed as `deployment`. The deployment
+/// names no instance yet: [`run_at`] gives it the one it runs against.
 pub fn run_config(
     scheme: impl Into<SchemeRef>,
     scheme_config: SchemeConfig,
     timeout: Duration,
     deadline: Duration,
     deployment: Deployment,
-) -> RunConfig {
+) -> (runner::Deployment, RunOptions) {
     let scheme = scheme.into();
     let secret = secret_for(&scheme);
     let base = deployment.base();
     // One route has no other routes with policies of their own.
     let one_route = matches!(deployment, Deployment::Route(..));
-    RunConfig {
+    let probed = runner::Deployment {
+        targets: Vec::new(),
         scheme_config,
-        timeout,
-        deadline,
         denied_key: (!one_route).then(|| runner::DeniedKey {
             key_id: DENIED_KEY_ID.into(),
             secret: Secret::new(denied_secret_for(&scheme)),
@@ -138,10 +139,42 @@ pub fn run_config(
         }),
         admin_path: (!one_route).then(|| format!("{base}{ADMIN}probe")),
         fixed_route: one_route.then_some(true),
+        ..runner::Deployment::new("", scheme, "k", Secret::new(secret))
+    };
+    let options = RunOptions {
+        timeout,
+        deadline,
         // Seconds of waiting each: run where a test is about them.
         skip: vec![glob::Pattern::new("*/replay/after-pause").unwrap()],
-        ..RunConfig::new(scheme, "k", Secret::new(secret))
-    }
+        ..RunOptions::default()
+    };
+    (probed, options)
+}
+
+/// The run of the catalog against `deployment`, which names one instance.
+pub async fn run_one(
+    deployment: &runner::Deployment,
+    options: &RunOptions,
+) -> Result<Run, RunError> {
+    let mut report = runner::run(deployment, options).await?;
+    assert_eq!(report.instances.len(), 1, "one instance, one run");
+    let instance = report.instances.remove(0);
+    assert_eq!(instance.target, deployment.targets[0]);
+    Ok(instance.run)
+}
+
+/// The run of the catalog against `deployment` as one instance at
+/// `target` (whatever instances it names).
+pub async fn run_at(
+    deployment: &runner::Deployment,
+    options: &RunOptions,
+    target: &str,
+) -> Result<Run, RunError> {
+    let one = runner::Deployment {
+        targets: vec![target.to_owned()],
+        ..deployment.clone()
+    };
+    run_one(&one, options).await
 }
 
 /// A server to start: its configuration, and the deliberate defect it is
@@ -238,14 +271,14 @@ pub async fn run_deployed(
     deployment: Deployment,
 ) -> Vec<CaseResult> {
     let server = start_with(server_config(scheme.clone(), defect, deployment)).await;
-    let config = run_config(
+    let (probed, options) = run_config(
         scheme,
         scheme_config(),
         Duration::from_secs(5),
         Duration::from_secs(30),
         deployment,
     );
-    runner::run(&config, &deployment.target(&server))
+    run_at(&probed, &options, &deployment.target(&server))
         .await
         .unwrap()
         .results

@@ -20,7 +20,7 @@ use sigconform_core::registry::SEED_PROFILES;
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::sample::json_document;
 use sigconform_core::scheme::{SchemeConfig, SchemeId};
-use sigconform_runner::{self as runner, RunConfig};
+use sigconform_runner::{self as runner, Deployment, RunOptions};
 use sigconform_server::redis_nonces::RedisNonceStore;
 use sigconform_server::sql_keys::{SqlKeys, SqlKeysConfig};
 use sigconform_server::{KeySource, ServerConfig};
@@ -80,15 +80,9 @@ async fn servers(requests: usize, connections: usize) -> Result<(), String> {
         // The servers `cargo xtask conform` starts, and the same cases
         // (the key lifecycle ones included).
         let planned = sigconform::built_in::built_in(scheme.clone(), &config, "sigconform").await?;
-        let run_config = planned.configure(RunConfig::new(
-            scheme.clone(),
-            "sigconform",
-            planned.secret.clone(),
-        ));
+        let deployment = planned.deployment("sigconform");
         let started = std::time::Instant::now();
-        let run = runner::run(&run_config, &planned.target)
-            .await
-            .map_err(|e| e.to_string())?;
+        let run = only_run(&deployment, &RunOptions::default()).await?;
         let elapsed = started.elapsed();
         // The replay after a pause waits on purpose; the target is about
         // the rest.
@@ -156,12 +150,17 @@ async fn fuzzer(config: &SchemeConfig) -> Result<(), String> {
         SchemeId::Sigv4,
         SchemeId::Rfc9421,
     ] {
-        let run_config = RunConfig {
+        let deployment = Deployment {
             scheme_config: config.clone(),
-            ..RunConfig::new(scheme, "sigconform", sigconform::random_secret()?)
+            ..Deployment::new(
+                "http://sigconform.test",
+                scheme,
+                "sigconform",
+                sigconform::random_secret()?,
+            )
         };
         let started = std::time::Instant::now();
-        let made = runner::fuzz::generate_and_classify(&run_config, 1, 50_000)
+        let made = runner::fuzz::generate_and_classify(&deployment, 1, 50_000)
             .map_err(|e| e.to_string())?;
         let rate = made as f64 / started.elapsed().as_secs_f64();
         println!(
@@ -172,16 +171,17 @@ async fn fuzzer(config: &SchemeConfig) -> Result<(), String> {
     }
     let planned =
         sigconform::built_in::built_in(SchemeId::A2a.into(), config, "sigconform").await?;
-    let run_config = planned.configure(RunConfig {
+    let deployment = planned.deployment("sigconform");
+    let run_options = RunOptions {
         concurrency: 8,
-        ..RunConfig::new(SchemeId::A2a, "sigconform", planned.secret.clone())
-    });
+        ..RunOptions::default()
+    };
     let options = runner::fuzz::FuzzOptions {
         seed: 1,
         requests: 50_000,
         ..runner::fuzz::FuzzOptions::default()
     };
-    let fuzzed = runner::fuzz::fuzz(&run_config, &options, &planned.target)
+    let fuzzed = runner::fuzz::fuzz(&deployment, &run_options, &options)
         .await
         .map_err(|e| e.to_string())?;
     let rate = fuzzed.stats.requests as f64 / (fuzzed.stats.sending_ms as f64 / 1e3).max(0.001);
@@ -203,9 +203,9 @@ const FAR: Duration = Duration::from_millis(50);
 /// default `--concurrency 8`: a deployment across a network.
 async fn far_away(config: &SchemeConfig) -> Result<(), String> {
     let scheme = SchemeRef::from(SchemeId::A2a);
-    let planned = sigconform::built_in::built_in(scheme.clone(), config, "sigconform").await?;
+    let planned = sigconform::built_in::built_in(scheme, config, "sigconform").await?;
     let server: std::net::SocketAddr = planned
-        .target
+        .target()
         .trim_start_matches("http://")
         .split('/')
         .next()
@@ -215,15 +215,18 @@ async fn far_away(config: &SchemeConfig) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let target = planned
-        .target
+        .target()
         .replacen(&server.to_string(), &relay.addr().to_string(), 1);
-    let mut run_config =
-        planned.configure(RunConfig::new(scheme, "sigconform", planned.secret.clone()));
-    run_config.concurrency = 8;
+    let deployment = Deployment {
+        targets: vec![target],
+        ..planned.deployment("sigconform")
+    };
+    let options = RunOptions {
+        concurrency: 8,
+        ..RunOptions::default()
+    };
     let started = std::time::Instant::now();
-    let run = runner::run(&run_config, &target)
-        .await
-        .map_err(|e| e.to_string())?;
+    let run = only_run(&deployment, &options).await?;
     let elapsed = started.elapsed();
     println!(
         "catalog a2a, {} ms away, --concurrency 8: {} cases in {:.1} s (target: under 20 s: {})",
@@ -233,6 +236,16 @@ async fn far_away(config: &SchemeConfig) -> Result<(), String> {
         met(elapsed < Duration::from_secs(20))
     );
     Ok(())
+}
+
+/// The run of `deployment`'s one instance.
+async fn only_run(deployment: &Deployment, options: &RunOptions) -> Result<runner::Run, String> {
+    let report = runner::run(deployment, options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let [instance] = <[runner::Instance; 1]>::try_from(report.instances)
+        .map_err(|instances| format!("{} instances run, not one", instances.len()))?;
+    Ok(instance.run)
 }
 
 /// What a peer printed.

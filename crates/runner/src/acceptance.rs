@@ -10,8 +10,8 @@
 
 use bytes::Bytes;
 
-use super::Category::Acceptance;
 use super::probe::{Builder, Expect, Probe, Step, set_body};
+use crate::verdict::Category::Acceptance;
 use sigconform_core::scheme::{Compared, Field, Location};
 use sigconform_core::tamper::{HeaderEdit, ParameterStyle, Recipe};
 

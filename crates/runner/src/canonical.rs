@@ -10,9 +10,9 @@
 //! S3's path cases are DELETEs of objects below the target's (a DELETE of
 //! an object nobody wrote writes nothing, and S3 answers it 204).
 
-use super::Category::{Acceptance, Tamper};
 use super::payload::{s3, s3_only};
 use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step};
+use crate::verdict::Category::{Acceptance, Tamper};
 use sigconform_core::request::Request;
 use sigconform_core::scheme::sigv4::UriEncoding;
 use sigconform_core::scheme::{SchemeConfig, SignInput};
@@ -55,9 +55,9 @@ fn canonical(
     input: &SignInput,
     change: impl FnOnce(&mut SchemeConfig),
 ) -> Option<String> {
-    let mut config = b.config.scheme_config.clone();
+    let mut config = b.deployment.scheme_config.clone();
     change(&mut config);
-    let scheme = b.config.scheme.build(&config).ok()?;
+    let scheme = b.deployment.scheme.build(&config).ok()?;
     let params = scheme.signing_params(req, input).ok()?;
     let mut out = Vec::new();
     scheme.canonicalize(req, &params, &mut out).ok()?;
@@ -78,9 +78,13 @@ fn signed_as_broken(
     req: &Request,
     change: impl FnOnce(&mut SchemeConfig),
 ) -> Result<Step, String> {
-    let mut config = b.config.scheme_config.clone();
+    let mut config = b.deployment.scheme_config.clone();
     change(&mut config);
-    let broken = b.config.scheme.build(&config).map_err(|e| e.to_string())?;
+    let broken = b
+        .deployment
+        .scheme
+        .build(&config)
+        .map_err(|e| e.to_string())?;
     let recipe = b.recipe(b.now);
     let request = recipe
         .apply(broken.as_ref(), req, &b.key)

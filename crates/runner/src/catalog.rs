@@ -11,25 +11,30 @@
 //! every case). Robustness cases, which check that bad input gets a 4xx and
 //! not a 5xx, say why they have none.
 
-use super::probe::{Builder, Probe};
-use super::{
-    RunConfig, acceptance, canonical, coverage, keys, malformed, payload, presigned, readback,
-    replay, scope, shapes, tamper, window,
+use crate::probe::{Builder, Probe};
+use crate::{
+    acceptance, canonical, coverage, keys, learn, lifecycle, malformed, payload, presigned,
+    readback, replay, scope, shapes, tamper, timing, window,
 };
 
 /// Builds the catalog with `b` (case ids and descriptions are stable;
 /// requests depend on the time and the base body), keeping the cases
 /// `--only` and `--skip` select.
-pub(super) fn catalog(b: &Builder<'_>) -> Vec<Probe> {
+pub(crate) fn catalog(b: &Builder<'_>) -> Vec<Probe> {
     let mut probes = sections(b);
-    probes.retain(|p| selected(b.config, &p.id));
+    probes.extend(sequences(b));
+    probes.retain(|p| b.options.selects(&p.id));
     probes
 }
 
-/// Whether `--only` and `--skip` select the case `id`.
-pub(super) fn selected(config: &RunConfig, id: &str) -> bool {
-    (config.only.is_empty() || config.only.iter().any(|g| g.matches(id)))
-        && !config.skip.iter().any(|g| g.matches(id))
+/// The cases whose steps carry state from one to the next, listed last:
+/// they run after the others.
+fn sequences(b: &Builder<'_>) -> Vec<Probe> {
+    let mut out = vec![learn::answering(b)];
+    out.extend(lifecycle::probes(b));
+    out.extend(timing::probe(b));
+    out.extend(replay::cross_instance(b));
+    out
 }
 
 fn sections(b: &Builder<'_>) -> Vec<Probe> {

@@ -15,8 +15,8 @@ use sigconform_core::scheme::{Field, Location, SignInput, member};
 use sigconform_core::tamper::Recipe;
 use sigconform_defects::Defect;
 
-use super::Category::{Acceptance, Expiry, Tamper};
 use super::probe::{Builder, Expect, Probe};
+use crate::verdict::Category::{Acceptance, Expiry, Tamper};
 
 /// Every coverage case, or none for a scheme whose signatures do not name
 /// their components in a structured field.

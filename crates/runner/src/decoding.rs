@@ -25,8 +25,8 @@
 //! (RFC 9421's `Signature` and `Content-Digest`) RFC 8941 asks parsers not
 //! to fail on non-zero padding bits: there either answer conforms.
 
-use super::Category::Malformed;
 use super::probe::{Builder, Expect, Probe, ROBUSTNESS, Step};
+use crate::verdict::Category::Malformed;
 use sigconform_core::lenient::{self, Alphabet, Decoration};
 use sigconform_core::request::Request;
 use sigconform_core::scheme::{Field, Location, SignInput, TimestampSyntax};

@@ -19,11 +19,10 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 
-use super::Category::Malformed;
-use super::judge::Session;
 use super::probe::{Builder, Expect, Probe, Step, set_body};
 use super::transport::{Answer, Said};
-use super::{CaseResult, Outcome};
+use crate::verdict::Category::Malformed;
+use crate::verdict::{CaseResult, Outcome};
 use sigconform_core::crypto::{TagEncoding, sha256};
 use sigconform_core::keys::Key;
 use sigconform_core::request::Request;
@@ -376,24 +375,28 @@ fn places(said: &Said) -> Vec<Place> {
     out
 }
 
-impl Session {
-    /// Searches the answer to `step` of `probe` where it is a refusal of a
-    /// negative step: what it discloses is recorded for the run, and decides
-    /// the case where the case is the one about it. The outcome of the
-    /// step, and what was observed where that changed it.
-    pub(super) fn search_refusal(
+impl Refusals {
+    /// Searches the answer to `step` of case `id` where it is a refusal of
+    /// a negative step (a 4xx, or one of `refusal_statuses`): what it
+    /// discloses is recorded for the run, and decides the case where the
+    /// case is the one about it. The outcome of the step, and what was
+    /// observed where that changed it.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn search_refusal(
         &self,
         id: &str,
         step: &Step,
         answer: &Answer,
         sent: &Request,
         outcome: Outcome,
+        refusal_statuses: &[u16],
+        reproduce: impl FnOnce() -> String,
     ) -> (Outcome, Option<String>) {
-        let (Some(refusals), Some(response)) = (&self.disclosures, answer.response()) else {
+        let Some(response) = answer.response() else {
             return (outcome, None);
         };
         let refused =
-            (400..500).contains(&response.status) || self.refusals.contains(&response.status);
+            (400..500).contains(&response.status) || refusal_statuses.contains(&response.status);
         let own = Disclosed::of_case(id);
         if own.is_some() && !refused {
             // Accepting a wrong signature or a changed body, or a 5xx for
@@ -409,12 +412,12 @@ impl Session {
         if step.copies > 1 || step.expect == Expect::Accept || !refused {
             return (outcome, None);
         }
-        let found = refusals.search(sent, step.raw.as_deref(), &response.said);
+        let found = self.search(sent, step.raw.as_deref(), &response.said);
         if found.is_empty() {
             return (outcome, None);
         }
-        let reproduce = self.replay(step).command();
-        let mut record = refusals.found.lock().unwrap_or_else(|p| p.into_inner());
+        let reproduce = reproduce();
+        let mut record = self.found.lock().unwrap_or_else(|p| p.into_inner());
         for (kind, place) in &found {
             record.push(Finding {
                 kind: *kind,

@@ -33,7 +33,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CaseResult, Outcome, Run};
+use crate::verdict::{CaseResult, Outcome, Run};
+pub use crate::verdict::{Judged, Named};
 
 /// The reason [`starting_file`] writes for every entry: a file that still
 /// holds it is refused until someone says why the outcome is accepted.
@@ -169,60 +170,6 @@ pub struct Expectations {
     entries: Vec<Entry>,
 }
 
-/// An entry's pattern with what the entry says of it, as reports show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Named {
-    /// The pattern (a case id or a glob).
-    pub entry: String,
-    /// The outcome the entry accepts.
-    pub outcome: Outcome,
-    /// Why.
-    pub reason: String,
-    /// The entry's line in the file.
-    pub line: u64,
-}
-
-/// How one case's verdict compares with the expectations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
-pub enum Judged {
-    /// An entry names the case, with the outcome it has.
-    Expected(Named),
-    /// An entry names the case with another outcome than it has now.
-    Changed(Named),
-    /// No entry names the case, and its outcome reached the threshold.
-    Unexpected,
-}
-
-impl Judged {
-    /// Whether the case deviates from the expectations.
-    pub fn deviates(&self) -> bool {
-        !matches!(self, Judged::Expected(_))
-    }
-
-    /// One line for a report, about a case whose outcome is `outcome`.
-    pub fn describe(&self, outcome: Outcome) -> String {
-        match self {
-            Judged::Expected(n) => format!(
-                "as expected ({} by {}, line {}): {}",
-                name(n.outcome),
-                n.entry,
-                n.line,
-                n.reason
-            ),
-            Judged::Changed(n) => format!(
-                "NOT as expected: {} (line {}) expects {} ({}), the outcome is {}",
-                n.entry,
-                n.line,
-                name(n.outcome),
-                n.reason,
-                name(outcome)
-            ),
-            Judged::Unexpected => "NOT expected: no entry names this case".to_owned(),
-        }
-    }
-}
-
 /// A way a run deviates from its expectations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -264,7 +211,7 @@ impl std::fmt::Display for Deviation {
             } => write!(
                 f,
                 "{case}: {} at {target}, and no entry names it",
-                name(*outcome)
+                outcome.name()
             ),
             Deviation::Changed {
                 target,
@@ -274,10 +221,10 @@ impl std::fmt::Display for Deviation {
             } => write!(
                 f,
                 "{case}: {} at {target}, where {} (line {}) expects {} ({})",
-                name(*outcome),
+                outcome.name(),
                 expected.entry,
                 expected.line,
-                name(expected.outcome),
+                expected.outcome.name(),
                 expected.reason
             ),
             Deviation::Stale { expected } => write!(
@@ -312,14 +259,6 @@ impl Judgement {
     pub fn is_clean(&self) -> bool {
         self.deviations.is_empty()
     }
-}
-
-/// An outcome's name, as files and reports spell it.
-fn name(outcome: Outcome) -> String {
-    serde_json::to_value(outcome)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 impl Expectations {
@@ -608,7 +547,8 @@ pub fn starting_file(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Category, ClockEstimate};
+    use crate::transport::ClockEstimate;
+    use crate::verdict::Category;
 
     fn case(id: &str, outcome: Outcome) -> CaseResult {
         CaseResult::new(
@@ -881,7 +821,7 @@ expectations:
         for outcome in [Outcome::Pass, Outcome::Fail, Outcome::Skip] {
             let text = format!(
                 "expectations:\n  - {{cases: [a], outcome: {}, reason: r}}\n",
-                name(outcome)
+                outcome.name()
             );
             let e = Expectations::from_yaml("e.yaml", &text).unwrap();
             assert_eq!(e.entry_for("a").unwrap().outcome, outcome);

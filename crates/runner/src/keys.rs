@@ -6,8 +6,8 @@
 //! admin API, the lifecycle cases in [`super::lifecycle`] run after the
 //! catalog; they change the target's keys, and have no control.)
 
-use super::Category::Keys;
 use super::probe::{Builder, Expect, Probe};
+use crate::verdict::Category::Keys;
 use sigconform_core::keys::Secret;
 use sigconform_core::scheme::{Field, SignInput};
 use sigconform_core::tamper::Recipe;
@@ -46,7 +46,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         unknown(
             "unknown-key",
             "an unknown key id, signed with the runner's secret, is rejected",
-            b.config.secret.expose(),
+            b.deployment.secret.expose(),
             Defect::AcceptsUnknownKeys,
         ),
         unknown(
@@ -66,7 +66,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     // Seed 001's key policies, where the target's are named: a known key
     // outside a route's allow-list, and the runner's own (non-admin) key on
     // an admin route. Both verify, then get 403.
-    if let Some(denied) = &b.config.denied_key {
+    if let Some(denied) = &b.deployment.denied_key {
         // The route is named as it is on the target's host, not below the
         // target's path.
         let req = b.request_to(b.probe_method(), &denied.path, post.body().clone());
@@ -86,7 +86,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
             .control(Defect::IgnoresKeyPolicy),
         );
     }
-    if let Some(path) = &b.config.admin_path {
+    if let Some(path) = &b.deployment.admin_path {
         let req = b.request_to(b.probe_method(), path, post.body().clone());
         out.push(
             b.probe(

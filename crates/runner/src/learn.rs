@@ -16,10 +16,10 @@
 use std::fmt::Write as _;
 
 use super::base::{Bodies, Body, essence};
-use super::judge::{NOT_EVIDENCE, Session};
-use super::probe::{Builder, Expect, Step, Twin};
+use super::judge::{NOT_EVIDENCE, Refusal, Session};
+use super::probe::{Builder, Expect, Probe, ROBUSTNESS, Sequence, Step};
 use super::transport::Answer;
-use super::{CaseResult, Category, Outcome};
+use crate::verdict::{CaseResult, Category, Outcome};
 use sigconform_core::tamper::Recipe;
 
 /// What the runner learned of a target before it ran the catalog.
@@ -40,43 +40,6 @@ pub(super) struct Learned {
     pub(super) lines: Vec<String>,
 }
 
-/// A correctly signed request the target did not accept: the twin of
-/// negative cases that then prove nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Refusal {
-    /// What the twin is, in words (`the base request`, a case id).
-    pub(super) twin: String,
-    /// Its answer's status, where there was an HTTP answer.
-    pub(super) status: Option<u16>,
-    /// Its answer, described.
-    pub(super) observed: String,
-    /// Whether it was never sent: `skip` (a shape its provider never
-    /// sends, such as an empty body).
-    pub(super) skipped: bool,
-}
-
-impl Refusal {
-    /// Whether the twin's answer said something of the request: an HTTP
-    /// answer but a rate limit's (a shape whose twin was rate-limited is
-    /// not known not to be taken).
-    pub(super) fn is_an_answer(&self) -> bool {
-        self.skipped || self.status.is_some_and(|s| !matches!(s, 429 | 503))
-    }
-
-    /// Why a case whose twin this is cannot be judged.
-    pub(super) fn reason(&self) -> String {
-        let what = if self.skipped {
-            "was not sent"
-        } else {
-            "was not accepted"
-        };
-        format!(
-            "its correctly signed twin ({}) {what}: {}",
-            self.twin, self.observed
-        )
-    }
-}
-
 /// Learns the base body, the refusal statuses and that the target answers
 /// after refusing, with `b` (the runner's builder before learning).
 pub(super) async fn learn(b: &Builder<'_>, session: &Session) -> Learned {
@@ -85,7 +48,7 @@ pub(super) async fn learn(b: &Builder<'_>, session: &Session) -> Learned {
     let mut learned = Learned {
         bodies,
         refused,
-        refusals: b.config.reject_statuses.clone(),
+        refusals: b.deployment.reject_statuses.clone(),
         stopped: None,
         lines,
     };
@@ -166,7 +129,7 @@ async fn bodies(
 
 /// `body`, the `n`th candidate, in words.
 fn describe_body(b: &Builder<'_>, n: usize, body: &Body) -> String {
-    let whose = if b.config.body.is_some() {
+    let whose = if b.deployment.body.is_some() {
         "the --body-file body"
     } else if n == 0 && b.scheme.sender().sample_body.is_some() {
         "the profile's sample body"
@@ -251,59 +214,21 @@ impl Session {
     }
 }
 
-/// The twins the runner has seen: whether the base request and each case
-/// that expects acceptance were accepted in this run.
-#[derive(Debug, Default)]
-pub(super) struct Twins {
-    /// Why the base request was not accepted, if it was not.
-    base: Option<Refusal>,
-    /// Each case that expects acceptance, by id: why it was not accepted,
-    /// if it was not.
-    cases: std::collections::HashMap<String, Option<Refusal>>,
-}
-
-impl Twins {
-    /// The twins of a run whose base request was refused as `base` says
-    /// (`None`: accepted) and whose acceptance cases ended as `cases` say.
-    pub(super) fn new<'a>(
-        base: Option<Refusal>,
-        cases: impl IntoIterator<Item = &'a CaseResult>,
-    ) -> Twins {
-        let cases = cases
-            .into_iter()
-            .map(|case| {
-                let refused = (case.outcome != Outcome::Pass).then(|| Refusal {
-                    twin: case.id.clone(),
-                    status: case.status,
-                    observed: case.observed.clone(),
-                    skipped: case.outcome == Outcome::Skip && case.status.is_none(),
-                });
-                (case.id.clone(), refused)
-            })
-            .collect();
-        Twins { base, cases }
-    }
-
-    /// Why `twin` does not count as accepted, if it does not. A case the
-    /// run did not send stands for nothing: the base request does.
-    pub(super) fn refused(&self, twin: &Twin) -> Option<&Refusal> {
-        match twin {
-            Twin::Case(id) | Twin::Shape(id) => match self.cases.get(id) {
-                Some(refused) => refused.as_ref(),
-                None => self.base.as_ref(),
-            },
-            Twin::Base => self.base.as_ref(),
-        }
-    }
-}
-
 /// What the case that watches the target checks.
 pub(super) const ANSWERING: &str =
     "the target still answers a correctly signed request after each category's refusals";
 
-/// The id of the case that watches the target.
-pub(super) fn answering_case_id(b: &Builder<'_>) -> String {
-    b.case_id(Category::Malformed, "answers-after-refusals")
+/// The case that watches the target: its steps are the checks between
+/// the categories.
+pub(super) fn answering(b: &Builder<'_>) -> Probe {
+    b.sequence(
+        Category::Malformed,
+        "answers-after-refusals",
+        ANSWERING,
+        "keeps-answering",
+        Sequence::KeepsAnswering,
+    )
+    .no_control(ROBUSTNESS)
 }
 
 /// Whether the target still answers, checked after each category: a

@@ -13,21 +13,13 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::judge::{Decided, Session, judge};
-use super::probe::{Builder, Expect, Probe};
+use super::probe::{Builder, Expect, Probe, Sequence};
 use super::transport::{HttpClient, MAX_RESPONSE_BODY};
-use super::{CaseResult, Category, Outcome};
+use crate::deployment::AdminAccess;
+use crate::verdict::{CaseResult, Category, Outcome};
 use sigconform_core::keys::Secret;
 use sigconform_core::scheme::SignInput;
 use sigconform_core::tamper::Recipe;
-
-/// Access to a target's key lifecycle API.
-#[derive(Debug, Clone)]
-pub struct AdminAccess {
-    /// Where the API is (`http://host:port`; the paths are seed 002's).
-    pub url: String,
-    /// The admin bearer token.
-    pub token: Secret,
-}
 
 /// How long a rotated or revoked secret may still be accepted before it
 /// counts as a failure: a deployment whose instances cache keys learns of
@@ -161,15 +153,30 @@ fn case_id(scheme: &impl std::fmt::Display, name: &str) -> String {
     format!("{scheme}/keys/{name}")
 }
 
-/// The lifecycle cases `--only` and `--skip` select, as ids with their
-/// descriptions.
-pub(super) fn selected(config: &super::RunConfig) -> Vec<(String, String)> {
+/// The lifecycle cases, where the deployment's admin API is given and the
+/// scheme has key ids.
+pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
+    if b.deployment.admin.is_none() || !b.has_key_ids() {
+        return Vec::new();
+    }
     CASES
         .iter()
-        .map(|(name, description)| (case_id(&config.scheme, name), (*description).to_owned()))
-        .filter(|(id, _)| super::catalog::selected(config, id))
+        .map(|(name, description)| {
+            b.sequence(
+                Category::Keys,
+                name,
+                description,
+                "key-lifecycle",
+                Sequence::Lifecycle,
+            )
+            .no_control(NO_CONTROL)
+        })
         .collect()
 }
+
+/// Why the lifecycle cases have no control.
+const NO_CONTROL: &str =
+    "a sequence through the admin API: its steps change the keys, not one property of a request";
 
 fn result(
     b: &Builder<'_>,
@@ -180,7 +187,7 @@ fn result(
     observed: String,
 ) -> CaseResult {
     let mut result = CaseResult::new(
-        case_id(&b.config.scheme, name),
+        case_id(&b.deployment.scheme, name),
         Category::Keys,
         description,
         outcome,
@@ -245,7 +252,7 @@ impl Signer<'_, '_> {
         let started = tokio::time::Instant::now();
         loop {
             let probe = self.probe(name, description, key_id, secret, Expect::Reject);
-            let Some(step) = probe.steps.as_ref().ok().and_then(|s| s.first()).cloned() else {
+            let Some(step) = probe.steps().and_then(|s| s.first()).cloned() else {
                 return self.run(probe).await;
             };
             let exchange = self.session.exchange(&step).await;

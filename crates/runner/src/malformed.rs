@@ -24,8 +24,8 @@
 //! Plain decimal integers with leading zeros (up to 19 digits) are valid
 //! syntax: either answer conforms.
 
-use super::Category::Malformed;
 use super::probe::{Builder, Expect, Probe, ROBUSTNESS, Step};
+use crate::verdict::Category::Malformed;
 use sigconform_core::scheme::{Field, Location, Repeated, SignInput, TimestampSyntax};
 use sigconform_core::tamper::{Header, HeaderEdit, ParameterStyle, Recipe, SignedAs};
 use sigconform_defects::Defect;

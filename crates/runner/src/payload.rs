@@ -11,8 +11,8 @@
 
 use bytes::Bytes;
 
-use super::Category::{Acceptance, Tamper};
-use super::probe::{Builder, Expect, Probe, Step, set_body};
+use super::probe::{Builder, Expect, Probe, Sends, Step, set_body};
+use crate::verdict::Category::{Acceptance, Tamper};
 use sigconform_core::request::Request;
 use sigconform_core::scheme::sigv4::chunked::{ChunkPlan, Framed, Trailer};
 use sigconform_core::tamper::{Header, Recipe, SignedAs};
@@ -29,7 +29,7 @@ pub(super) fn plan() -> ChunkPlan {
 /// Whether the target's service is S3 (SigV4's default), whose rules the
 /// S3-only cases check.
 pub(super) fn s3(b: &Builder<'_>) -> bool {
-    b.config
+    b.deployment
         .scheme_config
         .service
         .as_deref()
@@ -39,7 +39,12 @@ pub(super) fn s3(b: &Builder<'_>) -> bool {
 /// `probes`, each `skip` where the target's service is not S3.
 pub(super) fn s3_only(b: &Builder<'_>, mut probes: Vec<Probe>) -> Vec<Probe> {
     if !s3(b) {
-        let service = b.config.scheme_config.service.as_deref().unwrap_or("s3");
+        let service = b
+            .deployment
+            .scheme_config
+            .service
+            .as_deref()
+            .unwrap_or("s3");
         for probe in &mut probes {
             probe.skip = Some(format!(
                 "S3 only: the target's service is {service}, where this payload form or rule does not apply"
@@ -62,7 +67,12 @@ pub(super) fn fit_to_service(b: &Builder<'_>, probes: &mut [Probe]) {
     if !sigv4 || s3(b) {
         return;
     }
-    let service = b.config.scheme_config.service.as_deref().unwrap_or("s3");
+    let service = b
+        .deployment
+        .scheme_config
+        .service
+        .as_deref()
+        .unwrap_or("s3");
     for probe in probes.iter_mut().filter(|p| p.skip.is_none()) {
         if let Ok(Defect::OptionalField(sigconform_core::scheme::Field::BodyHash, _)) =
             &probe.control
@@ -70,7 +80,7 @@ pub(super) fn fit_to_service(b: &Builder<'_>, probes: &mut [Probe]) {
             probe.skip = Some(format!(
                 "S3 only: a {service} request need not carry x-amz-content-sha256 (its body is hashed instead)"
             ));
-        } else if let Err(why) = &probe.steps {
+        } else if let Sends::Steps(Err(why)) = &probe.sends {
             probe.skip = Some(format!("not for {service}: {why}"));
         }
     }

@@ -10,8 +10,8 @@
 //! path (another object's), its `X-Amz-Expires` raised, its
 //! `X-Amz-SignedHeaders`, or a parameter added that was not signed.
 
-use super::Category::Presigned;
 use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step};
+use crate::verdict::Category::Presigned;
 use sigconform_core::request::Request;
 use sigconform_core::tamper::SignedAs;
 use sigconform_defects::Defect;

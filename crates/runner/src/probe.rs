@@ -9,10 +9,12 @@
 
 use bytes::Bytes;
 
-use super::Cited;
 use super::base::{self, Bodies, Body, FORM, JSON, RUNNER_FORM};
 use super::transport::Target;
-use super::{Category, RunConfig, RunError};
+use crate::deployment::{Deployment, ExtraHeader, RunOptions};
+use crate::error::RunError;
+use crate::rules::Cited;
+use crate::verdict::Category;
 use sigconform_core::keys::{Key, Secret};
 use sigconform_core::request::Request;
 use sigconform_core::scheme::{Absent, Delivery, Field, Location, Scheme, SignInput};
@@ -80,7 +82,7 @@ pub(super) struct Step {
     pub(super) resign: Option<std::sync::Arc<Resign>>,
     /// Where the target keeps what the step writes: read back after it
     /// (and before it), and what it must then hold.
-    pub(super) read_back: Option<super::readback::ReadBack>,
+    pub(super) read_back: Option<ReadBack>,
 }
 
 /// The string a signer of `scheme` signs for `req` with `input`: the
@@ -203,9 +205,8 @@ pub(super) struct Probe {
     pub(super) id: String,
     pub(super) category: Category,
     pub(super) description: String,
-    /// The requests to send, or why one of them could not be built (the
-    /// case is then reported as `error`, not left out of the report).
-    pub(super) steps: Result<Vec<Step>, String>,
+    /// What it sends.
+    pub(super) sends: Sends,
     /// Why the case cannot apply to this target (reported as `skip`).
     pub(super) skip: Option<String>,
     /// The rule it checks (`docs/rules/`).
@@ -217,6 +218,58 @@ pub(super) struct Probe {
     /// The correctly signed request of the same shape whose acceptance in
     /// the same run makes this case's refusals evidence.
     pub(super) twin: Twin,
+}
+
+/// A read of what a step writes: the request, signed when it is sent, and
+/// what it must find.
+#[derive(Debug, Clone)]
+pub(crate) struct ReadBack {
+    pub(crate) request: std::sync::Arc<Resign>,
+    pub(crate) kept: Kept,
+    pub(crate) rule: Cited,
+    /// The most of the resource it reads: more than the largest body the
+    /// runner sends (`--max-body`).
+    pub(crate) limit: usize,
+}
+
+/// What a read-back must find.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kept {
+    /// After the step was accepted: exactly these bytes, the payload signed.
+    Payload(Bytes),
+    /// After the step was refused: what was read before it.
+    Unchanged,
+}
+
+/// What a case sends.
+#[derive(Debug, Clone)]
+pub(super) enum Sends {
+    /// Requests built before anything is sent, in order, each judged by
+    /// what it expects; or why one of them could not be built (the case is
+    /// then reported as `error`, not left out of the report).
+    Steps(Result<Vec<Step>, String>),
+    /// Steps that depend on the target's answers to the ones before, or
+    /// that need the target to themselves: built as they go, after the
+    /// other cases.
+    Sequence(Sequence),
+}
+
+/// The cases whose steps carry state from one to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sequence {
+    /// Whether the target still answers a correctly signed request after
+    /// each category's refusals: its steps run between the categories.
+    KeepsAnswering,
+    /// The key lifecycle through the target's admin API: keys created,
+    /// rotated and revoked in turn, then every key created revoked. One
+    /// pass answers each of its cases.
+    Lifecycle,
+    /// Response times against how much of the tag is right, with the
+    /// target to itself.
+    Timing,
+    /// One request to every instance of the deployment: accepted by the
+    /// first, refused by the others.
+    CrossInstance,
 }
 
 /// The correctly signed twin of a case: a refusal proves that the target
@@ -260,10 +313,35 @@ impl Probe {
         self
     }
 
+    /// The requests it sends, where they are built before anything is
+    /// sent and could be.
+    pub(super) fn steps(&self) -> Option<&[Step]> {
+        match &self.sends {
+            Sends::Steps(Ok(steps)) => Some(steps),
+            _ => None,
+        }
+    }
+
+    /// The same, to change.
+    pub(super) fn steps_mut(&mut self) -> Option<&mut Vec<Step>> {
+        match &mut self.sends {
+            Sends::Steps(Ok(steps)) => Some(steps),
+            _ => None,
+        }
+    }
+
+    /// The sequence it runs, if it is one.
+    pub(super) fn sequence(&self) -> Option<Sequence> {
+        match self.sends {
+            Sends::Sequence(sequence) => Some(sequence),
+            Sends::Steps(_) => None,
+        }
+    }
+
     /// Whether every step expects acceptance (the runner sends such cases
     /// first: they are the twins of the others).
     pub(super) fn expects_acceptance(&self) -> bool {
-        self.steps.as_ref().is_ok_and(|steps| {
+        self.steps().is_some_and(|steps| {
             steps
                 .iter()
                 .all(|s| matches!(s.expect, Expect::Accept | Expect::Optional) && s.copies == 1)
@@ -272,7 +350,7 @@ impl Probe {
 
     /// Whether a step waits before it is sent (a pause, or an instant).
     pub(super) fn waits(&self) -> bool {
-        self.steps.as_ref().is_ok_and(|steps| {
+        self.steps().is_some_and(|steps| {
             steps
                 .iter()
                 .any(|s| !s.pause.is_zero() || s.not_before.is_some())
@@ -281,7 +359,7 @@ impl Probe {
 
     /// Whether the case expects a rejection (of some step).
     pub(super) fn is_negative(&self) -> bool {
-        self.steps.as_ref().is_ok_and(|steps| {
+        self.steps().is_some_and(|steps| {
             steps.iter().any(|s| {
                 s.copies > 1
                     || matches!(
@@ -329,12 +407,30 @@ pub fn covers(
     canonical(&prepared(req)) != canonical(&prepared(&changed))
 }
 
+/// A random number from the OS-seeded hasher keys (no extra dependency;
+/// it has to differ between runs and be unguessable to other local users,
+/// not to be a cryptographic key).
+pub fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(sigconform_core::time::Clock::now_ms(
+        &sigconform_core::time::SystemClock,
+    ));
+    h.finish()
+}
+
 /// The path (and query) of the runner's requests.
 pub(super) const PROBE_PATH: &str = "/sigconform/probe?page=1";
 
 /// Everything the category files need to build probes for one run.
 pub(super) struct Builder<'a> {
-    pub(super) config: &'a RunConfig,
+    /// What is probed.
+    pub(super) deployment: &'a Deployment,
+    /// How the run goes.
+    pub(super) options: &'a RunOptions,
+    /// Which of the deployment's instances the probes go to (its first is
+    /// 0).
+    pub(super) instance: usize,
     /// Where the probes go; its authority is the `Host` they carry (signed
     /// by `authorization`).
     target: Target,
@@ -374,13 +470,15 @@ pub(super) struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     pub(super) fn new(
-        config: &'a RunConfig,
+        deployment: &'a Deployment,
+        options: &'a RunOptions,
         target: &Target,
         now_ms: u64,
         margin_ms: u64,
     ) -> Result<Self, RunError> {
-        let scheme: std::sync::Arc<dyn Scheme> = config.scheme.build(&config.scheme_config)?.into();
-        let key = scheme.key(&config.key_id, &config.secret)?;
+        let scheme: std::sync::Arc<dyn Scheme> =
+            deployment.scheme.build(&deployment.scheme_config)?.into();
+        let key = scheme.key(&deployment.key_id, &deployment.secret)?;
         let unit = scheme.window().unit;
         let delivery = scheme.delivery();
         let endpoint = matches!(delivery, Delivery::Endpoint { .. });
@@ -391,19 +489,21 @@ impl<'a> Builder<'a> {
             _ => "POST".into(),
         };
         Ok(Builder {
-            config,
+            deployment,
+            options,
+            instance: 0,
             target: target.clone(),
-            fixed_route: config.fixed_route.unwrap_or(endpoint),
+            fixed_route: deployment.fixed_route.unwrap_or(endpoint),
             scheme,
             key,
             wrong_key: Key::new(
                 "wrong",
-                &Secret::new(format!("{}-wrong", config.secret.expose())),
+                &Secret::new(format!("{}-wrong", deployment.secret.expose())),
             ),
             now: unit.from_ms(now_ms),
             unit,
             margin: unit.from_ms(margin_ms).max(1),
-            run_id: super::random_u64(),
+            run_id: random_u64(),
             built: tokio::time::Instant::now(),
             counter: std::cell::Cell::new(0),
             json_only: std::cell::OnceCell::new(),
@@ -418,15 +518,22 @@ impl<'a> Builder<'a> {
             if b.form {
                 b.base = Body::new(RUNNER_FORM, FORM);
             }
-            b.query = !b.fixed_route || config.with_query || b.signs_query();
+            b.query = !b.fixed_route || deployment.with_query || b.signs_query();
             b.bodies = Bodies::new(base::candidates(
-                config.body.as_ref(),
+                deployment.body.as_ref(),
                 b.scheme.sender().sample_body.as_deref(),
                 &b.media_types(),
             ));
             b.base = b.bodies.base().clone();
             b
         })
+    }
+
+    /// The builder for the deployment's instance `instance` (0 is the
+    /// first).
+    pub(super) fn for_instance(mut self, instance: usize) -> Self {
+        self.instance = instance;
+        self
     }
 
     /// The builder with `bodies` as learned: their base is the body every
@@ -547,6 +654,27 @@ impl<'a> Builder<'a> {
     /// The key `secret` makes for the scheme (as the target makes it: a
     /// profile may decode its secrets), or its UTF-8 bytes where it does
     /// not decode.
+    /// Whether the reference, configured as the target is, accepts the
+    /// signature of `req` at the run's "now": a change it accepts breaks
+    /// no rule, whatever the runner's own signatures cover (a body an RFC
+    /// 9421 target was not told to require covered, signed as if absent).
+    pub(super) fn reference_accepts(&self, req: &Request) -> bool {
+        let Ok(params) = self.scheme.parse(req) else {
+            return false;
+        };
+        if params
+            .key_id
+            .as_deref()
+            .is_some_and(|id| id != self.key.id())
+        {
+            return false;
+        }
+        self.scheme
+            .check_time(&params, self.unit.to_ms(self.now))
+            .is_ok()
+            && self.scheme.verify(req, &params, &self.key).is_ok()
+    }
+
     pub(super) fn key_for(&self, id: &str, secret: &Secret) -> Key {
         self.scheme
             .key(id, secret)
@@ -612,7 +740,7 @@ impl<'a> Builder<'a> {
     /// target's policy requires it).
     pub(super) fn input(&self, timestamp: u64) -> SignInput {
         SignInput {
-            key_id: Some(self.config.key_id.clone()),
+            key_id: Some(self.deployment.key_id.clone()),
             timestamp: self.scheme.timestamp_text(timestamp),
             nonce: self
                 .scheme
@@ -649,7 +777,7 @@ impl<'a> Builder<'a> {
     /// Its probes then run one at a time, so that what one finds is not
     /// another's write.
     pub(super) fn keeps_what_it_is_sent(&self) -> bool {
-        self.writes_a_resource() || self.config.read_back.is_some()
+        self.writes_a_resource() || self.deployment.read_back.is_some()
     }
 
     /// The string the scheme signs for a request signed elsewhere (a
@@ -826,12 +954,12 @@ impl<'a> Builder<'a> {
         if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
             builder = builder.header("content-length", body.len());
         }
-        for extra in &self.config.extra_headers {
+        for extra in &self.options.extra_headers {
             builder = builder.header(&extra.name, extra.value.expose());
         }
         for (name, value) in &self.scheme.sender().headers {
-            let named = |h: &super::ExtraHeader| h.name.as_str().eq_ignore_ascii_case(name);
-            if !self.config.extra_headers.iter().any(named) {
+            let named = |h: &ExtraHeader| h.name.as_str().eq_ignore_ascii_case(name);
+            if !self.options.extra_headers.iter().any(named) {
                 builder = builder.header(name, value);
             }
         }
@@ -842,8 +970,13 @@ impl<'a> Builder<'a> {
     /// scheme's (an endpoint's senders' methods; GET, POST, PUT and DELETE
     /// for an API).
     pub(super) fn methods(&self) -> Vec<String> {
-        if !self.config.methods.is_empty() {
-            return self.config.methods.iter().map(|m| m.to_string()).collect();
+        if !self.deployment.methods.is_empty() {
+            return self
+                .deployment
+                .methods
+                .iter()
+                .map(|m| m.to_string())
+                .collect();
         }
         match self.scheme.delivery() {
             Delivery::Endpoint { methods } => methods,
@@ -920,7 +1053,7 @@ impl<'a> Builder<'a> {
     /// method, a target that does not route it makes the case `skip`.
     pub(super) fn acceptance_step(&self, req: &Request) -> Result<Step, String> {
         let mut step = self.step(req, &self.recipe(self.now), Expect::Accept)?;
-        if self.config.methods.is_empty() {
+        if self.deployment.methods.is_empty() {
             step.unrouted_control = Some(req.clone());
         }
         Ok(step)
@@ -972,7 +1105,7 @@ impl<'a> Builder<'a> {
     /// its id and text. A profile's signed string is quoted as well, from
     /// the profile itself.
     pub(super) fn cite(&self, name: &str) -> Cited {
-        Cited::resolve(&self.config.scheme, self.scheme.as_ref(), name)
+        Cited::resolve(&self.deployment.scheme, self.scheme.as_ref(), name)
     }
 
     pub(super) fn probe(
@@ -986,9 +1119,31 @@ impl<'a> Builder<'a> {
             id: self.case_id(category, name),
             category,
             description: description.to_owned(),
-            steps: steps.into_iter().collect(),
+            sends: Sends::Steps(steps.into_iter().collect()),
             skip: None,
             rule: self.cite(category.rule()),
+            control: Err(""),
+            twin: Twin::Base,
+        }
+    }
+
+    /// A case of `category` named `name` that runs `sequence`, checking the
+    /// rule named `rule`.
+    pub(super) fn sequence(
+        &self,
+        category: Category,
+        name: &str,
+        description: &str,
+        rule: &str,
+        sequence: Sequence,
+    ) -> Probe {
+        Probe {
+            id: self.case_id(category, name),
+            category,
+            description: description.to_owned(),
+            sends: Sends::Sequence(sequence),
+            skip: None,
+            rule: self.cite(rule),
             control: Err(""),
             twin: Twin::Base,
         }
@@ -998,7 +1153,7 @@ impl<'a> Builder<'a> {
     pub(super) fn case_id(&self, category: Category, name: &str) -> String {
         format!(
             "{}/{}/{name}",
-            self.config.scheme,
+            self.deployment.scheme,
             format!("{category:?}").to_lowercase()
         )
     }

@@ -11,42 +11,11 @@
 
 use bytes::Bytes;
 
-use super::Category::{Acceptance, Tamper};
-use super::judge::Session;
-use super::probe::{Builder, Expect, Probe, Resign, Step};
-use super::{Cited, Outcome, payload};
+use super::payload;
+use super::probe::{Builder, Expect, Kept, Probe, ReadBack, Resign, Step};
+use crate::verdict::Category::{Acceptance, Tamper};
 use sigconform_core::tamper::{Recipe, TagTransform};
-use sigconform_core::time::{Clock, SystemClock};
 use sigconform_defects::Defect;
-
-/// A read of what a step writes: the request, signed when it is sent, and
-/// what it must find.
-#[derive(Debug, Clone)]
-pub(super) struct ReadBack {
-    request: std::sync::Arc<Resign>,
-    kept: Kept,
-    rule: Cited,
-    /// The most of the resource it reads: more than the largest body the
-    /// runner sends (`--max-body`).
-    limit: usize,
-}
-
-/// What a read-back must find.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Kept {
-    /// After the step was accepted: exactly these bytes, the payload signed.
-    Payload(Bytes),
-    /// After the step was refused: what was read before it.
-    Unchanged,
-}
-
-/// What a read-back found against the step's answer.
-pub(super) struct Finding {
-    pub(super) outcome: Outcome,
-    pub(super) expected: String,
-    pub(super) observed: String,
-    pub(super) rule: Cited,
-}
 
 impl Builder<'_> {
     /// A read-back of what a write to `path` keeps: a GET of it, signed by
@@ -62,7 +31,7 @@ impl Builder<'_> {
             kept,
             rule,
             limit: self
-                .config
+                .options
                 .max_body
                 .max(super::transport::MAX_RESPONSE_BODY)
                 + 64 * 1024,
@@ -77,7 +46,7 @@ fn resource(b: &Builder<'_>, step: &Step) -> Option<String> {
     if b.writes_a_resource() {
         return Some(step.request.uri().path().to_owned());
     }
-    b.config.read_back.clone()
+    b.deployment.read_back.clone()
 }
 
 /// Where the target keeps what it is sent, every refused write (a request
@@ -86,11 +55,7 @@ pub(super) fn read_back_refused_writes(b: &Builder<'_>, probes: &mut [Probe]) {
     if !b.keeps_what_it_is_sent() {
         return;
     }
-    for step in probes
-        .iter_mut()
-        .filter_map(|p| p.steps.as_mut().ok())
-        .flatten()
-    {
+    for step in probes.iter_mut().filter_map(Probe::steps_mut).flatten() {
         let refused = matches!(
             step.expect,
             Expect::Reject | Expect::RejectOrWarn | Expect::Either
@@ -116,7 +81,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     let Some(path) = (if b.writes_a_resource() {
         Some(put.uri().path().to_owned())
     } else {
-        b.config.read_back.clone()
+        b.deployment.read_back.clone()
     }) else {
         return Vec::new();
     };
@@ -215,135 +180,4 @@ fn s3_payload_forms(
         );
     }
     out
-}
-
-impl Session {
-    /// The resource `step` writes, read before it is sent, where the step
-    /// must leave it unchanged if refused.
-    pub(super) async fn read_before(&self, step: &Step) -> Option<Result<(u16, Bytes), String>> {
-        let read_back = step.read_back.as_ref()?;
-        if read_back.kept != Kept::Unchanged {
-            return None;
-        }
-        Some(self.read(read_back).await)
-    }
-
-    /// What reading the resource back says about a step that passed
-    /// (`accepted` or refused): nothing when it holds what it must.
-    pub(super) async fn read_after(
-        &self,
-        step: &Step,
-        outcome: Outcome,
-        accepted: bool,
-        before: Option<Result<(u16, Bytes), String>>,
-    ) -> Option<Finding> {
-        let read_back = step.read_back.as_ref()?;
-        if outcome != Outcome::Pass {
-            return None;
-        }
-        let finding = |outcome, expected: &str, observed: String| Finding {
-            outcome,
-            expected: expected.to_owned(),
-            observed,
-            rule: read_back.rule.clone(),
-        };
-        match (&read_back.kept, accepted) {
-            (Kept::Payload(payload), true) => {
-                let expected = "a signed GET reads back exactly the payload signed";
-                match self.read(read_back).await {
-                    Ok((200..=299, body)) if body == *payload => None,
-                    Ok((200..=299, body)) => Some(finding(
-                        Outcome::Fail,
-                        expected,
-                        format!(
-                            "accepted, but a signed GET reads back {} bytes, not the {} signed: {}",
-                            body.len(),
-                            payload.len(),
-                            shown(&body)
-                        ),
-                    )),
-                    Ok((404, _)) => Some(finding(
-                        Outcome::Fail,
-                        expected,
-                        "accepted, but a signed GET finds nothing kept (404)".into(),
-                    )),
-                    Ok((status, body)) => Some(finding(
-                        Outcome::Error,
-                        expected,
-                        format!(
-                            "accepted; the signed GET that reads it back was answered {status} {}",
-                            shown(&body)
-                        ),
-                    )),
-                    Err(e) => Some(finding(
-                        Outcome::Error,
-                        expected,
-                        format!("accepted; the signed GET that reads it back failed: {e}"),
-                    )),
-                }
-            }
-            (Kept::Unchanged, false) => {
-                let expected = "refused, and a signed GET reads back what was there before";
-                let after = self.read(read_back).await;
-                match (before?, after) {
-                    (Ok(before), Ok(after)) if before == after => None,
-                    (Ok(before), Ok(after)) if readable(before.0) && readable(after.0) => {
-                        Some(finding(
-                            Outcome::Fail,
-                            expected,
-                            format!(
-                                "refused, but the resource changed: before {} {}, after {} {}",
-                                before.0,
-                                shown(&before.1),
-                                after.0,
-                                shown(&after.1)
-                            ),
-                        ))
-                    }
-                    (Ok((status, body)), _) | (_, Ok((status, body))) if !readable(status) => {
-                        Some(finding(
-                            Outcome::Error,
-                            expected,
-                            format!(
-                                "refused; the signed GET that reads it back was answered {status} {}",
-                                shown(&body)
-                            ),
-                        ))
-                    }
-                    (Err(e), _) | (_, Err(e)) => Some(finding(
-                        Outcome::Error,
-                        expected,
-                        format!("refused; the signed GET that reads it back failed: {e}"),
-                    )),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }
-    }
-
-    /// Sends `read_back`'s request, signed at the target's clock now.
-    async fn read(&self, read_back: &ReadBack) -> Result<(u16, Bytes), String> {
-        let now = SystemClock.now_ms().saturating_add_signed(self.offset_ms);
-        let (request, _) = read_back.request.at(now, 0)?;
-        self.transport
-            .fetch(&request, self.timeout, read_back.limit)
-            .await
-    }
-}
-
-/// Whether a read answered with what a resource holds: 2xx, or 404 for
-/// nothing.
-fn readable(status: u16) -> bool {
-    (200..300).contains(&status) || status == 404
-}
-
-/// The start of `body`, as text.
-fn shown(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(120)]);
-    if body.len() > 120 {
-        format!("{text:?}…")
-    } else {
-        format!("{text:?}")
-    }
 }

@@ -12,8 +12,8 @@
 
 use std::time::Duration;
 
-use super::Category::Replay;
-use super::probe::{Builder, Expect, Probe, recased};
+use super::probe::{Builder, Expect, Probe, Sequence, recased};
+use crate::verdict::Category::Replay;
 use sigconform_core::scheme::{Field, ReplayRule, SignInput};
 use sigconform_core::tamper::Recipe;
 use sigconform_defects::Defect;
@@ -59,7 +59,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
         "the same request again after a pause of a few seconds, inside the window",
         Pause::For(REPLAY_PAUSE),
     ));
-    if b.config.slow {
+    if b.options.slow {
         // Sent when its timestamp (the target's "now" when the catalog
         // was built) is a margin from leaving the window.
         let w = b.scheme.window();
@@ -85,7 +85,7 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
     );
     // Under the key id in other letter case: where the key lookup ignores
     // case but the nonce store does not, a replay.
-    if let Some(recased) = recased(&b.config.key_id).filter(|_| b.has_key_ids()) {
+    if let Some(recased) = recased(&b.deployment.key_id).filter(|_| b.has_key_ids()) {
         out.push(
             nonce_again(
                 b,
@@ -208,4 +208,21 @@ fn concurrent(b: &Builder<'_>, refused: Expect) -> Probe {
     )
     .rule(b.cite("nonce-replay"))
     .control(Defect::NeverRecordsNonces)
+}
+
+/// The cross-instance replay, where the deployment has more than one
+/// instance and the scheme nonces (without them a replay inside the window
+/// is accepted by design). Declared for the first instance's run; it sends
+/// to every instance.
+pub(super) fn cross_instance(b: &Builder<'_>) -> Option<Probe> {
+    (b.deployment.targets.len() > 1 && b.instance == 0 && b.has_nonce()).then(|| {
+        b.sequence(
+            Replay,
+            "cross-instance",
+            "a request accepted by one instance is rejected by the others",
+            "nonce-replay",
+            Sequence::CrossInstance,
+        )
+        .no_control("a sequence across instances: a nonce store each instance keeps alone passes every single-instance case")
+    })
 }

@@ -7,8 +7,6 @@ use serde::Serialize;
 use sigconform_core::registry::SchemeRef;
 use sigconform_core::scheme::Scheme;
 
-use super::Category;
-
 /// A rule as a case cites it: its id and its text.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Cited {
@@ -45,25 +43,5 @@ impl Cited {
     /// Whether the rule was found.
     pub fn is_known(&self) -> bool {
         !self.text.is_empty()
-    }
-}
-
-impl Category {
-    /// The rule a case of this category checks unless it names another.
-    pub(crate) fn rule(self) -> &'static str {
-        match self {
-            Category::Acceptance => "valid-basic",
-            Category::Tamper => "tamper",
-            Category::Expiry => "window-past",
-            Category::Skew => "window-future",
-            Category::Replay => "nonce-replay",
-            Category::Malformed => "status",
-            Category::Keys => "unknown-key",
-            Category::Shape => "gate",
-            Category::Presigned => "presigned-expiry",
-            Category::Scope => "credential-scope",
-            Category::Timing => "tag-encoding",
-            Category::Fuzz => "tamper",
-        }
     }
 }

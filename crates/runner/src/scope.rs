@@ -4,8 +4,8 @@
 //! `X-Amz-Date`'s) or terminator than the target's is rejected; and so is
 //! one that names another algorithm than `AWS4-HMAC-SHA256`.
 
-use super::Category::Scope;
 use super::probe::{Builder, Expect, Probe, Step};
+use crate::verdict::Category::Scope;
 use sigconform_core::scheme::{Scheme, SchemeConfig, SignInput};
 use sigconform_core::tamper::Recipe;
 use sigconform_defects::{Defect, ScopePart};
@@ -66,11 +66,16 @@ pub(crate) fn names_a_scope(b: &Builder<'_>) -> bool {
 
 /// The scope of the runner's requests at `amz_date`, as four parts.
 fn our_scope(b: &Builder<'_>, amz_date: &str) -> [String; 4] {
-    let region = match b.config.scheme_config.region.as_deref() {
+    let region = match b.deployment.scheme_config.region.as_deref() {
         None | Some("*") => "us-east-1",
         Some(region) => region,
     };
-    let service = b.config.scheme_config.service.as_deref().unwrap_or("s3");
+    let service = b
+        .deployment
+        .scheme_config
+        .service
+        .as_deref()
+        .unwrap_or("s3");
     [
         amz_date.get(..8).unwrap_or(amz_date).to_owned(),
         region.to_owned(),
@@ -169,14 +174,14 @@ fn other_parts(b: &Builder<'_>) -> Vec<Probe> {
 /// cases and the fuzzer's `scope-other-region` both sign with it).
 pub(crate) fn other_region(b: &Builder<'_>) -> Option<Box<dyn Scheme>> {
     // A target said to serve any region has no other.
-    if b.config.scheme_config.region.as_deref() == Some("*") {
+    if b.deployment.scheme_config.region.as_deref() == Some("*") {
         return None;
     }
     let config = SchemeConfig {
         region: Some(OTHER_REGION.into()),
-        ..b.config.scheme_config.clone()
+        ..b.deployment.scheme_config.clone()
     };
-    let elsewhere = b.config.scheme.build(&config).ok()?;
+    let elsewhere = b.deployment.scheme.build(&config).ok()?;
     let req = b.probe_request();
     let input = b.input(b.now);
     let here = canonical(b.scheme.as_ref(), &req, &input);

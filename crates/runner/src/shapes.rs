@@ -26,8 +26,8 @@
 
 use bytes::Bytes;
 
-use super::Category::{Acceptance, Shape};
 use super::probe::{Builder, Expect, PROBE_PATH, Probe, Step, Twin};
+use crate::verdict::Category::{Acceptance, Shape};
 use sigconform_core::Request;
 use sigconform_core::scheme::Field;
 use sigconform_core::tamper::Recipe;
@@ -191,7 +191,7 @@ fn large(b: &Builder<'_>) -> Vec<ShapeOf> {
     let base = b.base_body();
     BUFFERS
         .into_iter()
-        .filter(|(buffer, _)| buffer + PAST_BUFFER <= b.config.max_body)
+        .filter(|(buffer, _)| buffer + PAST_BUFFER <= b.options.max_body)
         .map(|(buffer, name)| ShapeOf {
             name: name.to_owned(),
             what: format!(

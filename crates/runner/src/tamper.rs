@@ -17,8 +17,8 @@
 //! stays POST (the signed one is PUT), so that the request still reaches
 //! the handler.
 
-use super::Category::Tamper;
 use super::probe::{Builder, Expect, PROBE_PATH, Probe, covers, recased, set_body, set_body_bytes};
+use crate::verdict::Category::Tamper;
 use base64::Engine as _;
 
 use sigconform_core::crypto::{Algorithm, TagEncoding};
@@ -50,8 +50,8 @@ pub(super) fn probes(b: &Builder<'_>) -> Vec<Probe> {
 /// secret's text as it is; where it uses the text (Stripe's `whsec_…`
 /// secrets), the tag made with the base64 after `whsec_` decoded.
 fn secret_forms(b: &Builder<'_>) -> Option<Probe> {
-    let secret = &b.config.secret;
-    let as_text = Key::new(&b.config.key_id, secret);
+    let secret = &b.deployment.secret;
+    let as_text = Key::new(&b.deployment.key_id, secret);
     let probe_message = b"sigconform";
     let decodes = b.key.mac().sign(Algorithm::Sha256, probe_message)
         != as_text.mac().sign(Algorithm::Sha256, probe_message);
@@ -69,7 +69,7 @@ fn secret_forms(b: &Builder<'_>) -> Option<Probe> {
         (
             "secret-decoded",
             "signed with the secret's base64 after `whsec_` decoded, which the scheme uses as text",
-            Key::from_bytes(&b.config.key_id, &bytes),
+            Key::from_bytes(&b.deployment.key_id, &bytes),
         )
     };
     let step = b.step_signed_by(&b.probe_request(), &b.recipe(b.now), &key, Expect::Reject);
@@ -136,6 +136,11 @@ fn changed_on(
         ..b.recipe(b.now)
     };
     let mut step = b.step(&sent, &r, expect);
+    if let Ok(step) = step.as_mut()
+        && b.reference_accepts(&step.request)
+    {
+        step.expect = Expect::RejectOrInfo;
+    }
     if method != b.probe_method()
         && let Ok(step) = step.as_mut()
     {
@@ -150,7 +155,7 @@ fn changed_on(
         probe
     } else {
         // Its twin is that method's acceptance case.
-        probe.twin(b.case_id(super::Category::Acceptance, &method.to_lowercase()))
+        probe.twin(b.case_id(crate::verdict::Category::Acceptance, &method.to_lowercase()))
     }
 }
 
@@ -537,7 +542,7 @@ fn key_id(b: &Builder<'_>) -> Vec<Probe> {
         return Vec::new();
     }
     let post = b.probe_request();
-    let key_id = &b.config.key_id;
+    let key_id = &b.deployment.key_id;
     let renamed = |name: &str, description: &str, other: String, expect: Expect| {
         let r = Recipe {
             input: SignInput {

@@ -3,8 +3,8 @@
 //! compare's does.
 
 use super::judge::{Session, judge};
-use super::probe::{Builder, Expect, Step};
-use super::{CaseResult, Category, Outcome};
+use super::probe::{Builder, Expect, Probe, Sequence, Step};
+use crate::verdict::{CaseResult, Category, Outcome};
 use sigconform_core::tamper::{Recipe, TagTransform};
 
 /// Requests per class in the timing case.
@@ -154,11 +154,30 @@ async fn measure(late: &Step, early: &Step, session: &Session) -> Result<Batch, 
     Ok(batch)
 }
 
+/// The timing case, where the run asks for it (`--timing`).
+pub(super) fn probe(b: &Builder<'_>) -> Option<Probe> {
+    b.options.timing.then(|| {
+        b.sequence(
+            Category::Timing,
+            "tag-prefix",
+            DESCRIPTION,
+            "tag-encoding",
+            Sequence::Timing,
+        )
+        .no_control(
+            "advisory: a timing difference is measured, no property of a request is ignored",
+        )
+    })
+}
+
+/// What the timing case checks.
+const DESCRIPTION: &str = "response time does not depend on how much of the tag is right";
+
 fn timing_result(b: &Builder<'_>, outcome: Outcome, observed: String) -> CaseResult {
     let mut result = CaseResult::new(
-        format!("{}/timing/tag-prefix", b.config.scheme),
+        b.case_id(Category::Timing, "tag-prefix"),
         Category::Timing,
-        "response time does not depend on how much of the tag is right",
+        DESCRIPTION,
         outcome,
         format!("|t| <= {TIMING_T_THRESHOLD}"),
         observed,

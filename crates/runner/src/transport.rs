@@ -26,7 +26,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::RunError;
+use crate::error::RunError;
 use sigconform_core::request::Request;
 use sigconform_core::time::{Clock, SystemClock};
 

@@ -11,8 +11,8 @@
 //! `acceptable`, not cases: a runner cannot place a request within a
 //! second of a remote clock.
 
-use super::Category::{Expiry, Skew};
 use super::probe::{Builder, Expect, Probe};
+use crate::verdict::Category::{Expiry, Skew};
 use sigconform_core::scheme::Field;
 use sigconform_core::time::TimeUnit;
 use sigconform_defects::Defect;
@@ -25,7 +25,7 @@ const DAY_MS: u64 = 86_400_000;
 /// stays where it was put while it waits for its turn.
 fn at(
     b: &Builder<'_>,
-    category: super::Category,
+    category: crate::verdict::Category,
     name: &str,
     description: &str,
     timestamp: u64,

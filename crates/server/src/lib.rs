@@ -7,7 +7,9 @@
 //! way applications are deployed ([`Mount`]): at the root, under a path
 //! prefix, or as one route with its methods; and it can serve TLS. In
 //! diagnose mode every rejection is logged with the canonical string the
-//! server expected — never the secret.
+//! server expected — never the secret. [`built_in`] starts the built-in
+//! deployments, a server for a scheme mounted as its senders deliver, with
+//! keys, a key store and key policy routes.
 //!
 //! For the runner's own tests a server can be started altered from outside
 //! ([`start_altered`] with an [`Alteration`], such as a deliberate
@@ -36,6 +38,7 @@ use sigconform_core::request::Request;
 use sigconform_core::scheme::{Scheme, SchemeConfig};
 
 pub mod admin;
+pub mod built_in;
 mod defect;
 mod objects;
 pub mod redis_nonces;

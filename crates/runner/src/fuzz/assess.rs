@@ -5,10 +5,10 @@
 //! count as refusals.
 
 use super::oracle::{Oracle, Requirement};
-use crate::Outcome;
 use crate::judge::{NOT_EVIDENCE, judge_with};
 use crate::probe::{Expect, Step};
 use crate::transport::Answer;
+use crate::verdict::Outcome;
 use sigconform_core::Rejection;
 
 /// What a finding is.

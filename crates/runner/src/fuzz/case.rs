@@ -79,7 +79,7 @@ impl Plan {
 }
 
 /// The pause of a replay after a pause: as long as the catalog's.
-const REPLAY_PAUSE: Duration = crate::REPLAY_PAUSE;
+const REPLAY_PAUSE: Duration = crate::replay::REPLAY_PAUSE;
 
 /// A key id no target knows.
 pub(super) const UNKNOWN_KEY_ID: &str = "sigconform-unknown";
@@ -128,12 +128,12 @@ impl<'b> Forge<'b> {
             ops,
             methods: catalogue::methods(b),
             signature_headers,
-            nonce_key: crate::random_u64(),
+            nonce_key: crate::probe::random_u64(),
             nonces: std::cell::Cell::new(0),
             base_content: 0,
             probe: b.probe_request(),
             families,
-            wrong_secret: Secret::new(format!("{}-wrong", b.config.secret.expose())),
+            wrong_secret: Secret::new(format!("{}-wrong", b.deployment.secret.expose())),
             keys: std::cell::RefCell::new(Vec::new()),
             b,
         };
@@ -312,7 +312,7 @@ impl<'b> Forge<'b> {
     fn input(&self, now_ms: u64, nonce: &str) -> SignInput {
         let b = self.b;
         SignInput {
-            key_id: Some(b.config.key_id.clone()),
+            key_id: Some(b.deployment.key_id.clone()),
             timestamp: b.scheme.timestamp_text(b.unit.from_ms(now_ms)),
             nonce: b
                 .location(&Field::Nonce)
@@ -373,7 +373,7 @@ impl<'b> Forge<'b> {
             Variant::KeyIdRecased => {
                 let id = draft.input.key_id.clone().unwrap_or_default();
                 let other = recased(&id).ok_or("the key id has no letters to re-case")?;
-                draft.key = self.key_for(&other, &self.b.config.secret);
+                draft.key = self.key_for(&other, &self.b.deployment.secret);
                 draft.input.key_id = Some(other);
             }
         }

@@ -396,7 +396,7 @@ fn signing(b: &Builder<'_>) -> Vec<Operator> {
             Action::OtherAlgorithm,
         ));
     }
-    if b.config.denied_key.is_some() {
+    if b.deployment.denied_key.is_some() {
         out.push(Operator::new(
             "key-not-allowed",
             "a key the target knows, on a route whose allow-list leaves it out",
@@ -404,7 +404,7 @@ fn signing(b: &Builder<'_>) -> Vec<Operator> {
             Action::Policy(Policy::KeyNotAllowed),
         ));
     }
-    if b.config.admin_path.is_some() {
+    if b.deployment.admin_path.is_some() {
         out.push(Operator::new(
             "admin-route",
             "the runner's key, not an admin key, on an admin route",
@@ -797,7 +797,7 @@ pub(crate) fn signed_header_names(b: &Builder<'_>) -> Vec<HeaderName> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::RunConfig;
+    use crate::deployment::{Deployment, RunOptions};
     use crate::transport::Target;
     use sigconform_core::keys::Secret;
     use sigconform_core::registry::SchemeRef;
@@ -805,15 +805,21 @@ mod tests {
 
     /// The names of the operators a run against `scheme` gets.
     fn names(scheme: SchemeRef, secret: &str) -> Vec<String> {
-        let config = RunConfig {
+        let deployment = Deployment {
             scheme_config: SchemeConfig {
                 endpoint: Some("https:app.example/hook".into()),
                 ..SchemeConfig::default()
             },
-            ..RunConfig::new(scheme, "k", Secret::new(secret))
+            ..Deployment::new(
+                "http://sigconform.test/api",
+                scheme,
+                "k",
+                Secret::new(secret),
+            )
         };
+        let options = RunOptions::default();
         let target = Target::parse("http://sigconform.test/api").unwrap();
-        let b = Builder::new(&config, &target, 1_700_000_000_000, 2000).unwrap();
+        let b = Builder::new(&deployment, &options, &target, 1_700_000_000_000, 2000).unwrap();
         catalogue(&b).into_iter().map(|o| o.name).collect()
     }
 

@@ -34,8 +34,11 @@ use sigconform_core::keys::{DEFAULT_KEY_ID, KeyPolicy};
 use sigconform_core::time::{Clock, SystemClock};
 use tokio::time::Instant;
 
+use crate::deployment::{Deployment, Progress, RunOptions};
+use crate::error::RunError;
 use crate::probe::{Builder, Expect};
-use crate::{CaseResult, Category, Outcome, Progress, Ready, Run, RunConfig, RunError};
+use crate::run::Ready;
+use crate::verdict::{CaseResult, Category, Outcome, Run};
 
 mod assess;
 mod case;
@@ -121,11 +124,18 @@ pub struct FuzzRun {
     pub stats: Stats,
 }
 
-/// The operators a run against a target of `config` would use, by name
-/// (nothing is sent).
-pub fn operator_names(config: &RunConfig) -> Result<Vec<String>, RunError> {
-    let target = crate::Target::parse(OFFLINE_TARGET)?;
-    let b = Builder::new(config, &target, SystemClock.now_ms(), crate::MIN_MARGIN_MS)?;
+/// The operators a run against `deployment` would use, by name (nothing
+/// is sent).
+pub fn operator_names(deployment: &Deployment) -> Result<Vec<String>, RunError> {
+    let target = crate::transport::Target::parse(OFFLINE_TARGET)?;
+    let options = RunOptions::default();
+    let b = Builder::new(
+        deployment,
+        &options,
+        &target,
+        SystemClock.now_ms(),
+        crate::transport::MIN_MARGIN_MS,
+    )?;
     Ok(catalogue::catalogue(&b)
         .into_iter()
         .map(|o| o.name)
@@ -135,18 +145,18 @@ pub fn operator_names(config: &RunConfig) -> Result<Vec<String>, RunError> {
 /// The key policy of seed 001 as far as the run was told of it: the
 /// denied key's route allows only the runner's key, and the admin route
 /// only admin keys.
-fn policy(config: &RunConfig) -> KeyPolicy {
+fn policy(deployment: &Deployment) -> KeyPolicy {
     KeyPolicy {
-        allowed_key_ids: config
+        allowed_key_ids: deployment
             .denied_key
             .as_ref()
-            .map(|_| vec![config.key_id.clone(), DEFAULT_KEY_ID.to_owned()]),
-        restricted_path_prefixes: config
+            .map(|_| vec![deployment.key_id.clone(), DEFAULT_KEY_ID.to_owned()]),
+        restricted_path_prefixes: deployment
             .denied_key
             .iter()
             .map(|d| d.path.split('?').next().unwrap_or_default().to_owned())
             .collect(),
-        admin_path_prefixes: config
+        admin_path_prefixes: deployment
             .admin_path
             .iter()
             .map(|p| p.split('?').next().unwrap_or_default().to_owned())
@@ -155,27 +165,27 @@ fn policy(config: &RunConfig) -> KeyPolicy {
     }
 }
 
-/// The reference for a run of `config`, whose builder is `b` and whose
+/// The reference for a run against `deployment`, whose builder is `b` and whose
 /// base request, as the runner signs it, is `base`, against a target
 /// whose clock is known within `margin_ms`.
 fn oracle(
-    config: &RunConfig,
+    deployment: &Deployment,
     b: &Builder<'_>,
     base: &sigconform_core::Request,
     margin_ms: u64,
 ) -> Result<Oracle, RunError> {
-    let build = || config.scheme.build(&config.scheme_config);
+    let build = || deployment.scheme.build(&deployment.scheme_config);
     Ok(Oracle::new(
         build()?,
         build()?,
         OracleKeys {
             key: b.key.clone(),
-            default: b.key_for(DEFAULT_KEY_ID, &config.secret),
-            denied: config
+            default: b.key_for(DEFAULT_KEY_ID, &deployment.secret),
+            denied: deployment
                 .denied_key
                 .as_ref()
                 .map(|d| b.key_for(&d.key_id, &d.secret)),
-            policy: policy(config),
+            policy: policy(deployment),
         },
         base,
         b.signs_form(),
@@ -183,22 +193,33 @@ fn oracle(
     ))
 }
 
-/// Draws `cases` cases from `seed` for a target of `config` and asks the
+/// Draws `cases` cases from `seed` for `deployment` and asks the
 /// reference what it requires of each of their requests, sending nothing:
 /// what the fuzzer costs per request, apart from the target
 /// (`cargo xtask bench`). The number of requests made.
-pub fn generate_and_classify(config: &RunConfig, seed: u64, cases: u64) -> Result<u64, RunError> {
-    let target = crate::Target::parse(OFFLINE_TARGET)?;
+pub fn generate_and_classify(
+    deployment: &Deployment,
+    seed: u64,
+    cases: u64,
+) -> Result<u64, RunError> {
+    let target = crate::transport::Target::parse(OFFLINE_TARGET)?;
     let now_ms = SystemClock.now_ms();
-    let b = Builder::new(config, &target, now_ms, crate::MIN_MARGIN_MS)?;
+    let options = RunOptions::default();
+    let b = Builder::new(
+        deployment,
+        &options,
+        &target,
+        now_ms,
+        crate::transport::MIN_MARGIN_MS,
+    )?;
     let forge = case::Forge::new(&b);
-    classify_drawn(config, &forge, seed, cases, now_ms, |_, _| {})
+    classify_drawn(deployment, &forge, seed, cases, now_ms, |_, _| {})
 }
 
 /// [`generate_and_classify`] with `forge`, at the target's `now_ms`,
 /// handing each request and what the reference requires of it to `visit`.
 fn classify_drawn(
-    config: &RunConfig,
+    deployment: &Deployment,
     forge: &case::Forge<'_>,
     seed: u64,
     cases: u64,
@@ -210,7 +231,7 @@ fn classify_drawn(
         .step(&b.probe_request(), &b.recipe(b.now), Expect::Either)
         .map_err(|_| RunError::Target(OFFLINE_TARGET.to_owned()))?
         .request;
-    let oracle = oracle(config, b, &base, crate::MIN_MARGIN_MS)?;
+    let oracle = oracle(deployment, b, &base, crate::transport::MIN_MARGIN_MS)?;
     // A large body is hashed once for its signing and every reading.
     Ok(remembering_body_hashes(|| {
         let mut requests = 0;
@@ -231,20 +252,19 @@ fn classify_drawn(
     }))
 }
 
-/// Fuzzes `target`, a verifier of `config`'s scheme, within `options`'
-/// budget.
+/// Fuzzes the first instance of `deployment` within `options`' budget.
 pub async fn fuzz(
-    config: &RunConfig,
+    deployment: &Deployment,
+    run_options: &RunOptions,
     options: &FuzzOptions,
-    target: &str,
 ) -> Result<FuzzRun, RunError> {
     let Ready {
         mut session,
+        builder: b,
         target,
         clock,
-        target_now,
         learned,
-    } = crate::ready(config, target).await?;
+    } = crate::run::ready(deployment, run_options, 0).await?;
     let started = Instant::now();
     let minimise_time = MINIMISE_TIME;
     // The budget bounds the run (sending, then minimising for at most half
@@ -254,19 +274,17 @@ pub async fn fuzz(
             .duration
             .map_or(Duration::from_secs(24 * 3600), |d| d + d / 2)
         + minimise_time
-        + config.timeout * 2;
-    let b = Builder::new(config, &target, target_now, clock.margin_ms())?
-        .with_bodies(learned.bodies.clone());
+        + run_options.timeout * 2;
     let concurrency = if b.writes_a_resource() {
         1
     } else {
-        config.concurrency
+        run_options.concurrency
     };
     let base = b
         .step(&b.probe_request(), &b.recipe(b.now), Expect::Either)
         .map_err(|_| RunError::Target(target.url().to_owned()))?
         .request;
-    let oracle = oracle(config, &b, &base, clock.margin_ms())?;
+    let oracle = oracle(deployment, &b, &base, clock.margin_ms())?;
     let mut fuzzer = Fuzzer {
         forge: case::Forge::new(&b),
         oracle,
@@ -276,7 +294,7 @@ pub async fn fuzz(
         stopped: learned.stopped.clone(),
         first_sent: None,
     };
-    let hook = config.progress.clone();
+    let hook = run_options.progress.clone();
     let progress = move |done: u64, total: u64| {
         if let Some(Progress(hook)) = &hook {
             hook(done as usize, total as usize);
@@ -293,7 +311,7 @@ pub async fn fuzz(
         until: Instant::now() + minimise_time.max(explored / 2),
     };
     let groups = fuzzer.group(raws, budget).await;
-    crate::remove_what_was_written(&b, &fuzzer.session).await;
+    crate::run::remove_what_was_written(&b, &fuzzer.session).await;
     let mut results = Vec::new();
     if let Some(refusal) = &learned.refused {
         let mut case = CaseResult::new(
@@ -359,7 +377,7 @@ pub async fn fuzz(
     Ok(FuzzRun {
         run: Run {
             clock,
-            insecure: target.is_tls() && config.tls.insecure,
+            insecure: target.is_tls() && run_options.tls.insecure,
             learned: learned.lines,
             notes,
             results,
@@ -380,24 +398,30 @@ mod tests {
 
     const NOW_MS: u64 = 1_700_000_000_000;
 
-    fn config(scheme: SchemeId) -> RunConfig {
-        RunConfig {
+    fn config(scheme: SchemeId) -> Deployment {
+        Deployment {
             scheme_config: SchemeConfig {
                 endpoint: Some("https:app.example/hook".into()),
                 ..SchemeConfig::default()
             },
-            ..RunConfig::new(scheme, "k", Secret::new("oracle-test-secret"))
+            ..Deployment::new(
+                "http://sigconform.test/api",
+                scheme,
+                "k",
+                Secret::new("oracle-test-secret"),
+            )
         }
     }
 
     /// The runner's base request for `config`, signed as `recipe` says
     /// (`None`: plainly), at `NOW_MS`, and the oracle of a run against it.
     fn signed(
-        config: &RunConfig,
+        config: &Deployment,
         change: impl Fn(&Builder<'_>, Recipe) -> Recipe,
     ) -> (sigconform_core::Request, Oracle) {
-        let target = crate::Target::parse("http://sigconform.test/api").unwrap();
-        let b = Builder::new(config, &target, NOW_MS, 2000).unwrap();
+        let target = crate::transport::Target::parse("http://sigconform.test/api").unwrap();
+        let options = RunOptions::default();
+        let b = Builder::new(config, &options, &target, NOW_MS, 2000).unwrap();
         let base = b
             .step(&b.probe_request(), &b.recipe(b.now), Expect::Either)
             .unwrap()
@@ -487,7 +511,7 @@ mod tests {
         ));
     }
 
-    fn oracle_key_id_location(config: &RunConfig) -> sigconform_core::scheme::Location {
+    fn oracle_key_id_location(config: &Deployment) -> sigconform_core::scheme::Location {
         config
             .scheme
             .build(&config.scheme_config)
@@ -499,8 +523,9 @@ mod tests {
     #[test]
     fn the_same_seed_draws_the_same_cases() {
         let config = config(SchemeId::Authorization);
-        let target = crate::Target::parse("http://sigconform.test/api").unwrap();
-        let b = Builder::new(&config, &target, NOW_MS, 2000).unwrap();
+        let target = crate::transport::Target::parse("http://sigconform.test/api").unwrap();
+        let options = RunOptions::default();
+        let b = Builder::new(&config, &options, &target, NOW_MS, 2000).unwrap();
         let forge = case::Forge::new(&b);
         let draw = |seed| {
             (0..200)

@@ -281,7 +281,7 @@ impl Forge<'_> {
             Action::Policy(policy) => {
                 let path = match policy {
                     Policy::KeyNotAllowed => {
-                        let Some(denied) = &b.config.denied_key else {
+                        let Some(denied) = &b.deployment.denied_key else {
                             return;
                         };
                         draft.key = self.key_for(&denied.key_id, &denied.secret);
@@ -289,7 +289,7 @@ impl Forge<'_> {
                         denied.path.clone()
                     }
                     Policy::AdminRoute => {
-                        let Some(path) = &b.config.admin_path else {
+                        let Some(path) = &b.deployment.admin_path else {
                             return;
                         };
                         path.clone()
@@ -304,7 +304,7 @@ impl Forge<'_> {
                 let id = UNKNOWN_KEY_ID.to_owned();
                 draft.key = match change {
                     KeyChange::WrongSecret => self.wrong_key(draft),
-                    KeyChange::UnknownId => self.key_for(&id, &b.config.secret),
+                    KeyChange::UnknownId => self.key_for(&id, &b.deployment.secret),
                     KeyChange::UnknownIdEmptySecret => self.key_for(&id, &Secret::new("")),
                     KeyChange::UnknownIdAsSecret => self.key_for(&id, &Secret::new(id.clone())),
                 };

@@ -11,7 +11,8 @@ use super::operators::{Action, Operator, Sequence};
 use super::oracle::Requirement;
 use super::run::{FuzzOptions, Stats};
 use crate::probe::Builder;
-use crate::{CaseResult, Category, Cited, Outcome};
+use crate::rules::Cited;
+use crate::verdict::{CaseResult, Category, Outcome};
 
 /// How much of a canonical string the reports show.
 const SHOWN_BYTES: usize = 4096;
@@ -155,7 +156,7 @@ pub(crate) fn cases(
             let replay = session.replay(&finding.step);
             case.detail = format!(
                 "canonical string signed: {:?}",
-                crate::report::prefix_within(&finding.step.canonical, SHOWN_BYTES)
+                crate::reproduce::prefix_within(&finding.step.canonical, SHOWN_BYTES)
             );
             case.reproduce = replay.command();
             case.request = replay.as_sent(SHOWN_BYTES);

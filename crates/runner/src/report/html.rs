@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 
 use super::Counts;
 use crate::expect::Judgement;
-use crate::{CaseResult, Category, Outcome, Run};
+use crate::verdict::{CaseResult, Category, Outcome, Run};
 
 const OUTCOMES: [Outcome; 7] = [
     Outcome::Fail,
@@ -297,7 +297,7 @@ fn shown_command(command: &str) -> String {
     }
     format!(
         "{}… ({} bytes in all: the JSON report keeps the whole command)",
-        super::prefix_within(command, LIMIT),
+        crate::reproduce::prefix_within(command, LIMIT),
         command.len()
     )
 }

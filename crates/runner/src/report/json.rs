@@ -1,8 +1,8 @@
 //! The machine-readable report (`docs/schemas/report.schema.json`).
 
 use super::Counts;
-use crate::Run;
 use crate::expect::Judgement;
+use crate::verdict::Run;
 
 /// The version of the report's shape, which it carries as
 /// `schema_version`: raised when a field changes meaning or goes away (a

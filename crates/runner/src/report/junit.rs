@@ -3,7 +3,7 @@
 use quick_junit::{NonSuccessKind, TestCaseStatus};
 
 use crate::expect::{Deviation, Judged, Judgement};
-use crate::{CaseResult, Outcome, Run};
+use crate::verdict::{CaseResult, Outcome, Run};
 
 /// The JUnit XML report, for CI systems: one test suite per target; `fail`
 /// is a failure, `error` and `unjudged` errors, `skip` skipped, and `warn`/`info` pass

@@ -7,13 +7,12 @@
 pub mod html;
 pub mod json;
 pub mod junit;
-pub mod reproduce;
 pub mod stored;
 pub mod text;
 
 use serde::Serialize;
 
-use super::{CaseResult, Outcome};
+use crate::verdict::{CaseResult, Outcome};
 
 /// Counts of each outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -67,17 +66,4 @@ impl std::fmt::Display for Counts {
         }
         write!(f, "{} skip", self.skip)
     }
-}
-
-/// The longest prefix of `text` of at most `limit` bytes that ends on a
-/// character boundary.
-pub(crate) fn prefix_within(text: &str, limit: usize) -> &str {
-    if text.len() <= limit {
-        return text;
-    }
-    let cut = (0..=limit)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0);
-    &text[..cut]
 }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::json::SCHEMA_VERSION;
-use crate::Outcome;
+use crate::verdict::Outcome;
 
 /// A JSON report as [`render_json`](super::json::render_json) wrote it:
 /// the parts a later run reads (other fields are ignored).

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::Counts;
-use super::reproduce::Files;
-use crate::{CaseResult, Category, Outcome, Run};
+use crate::reproduce::Files;
+use crate::verdict::{CaseResult, Category, Outcome, Run};
 
 impl Outcome {
     /// How the terminal report marks this outcome (the caller's stream

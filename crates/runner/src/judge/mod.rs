@@ -11,16 +11,25 @@
 //! case answered so is `error` ("inconclusive"), never `pass`. A 429 or
 //! 503 with `Retry-After` is sent again after the delay it asks for, while
 //! the run's deadline allows.
+//!
+//! A refusal is evidence only where the same request unchanged was
+//! accepted (`twins.rs`); what a step wrote is read back where the target
+//! keeps it (`read_back.rs`).
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::learn::{Refusal, Twins};
-use super::probe::{Expect, Probe, Resign, Step, Twin};
-use super::report::reproduce::{Destination, FromEnv, Replay};
+mod read_back;
+mod twins;
+
+pub(crate) use read_back::Finding;
+pub(crate) use twins::{Refusal, Twins};
+
+use super::probe::{Expect, Probe, Resign, Sends, Step, Twin};
 use super::transport::{Answer, Response, TlsOptions, Transport};
-use super::{CaseResult, Outcome};
+use crate::reproduce::{Destination, FromEnv, Replay};
+use crate::verdict::{CaseResult, Outcome};
 use sigconform_core::time::{Clock, SystemClock};
 
 /// Statuses that say nothing about a signature: the request did not reach
@@ -267,9 +276,15 @@ impl Session {
             case.observed = reason;
             return case;
         }
-        let steps = match &probe.steps {
-            Ok(steps) => steps,
-            Err(reason) => {
+        let steps = match &probe.sends {
+            Sends::Steps(Ok(steps)) => steps,
+            Sends::Sequence(_) => {
+                let mut case = self.verdict(probe, Outcome::Error, None);
+                case.expected = "a case of requests built before they are sent".into();
+                case.observed = "not sent: a sequence runs after the other cases".into();
+                return case;
+            }
+            Sends::Steps(Err(reason)) => {
                 let observed = format!("not sent: {reason}");
                 let mut case = self.verdict(probe, Outcome::Error, None);
                 case.expected = "a request the runner can build".into();
@@ -346,8 +361,18 @@ impl Session {
             .read_after(step, outcome, exchange.answer.accepted(), before)
             .await;
         let request = exchange.resigned.as_ref().map_or(&step.request, |(r, _)| r);
-        let (outcome, disclosed) =
-            self.search_refusal(id, step, &exchange.answer, request, outcome);
+        let (outcome, disclosed) = match &self.disclosures {
+            Some(refusals) => refusals.search_refusal(
+                id,
+                step,
+                &exchange.answer,
+                request,
+                outcome,
+                &self.refusals,
+                || self.replay(step).command(),
+            ),
+            None => (outcome, None),
+        };
         let skipped = match (outcome, &step.unrouted_control) {
             (Outcome::Fail | Outcome::Error, Some(control)) => {
                 self.unrouted(step, control, &exchange.answer).await
@@ -514,7 +539,7 @@ fn shortened(text: &str, limit: usize) -> String {
     if text.len() <= limit {
         return format!("{text:?}");
     }
-    let prefix = super::report::prefix_within(text, limit);
+    let prefix = crate::reproduce::prefix_within(text, limit);
     format!("{prefix:?}… ({} bytes in all)", text.len())
 }
 
@@ -555,7 +580,7 @@ pub(super) struct Decided {
     pub(super) exchange: Exchange,
     pub(super) note: Option<String>,
     /// What reading back what the step wrote found against its answer.
-    pub(super) read_back: Option<super::readback::Finding>,
+    pub(super) read_back: Option<Finding>,
 }
 
 #[cfg(test)]

@@ -142,7 +142,7 @@ impl Replay {
             }
         }
         if text.len() > limit {
-            let cut = super::prefix_within(&text, limit).len();
+            let cut = prefix_within(&text, limit).len();
             text.truncate(cut);
             let _ = write!(text, "… ({} bytes in all)", bytes.len());
         }
@@ -435,6 +435,19 @@ fn split_on(bytes: &[u8], needle: &[u8], var: &str) -> Vec<Piece> {
     }
     out.push(Piece::Bytes(rest.to_vec()));
     out
+}
+
+/// The longest prefix of `text` of at most `limit` bytes that ends on a
+/// character boundary.
+pub(crate) fn prefix_within(text: &str, limit: usize) -> &str {
+    if text.len() <= limit {
+        return text;
+    }
+    let cut = (0..=limit)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    &text[..cut]
 }
 
 #[cfg(test)]
