@@ -1165,25 +1165,31 @@ async fn the_terminal_report_shows_what_needs_attention() {
 /// rules are `skip` with the reason, and so are the cases that cannot be
 /// built there; a body changed under a signed `x-amz-content-sha256` is
 /// still refused; a correct server has no failure and no error.
+/// The catalog's results against a correct server of `scheme` under
+/// `/api`, both configured with `config`.
+async fn configured(scheme: SchemeId, config: SchemeConfig) -> Vec<CaseResult> {
+    let setup = common::server_config_with(scheme, config.clone(), None, common::API);
+    let server = common::start_with(setup).await;
+    let (deployment, options) = run_config(
+        scheme,
+        config,
+        Duration::from_secs(5),
+        Duration::from_secs(30),
+        common::API,
+    );
+    run_at(&deployment, &options, &common::API.target(&server))
+        .await
+        .unwrap()
+        .results
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigv4_for_another_service_skips_what_only_s3_has() {
     let other = SchemeConfig {
         service: Some("execute-api".into()),
         ..scheme_config()
     };
-    let setup = common::server_config_with(SchemeId::Sigv4, other.clone(), None, common::API);
-    let server = common::start_with(setup).await;
-    let (deployment, options) = run_config(
-        SchemeId::Sigv4,
-        other,
-        Duration::from_secs(5),
-        Duration::from_secs(30),
-        common::API,
-    );
-    let results = run_at(&deployment, &options, &common::API.target(&server))
-        .await
-        .unwrap()
-        .results;
+    let results = configured(SchemeId::Sigv4, other).await;
     let bad = bad(&results);
     assert!(bad.is_empty(), "{}", bad.join("\n"));
     let outcome = |id: &str| {
@@ -1237,20 +1243,7 @@ async fn a_body_the_target_does_not_require_covered_is_not_a_failure() {
             required_headers: covered.map(|c| c.split(' ').map(str::to_owned).collect()),
             ..scheme_config()
         };
-        let setup =
-            common::server_config_with(SchemeId::Rfc9421, config.clone(), None, common::API);
-        let server = common::start_with(setup).await;
-        let (deployment, options) = run_config(
-            SchemeId::Rfc9421,
-            config,
-            Duration::from_secs(5),
-            Duration::from_secs(30),
-            common::API,
-        );
-        let results = run_at(&deployment, &options, &common::API.target(&server))
-            .await
-            .unwrap()
-            .results;
+        let results = configured(SchemeId::Rfc9421, config).await;
         let bad = bad(&results);
         assert!(bad.is_empty(), "{covered:?}: {}", bad.join("\n"));
         assert_eq!(body_delete(&results), Some(expected), "{covered:?}");

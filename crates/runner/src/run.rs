@@ -110,7 +110,19 @@ pub fn list(
     deployment: &Deployment,
     options: &RunOptions,
 ) -> Result<Vec<(String, String)>, RunError> {
-    let target = Target::parse("http://sigconform.test")?;
+    Ok(catalog_for(deployment, options, "http://sigconform.test")?
+        .into_iter()
+        .map(|p| (p.id, p.description))
+        .collect())
+}
+
+/// The catalog for `target`, built now; nothing is sent.
+fn catalog_for(
+    deployment: &Deployment,
+    options: &RunOptions,
+    target: &str,
+) -> Result<Vec<Probe>, RunError> {
+    let target = Target::parse(target)?;
     let b = Builder::new(
         deployment,
         options,
@@ -118,10 +130,7 @@ pub fn list(
         SystemClock.now_ms(),
         MIN_MARGIN_MS,
     )?;
-    Ok(catalog(&b)
-        .into_iter()
-        .map(|p| (p.id, p.description))
-        .collect())
+    Ok(catalog(&b))
 }
 
 /// A case of the catalog, with what proves it changes one property.
@@ -148,15 +157,7 @@ pub fn controls(
     options: &RunOptions,
     target: &str,
 ) -> Result<Vec<CaseControl>, RunError> {
-    let target = Target::parse(target)?;
-    let b = Builder::new(
-        deployment,
-        options,
-        &target,
-        SystemClock.now_ms(),
-        MIN_MARGIN_MS,
-    )?;
-    Ok(catalog(&b)
+    Ok(catalog_for(deployment, options, target)?
         .into_iter()
         .map(|p| CaseControl {
             negative: p.is_negative(),

@@ -75,6 +75,17 @@ pub struct SigV4 {
     keys: SigningKeys,
 }
 
+/// The signed headers' names joined by `;`, as the canonical request's
+/// line and `SignedHeaders=` write them.
+fn write_signed_headers(params: &SignatureParams<'_>, out: &mut dyn ByteSink) {
+    for (i, name) in params.signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.put(b";");
+        }
+        out.put(name.as_bytes());
+    }
+}
+
 impl SigV4 {
     /// The clock skew AWS allows both ways: 15 minutes.
     pub const DEFAULT_WINDOW: Window = Window::symmetric(TimeUnit::Seconds, 900);
@@ -212,12 +223,7 @@ impl SigV4 {
             out.put(b"\n");
         }
         out.put(b"\n");
-        for (i, name) in params.signed_headers.iter().enumerate() {
-            if i > 0 {
-                out.put(b";");
-            }
-            out.put(name.as_bytes());
-        }
+        write_signed_headers(params, out);
         out.put(b"\n");
         out.put(self.payload_hash(req, params).as_bytes());
         Ok(())
@@ -629,12 +635,7 @@ impl Scheme for SigV4 {
         value.put(b"/");
         self.write_scope(params, &mut value);
         value.put(b", SignedHeaders=");
-        for (i, name) in params.signed_headers.iter().enumerate() {
-            if i > 0 {
-                value.put(b";");
-            }
-            value.put(name.as_bytes());
-        }
+        write_signed_headers(params, &mut value);
         value.put(b", Signature=");
         value.put(encoded_tag.as_bytes());
         let value = String::from_utf8(value).expect("written from text");
