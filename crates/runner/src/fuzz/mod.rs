@@ -435,6 +435,46 @@ mod tests {
         (req, oracle)
     }
 
+    /// A server hands its verifier header values trimmed (HTTP drops the
+    /// whitespace around a value); a verifier may do that and read the
+    /// timestamp as sent, not respelled as a number: a tag with a tab after
+    /// it over a zero-padded timestamp, signed as sent, may be accepted.
+    #[test]
+    fn a_trimmed_reading_keeps_the_fields_as_sent() {
+        let scheme = sigconform_core::registry::SchemeRef::resolve("standard-webhooks").unwrap();
+        let deployment = Deployment {
+            scheme_config: SchemeConfig {
+                endpoint: Some("https:app.example/hook".into()),
+                ..SchemeConfig::default()
+            },
+            ..Deployment::new(
+                "http://sigconform.test/api",
+                scheme,
+                "k",
+                Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            )
+        };
+        let (mut req, oracle) = signed(&deployment, |b, r| Recipe {
+            input: sigconform_core::scheme::SignInput {
+                timestamp: format!("000000000{}", b.now),
+                ..r.input
+            },
+            ..r
+        });
+        let name = http::HeaderName::from_static("webhook-signature");
+        let tabbed = format!("{}\t", req.headers()[&name].to_str().unwrap());
+        req.headers_mut()
+            .insert(name, http::HeaderValue::from_str(&tabbed).unwrap());
+        assert!(
+            !matches!(
+                oracle.classify(&req, true, NOW_MS, NOW_MS),
+                Requirement::Refuse(_)
+            ),
+            "{:?}",
+            oracle.classify(&req, true, NOW_MS, NOW_MS)
+        );
+    }
+
     #[test]
     fn the_reference_decides_and_the_rules_leave_room() {
         let a2a = config(SchemeId::A2a);

@@ -407,16 +407,23 @@ impl Oracle {
             }
         }
         let mut out = Vec::new();
-        for (mut base, mut changed) in bases {
+        for (base, changed) in bases {
             let repeats = if self.repeated_read {
                 repeated(base.headers())
             } else {
                 Vec::new()
             };
             if repeats.is_empty() {
-                changed |= self.canonical_fields(&mut base);
+                // The fields respelled, and, where the base itself is a
+                // reading (trimmed), as it is too: a verifier may trim and
+                // read the timestamp as sent.
+                let mut respelled = base.clone();
+                let respelled_any = self.canonical_fields(&mut respelled);
                 if changed {
                     out.push(base);
+                }
+                if respelled_any {
+                    out.push(respelled);
                 }
                 continue;
             }
