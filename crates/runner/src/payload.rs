@@ -29,22 +29,23 @@ pub(super) fn plan() -> ChunkPlan {
 /// Whether the target's service is S3 (SigV4's default), whose rules the
 /// S3-only cases check.
 pub(super) fn s3(b: &Builder<'_>) -> bool {
+    service(b) == "s3"
+}
+
+/// The service the target serves (SigV4's `--service`; S3 where none is
+/// given).
+pub(super) fn service<'b>(b: &'b Builder<'_>) -> &'b str {
     b.deployment
         .scheme_config
         .service
         .as_deref()
-        .is_none_or(|s| s == "s3")
+        .unwrap_or("s3")
 }
 
 /// `probes`, each `skip` where the target's service is not S3.
 pub(super) fn s3_only(b: &Builder<'_>, mut probes: Vec<Probe>) -> Vec<Probe> {
     if !s3(b) {
-        let service = b
-            .deployment
-            .scheme_config
-            .service
-            .as_deref()
-            .unwrap_or("s3");
+        let service = service(b);
         for probe in &mut probes {
             probe.skip = Some(format!(
                 "S3 only: the target's service is {service}, where this payload form or rule does not apply"
@@ -67,12 +68,7 @@ pub(super) fn fit_to_service(b: &Builder<'_>, probes: &mut [Probe]) {
     if !sigv4 || s3(b) {
         return;
     }
-    let service = b
-        .deployment
-        .scheme_config
-        .service
-        .as_deref()
-        .unwrap_or("s3");
+    let service = service(b);
     for probe in probes.iter_mut().filter(|p| p.skip.is_none()) {
         if let Ok(Defect::OptionalField(sigconform_core::scheme::Field::BodyHash, _)) =
             &probe.control

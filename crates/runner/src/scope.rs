@@ -4,6 +4,7 @@
 //! `X-Amz-Date`'s) or terminator than the target's is rejected; and so is
 //! one that names another algorithm than `AWS4-HMAC-SHA256`.
 
+use super::payload;
 use super::probe::{Builder, Expect, Probe, Step};
 use crate::verdict::Category::Scope;
 use sigconform_core::scheme::{Scheme, SchemeConfig, SignInput};
@@ -70,12 +71,7 @@ fn our_scope(b: &Builder<'_>, amz_date: &str) -> [String; 4] {
         None | Some("*") => "us-east-1",
         Some(region) => region,
     };
-    let service = b
-        .deployment
-        .scheme_config
-        .service
-        .as_deref()
-        .unwrap_or("s3");
+    let service = payload::service(b);
     [
         amz_date.get(..8).unwrap_or(amz_date).to_owned(),
         region.to_owned(),

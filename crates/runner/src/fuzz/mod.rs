@@ -399,17 +399,20 @@ mod tests {
     const NOW_MS: u64 = 1_700_000_000_000;
 
     fn config(scheme: SchemeId) -> Deployment {
+        configured(scheme, Secret::new("oracle-test-secret"))
+    }
+
+    /// A deployment of `scheme` at the tests' endpoint, signed with `secret`.
+    fn configured(
+        scheme: impl Into<sigconform_core::registry::SchemeRef>,
+        secret: Secret,
+    ) -> Deployment {
         Deployment {
             scheme_config: SchemeConfig {
                 endpoint: Some("https:app.example/hook".into()),
                 ..SchemeConfig::default()
             },
-            ..Deployment::new(
-                "http://sigconform.test/api",
-                scheme,
-                "k",
-                Secret::new("oracle-test-secret"),
-            )
+            ..Deployment::new("http://sigconform.test/api", scheme, "k", secret)
         }
     }
 
@@ -441,19 +444,10 @@ mod tests {
     /// it over a zero-padded timestamp, signed as sent, may be accepted.
     #[test]
     fn a_trimmed_reading_keeps_the_fields_as_sent() {
-        let scheme = sigconform_core::registry::SchemeRef::resolve("standard-webhooks").unwrap();
-        let deployment = Deployment {
-            scheme_config: SchemeConfig {
-                endpoint: Some("https:app.example/hook".into()),
-                ..SchemeConfig::default()
-            },
-            ..Deployment::new(
-                "http://sigconform.test/api",
-                scheme,
-                "k",
-                Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
-            )
-        };
+        let deployment = configured(
+            sigconform_core::registry::SchemeRef::resolve("standard-webhooks").unwrap(),
+            Secret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+        );
         let (mut req, oracle) = signed(&deployment, |b, r| Recipe {
             input: sigconform_core::scheme::SignInput {
                 timestamp: format!("000000000{}", b.now),
